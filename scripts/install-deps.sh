@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages memvigil needs to build, test and benchmark.
+# Idempotent: quiet and quick when everything is present. Runs apt-get as
+# root, or through sudo when not root.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config   # toolchain
+  clang                              # second compiler (CI builds both)
+  libmicrohttpd-dev                  # embedded HTTP endpoint
+  libcmocka-dev                      # unit tests
+  zlib1g-dev
+  prometheus                         # promtool: checks our exposition
+  curl jq                            # integration tests talk HTTP / JSON
+  wrk                                # bench/ exporter load
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# The prometheus package would start a server where an init system runs;
+# policy-rc.d stops that during the install.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done" >&2

@@ -1,0 +1,33 @@
+/*
+ * http.h — the embedded HTTP endpoint (libmicrohttpd, internal thread):
+ * GET /metrics (format by Accept), /healthz, /api/v1/status (JSON), / (a
+ * short index). Binds 127.0.0.1 unless another address is asked for;
+ * optional bearer token; bounded connections, request sizes and per-IP
+ * connections; anything else gets a 4xx.
+ *
+ * Thread-safety: start/stop from one owner; the render callback is called
+ * on the server's thread.
+ */
+#ifndef MV_HTTP_H
+#define MV_HTTP_H
+
+#include "memvigil.h"
+
+typedef struct mv__http mv__http;
+
+/* Renders a response body for fmt into out; returns 0 or -errno (-> 500). */
+typedef int (*mv__http_render_fn)(void *ctx, mv_format fmt, mv_buf *out);
+
+/* Parses "host:port", ":port" (127.0.0.1), "[::1]:port". 0 or -EINVAL. */
+int mv__http_parse_listen(const char *listen, char *host, size_t hostlen,
+                          int *port);
+
+/* Starts the server. token may be NULL. -EADDRINUSE, -EINVAL, -ENOMEM. */
+int mv__http_start(const char *listen, const char *token,
+                   mv__http_render_fn render, void *ctx, mv__http **out);
+/* The bound port (useful with port 0). */
+int mv__http_port(const mv__http *h);
+/* Stops and frees; NULL is a no-op. */
+void mv__http_stop(mv__http *h);
+
+#endif /* MV_HTTP_H */

@@ -1,0 +1,150 @@
+/*
+ * probe.h — reading process, cgroup and system memory into an mv_sample.
+ *
+ * Parsing is separate from I/O: the mv__parse_* functions take the text of
+ * one file and fill the fields they own, leaving fields they could not read
+ * at MV_NA / NAN; they never guess. The mv__probe_* functions read files under
+ * a configurable root (tests point it at fixture trees in tests/fixtures/).
+ *
+ * Thread-safety: all functions are reentrant; no global state.
+ */
+#ifndef MV_PROBE_H
+#define MV_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "memvigil.h"
+
+typedef struct mv__probe_opts {
+    const char *proc_root;       /* "/proc" */
+    const char *cgroup_root;     /* "/sys/fs/cgroup" */
+    int smaps_rollup;            /* read /proc/PID/smaps_rollup */
+    int64_t smaps_max_vm_bytes;  /* skip smaps_rollup above this VmSize */
+} mv__probe_opts;
+
+/* Fills opts with the defaults ("/proc", "/sys/fs/cgroup", off, 64 GiB). */
+void mv__probe_opts_init(mv__probe_opts *o);
+
+/* ---- pure parsers (text is NUL-terminated; return 0 or -EINVAL when the
+ *      text is not of the expected form at all) ---- */
+
+/* /proc/PID/status: VmRSS, RssAnon, RssFile, RssShmem, VmSwap, VmHWM,
+ * VmSize (kB -> bytes), Threads. */
+int mv__parse_status(const char *text, mv_sample *s);
+/* /proc/PID/stat: comm may hold spaces and ')' — parse from the last ')'.
+ * Gives ppid (field 4) and starttime (field 22). */
+int mv__parse_stat(const char *text, int32_t *ppid, int64_t *start_time_ticks);
+/* /proc/PID/smaps_rollup: Pss, Pss_Anon, Pss_File, Pss_Shmem. */
+int mv__parse_smaps_rollup(const char *text, mv_sample *s);
+/* /proc/meminfo: MemTotal, MemAvailable, SwapTotal, SwapFree. */
+int mv__parse_meminfo(const char *text, mv_sample *s);
+/* A PSI file ("some avg10=.. avg60=.. avg300=.. total=.." and "full ..."). */
+int mv__parse_psi(const char *text, mv_psi *some, mv_psi *full);
+/* /proc/PID/cgroup: prefers the v1 "memory" controller line when present
+ * (it is the one that accounts memory on hybrid hosts), else the v2 "0::"
+ * line. Sets *version (1 or 2) and the path. -ENOENT when neither exists. */
+int mv__parse_proc_cgroup(const char *text, int *version, char *path, size_t n);
+/* A single-value cgroup file: a decimal number, or "max" -> MV_UNLIMITED;
+ * v1 values >= 2^62 (the page-rounded "unlimited") -> MV_UNLIMITED. */
+int mv__parse_cgroup_value(const char *text, int64_t *out);
+/* memory.stat, v2 (anon, file, inactive_file, shmem) or v1 (total_rss,
+ * total_cache, total_inactive_file, total_shmem; falls back to the
+ * non-total_ names). */
+int mv__parse_cgroup_stat(const char *text, int version, mv_sample *s);
+/* v2 memory.events (oom, oom_kill, high, max). */
+int mv__parse_cgroup_events(const char *text, mv_sample *s);
+/* v1 memory.oom_control (oom_kill). */
+int mv__parse_oom_control(const char *text, mv_sample *s);
+
+/* ---- I/O ---- */
+
+/* Fills the process fields of s for one pid. Returns -ESRCH when the
+ * process does not exist (or vanished while being read), -EACCES. */
+int mv__probe_process(const mv__probe_opts *o, int32_t pid, mv_sample *s);
+/* Same, summed over pid and all its descendants (found via each process's
+ * ppid under proc_root). s->nprocs says how many. */
+int mv__probe_tree(const mv__probe_opts *o, int32_t pid, mv_sample *s);
+/* Finds pid's cgroup (version and path) from /proc/PID/cgroup. */
+int mv__probe_find_cgroup(const mv__probe_opts *o, int32_t pid, int *version,
+                          char *path, size_t n);
+/* Fills the cgroup fields for a cgroup (path inside the hierarchy, or an
+ * absolute path under cgroup_root). The v2 root cgroup has no memory.current:
+ * usage is then MV_NA. Returns -ENOENT when the directory does not exist. */
+int mv__probe_cgroup(const mv__probe_opts *o, int version, const char *path,
+                     mv_sample *s);
+/* Fills the system fields (meminfo, /proc/pressure/memory). */
+int mv__probe_system(const mv__probe_opts *o, mv_sample *s);
+/* Computes the derived fields from the others. Pure. */
+void mv__sample_derive(mv_sample *s);
+
+/* The whole sample for a target: pid (with descendants if tree) or a set of
+ * pids summed, or a cgroup when cgroup != NULL. Clears s first, fills
+ * timestamps, derives. */
+int mv__probe_target(const mv__probe_opts *o, const int32_t *pids, size_t npids,
+                     int tree, const char *cgroup, mv_sample *s);
+
+/* Detects the cgroup version mounted at cgroup_root for a path: 2 when
+ * cgroup_root/cgroup.controllers exists, 1 when cgroup_root/memory exists. */
+int mv__probe_cgroup_version(const mv__probe_opts *o);
+
+/* ---- for `inspect`: mappings from /proc/PID/smaps ---- */
+
+typedef struct mv__mapping {
+    char name[256];        /* path, "[heap]", "[anon]", "[stack]", ... */
+    int64_t rss_bytes;     /* summed over every mapping with this name */
+    int64_t anon_bytes;
+    int64_t file_bytes;    /* rss - anon for file-backed mappings */
+    int64_t swap_bytes;
+    int file_backed;       /* 1 when name is a file path */
+} mv__mapping;
+
+/* Parses /proc/PID/smaps text, merging mappings by name, and returns the top
+ * `max` by RSS (descending) in out; *count set. */
+int mv__parse_smaps_top(const char *text, mv__mapping *out, size_t max,
+                        size_t *count);
+int mv__probe_top_mappings(const mv__probe_opts *o, int32_t pid,
+                           mv__mapping *out, size_t max, size_t *count);
+/* /proc/PID/oom_score and oom_score_adj; MV_NA-like -1000000 when n/a. */
+int mv__probe_oom_score(const mv__probe_opts *o, int32_t pid, int *score,
+                        int *score_adj);
+/* /proc/PID/comm into out. */
+int mv__probe_comm(const mv__probe_opts *o, int32_t pid, char *out, size_t n);
+
+
+/* ---- helpers shared by the probe_*.c files (not for other modules) ---- */
+
+/* Reads a small file (procfs, cgroupfs) into buf of size cap with plain
+ * open/read/close, no allocation and no stdio, so a sampler tick stays cheap.
+ * Always NUL-terminates. When the file is larger than cap - 1, the text is
+ * cut after its last complete line, so a parser never sees half a number.
+ * Returns bytes kept (>= 0) or a negative errno from open/read (-ENOENT,
+ * -EACCES, -EISDIR, -ESRCH, ...). */
+ssize_t mv__probe_read_small(const char *path, char *buf, size_t cap);
+
+/* Sentinel for mv__probe_oom_score when a value is unavailable. */
+#define MV__OOM_SCORE_NA (-1000000)
+
+/* Notes on the I/O functions above (behaviour the monitor can rely on):
+ *  - mv__probe_process / mv__probe_tree first set every process field of s
+ *    to MV_NA, then fill what they can read. Only /proc/PID/status is
+ *    mandatory; stat, smaps_rollup errors leave their fields MV_NA.
+ *  - Tree sums skip MV_NA (a zombie child has no VmRSS); a field is MV_NA
+ *    only when no process in the tree had it. Processes that vanish during
+ *    the scan are skipped and not counted in nprocs.
+ *  - mv__probe_target with npids > 1: the first pid is the primary target
+ *    (pid, start_time_ticks, rss_peak_bytes, cgroup come from it; -ESRCH when
+ *    it is gone); the others are summed when present and skipped when gone.
+ *    Overlapping pids (or trees) are counted once. pid 0 means the calling
+ *    process (getpid()).
+ *  - mv__probe_target with a cgroup string: an absolute path under
+ *    cgroup_root is used as the directory (version detected by the files in
+ *    it); anything else is a path inside the hierarchy found by
+ *    mv__probe_cgroup_version. pid and nprocs are 0.
+ *  - mv__probe_cgroup with version 0 detects the version from the files in
+ *    the directory (as for an absolute path).
+ *  - v1: cg_max_bytes is the tighter of memory.limit_in_bytes and
+ *    memory.stat hierarchical_memory_limit (an ancestor's limit applies). */
+
+#endif /* MV_PROBE_H */

@@ -1,0 +1,88 @@
+/*
+ * record.h — JSON Lines recordings: a writer (header line, one line per
+ * sample, one per event, each flushed as written) and a tolerant reader
+ * (a torn final line is skipped, never fatal; a garbage line in the middle is
+ * reported with its line number).
+ *
+ * Line shapes (one JSON object per line, "type" first):
+ *  {"type":"header","version":1,"tool":"memvigil 0.1.0","command":"...",
+ *   "pid":123,"host":"...","start_ms":...,"interval_ms":...,"limit_bytes":...}
+ *  {"type":"sample","t_ms":...,"rss":...,"anon":...,"file":...,"shmem":...,
+ *   "swap":...,"private":...,"working_set":...,"cg_usage":...,"limit":...,
+ *   "ratio":...,"oom_kill":...,"level":"ok","growth_bps":...,"ttl_s":...}
+ *   (MV_NA fields are written as null)
+ *  {"type":"event","t_ms":...,"event":"level_changed","level":"warning",
+ *   "message":"..."}
+ *
+ * Thread-safety: a recorder has one owner (the monitor's thread).
+ */
+#ifndef MV_RECORD_H
+#define MV_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "memvigil.h"
+
+#define MV_RECORD_VERSION 1
+
+typedef struct mv__recorder mv__recorder;
+
+typedef struct mv__record_header {
+    const char *command;   /* may be NULL */
+    int32_t pid;
+    int64_t start_ms;
+    int64_t interval_ms;
+    int64_t limit_bytes;   /* MV_NA when unknown */
+} mv__record_header;
+
+/* Opens (truncates) path and writes the header line. -errno on failure. */
+int mv__recorder_open(const char *path, const mv__record_header *h,
+                      mv__recorder **out);
+/* Appends one sample line with the detector's view. A write error (disk
+ * full) is returned as -errno; the recorder keeps trying on later lines and
+ * counts the lost ones. */
+int mv__recorder_sample(mv__recorder *r, const mv_sample *s, mv_level level,
+                        double growth_bytes_per_s, double time_to_limit_s);
+int mv__recorder_event(mv__recorder *r, const mv_event *ev);
+/* Lines that could not be written. */
+uint64_t mv__recorder_lost(const mv__recorder *r);
+/* Flushes and closes; NULL is a no-op. */
+void mv__recorder_close(mv__recorder *r);
+
+/* ---- reader ---- */
+
+typedef enum mv__record_kind {
+    MV_REC_HEADER, MV_REC_SAMPLE, MV_REC_EVENT
+} mv__record_kind;
+
+typedef struct mv__record_line {
+    mv__record_kind kind;
+    int64_t t_ms;            /* sample/event time; header: start_ms */
+    /* sample */
+    int64_t rss, anon, file, shmem, swap, private_bytes, working_set,
+        cg_usage, limit, oom_kill;   /* MV_NA when null/missing */
+    double ratio, growth_bps, ttl_s; /* NAN when null/missing */
+    char level[16];
+    /* event */
+    char event[32];
+    char message[320];
+    /* header */
+    int version;
+    int32_t pid;
+    int64_t interval_ms;
+    char command[256];
+} mv__record_line;
+
+/* Parses one line. 0, or -EINVAL for a line that is not a recording line. */
+int mv__record_parse_line(const char *line, size_t len, mv__record_line *out);
+
+typedef int (*mv__record_visit_fn)(const mv__record_line *line, void *ctx);
+/* Reads a recording, calling visit per good line (a non-zero return stops).
+ * A torn final line is skipped. A bad line elsewhere: message naming the
+ * line in err (if err != NULL) and -EINVAL. */
+int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
+                    char *err, size_t errlen);
+
+#endif /* MV_RECORD_H */
