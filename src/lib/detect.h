@@ -38,7 +38,13 @@ void mv__level_init(mv__level_state *st);
 /* Feeds one ratio observation (NAN is ignored). Returns 1 and sets *prev
  * when the reported level changed, else 0. The very first observation sets
  * the level at once when it is above ok (no waiting on a process that is
- * already critical). */
+ * already critical); that counts as a change from ok (returns 1).
+ * A candidate level is reported once the ratio has pointed away from the
+ * reported level, in one direction, for min_duration_ms; if it pointed at
+ * different levels meanwhile, the one nearest the reported level wins (a
+ * brief critical spike inside a longer warning reports warning). ok ->
+ * critical directly is allowed. NULL st or cfg: returns 0. prev may be
+ * NULL. A clock going backwards restarts the candidate's timer. */
 int mv__level_update(mv__level_state *st, const mv__level_cfg *cfg,
                      double ratio, int64_t now_ms, mv_level *prev);
 
@@ -54,7 +60,15 @@ typedef struct mv__slope {
 
 /* Theil–Sen estimator over (t_s[i], v[i]); t in seconds. n >= 3 needed
  * (else -EINVAL). Computes all pairs when n <= 512, else a deterministic
- * subsample. Confidence bounds by Sen's method from Kendall's S variance. */
+ * subsample. Confidence bounds by Sen's method from Kendall's S variance.
+ * Details: points need not be sorted; pairs with equal times give no slope
+ * (all times equal: -EINVAL); a non-finite input gives -EINVAL. Above 512
+ * points, 512 evenly spaced points (first and last included) are used for
+ * the slope, tau and bounds (out->n = 512); the intercept uses all points.
+ * tau is Kendall's tau-a. Bounds: 1-based ranks M1 (rounded down) and
+ * M2 + 1 (M2 rounded up) of the sorted slopes, clamped to 1..N.
+ * Scratch of max(pairs, n) doubles is malloc'ed and freed per call
+ * (-ENOMEM, *out untouched). Reentrant. */
 int mv__theil_sen(const double *t_s, const double *v, size_t n, mv__slope *out);
 
 /* ---- growth of a series ---- */
@@ -72,7 +86,19 @@ typedef struct mv__growth {
 /* Estimates growth over the newest window_ms of s, using minima of buckets
  * of bucket_ms (0 = choose: window / 30, at least 2x the sampling interval
  * implied by the data). Needs >= 6 buckets spanning >= 1/2 of the window or
- * >= 60 s; else out->valid = 0 and returns 0. */
+ * >= 60 s; else out->valid = 0 and returns 0.
+ * Precisely: buckets are laid back from now_ms in whole widths (at most 128
+ * buckets; a smaller bucket_ms is widened to window / 128), empty buckets are
+ * skipped, each bucket gives (midpoint of its data, its min), and the fit is
+ * Theil–Sen. valid = 1 needs >= 6 non-empty buckets whose data spans (first
+ * bucket's first point to last bucket's last point) >= min(window / 2,
+ * 60 s); with the automatic width, 6 buckets already mean >= 1/6 of the
+ * window. When not valid, the slope fields are NAN, buckets and window_s
+ * still say what was found. For the minima to sit on the floor of a GC
+ * sawtooth, buckets must be at least one GC cycle wide.
+ * Returns 0, -EINVAL (NULL s or out, window_ms <= 0, bucket_ms < 0; out is
+ * then cleared), or -ENOMEM (valid = 0). Pure; no allocation besides
+ * mv__theil_sen's scratch. */
 int mv__growth_estimate(const mv__series *s, int64_t now_ms, int64_t window_ms,
                         int64_t bucket_ms, mv__growth *out);
 

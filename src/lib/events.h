@@ -7,6 +7,8 @@
 #ifndef MV_EVENTS_H
 #define MV_EVENTS_H
 
+#include <stdint.h>
+
 #include "memvigil.h"
 
 /* Appends one JSON object (no newline) describing ev: timestamp (RFC 3339
@@ -17,5 +19,26 @@ int mv__event_to_json(const mv_event *ev, mv_buf *out);
 /* Fills ev->message with a one-line human message for its kind and figures
  * (e.g. "level warning: working set 1.7 GiB of 2 GiB (85%)"). */
 void mv__event_describe(mv_event *ev);
+
+/* Names of the kinds and levels are mv_event_kind_name() / mv_level_name()
+ * (public, implemented in events.c). */
+
+/* Variants that know more than mv_event carries (added by the events
+ * module): the OOM-kill message with the previous count ("count 1 -> 2";
+ * MV_NA when unknown), and the phase message saying whether the phase
+ * (ev->subject) began or ended. */
+void mv__event_describe_oom(mv_event *ev, int64_t prev_count);
+void mv__event_describe_phase(mv_event *ev, int began);
+
+/* JSON shape of mv__event_to_json:
+ *  {"ts":"2024-05-01T12:00:00.123Z","ts_ms":...,"event":"level_changed",
+ *   "level":"warning","prev_level":"ok" (level events only),
+ *   "pid":..,"rss_bytes":..,"private_bytes":..,"working_set_bytes":..,
+ *   "limit_bytes":..,"usage_ratio":..,"oom_kill_count":.. (oom events),
+ *   "cgroup":"/x" (when known)   <- these only when ev->sample != NULL
+ *   "growth_bytes_per_second":..,"time_to_limit_seconds":..,
+ *   "time_to_limit_infinite":true (only when infinite),
+ *   "subject":"..." (when set),"message":"..."}
+ * n/a figures and unlimited limits are null. 0 or -ENOMEM (out unchanged). */
 
 #endif /* MV_EVENTS_H */

@@ -49,7 +49,29 @@ typedef struct mv__expose_state {
     size_t nevents;
 } mv__expose_state;
 
-/* Appends the rendering of st to out. 0 or -ENOMEM. */
+/* Appends the rendering of st to out. 0, -EINVAL (NULL args) or -ENOMEM
+ * (out keeps what it had).
+ *
+ * Text formats: families with all samples unavailable are left out
+ * entirely; unset limits are +Inf; OpenMetrics ends with "# EOF".
+ * process_* (st->process_metrics) are read from proc_root/self/{stat,
+ * limits,fd} and proc_root/stat (btime), as client_golang does.
+ *
+ * JSON (MV_FORMAT_JSON), the /api/v1/status document, one line + "\n":
+ *  {"version":"0.1.0","target_up":true,"level":"ok",
+ *   "growth_bytes_per_second":n|null,"growth_window_seconds":n|null,
+ *   "time_to_limit_seconds":n|null, "time_to_limit_infinite":bool,
+ *   "sample":{every mv_sample field by its C name; psi as
+ *             {"avg10","avg60","avg300","total_us"}; "limit_source":
+ *             "none|cgroup_max|cgroup_high|memtotal"} | null,
+ *   "monitor":{"ticks","tick_errors","tick_seconds_sum","cpu_seconds",
+ *              "cpu_ratio","interval_seconds","memory_bytes"} | null,
+ *   "app":<mv__registry_render JSON> | null,
+ *   "events":[mv__event_to_json objects, oldest first]}
+ * Unavailable figures are null. time_to_limit_seconds is null both when
+ * unknown and when infinite (JSON has no infinity); time_to_limit_infinite
+ * tells them apart. Unset limits (cg_max_bytes, cg_high_bytes,
+ * effective_limit_bytes) are the string "max", as cgroup v2 spells it. */
 int mv__expose_render(const mv__expose_state *st, mv_format fmt, mv_buf *out);
 
 /* Picks the format for an HTTP Accept header value (NULL -> Prometheus):

@@ -122,6 +122,18 @@ int mv__probe_comm(const mv__probe_opts *o, int32_t pid, char *out, size_t n);
  * Returns bytes kept (>= 0) or a negative errno from open/read (-ENOENT,
  * -EACCES, -EISDIR, -ESRCH, ...). */
 ssize_t mv__probe_read_small(const char *path, char *buf, size_t cap);
+/* Same, with path relative to the directory dirfd (or AT_FDCWD). */
+ssize_t mv__probe_read_at(int dirfd, const char *path, char *buf, size_t cap);
+
+/* The process fields summed over a set of pids (pids[0] is the primary;
+ * with tree, every descendant of each pid too). Used by mv__probe_tree and
+ * mv__probe_target; see the notes below. */
+int mv__probe_pids(const mv__probe_opts *o, const int32_t *pids, size_t npids,
+                   int tree, mv_sample *s);
+
+/* v1 memory.stat "hierarchical_memory_limit" (the tightest limit of the
+ * cgroup and its ancestors): bytes, MV_UNLIMITED, or MV_NA when absent. */
+int64_t mv__parse_v1_hierarchical_limit(const char *text);
 
 /* Sentinel for mv__probe_oom_score when a value is unavailable. */
 #define MV__OOM_SCORE_NA (-1000000)

@@ -10,7 +10,8 @@
  *  {"type":"sample","t_ms":...,"rss":...,"anon":...,"file":...,"shmem":...,
  *   "swap":...,"private":...,"working_set":...,"cg_usage":...,"limit":...,
  *   "ratio":...,"oom_kill":...,"level":"ok","growth_bps":...,"ttl_s":...}
- *   (MV_NA fields are written as null)
+ *   (MV_NA fields and NAN doubles are written as null; +/-INFINITY, e.g.
+ *   ttl_s when not growing, as the strings "+Inf" / "-Inf")
  *  {"type":"event","t_ms":...,"event":"level_changed","level":"warning",
  *   "message":"..."}
  *
@@ -75,13 +76,19 @@ typedef struct mv__record_line {
     char command[256];
 } mv__record_line;
 
-/* Parses one line. 0, or -EINVAL for a line that is not a recording line. */
+/* Parses one line (len bytes, no newline needed). 0, or -EINVAL for a line
+ * that is not a recording line, or -ENOMSG for a valid JSON object whose
+ * "type" is unknown (a newer writer's line; callers skip it). Unknown keys
+ * are ignored; missing fields read as MV_NA / NAN / "". */
 int mv__record_parse_line(const char *line, size_t len, mv__record_line *out);
 
 typedef int (*mv__record_visit_fn)(const mv__record_line *line, void *ctx);
-/* Reads a recording, calling visit per good line (a non-zero return stops).
- * A torn final line is skipped. A bad line elsewhere: message naming the
- * line in err (if err != NULL) and -EINVAL. */
+/* Reads a recording, calling visit per good line (a non-zero return stops;
+ * mv__record_read then returns 0). A torn final line (no newline, does not
+ * parse) is skipped; lines of unknown type and blank lines are skipped.
+ * A bad line elsewhere: "line N: why" in err (if err != NULL) and -EINVAL.
+ * A header with a version newer than MV_RECORD_VERSION: "line N: recording
+ * version V is newer ..." and -ENOTSUP. -EIO on a read error. */
 int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
                     char *err, size_t errlen);
 

@@ -61,4 +61,48 @@ int64_t mv__registry_dropped(mv__registry *r);
  * MV_FORMAT_JSON appends a JSON object value {"gauges":[...],...}. */
 int mv__registry_render(mv__registry *r, mv_format fmt, mv_buf *out);
 
+/* Details of the registry families (added by the registry module):
+ *  - memvigil_operation_memory_delta_bytes buckets: le = 0 (frees and no
+ *    growth), 4 KiB, 64 KiB, 1 MiB, 16 MiB, 256 MiB, 1 GiB, +Inf. In
+ *    Prometheus text _sum is the signed sum of deltas. OpenMetrics forbids a
+ *    negative histogram sum, so there _sum is omitted; the signed sum is also
+ *    exported in both formats as the gauge
+ *    memvigil_operation_memory_delta_net_bytes{operation}.
+ *  - memvigil_operation_duration_seconds_total{operation}: summed durations.
+ *  - Progress: memory per 1000 units = (private bytes now - private bytes at
+ *    the first call that knew them) * 1000 / (units added since that call);
+ *    units/s = units added since the first call / seconds since it.
+ *  - Rising: a checkpoint is taken each time the units since the baseline
+ *    reach >= 1.1x those of the previous checkpoint; a checkpoint "rises"
+ *    when memory per unit is positive and > 1.01x the previous one (1%
+ *    absorbs rounding noise). Three rising checkpoints in a row report once;
+ *    a checkpoint that does not rise re-arms the report. */
+
+/* ---- text exposition helpers, shared with expose.c ----
+ * All append to b and return 0 or -ENOMEM. fmt is MV_FORMAT_PROMETHEUS or
+ * MV_FORMAT_OPENMETRICS. Reentrant. */
+
+/* # HELP / # TYPE (and in OpenMetrics # UNIT when unit != NULL) of a family.
+ * name is the Prometheus family name; for a counter it ends in _total, which
+ * OpenMetrics metadata drops. type: "gauge", "counter", "histogram", or
+ * "info" (name ends in _info; OpenMetrics info family, 0.0.4 gauge). */
+int mv__metric_family(mv_buf *b, mv_format fmt, const char *name,
+                      const char *type, const char *unit, const char *help);
+/* A sample value: integers exactly; +Inf, -Inf, NaN spelled that way;
+ * other doubles in the shortest form that reads back identically. */
+int mv__metric_int(mv_buf *b, int64_t v);
+int mv__metric_double(mv_buf *b, double v);
+/* A JSON number, or null for NAN/infinity. Shortest round-trip form. */
+int mv__json_number(mv_buf *b, double v);
+/* A histogram bound as an le label value, without quotes. OpenMetrics wants
+ * canonical floats ("4096.0"); Prometheus text takes "4096". */
+int mv__metric_le(mv_buf *b, mv_format fmt, double bound);
+/* A label value with \\, \" and \n escaped, without quotes. */
+int mv__metric_label_value(mv_buf *b, const char *v);
+/* "name{labels} value\n"; labels may be NULL or "" (no braces then). */
+int mv__metric_sample_int(mv_buf *b, const char *name, const char *labels,
+                          int64_t v);
+int mv__metric_sample_double(mv_buf *b, const char *name, const char *labels,
+                             double v);
+
 #endif /* MV_REGISTRY_H */

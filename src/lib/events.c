@@ -1,0 +1,348 @@
+/*
+ * events.c — names of levels and event kinds, the JSON form of an event
+ * (event log lines, the status document) and the one-line human message.
+ *
+ * Design: messages say what a person on call needs first — the level or
+ * the rate, against which limit, and how long is left — in binary units
+ * ("1.7 GiB of 2.0 GiB limit (85%)"). The measure named is the one the usage
+ * ratio is computed from: the cgroup working set when a cgroup limit is the
+ * effective one, else resident memory. Figures that are unavailable are left
+ * out of the sentence rather than printed as "n/a" where possible.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "events.h"
+#include "util.h"
+
+static const char *const level_names[] = {"ok", "warning", "critical"};
+
+const char *mv_level_name(mv_level level)
+{
+    if ((unsigned)level < sizeof level_names / sizeof level_names[0])
+        return level_names[level];
+    return "unknown";
+}
+
+static const char *const kind_names[MV_EVENT_KIND_COUNT] = {
+    [MV_EVENT_STARTED] = "started",
+    [MV_EVENT_LEVEL] = "level_changed",
+    [MV_EVENT_GROWTH] = "growth",
+    [MV_EVENT_OOM_KILL] = "oom_kill",
+    [MV_EVENT_SWAP_GROWING] = "swap_growing",
+    [MV_EVENT_PER_UNIT_RISING] = "per_unit_rising",
+    [MV_EVENT_PHASE] = "phase",
+    [MV_EVENT_BUDGET] = "budget",
+    [MV_EVENT_TARGET_EXIT] = "target_exit",
+    [MV_EVENT_PID_REUSE] = "pid_reuse",
+    [MV_EVENT_PROBE_ERROR] = "probe_error",
+};
+
+const char *mv_event_kind_name(mv_event_kind kind)
+{
+    if ((unsigned)kind < MV_EVENT_KIND_COUNT)
+        return kind_names[kind];
+    return "unknown";
+}
+
+/* ---- figures ---- */
+
+/* snprintf into a fixed message; a message longer than the field is cut,
+ * which is the intended behaviour (a message is one line). */
+static void say(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, n, fmt, ap);
+    va_end(ap);
+}
+
+/* The measure the usage ratio is based on, and its name. */
+static int64_t usage_measure(const mv_sample *s, const char **what)
+{
+    int cg_limit = s->limit_source == MV_LIMIT_CGROUP_MAX ||
+                   s->limit_source == MV_LIMIT_CGROUP_HIGH;
+    if (cg_limit && s->working_set_bytes != MV_NA) {
+        *what = "working set";
+        return s->working_set_bytes;
+    }
+    if (s->rss_bytes != MV_NA) {
+        *what = "resident memory";
+        return s->rss_bytes;
+    }
+    *what = "working set";
+    return s->working_set_bytes;
+}
+
+static int known_limit(int64_t v) { return v != MV_NA && v != MV_UNLIMITED && v > 0; }
+
+/* "working set 1.7 GiB of 2.0 GiB limit (85%)", or shorter without a limit;
+ * empty when nothing is known. */
+static void usage_phrase(const mv_sample *s, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (!s)
+        return;
+    const char *what;
+    int64_t used = usage_measure(s, &what);
+    if (used == MV_NA)
+        return;
+    char u[32], l[32];
+    mv__human_bytes(used, u, sizeof u);
+    if (!known_limit(s->effective_limit_bytes)) {
+        say(out, n, "%s %s", what, u);
+        return;
+    }
+    mv__human_bytes(s->effective_limit_bytes, l, sizeof l);
+    double ratio = isnan(s->usage_ratio)
+                       ? (double)used / (double)s->effective_limit_bytes
+                       : s->usage_ratio;
+    say(out, n, "%s %s of %s limit (%.0f%%)", what, u, l, ratio * 100.0);
+}
+
+/* A growth rate in the unit that reads best: "12.3 MiB/h", "1.5 KiB/s". */
+static void rate_phrase(double bps, char *out, size_t n)
+{
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = bps;
+    const char *per = "s";
+    if (fabs(v) < 1024.0 * 1024.0) { /* below 1 MiB/s, per hour reads better */
+        v *= 3600.0;
+        per = "h";
+    }
+    size_t u = 0;
+    while (fabs(v) >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {
+        v /= 1024.0;
+        u++;
+    }
+    if (fabs(v) < 10.0 && u > 0)
+        snprintf(out, n, "%.2f %s/%s", v, units[u], per);
+    else if (fabs(v) < 100.0 && u > 0)
+        snprintf(out, n, "%.1f %s/%s", v, units[u], per);
+    else
+        snprintf(out, n, "%.0f %s/%s", v, units[u], per);
+}
+
+void mv__event_describe_oom(mv_event *ev, int64_t prev_count)
+{
+    const mv_sample *s = ev->sample;
+    char usage[160];
+    usage_phrase(s, usage, sizeof usage);
+    const char *path = s && s->cgroup_path[0] ? s->cgroup_path : "?";
+    int64_t now = s ? s->cg_oom_kill_events : MV_NA;
+    char count[64];
+    if (prev_count != MV_NA && now != MV_NA)
+        snprintf(count, sizeof count, "count %" PRId64 " -> %" PRId64, prev_count, now);
+    else if (now != MV_NA)
+        snprintf(count, sizeof count, "count %" PRId64, now);
+    else
+        snprintf(count, sizeof count, "count unknown");
+    say(ev->message, sizeof ev->message, "OOM kill in cgroup %s (%s)%s%s", path,
+             count, usage[0] ? "; last: " : "", usage);
+}
+
+void mv__event_describe_phase(mv_event *ev, int began)
+{
+    say(ev->message, sizeof ev->message, "phase %s %s%s",
+             ev->subject ? ev->subject : "?", began ? "began" : "ended",
+             began ? "; growth warnings are held back while it runs" : "");
+}
+
+void mv__event_describe(mv_event *ev)
+{
+    const mv_sample *s = ev->sample;
+    char usage[160], a[40], b[40];
+    usage_phrase(s, usage, sizeof usage);
+    char *m = ev->message;
+    size_t n = sizeof ev->message;
+    switch (ev->kind) {
+    case MV_EVENT_STARTED:
+        if (s && s->pid > 0)
+            say(m, n, "monitoring pid %d%s%s", (int)s->pid, usage[0] ? ": " : "",
+                     usage);
+        else if (s && s->cgroup_path[0])
+            say(m, n, "monitoring cgroup %s%s%s", s->cgroup_path,
+                     usage[0] ? ": " : "", usage);
+        else
+            say(m, n, "monitoring started");
+        break;
+    case MV_EVENT_LEVEL:
+        if (ev->level < ev->prev_level)
+            say(m, n, "level %s (was %s)%s%s", mv_level_name(ev->level),
+                     mv_level_name(ev->prev_level), usage[0] ? ": " : "", usage);
+        else
+            say(m, n, "level %s%s%s", mv_level_name(ev->level),
+                     usage[0] ? ": " : "", usage);
+        break;
+    case MV_EVENT_GROWTH: {
+        if (isnan(ev->growth_bytes_per_s)) {
+            say(m, n, "growth detected");
+            break;
+        }
+        rate_phrase(ev->growth_bytes_per_s, a, sizeof a);
+        if (s && known_limit(s->effective_limit_bytes) && isfinite(ev->time_to_limit_s)) {
+            mv__human_bytes(s->effective_limit_bytes, b, sizeof b);
+            char eta[40];
+            mv__human_duration(ev->time_to_limit_s, eta, sizeof eta);
+            say(m, n, "growth %s; at this rate the %s limit is reached in %s", a, b,
+                     eta);
+        } else if (isfinite(ev->time_to_limit_s)) {
+            char eta[40];
+            mv__human_duration(ev->time_to_limit_s, eta, sizeof eta);
+            say(m, n, "growth %s; at this rate the limit is reached in %s", a, eta);
+        } else {
+            say(m, n, "growth %s", a);
+        }
+        break;
+    }
+    case MV_EVENT_OOM_KILL:
+        mv__event_describe_oom(ev, MV_NA);
+        break;
+    case MV_EVENT_SWAP_GROWING:
+        if (s && s->swap_bytes != MV_NA) {
+            mv__human_bytes(s->swap_bytes, a, sizeof a);
+            say(m, n, "swap used by the target keeps rising: %s", a);
+        } else if (s && s->cg_swap_bytes != MV_NA) {
+            mv__human_bytes(s->cg_swap_bytes, a, sizeof a);
+            say(m, n, "swap used by the cgroup keeps rising: %s", a);
+        } else {
+            say(m, n, "swap used by the target keeps rising");
+        }
+        break;
+    case MV_EVENT_PER_UNIT_RISING:
+        say(m, n, "memory per %s keeps rising (3 checkpoints in a row)%s%s",
+                 ev->subject ? ev->subject : "unit", usage[0] ? "; " : "", usage);
+        break;
+    case MV_EVENT_PHASE:
+        say(m, n, "phase %s", ev->subject ? ev->subject : "?");
+        break;
+    case MV_EVENT_BUDGET:
+        say(m, n, "monitor over its CPU budget; sampling less often%s%s",
+                 ev->subject ? ": " : "", ev->subject ? ev->subject : "");
+        break;
+    case MV_EVENT_TARGET_EXIT:
+        if (s && s->pid > 0)
+            say(m, n, "target process %d exited%s%s", (int)s->pid,
+                     usage[0] ? "; last: " : "", usage);
+        else
+            say(m, n, "target exited");
+        break;
+    case MV_EVENT_PID_REUSE:
+        if (s && s->pid > 0)
+            say(m, n, "pid %d now names another process; the target is gone",
+                     (int)s->pid);
+        else
+            say(m, n, "the target's pid now names another process");
+        break;
+    case MV_EVENT_PROBE_ERROR:
+        say(m, n, "sampling failed%s%s", ev->subject ? ": " : "",
+                 ev->subject ? ev->subject : "");
+        break;
+    default:
+        say(m, n, "event %d", (int)ev->kind);
+        break;
+    }
+}
+
+/* ---- JSON ---- */
+
+static int json_double(mv_buf *b, double v)
+{
+    if (!isfinite(v))
+        return mv__buf_append(b, "null", 4);
+    char tmp[40];
+    int len = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        len = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    return mv__buf_append(b, tmp, (size_t)len);
+}
+
+/* Limits: a number, or null when unknown or unlimited. */
+static int json_limit(mv_buf *b, int64_t v)
+{
+    return mv__buf_json_int(b, v == MV_UNLIMITED ? MV_NA : v);
+}
+
+int mv__event_to_json(const mv_event *ev, mv_buf *out)
+{
+    if (!ev || !out)
+        return -EINVAL;
+    size_t start = out->len;
+    char ts[64];
+    time_t secs = (time_t)(ev->timestamp_ms / 1000);
+    int ms = (int)(ev->timestamp_ms % 1000);
+    if (ms < 0) {
+        ms += 1000;
+        secs -= 1;
+    }
+    struct tm tm;
+    if (gmtime_r(&secs, &tm))
+        snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    else
+        snprintf(ts, sizeof ts, "1970-01-01T00:00:00.000Z");
+    const mv_sample *s = ev->sample;
+    int rc = mv__buf_printf(out, "{\"ts\":\"%s\",\"ts_ms\":%" PRId64 ",\"event\":\"%s\","
+                            "\"level\":\"%s\"",
+                            ts, ev->timestamp_ms, mv_event_kind_name(ev->kind),
+                            mv_level_name(ev->level));
+    if (!rc && ev->kind == MV_EVENT_LEVEL)
+        rc = mv__buf_printf(out, ",\"prev_level\":\"%s\"", mv_level_name(ev->prev_level));
+    if (!rc && s) {
+        rc = mv__buf_printf(out, ",\"pid\":%d", (int)s->pid);
+        if (!rc) rc = mv__buf_puts(out, ",\"rss_bytes\":");
+        if (!rc) rc = mv__buf_json_int(out, s->rss_bytes);
+        if (!rc) rc = mv__buf_puts(out, ",\"private_bytes\":");
+        if (!rc) rc = mv__buf_json_int(out, s->private_bytes);
+        if (!rc) rc = mv__buf_puts(out, ",\"working_set_bytes\":");
+        if (!rc) rc = mv__buf_json_int(out, s->working_set_bytes);
+        if (!rc) rc = mv__buf_puts(out, ",\"limit_bytes\":");
+        if (!rc) rc = json_limit(out, s->effective_limit_bytes);
+        if (!rc) rc = mv__buf_puts(out, ",\"usage_ratio\":");
+        if (!rc) rc = json_double(out, s->usage_ratio);
+        if (!rc && ev->kind == MV_EVENT_OOM_KILL) {
+            rc = mv__buf_puts(out, ",\"oom_kill_count\":");
+            if (!rc) rc = mv__buf_json_int(out, s->cg_oom_kill_events);
+        }
+        if (!rc && s->cgroup_path[0]) {
+            rc = mv__buf_puts(out, ",\"cgroup\":");
+            if (!rc) rc = mv__buf_json_string(out, s->cgroup_path);
+        }
+    }
+    if (!rc) rc = mv__buf_puts(out, ",\"growth_bytes_per_second\":");
+    if (!rc) rc = json_double(out, ev->growth_bytes_per_s);
+    /* null for both "n/a" and "never": time_to_limit_infinite tells which */
+    if (!rc) rc = mv__buf_puts(out, ",\"time_to_limit_seconds\":");
+    if (!rc) rc = json_double(out, ev->time_to_limit_s);
+    if (!rc && isinf(ev->time_to_limit_s))
+        rc = mv__buf_puts(out, ",\"time_to_limit_infinite\":true");
+    if (!rc && ev->subject) {
+        rc = mv__buf_puts(out, ",\"subject\":");
+        if (!rc) rc = mv__buf_json_string(out, ev->subject);
+    }
+    if (!rc) rc = mv__buf_puts(out, ",\"message\":");
+    if (!rc) {
+        char msg[sizeof ev->message];
+        memcpy(msg, ev->message, sizeof msg); /* never trust termination */
+        msg[sizeof msg - 1] = '\0';
+        rc = mv__buf_json_string(out, msg);
+    }
+    if (!rc) rc = mv__buf_puts(out, "}");
+    if (rc) {
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
+    }
+    return rc;
+}

@@ -1,0 +1,628 @@
+/*
+ * expose.c — renders the monitor's state as Prometheus text 0.0.4,
+ * OpenMetrics 1.0 text, or the JSON status document, and picks the format
+ * from an HTTP Accept header.
+ *
+ * Design:
+ *  - A pure function of an mv__expose_state snapshot plus the registry, so
+ *    tests render hand-made states and the monitor holds its lock only for
+ *    the copy, never for the rendering.
+ *  - Naming follows Prometheus practice: base units (_bytes, _seconds),
+ *    counters end in _total, ratios are 0..1, and there is no pid label (a
+ *    restart must not create new series).
+ *  - A field that is unavailable (MV_NA, NAN) has no sample at all — never
+ *    a 0 that would read as a fact — and a family whose samples are all
+ *    unavailable has no metadata either. An unset limit is +Inf.
+ *  - The two text formats differ only where OpenMetrics requires it: counter
+ *    metadata without _total, # UNIT lines for families named after their
+ *    unit, "info" families, canonical le bounds, no negative histogram _sum
+ *    (registry), and the closing "# EOF".
+ *  - process_* follow client_golang's process collector, so dashboards made
+ *    for Go services work for a C service embedding the library.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "expose.h"
+#include "registry.h"
+#include "util.h"
+
+/* Sampler tick durations: a tick reads a handful of small /proc and cgroup
+ * files, typically 50-500 us; smaps_rollup on a big process can take
+ * milliseconds, and anything near a second means the host is in trouble. */
+const double mv__tick_bucket_bounds[MV_TICK_BUCKETS] = {
+    50e-6, 200e-6, 1e-3, 5e-3, 20e-3, 100e-3, 1.0, INFINITY};
+
+const char *mv_format_content_type(mv_format fmt)
+{
+    switch (fmt) {
+    case MV_FORMAT_OPENMETRICS:
+        return "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    case MV_FORMAT_JSON:
+        return "application/json";
+    case MV_FORMAT_PROMETHEUS:
+    default:
+        return "text/plain; version=0.0.4; charset=utf-8";
+    }
+}
+
+/* ---- Accept negotiation ---- */
+
+/* Is the media range [p, end) application/openmetrics-text without q=0? */
+static int range_is_openmetrics(const char *p, const char *end)
+{
+    static const char om[] = "application/openmetrics-text";
+    while (p < end && isspace((unsigned char)*p))
+        p++;
+    size_t oml = sizeof om - 1;
+    if ((size_t)(end - p) < oml || strncasecmp(p, om, oml) != 0)
+        return 0;
+    p += oml;
+    while (p < end && isspace((unsigned char)*p))
+        p++;
+    if (p < end && *p != ';')
+        return 0; /* e.g. application/openmetrics-textual */
+    /* parameters: look for q=0 (refused) */
+    while (p < end) {
+        const char *semi = memchr(p + 1, ';', (size_t)(end - p - 1));
+        const char *pe = semi ? semi : end;
+        const char *q = p + 1;
+        while (q < pe && isspace((unsigned char)*q))
+            q++;
+        if (pe - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
+            char num[16];
+            size_t nl = (size_t)(pe - q - 2);
+            if (nl >= sizeof num)
+                nl = sizeof num - 1;
+            memcpy(num, q + 2, nl);
+            num[nl] = '\0';
+            char *e;
+            double qv = strtod(num, &e);
+            if (e != num && qv <= 0.0)
+                return 0;
+        }
+        p = pe;
+    }
+    return 1;
+}
+
+mv_format mv__expose_negotiate(const char *accept)
+{
+    if (!accept)
+        return MV_FORMAT_PROMETHEUS;
+    const char *p = accept;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        if (range_is_openmetrics(p, end))
+            return MV_FORMAT_OPENMETRICS;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return MV_FORMAT_PROMETHEUS;
+}
+
+/* ---- family emitter: metadata written lazily before the first sample ---- */
+
+typedef struct emit {
+    mv_buf *b;
+    mv_format fmt;
+    int rc;              /* first error; later calls do nothing */
+    const char *name;    /* current family (Prometheus name) */
+    const char *type;
+    const char *unit;    /* OpenMetrics unit or NULL */
+    const char *help;
+    int opened;          /* metadata written */
+} emit;
+
+static void fam(emit *e, const char *name, const char *type, const char *unit,
+                const char *help)
+{
+    e->name = name;
+    e->type = type;
+    e->unit = unit;
+    e->help = help;
+    e->opened = 0;
+}
+
+static int open_fam(emit *e)
+{
+    if (!e->rc && !e->opened) {
+        e->rc = mv__metric_family(e->b, e->fmt, e->name, e->type, e->unit, e->help);
+        e->opened = 1;
+    }
+    return e->rc;
+}
+
+/* Integer sample; MV_NA omitted; MV_UNLIMITED written +Inf. */
+static void put_int(emit *e, const char *labels, int64_t v)
+{
+    if (v == MV_NA || open_fam(e))
+        return;
+    if (v == MV_UNLIMITED)
+        e->rc = mv__metric_sample_double(e->b, e->name, labels, INFINITY);
+    else
+        e->rc = mv__metric_sample_int(e->b, e->name, labels, v);
+}
+
+/* Double sample; NAN omitted. */
+static void put_dbl(emit *e, const char *labels, double v)
+{
+    if (isnan(v) || open_fam(e))
+        return;
+    e->rc = mv__metric_sample_double(e->b, e->name, labels, v);
+}
+
+/* ---- families of the sample ---- */
+
+static void render_sample(emit *e, const mv_sample *s)
+{
+    fam(e, "memvigil_resident_memory_bytes", "gauge", "bytes",
+        "Resident memory of the target by kind: anon (private; where leaks "
+        "live), file (mapped files, reclaimable), shmem; summed over the "
+        "process tree.");
+    put_int(e, "kind=\"anon\"", s->rss_anon_bytes);
+    put_int(e, "kind=\"file\"", s->rss_file_bytes);
+    put_int(e, "kind=\"shmem\"", s->rss_shmem_bytes);
+    fam(e, "memvigil_resident_memory_total_bytes", "gauge", "bytes",
+        "Resident set size (VmRSS) of the target, summed over the process tree.");
+    put_int(e, NULL, s->rss_bytes);
+    fam(e, "memvigil_resident_memory_peak_bytes", "gauge", "bytes",
+        "Peak resident set size (VmHWM) of the target process.");
+    put_int(e, NULL, s->rss_peak_bytes);
+    fam(e, "memvigil_swap_bytes", "gauge", "bytes",
+        "Swap used by the target (VmSwap), summed over the process tree.");
+    put_int(e, NULL, s->swap_bytes);
+    fam(e, "memvigil_proportional_memory_bytes", "gauge", "bytes",
+        "Proportional set size from smaps_rollup (shared pages divided among "
+        "their users), total and by kind; present when smaps_rollup is enabled.");
+    put_int(e, "kind=\"all\"", s->pss_bytes);
+    put_int(e, "kind=\"anon\"", s->pss_anon_bytes);
+    put_int(e, "kind=\"file\"", s->pss_file_bytes);
+    put_int(e, "kind=\"shmem\"", s->pss_shmem_bytes);
+    fam(e, "memvigil_private_memory_bytes", "gauge", "bytes",
+        "Private memory of the target: anonymous resident plus swap (the "
+        "leak detector's signal).");
+    put_int(e, NULL, s->private_bytes);
+    fam(e, "memvigil_virtual_memory_bytes", "gauge", "bytes",
+        "Virtual address space (VmSize) of the target, summed over the process tree.");
+    put_int(e, NULL, s->vm_size_bytes);
+    fam(e, "memvigil_threads", "gauge", NULL,
+        "Threads of the target, summed over the process tree.");
+    put_int(e, NULL, s->threads);
+    fam(e, "memvigil_processes", "gauge", NULL,
+        "Processes summed into the target (1 plus descendants when following "
+        "a process tree).");
+    if (s->pid > 0 || s->nprocs > 0)
+        put_int(e, NULL, s->nprocs);
+
+    if (s->cgroup_version != 0) {
+        mv_buf lab;
+        mv_buf_init(&lab);
+        int rc = mv__buf_puts(&lab, "path=\"");
+        if (!rc) rc = mv__metric_label_value(&lab, s->cgroup_path);
+        if (!rc) rc = mv__buf_printf(&lab, "\",version=\"%d\"", s->cgroup_version);
+        if (rc && !e->rc)
+            e->rc = rc;
+        fam(e, "memvigil_cgroup_info", "info", NULL,
+            "The cgroup the cgroup_* figures come from (path inside the "
+            "hierarchy, cgroup version); value 1.");
+        if (!rc)
+            put_int(e, lab.data, 1);
+        mv_buf_release(&lab);
+        fam(e, "memvigil_cgroup_usage_bytes", "gauge", "bytes",
+            "Memory charged to the cgroup (memory.current / usage_in_bytes), "
+            "page cache included.");
+        put_int(e, NULL, s->cg_usage_bytes);
+        fam(e, "memvigil_cgroup_working_set_bytes", "gauge", "bytes",
+            "Cgroup usage minus inactive file cache, as the kubelet computes "
+            "the working set it evicts on.");
+        put_int(e, NULL, s->working_set_bytes);
+        fam(e, "memvigil_cgroup_limit_bytes", "gauge", "bytes",
+            "Cgroup memory limits: max (OOM kill above it) and high (reclaim "
+            "and throttling above it); +Inf when not set.");
+        put_int(e, "type=\"max\"", s->cg_max_bytes);
+        put_int(e, "type=\"high\"", s->cg_high_bytes);
+        fam(e, "memvigil_cgroup_memory_bytes", "gauge", "bytes",
+            "Cgroup memory by kind from memory.stat: anon, file (page cache), "
+            "inactive_file (reclaimable first), shmem.");
+        put_int(e, "kind=\"anon\"", s->cg_anon_bytes);
+        put_int(e, "kind=\"file\"", s->cg_file_bytes);
+        put_int(e, "kind=\"inactive_file\"", s->cg_inactive_file_bytes);
+        put_int(e, "kind=\"shmem\"", s->cg_shmem_bytes);
+        fam(e, "memvigil_cgroup_swap_bytes", "gauge", "bytes",
+            "Swap used by the cgroup.");
+        put_int(e, NULL, s->cg_swap_bytes);
+        fam(e, "memvigil_cgroup_events_total", "counter", NULL,
+            "Cgroup memory events (memory.events): oom (allocation failed at "
+            "the limit), oom_kill (a process was killed), high, max.");
+        put_int(e, "event=\"oom\"", s->cg_oom_events);
+        put_int(e, "event=\"oom_kill\"", s->cg_oom_kill_events);
+        put_int(e, "event=\"high\"", s->cg_high_events);
+        put_int(e, "event=\"max\"", s->cg_max_events);
+    }
+
+    fam(e, "memvigil_pressure_stalled_seconds_total", "counter", "seconds",
+        "Time tasks were stalled waiting for memory (PSI): some = at least "
+        "one task, full = all non-idle tasks; scope cgroup or host.");
+    const struct { const char *labels; const mv_psi *psi; } psi[] = {
+        {"scope=\"cgroup\",kind=\"some\"", &s->cg_psi_some},
+        {"scope=\"cgroup\",kind=\"full\"", &s->cg_psi_full},
+        {"scope=\"host\",kind=\"some\"", &s->sys_psi_some},
+        {"scope=\"host\",kind=\"full\"", &s->sys_psi_full},
+    };
+    for (size_t i = 0; i < sizeof psi / sizeof psi[0]; i++)
+        if (psi[i].psi->total_us != MV_NA && psi[i].psi->total_us >= 0)
+            put_dbl(e, psi[i].labels, (double)psi[i].psi->total_us / 1e6);
+
+    fam(e, "memvigil_host_memory_total_bytes", "gauge", "bytes",
+        "Physical memory of the host (MemTotal).");
+    put_int(e, NULL, s->mem_total_bytes);
+    fam(e, "memvigil_host_memory_available_bytes", "gauge", "bytes",
+        "Memory available for new work without swapping (MemAvailable).");
+    put_int(e, NULL, s->mem_available_bytes);
+    fam(e, "memvigil_host_swap_total_bytes", "gauge", "bytes",
+        "Swap space of the host (SwapTotal).");
+    put_int(e, NULL, s->swap_total_bytes);
+    fam(e, "memvigil_host_swap_free_bytes", "gauge", "bytes",
+        "Unused swap space of the host (SwapFree).");
+    put_int(e, NULL, s->swap_free_bytes);
+
+    fam(e, "memvigil_effective_limit_bytes", "gauge", "bytes",
+        "The limit the target will hit first: the tightest of cgroup max, "
+        "cgroup high and physical memory.");
+    put_int(e, NULL, s->effective_limit_bytes);
+    fam(e, "memvigil_usage_ratio", "gauge", NULL,
+        "Working set (or resident memory without a cgroup limit) divided by "
+        "the effective limit, 0..1.");
+    put_dbl(e, NULL, s->usage_ratio);
+}
+
+/* ---- process_* of this process (client_golang semantics) ---- */
+
+/* Value of "key N" at the start of a line of text: the number, -1 for
+ * "unlimited" (client_golang's convention), NAN when absent or garbage. */
+static double line_value(const char *text, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, key, kl) == 0) {
+            const char *v = p + kl;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            if (strncmp(v, "unlimited", 9) == 0)
+                return -1.0;
+            char *end;
+            long long x = strtoll(v, &end, 10);
+            return end == v ? NAN : (double)x;
+        }
+    }
+    return NAN;
+}
+
+static void render_process(emit *e, const char *proc_root)
+{
+    const char *root = proc_root && *proc_root ? proc_root : "/proc";
+    char path[4096];
+    mv_buf f;
+    mv_buf_init(&f);
+    long tck = sysconf(_SC_CLK_TCK);
+    long page = sysconf(_SC_PAGESIZE);
+    if (tck <= 0)
+        tck = 100;
+    if (page <= 0)
+        page = 4096;
+
+    double btime = NAN;
+    snprintf(path, sizeof path, "%s/stat", root);
+    if (mv__read_file(path, &f, 1 << 20) > 0)
+        btime = line_value(f.data, "btime");
+
+    double cpu = NAN, start = NAN;
+    int64_t vsize = MV_NA, rss = MV_NA;
+    snprintf(path, sizeof path, "%s/self/stat", root);
+    if (mv__read_file(path, &f, 1 << 16) > 0) {
+        const char *p = strrchr(f.data, ')');
+        unsigned long long v[24];
+        /* fields 3.. after the command name; we need 14,15 and 22..24 */
+        if (p && sscanf(p + 1,
+                        " %*c %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu"
+                        " %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+                        &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
+                        &v[12], &v[13], &v[14], &v[15], &v[16], &v[17], &v[18],
+                        &v[19], &v[20], &v[21], &v[22], &v[23], &v[0]) == 21) {
+            /* v[k] is field k for 4..23; field 24 (rss) landed in v[0] */
+            cpu = (double)(v[14] + v[15]) / (double)tck;
+            start = btime + (double)v[22] / (double)tck; /* NAN if no btime */
+            vsize = (int64_t)v[23];
+            rss = (int64_t)v[0] * page;
+        }
+    }
+
+    double max_fds = NAN, max_as = NAN;
+    snprintf(path, sizeof path, "%s/self/limits", root);
+    if (mv__read_file(path, &f, 1 << 16) > 0) {
+        max_fds = line_value(f.data, "Max open files");
+        max_as = line_value(f.data, "Max address space");
+    }
+    mv_buf_release(&f);
+
+    int64_t open_fds = MV_NA;
+    snprintf(path, sizeof path, "%s/self/fd", root);
+    DIR *d = opendir(path);
+    if (d) {
+        open_fds = 0;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL)
+            if (de->d_name[0] != '.')
+                open_fds++;
+        closedir(d);
+    }
+
+    fam(e, "process_cpu_seconds_total", "counter", "seconds",
+        "Total user and system CPU time spent in seconds.");
+    put_dbl(e, NULL, cpu);
+    fam(e, "process_open_fds", "gauge", NULL, "Number of open file descriptors.");
+    put_int(e, NULL, open_fds);
+    fam(e, "process_max_fds", "gauge", NULL,
+        "Maximum number of open file descriptors.");
+    put_dbl(e, NULL, max_fds);
+    fam(e, "process_virtual_memory_bytes", "gauge", "bytes",
+        "Virtual memory size in bytes.");
+    put_int(e, NULL, vsize);
+    fam(e, "process_virtual_memory_max_bytes", "gauge", "bytes",
+        "Maximum amount of virtual memory available in bytes (-1 when unlimited).");
+    put_dbl(e, NULL, max_as);
+    fam(e, "process_resident_memory_bytes", "gauge", "bytes",
+        "Resident memory size in bytes.");
+    put_int(e, NULL, rss);
+    fam(e, "process_start_time_seconds", "gauge", "seconds",
+        "Start time of the process since unix epoch in seconds.");
+    put_dbl(e, NULL, start);
+}
+
+/* ---- the monitor's own cost and state ---- */
+
+static void render_state(emit *e, const mv__expose_state *st)
+{
+    static const char *const lv[] = {"ok", "warning", "critical"};
+    fam(e, "memvigil_level", "gauge", NULL,
+        "Memory level of the target: 0 ok, 1 warning, 2 critical (usage "
+        "ratio against thresholds, with hysteresis).");
+    put_int(e, NULL, (int64_t)st->level);
+    fam(e, "memvigil_level_state", "gauge", NULL,
+        "1 for the current memory level of the target, 0 for the others.");
+    for (int i = 0; i < 3; i++) {
+        char lab[32];
+        snprintf(lab, sizeof lab, "level=\"%s\"", lv[i]);
+        put_int(e, lab, (int)st->level == i);
+    }
+    fam(e, "memvigil_growth_bytes_per_second", "gauge", NULL,
+        "Robust growth rate of private memory (Theil-Sen slope of the lower "
+        "envelope); absent until enough samples.");
+    put_dbl(e, NULL, st->growth_bytes_per_s);
+    fam(e, "memvigil_growth_window_seconds", "gauge", "seconds",
+        "Time span of the samples behind the growth rate.");
+    if (!isnan(st->growth_bytes_per_s))
+        put_dbl(e, NULL, st->growth_window_s);
+    fam(e, "memvigil_time_to_limit_seconds", "gauge", "seconds",
+        "Time until the effective limit is reached at the current growth "
+        "rate; +Inf when not growing.");
+    put_dbl(e, NULL, st->time_to_limit_s);
+    fam(e, "memvigil_target_up", "gauge", NULL,
+        "1 while the watched target exists, 0 after it exited.");
+    put_int(e, NULL, st->target_alive ? 1 : 0);
+
+    const mv__self_stats *m = st->self;
+    if (m) {
+        fam(e, "memvigil_tick_duration_seconds", "histogram", "seconds",
+            "Wall time of one sampler tick (probe, detectors, sinks).");
+        if (!open_fam(e)) {
+            uint64_t cum = 0;
+            for (int i = 0; i < MV_TICK_BUCKETS && !e->rc; i++) {
+                cum += m->tick_hist[i];
+                int rc = mv__buf_puts(e->b, "memvigil_tick_duration_seconds_bucket{le=\"");
+                if (!rc) rc = mv__metric_le(e->b, e->fmt, mv__tick_bucket_bounds[i]);
+                if (!rc) rc = mv__buf_puts(e->b, "\"} ");
+                if (!rc) rc = mv__metric_int(e->b, (int64_t)cum);
+                if (!rc) rc = mv__buf_puts(e->b, "\n");
+                e->rc = rc;
+            }
+            if (!e->rc)
+                e->rc = mv__metric_sample_double(e->b, "memvigil_tick_duration_seconds_sum",
+                                                 NULL, m->tick_seconds_sum);
+            if (!e->rc)
+                e->rc = mv__metric_sample_int(e->b, "memvigil_tick_duration_seconds_count",
+                                              NULL, (int64_t)cum);
+        }
+        fam(e, "memvigil_tick_errors_total", "counter", NULL,
+            "Sampler ticks that failed to read the target.");
+        put_int(e, NULL, (int64_t)m->errors);
+        fam(e, "memvigil_monitor_cpu_seconds_total", "counter", "seconds",
+            "CPU time used by the sampler thread.");
+        put_dbl(e, NULL, m->cpu_seconds);
+        fam(e, "memvigil_monitor_cpu_ratio", "gauge", NULL,
+            "Recent CPU share of the sampler thread, 0..1 (kept under the "
+            "configured budget by lengthening the interval).");
+        put_dbl(e, NULL, m->cpu_share);
+        fam(e, "memvigil_monitor_interval_seconds", "gauge", "seconds",
+            "Current sampling interval.");
+        if (m->interval_ms > 0)
+            put_dbl(e, NULL, (double)m->interval_ms / 1000.0);
+        fam(e, "memvigil_monitor_memory_bytes", "gauge", "bytes",
+            "Memory held by the monitor itself (series, registry, buffers).");
+        put_int(e, NULL, m->footprint_bytes);
+    }
+    fam(e, "memvigil_build_info", "info", NULL,
+        "Version of libmemvigil; value 1.");
+    put_int(e, "version=\"" MV_VERSION_STRING "\"", 1);
+}
+
+/* ---- JSON ---- */
+
+static int json_key_int(mv_buf *b, const char *key, int64_t v)
+{
+    int rc = mv__buf_printf(b, ",\"%s\":", key);
+    return rc ? rc : mv__buf_json_int(b, v);
+}
+
+/* A limit: number, null when unreadable, "max" when not set. */
+static int json_key_limit(mv_buf *b, const char *key, int64_t v)
+{
+    if (v == MV_UNLIMITED)
+        return mv__buf_printf(b, ",\"%s\":\"max\"", key);
+    return json_key_int(b, key, v);
+}
+
+static int json_key_dbl(mv_buf *b, const char *key, double v)
+{
+    int rc = mv__buf_printf(b, ",\"%s\":", key);
+    return rc ? rc : mv__json_number(b, v);
+}
+
+static int json_psi(mv_buf *b, const char *key, const mv_psi *p)
+{
+    int rc = mv__buf_printf(b, ",\"%s\":{\"avg10\":", key);
+    if (!rc) rc = mv__json_number(b, p->avg10);
+    if (!rc) rc = json_key_dbl(b, "avg60", p->avg60);
+    if (!rc) rc = json_key_dbl(b, "avg300", p->avg300);
+    if (!rc) rc = json_key_int(b, "total_us", p->total_us);
+    if (!rc) rc = mv__buf_puts(b, "}");
+    return rc;
+}
+
+static const char *limit_source_name(mv_limit_source src)
+{
+    switch (src) {
+    case MV_LIMIT_CGROUP_MAX: return "cgroup_max";
+    case MV_LIMIT_CGROUP_HIGH: return "cgroup_high";
+    case MV_LIMIT_MEMTOTAL: return "memtotal";
+    case MV_LIMIT_NONE:
+    default: return "none";
+    }
+}
+
+static int json_sample(mv_buf *b, const mv_sample *s)
+{
+    int rc = mv__buf_puts(b, "{\"timestamp_ms\":");
+    if (!rc) rc = mv__buf_json_int(b, s->timestamp_ms);
+#define I(k) if (!rc) rc = json_key_int(b, #k, s->k)
+#define L(k) if (!rc) rc = json_key_limit(b, #k, s->k)
+#define P(k) if (!rc) rc = json_psi(b, #k, &s->k)
+    I(monotonic_ms);
+    if (!rc) rc = mv__buf_printf(b, ",\"pid\":%d,\"nprocs\":%d", (int)s->pid, (int)s->nprocs);
+    I(start_time_ticks); I(rss_bytes); I(rss_anon_bytes); I(rss_file_bytes);
+    I(rss_shmem_bytes); I(swap_bytes); I(rss_peak_bytes); I(vm_size_bytes);
+    I(threads); I(pss_bytes); I(pss_anon_bytes); I(pss_file_bytes); I(pss_shmem_bytes);
+    if (!rc) rc = mv__buf_printf(b, ",\"cgroup_version\":%d,\"cgroup_path\":",
+                                 s->cgroup_version);
+    if (!rc) {
+        if (s->cgroup_version)
+            rc = mv__buf_json_string(b, s->cgroup_path);
+        else
+            rc = mv__buf_puts(b, "null");
+    }
+    I(cg_usage_bytes); L(cg_max_bytes); L(cg_high_bytes); I(cg_anon_bytes);
+    I(cg_file_bytes); I(cg_inactive_file_bytes); I(cg_shmem_bytes); I(cg_swap_bytes);
+    I(cg_oom_events); I(cg_oom_kill_events); I(cg_high_events); I(cg_max_events);
+    P(cg_psi_some); P(cg_psi_full);
+    I(mem_total_bytes); I(mem_available_bytes); I(swap_total_bytes); I(swap_free_bytes);
+    P(sys_psi_some); P(sys_psi_full);
+    I(working_set_bytes); I(private_bytes); L(effective_limit_bytes);
+#undef I
+#undef L
+#undef P
+    if (!rc) rc = mv__buf_printf(b, ",\"limit_source\":\"%s\"",
+                                 limit_source_name(s->limit_source));
+    if (!rc) rc = json_key_dbl(b, "usage_ratio", s->usage_ratio);
+    if (!rc) rc = mv__buf_puts(b, "}");
+    return rc;
+}
+
+static int render_json(const mv__expose_state *st, mv_buf *b)
+{
+    int rc = mv__buf_printf(b, "{\"version\":\"%s\",\"target_up\":%s,\"level\":\"%s\"",
+                            MV_VERSION_STRING, st->target_alive ? "true" : "false",
+                            mv_level_name(st->level));
+    if (!rc) rc = json_key_dbl(b, "growth_bytes_per_second", st->growth_bytes_per_s);
+    if (!rc) rc = json_key_dbl(b, "growth_window_seconds",
+                               isnan(st->growth_bytes_per_s) ? NAN : st->growth_window_s);
+    if (!rc) rc = json_key_dbl(b, "time_to_limit_seconds", st->time_to_limit_s);
+    if (!rc) rc = mv__buf_printf(b, ",\"time_to_limit_infinite\":%s",
+                                 isinf(st->time_to_limit_s) ? "true" : "false");
+    if (!rc) rc = mv__buf_puts(b, ",\"sample\":");
+    if (!rc) rc = st->sample ? json_sample(b, st->sample) : mv__buf_puts(b, "null");
+    if (!rc) rc = mv__buf_puts(b, ",\"monitor\":");
+    if (!rc) {
+        const mv__self_stats *m = st->self;
+        if (!m) {
+            rc = mv__buf_puts(b, "null");
+        } else {
+            rc = mv__buf_printf(b, "{\"ticks\":%" PRIu64 ",\"tick_errors\":%" PRIu64,
+                                m->ticks, m->errors);
+            if (!rc) rc = json_key_dbl(b, "tick_seconds_sum", m->tick_seconds_sum);
+            if (!rc) rc = json_key_dbl(b, "cpu_seconds", m->cpu_seconds);
+            if (!rc) rc = json_key_dbl(b, "cpu_ratio", m->cpu_share);
+            if (!rc) rc = json_key_dbl(b, "interval_seconds",
+                                       m->interval_ms > 0 ? (double)m->interval_ms / 1000.0
+                                                          : NAN);
+            if (!rc) rc = json_key_int(b, "memory_bytes", m->footprint_bytes);
+            if (!rc) rc = mv__buf_puts(b, "}");
+        }
+    }
+    if (!rc) rc = mv__buf_puts(b, ",\"app\":");
+    if (!rc) rc = st->registry ? mv__registry_render(st->registry, MV_FORMAT_JSON, b)
+                               : mv__buf_puts(b, "null");
+    if (!rc) rc = mv__buf_puts(b, ",\"events\":[");
+    for (size_t i = 0; !rc && st->events && i < st->nevents; i++) {
+        if (i)
+            rc = mv__buf_puts(b, ",");
+        if (!rc)
+            rc = mv__event_to_json(&st->events[i], b);
+    }
+    if (!rc) rc = mv__buf_puts(b, "]}\n");
+    return rc;
+}
+
+/* ---- entry point ---- */
+
+int mv__expose_render(const mv__expose_state *st, mv_format fmt, mv_buf *out)
+{
+    if (!st || !out)
+        return -EINVAL;
+    size_t start = out->len;
+    int rc;
+    if (fmt == MV_FORMAT_JSON) {
+        rc = render_json(st, out);
+    } else {
+        if (fmt != MV_FORMAT_OPENMETRICS)
+            fmt = MV_FORMAT_PROMETHEUS;
+        emit e = {.b = out, .fmt = fmt};
+        if (st->sample)
+            render_sample(&e, st->sample);
+        render_state(&e, st);
+        if (!e.rc && st->registry)
+            e.rc = mv__registry_render(st->registry, fmt, out);
+        if (!e.rc && st->process_metrics)
+            render_process(&e, st->proc_root);
+        if (!e.rc && fmt == MV_FORMAT_OPENMETRICS)
+            e.rc = mv__buf_puts(out, "# EOF\n");
+        rc = e.rc;
+    }
+    if (rc) {
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
+    }
+    return rc;
+}

@@ -1,0 +1,426 @@
+/*
+ * http.c — the embedded HTTP endpoint on libmicrohttpd (see http.h).
+ *
+ * DESIGN. One MHD daemon with its own polling thread serves a handful of
+ * read-only routes; the page bodies come from the owner's render callback,
+ * so this file knows nothing about metrics. Hostile or broken clients are
+ * bounded by MHD itself: a connection cap, a per-IP cap, an idle timeout and
+ * a per-connection memory pool that caps the size of a request's header
+ * (MHD answers malformed or oversized requests with a 4xx on its own).
+ *
+ * The listening socket is created here rather than by MHD so that a bind
+ * failure is reported with its real errno (-EADDRINUSE, -EACCES,
+ * -EADDRNOTAVAIL); MHD_start_daemon only says "NULL". MHD takes the socket
+ * over and closes it in MHD_stop_daemon. MHD's own error log is not enabled:
+ * a library must not write into its host's stderr.
+ *
+ * Auth: with a token, every route but /healthz (so liveness probes need no
+ * secret) requires "Authorization: Bearer <token>"; the comparison takes
+ * the same time wherever the first difference is.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+#include "util.h"
+
+/* Tunables. Why these values: a scrape endpoint sees a few scrapers, so 64
+ * connections and 16 per IP leave room for bursts while bounding what a
+ * misbehaving client can pin; 10 s is far above any scrape's think time;
+ * 32 KiB of per-connection pool bounds a request header (MHD answers 431
+ * beyond it) while real scrapers send well under 1 KiB. */
+#define CONN_LIMIT 64u
+#define PER_IP_LIMIT 16u
+#define CONN_TIMEOUT_S 10u
+#define CONN_MEMORY_LIMIT ((size_t)32 * 1024)
+#define LISTEN_BACKLOG 64
+
+struct mv__http {
+    struct MHD_Daemon *daemon;
+    int port;
+    char *token;             /* NULL when no auth; owned */
+    size_t token_len;
+    mv__http_render_fn render;
+    void *ctx;
+};
+
+/* ---- listen address ---- */
+
+static int parse_port(const char *s, int *port)
+{
+    long v = 0;
+
+    if (!*s)
+        return -EINVAL;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -EINVAL;
+        v = v * 10 + (*p - '0');
+        if (v > 65535)
+            return -EINVAL;
+    }
+    *port = (int)v;
+    return 0;
+}
+
+int mv__http_parse_listen(const char *listen, char *host, size_t hostlen,
+                          int *port)
+{
+    const char *colon, *hb, *he;
+    char tmp[INET6_ADDRSTRLEN + 1];
+    size_t n;
+
+    if (!listen || !host || hostlen == 0 || !port)
+        return -EINVAL;
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (!close || close[1] != ':')
+            return -EINVAL;
+        hb = listen + 1;
+        he = close;
+        colon = close + 1;
+        n = (size_t)(he - hb);
+        if (n == 0 || n >= sizeof tmp)
+            return -EINVAL;
+        memcpy(tmp, hb, n);
+        tmp[n] = '\0';
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, tmp, &a6) != 1)
+            return -EINVAL;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon)
+            return -EINVAL;
+        hb = listen;
+        he = colon;
+        n = (size_t)(he - hb);
+        /* A host name or IPv4 address; IPv6 needs brackets. */
+        for (const char *p = hb; p < he; p++) {
+            char c = *p;
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '.' || c == '-'))
+                return -EINVAL;
+        }
+    }
+    if (parse_port(colon + 1, port))
+        return -EINVAL;
+    if (n == 0) {
+        if (hostlen <= strlen("127.0.0.1"))
+            return -EINVAL;
+        mv__strlcpy(host, "127.0.0.1", hostlen);
+        return 0;
+    }
+    if (n >= hostlen)
+        return -EINVAL;
+    memcpy(host, hb, n);
+    host[n] = '\0';
+    return 0;
+}
+
+/* Creates a bound, listening TCP socket. Returns the fd or -errno. */
+static int open_listener(const char *host, int port, int *is_v6)
+{
+    struct addrinfo hints, *res = NULL;
+    char portstr[8];
+    int fd, rc, one = 1;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0 || !res) {
+        if (res)
+            freeaddrinfo(res);
+        return rc == EAI_MEMORY ? -ENOMEM : -EINVAL;
+    }
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
+                res->ai_protocol);
+    if (fd < 0) {
+        rc = -errno;
+        freeaddrinfo(res);
+        return rc;
+    }
+    /* Restarting while old connections sit in TIME_WAIT must work; a port
+     * held by a live listener still fails with EADDRINUSE on Linux. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (res->ai_family == AF_INET6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+        listen(fd, LISTEN_BACKLOG) < 0) {
+        rc = -errno;
+        close(fd);
+        freeaddrinfo(res);
+        return rc;
+    }
+    *is_v6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* The port a listening socket got (for port 0), else fallback. */
+static int bound_port(int fd, int fallback)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return fallback;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return fallback;
+}
+
+/* ---- request handling ---- */
+
+static int token_ok(const mv__http *h, const char *auth)
+{
+    size_t n, i;
+    unsigned char diff = 0;
+
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return 0;
+    auth += 7;
+    while (*auth == ' ')
+        auth++;
+    n = strlen(auth);
+    /* Constant time in the token: always walk the whole expected token. */
+    for (i = 0; i < h->token_len; i++) {
+        unsigned char c = i < n ? (unsigned char)auth[i] : 0;
+        diff |= (unsigned char)(c ^ (unsigned char)h->token[i]);
+    }
+    return diff == 0 && n == h->token_len;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
+                             const char *ctype, const char *body, size_t len,
+                             const char *hname, const char *hvalue)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    r = MHD_create_response_from_buffer(len, (void *)body,
+                                        MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    if (ctype)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (hname)
+        MHD_add_response_header(r, hname, hvalue);
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status,
+                                  const char *text)
+{
+    return reply(c, status, "text/plain; charset=utf-8", text, strlen(text),
+                 NULL, NULL);
+}
+
+static mv_format negotiate(struct MHD_Connection *c)
+{
+    const char *accept =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+
+    if (accept && strstr(accept, "application/openmetrics-text"))
+        return MV_FORMAT_OPENMETRICS;
+    return MV_FORMAT_PROMETHEUS;
+}
+
+static enum MHD_Result serve_render(mv__http *h, struct MHD_Connection *c,
+                                    mv_format fmt)
+{
+    mv_buf b;
+    enum MHD_Result ret;
+    int rc;
+
+    mv_buf_init(&b);
+    rc = h->render(h->ctx, fmt, &b);
+    if (rc < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "internal error: rendering failed: %s\n",
+                 mv_strerror(rc));
+        mv_buf_release(&b);
+        return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
+    }
+    ret = reply(c, MHD_HTTP_OK, mv_format_content_type(fmt),
+                b.data ? b.data : "", b.len, NULL, NULL);
+    mv_buf_release(&b);
+    return ret;
+}
+
+static const char index_html[] =
+    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+    "<title>memvigil</title></head>\n<body><h1>memvigil</h1>\n<ul>\n"
+    "<li><a href=\"/metrics\">/metrics</a> &mdash; Prometheus / OpenMetrics</li>\n"
+    "<li><a href=\"/api/v1/status\">/api/v1/status</a> &mdash; status (JSON)</li>\n"
+    "<li><a href=\"/healthz\">/healthz</a> &mdash; liveness</li>\n"
+    "</ul></body></html>\n";
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+                              const char *url, const char *method,
+                              const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    mv__http *h = cls;
+    enum { R_NONE, R_INDEX, R_METRICS, R_HEALTH, R_STATUS } route = R_NONE;
+    int is_get;
+
+    (void)version;
+    (void)upload_data;
+    (void)upload_data_size;
+    (void)con_cls;
+
+    if (!url || !method)
+        return MHD_NO;
+    if (!strcmp(url, "/"))
+        route = R_INDEX;
+    else if (!strcmp(url, "/metrics"))
+        route = R_METRICS;
+    else if (!strcmp(url, "/healthz"))
+        route = R_HEALTH;
+    else if (!strcmp(url, "/api/v1/status"))
+        route = R_STATUS;
+
+    if (h->token && route != R_HEALTH) {
+        const char *auth = MHD_lookup_connection_value(
+            c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (!token_ok(h, auth)) {
+            static const char msg[] = "unauthorized: bearer token required\n";
+            return reply(c, MHD_HTTP_UNAUTHORIZED, "text/plain; charset=utf-8",
+                         msg, sizeof msg - 1, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                         "Bearer realm=\"memvigil\"");
+        }
+    }
+    if (route == R_NONE)
+        return reply_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+
+    is_get = !strcmp(method, MHD_HTTP_METHOD_GET) ||
+             !strcmp(method, MHD_HTTP_METHOD_HEAD);
+    if (!is_get) {
+        static const char msg[] = "method not allowed\n";
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                     "text/plain; charset=utf-8", msg, sizeof msg - 1,
+                     MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    }
+    switch (route) {
+    case R_INDEX:
+        return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", index_html,
+                     sizeof index_html - 1, NULL, NULL);
+    case R_HEALTH:
+        return reply_text(c, MHD_HTTP_OK, "ok\n");
+    case R_METRICS:
+        return serve_render(h, c, negotiate(c));
+    case R_STATUS:
+        return serve_render(h, c, MV_FORMAT_JSON);
+    case R_NONE:
+        break;
+    }
+    return MHD_NO;
+}
+
+/* ---- lifecycle ---- */
+
+int mv__http_start(const char *listen_addr, const char *token,
+                   mv__http_render_fn render, void *ctx, mv__http **out)
+{
+    char host[256];
+    int port, fd, is_v6 = 0, rc;
+    mv__http *h;
+    const union MHD_DaemonInfo *info;
+    unsigned flags;
+
+    if (out)
+        *out = NULL;
+    if (!listen_addr || !render || !out)
+        return -EINVAL;
+    rc = mv__http_parse_listen(listen_addr, host, sizeof host, &port);
+    if (rc)
+        return rc;
+    if (token && !*token)
+        token = NULL;
+    if (token && (strchr(token, '\r') || strchr(token, '\n')))
+        return -EINVAL;
+
+    h = calloc(1, sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    h->render = render;
+    h->ctx = ctx;
+    if (token) {
+        h->token = strdup(token);
+        if (!h->token) {
+            free(h);
+            return -ENOMEM;
+        }
+        h->token_len = strlen(token);
+    }
+
+    fd = open_listener(host, port, &is_v6);
+    if (fd < 0) {
+        free(h->token);
+        free(h);
+        return fd;
+    }
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    if (is_v6)
+        flags |= MHD_USE_IPv6;
+    h->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, handle, h,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+        MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT,
+        MHD_OPTION_END);
+    if (!h->daemon) {
+        close(fd);
+        free(h->token);
+        free(h);
+        return -ENOMEM;   /* MHD gives no reason; resources is the likely one */
+    }
+    info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? (int)info->port : 0;
+    if (h->port == 0)
+        h->port = bound_port(fd, port);
+    *out = h;
+    return 0;
+}
+
+int mv__http_port(const mv__http *h)
+{
+    return h ? h->port : -EINVAL;
+}
+
+void mv__http_stop(mv__http *h)
+{
+    if (!h)
+        return;
+    if (h->daemon)
+        MHD_stop_daemon(h->daemon);   /* joins the thread, closes the socket */
+    if (h->token) {
+        /* Do not leave the secret in freed memory. */
+        volatile char *p = h->token;
+        for (size_t i = 0; i < h->token_len; i++)
+            p[i] = 0;
+        free(h->token);
+    }
+    free(h);
+}

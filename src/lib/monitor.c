@@ -1,0 +1,923 @@
+/*
+ * monitor.c — the monitor's lifecycle and its sampler thread: configuration
+ * checks and copies, start (first sample taken synchronously, then endpoint,
+ * event log, recorder, thread), the tick (probe -> series -> detectors ->
+ * events -> sinks), the monitor's measurement of its own cost, and stop.
+ *
+ * DESIGN
+ * Only the sampler thread runs ticks and delivers events, so the recorder
+ * and the event log have a single writer and the user's callback is always
+ * called on the sampler thread, with no monitor lock held (it may call any
+ * mv_* function except mv_monitor_stop()). mv_monitor_sample_now() asks the
+ * thread for a tick and waits for it; called from the callback itself it
+ * runs the tick inline. Application events (phases, memory per unit) are
+ * queued by the calling thread and delivered by the sampler thread, which is
+ * woken at once. The thread sleeps with pthread_cond_timedwait on
+ * CLOCK_MONOTONIC, so stop wakes it immediately and wall-clock jumps do not
+ * disturb the schedule.
+ *
+ * Detector choices (documented here because they are policy, not maths):
+ *  - Levels: usage_ratio of each sample; level_min_duration_ms < 0 (the
+ *    mv_config_init default, -1) means 2 x interval_ms; 0 means at once.
+ *  - Growth: mv__growth_estimate() over the newest hour of private memory,
+ *    or over everything held when the monitor has run for less than an hour
+ *    (so a young monitor gives a slope as soon as the detector has its
+ *    minimum number of buckets). Time to limit compares the quantity the
+ *    usage ratio uses (working set in a cgroup with a limit, else RSS) with
+ *    the effective limit at that slope.
+ *  - MV_EVENT_GROWTH: growth valid, the slope's lower confidence bound > 0
+ *    and a time to limit under 24 h. Raised once; re-armed when the lower
+ *    bound drops to <= 0 (growth stopped) or the estimate becomes invalid.
+ *    While an application phase is active the event is held back; if growth
+ *    still holds when no phase is active it is raised with the names of the
+ *    phases it was held during (subject and message).
+ *  - MV_EVENT_SWAP_GROWING: over the last 6 samples the target's swap
+ *    (process VmSwap, else the cgroup's) never fell, rose in at least 3 of
+ *    the 5 steps and by at least 4 MiB in all. Raised once; re-armed when
+ *    swap falls.
+ *  - MV_EVENT_OOM_KILL: the cgroup's oom_kill count is higher than in the
+ *    previous sample.
+ *  - -ESRCH from the probe gives MV_EVENT_TARGET_EXIT; a changed start time
+ *    for the same PID gives MV_EVENT_PID_REUSE. Both keep the last good
+ *    sample, clear target_alive and stop sampling (the thread stays, to
+ *    deliver application events, until mv_monitor_stop()).
+ *  - Other probe errors are counted (self.errors); MV_EVENT_PROBE_ERROR is
+ *    raised on the first failure after a success, not on every tick.
+ *  - CPU budget: the sampler thread's CPU time (the user's callback
+ *    excluded) over the last 10 ticks divided by the wall time they spanned;
+ *    above cpu_budget the interval doubles (at most 60 x the configured one)
+ *    and MV_EVENT_BUDGET says so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "monitor.h"
+#include "util.h"
+
+/* Events one tick can raise (level, growth, oom, swap, exit, budget...). */
+#define TICK_EVENTS 8
+/* Growth window: the newest hour, or everything when less is held. */
+#define GROWTH_WINDOW_MS (3600LL * 1000)
+/* A growth event needs the limit to be reached within this. */
+#define GROWTH_HORIZON_S (24.0 * 3600.0)
+/* The budget may lengthen the interval up to this factor. */
+#define BUDGET_MAX_FACTOR 60
+/* CPU share is judged only with this many ticks in the window. */
+#define BUDGET_MIN_TICKS 5
+/* Swap growth: minimum total rise over the window, and rising steps. */
+#define SWAP_MIN_RISE_BYTES (4LL << 20)
+#define SWAP_MIN_RISING_STEPS 3
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- configuration --------------------------------------------------- */
+
+void mv_config_init(mv_config *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->pid = 0;
+    cfg->proc_root = "/proc";
+    cfg->cgroup_root = "/sys/fs/cgroup";
+    /* 10 s: a leak that matters takes minutes to hours; finer sampling only
+     * costs CPU. */
+    cfg->interval_ms = 10000;
+    cfg->smaps_rollup = 0;
+    cfg->smaps_max_vm_bytes = 64LL << 30;
+    cfg->warning_ratio = 0.80;
+    cfg->critical_ratio = 0.90;
+    cfg->hysteresis_ratio = 0.05;
+    /* -1: "2 x interval_ms", resolved at start (see the file comment). */
+    cfg->level_min_duration_ms = -1;
+    cfg->cpu_budget = 0.01;
+    cfg->max_series_per_family = 1000;
+    cfg->process_metrics = 1;
+}
+
+static int config_check(const mv_config *c)
+{
+    if (c->interval_ms < 100)
+        return -EINVAL;
+    if (!(c->warning_ratio > 0.0) || !(c->critical_ratio > c->warning_ratio) ||
+        !(c->critical_ratio <= 1.0))
+        return -EINVAL;
+    if (!(c->hysteresis_ratio >= 0.0) || !(c->hysteresis_ratio < c->warning_ratio))
+        return -EINVAL;
+    if (!(c->cpu_budget > 0.0) || !(c->cpu_budget <= 1.0))
+        return -EINVAL;
+    if (c->max_series_per_family <= 0)
+        return -EINVAL;
+    if (c->level_min_duration_ms < -1)
+        return -EINVAL;
+    if (c->smaps_max_vm_bytes < 0)
+        return -EINVAL;
+    if (c->npids > 0) {
+        if (!c->pids)
+            return -EINVAL;
+        for (size_t i = 0; i < c->npids; i++)
+            if (c->pids[i] < 0)
+                return -EINVAL;
+    } else if (c->pid < 0) {
+        return -EINVAL;
+    }
+    if (c->cgroup && !c->cgroup[0])
+        return -EINVAL;
+    if (c->http_listen && !c->http_listen[0])
+        return -EINVAL;
+    if (c->event_log && !c->event_log[0])
+        return -EINVAL;
+    if (c->record_path && !c->record_path[0])
+        return -EINVAL;
+    return 0;
+}
+
+/* Duplicates s (NULL stays NULL); 0 or -ENOMEM. */
+static int dup_opt(const char *s, char **out)
+{
+    *out = NULL;
+    if (!s)
+        return 0;
+    *out = strdup(s);
+    return *out ? 0 : -ENOMEM;
+}
+
+static int config_copy(mv_monitor *m, const mv_config *c)
+{
+    m->cfg = *c;
+    if (!c->proc_root)
+        m->cfg.proc_root = "/proc";
+    if (!c->cgroup_root)
+        m->cfg.cgroup_root = "/sys/fs/cgroup";
+    if (dup_opt(m->cfg.proc_root, &m->s_proc_root) ||
+        dup_opt(m->cfg.cgroup_root, &m->s_cgroup_root) ||
+        dup_opt(c->cgroup, &m->s_cgroup) ||
+        dup_opt(c->event_log, &m->s_event_log) ||
+        dup_opt(c->record_path, &m->s_record_path) ||
+        dup_opt(c->record_command, &m->s_record_command) ||
+        dup_opt(c->http_listen, &m->s_http_listen) ||
+        dup_opt(c->http_token, &m->s_http_token))
+        return -ENOMEM;
+    m->cfg.proc_root = m->s_proc_root;
+    m->cfg.cgroup_root = m->s_cgroup_root;
+    m->cfg.cgroup = m->s_cgroup;
+    m->cfg.event_log = m->s_event_log;
+    m->cfg.record_path = m->s_record_path;
+    m->cfg.record_command = m->s_record_command;
+    m->cfg.http_listen = m->s_http_listen;
+    m->cfg.http_token = m->s_http_token;
+
+    m->npids = c->npids > 0 ? c->npids : 1;
+    m->pids = calloc(m->npids, sizeof *m->pids);
+    if (!m->pids)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->npids; i++) {
+        int32_t p = c->npids > 0 ? c->pids[i] : c->pid;
+        m->pids[i] = p == 0 ? (int32_t)getpid() : p;
+    }
+    m->cfg.pids = m->pids;
+    m->cfg.npids = c->npids;
+    m->cfg.pid = m->pids[0];
+
+    mv__probe_opts_init(&m->popts);
+    m->popts.proc_root = m->s_proc_root;
+    m->popts.cgroup_root = m->s_cgroup_root;
+    m->popts.smaps_rollup = c->smaps_rollup;
+    m->popts.smaps_max_vm_bytes = c->smaps_max_vm_bytes;
+
+    m->lcfg.warning_ratio = c->warning_ratio;
+    m->lcfg.critical_ratio = c->critical_ratio;
+    m->lcfg.hysteresis_ratio = c->hysteresis_ratio;
+    m->lcfg.min_duration_ms = c->level_min_duration_ms < 0
+                                  ? 2 * c->interval_ms
+                                  : c->level_min_duration_ms;
+    m->base_interval_ms = c->interval_ms;
+    m->interval_ms = c->interval_ms;
+    return 0;
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+/* Points ev's pointers at the stored copies (after the struct moved). */
+static void stored_fix(mv__stored_event *se)
+{
+    se->ev.sample = se->has_sample ? &se->sample : NULL;
+    se->ev.subject = se->subject[0] ? se->subject : NULL;
+}
+
+/* Builds an event from the current state. Caller holds m->lock. message
+ * NULL: the standard description of mv__event_describe(). */
+static void make_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
+                       const mv_sample *s, const char *subject,
+                       const char *message)
+{
+    memset(se, 0, sizeof *se);
+    se->ev.kind = kind;
+    se->ev.timestamp_ms = mv__now_wall_ms();
+    se->ev.level = m->lstate.level;
+    se->ev.prev_level = m->lstate.level;
+    se->ev.growth_bytes_per_s = m->growth.valid ? m->growth.bytes_per_s : NAN;
+    se->ev.time_to_limit_s = m->time_to_limit_s;
+    if (s) {
+        se->sample = *s;
+        se->has_sample = 1;
+    }
+    if (subject)
+        mv__strlcpy(se->subject, subject, sizeof se->subject);
+    stored_fix(se);
+    if (message)
+        mv__strlcpy(se->ev.message, message, sizeof se->ev.message);
+    else
+        mv__event_describe(&se->ev);
+}
+
+void mv__monitor_queue_event(mv_monitor *m, mv_event_kind kind,
+                             const char *subject, const char *message)
+{
+    pthread_mutex_lock(&m->lock);
+    if (m->pending_n < MV_MONITOR_PENDING && !m->stopping) {
+        make_event(m, &m->pending[m->pending_n++], kind,
+                   m->have_last ? &m->last : NULL, subject, message);
+        pthread_cond_signal(&m->wake);
+    } else {
+        m->events_dropped++;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* write() all of it, retrying on EINTR and short writes. */
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Delivers events: callback (no lock held), event log and recorder (under
+ * sink_lock), recent-event ring (under lock). Returns the CPU time spent in
+ * the user's callback, in microseconds, so the budget can leave it out. */
+static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
+{
+    int64_t cb_cpu = 0;
+    mv_buf line = {0};
+
+    for (size_t i = 0; i < n; i++) {
+        mv__stored_event *se = &evs[i];
+        stored_fix(se);
+        if (m->cfg.on_event) {
+            int64_t c0 = mv__thread_cpu_us();
+            m->cfg.on_event(&se->ev, m->cfg.userdata);
+            cb_cpu += mv__thread_cpu_us() - c0;
+        }
+        pthread_mutex_lock(&m->sink_lock);
+        if (m->log_fd >= 0) {
+            mv__buf_reset(&line);
+            if (mv__event_to_json(&se->ev, &line) == 0 &&
+                mv__buf_append(&line, "\n", 1) == 0)
+                write_all(m->log_fd, line.data, line.len);
+        }
+        if (m->rec)
+            mv__recorder_event(m->rec, &se->ev);
+        pthread_mutex_unlock(&m->sink_lock);
+
+        pthread_mutex_lock(&m->lock);
+        m->ring[m->ring_head] = *se;
+        stored_fix(&m->ring[m->ring_head]);
+        m->ring_head = (m->ring_head + 1) % MV_MONITOR_RING;
+        if (m->ring_n < MV_MONITOR_RING)
+            m->ring_n++;
+        pthread_mutex_unlock(&m->lock);
+    }
+    mv_buf_release(&line);
+    return cb_cpu;
+}
+
+/* ---- detectors over one probe result --------------------------------- */
+
+/* What the recorder writes beside a sample. */
+typedef struct tick_view {
+    int record;              /* a new sample was accepted */
+    mv_sample sample;
+    mv_level level;
+    double growth_bps;
+    double ttl_s;
+} tick_view;
+
+static int64_t swap_of(const mv_sample *s)
+{
+    if (s->swap_bytes != MV_NA)
+        return s->swap_bytes;
+    return s->cg_swap_bytes;
+}
+
+/* Caller holds m->lock. Returns 1 when swap keeps growing (see above). */
+static int swap_rule(mv_monitor *m, const mv_sample *s)
+{
+    int64_t v = swap_of(s);
+    if (v == MV_NA || v < 0) {
+        m->swap_n = 0;
+        return 0;
+    }
+    if (m->swap_n > 0 && v < m->swap_hist[m->swap_n - 1])
+        m->swap_armed = 1; /* swap fell: growth stopped */
+    if (m->swap_n == MV_MONITOR_SWAP_WINDOW) {
+        memmove(m->swap_hist, m->swap_hist + 1,
+                (MV_MONITOR_SWAP_WINDOW - 1) * sizeof m->swap_hist[0]);
+        m->swap_n--;
+    }
+    m->swap_hist[m->swap_n++] = v;
+    if (m->swap_n < MV_MONITOR_SWAP_WINDOW)
+        return 0;
+    int rising = 0;
+    for (size_t i = 1; i < m->swap_n; i++) {
+        if (m->swap_hist[i] < m->swap_hist[i - 1])
+            return 0;
+        if (m->swap_hist[i] > m->swap_hist[i - 1])
+            rising++;
+    }
+    return rising >= SWAP_MIN_RISING_STEPS &&
+           m->swap_hist[m->swap_n - 1] - m->swap_hist[0] >= SWAP_MIN_RISE_BYTES;
+}
+
+/* The quantity the usage ratio compares with the limit. */
+static int64_t limited_quantity(const mv_sample *s)
+{
+    if ((s->limit_source == MV_LIMIT_CGROUP_MAX ||
+         s->limit_source == MV_LIMIT_CGROUP_HIGH) &&
+        s->working_set_bytes != MV_NA)
+        return s->working_set_bytes;
+    return s->rss_bytes != MV_NA ? s->rss_bytes : s->working_set_bytes;
+}
+
+/* Appends name to the comma list in out unless already there. */
+static void add_names(char *out, size_t n, const char *names)
+{
+    char tmp[MV_MONITOR_SUBJECT];
+    mv__strlcpy(tmp, names, sizeof tmp);
+    for (char *save = NULL, *tok = strtok_r(tmp, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        int found = 0;
+        size_t tl = strlen(tok);
+        for (const char *p = out; (p = strstr(p, tok)) != NULL; p += tl) {
+            if ((p == out || p[-1] == ',') && (p[tl] == ',' || p[tl] == 0)) {
+                found = 1;
+                break;
+            }
+        }
+        if (found)
+            continue;
+        size_t len = strlen(out);
+        if (len + (len ? 1 : 0) + tl + 1 > n)
+            break;
+        if (len)
+            out[len++] = ',';
+        memcpy(out + len, tok, tl + 1);
+    }
+}
+
+/* Runs the detectors over one probe result, updating state and filling
+ * evs. Caller holds m->lock. Returns the tick's result (-ESRCH when the
+ * target is gone, including PID reuse). */
+static int collect(mv_monitor *m, int rc, const mv_sample *s,
+                   int nphases, const char *phases,
+                   mv__stored_event *evs, size_t *nev, tick_view *view)
+{
+    char msg[320];
+    *nev = 0;
+    view->record = 0;
+
+    if (rc == -ESRCH) {
+        m->target_alive = 0;
+        make_event(m, &evs[(*nev)++], MV_EVENT_TARGET_EXIT,
+                   m->have_last ? &m->last : NULL, NULL, NULL);
+        return rc;
+    }
+    if (rc < 0) {
+        m->self.errors++;
+        if (m->error_armed) {
+            m->error_armed = 0;
+            snprintf(msg, sizeof msg, "sampling failed: %s", mv_strerror(rc));
+            make_event(m, &evs[(*nev)++], MV_EVENT_PROBE_ERROR,
+                       m->have_last ? &m->last : NULL, NULL, msg);
+        }
+        return rc;
+    }
+    m->error_armed = 1;
+
+    if (m->start_time_ticks != MV_NA && s->start_time_ticks != MV_NA &&
+        s->start_time_ticks != m->start_time_ticks) {
+        m->target_alive = 0;
+        snprintf(msg, sizeof msg,
+                 "pid %d now names another process (start time %lld, was %lld); "
+                 "watching stopped", (int)s->pid,
+                 (long long)s->start_time_ticks, (long long)m->start_time_ticks);
+        make_event(m, &evs[(*nev)++], MV_EVENT_PID_REUSE,
+                   m->have_last ? &m->last : NULL, NULL, msg);
+        return -ESRCH;
+    }
+
+    mv_sample prev = m->last;
+    int had_prev = m->have_last;
+    m->last = *s;
+    m->have_last = 1;
+    m->samples_taken++;
+    if (m->samples_taken == 1)
+        m->first_mono_ms = s->monotonic_ms;
+
+    if (s->private_bytes != MV_NA)
+        mv__series_push(m->series, s->monotonic_ms, (double)s->private_bytes);
+
+    /* level */
+    mv_level prev_level;
+    if (mv__level_update(&m->lstate, &m->lcfg, s->usage_ratio, s->monotonic_ms,
+                         &prev_level)) {
+        mv__stored_event *se = &evs[(*nev)++];
+        make_event(m, se, MV_EVENT_LEVEL, s, NULL, NULL);
+        se->ev.prev_level = prev_level;
+        mv__event_describe(&se->ev);
+    }
+
+    /* growth and time to limit */
+    int64_t span = s->monotonic_ms - m->first_mono_ms;
+    int64_t window = span < GROWTH_WINDOW_MS ? span : GROWTH_WINDOW_MS;
+    mv__growth g;
+    memset(&g, 0, sizeof g);
+    if (window > 0 && mv__growth_estimate(m->series, s->monotonic_ms, window, 0,
+                                          &g) == 0 && g.valid) {
+        m->growth = g;
+        m->time_to_limit_s = mv__time_to_limit(limited_quantity(s),
+                                               s->effective_limit_bytes,
+                                               g.bytes_per_s);
+    } else {
+        m->growth.valid = 0;
+        m->time_to_limit_s = NAN;
+    }
+
+    int growing = m->growth.valid && m->growth.lo_bytes_per_s > 0 &&
+                  isfinite(m->time_to_limit_s) &&
+                  m->time_to_limit_s < GROWTH_HORIZON_S;
+    if (growing && m->growth_armed) {
+        if (nphases > 0) {
+            m->growth_held = 1;
+            add_names(m->held_phases, sizeof m->held_phases, phases);
+        } else {
+            mv__stored_event *se = &evs[(*nev)++];
+            make_event(m, se, MV_EVENT_GROWTH, s,
+                       m->growth_held ? m->held_phases : NULL, NULL);
+            if (m->growth_held) {
+                size_t len = strlen(se->ev.message);
+                snprintf(se->ev.message + len, sizeof se->ev.message - len,
+                         " (held back during phase %s)", m->held_phases);
+            }
+            m->growth_armed = 0;
+            m->growth_held = 0;
+            m->held_phases[0] = 0;
+        }
+    } else if (!growing &&
+               (!m->growth.valid || !(m->growth.lo_bytes_per_s > 0))) {
+        m->growth_armed = 1;
+        m->growth_held = 0;
+        m->held_phases[0] = 0;
+    }
+
+    /* OOM kills in the cgroup */
+    if (had_prev && prev.cg_oom_kill_events != MV_NA &&
+        s->cg_oom_kill_events != MV_NA &&
+        s->cg_oom_kill_events > prev.cg_oom_kill_events) {
+        mv__stored_event *se = &evs[(*nev)++];
+        make_event(m, se, MV_EVENT_OOM_KILL, s, NULL, NULL);
+        mv__event_describe_oom(&se->ev, prev.cg_oom_kill_events);
+    }
+
+    /* swap */
+    if (swap_rule(m, s) && m->swap_armed) {
+        m->swap_armed = 0;
+        make_event(m, &evs[(*nev)++], MV_EVENT_SWAP_GROWING, s, NULL, NULL);
+    }
+
+    view->record = 1;
+    view->sample = *s;
+    view->level = m->lstate.level;
+    view->growth_bps = m->growth.valid ? m->growth.bytes_per_s : NAN;
+    view->ttl_s = m->time_to_limit_s;
+    return 0;
+}
+
+/* ---- self-watching --------------------------------------------------- */
+
+/* Accounts one tick's cost; may lengthen the interval and fill *budget_ev
+ * (returns 1 then). Caller holds m->lock. */
+static int account(mv_monitor *m, int64_t t0_us, int64_t wall_us,
+                   int64_t cpu_us, mv__stored_event *budget_ev)
+{
+    double secs = (double)wall_us / 1e6;
+    size_t b = 0;
+    while (b < MV_TICK_BUCKETS - 1 && secs > mv__tick_bucket_bounds[b])
+        b++;
+    m->self.ticks++;
+    m->self.tick_hist[b]++;
+    m->self.tick_seconds_sum += secs;
+    if (cpu_us < 0)
+        cpu_us = 0;
+    m->self.cpu_seconds += (double)cpu_us / 1e6;
+
+    size_t slot = m->cpu_head;
+    m->cpu_t0_us[slot] = t0_us;
+    m->cpu_used_us[slot] = cpu_us;
+    m->cpu_head = (m->cpu_head + 1) % MV_MONITOR_CPU_WINDOW;
+    if (m->cpu_n < MV_MONITOR_CPU_WINDOW)
+        m->cpu_n++;
+    size_t oldest = (m->cpu_head + MV_MONITOR_CPU_WINDOW - m->cpu_n) %
+                    MV_MONITOR_CPU_WINDOW;
+    int64_t used = 0;
+    for (size_t i = 0; i < m->cpu_n; i++)
+        used += m->cpu_used_us[i];
+    int64_t span = t0_us + wall_us - m->cpu_t0_us[oldest];
+    int fired = 0;
+    if (m->cpu_n >= BUDGET_MIN_TICKS && span > 0) {
+        double share = (double)used / (double)span;
+        m->self.cpu_share = share;
+        int64_t cap = m->base_interval_ms * BUDGET_MAX_FACTOR;
+        if (share > m->cfg.cpu_budget && m->interval_ms < cap) {
+            int64_t old = m->interval_ms;
+            m->interval_ms = old * 2 > cap ? cap : old * 2;
+            m->cpu_n = 0;
+            m->cpu_head = 0;
+            char msg[320];
+            snprintf(msg, sizeof msg,
+                     "sampler used %.2f%% CPU (budget %.2f%%); interval "
+                     "lengthened from %lld ms to %lld ms",
+                     share * 100.0, m->cfg.cpu_budget * 100.0, (long long)old,
+                     (long long)m->interval_ms);
+            make_event(m, budget_ev, MV_EVENT_BUDGET,
+                       m->have_last ? &m->last : NULL, NULL, msg);
+            fired = 1;
+        }
+    }
+    m->self.interval_ms = m->interval_ms;
+    m->self.footprint_bytes =
+        (int64_t)(sizeof *m + mv__series_footprint(m->series) +
+                  m->npids * sizeof *m->pids);
+    return fired;
+}
+
+/* ---- the tick -------------------------------------------------------- */
+
+/* One tick on the sampler thread: probe, detect, record, deliver, account.
+ * Returns the probe's result (-ESRCH once the target is gone). */
+static int run_tick(mv_monitor *m)
+{
+    int64_t t0 = mono_us();
+    int64_t c0 = mv__thread_cpu_us();
+    mv_sample s;
+    mv__stored_event evs[TICK_EVENTS + 1];
+    size_t nev = 0;
+    tick_view view;
+    char phases[MV_MONITOR_SUBJECT] = "";
+    int nphases = 0;
+
+    int rc = mv__probe_target(&m->popts, m->pids, m->npids,
+                              m->cfg.include_descendants, m->cfg.cgroup, &s);
+
+    pthread_mutex_lock(&m->app_lock);
+    nphases = mv__registry_active_phases(m->reg, phases, sizeof phases);
+    pthread_mutex_unlock(&m->app_lock);
+    if (nphases < 0)
+        nphases = 0;
+
+    pthread_mutex_lock(&m->lock);
+    rc = collect(m, rc, &s, nphases, phases, evs, &nev, &view);
+    pthread_mutex_unlock(&m->lock);
+
+    if (view.record) {
+        pthread_mutex_lock(&m->sink_lock);
+        if (m->rec)
+            mv__recorder_sample(m->rec, &view.sample, view.level,
+                                view.growth_bps, view.ttl_s);
+        pthread_mutex_unlock(&m->sink_lock);
+    }
+    int64_t cb_cpu = deliver(m, evs, nev);
+
+    int64_t t1 = mono_us();
+    int64_t cpu = mv__thread_cpu_us() - c0 - cb_cpu;
+    pthread_mutex_lock(&m->lock);
+    int fired = account(m, t0, t1 - t0, cpu, &evs[0]);
+    pthread_mutex_unlock(&m->lock);
+    if (fired)
+        deliver(m, evs, 1);
+    return rc;
+}
+
+/* ---- the sampler thread ---------------------------------------------- */
+
+static void abs_deadline(int64_t due_ms, struct timespec *ts)
+{
+    ts->tv_sec = (time_t)(due_ms / 1000);
+    ts->tv_nsec = (long)(due_ms % 1000) * 1000000L;
+}
+
+static void *sampler_main(void *arg)
+{
+    mv_monitor *m = arg;
+    mv__stored_event batch[MV_MONITOR_PENDING];
+
+    pthread_mutex_lock(&m->lock);
+    int64_t next_due = mv__now_mono_ms() + m->interval_ms;
+    while (!m->stopping) {
+        if (m->pending_n > 0) {
+            size_t n = m->pending_n;
+            memcpy(batch, m->pending, n * sizeof batch[0]);
+            m->pending_n = 0;
+            pthread_mutex_unlock(&m->lock);
+            deliver(m, batch, n);
+            pthread_mutex_lock(&m->lock);
+            continue;
+        }
+        int want = m->tick_req > m->tick_done;
+        if (!m->target_alive && want) {
+            m->tick_done = m->tick_req;
+            m->tick_result = -ESRCH;
+            pthread_cond_broadcast(&m->done);
+            continue;
+        }
+        int64_t now = mv__now_mono_ms();
+        if (m->target_alive && (want || now >= next_due)) {
+            uint64_t req = m->tick_req;
+            pthread_mutex_unlock(&m->lock);
+            int rc = run_tick(m);
+            pthread_mutex_lock(&m->lock);
+            if (req > m->tick_done) {
+                m->tick_done = req;
+                m->tick_result = rc;
+            }
+            pthread_cond_broadcast(&m->done);
+            next_due = mv__now_mono_ms() + m->interval_ms;
+            continue;
+        }
+        if (m->target_alive) {
+            /* clock_gettime based: the condvar uses CLOCK_MONOTONIC */
+            struct timespec ts;
+            int64_t due_ms;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            due_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+                     (next_due - now);
+            abs_deadline(due_ms, &ts);
+            pthread_cond_timedwait(&m->wake, &m->lock, &ts);
+        } else {
+            pthread_cond_wait(&m->wake, &m->lock);
+        }
+    }
+    /* stopping: events already queued (a phase that just ended, STARTED of
+     * a monitor stopped at once) still reach the sinks */
+    size_t n = m->pending_n;
+    memcpy(batch, m->pending, n * sizeof batch[0]);
+    m->pending_n = 0;
+    pthread_mutex_unlock(&m->lock);
+    deliver(m, batch, n);
+    return NULL;
+}
+
+/* ---- start / stop ---------------------------------------------------- */
+
+static int locks_init(mv_monitor *m)
+{
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca))
+        return -ENOMEM;
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&m->app_lock, NULL);
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_mutex_init(&m->sink_lock, NULL);
+    pthread_cond_init(&m->wake, &ca);
+    pthread_cond_init(&m->done, &ca);
+    pthread_condattr_destroy(&ca);
+    return 0;
+}
+
+void mv__monitor_reinit_locks(mv_monitor *m)
+{
+    locks_init(m);
+}
+
+/* Frees everything the monitor owns (no thread, no endpoint left). */
+static void monitor_free(mv_monitor *m, int destroy_locks)
+{
+    mv__recorder_close(m->rec);
+    if (m->log_owned && m->log_fd >= 0)
+        close(m->log_fd);
+    mv__registry_free(m->reg);
+    mv__series_free(m->series);
+    if (destroy_locks) {
+        pthread_mutex_destroy(&m->app_lock);
+        pthread_mutex_destroy(&m->lock);
+        pthread_mutex_destroy(&m->sink_lock);
+        pthread_cond_destroy(&m->wake);
+        pthread_cond_destroy(&m->done);
+    }
+    free(m->s_proc_root);
+    free(m->s_cgroup_root);
+    free(m->s_cgroup);
+    free(m->s_event_log);
+    free(m->s_record_path);
+    free(m->s_record_command);
+    free(m->s_http_listen);
+    free(m->s_http_token);
+    free(m->pids);
+    free(m);
+}
+
+int mv_monitor_start(const mv_config *cfg, mv_monitor **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (!cfg)
+        return -EINVAL;
+    int rc = config_check(cfg);
+    if (rc)
+        return rc;
+
+    mv_monitor *m = calloc(1, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    m->log_fd = -1;
+    if (locks_init(m)) {
+        free(m);
+        return -ENOMEM;
+    }
+    rc = config_copy(m, cfg);
+    if (rc)
+        goto fail;
+    m->series = mv__series_new_default();
+    m->reg = mv__registry_new(cfg->max_series_per_family);
+    if (!m->series || !m->reg) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+
+    /* the first sample, synchronously: a missing target is reported here */
+    mv_sample s;
+    rc = mv__probe_target(&m->popts, m->pids, m->npids,
+                          m->cfg.include_descendants, m->cfg.cgroup, &s);
+    if (rc)
+        goto fail;
+
+    mv__level_init(&m->lstate);
+    m->growth.valid = 0;
+    m->time_to_limit_s = NAN;
+    m->target_alive = 1;
+    m->growth_armed = 1;
+    m->swap_armed = 1;
+    m->error_armed = 1;
+    m->self.interval_ms = m->interval_ms;
+    /* PID reuse is checked for a single root pid (the tree's root too) */
+    m->start_time_ticks = (!m->cfg.cgroup && m->npids == 1)
+                              ? s.start_time_ticks
+                              : MV_NA;
+
+    /* STARTED first, then whatever the first sample raises; the thread
+     * delivers them */
+    tick_view view;
+    {
+        mv__stored_event evs[TICK_EVENTS];
+        size_t nev = 0;
+        pthread_mutex_lock(&m->lock);
+        collect(m, 0, &s, 0, "", evs, &nev, &view);
+        make_event(m, &m->pending[m->pending_n++], MV_EVENT_STARTED, &s, NULL,
+                   NULL);
+        for (size_t i = 0; i < nev && m->pending_n < MV_MONITOR_PENDING; i++)
+            m->pending[m->pending_n++] = evs[i];
+        pthread_mutex_unlock(&m->lock);
+    }
+
+    if (m->cfg.http_listen) {
+        rc = mv__http_start(m->cfg.http_listen, m->cfg.http_token,
+                            mv__monitor_http_render, m, &m->http);
+        if (rc)
+            goto fail;
+    }
+    if (m->cfg.event_log) {
+        if (strcmp(m->cfg.event_log, "-") == 0) {
+            m->log_fd = STDERR_FILENO;
+        } else {
+            m->log_fd = open(m->cfg.event_log,
+                             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+            if (m->log_fd < 0) {
+                rc = -errno;
+                goto fail;
+            }
+            m->log_owned = 1;
+        }
+    }
+    if (m->cfg.record_path) {
+        mv__record_header h = {
+            .command = m->cfg.record_command,
+            .pid = m->cfg.cgroup ? 0 : m->pids[0],
+            .start_ms = s.timestamp_ms,
+            .interval_ms = m->interval_ms,
+            .limit_bytes = s.effective_limit_bytes,
+        };
+        rc = mv__recorder_open(m->cfg.record_path, &h, &m->rec);
+        if (rc)
+            goto fail;
+        mv__recorder_sample(m->rec, &view.sample, view.level, view.growth_bps,
+                            view.ttl_s);
+    }
+
+    mv__monitor_live_add(m);
+    rc = pthread_create(&m->thread, NULL, sampler_main, m);
+    if (rc) {
+        mv__monitor_live_remove(m);
+        rc = -rc;
+        goto fail;
+    }
+    m->thread_started = 1;
+    *out = m;
+    return 0;
+
+fail:
+    if (m->http)
+        mv__http_stop(m->http);
+    m->http = NULL;
+    monitor_free(m, 1);
+    return rc;
+}
+
+void mv_monitor_stop(mv_monitor *m)
+{
+    if (!m)
+        return;
+    mv__monitor_live_remove(m);
+    pthread_mutex_lock(&m->lock);
+    int inherited = m->inherited;
+    int self_call = m->thread_started && !inherited &&
+                    pthread_equal(pthread_self(), m->thread);
+    m->stopping = 1;
+    pthread_cond_broadcast(&m->wake);
+    pthread_cond_broadcast(&m->done);
+    pthread_mutex_unlock(&m->lock);
+
+    if (inherited) {
+        /* fork child: no thread to join; the endpoint's handle belongs to
+         * the parent's server thread, so it is leaked, never stopped */
+        monitor_free(m, 1);
+        return;
+    }
+    if (self_call) {
+        /* misuse (called from the callback): the thread ends after this
+         * callback returns; the monitor is leaked rather than freed under it */
+        pthread_detach(m->thread);
+        return;
+    }
+    if (m->thread_started)
+        pthread_join(m->thread, NULL);
+    mv__http_stop(m->http);
+    m->http = NULL;
+    monitor_free(m, 1);
+}
+
+int mv_monitor_sample_now(mv_monitor *m)
+{
+    if (!m)
+        return -EINVAL;
+    pthread_mutex_lock(&m->lock);
+    if (m->inherited) {
+        pthread_mutex_unlock(&m->lock);
+        return -ECHILD;
+    }
+    if (!m->target_alive) {
+        pthread_mutex_unlock(&m->lock);
+        return -ESRCH;
+    }
+    if (m->thread_started && pthread_equal(pthread_self(), m->thread)) {
+        /* from the callback: run it here */
+        pthread_mutex_unlock(&m->lock);
+        return run_tick(m);
+    }
+    uint64_t mine = ++m->tick_req;
+    pthread_cond_signal(&m->wake);
+    while (m->tick_done < mine && !m->stopping)
+        pthread_cond_wait(&m->done, &m->lock);
+    int rc = m->tick_done >= mine ? m->tick_result : -ECANCELED;
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}

@@ -1,0 +1,158 @@
+/*
+ * monitor.h — internals of the monitor (the object behind mv_monitor_*):
+ * its state, its locks, and the helpers its source files share
+ * (monitor.c: lifecycle, sampler thread and tick; monitor_app.c: application
+ * records; monitor_render.c: status and rendering; monitor_fork.c: fork
+ * safety).
+ *
+ * Locks (per monitor), always taken in this order, never the other way:
+ *   app_lock  -> serialises every call into the registry, so that at fork
+ *                time no thread is inside the registry (its own mutex is
+ *                then free in the child);
+ *   lock      -> the state: last sample, detectors, event ring, pending
+ *                event queue, self stats, the sampler's wake-up condition;
+ *   sink_lock -> the recorder and the event log (held only while writing a
+ *                line, never across the user's callback).
+ * The fork handlers (monitor_fork.c) take the live-monitor list lock and
+ * then these three, for every live monitor.
+ *
+ * Threads: only the sampler thread runs ticks and delivers events (the
+ * callback is therefore always called on the sampler thread).
+ * mv_monitor_sample_now() asks the sampler thread for a tick and waits.
+ * Application events (phases, memory per unit rising) are queued and the
+ * sampler thread is woken to deliver them.
+ */
+#ifndef MV_MONITOR_H
+#define MV_MONITOR_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memvigil.h"
+#include "detect.h"
+#include "expose.h"
+#include "http.h"
+#include "probe.h"
+#include "record.h"
+#include "registry.h"
+#include "series.h"
+
+/* Recent events kept for the JSON status document. */
+#define MV_MONITOR_RING 32
+/* Application events waiting for the sampler thread; more are dropped. */
+#define MV_MONITOR_PENDING 32
+/* Subject strings (phase and unit names) are truncated to this size. */
+#define MV_MONITOR_SUBJECT 160
+/* Ticks over which the sampler's CPU share is measured. */
+#define MV_MONITOR_CPU_WINDOW 10
+/* Samples of swap over which "swap keeps growing" is judged. */
+#define MV_MONITOR_SWAP_WINDOW 6
+
+/* An event plus storage for what its pointers point to. */
+typedef struct mv__stored_event {
+    mv_event ev;
+    int has_sample;
+    mv_sample sample;
+    char subject[MV_MONITOR_SUBJECT];
+} mv__stored_event;
+
+struct mv_monitor {
+    /* ---- configuration (immutable after start; owned copies) ---- */
+    mv_config cfg;               /* string fields point at the copies below */
+    char *s_proc_root, *s_cgroup_root, *s_cgroup, *s_event_log, *s_record_path,
+        *s_record_command, *s_http_listen, *s_http_token;
+    int32_t *pids;               /* owned; npids entries (pid 0 resolved) */
+    size_t npids;
+    mv__probe_opts popts;
+    mv__level_cfg lcfg;
+    int64_t base_interval_ms;    /* the configured interval */
+
+    /* ---- locks (see the file comment for the order) ---- */
+    pthread_mutex_t app_lock;
+    pthread_mutex_t lock;
+    pthread_mutex_t sink_lock;
+    pthread_cond_t wake;         /* sampler sleeps on this (CLOCK_MONOTONIC) */
+    pthread_cond_t done;         /* sample_now waits on this */
+
+    /* ---- thread (guarded by lock) ---- */
+    pthread_t thread;
+    int thread_started;          /* pthread_create succeeded (join at stop) */
+    int stopping;
+    uint64_t tick_req;           /* tick requests by sample_now */
+    uint64_t tick_done;          /* requests served */
+    int tick_result;             /* result of the last served tick */
+    int inherited;               /* 1 in a fork child: no thread, no sinks */
+
+    /* ---- state (guarded by lock) ---- */
+    mv_sample last;              /* last good sample */
+    int have_last;
+    int64_t first_mono_ms;       /* first sample's monotonic time */
+    int64_t start_time_ticks;    /* the target's, for PID reuse */
+    mv__series *series;          /* private bytes over time */
+    mv__level_state lstate;
+    mv__growth growth;
+    double time_to_limit_s;
+    int target_alive;
+    int64_t samples_taken;
+    int64_t interval_ms;         /* current (lengthened by the budget) */
+    mv__self_stats self;
+
+    int growth_armed;            /* 1: a growth event may be raised */
+    int growth_held;             /* growth seen while a phase was active */
+    char held_phases[MV_MONITOR_SUBJECT]; /* phases active during it */
+    int swap_armed;
+    int64_t swap_hist[MV_MONITOR_SWAP_WINDOW];
+    size_t swap_n;               /* valid entries in swap_hist (newest last) */
+    int error_armed;             /* 1: next probe error raises an event */
+    int64_t events_dropped;      /* pending queue overflows */
+
+    /* CPU share window: per tick, its start (mono us) and CPU used (us) */
+    int64_t cpu_t0_us[MV_MONITOR_CPU_WINDOW];
+    int64_t cpu_used_us[MV_MONITOR_CPU_WINDOW];
+    size_t cpu_n, cpu_head;
+
+    mv__stored_event ring[MV_MONITOR_RING]; /* recent events, circular */
+    size_t ring_head, ring_n;    /* ring_head: next slot to write */
+    mv__stored_event pending[MV_MONITOR_PENDING]; /* queued app events */
+    size_t pending_n;
+
+    /* ---- components ---- */
+    mv__registry *reg;           /* own lock; called under app_lock */
+    mv__recorder *rec;           /* sampler thread only, under sink_lock */
+    int log_fd;                  /* -1 none; 2 for "-" (not closed) */
+    int log_owned;               /* 1 when log_fd is ours to close */
+    mv__http *http;              /* NULL when no endpoint */
+
+    /* ---- the process-wide live list (monitor_fork.c) ---- */
+    struct mv_monitor *live_next;
+};
+
+/* ---- monitor_fork.c ---- */
+
+/* Registers the fork handlers once and adds m to the live list. */
+void mv__monitor_live_add(mv_monitor *m);
+/* Removes m from the live list (no-op when absent). */
+void mv__monitor_live_remove(mv_monitor *m);
+
+/* ---- monitor.c ---- */
+
+/* Initialises m's mutexes and condition variables afresh (the condition
+ * variables on CLOCK_MONOTONIC). Used at start and in the fork child. */
+void mv__monitor_reinit_locks(mv_monitor *m);
+
+/* Queues an application event for the sampler thread and wakes it. The
+ * event's sample is the last sample. Caller must NOT hold m->lock. */
+void mv__monitor_queue_event(mv_monitor *m, mv_event_kind kind,
+                             const char *subject, const char *message);
+
+/* ---- monitor_render.c ---- */
+
+/* The port the embedded HTTP endpoint is bound to (useful with port 0),
+ * or -ENOENT when the monitor has no endpoint. Thread-safety: any thread. */
+int mv__monitor_http_port(mv_monitor *m);
+
+/* Render callback handed to the HTTP endpoint; ctx is the monitor. */
+int mv__monitor_http_render(void *ctx, mv_format fmt, mv_buf *out);
+
+#endif /* MV_MONITOR_H */

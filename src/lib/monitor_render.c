@@ -1,0 +1,129 @@
+/*
+ * monitor_render.c — the monitor's state seen from outside: mv_monitor_status,
+ * mv_render (and the embedded endpoint's render callback), the bound port.
+ *
+ * Rendering copies a snapshot of the state under the monitor's lock and
+ * renders outside it, so a slow scrape never delays the sampler. The
+ * snapshot is heap-allocated (it holds the recent events with their
+ * samples, tens of KiB) rather than put on the HTTP server thread's stack.
+ * The registry is rendered under app_lock (see monitor.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor.h"
+#include "util.h"
+
+typedef struct snapshot {
+    mv_sample sample;
+    int have_sample;
+    mv_level level;
+    double growth_bps, growth_window_s, ttl_s;
+    int target_alive;
+    mv__self_stats self;
+    mv__stored_event events[MV_MONITOR_RING];
+    mv_event evs[MV_MONITOR_RING];   /* contiguous view for the renderer */
+    size_t nevents;
+} snapshot;
+
+int mv_monitor_status(mv_monitor *m, mv_status *out)
+{
+    if (!m || !out)
+        return -EINVAL;
+    if (m->inherited)
+        return -ECHILD;
+    pthread_mutex_lock(&m->lock);
+    out->sample = m->last;
+    out->level = m->lstate.level;
+    out->growth_bytes_per_s = m->growth.valid ? m->growth.bytes_per_s : NAN;
+    out->growth_window_s = m->growth.valid ? m->growth.window_s : NAN;
+    out->time_to_limit_s = m->time_to_limit_s;
+    out->samples_taken = m->samples_taken;
+    out->interval_ms = m->interval_ms;
+    out->target_alive = m->target_alive;
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
+int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
+{
+    if (!m || !buf)
+        return -EINVAL;
+    if (fmt != MV_FORMAT_PROMETHEUS && fmt != MV_FORMAT_OPENMETRICS &&
+        fmt != MV_FORMAT_JSON)
+        return -EINVAL;
+    if (m->inherited)
+        return -ECHILD;
+    snapshot *sn = malloc(sizeof *sn);
+    if (!sn)
+        return -ENOMEM;
+
+    pthread_mutex_lock(&m->lock);
+    sn->sample = m->last;
+    sn->have_sample = m->have_last;
+    sn->level = m->lstate.level;
+    sn->growth_bps = m->growth.valid ? m->growth.bytes_per_s : NAN;
+    sn->growth_window_s = m->growth.valid ? m->growth.window_s : NAN;
+    sn->ttl_s = m->time_to_limit_s;
+    sn->target_alive = m->target_alive;
+    sn->self = m->self;
+    sn->nevents = 0;
+    if (fmt == MV_FORMAT_JSON) {
+        size_t first = (m->ring_head + MV_MONITOR_RING - m->ring_n) %
+                       MV_MONITOR_RING;
+        for (size_t i = 0; i < m->ring_n; i++)
+            sn->events[i] = m->ring[(first + i) % MV_MONITOR_RING];
+        sn->nevents = m->ring_n;
+    }
+    pthread_mutex_unlock(&m->lock);
+
+    for (size_t i = 0; i < sn->nevents; i++) {
+        mv__stored_event *se = &sn->events[i];
+        sn->evs[i] = se->ev;
+        sn->evs[i].sample = se->has_sample ? &se->sample : NULL;
+        sn->evs[i].subject = se->subject[0] ? se->subject : NULL;
+    }
+
+    mv__expose_state st;
+    memset(&st, 0, sizeof st);
+    st.sample = sn->have_sample ? &sn->sample : NULL;
+    st.level = sn->level;
+    st.growth_bytes_per_s = sn->growth_bps;
+    st.growth_window_s = sn->growth_window_s;
+    st.time_to_limit_s = sn->ttl_s;
+    st.target_alive = sn->target_alive;
+    st.self = &sn->self;
+    st.registry = m->reg;
+    st.process_metrics = m->cfg.process_metrics;
+    /* process_* describe this process, whatever the target's root */
+    st.proc_root = "/proc";
+    st.events = sn->nevents ? sn->evs : NULL;
+    st.nevents = sn->nevents;
+
+    size_t old_len = buf->len;
+    pthread_mutex_lock(&m->app_lock);
+    int rc = mv__expose_render(&st, fmt, buf);
+    pthread_mutex_unlock(&m->app_lock);
+    if (rc && buf->len > old_len) {
+        /* on error buf keeps what it had */
+        buf->len = old_len;
+        if (buf->data)
+            buf->data[old_len] = 0;
+    }
+    free(sn);
+    return rc;
+}
+
+int mv__monitor_http_render(void *ctx, mv_format fmt, mv_buf *out)
+{
+    return mv_render(ctx, fmt, out);
+}
+
+int mv__monitor_http_port(mv_monitor *m)
+{
+    if (!m || !m->http)
+        return -ENOENT;
+    return mv__http_port(m->http);
+}

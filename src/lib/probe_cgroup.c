@@ -1,0 +1,247 @@
+/*
+ * probe_cgroup.c — reading a memory cgroup (v2 unified or v1 memory
+ * controller) into the cg_* fields of an mv_sample.
+ *
+ * Design choices:
+ *  - A cgroup is named either by its path inside the hierarchy ("/a/b", as
+ *    /proc/PID/cgroup gives it) with a known version, or by an absolute
+ *    filesystem path under cgroup_root (`watch --cgroup /sys/fs/cgroup/..`).
+ *    For the latter, the version is told by the files in the directory, not
+ *    by the mount: hybrid hosts have both v1 (cgroup_root/memory) and v2
+ *    (cgroup_root/unified) trees.
+ *  - Each knob is one small file read into a stack buffer; a file that is
+ *    missing, unreadable or garbage makes only its fields MV_NA.
+ *  - v2 root has no memory.current/max/high: usage is MV_NA (not 0) and the
+ *    limits are MV_UNLIMITED (the root cannot be limited).
+ *  - v1 limits: the effective limit of a cgroup includes its ancestors'
+ *    (use_hierarchy), which memory.stat reports as
+ *    hierarchical_memory_limit; we take the tighter of it and
+ *    memory.limit_in_bytes at no extra cost.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "probe.h"
+#include "util.h"
+
+#define STAT_BUF 16384
+#define VALUE_BUF 128
+
+static void cgroup_na(mv_sample *s)
+{
+    s->cgroup_version = 0;
+    s->cgroup_path[0] = '\0';
+    s->cg_usage_bytes = MV_NA;
+    s->cg_max_bytes = MV_NA;
+    s->cg_high_bytes = MV_NA;
+    s->cg_anon_bytes = MV_NA;
+    s->cg_file_bytes = MV_NA;
+    s->cg_inactive_file_bytes = MV_NA;
+    s->cg_shmem_bytes = MV_NA;
+    s->cg_swap_bytes = MV_NA;
+    s->cg_oom_events = MV_NA;
+    s->cg_oom_kill_events = MV_NA;
+    s->cg_high_events = MV_NA;
+    s->cg_max_events = MV_NA;
+    s->cg_psi_some.avg10 = s->cg_psi_some.avg60 = s->cg_psi_some.avg300 = NAN;
+    s->cg_psi_some.total_us = MV_NA;
+    s->cg_psi_full = s->cg_psi_some;
+}
+
+static int join(char *out, size_t n, const char *a, const char *b)
+{
+    int len = snprintf(out, n, "%s/%s", a, b);
+    return (len < 0 || (size_t)len >= n) ? -ENAMETOOLONG : 0;
+}
+
+static int exists_in(const char *dir, const char *name)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    return join(p, sizeof(p), dir, name) == 0 && stat(p, &st) == 0;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A single-value file relative to dirfd; MV_NA when missing or garbage.
+ * *missing set when the file does not exist. */
+static int64_t read_value(int dirfd, const char *name, int *missing)
+{
+    char buf[VALUE_BUF];
+    int64_t v;
+    ssize_t r = mv__probe_read_at(dirfd, name, buf, sizeof(buf));
+
+    if (missing)
+        *missing = (r == -ENOENT);
+    if (r < 0 || mv__parse_cgroup_value(buf, &v) != 0)
+        return MV_NA;
+    return v;
+}
+
+int mv__probe_cgroup_version(const mv__probe_opts *o)
+{
+    if (!o || !o->cgroup_root)
+        return 0;
+    if (exists_in(o->cgroup_root, "cgroup.controllers"))
+        return 2;
+    char p[PATH_MAX];
+    if (join(p, sizeof(p), o->cgroup_root, "memory") == 0 && is_dir(p))
+        return 1;
+    return 0;
+}
+
+/* Is path the same as root or below it ("/sys/fs/cgroup/x")? Returns the
+ * part after root ("" or "/x"), or NULL. */
+static const char *under_root(const char *path, const char *root)
+{
+    size_t rl = strlen(root);
+    while (rl > 1 && root[rl - 1] == '/')
+        rl--;
+    if (strncmp(path, root, rl) != 0)
+        return NULL;
+    if (path[rl] != '\0' && path[rl] != '/')
+        return NULL;
+    return path + rl;
+}
+
+/* Strips a leading "/<word>" component from rel when present. */
+static const char *strip_component(const char *rel, const char *word)
+{
+    size_t wl = strlen(word);
+    if (rel[0] == '/' && strncmp(rel + 1, word, wl) == 0 &&
+        (rel[1 + wl] == '\0' || rel[1 + wl] == '/'))
+        return rel + 1 + wl;
+    return rel;
+}
+
+static void read_v2(int dir, int is_root, mv_sample *s)
+{
+    char buf[STAT_BUF];
+    int missing = 0;
+
+    s->cg_usage_bytes = read_value(dir, "memory.current", NULL);
+    s->cg_max_bytes = read_value(dir, "memory.max", &missing);
+    if (s->cg_max_bytes == MV_NA && missing && is_root)
+        s->cg_max_bytes = MV_UNLIMITED;
+    s->cg_high_bytes = read_value(dir, "memory.high", &missing);
+    if (s->cg_high_bytes == MV_NA && missing && is_root)
+        s->cg_high_bytes = MV_UNLIMITED;
+
+    if (mv__probe_read_at(dir, "memory.stat", buf, sizeof(buf)) >= 0)
+        (void)mv__parse_cgroup_stat(buf, 2, s);
+    /* Absent when swap accounting is off: stays MV_NA. */
+    s->cg_swap_bytes = read_value(dir, "memory.swap.current", NULL);
+    if (mv__probe_read_at(dir, "memory.events", buf, sizeof(buf)) >= 0)
+        (void)mv__parse_cgroup_events(buf, s);
+    if (mv__probe_read_at(dir, "memory.pressure", buf, sizeof(buf)) >= 0)
+        (void)mv__parse_psi(buf, &s->cg_psi_some, &s->cg_psi_full);
+}
+
+static void read_v1(int dir, mv_sample *s)
+{
+    char buf[STAT_BUF];
+
+    s->cg_usage_bytes = read_value(dir, "memory.usage_in_bytes", NULL);
+    s->cg_max_bytes = read_value(dir, "memory.limit_in_bytes", NULL);
+    s->cg_high_bytes = MV_UNLIMITED;  /* no such knob in v1 */
+
+    if (mv__probe_read_at(dir, "memory.stat", buf, sizeof(buf)) >= 0) {
+        (void)mv__parse_cgroup_stat(buf, 1, s);
+        int64_t hier = mv__parse_v1_hierarchical_limit(buf);
+        if (hier != MV_NA &&
+            (s->cg_max_bytes == MV_NA || hier < s->cg_max_bytes))
+            s->cg_max_bytes = hier;
+    }
+    if (mv__probe_read_at(dir, "memory.oom_control", buf, sizeof(buf)) >= 0)
+        (void)mv__parse_oom_control(buf, s);
+    s->cg_max_events = read_value(dir, "memory.failcnt", NULL);
+
+    /* memsw counts memory + swap; only present with swap accounting. The
+     * two files are read at slightly different moments: clamp at 0. */
+    int64_t memsw = read_value(dir, "memory.memsw.usage_in_bytes", NULL);
+    if (memsw != MV_NA && memsw != MV_UNLIMITED && s->cg_usage_bytes != MV_NA) {
+        int64_t sw = memsw - s->cg_usage_bytes;
+        s->cg_swap_bytes = sw > 0 ? sw : 0;
+    }
+}
+
+int mv__probe_cgroup(const mv__probe_opts *o, int version, const char *path,
+                     mv_sample *s)
+{
+    char dir[PATH_MAX];
+    const char *rel;
+
+    if (!s)
+        return -EINVAL;
+    cgroup_na(s);
+    if (!o || !o->cgroup_root || !path || !*path ||
+        version < 0 || version > 2)
+        return -EINVAL;
+
+    const char *abs_rel = under_root(path, o->cgroup_root);
+    if (abs_rel) {
+        /* An absolute filesystem path: the files tell the version. */
+        if (mv__strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+            return -ENAMETOOLONG;
+        if (!is_dir(dir))
+            return -ENOENT;
+        if (exists_in(dir, "memory.current") || exists_in(dir, "memory.max"))
+            version = 2;
+        else if (exists_in(dir, "memory.usage_in_bytes"))
+            version = 1;
+        else if (exists_in(dir, "cgroup.controllers"))
+            version = 2;  /* v2 root, or memory controller not enabled */
+        else
+            return -ENOENT;
+        rel = abs_rel;
+        if (version == 1)
+            rel = strip_component(rel, "memory");
+        else if (!exists_in(o->cgroup_root, "cgroup.controllers"))
+            rel = strip_component(rel, "unified");  /* hybrid host */
+    } else {
+        if (path[0] != '/')
+            return -EINVAL;
+        if (version == 0)
+            version = mv__probe_cgroup_version(o);
+        if (version == 0)
+            return -ENOENT;
+        int len = version == 1
+                      ? snprintf(dir, sizeof(dir), "%s/memory%s", o->cgroup_root, path)
+                      : snprintf(dir, sizeof(dir), "%s%s", o->cgroup_root, path);
+        if (len < 0 || (size_t)len >= sizeof(dir))
+            return -ENAMETOOLONG;
+        rel = path;
+    }
+
+    /* Normalise "" and trailing slashes: "/" is the root. */
+    char relbuf[MV_CGROUP_PATH_MAX];
+    if (mv__strlcpy(relbuf, *rel ? rel : "/", sizeof(relbuf)) >= sizeof(relbuf))
+        return -ENAMETOOLONG;
+    size_t rl = strlen(relbuf);
+    while (rl > 1 && relbuf[rl - 1] == '/')
+        relbuf[--rl] = '\0';
+
+    /* One directory fd: each knob is then one openat() without walking
+     * the whole path again. */
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return errno == ENOTDIR ? -ENOENT : -errno;
+    if (version == 2)
+        read_v2(dfd, strcmp(relbuf, "/") == 0, s);
+    else
+        read_v1(dfd, s);
+    close(dfd);
+    s->cgroup_version = version;
+    mv__strlcpy(s->cgroup_path, relbuf, sizeof(s->cgroup_path));
+    return 0;
+}

@@ -1,0 +1,145 @@
+/*
+ * probe_derive.c — the "unavailable" sample (mv_sample_clear) and the
+ * fields computed from the others (mv__sample_derive): working set,
+ * private memory, effective limit and usage ratio.
+ *
+ * Design choices:
+ *  - Working set is cgroup usage minus inactive file cache, as the kubelet
+ *    computes it: inactive file pages are the first reclaimed, so they do
+ *    not bring a cgroup closer to an OOM kill.
+ *  - The effective limit is the tightest of memory.max, memory.high and
+ *    MemTotal. A cgroup limit counts only when strictly below MemTotal;
+ *    otherwise the machine is the real bound.
+ *  - The usage ratio compares like with like: with a real cgroup limit the
+ *    kernel charges the whole cgroup, so its working set is what matters;
+ *    without one, the target's own RSS against MemTotal.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "probe.h"
+
+MV_EXPORT void mv_sample_clear(mv_sample *s)
+{
+    if (!s)
+        return;
+    memset(s, 0, sizeof(*s));
+    const mv_psi na = {NAN, NAN, NAN, MV_NA};
+
+    s->timestamp_ms = MV_NA;
+    s->monotonic_ms = MV_NA;
+    s->pid = 0;
+    s->nprocs = 0;
+    s->start_time_ticks = MV_NA;
+    s->rss_bytes = MV_NA;
+    s->rss_anon_bytes = MV_NA;
+    s->rss_file_bytes = MV_NA;
+    s->rss_shmem_bytes = MV_NA;
+    s->swap_bytes = MV_NA;
+    s->rss_peak_bytes = MV_NA;
+    s->vm_size_bytes = MV_NA;
+    s->threads = MV_NA;
+    s->pss_bytes = MV_NA;
+    s->pss_anon_bytes = MV_NA;
+    s->pss_file_bytes = MV_NA;
+    s->pss_shmem_bytes = MV_NA;
+
+    s->cgroup_version = 0;
+    s->cgroup_path[0] = '\0';
+    s->cg_usage_bytes = MV_NA;
+    s->cg_max_bytes = MV_NA;
+    s->cg_high_bytes = MV_NA;
+    s->cg_anon_bytes = MV_NA;
+    s->cg_file_bytes = MV_NA;
+    s->cg_inactive_file_bytes = MV_NA;
+    s->cg_shmem_bytes = MV_NA;
+    s->cg_swap_bytes = MV_NA;
+    s->cg_oom_events = MV_NA;
+    s->cg_oom_kill_events = MV_NA;
+    s->cg_high_events = MV_NA;
+    s->cg_max_events = MV_NA;
+    s->cg_psi_some = na;
+    s->cg_psi_full = na;
+
+    s->mem_total_bytes = MV_NA;
+    s->mem_available_bytes = MV_NA;
+    s->swap_total_bytes = MV_NA;
+    s->swap_free_bytes = MV_NA;
+    s->sys_psi_some = na;
+    s->sys_psi_full = na;
+
+    s->working_set_bytes = MV_NA;
+    s->private_bytes = MV_NA;
+    s->effective_limit_bytes = MV_NA;
+    s->limit_source = MV_LIMIT_NONE;
+    s->usage_ratio = NAN;
+}
+
+/* A usable limit: known, set, positive. */
+static int is_limit(int64_t v)
+{
+    return v != MV_NA && v != MV_UNLIMITED && v > 0;
+}
+
+void mv__sample_derive(mv_sample *s)
+{
+    if (!s)
+        return;
+
+    /* working set */
+    if (s->cg_usage_bytes != MV_NA && s->cg_usage_bytes >= 0) {
+        int64_t inactive = s->cg_inactive_file_bytes != MV_NA
+                               ? s->cg_inactive_file_bytes : 0;
+        int64_t ws = s->cg_usage_bytes - inactive;
+        s->working_set_bytes = ws > 0 ? ws : 0;
+    } else {
+        s->working_set_bytes = MV_NA;
+    }
+
+    /* private: anon + swap, of the process when known, else the cgroup */
+    if (s->rss_anon_bytes != MV_NA) {
+        s->private_bytes = s->rss_anon_bytes +
+                           (s->swap_bytes != MV_NA ? s->swap_bytes : 0);
+    } else if (s->cg_anon_bytes != MV_NA) {
+        s->private_bytes = s->cg_anon_bytes +
+                           (s->cg_swap_bytes != MV_NA ? s->cg_swap_bytes : 0);
+    } else {
+        s->private_bytes = MV_NA;
+    }
+
+    /* effective limit: MemTotal, replaced by a strictly tighter cgroup
+     * max, then a strictly tighter high (so ties go to max, then MemTotal) */
+    int64_t lim = MV_NA;
+    mv_limit_source src = MV_LIMIT_NONE;
+    if (is_limit(s->mem_total_bytes)) {
+        lim = s->mem_total_bytes;
+        src = MV_LIMIT_MEMTOTAL;
+    }
+    int64_t cg_lim = MV_NA;
+    mv_limit_source cg_src = MV_LIMIT_NONE;
+    if (is_limit(s->cg_max_bytes)) {
+        cg_lim = s->cg_max_bytes;
+        cg_src = MV_LIMIT_CGROUP_MAX;
+    }
+    if (is_limit(s->cg_high_bytes) && (cg_lim == MV_NA || s->cg_high_bytes < cg_lim)) {
+        cg_lim = s->cg_high_bytes;
+        cg_src = MV_LIMIT_CGROUP_HIGH;
+    }
+    if (cg_lim != MV_NA && (lim == MV_NA || cg_lim < lim)) {
+        lim = cg_lim;
+        src = cg_src;
+    }
+    s->effective_limit_bytes = lim;
+    s->limit_source = src;
+
+    /* usage ratio */
+    int64_t num = MV_NA;
+    if (src == MV_LIMIT_CGROUP_MAX || src == MV_LIMIT_CGROUP_HIGH)
+        num = s->working_set_bytes != MV_NA ? s->working_set_bytes : s->rss_bytes;
+    else
+        num = s->rss_bytes != MV_NA ? s->rss_bytes : s->working_set_bytes;
+    if (num != MV_NA && lim != MV_NA && lim > 0)
+        s->usage_ratio = (double)num / (double)lim;
+    else
+        s->usage_ratio = NAN;
+}

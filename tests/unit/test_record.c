@@ -1,0 +1,577 @@
+/*
+ * test_record.c — the JSONL recording: write then read back real values
+ * (MV_NA, NAN, INFINITY included), the reader's tolerance rules (torn final
+ * line, garbage in the middle, unknown types, newer versions, empty file),
+ * the JSON parser's strictness, and a full disk (/dev/full).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "util.h"
+
+/* ---- helpers ---- */
+
+typedef struct collected {
+    mv__record_line lines[16];
+    int n;
+    int stop_after;   /* 0 = never stop */
+} collected;
+
+static int collect(const mv__record_line *l, void *ctx)
+{
+    collected *c = ctx;
+    if (c->n < 16)
+        c->lines[c->n] = *l;
+    c->n++;
+    return c->stop_after && c->n >= c->stop_after;
+}
+
+static void tmp_path(char *out, size_t n)
+{
+    static int seq;
+    snprintf(out, n, "/tmp/mv_test_record_%d_%d.jsonl", (int)getpid(), seq++);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Reads path with mv__record_read into c; returns its result. */
+static int read_path(const char *path, collected *c, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    int rc;
+    assert_non_null(f);
+    rc = mv__record_read(f, collect, c, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+static int read_text(const char *text, collected *c, char *err, size_t errlen)
+{
+    char path[128];
+    int rc;
+    tmp_path(path, sizeof path);
+    write_text(path, text);
+    rc = read_path(path, c, err, errlen);
+    unlink(path);
+    return rc;
+}
+
+/* Every field unavailable. (mv_sample_clear lives in the probe module,
+ * which this test does not link.) */
+static void sample_none(mv_sample *s)
+{
+    memset(s, 0, sizeof *s);
+    s->timestamp_ms = s->monotonic_ms = MV_NA;
+    s->rss_bytes = s->rss_anon_bytes = s->rss_file_bytes = MV_NA;
+    s->rss_shmem_bytes = s->swap_bytes = s->private_bytes = MV_NA;
+    s->working_set_bytes = s->cg_usage_bytes = MV_NA;
+    s->effective_limit_bytes = s->cg_oom_kill_events = MV_NA;
+    s->usage_ratio = NAN;
+}
+
+static void sample_fill(mv_sample *s, int64_t t, int64_t rss)
+{
+    sample_none(s);
+    s->timestamp_ms = t;
+    s->rss_bytes = rss;
+    s->rss_anon_bytes = rss - 4096;
+    s->rss_file_bytes = 4096;
+    s->rss_shmem_bytes = 0;
+    s->swap_bytes = MV_NA;
+    s->private_bytes = rss - 4096;
+    s->working_set_bytes = 123456789012LL;
+    s->cg_usage_bytes = MV_NA;
+    s->effective_limit_bytes = INT64_MAX;
+    s->usage_ratio = 0.8512345678901234;
+    s->cg_oom_kill_events = 3;
+}
+
+/* ---- round trip ---- */
+
+static void test_round_trip(void **state)
+{
+    char path[128], err[256];
+    mv__recorder *r = NULL;
+    mv__record_header h = { "leaky --rate \"10M\" ünïcode", 4242,
+                            1700000000123LL, 10000, 2147483648LL };
+    mv_sample s;
+    mv_event ev;
+    collected c = { .n = 0 };
+    const mv__record_line *l;
+
+    (void)state;
+    tmp_path(path, sizeof path);
+    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
+    assert_non_null(r);
+
+    sample_fill(&s, 1700000010000LL, 104857600);
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_WARNING, 1234.5,
+                                         INFINITY), 0);
+    sample_none(&s);            /* everything unavailable */
+    s.timestamp_ms = 1700000020000LL;
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
+
+    memset(&ev, 0, sizeof ev);
+    ev.kind = MV_EVENT_LEVEL;
+    ev.timestamp_ms = 1700000030000LL;
+    ev.level = MV_LEVEL_CRITICAL;
+    ev.prev_level = MV_LEVEL_WARNING;
+    ev.growth_bytes_per_s = -2.5e-3;
+    ev.time_to_limit_s = 3600.25;
+    snprintf(ev.message, sizeof ev.message,
+             "level critical: \"working set\"\n1.9 GiB\tof 2 GiB");
+    assert_int_equal(mv__recorder_event(r, &ev), 0);
+    assert_int_equal(mv__recorder_lost(r), 0);
+    mv__recorder_close(r);
+
+    assert_int_equal(read_path(path, &c, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    assert_int_equal(c.n, 4);
+
+    l = &c.lines[0];
+    assert_int_equal(l->kind, MV_REC_HEADER);
+    assert_int_equal(l->version, MV_RECORD_VERSION);
+    assert_string_equal(l->command, "leaky --rate \"10M\" ünïcode");
+    assert_int_equal(l->pid, 4242);
+    assert_int_equal(l->t_ms, 1700000000123LL);
+    assert_int_equal(l->interval_ms, 10000);
+    assert_int_equal(l->limit, 2147483648LL);
+
+    l = &c.lines[1];
+    assert_int_equal(l->kind, MV_REC_SAMPLE);
+    assert_int_equal(l->t_ms, 1700000010000LL);
+    assert_int_equal(l->rss, 104857600);
+    assert_int_equal(l->anon, 104857600 - 4096);
+    assert_int_equal(l->file, 4096);
+    assert_int_equal(l->shmem, 0);
+    assert_int_equal(l->swap, MV_NA);
+    assert_int_equal(l->private_bytes, 104857600 - 4096);
+    assert_int_equal(l->working_set, 123456789012LL);
+    assert_int_equal(l->cg_usage, MV_NA);
+    assert_true(l->limit == INT64_MAX);
+    assert_int_equal(l->oom_kill, 3);
+    assert_true(l->ratio == 0.8512345678901234);   /* exact round trip */
+    assert_true(l->growth_bps == 1234.5);
+    assert_true(isinf(l->ttl_s) && l->ttl_s > 0);
+    assert_string_equal(l->level, "warning");
+
+    l = &c.lines[2];
+    assert_int_equal(l->kind, MV_REC_SAMPLE);
+    assert_int_equal(l->rss, MV_NA);
+    assert_int_equal(l->working_set, MV_NA);
+    assert_int_equal(l->oom_kill, MV_NA);
+    assert_true(isnan(l->ratio));
+    assert_true(isnan(l->growth_bps));
+    assert_true(isnan(l->ttl_s));
+    assert_string_equal(l->level, "ok");
+
+    l = &c.lines[3];
+    assert_int_equal(l->kind, MV_REC_EVENT);
+    assert_int_equal(l->t_ms, 1700000030000LL);
+    assert_string_equal(l->event, mv_event_kind_name(MV_EVENT_LEVEL));
+    assert_string_equal(l->level, "critical");
+    assert_string_equal(l->message,
+                        "level critical: \"working set\"\n1.9 GiB\tof 2 GiB");
+    assert_true(l->growth_bps == -2.5e-3);
+    assert_true(l->ttl_s == 3600.25);
+    unlink(path);
+}
+
+/* The bytes on disk: one JSON object per line, "type" first, header fields
+ * as documented, every line newline-terminated. */
+static void test_file_shape(void **state)
+{
+    char path[128], host[256], want[320];
+    mv__recorder *r = NULL;
+    mv__record_header h = { NULL, 7, 1000, 500, MV_NA };
+    mv_sample s;
+    mv_buf b = { 0 };
+    char *nl;
+
+    (void)state;
+    tmp_path(path, sizeof path);
+    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
+    sample_fill(&s, 2000, 8192);
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, 0.0, INFINITY), 0);
+    mv__recorder_close(r);
+
+    assert_true(mv__read_file(path, &b, 1 << 20) > 0);
+    snprintf(want, sizeof want,
+             "{\"type\":\"header\",\"version\":1,\"tool\":\"memvigil %s\","
+             "\"command\":null,\"pid\":7,\"host\":", mv_version());
+    assert_int_equal(strncmp(b.data, want, strlen(want)), 0);
+    assert_int_equal(gethostname(host, sizeof host), 0);
+    assert_non_null(strstr(b.data, host));
+    assert_non_null(strstr(b.data, "\"start_ms\":1000,\"interval_ms\":500,"
+                                   "\"limit_bytes\":null}\n"));
+    nl = strchr(b.data, '\n');
+    assert_non_null(nl);
+    assert_int_equal(strncmp(nl + 1, "{\"type\":\"sample\",\"t_ms\":2000,"
+                                     "\"rss\":8192,", 40), 0);
+    assert_non_null(strstr(nl + 1, "\"swap\":null"));
+    assert_non_null(strstr(nl + 1, "\"ttl_s\":\"+Inf\"}\n"));
+    assert_int_equal(b.data[b.len - 1], '\n');
+    mv_buf_release(&b);
+    unlink(path);
+}
+
+/* ---- reader tolerance ---- */
+
+#define HDR "{\"type\":\"header\",\"version\":1,\"pid\":1,\"start_ms\":5}\n"
+#define S1 "{\"type\":\"sample\",\"t_ms\":10,\"rss\":100}\n"
+#define S2 "{\"type\":\"sample\",\"t_ms\":20,\"rss\":200}\n"
+
+static void test_torn_last_line(void **state)
+{
+    collected c = { .n = 0 };
+    char err[128];
+
+    (void)state;
+    assert_int_equal(read_text(HDR S1 "{\"type\":\"sample\",\"t_ms\":30,\"rs",
+                               &c, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.lines[1].rss, 100);
+
+    /* A torn line cut right after a number is still not a whole object. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_text(HDR S1 "{\"type\":\"sample\",\"t_ms\":3",
+                               &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 2);
+
+    /* A complete last line without its newline is kept. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_text(HDR "{\"type\":\"sample\",\"t_ms\":30,\"rss\":7}",
+                               &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.lines[1].rss, 7);
+
+    /* A broken last line WITH a newline was written whole: an error. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_text(HDR S1 "{\"type\":\"sample\",\"t_ms\":\n",
+                               &c, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "line 3: "));
+}
+
+static void test_garbage_in_middle(void **state)
+{
+    collected c = { .n = 0 };
+    char err[128];
+
+    (void)state;
+    assert_int_equal(read_text(HDR S1 "this is not json\n" S2, &c, err,
+                               sizeof err), -EINVAL);
+    assert_int_equal(strncmp(err, "line 3: ", 8), 0);
+    assert_true(strlen(err) > 8);   /* and says why */
+    assert_int_equal(c.n, 2);       /* lines before it were delivered */
+
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_text(HDR "{\"type\":\"sample\",\"t_ms\":\"soon\"}\n" S2,
+                               &c, err, sizeof err), -EINVAL);
+    assert_int_equal(strncmp(err, "line 2: ", 8), 0);
+    assert_string_equal(err, "line 2: field \"t_ms\": expected an integer or null");
+
+    /* A torn line followed by more lines is garbage too. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_text(HDR "{\"type\":\"sam" S2, &c, err, sizeof err),
+                     -EINVAL);
+    assert_int_equal(strncmp(err, "line 2: ", 8), 0);
+
+    /* err may be NULL. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_text(HDR "x\n" S2, &c, NULL, 0), -EINVAL);
+}
+
+static void test_empty_and_blank(void **state)
+{
+    collected c = { .n = 0 };
+    char err[64] = "junk";
+
+    (void)state;
+    assert_int_equal(read_text("", &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 0);
+    assert_string_equal(err, "");
+
+    assert_int_equal(read_text("\n\n" HDR "\r\n  \n" S1, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 2);
+}
+
+static void test_unknown_type_and_keys(void **state)
+{
+    collected c = { .n = 0 };
+    char err[128];
+
+    (void)state;
+    assert_int_equal(read_text(HDR
+        "{\"type\":\"heap_snapshot\",\"sites\":[{\"a\":[1,2,{\"b\":null}]}],"
+        "\"x\":true}\n"
+        "{\"type\":\"sample\",\"t_ms\":20,\"future\":{\"k\":[1.5e3,\"v\"]},"
+        "\"rss\":200,\"flag\":false}\n",
+        &c, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.lines[1].kind, MV_REC_SAMPLE);
+    assert_int_equal(c.lines[1].rss, 200);
+    assert_int_equal(c.lines[1].anon, MV_NA);   /* missing -> n/a */
+    assert_true(isnan(c.lines[1].ratio));
+}
+
+static void test_newer_version(void **state)
+{
+    collected c = { .n = 0 };
+    char err[160];
+
+    (void)state;
+    assert_int_equal(read_text(HDR S1
+                               "{\"type\":\"header\",\"version\":2,\"pid\":9}\n" S2,
+                               &c, err, sizeof err), -ENOTSUP);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(strncmp(err, "line 3: ", 8), 0);
+    assert_non_null(strstr(err, "version 2"));
+}
+
+static void test_visit_stops(void **state)
+{
+    collected c = { .n = 0, .stop_after = 1 };
+
+    (void)state;
+    assert_int_equal(read_text(HDR S1 S2, &c, NULL, 0), 0);
+    assert_int_equal(c.n, 1);
+}
+
+/* ---- the parser ---- */
+
+static int parse(const char *s, mv__record_line *l)
+{
+    return mv__record_parse_line(s, strlen(s), l);
+}
+
+static void test_parse_strict(void **state)
+{
+    mv__record_line l;
+    static const char *bad[] = {
+        "", "   ", "null", "[1,2]", "{", "}",
+        "{\"type\":\"sample\",}",
+        "{\"type\":\"sample\" \"t_ms\":1}",
+        "{\"type\":\"sample\",\"t_ms\":01}",
+        "{\"type\":\"sample\",\"t_ms\":1.}",
+        "{\"type\":\"sample\",\"t_ms\":-}",
+        "{\"type\":\"sample\",\"t_ms\":1e}",
+        "{\"type\":\"sample\",\"t_ms\":+1}",
+        "{\"type\":\"sample\",\"t_ms\":NaN}",
+        "{\"type\":\"sample\",\"t_ms\":1.5}",
+        "{\"type\":\"sample\",\"rss\":\"100\"}",
+        "{\"type\":\"sample\",\"ratio\":\"high\"}",
+        "{\"type\":\"sample\",\"level\":3}",
+        "{\"type\":\"sample\"} trailing",
+        "{\"type\":\"sample\"}{}",
+        "{\"t_ms\":1}",
+        "{\"type\":7}",
+        "{\"type\":\"sample\",\"message\":\"bad \\q escape\"}",
+        "{\"type\":\"sample\",\"message\":\"tab\tinside\"}",
+        "{\"type\":\"sample\",\"message\":\"\\u12G4\"}",
+        "{\"type\":\"sample\",\"message\":\"unterminated}",
+        "{\"type\":\"sample\",\"x\":tru}",
+        "{\"type\":\"sample\",\"x\":[1,2}",
+        "{\"type\":\"sample\",\"x\":{\"a\" 1}}",
+        "{\"type\":\"header\",\"pid\":1}",   /* header without version */
+        "{'type':'sample'}",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (parse(bad[i], &l) != -EINVAL)
+            fail_msg("accepted: %s", bad[i]);
+    }
+    assert_int_equal(mv__record_parse_line(NULL, 0, &l), -EINVAL);
+
+    /* Nesting deeper than the bound is refused, not recursed into. */
+    {
+        char deep[512];
+        size_t n = 0;
+        n += (size_t)sprintf(deep, "{\"type\":\"sample\",\"x\":");
+        for (int i = 0; i < 100; i++)
+            deep[n++] = '[';
+        for (int i = 0; i < 100; i++)
+            deep[n++] = ']';
+        deep[n++] = '}';
+        deep[n] = '\0';
+        assert_int_equal(parse(deep, &l), -EINVAL);
+    }
+    /* Embedded NUL in the middle of a line is not a line. */
+    assert_int_equal(mv__record_parse_line("{\"type\":\"sample\"}\0x", 19, &l),
+                     -EINVAL);
+    assert_int_equal(parse("{\"type\":\"gizmo\"}", &l), -ENOMSG);
+}
+
+static void test_parse_values(void **state)
+{
+    mv__record_line l;
+
+    (void)state;
+    assert_int_equal(parse(" { \"rss\" : 9223372036854775807 , \"type\" : "
+                           "\"sample\", \"anon\":-1, \"file\":2e3, "
+                           "\"ratio\":1E-2, \"ttl_s\":\"-Inf\", "
+                           "\"growth_bps\":-0.5 } ", &l), 0);
+    assert_int_equal(l.kind, MV_REC_SAMPLE);
+    assert_true(l.rss == INT64_MAX);
+    assert_int_equal(l.anon, MV_NA);     /* -1 is MV_NA */
+    assert_int_equal(l.file, 2000);
+    assert_true(l.ratio == 0.01);
+    assert_true(isinf(l.ttl_s) && l.ttl_s < 0);
+    assert_true(l.growth_bps == -0.5);
+    assert_int_equal(l.t_ms, MV_NA);
+    assert_string_equal(l.level, "");
+
+    /* Escapes: \u with a surrogate pair, \/ and a lone surrogate. */
+    assert_int_equal(parse("{\"type\":\"event\",\"event\":\"phase\","
+                           "\"message\":\"a\\u00e9\\ud83d\\ude00\\/\\ud800x\\n\"}",
+                           &l), 0);
+    assert_int_equal(l.kind, MV_REC_EVENT);
+    assert_string_equal(l.event, "phase");
+    assert_string_equal(l.message, "a\xc3\xa9\xf0\x9f\x98\x80/\xef\xbf\xbdx\n");
+
+    /* Too long for the field: truncated, still NUL-terminated. */
+    {
+        char line[1024];
+        snprintf(line, sizeof line, "{\"type\":\"event\",\"event\":\"%s\"}",
+                 "a_very_long_event_name_that_does_not_fit_in_32");
+        assert_int_equal(parse(line, &l), 0);
+        assert_int_equal(strlen(l.event), sizeof l.event - 1);
+    }
+}
+
+/* ---- full disk ---- */
+
+/* The descriptor the recorder holds for path (found via /proc/self/fd). */
+static int find_fd(const char *path)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        char link[64], target[PATH_MAX];
+        ssize_t n;
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        n = readlink(link, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        if (!strcmp(target, path))
+            return fd;
+    }
+    return -1;
+}
+
+static void test_disk_full(void **state)
+{
+    char path[128], err[128];
+    mv__recorder *r = (mv__recorder *)1;
+    mv__record_header h = { "x", 1, 0, 1000, MV_NA };
+    mv_sample s;
+    mv_event ev;
+    collected c = { .n = 0 };
+    int fd, full, saved;
+
+    (void)state;
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    /* No room even for the header: refused, nothing leaks. */
+    assert_int_equal(mv__recorder_open("/dev/full", &h, &r), -ENOSPC);
+    assert_null(r);
+
+    /* The disk fills up under a running recorder. */
+    tmp_path(path, sizeof path);
+    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
+    sample_fill(&s, 1000, 4096);
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
+
+    fd = find_fd(path);
+    assert_true(fd >= 0);
+    saved = dup(fd);
+    full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    assert_true(saved >= 0 && full >= 0);
+    assert_int_equal(dup2(full, fd), fd);
+
+    sample_fill(&s, 2000, 8192);
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), -ENOSPC);
+    assert_int_equal(mv__recorder_lost(r), 1);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = MV_EVENT_OOM_KILL;
+    snprintf(ev.message, sizeof ev.message, "oom");
+    assert_int_equal(mv__recorder_event(r, &ev), -ENOSPC);
+    assert_int_equal(mv__recorder_lost(r), 2);
+
+    /* Space comes back: the recorder carries on. */
+    assert_int_equal(dup2(saved, fd), fd);
+    close(saved);
+    close(full);
+    sample_fill(&s, 3000, 12288);
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
+    assert_int_equal(mv__recorder_lost(r), 2);
+    mv__recorder_close(r);
+
+    /* What was written before is intact and readable. */
+    assert_int_equal(read_path(path, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.lines[0].kind, MV_REC_HEADER);
+    assert_int_equal(c.lines[1].rss, 4096);
+    assert_int_equal(c.lines[2].rss, 12288);
+    unlink(path);
+}
+
+static void test_bad_args(void **state)
+{
+    mv__recorder *r = (mv__recorder *)1;
+    mv__record_header h = { NULL, 1, 0, 0, 0 };
+    mv_sample s;
+
+    (void)state;
+    assert_int_equal(mv__recorder_open(NULL, &h, &r), -EINVAL);
+    assert_null(r);
+    assert_int_equal(mv__recorder_open("/nonexistent-dir/x.jsonl", &h, &r),
+                     -ENOENT);
+    assert_null(r);
+    sample_none(&s);
+    assert_int_equal(mv__recorder_sample(NULL, &s, MV_LEVEL_OK, 0, 0), -EINVAL);
+    assert_int_equal(mv__recorder_event(NULL, NULL), -EINVAL);
+    assert_int_equal(mv__recorder_lost(NULL), 0);
+    mv__recorder_close(NULL);
+    assert_int_equal(mv__record_read(NULL, collect, NULL, NULL, 0), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_file_shape),
+        cmocka_unit_test(test_torn_last_line),
+        cmocka_unit_test(test_garbage_in_middle),
+        cmocka_unit_test(test_empty_and_blank),
+        cmocka_unit_test(test_unknown_type_and_keys),
+        cmocka_unit_test(test_newer_version),
+        cmocka_unit_test(test_visit_stops),
+        cmocka_unit_test(test_parse_strict),
+        cmocka_unit_test(test_parse_values),
+        cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_bad_args),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
