@@ -221,7 +221,8 @@ typedef struct mv_config {
     double warning_ratio;        /* default 0.80 */
     double critical_ratio;       /* default 0.90 */
     double hysteresis_ratio;     /* leave a level only below threshold - this; 0.05 */
-    int64_t level_min_duration_ms; /* a level must hold this long; default 2 * interval */
+    int64_t level_min_duration_ms; /* a level must hold this long; -1 (the
+                                    default) = 2 x interval_ms, 0 = at once */
 
     double cpu_budget;           /* max CPU share of the sampler; default 0.01 */
     int max_series_per_family;   /* label cardinality cap; default 1000 */
@@ -267,7 +268,7 @@ typedef struct mv_status {
     mv_sample sample;              /* last sample */
     mv_level level;
     double growth_bytes_per_s;     /* NAN until enough samples */
-    double growth_window_s;        /* span of data behind the slope */
+    double growth_window_s;        /* span of data behind the slope; NAN if n/a */
     double time_to_limit_s;        /* INFINITY when not growing, NAN if n/a */
     int64_t samples_taken;
     int64_t interval_ms;           /* current (may be lengthened by the budget) */

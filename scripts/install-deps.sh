@@ -11,7 +11,7 @@ PACKAGES=(
   libcmocka-dev                      # unit tests
   zlib1g-dev
   prometheus                         # promtool: checks our exposition
-  curl jq                            # integration tests talk HTTP / JSON
+  curl jq python3                    # integration tests talk HTTP / JSON
   wrk                                # bench/ exporter load
 )
 

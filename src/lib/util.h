@@ -23,7 +23,8 @@ MV_INTERNAL int mv__buf_append(mv_buf *b, const char *data, size_t n);
 MV_INTERNAL int mv__buf_puts(mv_buf *b, const char *s);
 MV_INTERNAL int mv__buf_printf(mv_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-MV_INTERNAL int mv__buf_vprintf(mv_buf *b, const char *fmt, va_list ap);
+MV_INTERNAL int mv__buf_vprintf(mv_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Ensures room for n more bytes plus NUL. 0 or -ENOMEM. */
 MV_INTERNAL int mv__buf_reserve(mv_buf *b, size_t n);
 /* Forgets the contents but keeps the storage. */
