@@ -174,6 +174,11 @@ typedef enum mv_event_kind {
     MV_EVENT_TARGET_EXIT,     /* the watched process exited */
     MV_EVENT_PID_REUSE,       /* the PID now names another process */
     MV_EVENT_PROBE_ERROR,     /* sampling failed (message says why) */
+    MV_EVENT_LEAK_SUSPECTED,  /* the leak detector's verdict became "suspect" */
+    MV_EVENT_LEAK,            /* the leak detector's verdict became "leak" */
+    MV_EVENT_LEAK_CLEARED,    /* a suspect/leak verdict went back to no_leak */
+    MV_EVENT_OOM_RISK,        /* a leak will reach the limit within the risk
+                                 horizon (ETA in time_to_limit_s) */
     MV_EVENT_KIND_COUNT
 } mv_event_kind;
 

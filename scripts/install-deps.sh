@@ -9,8 +9,13 @@ PACKAGES=(
   clang                              # second compiler (CI builds both)
   libmicrohttpd-dev                  # embedded HTTP endpoint
   libcmocka-dev                      # unit tests
-  zlib1g-dev
-  prometheus                         # promtool: checks our exposition
+  zlib1g-dev                         # pprof snapshots are gzip'd
+  libcurl4-openssl-dev               # analyze --prometheus
+  libjansson-dev                     # JSON inputs (Prometheus range queries)
+  libunwind-dev libdw-dev            # heap profiler: stacks, symbols
+  golang-go                          # `go tool pprof` validates heap snapshots
+  prometheus                         # promtool, and the server for end-to-end tests
+  prometheus-alertmanager            # alert delivery in the end-to-end test
   curl jq python3                    # integration tests talk HTTP / JSON
   wrk                                # bench/ exporter load
 )

@@ -1,0 +1,73 @@
+/*
+ * leak.h — the leak detector: tells a real leak from warm-up, caches filling
+ * to a cap, GC sawtooth, batch bursts, level shifts and daily cycles, and says
+ * how long is left before the effective limit.
+ *
+ * One detector serves both faces (DESIGN.md: online and offline share code):
+ * the monitor feeds it live samples every tick; `memvigil analyze` replays a
+ * recording, CSV or Prometheus series through the very same calls, so a
+ * verdict can be reproduced from a file. The detector reads the series
+ * (mv__series, lower envelope = bucket minima) and decides itself how often
+ * to recompute (at most once per eval period of series time), so calling
+ * mv__leak_tick on every sample is cheap.
+ *
+ * Thread-safety: a detector has one owner; no global state.
+ * Ownership: mv__leak_new allocates; mv__leak_free frees (NULL is a no-op).
+ */
+#ifndef MV_LEAK_H
+#define MV_LEAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memvigil.h"
+#include "series.h"
+
+typedef enum mv__leak_verdict {
+    MV_LEAK_INSUFFICIENT_DATA = 0,
+    MV_LEAK_NO_LEAK,
+    MV_LEAK_SUSPECT,
+    MV_LEAK_LEAK
+} mv__leak_verdict;
+
+/* "insufficient_data", "no_leak", "suspect", "leak". */
+const char *mv__leak_verdict_name(mv__leak_verdict v);
+
+typedef struct mv__leak_cfg {
+    int64_t limit_bytes;        /* effective limit; MV_NA/MV_UNLIMITED = unknown */
+    double min_growth_bytes_per_h; /* absolute floor: growth below is trivial */
+    int64_t eval_period_ms;     /* recompute at most this often (series time) */
+    double oom_risk_horizon_s;  /* MV_EVENT_OOM_RISK when ETA below this */
+} mv__leak_cfg;
+
+/* Defaults documented in leak.c. */
+void mv__leak_cfg_init(mv__leak_cfg *cfg);
+
+typedef struct mv__leak_result {
+    mv__leak_verdict verdict;
+    double growth_bytes_per_h;  /* NAN when n/a */
+    double growth_lo_bytes_per_h, growth_hi_bytes_per_h; /* interval */
+    double confidence;          /* 0..1 */
+    double eta_s;               /* to limit_bytes; INFINITY not growing; NAN n/a */
+    double eta_lo_s, eta_hi_s;  /* interval */
+    double window_s;            /* span of data behind the verdict */
+    int held_by_phase;          /* verdict held back: an app phase is active */
+    char evidence[512];         /* one human sentence */
+} mv__leak_result;
+
+typedef struct mv__leak_detector mv__leak_detector;
+
+mv__leak_detector *mv__leak_new(const mv__leak_cfg *cfg);
+void mv__leak_free(mv__leak_detector *d);
+/* Updates the limit (it may change while a process runs). */
+void mv__leak_set_limit(mv__leak_detector *d, int64_t limit_bytes);
+
+/* Called after each push of the signal into s, at series time now_ms, with
+ * phase_active != 0 while the application marks expected growth. Recomputes
+ * when an eval period has passed; returns 1 when the verdict changed since
+ * the previous call (then *out holds the new result), 0 otherwise (*out holds
+ * the current result either way). */
+int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
+                  int phase_active, mv__leak_result *out);
+
+#endif /* MV_LEAK_H */
