@@ -4,6 +4,8 @@ BUILD ?= build
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMV_WERROR=ON
 DEMO_SECONDS ?= 60
+# Keep cmake's inner make quiet about directories.
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps build run test clean bench
 
