@@ -46,7 +46,8 @@ static const char *const kind_names[MV_EVENT_KIND_COUNT] = {
 
 const char *mv_event_kind_name(mv_event_kind kind)
 {
-    if ((unsigned)kind < MV_EVENT_KIND_COUNT)
+    /* a kind added to memvigil.h without a name here must not give NULL */
+    if ((unsigned)kind < MV_EVENT_KIND_COUNT && kind_names[kind])
         return kind_names[kind];
     return "unknown";
 }

@@ -344,8 +344,12 @@ static void render_process(emit *e, const char *proc_root)
             /* v[k] is field k for 4..23; field 24 (rss) landed in v[0] */
             cpu = (double)(v[14] + v[15]) / (double)tck;
             start = btime + (double)v[22] / (double)tck; /* NAN if no btime */
-            vsize = (int64_t)v[23];
-            rss = (int64_t)v[0] * page;
+            /* garbage-huge values (a fixture proc_root) stay n/a rather
+             * than overflow */
+            if (v[23] <= (unsigned long long)INT64_MAX)
+                vsize = (int64_t)v[23];
+            if (v[0] <= (unsigned long long)(INT64_MAX / page))
+                rss = (int64_t)v[0] * page;
         }
     }
 

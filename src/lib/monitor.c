@@ -50,7 +50,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,10 @@
 /* Swap growth: minimum total rise over the window, and rising steps. */
 #define SWAP_MIN_RISE_BYTES (4LL << 20)
 #define SWAP_MIN_RISING_STEPS 3
+/* Longest accepted interval (a year): keeps now + interval, 2 x interval and
+ * the budget's 60 x interval far from int64 overflow (an overflowed deadline
+ * would make the sampler tick in a tight loop). */
+#define MAX_INTERVAL_MS (365LL * 24 * 3600 * 1000)
 
 static int64_t mono_us(void)
 {
@@ -109,7 +115,7 @@ void mv_config_init(mv_config *cfg)
 
 static int config_check(const mv_config *c)
 {
-    if (c->interval_ms < 100)
+    if (c->interval_ms < 100 || c->interval_ms > MAX_INTERVAL_MS)
         return -EINVAL;
     if (!(c->warning_ratio > 0.0) || !(c->critical_ratio > c->warning_ratio) ||
         !(c->critical_ratio <= 1.0))
@@ -627,6 +633,54 @@ static int run_tick(mv_monitor *m)
     return rc;
 }
 
+/* ---- guest manners: signals and locale -------------------------------- */
+
+/* Blocks, in the calling thread, every signal that is not a synchronous
+ * fault; *old gets the previous mask. Threads created meanwhile (sampler,
+ * HTTP server) inherit the mask, so the host's process-directed signals
+ * (SIGINT, SIGTERM, SIGCHLD, timers) are never run on our threads, and a
+ * write() to a closed event-log pipe returns EPIPE instead of raising a
+ * SIGPIPE that would kill the host. */
+static void block_signals(sigset_t *old)
+{
+    sigset_t set;
+    sigfillset(&set);
+    sigdelset(&set, SIGSEGV);
+    sigdelset(&set, SIGBUS);
+    sigdelset(&set, SIGFPE);
+    sigdelset(&set, SIGILL);
+    sigdelset(&set, SIGTRAP);
+    sigdelset(&set, SIGSYS);
+    sigdelset(&set, SIGABRT);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+static void restore_signals(const sigset_t *old)
+{
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* The host may have called setlocale(): with a ',' decimal separator
+ * (de_DE...) printf("%g") would write "0,85" into JSON, metrics and the
+ * recording. Every thread that formats numbers switches its own locale to
+ * "C" with uselocale() (per thread; the host's global locale is untouched).
+ * glibc returns a static object for "C", so this costs nothing. Returns the
+ * C locale to pass to c_locale_leave, or 0 when newlocale failed. */
+static locale_t c_locale_enter(locale_t *prev)
+{
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    *prev = c ? uselocale(c) : (locale_t)0;
+    return c;
+}
+
+static void c_locale_leave(locale_t c, locale_t prev)
+{
+    if (!c)
+        return;
+    uselocale(prev);
+    freelocale(c);
+}
+
 /* ---- the sampler thread ---------------------------------------------- */
 
 static void abs_deadline(int64_t due_ms, struct timespec *ts)
@@ -639,6 +693,8 @@ static void *sampler_main(void *arg)
 {
     mv_monitor *m = arg;
     mv__stored_event batch[MV_MONITOR_PENDING];
+    locale_t prev_loc;
+    locale_t cloc = c_locale_enter(&prev_loc);
 
     pthread_mutex_lock(&m->lock);
     int64_t next_due = mv__now_mono_ms() + m->interval_ms;
@@ -693,6 +749,7 @@ static void *sampler_main(void *arg)
     m->pending_n = 0;
     pthread_mutex_unlock(&m->lock);
     deliver(m, batch, n);
+    c_locale_leave(cloc, prev_loc);
     return NULL;
 }
 
@@ -745,8 +802,9 @@ static void monitor_free(mv_monitor *m, int destroy_locks)
     free(m);
 }
 
-int mv_monitor_start(const mv_config *cfg, mv_monitor **out)
+static int start_impl(const mv_config *cfg, mv_monitor **out)
 {
+    sigset_t oldmask;
     if (!out)
         return -EINVAL;
     *out = NULL;
@@ -810,8 +868,10 @@ int mv_monitor_start(const mv_config *cfg, mv_monitor **out)
     }
 
     if (m->cfg.http_listen) {
+        block_signals(&oldmask); /* MHD's thread inherits the mask */
         rc = mv__http_start(m->cfg.http_listen, m->cfg.http_token,
                             mv__monitor_http_render, m, &m->http);
+        restore_signals(&oldmask);
         if (rc)
             goto fail;
     }
@@ -844,7 +904,9 @@ int mv_monitor_start(const mv_config *cfg, mv_monitor **out)
     }
 
     mv__monitor_live_add(m);
+    block_signals(&oldmask);
     rc = pthread_create(&m->thread, NULL, sampler_main, m);
+    restore_signals(&oldmask);
     if (rc) {
         mv__monitor_live_remove(m);
         rc = -rc;
@@ -859,6 +921,17 @@ fail:
         mv__http_stop(m->http);
     m->http = NULL;
     monitor_free(m, 1);
+    return rc;
+}
+
+int mv_monitor_start(const mv_config *cfg, mv_monitor **out)
+{
+    /* the recording header, first sample and first events are formatted on
+     * the caller's thread: C locale there too (see c_locale_enter) */
+    locale_t prev_loc;
+    locale_t cloc = c_locale_enter(&prev_loc);
+    int rc = start_impl(cfg, out);
+    c_locale_leave(cloc, prev_loc);
     return rc;
 }
 

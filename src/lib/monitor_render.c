@@ -9,6 +9,7 @@
  * The registry is rendered under app_lock (see monitor.h).
  */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,10 +103,19 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
     st.events = sn->nevents ? sn->evs : NULL;
     st.nevents = sn->nevents;
 
+    /* numbers must read "0.85" whatever the host's setlocale() said: this
+     * thread (the caller's or the HTTP server's) formats in the C locale
+     * for the duration of the call (glibc: a static object, no cost) */
+    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t prev_loc = cloc ? uselocale(cloc) : (locale_t)0;
     size_t old_len = buf->len;
     pthread_mutex_lock(&m->app_lock);
     int rc = mv__expose_render(&st, fmt, buf);
     pthread_mutex_unlock(&m->app_lock);
+    if (cloc) {
+        uselocale(prev_loc);
+        freelocale(cloc);
+    }
     if (rc && buf->len > old_len) {
         /* on error buf keeps what it had */
         buf->len = old_len;

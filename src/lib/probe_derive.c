@@ -75,6 +75,15 @@ MV_EXPORT void mv_sample_clear(mv_sample *s)
     s->usage_ratio = NAN;
 }
 
+/* a + b for byte counts >= 0, saturating at INT64_MAX (a garbage "max"
+ * in memory.swap.current reads as MV_UNLIMITED = INT64_MAX). */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    return a + b;
+}
+
 /* A usable limit: known, set, positive. */
 static int is_limit(int64_t v)
 {
@@ -98,11 +107,11 @@ void mv__sample_derive(mv_sample *s)
 
     /* private: anon + swap, of the process when known, else the cgroup */
     if (s->rss_anon_bytes != MV_NA) {
-        s->private_bytes = s->rss_anon_bytes +
-                           (s->swap_bytes != MV_NA ? s->swap_bytes : 0);
+        s->private_bytes = sat_add(s->rss_anon_bytes,
+                                   s->swap_bytes != MV_NA ? s->swap_bytes : 0);
     } else if (s->cg_anon_bytes != MV_NA) {
-        s->private_bytes = s->cg_anon_bytes +
-                           (s->cg_swap_bytes != MV_NA ? s->cg_swap_bytes : 0);
+        s->private_bytes = sat_add(s->cg_anon_bytes,
+                                   s->cg_swap_bytes != MV_NA ? s->cg_swap_bytes : 0);
     } else {
         s->private_bytes = MV_NA;
     }

@@ -581,11 +581,18 @@ static int cmp_mapping_rss(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* acc += v skipping MV_NA; saturates (values are >= 0, see parse_value),
+ * so thousands of garbage-huge mappings cannot overflow. */
 static void add_na(int64_t *acc, int64_t v)
 {
     if (v == MV_NA)
         return;
-    *acc = (*acc == MV_NA) ? v : *acc + v;
+    if (*acc == MV_NA)
+        *acc = v;
+    else if (v > 0 && *acc > INT64_MAX - v)
+        *acc = INT64_MAX;
+    else
+        *acc += v;
 }
 
 int mv__parse_smaps_top(const char *text, mv__mapping *out, size_t max,

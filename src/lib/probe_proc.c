@@ -333,12 +333,18 @@ static int collect_pids(const mv__probe_opts *o, const int32_t *roots,
 }
 
 /* acc += v, where MV_NA means "not known": skipped, and an MV_NA
- * accumulator takes the first known value. */
+ * accumulator takes the first known value. Saturates at INT64_MAX: garbage
+ * huge values from many processes must not overflow (nor wrap to MV_NA). */
 static void add_field(int64_t *acc, int64_t v)
 {
     if (v == MV_NA)
         return;
-    *acc = (*acc == MV_NA) ? v : *acc + v;
+    if (*acc == MV_NA)
+        *acc = v;
+    else if (v > 0 && *acc > INT64_MAX - v)
+        *acc = INT64_MAX;
+    else
+        *acc += v;
 }
 
 static void add_process(mv_sample *acc, const mv_sample *p)

@@ -464,6 +464,12 @@ int mv__registry_progress_add(mv__registry *r, const char *unit, int64_t n,
     progress *p = named_get(r, &r->progs, unit, "unit", sizeof(progress), &rc);
     if (!p)
         goto out;
+    if (n > INT64_MAX - p->units) {
+        /* the counter would overflow: refuse, nothing changes (a new
+         * series has units 0, so only an existing one gets here) */
+        rc = -EINVAL;
+        goto out;
+    }
     p->units += n;
     if (!found) {
         p->first_ms = now_ms;

@@ -311,6 +311,8 @@ char *mv__human_duration(double s, char *out, size_t n)
     }
     if (s < 0)
         s = 0;
+    if (s > 1e15) /* ~31 million years; beyond it the cast would overflow */
+        s = 1e15;
     uint64_t t = (uint64_t)(s + 0.5);
     uint64_t d = t / 86400, h = (t % 86400) / 3600, m = (t % 3600) / 60, sec = t % 60;
     if (d > 0)
