@@ -154,7 +154,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "embed: memory monitor not started: %s\n", mv_strerror(rc));
         return 1;
     }
-    printf("query node up; metrics on http://%s/metrics\n", listen);
+    /* With port 0 the kernel picks a free port; ask which one. */
+    printf("query node up; metrics on http://127.0.0.1:%d/metrics\n",
+           mv_monitor_http_port(m));
 
     /* ---- load an index and a segment ---- */
 

@@ -217,7 +217,7 @@ typedef struct mv_config {
     const char *proc_root;       /* default "/proc" (tests use fixture trees) */
     const char *cgroup_root;     /* default "/sys/fs/cgroup" */
 
-    int64_t interval_ms;         /* default 10000; minimum 100 */
+    int64_t interval_ms;         /* default 10000; minimum 100, maximum 1 year */
     /* smaps_rollup holds the target's mmap lock (~5 ms/GiB mapped), so it is
      * off by default and skipped when VmSize exceeds the gate. */
     int smaps_rollup;            /* default 0 */
@@ -261,8 +261,14 @@ typedef struct mv_monitor mv_monitor;
 MV_EXPORT int mv_monitor_start(const mv_config *cfg, mv_monitor **out);
 
 /* Stops the thread and endpoint, flushes the recording, frees everything.
- * NULL is a no-op. Must not be called from the event callback. */
+ * NULL is a no-op. Must not be called from the event callback, and no other
+ * call on m may run concurrently with it or follow it (the caller ends every
+ * use of m first, as with free()). */
 MV_EXPORT void mv_monitor_stop(mv_monitor *m);
+
+/* The TCP port the HTTP endpoint is bound to (useful with port 0), or
+ * -ENOENT when the monitor serves no endpoint. Thread-safety: any thread. */
+MV_EXPORT int mv_monitor_http_port(mv_monitor *m);
 
 /* Takes a sample now (outside the schedule) and runs the detectors.
  * Thread-safety: any thread. */
@@ -286,8 +292,10 @@ MV_EXPORT int mv_monitor_status(mv_monitor *m, mv_status *out);
 
 /* Sets the bytes held by a component, exported as
  * memvigil_app_memory_bytes{component=NAME,<labels>}. labels is NULL or
- * "key=value,key=value" (keys [a-zA-Z_][a-zA-Z0-9_]*, values without ',' or
- * '='). bytes == 0 removes the series (a released segment leaves no trace).
+ * "key=value,key=value": at most 16 labels and 1024 characters; keys
+ * [a-zA-Z_][a-zA-Z0-9_]* other than "component", "le" and names starting
+ * with "__"; values non-empty, without ',' or '='. Label order does not
+ * matter. bytes == 0 removes the series (a released segment leaves no trace).
  * Errors: -EINVAL bad name/labels, -ENOSPC cardinality cap reached (counted).
  * Thread-safety: any thread. */
 MV_EXPORT int mv_gauge_set(mv_monitor *m, const char *name, const char *labels,

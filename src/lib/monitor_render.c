@@ -137,3 +137,5 @@ int mv__monitor_http_port(mv_monitor *m)
         return -ENOENT;
     return mv__http_port(m->http);
 }
+
+int mv_monitor_http_port(mv_monitor *m) { return mv__monitor_http_port(m); }
