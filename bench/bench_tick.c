@@ -19,6 +19,11 @@
  * case is also run "spaced": one call every 100 ms, the way the sampler
  * runs at its shortest interval — the realistic per-tick figure.
  *
+ * The typical and 10k cases run twice: with mv__probe_target (opens and
+ * closes every file per call) and with a probe session (mv__probe_session_*:
+ * descriptors kept open, re-read with pread), which is what the sampler
+ * uses; the *_session figures are the session's.
+ *
  * Wall time (CLOCK_MONOTONIC) and the calling thread's CPU time
  * (CLOCK_THREAD_CPUTIME_ID) are measured per call; medians and p90 printed.
  * Target: tick median <= 200 us without smaps_rollup.
@@ -117,7 +122,7 @@ static void stop_target(pid_t pid)
  * the next tick); prints <prefix>_{median,p90}_us and <prefix>_cpu_median_us.
  * Returns 0 or the first probe error. */
 static int run_case(const char *prefix, pid_t pid, int smaps, int iters,
-                    int spacing_ms)
+                    int spacing_ms, int session)
 {
     mv__probe_opts o;
     mv__probe_opts_init(&o);
@@ -133,15 +138,25 @@ static int run_case(const char *prefix, pid_t pid, int smaps, int iters,
     int32_t target = (int32_t)pid;
     mv_sample s;
     int rc = 0;
+    mv__probe_session *ps = NULL;
+    if (session && !(ps = mv__probe_session_new(&o, &target, 1, 0, NULL, &rc))) {
+        fprintf(stderr, "bench_tick: mv__probe_session_new(%d): %s\n",
+                (int)pid, mv_strerror(rc));
+        free(wall);
+        free(cpu);
+        return rc;
+    }
     /* warm-up: page cache of the dentries, our own code and stack */
     for (int i = 0; i < 20 && rc == 0; i++)
-        rc = mv__probe_target(&o, &target, 1, 0, NULL, &s);
+        rc = ps ? mv__probe_session_sample(ps, &s)
+                : mv__probe_target(&o, &target, 1, 0, NULL, &s);
     for (int i = 0; i < iters && rc == 0; i++) {
         if (spacing_ms > 0)
             bench_sleep_ms(spacing_ms);
         int64_t w0 = bench_ns(CLOCK_MONOTONIC);
         int64_t c0 = bench_ns(CLOCK_THREAD_CPUTIME_ID);
-        rc = mv__probe_target(&o, &target, 1, 0, NULL, &s);
+        rc = ps ? mv__probe_session_sample(ps, &s)
+                : mv__probe_target(&o, &target, 1, 0, NULL, &s);
         int64_t c1 = bench_ns(CLOCK_THREAD_CPUTIME_ID);
         int64_t w1 = bench_ns(CLOCK_MONOTONIC);
         wall[i] = (double)(w1 - w0) / 1000.0;
@@ -163,6 +178,7 @@ static int run_case(const char *prefix, pid_t pid, int smaps, int iters,
         snprintf(name, sizeof name, "%s_cpu_median_us", prefix);
         bench_result(name, bench_quantile(cpu, (size_t)iters, 0.5));
     }
+    mv__probe_session_free(ps);
     free(wall);
     free(cpu);
     return rc;
@@ -194,11 +210,15 @@ int main(int argc, char **argv)
         rc = 1;
     } else {
         printf("# bench_tick: %d iterations of mv__probe_target per case\n", iters);
-        if (run_case("tick_typical", typical, 0, iters, 0) != 0 ||
-            run_case("tick_10k_maps", many, 0, iters, 0) != 0 ||
-            run_case("tick_typical_smaps", typical, 1, iters, 0) != 0 ||
-            run_case("tick_10k_maps_smaps", many, 1, iters, 0) != 0 ||
-            run_case("tick_typical_spaced", typical, 0, spaced, 100) != 0)
+        if (run_case("tick_typical", typical, 0, iters, 0, 0) != 0 ||
+            run_case("tick_typical_session", typical, 0, iters, 0, 1) != 0 ||
+            run_case("tick_10k_maps", many, 0, iters, 0, 0) != 0 ||
+            run_case("tick_10k_maps_session", many, 0, iters, 0, 1) != 0 ||
+            run_case("tick_typical_smaps", typical, 1, iters, 0, 0) != 0 ||
+            run_case("tick_10k_maps_smaps", many, 1, iters, 0, 0) != 0 ||
+            run_case("tick_typical_spaced", typical, 0, spaced, 100, 0) != 0 ||
+            run_case("tick_typical_session_spaced", typical, 0, spaced, 100,
+                     1) != 0)
             rc = 1;
     }
     if (typical > 0)

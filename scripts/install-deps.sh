@@ -17,7 +17,9 @@ PACKAGES=(
   prometheus                         # promtool, and the server for end-to-end tests
   prometheus-alertmanager            # alert delivery in the end-to-end test
   curl jq python3                    # integration tests talk HTTP / JSON
+  python3-yaml                       # fleet_*.sh tests parse deploy/ YAML
   wrk                                # bench/ exporter load
+  chromium                           # headless browser test of the HTML report / live page
 )
 
 missing=()

@@ -37,11 +37,19 @@
 int cli_cmd_run(int argc, char **argv);
 int cli_cmd_watch(int argc, char **argv);
 int cli_cmd_inspect(int argc, char **argv);
+int cli_cmd_heap(int argc, char **argv);
+int cli_cmd_analyze(int argc, char **argv);
+int cli_cmd_report(int argc, char **argv);
+int cli_cmd_estimate(int argc, char **argv);
 
 /* Usage texts, printed by -h/--help and `memvigil help CMD`. */
 extern const char cli_run_usage[];
 extern const char cli_watch_usage[];
 extern const char cli_inspect_usage[];
+extern const char cli_heap_usage[];
+extern const char cli_analyze_usage[];
+extern const char cli_report_usage[];
+extern const char cli_estimate_usage[];
 /* Help for the options common to run and watch. */
 extern const char cli_agent_options_help[];
 

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "heapdir.h"
 #include "probe.h"
 #include "util.h"
 
@@ -45,6 +46,13 @@ const char cli_run_usage[] =
     "signal N; 137 with a plain message when the kernel OOM killer killed\n"
     "it; 127 when CMD was not found, 126 when it could not be executed).\n"
     "SIGINT, SIGTERM and SIGHUP sent to memvigil are forwarded to CMD.\n"
+    "\n"
+    "Heap profiling (docs/heap.md):\n"
+    "  --heap                load libmemvigil_heap.so into CMD, follow its heap\n"
+    "                        snapshots, report call sites whose live bytes keep\n"
+    "                        growing (events, metrics, a summary at exit)\n"
+    "  --heap-dir DIR        snapshot directory (default ./memvigil-heap-PID)\n"
+    "  --heap-interval DURATION  time between snapshots (default 60s)\n"
     "\n";
 
 /* What the main loop learns about the child's cgroup as the run goes. */
@@ -119,10 +127,16 @@ static char *join_command(char **argv, int argc)
     return b.data ? b.data : strdup("");
 }
 
-static int parse_args(int argc, char **argv, cli_agent_opts *o, int *first)
+enum { OPT_HEAP = 1000, OPT_HEAP_DIR, OPT_HEAP_INTERVAL };
+
+static int parse_args(int argc, char **argv, cli_agent_opts *o, int *first,
+                      cli_heapwatch *hw)
 {
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
+        {"heap", no_argument, NULL, OPT_HEAP},
+        {"heap-dir", required_argument, NULL, OPT_HEAP_DIR},
+        {"heap-interval", required_argument, NULL, OPT_HEAP_INTERVAL},
         CLI_AGENT_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     int c, rc;
@@ -142,6 +156,22 @@ static int parse_args(int argc, char **argv, cli_agent_opts *o, int *first)
         if (c == ':')
             return cli_usage_error("run", "option '%s' needs a value",
                                    argv[optind - 1]);
+        if (c == OPT_HEAP || c == OPT_HEAP_DIR) {
+            hw->enabled = 1;
+            if (c == OPT_HEAP_DIR)
+                hw->dir_opt = optarg;
+            continue;
+        }
+        if (c == OPT_HEAP_INTERVAL) {
+            int64_t ms;
+            if (cli_parse_duration_ms(optarg, &ms) != 0 || ms < 1000)
+                return cli_usage_error("run", "bad --heap-interval '%s': "
+                                       "expected a duration of 1s or more",
+                                       optarg);
+            hw->interval_s = (ms + 999) / 1000;
+            hw->enabled = 1;
+            continue;
+        }
         rc = cli_agent_opts_parse(o, "run", c, optarg);
         if (rc != 1)
             return rc ? rc : cli_usage_error("run", "unhandled option");
@@ -155,7 +185,7 @@ static int parse_args(int argc, char **argv, cli_agent_opts *o, int *first)
 
 /* Forks the child, held at the gate until the parent writes to it. */
 static pid_t spawn_held(char **cmd, const sigset_t *oldmask, int *gate_w,
-                        int *err_r)
+                        int *err_r, const cli_heapwatch *hw)
 {
     int gate[2], errp[2];
     pid_t pid;
@@ -183,6 +213,7 @@ static pid_t spawn_held(char **cmd, const sigset_t *oldmask, int *gate_w,
         if (read(gate[0], &go, 1) != 1)
             _exit(CLI_EXIT_NOT_FOUND); /* parent gave up */
         sigprocmask(SIG_SETMASK, oldmask, NULL);
+        cli_heapwatch_child_env(hw); /* single-threaded parent: setenv is ok */
         execvp(cmd[0], cmd);
         e = errno;
         if (write(errp[1], &e, sizeof e) < 0) {
@@ -237,6 +268,7 @@ int cli_cmd_run(int argc, char **argv)
     sigset_t set, oldmask;
     siginfo_t info;
     cg_track track;
+    cli_heapwatch hw;
     char *cmdline = NULL;
     int first = 0, rc, gate_w = -1, err_r = -1, status = 0, exec_errno = 0;
     int reaped = 0, term_sent = 0, kill_sent = 0;
@@ -245,13 +277,18 @@ int cli_cmd_run(int argc, char **argv)
     int64_t deadline = 0, kill_at = 0, now;
 
     cli_agent_opts_init(&o);
-    rc = parse_args(argc, argv, &o, &first);
+    cli_heapwatch_init(&hw);
+    rc = parse_args(argc, argv, &o, &first, &hw);
     if (rc < 0)
         return CLI_EXIT_OK; /* --help */
     if (rc != 0)
         return rc;
     if ((rc = cli_agent_opts_check(&o, "run")) != 0)
         return rc;
+    hw.json = o.json;
+    hw.quiet = o.quiet;
+    if (cli_heapwatch_prepare(&hw, "run") != 0)
+        return CLI_EXIT_ERROR;
     cmdline = join_command(argv + first, argc - first);
     if (!cmdline) {
         cli_error("run", "out of memory");
@@ -268,9 +305,17 @@ int cli_cmd_run(int argc, char **argv)
 
     fflush(stdout);
     fflush(stderr);
-    child = spawn_held(argv + first, &oldmask, &gate_w, &err_r);
+    child = spawn_held(argv + first, &oldmask, &gate_w, &err_r, &hw);
     if (child < 0) {
         cli_error("run", "cannot start '%s': %s", argv[first], strerror(errno));
+        free(cmdline);
+        return CLI_EXIT_ERROR;
+    }
+    if (cli_heapwatch_start(&hw, child, "run") != 0) {
+        close(gate_w); /* the held child exits without running CMD */
+        close(err_r);
+        wait_child(child, &status, 0);
+        cli_heapwatch_release(&hw);
         free(cmdline);
         return CLI_EXIT_ERROR;
     }
@@ -292,6 +337,7 @@ int cli_cmd_run(int argc, char **argv)
         close(err_r);
         wait_child(child, &status, 0);
         cli_agent_release(&a);
+        cli_heapwatch_release(&hw);
         free(cmdline);
         return CLI_EXIT_ERROR;
     }
@@ -309,6 +355,7 @@ int cli_cmd_run(int argc, char **argv)
         wait_child(child, &status, 0);
         mv_monitor_stop(m);
         cli_agent_release(&a);
+        cli_heapwatch_release(&hw);
         cli_error("run", "cannot execute '%s': %s", argv[first],
                   strerror(exec_errno));
         free(cmdline);
@@ -344,6 +391,7 @@ int cli_cmd_run(int argc, char **argv)
         if (reaped)
             break;
         track_status(&track, m);
+        cli_heapwatch_tick(&hw, m, track.level);
         cli_agent_tick(&a, m);
         now = mv__now_mono_ms();
         if (deadline && !term_sent && now >= deadline) {
@@ -365,6 +413,7 @@ int cli_cmd_run(int argc, char **argv)
      * target_exit (printed, recorded, --on-alert) before it stops. */
     mv_monitor_sample_now(m);
     track_final(&track);
+    cli_heapwatch_finish(&hw, m);
     mv_monitor_stop(m);
     rc = exit_code_of(status);
 
@@ -408,6 +457,7 @@ int cli_cmd_run(int argc, char **argv)
                 argv[first], WTERMSIG(status), strsignal(WTERMSIG(status)));
 
     cli_agent_release(&a);
+    cli_heapwatch_release(&hw);
     free(cmdline);
     return rc;
 }

@@ -29,6 +29,14 @@ static const cli_command commands[] = {
      cli_watch_usage, 1},
     {"inspect", cli_cmd_inspect, "one-shot diagnosis of a process's memory",
      cli_inspect_usage, 0},
+    {"heap", cli_cmd_heap, "read heap snapshots: growing call sites, top, diff, folded",
+     cli_heap_usage, 0},
+    {"analyze", cli_cmd_analyze, "judge recorded or exported series for leaks",
+     cli_analyze_usage, 0},
+    {"report", cli_cmd_report, "render a recording as an HTML, Markdown, text or JSON report",
+     cli_report_usage, 0},
+    {"estimate", cli_cmd_estimate, "capacity planning from memory per unit of work",
+     cli_estimate_usage, 0},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

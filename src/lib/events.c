@@ -42,6 +42,10 @@ static const char *const kind_names[MV_EVENT_KIND_COUNT] = {
     [MV_EVENT_TARGET_EXIT] = "target_exit",
     [MV_EVENT_PID_REUSE] = "pid_reuse",
     [MV_EVENT_PROBE_ERROR] = "probe_error",
+    [MV_EVENT_LEAK_SUSPECTED] = "leak_suspected",
+    [MV_EVENT_LEAK] = "leak",
+    [MV_EVENT_LEAK_CLEARED] = "leak_cleared",
+    [MV_EVENT_OOM_RISK] = "oom_risk",
 };
 
 const char *mv_event_kind_name(mv_event_kind kind)
@@ -246,6 +250,31 @@ void mv__event_describe(mv_event *ev)
     case MV_EVENT_PROBE_ERROR:
         say(m, n, "sampling failed%s%s", ev->subject ? ": " : "",
                  ev->subject ? ev->subject : "");
+        break;
+    /* The monitor passes the leak detector's evidence sentence as the
+     * message of the leak events; these are the fallbacks. */
+    case MV_EVENT_LEAK_SUSPECTED:
+    case MV_EVENT_LEAK:
+    case MV_EVENT_OOM_RISK: {
+        const char *what = ev->kind == MV_EVENT_LEAK ? "leak detected"
+                           : ev->kind == MV_EVENT_OOM_RISK ? "out-of-memory risk"
+                                                           : "possible leak";
+        if (isnan(ev->growth_bytes_per_s)) {
+            say(m, n, "%s", what);
+            break;
+        }
+        rate_phrase(ev->growth_bytes_per_s, a, sizeof a);
+        if (isfinite(ev->time_to_limit_s)) {
+            mv__human_duration(ev->time_to_limit_s, b, sizeof b);
+            say(m, n, "%s: private memory grows %s; the limit is reached in %s",
+                what, a, b);
+        } else {
+            say(m, n, "%s: private memory grows %s", what, a);
+        }
+        break;
+    }
+    case MV_EVENT_LEAK_CLEARED:
+        say(m, n, "leak verdict cleared: private memory no longer grows");
         break;
     default:
         say(m, n, "event %d", (int)ev->kind);

@@ -397,6 +397,29 @@ static void render_process(emit *e, const char *proc_root)
 
 /* ---- the monitor's own cost and state ---- */
 
+/* Local copies of leak.c's names: expose must not link the detector (its
+ * unit test links registry and events only). Keep in sync with leak.c. */
+static const char *verdict_name(mv__leak_verdict v)
+{
+    switch (v) {
+    case MV_LEAK_NO_LEAK: return "no_leak";
+    case MV_LEAK_SUSPECT: return "suspect";
+    case MV_LEAK_LEAK: return "leak";
+    case MV_LEAK_INSUFFICIENT_DATA:
+    default: return "insufficient_data";
+    }
+}
+
+static const char *reason_name(mv__leak_reason r)
+{
+    static const char *const names[] = {"none", "trend", "flat", "trivial",
+                                        "slow", "step", "slowing",
+                                        "no_new_high", "daily_cycle", "phase"};
+    if ((unsigned)r >= sizeof names / sizeof names[0])
+        return "none";
+    return names[r];
+}
+
 static void render_state(emit *e, const mv__expose_state *st)
 {
     static const char *const lv[] = {"ok", "warning", "critical"};
@@ -423,6 +446,34 @@ static void render_state(emit *e, const mv__expose_state *st)
         "Time until the effective limit is reached at the current growth "
         "rate; +Inf when not growing.");
     put_dbl(e, NULL, st->time_to_limit_s);
+    if (st->leak) {
+        static const mv__leak_verdict vs[] = {MV_LEAK_LEAK, MV_LEAK_SUSPECT,
+                                              MV_LEAK_NO_LEAK,
+                                              MV_LEAK_INSUFFICIENT_DATA};
+        const mv__leak_result *lr = st->leak;
+        fam(e, "memvigil_leak_verdict", "gauge", NULL,
+            "Leak detector verdict on private memory: 1 for the current "
+            "verdict (leak, suspect, no_leak, insufficient_data), 0 for the "
+            "others.");
+        for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
+            char lab[48];
+            snprintf(lab, sizeof lab, "verdict=\"%s\"",
+                     verdict_name(vs[i]));
+            put_int(e, lab, lr->verdict == vs[i]);
+        }
+        fam(e, "memvigil_leak_confidence", "gauge", NULL,
+            "Confidence, 0..1, that private memory leaks (trend test of the "
+            "lower envelope, corrected for autocorrelation).");
+        put_dbl(e, NULL, lr->confidence);
+        fam(e, "memvigil_leak_growth_bytes_per_second", "gauge", NULL,
+            "Growth rate of private memory's lower envelope in the window "
+            "behind the leak verdict.");
+        put_dbl(e, NULL, lr->growth_bytes_per_h / 3600.0);
+        fam(e, "memvigil_leak_time_to_limit_seconds", "gauge", "seconds",
+            "Time until a detected (or suspected) leak reaches the effective "
+            "limit; +Inf when not leaking.");
+        put_dbl(e, NULL, lr->eta_s);
+    }
     fam(e, "memvigil_target_up", "gauge", NULL,
         "1 while the watched target exists, 0 after it exited.");
     put_int(e, NULL, st->target_alive ? 1 : 0);
@@ -459,6 +510,11 @@ static void render_state(emit *e, const mv__expose_state *st)
             "Recent CPU share of the sampler thread, 0..1 (kept under the "
             "configured budget by lengthening the interval).");
         put_dbl(e, NULL, m->cpu_share);
+        fam(e, "memvigil_monitor_cpu_budget_ratio", "gauge", NULL,
+            "Configured CPU budget of the sampler thread, 0..1 (compare with "
+            "memvigil_monitor_cpu_ratio).");
+        if (st->cpu_budget > 0)
+            put_dbl(e, NULL, st->cpu_budget);
         fam(e, "memvigil_monitor_interval_seconds", "gauge", "seconds",
             "Current sampling interval.");
         if (m->interval_ms > 0)
@@ -581,12 +637,37 @@ static int render_json(const mv__expose_state *st, mv_buf *b)
                                        m->interval_ms > 0 ? (double)m->interval_ms / 1000.0
                                                           : NAN);
             if (!rc) rc = json_key_int(b, "memory_bytes", m->footprint_bytes);
+            if (!rc && st->cpu_budget > 0)
+                rc = json_key_dbl(b, "cpu_budget_ratio", st->cpu_budget);
             if (!rc) rc = mv__buf_puts(b, "}");
         }
     }
     if (!rc) rc = mv__buf_puts(b, ",\"app\":");
     if (!rc) rc = st->registry ? mv__registry_render(st->registry, MV_FORMAT_JSON, b)
                                : mv__buf_puts(b, "null");
+    if (!rc && st->leak) {
+        const mv__leak_result *lr = st->leak;
+        rc = mv__buf_printf(b, ",\"leak\":{\"verdict\":\"%s\"",
+                            verdict_name(lr->verdict));
+        if (!rc) rc = json_key_dbl(b, "confidence", lr->confidence);
+        if (!rc) rc = json_key_dbl(b, "growth_bytes_per_second",
+                                   lr->growth_bytes_per_h / 3600.0);
+        if (!rc) rc = json_key_dbl(b, "growth_bytes_per_hour", lr->growth_bytes_per_h);
+        if (!rc) rc = json_key_dbl(b, "growth_lo_bytes_per_hour", lr->growth_lo_bytes_per_h);
+        if (!rc) rc = json_key_dbl(b, "growth_hi_bytes_per_hour", lr->growth_hi_bytes_per_h);
+        if (!rc) rc = json_key_dbl(b, "time_to_limit_seconds", lr->eta_s);
+        if (!rc) rc = mv__buf_printf(b, ",\"time_to_limit_infinite\":%s",
+                                     isinf(lr->eta_s) ? "true" : "false");
+        if (!rc) rc = json_key_dbl(b, "time_to_limit_lo_seconds", lr->eta_lo_s);
+        if (!rc) rc = json_key_dbl(b, "time_to_limit_hi_seconds", lr->eta_hi_s);
+        if (!rc) rc = json_key_dbl(b, "window_seconds", lr->window_s);
+        if (!rc) rc = mv__buf_printf(b, ",\"reason\":\"%s\",\"held_by_phase\":%s,"
+                                     "\"evidence\":",
+                                     reason_name(lr->reason),
+                                     lr->held_by_phase ? "true" : "false");
+        if (!rc) rc = mv__buf_json_string(b, lr->evidence);
+        if (!rc) rc = mv__buf_puts(b, "}");
+    }
     if (!rc) rc = mv__buf_puts(b, ",\"events\":[");
     for (size_t i = 0; !rc && st->events && i < st->nevents; i++) {
         if (i)

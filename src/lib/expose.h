@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "memvigil.h"
+#include "leak.h"
 #include "registry.h"
 
 /* Upper bounds (seconds) of the sampler tick-duration histogram. */
@@ -47,10 +48,22 @@ typedef struct mv__expose_state {
     const char *proc_root;                /* for process_*: "/proc" */
     const mv_event *events;               /* recent events, oldest first */
     size_t nevents;
+    /* Extensions (leak detection); zero-initialised states render as before */
+    const mv__leak_result *leak;          /* NULL: leak figures left out */
+    double cpu_budget;                    /* configured budget; <= 0 left out */
 } mv__expose_state;
 
 /* Appends the rendering of st to out. 0, -EINVAL (NULL args) or -ENOMEM
  * (out keeps what it had).
+ *
+ * Leak families (when st->leak is set), in both text formats as gauges (so
+ * alert rules see the same names and labels whichever format is scraped):
+ * memvigil_leak_verdict{verdict="leak|suspect|no_leak|insufficient_data"}
+ * one-hot; memvigil_leak_confidence (0..1);
+ * memvigil_leak_growth_bytes_per_second (absent while n/a);
+ * memvigil_leak_time_to_limit_seconds (+Inf when not leaking/growing,
+ * absent while unknown). memvigil_monitor_cpu_budget_ratio when
+ * cpu_budget > 0.
  *
  * Text formats: families with all samples unavailable are left out
  * entirely; unset limits are +Inf; OpenMetrics ends with "# EOF".
@@ -65,8 +78,17 @@ typedef struct mv__expose_state {
  *             {"avg10","avg60","avg300","total_us"}; "limit_source":
  *             "none|cgroup_max|cgroup_high|memtotal"} | null,
  *   "monitor":{"ticks","tick_errors","tick_seconds_sum","cpu_seconds",
- *              "cpu_ratio","interval_seconds","memory_bytes"} | null,
+ *              "cpu_ratio","interval_seconds","memory_bytes",
+ *              "cpu_budget_ratio" (when cpu_budget > 0)} | null,
  *   "app":<mv__registry_render JSON> | null,
+ *   "leak":{"verdict":"leak|suspect|no_leak|insufficient_data",
+ *           "confidence":0..1,"growth_bytes_per_second":n|null,
+ *           "growth_bytes_per_hour":n|null,"growth_lo_bytes_per_hour",
+ *           "growth_hi_bytes_per_hour","time_to_limit_seconds":n|null,
+ *           "time_to_limit_infinite":bool,"time_to_limit_lo_seconds",
+ *           "time_to_limit_hi_seconds","window_seconds","reason":
+ *           mv__leak_reason_name,"held_by_phase":bool,"evidence":"..."}
+ *          (only when st->leak is set),
  *   "events":[mv__event_to_json objects, oldest first]}
  * Unavailable figures are null. time_to_limit_seconds is null both when
  * unknown and when infinite (JSON has no infinity); time_to_limit_infinite

@@ -11,8 +11,14 @@
  * The listening socket is created here rather than by MHD so that a bind
  * failure is reported with its real errno (-EADDRINUSE, -EACCES,
  * -EADDRNOTAVAIL); MHD_start_daemon only says "NULL". MHD takes the socket
- * over and closes it in MHD_stop_daemon. MHD's own error log is not enabled:
+ * over and closes it in MHD_stop_daemon (but not when MHD_start_daemon
+ * fails: see mv__http_start). MHD's own error log is not enabled:
  * a library must not write into its host's stderr.
+ *
+ * /metrics picks OpenMetrics or Prometheus text from the Accept list with
+ * its q-values (mv__http_negotiate). Responses are queued on the access
+ * handler's second call, so HTTP/1.1 keep-alive works (a scraper reuses
+ * its connection).
  *
  * Auth: with a token, every route but /healthz (so liveness probes need no
  * secret) requires "Authorization: Bearer <token>"; the comparison takes
@@ -27,6 +33,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -234,14 +241,144 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status,
                  NULL, NULL);
 }
 
-static mv_format negotiate(struct MHD_Connection *c)
-{
-    const char *accept =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+/* ---- content negotiation ---- */
 
-    if (accept && strstr(accept, "application/openmetrics-text"))
+/* Skips optional white space (RFC 9110 OWS). */
+static const char *ows(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* Trims OWS at the end of [b, e). */
+static const char *trim_end(const char *b, const char *e)
+{
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    return e;
+}
+
+/* Is [b, e) equal to s, ignoring case? */
+static int token_is(const char *b, const char *e, const char *s)
+{
+    size_t n = strlen(s);
+    return (size_t)(e - b) == n && strncasecmp(b, s, n) == 0;
+}
+
+/* A qvalue ("0", "0.5", "1.000") in thousandths; -1 when malformed. */
+static int parse_qvalue(const char *b, const char *e)
+{
+    int v, digits = 0;
+
+    if (b == e || (*b != '0' && *b != '1'))
+        return -1;
+    v = (*b++ - '0') * 1000;
+    if (b < e) {
+        if (*b++ != '.')
+            return -1;
+        for (int scale = 100; b < e; b++, scale /= 10) {
+            if (*b < '0' || *b > '9' || ++digits > 3)
+                return -1;
+            v += (*b - '0') * scale;
+        }
+    }
+    return v > 1000 ? -1 : v;
+}
+
+/* Finds the end of one list element (a ',' outside quotes). */
+static const char *element_end(const char *p, const char *end)
+{
+    int quoted = 0;
+    for (; p < end; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (*p == '\\' && quoted && p + 1 < end)
+            p++;
+        else if (*p == ',' && !quoted)
+            break;
+    }
+    return p;
+}
+
+/* One media range of the Accept list: its type, subtype and q. Returns 0,
+ * or -1 when malformed (then ignored). */
+static int parse_range(const char *b, const char *e, const char **tb,
+                       const char **te, const char **sb, const char **se,
+                       int *q)
+{
+    const char *semi = memchr(b, ';', (size_t)(e - b));
+    const char *mend = trim_end(b, semi ? semi : e);
+    const char *slash = memchr(b, '/', (size_t)(mend - b));
+
+    if (!slash || slash == b || slash + 1 == mend)
+        return -1;
+    *tb = b;
+    *te = slash;
+    *sb = slash + 1;
+    *se = mend;
+    *q = 1000;
+    while (semi) {
+        const char *pb = ows(semi + 1, e);
+        const char *pe;
+        semi = pb < e ? memchr(pb, ';', (size_t)(e - pb)) : NULL;
+        pe = trim_end(pb, semi ? semi : e);
+        if (pe - pb >= 2 && (pb[0] == 'q' || pb[0] == 'Q') && pb[1] == '=') {
+            *q = parse_qvalue(pb + 2, pe);
+            if (*q < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+mv_format mv__http_negotiate(const char *accept)
+{
+    /* best q per specificity: [0] * / *, [1] type/ *, [2] exact */
+    int om = -1, text[3] = { -1, -1, -1 };
+    const char *p, *end;
+
+    if (!accept)
+        return MV_FORMAT_PROMETHEUS;
+    end = accept + strlen(accept);
+    for (p = accept; p < end;) {
+        const char *b = ows(p, end);
+        const char *e = element_end(b, end);
+        const char *tb, *te, *sb, *se;
+        int q;
+
+        p = e < end ? e + 1 : e;
+        e = trim_end(b, e);
+        if (b == e || parse_range(b, e, &tb, &te, &sb, &se, &q) != 0)
+            continue;
+        if (token_is(tb, te, "application") &&
+            token_is(sb, se, "openmetrics-text")) {
+            if (q > om)
+                om = q;
+        } else if (token_is(tb, te, "*") && token_is(sb, se, "*")) {
+            if (q > text[0])
+                text[0] = q;
+        } else if (token_is(tb, te, "text")) {
+            int spec = token_is(sb, se, "*") ? 1
+                       : token_is(sb, se, "plain") ? 2 : -1;
+            if (spec > 0 && q > text[spec])
+                text[spec] = q;
+        }
+    }
+    /* The most specific range that matches text/plain decides its q; none
+     * at all means "not acceptable", i.e. 0. */
+    int tq = text[2] >= 0 ? text[2] : text[1] >= 0 ? text[1]
+             : text[0] >= 0 ? text[0] : 0;
+    /* OpenMetrics must be named: a bare * / * keeps the classic format. */
+    if (om > 0 && om >= tq)
         return MV_FORMAT_OPENMETRICS;
     return MV_FORMAT_PROMETHEUS;
+}
+
+static mv_format negotiate(struct MHD_Connection *c)
+{
+    return mv__http_negotiate(MHD_lookup_connection_value(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
 }
 
 static enum MHD_Result serve_render(mv__http *h, struct MHD_Connection *c,
@@ -286,8 +423,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     (void)version;
     (void)upload_data;
     (void)upload_data_size;
-    (void)con_cls;
 
+    /* MHD calls us once when the headers are in, then again when the
+     * (empty) body is. A response queued on the first call makes MHD close
+     * the connection (it cannot know whether a body follows), so the first
+     * call only marks the request; MHD resets *con_cls for the next request
+     * on a kept-alive connection. */
+    if (!con_cls)
+        return MHD_NO;
+    if (*con_cls == NULL) {
+        *con_cls = h;
+        return MHD_YES;
+    }
     if (!url || !method)
         return MHD_NO;
     if (!strcmp(url, "/"))
@@ -338,6 +485,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 
 /* ---- lifecycle ---- */
 
+/* Does fd still name the socket whose fstat gave st? */
+static int same_socket(int fd, const struct stat *st)
+{
+    struct stat now;
+    return fstat(fd, &now) == 0 && now.st_dev == st->st_dev &&
+           now.st_ino == st->st_ino;
+}
+
 int mv__http_start(const char *listen_addr, const char *token,
                    mv__http_render_fn render, void *ctx, mv__http **out)
 {
@@ -346,6 +501,7 @@ int mv__http_start(const char *listen_addr, const char *token,
     mv__http *h;
     const union MHD_DaemonInfo *info;
     unsigned flags;
+    struct stat lst;
 
     if (out)
         *out = NULL;
@@ -379,6 +535,13 @@ int mv__http_start(const char *listen_addr, const char *token,
         free(h);
         return fd;
     }
+    if (fstat(fd, &lst) != 0) {
+        rc = -errno;
+        close(fd);
+        free(h->token);
+        free(h);
+        return rc;
+    }
     flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
     if (is_v6)
         flags |= MHD_USE_IPv6;
@@ -391,7 +554,13 @@ int mv__http_start(const char *listen_addr, const char *token,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT,
         MHD_OPTION_END);
     if (!h->daemon) {
-        close(fd);
+        /* libmicrohttpd 0.9.75 leaves an application's listen socket open
+         * when MHD_start_daemon fails, even after it has made it
+         * non-blocking (checked by failing its epoll_create1 with
+         * RLIMIT_NOFILE). Should a version close it, the number may
+         * already name another file: close only our own socket. */
+        if (same_socket(fd, &lst))
+            close(fd);
         free(h->token);
         free(h);
         return -ENOMEM;   /* MHD gives no reason; resources is the likely one */

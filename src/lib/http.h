@@ -30,4 +30,11 @@ int mv__http_port(const mv__http *h);
 /* Stops and frees; NULL is a no-op. */
 void mv__http_stop(mv__http *h);
 
+/* Content negotiation for /metrics from an Accept header value (NULL: no
+ * header). OpenMetrics only when application/openmetrics-text is named
+ * with q > 0 and a q >= the one text/plain gets (from its most specific
+ * matching range: text/plain, text/ *, * / *); Prometheus text otherwise.
+ * Malformed elements (bad q) are ignored. Pure. */
+mv_format mv__http_negotiate(const char *accept);
+
 #endif /* MV_HTTP_H */

@@ -38,7 +38,29 @@ typedef struct mv__leak_cfg {
     double min_growth_bytes_per_h; /* absolute floor: growth below is trivial */
     int64_t eval_period_ms;     /* recompute at most this often (series time) */
     double oom_risk_horizon_s;  /* MV_EVENT_OOM_RISK when ETA below this */
+    /* Extension (leak engineer): what the series is, for the evidence
+     * sentence ("private memory", "heap", "rss"); borrowed, copied by
+     * mv__leak_new. NULL = "private memory". */
+    const char *signal_name;
 } mv__leak_cfg;
+
+/* Why the verdict is what it is (the evidence sentence says it in words). */
+typedef enum mv__leak_reason {
+    MV_LEAK_R_NONE = 0,        /* insufficient data */
+    MV_LEAK_R_TREND,           /* leak/suspect: a straight, significant rise */
+    MV_LEAK_R_FLAT,            /* no significant trend */
+    MV_LEAK_R_TRIVIAL,         /* rising, below the absolute floor */
+    MV_LEAK_R_SLOW,            /* rising, but the limit is far away */
+    MV_LEAK_R_STEP,            /* a one-off level shift, then level */
+    MV_LEAK_R_SLOWING,         /* growth slowing down: warm-up, cache fill */
+    MV_LEAK_R_NO_NEW_HIGH,     /* the envelope stopped making new highs */
+    MV_LEAK_R_DAILY,           /* the rise is matched by the day before */
+    MV_LEAK_R_PHASE            /* held: an application phase is active */
+} mv__leak_reason;
+
+/* "none", "trend", "flat", "trivial", "slow", "step", "slowing",
+ * "no_new_high", "daily_cycle", "phase". */
+const char *mv__leak_reason_name(mv__leak_reason r);
 
 /* Defaults documented in leak.c. */
 void mv__leak_cfg_init(mv__leak_cfg *cfg);
@@ -53,6 +75,11 @@ typedef struct mv__leak_result {
     double window_s;            /* span of data behind the verdict */
     int held_by_phase;          /* verdict held back: an app phase is active */
     char evidence[512];         /* one human sentence */
+    /* Extensions (leak engineer): */
+    mv__leak_reason reason;
+    int64_t first_leak_ms;      /* series time the verdict first became
+                                   "leak" (-1 never); kept when it clears */
+    int64_t evaluated_ms;       /* series time of the last recomputation */
 } mv__leak_result;
 
 typedef struct mv__leak_detector mv__leak_detector;

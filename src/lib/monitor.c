@@ -43,6 +43,16 @@
  *    deliver application events, until mv_monitor_stop()).
  *  - Other probe errors are counted (self.errors); MV_EVENT_PROBE_ERROR is
  *    raised on the first failure after a success, not on every tick.
+ *  - Leak: mv__leak_tick() over the private-memory series after every push
+ *    (it recomputes once a minute of series time), with the effective limit
+ *    of the sample and phase_active while the registry has an active phase
+ *    (verdicts are held then). Verdict transitions raise
+ *    MV_EVENT_LEAK_SUSPECTED (-> suspect), MV_EVENT_LEAK (-> leak) and
+ *    MV_EVENT_LEAK_CLEARED (suspect/leak -> no_leak), with the detector's
+ *    evidence sentence as message. MV_EVENT_OOM_RISK: verdict leak and its
+ *    ETA under the detector's oom_risk_horizon_s (6 h); raised once,
+ *    re-armed when the verdict leaves leak or the ETA exceeds twice the
+ *    horizon.
  *  - CPU budget: the sampler thread's CPU time (the user's callback
  *    excluded) over the last 10 ticks divided by the wall time they spanned;
  *    above cpu_budget the interval doubles (at most 60 x the configured one)
@@ -400,6 +410,27 @@ static void add_names(char *out, size_t n, const char *names)
     }
 }
 
+/* A leak event carrying the detector's figures and evidence. Caller holds
+ * m->lock. */
+static void leak_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
+                       const mv_sample *s)
+{
+    const mv__leak_result *lr = &m->leak_res;
+    char msg[320];
+    if (kind == MV_EVENT_OOM_RISK) {
+        char eta[40];
+        snprintf(msg, sizeof msg, "out of memory in about %s: %.260s",
+                 mv__human_duration(lr->eta_s, eta, sizeof eta), lr->evidence);
+    } else if (kind == MV_EVENT_LEAK_CLEARED) {
+        snprintf(msg, sizeof msg, "leak verdict cleared: %.290s", lr->evidence);
+    } else {
+        mv__strlcpy(msg, lr->evidence, sizeof msg);
+    }
+    make_event(m, se, kind, s, NULL, msg);
+    se->ev.growth_bytes_per_s = lr->growth_bytes_per_h / 3600.0;
+    se->ev.time_to_limit_s = lr->eta_s;
+}
+
 /* Runs the detectors over one probe result, updating state and filling
  * evs. Caller holds m->lock. Returns the tick's result (-ESRCH when the
  * target is gone, including PID reuse). */
@@ -503,6 +534,36 @@ static int collect(mv_monitor *m, int rc, const mv_sample *s,
         m->growth_armed = 1;
         m->growth_held = 0;
         m->held_phases[0] = 0;
+    }
+
+    /* leak verdict */
+    if (m->leak && s->private_bytes != MV_NA) {
+        mv__leak_verdict was = m->leak_res.verdict;
+        mv__leak_set_limit(m->leak, s->effective_limit_bytes);
+        if (mv__leak_tick(m->leak, m->series, s->monotonic_ms, nphases > 0,
+                          &m->leak_res)) {
+            mv__leak_verdict now = m->leak_res.verdict;
+            mv_event_kind kind = MV_EVENT_KIND_COUNT;
+            if (now == MV_LEAK_LEAK)
+                kind = MV_EVENT_LEAK;
+            else if (now == MV_LEAK_SUSPECT && was != MV_LEAK_LEAK)
+                kind = MV_EVENT_LEAK_SUSPECTED;
+            else if (now == MV_LEAK_NO_LEAK &&
+                     (was == MV_LEAK_SUSPECT || was == MV_LEAK_LEAK))
+                kind = MV_EVENT_LEAK_CLEARED;
+            if (kind != MV_EVENT_KIND_COUNT)
+                leak_event(m, &evs[(*nev)++], kind, s);
+        }
+        const mv__leak_result *lr = &m->leak_res;
+        double horizon = m->oom_horizon_s;
+        if (lr->verdict == MV_LEAK_LEAK && isfinite(lr->eta_s) &&
+            lr->eta_s < horizon && m->oom_risk_armed) {
+            m->oom_risk_armed = 0;
+            leak_event(m, &evs[(*nev)++], MV_EVENT_OOM_RISK, s);
+        } else if (lr->verdict != MV_LEAK_LEAK ||
+                   !(lr->eta_s <= 2 * horizon)) {
+            m->oom_risk_armed = 1;
+        }
     }
 
     /* OOM kills in the cgroup */
@@ -783,6 +844,7 @@ static void monitor_free(mv_monitor *m, int destroy_locks)
         close(m->log_fd);
     mv__registry_free(m->reg);
     mv__series_free(m->series);
+    mv__leak_free(m->leak);
     if (destroy_locks) {
         pthread_mutex_destroy(&m->app_lock);
         pthread_mutex_destroy(&m->lock);
@@ -827,7 +889,13 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
         goto fail;
     m->series = mv__series_new_default();
     m->reg = mv__registry_new(cfg->max_series_per_family);
-    if (!m->series || !m->reg) {
+    {
+        mv__leak_cfg lc;
+        mv__leak_cfg_init(&lc);
+        m->oom_horizon_s = lc.oom_risk_horizon_s;
+        m->leak = mv__leak_new(&lc);
+    }
+    if (!m->series || !m->reg || !m->leak) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -844,6 +912,8 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     m->time_to_limit_s = NAN;
     m->target_alive = 1;
     m->growth_armed = 1;
+    m->oom_risk_armed = 1;
+    mv__leak_tick(NULL, NULL, 0, 0, &m->leak_res); /* resets the result */
     m->swap_armed = 1;
     m->error_armed = 1;
     m->self.interval_ms = m->interval_ms;

@@ -33,6 +33,7 @@
 #include "detect.h"
 #include "expose.h"
 #include "http.h"
+#include "leak.h"
 #include "probe.h"
 #include "record.h"
 #include "registry.h"
@@ -98,6 +99,10 @@ struct mv_monitor {
     int64_t interval_ms;         /* current (lengthened by the budget) */
     mv__self_stats self;
 
+    mv__leak_detector *leak;     /* leak detector over series (owned) */
+    mv__leak_result leak_res;    /* its current result */
+    int oom_risk_armed;          /* 1: an oom_risk event may be raised */
+    double oom_horizon_s;        /* oom_risk when a leak's ETA is below */
     int growth_armed;            /* 1: a growth event may be raised */
     int growth_held;             /* growth seen while a phase was active */
     char held_phases[MV_MONITOR_SUBJECT]; /* phases active during it */

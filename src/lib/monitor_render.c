@@ -24,6 +24,7 @@ typedef struct snapshot {
     double growth_bps, growth_window_s, ttl_s;
     int target_alive;
     mv__self_stats self;
+    mv__leak_result leak;
     mv__stored_event events[MV_MONITOR_RING];
     mv_event evs[MV_MONITOR_RING];   /* contiguous view for the renderer */
     size_t nevents;
@@ -70,6 +71,7 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
     sn->ttl_s = m->time_to_limit_s;
     sn->target_alive = m->target_alive;
     sn->self = m->self;
+    sn->leak = m->leak_res;
     sn->nevents = 0;
     if (fmt == MV_FORMAT_JSON) {
         size_t first = (m->ring_head + MV_MONITOR_RING - m->ring_n) %
@@ -102,6 +104,8 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
     st.proc_root = "/proc";
     st.events = sn->nevents ? sn->evs : NULL;
     st.nevents = sn->nevents;
+    st.leak = &sn->leak;
+    st.cpu_budget = m->cfg.cpu_budget;
 
     /* numbers must read "0.85" whatever the host's setlocale() said: this
      * thread (the caller's or the HTTP server's) formats in the C locale

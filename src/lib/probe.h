@@ -138,6 +138,107 @@ int64_t mv__parse_v1_hierarchical_limit(const char *text);
 /* Sentinel for mv__probe_oom_score when a value is unavailable. */
 #define MV__OOM_SCORE_NA (-1000000)
 
+/* ---- descriptors kept between ticks (the probe session) --------------
+ *
+ * A "slot" is an int holding either an open descriptor or one of the two
+ * values below. mv__probe_slot_read opens path (relative to dirfd) when the
+ * slot holds no descriptor, reads the file from offset 0 with pread (same
+ * cut-at-last-line rule as mv__probe_read_small) and, when keep is 0,
+ * closes it again. With keep, an ENOENT at open is remembered as
+ * MV__SLOT_MISSING (later reads return -ENOENT without a syscall). */
+#define MV__SLOT_UNOPENED (-2)
+#define MV__SLOT_MISSING (-1)
+ssize_t mv__probe_slot_read(int *slot, int dirfd, const char *path, int keep,
+                            char *buf, size_t cap);
+/* Closes a slot's descriptor (if any); the slot becomes MV__SLOT_UNOPENED. */
+void mv__probe_slot_close(int *slot);
+
+/* The files of one process: status, stat, smaps_rollup slots. */
+typedef struct mv__proc_handle {
+    int status, stat, smaps;
+    int keep;                    /* 1: descriptors stay open */
+} mv__proc_handle;
+void mv__proc_handle_init(mv__proc_handle *h, int keep);
+void mv__proc_handle_close(mv__proc_handle *h);
+/* mv__probe_process through h. With keep, a status read of 0 bytes (or
+ * ESRCH) is -ESRCH: the kept descriptor belongs to a process that exited.
+ * want_stat 0 skips /proc/PID/stat (start_time_ticks stays MV_NA). */
+int mv__probe_process_read(const mv__probe_opts *o, int32_t pid,
+                           mv__proc_handle *h, int want_stat, mv_sample *s);
+/* The part of mv__probe_pids after the primary: s already holds pids[0]'s
+ * fields; adds the other pids (and descendants with tree), each once,
+ * with transient opens. */
+int mv__probe_pids_rest(const mv__probe_opts *o, const int32_t *pids,
+                        size_t npids, int tree, mv_sample *s);
+/* mv__probe_system with its two files in slots. */
+int mv__probe_system_read(const mv__probe_opts *o, int *meminfo_slot,
+                          int *psi_slot, int keep, mv_sample *s);
+
+/* An opened memory cgroup: an O_PATH directory descriptor plus one slot per
+ * knob file (v2 uses 7, v1 6). */
+#define MV__CG_KNOBS 7
+typedef struct mv__cgroup_handle {
+    int dirfd;                   /* -1 when not open */
+    int version;                 /* 1 or 2 */
+    int is_root;                 /* v2 hierarchy root */
+    int keep;
+    int removed;                 /* a kept knob read ENODEV */
+    char rel[MV_CGROUP_PATH_MAX];/* path inside the hierarchy */
+    int fd[MV__CG_KNOBS];
+} mv__cgroup_handle;
+void mv__cgroup_handle_init(mv__cgroup_handle *h);
+/* Resolves (version, path) as mv__probe_cgroup does and opens the directory.
+ * -ENOENT when it does not exist. On error h is closed (dirfd -1). */
+int mv__probe_cgroup_open(const mv__probe_opts *o, int version,
+                          const char *path, int keep, mv__cgroup_handle *h);
+/* Fills the cgroup fields from h. -ENODEV (fields MV_NA) when a kept
+ * descriptor says the cgroup was removed: close and open again. */
+int mv__probe_cgroup_read(mv__cgroup_handle *h, mv_sample *s);
+/* Lets knob files found missing be looked for again at the next read. */
+void mv__probe_cgroup_retry_missing(mv__cgroup_handle *h);
+/* Closes every descriptor; h is then as after mv__cgroup_handle_init. */
+void mv__probe_cgroup_close(mv__cgroup_handle *h);
+
+/* ---- the probe session: mv__probe_target with descriptors kept open ----
+ *
+ * A sampler calls mv__probe_target for the same target every tick; each
+ * call opens ~12 files. A session opens them once and re-reads them with
+ * pread(fd, .., 0): /proc/PID/{status,stat,cgroup} (and smaps_rollup when
+ * enabled) of the primary pid, the cgroup directory and its knob files,
+ * /proc/meminfo and /proc/pressure/memory.
+ *
+ * Result: mv__probe_session_sample gives what mv__probe_target gives for
+ * the same arguments (pid 0 = the calling process, resolved once in _new).
+ *  - The kept /proc/PID descriptors pin the process they were opened on:
+ *    once it exits, reads fail (ESRCH or 0 bytes) and the sample is -ESRCH
+ *    for good; a reused pid is never followed. The start time taken at
+ *    _new is reported, and compared with /proc/PID/stat at each recheck
+ *    (below) as a safety net.
+ *  - The cgroup is re-resolved from /proc/PID/cgroup every
+ *    MV__PROBE_SESSION_RECHECK samples (a process can be moved), and at
+ *    once when a kept cgroup file reads ENODEV (the cgroup was removed).
+ *    Knob files found missing are looked for again at the same rhythm.
+ *    A cgroup target (cgroup != NULL) is reopened when it was removed
+ *    (-ENOENT while it does not exist, as mv__probe_target).
+ *  - Trees and extra pids: the primary uses kept descriptors; the /proc
+ *    scan and the other processes use transient opens as before.
+ * Descriptors: at most 14 (6 process/system + 1 cgroup directory + 7
+ * knobs), whatever the tree size. All O_RDONLY|O_CLOEXEC.
+ * Ownership: _new copies opts strings, pids and cgroup; _free releases all.
+ * Thread-safety: one owner; a session must not be used by two threads at
+ * once. Sessions are independent of one another. */
+#define MV__PROBE_SESSION_RECHECK 10
+typedef struct mv__probe_session mv__probe_session;
+/* NULL with *err set (-EINVAL, -ENOMEM, -ESRCH when the primary pid does
+ * not exist, -ENOENT for a missing cgroup target, -EMFILE...). */
+mv__probe_session *mv__probe_session_new(const mv__probe_opts *o,
+                                         const int32_t *pids, size_t npids,
+                                         int tree, const char *cgroup,
+                                         int *err);
+int mv__probe_session_sample(mv__probe_session *ps, mv_sample *s);
+/* NULL is a no-op. */
+void mv__probe_session_free(mv__probe_session *ps);
+
 /* Notes on the I/O functions above (behaviour the monitor can rely on):
  *  - mv__probe_process / mv__probe_tree first set every process field of s
  *    to MV_NA, then fill what they can read. Only /proc/PID/status is

@@ -73,13 +73,35 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* A single-value file relative to dirfd; MV_NA when missing or garbage.
- * *missing set when the file does not exist. */
-static int64_t read_value(int dirfd, const char *name, int *missing)
+/* Knob slots of a handle, by version. */
+enum {
+    V2_CURRENT, V2_MAX, V2_HIGH, V2_STAT, V2_SWAP, V2_EVENTS, V2_PRESSURE
+};
+enum {
+    V1_USAGE, V1_LIMIT, V1_STAT, V1_OOM, V1_FAILCNT, V1_MEMSW
+};
+
+/* Reads one knob of h into buf. A kept descriptor that fails with ENODEV
+ * (kernfs: the cgroup was removed) or ENOENT marks the handle removed. */
+static ssize_t read_knob(mv__cgroup_handle *h, int k, const char *name,
+                         char *buf, size_t cap)
+{
+    int was_open = h->fd[k] >= 0;
+    ssize_t r = mv__probe_slot_read(&h->fd[k], h->dirfd, name, h->keep, buf,
+                                    cap);
+    if (was_open && (r == -ENODEV || r == -ENOENT))
+        h->removed = 1;
+    return r;
+}
+
+/* A single-value knob; MV_NA when missing or garbage. *missing set when
+ * the file does not exist. */
+static int64_t read_value(mv__cgroup_handle *h, int k, const char *name,
+                          int *missing)
 {
     char buf[VALUE_BUF];
     int64_t v;
-    ssize_t r = mv__probe_read_at(dirfd, name, buf, sizeof(buf));
+    ssize_t r = read_knob(h, k, name, buf, sizeof(buf));
 
     if (missing)
         *missing = (r == -ENOENT);
@@ -124,66 +146,128 @@ static const char *strip_component(const char *rel, const char *word)
     return rel;
 }
 
-static void read_v2(int dir, int is_root, mv_sample *s)
+static void read_v2(mv__cgroup_handle *h, mv_sample *s)
 {
     char buf[STAT_BUF];
     int missing = 0;
 
-    s->cg_usage_bytes = read_value(dir, "memory.current", NULL);
-    s->cg_max_bytes = read_value(dir, "memory.max", &missing);
-    if (s->cg_max_bytes == MV_NA && missing && is_root)
+    s->cg_usage_bytes = read_value(h, V2_CURRENT, "memory.current", NULL);
+    s->cg_max_bytes = read_value(h, V2_MAX, "memory.max", &missing);
+    if (s->cg_max_bytes == MV_NA && missing && h->is_root)
         s->cg_max_bytes = MV_UNLIMITED;
-    s->cg_high_bytes = read_value(dir, "memory.high", &missing);
-    if (s->cg_high_bytes == MV_NA && missing && is_root)
+    s->cg_high_bytes = read_value(h, V2_HIGH, "memory.high", &missing);
+    if (s->cg_high_bytes == MV_NA && missing && h->is_root)
         s->cg_high_bytes = MV_UNLIMITED;
 
-    if (mv__probe_read_at(dir, "memory.stat", buf, sizeof(buf)) >= 0)
+    if (read_knob(h, V2_STAT, "memory.stat", buf, sizeof(buf)) >= 0)
         (void)mv__parse_cgroup_stat(buf, 2, s);
     /* Absent when swap accounting is off: stays MV_NA. */
-    s->cg_swap_bytes = read_value(dir, "memory.swap.current", NULL);
-    if (mv__probe_read_at(dir, "memory.events", buf, sizeof(buf)) >= 0)
+    s->cg_swap_bytes = read_value(h, V2_SWAP, "memory.swap.current", NULL);
+    if (read_knob(h, V2_EVENTS, "memory.events", buf, sizeof(buf)) >= 0)
         (void)mv__parse_cgroup_events(buf, s);
-    if (mv__probe_read_at(dir, "memory.pressure", buf, sizeof(buf)) >= 0)
+    if (read_knob(h, V2_PRESSURE, "memory.pressure", buf, sizeof(buf)) >= 0)
         (void)mv__parse_psi(buf, &s->cg_psi_some, &s->cg_psi_full);
 }
 
-static void read_v1(int dir, mv_sample *s)
+static void read_v1(mv__cgroup_handle *h, mv_sample *s)
 {
     char buf[STAT_BUF];
 
-    s->cg_usage_bytes = read_value(dir, "memory.usage_in_bytes", NULL);
-    s->cg_max_bytes = read_value(dir, "memory.limit_in_bytes", NULL);
+    s->cg_usage_bytes = read_value(h, V1_USAGE, "memory.usage_in_bytes", NULL);
+    s->cg_max_bytes = read_value(h, V1_LIMIT, "memory.limit_in_bytes", NULL);
     s->cg_high_bytes = MV_UNLIMITED;  /* no such knob in v1 */
 
-    if (mv__probe_read_at(dir, "memory.stat", buf, sizeof(buf)) >= 0) {
+    if (read_knob(h, V1_STAT, "memory.stat", buf, sizeof(buf)) >= 0) {
         (void)mv__parse_cgroup_stat(buf, 1, s);
         int64_t hier = mv__parse_v1_hierarchical_limit(buf);
         if (hier != MV_NA &&
             (s->cg_max_bytes == MV_NA || hier < s->cg_max_bytes))
             s->cg_max_bytes = hier;
     }
-    if (mv__probe_read_at(dir, "memory.oom_control", buf, sizeof(buf)) >= 0)
+    if (read_knob(h, V1_OOM, "memory.oom_control", buf, sizeof(buf)) >= 0)
         (void)mv__parse_oom_control(buf, s);
-    s->cg_max_events = read_value(dir, "memory.failcnt", NULL);
+    s->cg_max_events = read_value(h, V1_FAILCNT, "memory.failcnt", NULL);
 
     /* memsw counts memory + swap; only present with swap accounting. The
      * two files are read at slightly different moments: clamp at 0. */
-    int64_t memsw = read_value(dir, "memory.memsw.usage_in_bytes", NULL);
+    int64_t memsw = read_value(h, V1_MEMSW, "memory.memsw.usage_in_bytes", NULL);
     if (memsw != MV_NA && memsw != MV_UNLIMITED && s->cg_usage_bytes != MV_NA) {
         int64_t sw = memsw - s->cg_usage_bytes;
         s->cg_swap_bytes = sw > 0 ? sw : 0;
     }
 }
 
+void mv__cgroup_handle_init(mv__cgroup_handle *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->dirfd = -1;
+    for (int i = 0; i < MV__CG_KNOBS; i++)
+        h->fd[i] = MV__SLOT_UNOPENED;
+}
+
+void mv__probe_cgroup_close(mv__cgroup_handle *h)
+{
+    if (!h)
+        return;
+    for (int i = 0; i < MV__CG_KNOBS; i++)
+        mv__probe_slot_close(&h->fd[i]);
+    if (h->dirfd >= 0)
+        close(h->dirfd);
+    mv__cgroup_handle_init(h);
+}
+
+void mv__probe_cgroup_retry_missing(mv__cgroup_handle *h)
+{
+    for (int i = 0; i < MV__CG_KNOBS; i++)
+        if (h->fd[i] == MV__SLOT_MISSING)
+            h->fd[i] = MV__SLOT_UNOPENED;
+}
+
+int mv__probe_cgroup_read(mv__cgroup_handle *h, mv_sample *s)
+{
+    if (!s)
+        return -EINVAL;
+    cgroup_na(s);
+    if (!h || h->dirfd < 0)
+        return -ENOENT;
+    if (h->version == 2)
+        read_v2(h, s);
+    else
+        read_v1(h, s);
+    if (h->removed) {
+        cgroup_na(s);
+        return -ENODEV;
+    }
+    s->cgroup_version = h->version;
+    mv__strlcpy(s->cgroup_path, h->rel, sizeof(s->cgroup_path));
+    return 0;
+}
+
 int mv__probe_cgroup(const mv__probe_opts *o, int version, const char *path,
                      mv_sample *s)
 {
-    char dir[PATH_MAX];
-    const char *rel;
+    mv__cgroup_handle h;
 
     if (!s)
         return -EINVAL;
     cgroup_na(s);
+    int rc = mv__probe_cgroup_open(o, version, path, 0, &h);
+    if (rc)
+        return rc;
+    rc = mv__probe_cgroup_read(&h, s);
+    mv__probe_cgroup_close(&h);
+    return rc;
+}
+
+int mv__probe_cgroup_open(const mv__probe_opts *o, int version,
+                          const char *path, int keep, mv__cgroup_handle *h)
+{
+    char dir[PATH_MAX];
+    const char *rel;
+
+    if (!h)
+        return -EINVAL;
+    mv__cgroup_handle_init(h);
     if (!o || !o->cgroup_root || !path || !*path ||
         version < 0 || version > 2)
         return -EINVAL;
@@ -236,12 +320,10 @@ int mv__probe_cgroup(const mv__probe_opts *o, int version, const char *path,
     int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return errno == ENOTDIR ? -ENOENT : -errno;
-    if (version == 2)
-        read_v2(dfd, strcmp(relbuf, "/") == 0, s);
-    else
-        read_v1(dfd, s);
-    close(dfd);
-    s->cgroup_version = version;
-    mv__strlcpy(s->cgroup_path, relbuf, sizeof(s->cgroup_path));
+    h->dirfd = dfd;
+    h->version = version;
+    h->keep = keep;
+    h->is_root = strcmp(relbuf, "/") == 0;
+    mv__strlcpy(h->rel, relbuf, sizeof(h->rel));
     return 0;
 }

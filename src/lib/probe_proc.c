@@ -33,22 +33,21 @@
 #define SMALL_BUF 1024
 #define SMAPS_MAX ((size_t)64 << 20)
 
-/* The body of mv__probe_read_small / mv__probe_read_at on an open fd;
- * closes fd. */
-static ssize_t read_fd(int fd, char *buf, size_t cap)
+/* Reads fd from offset 0 into buf (pread, so a kept descriptor is re-read
+ * from the start without an lseek; procfs and cgroupfs seq_files restart
+ * their text when asked for offset 0). Does not close fd. */
+static ssize_t pread_fd(int fd, char *buf, size_t cap)
 {
     size_t n = 0;
     int more = 0;
 
     while (n < cap - 1) {
-        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        ssize_t r = pread(fd, buf + n, cap - 1 - n, (off_t)n);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            int e = errno;
-            close(fd);
             buf[0] = '\0';
-            return -e;
+            return -errno;
         }
         if (r == 0)
             break;
@@ -63,11 +62,10 @@ static ssize_t read_fd(int fd, char *buf, size_t cap)
         char c;
         ssize_t r;
         do {
-            r = read(fd, &c, 1);
+            r = pread(fd, &c, 1, (off_t)n);
         } while (r < 0 && errno == EINTR);
         more = r > 0;
     }
-    close(fd);
     buf[n] = '\0';
     if (more) {
         /* Keep whole lines only: a cut number must not look valid. */
@@ -85,15 +83,45 @@ ssize_t mv__probe_read_small(const char *path, char *buf, size_t cap)
 
 ssize_t mv__probe_read_at(int dirfd, const char *path, char *buf, size_t cap)
 {
+    int slot = MV__SLOT_UNOPENED;
+    return mv__probe_slot_read(&slot, dirfd, path, 0, buf, cap);
+}
+
+ssize_t mv__probe_slot_read(int *slot, int dirfd, const char *path, int keep,
+                            char *buf, size_t cap)
+{
     if (!buf || cap < 2)
         return -EINVAL;
     buf[0] = '\0';
-    if (!path)
+    if (!slot)
         return -EINVAL;
-    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return -errno;
-    return read_fd(fd, buf, cap);
+    if (*slot == MV__SLOT_MISSING)
+        return -ENOENT;
+    if (*slot < 0) {
+        if (!path)
+            return -EINVAL;
+        int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            int e = errno;
+            if (keep && e == ENOENT)
+                *slot = MV__SLOT_MISSING;
+            return -e;
+        }
+        *slot = fd;
+    }
+    ssize_t r = pread_fd(*slot, buf, cap);
+    if (!keep)
+        mv__probe_slot_close(slot);
+    return r;
+}
+
+void mv__probe_slot_close(int *slot)
+{
+    if (!slot)
+        return;
+    if (*slot >= 0)
+        close(*slot);
+    *slot = MV__SLOT_UNOPENED;
 }
 
 /* "No such file" and "no such process" both mean the pid is gone. */
@@ -127,49 +155,83 @@ static void process_na(mv_sample *s)
     s->pss_shmem_bytes = MV_NA;
 }
 
-int mv__probe_process(const mv__probe_opts *o, int32_t pid, mv_sample *s)
+void mv__proc_handle_init(mv__proc_handle *h, int keep)
+{
+    h->status = h->stat = h->smaps = MV__SLOT_UNOPENED;
+    h->keep = keep;
+}
+
+void mv__proc_handle_close(mv__proc_handle *h)
+{
+    mv__probe_slot_close(&h->status);
+    mv__probe_slot_close(&h->stat);
+    mv__probe_slot_close(&h->smaps);
+}
+
+int mv__probe_process_read(const mv__probe_opts *o, int32_t pid,
+                           mv__proc_handle *h, int want_stat, mv_sample *s)
 {
     char path[PATH_MAX];
     char buf[STATUS_BUF];
     ssize_t n;
     int rc;
 
-    if (!o || !o->proc_root || !s || pid <= 0)
+    if (!o || !o->proc_root || !s || pid <= 0 || !h)
         return -EINVAL;
     process_na(s);
     s->pid = pid;
 
-    if ((rc = pid_path(path, sizeof(path), o, pid, "status")) != 0)
+    if (h->status < 0 &&
+        (rc = pid_path(path, sizeof(path), o, pid, "status")) != 0)
         return rc;
-    n = mv__probe_read_small(path, buf, sizeof(buf));
-    if (n < 0)
-        return gone(n) ? -ESRCH : (int)n;
+    n = mv__probe_slot_read(&h->status, AT_FDCWD, path, h->keep, buf,
+                            sizeof(buf));
+    /* A kept descriptor of a reaped process reads ESRCH (or nothing): the
+     * descriptor pins the old process, so a reused pid is never followed. */
+    if (n < 0 || (n == 0 && h->keep)) {
+        if (n < 0 && !gone(n))
+            return (int)n;
+        return -ESRCH;
+    }
     /* Garbage leaves the fields MV_NA; the process does exist. */
     (void)mv__parse_status(buf, s);
 
-    if ((rc = pid_path(path, sizeof(path), o, pid, "stat")) != 0)
-        return rc;
-    n = mv__probe_read_small(path, buf, sizeof(buf));
-    if (n >= 0) {
-        int32_t ppid;
-        (void)mv__parse_stat(buf, &ppid, &s->start_time_ticks);
-    } else if (gone(n)) {
-        process_na(s);
-        return -ESRCH;  /* exited between the two reads */
+    if (want_stat) {
+        if (h->stat < 0 &&
+            (rc = pid_path(path, sizeof(path), o, pid, "stat")) != 0)
+            return rc;
+        n = mv__probe_slot_read(&h->stat, AT_FDCWD, path, h->keep, buf,
+                                sizeof(buf));
+        if (n > 0) {
+            int32_t ppid;
+            (void)mv__parse_stat(buf, &ppid, &s->start_time_ticks);
+        } else if (gone(n) || (n == 0 && h->keep)) {
+            process_na(s);
+            return -ESRCH;  /* exited between the two reads */
+        }
     }
 
     /* smaps_rollup walks every VMA under the target's mmap lock: opt-in
      * and gated on VmSize (unknown VmSize -> skip, we cannot gate). */
     if (o->smaps_rollup && s->vm_size_bytes != MV_NA &&
         s->vm_size_bytes <= o->smaps_max_vm_bytes) {
-        if ((rc = pid_path(path, sizeof(path), o, pid, "smaps_rollup")) != 0)
+        if (h->smaps < 0 &&
+            (rc = pid_path(path, sizeof(path), o, pid, "smaps_rollup")) != 0)
             return rc;
-        n = mv__probe_read_small(path, buf, sizeof(buf));
+        n = mv__probe_slot_read(&h->smaps, AT_FDCWD, path, h->keep, buf,
+                                sizeof(buf));
         if (n >= 0)
             (void)mv__parse_smaps_rollup(buf, s);
     }
     s->nprocs = 1;
     return 0;
+}
+
+int mv__probe_process(const mv__probe_opts *o, int32_t pid, mv_sample *s)
+{
+    mv__proc_handle h;
+    mv__proc_handle_init(&h, 0);
+    return mv__probe_process_read(o, pid, &h, 1, s);
 }
 
 /* ---- sets of pids and trees ------------------------------------------ */
@@ -367,8 +429,6 @@ static void add_process(mv_sample *acc, const mv_sample *p)
 int mv__probe_pids(const mv__probe_opts *o, const int32_t *pids, size_t npids,
                    int tree, mv_sample *s)
 {
-    pid_vec set = {0};
-    mv_sample one;
     int rc;
 
     if (!o || !pids || npids == 0 || !s)
@@ -377,20 +437,38 @@ int mv__probe_pids(const mv__probe_opts *o, const int32_t *pids, size_t npids,
         if (pids[i] <= 0)
             return -EINVAL;
 
-    if (!tree && npids == 1)
-        return mv__probe_process(o, pids[0], s);
-
     /* Read the primary first so a missing target fails fast, before the
      * scan of all of /proc. */
     if ((rc = mv__probe_process(o, pids[0], s)) != 0)
         return rc;
+    if (!tree && npids == 1)
+        return 0;
+    return mv__probe_pids_rest(o, pids, npids, tree, s);
+}
+
+int mv__probe_pids_rest(const mv__probe_opts *o, const int32_t *pids,
+                        size_t npids, int tree, mv_sample *s)
+{
+    pid_vec set = {0};
+    mv_sample one;
+    mv__proc_handle h;
+    int rc;
+
+    if (!o || !pids || npids == 0 || !s)
+        return -EINVAL;
+    for (size_t i = 0; i < npids; i++)
+        if (pids[i] <= 0)
+            return -EINVAL;
     if ((rc = collect_pids(o, pids, npids, tree, &set)) != 0) {
         free(set.v);
         process_na(s);
         return rc;
     }
+    /* Transient opens; stat is skipped: the scan above has just read it
+     * (for the ppid) and a sum uses no start time. */
+    mv__proc_handle_init(&h, 0);
     for (size_t i = 1; i < set.n; i++) {
-        if (mv__probe_process(o, set.v[i], &one) != 0)
+        if (mv__probe_process_read(o, set.v[i], &h, 0, &one) != 0)
             continue;  /* vanished mid-scan (or unreadable): skip */
         add_process(s, &one);
     }

@@ -14,6 +14,7 @@
  *    path from /proc/PID/cgroup in cgroup_path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -33,7 +34,8 @@ void mv__probe_opts_init(mv__probe_opts *o)
     o->smaps_max_vm_bytes = (int64_t)64 << 30;
 }
 
-int mv__probe_system(const mv__probe_opts *o, mv_sample *s)
+int mv__probe_system_read(const mv__probe_opts *o, int *meminfo_slot,
+                          int *psi_slot, int keep, mv_sample *s)
 {
     char path[PATH_MAX];
     char buf[8192];
@@ -43,21 +45,30 @@ int mv__probe_system(const mv__probe_opts *o, mv_sample *s)
         return -EINVAL;
     (void)mv__parse_meminfo(NULL, s);  /* sets the fields MV_NA */
     (void)mv__parse_psi(NULL, &s->sys_psi_some, &s->sys_psi_full);
-    if (!o || !o->proc_root)
+    if (!o || !o->proc_root || !meminfo_slot || !psi_slot)
         return -EINVAL;
 
-    len = snprintf(path, sizeof(path), "%s/pressure/memory", o->proc_root);
-    if (len > 0 && (size_t)len < sizeof(path) &&
-        mv__probe_read_small(path, buf, sizeof(buf)) >= 0)
+    len = *psi_slot >= 0 ? 0 : snprintf(path, sizeof(path), "%s/pressure/memory",
+                                        o->proc_root);
+    if (len >= 0 && (size_t)len < sizeof(path) &&
+        mv__probe_slot_read(psi_slot, AT_FDCWD, path, keep, buf, sizeof(buf)) >= 0)
         (void)mv__parse_psi(buf, &s->sys_psi_some, &s->sys_psi_full);
 
-    len = snprintf(path, sizeof(path), "%s/meminfo", o->proc_root);
+    len = *meminfo_slot >= 0 ? 0 : snprintf(path, sizeof(path), "%s/meminfo",
+                                            o->proc_root);
     if (len < 0 || (size_t)len >= sizeof(path))
         return -ENAMETOOLONG;
-    ssize_t r = mv__probe_read_small(path, buf, sizeof(buf));
+    ssize_t r = mv__probe_slot_read(meminfo_slot, AT_FDCWD, path, keep, buf,
+                                    sizeof(buf));
     if (r < 0)
         return (int)r;
     return mv__parse_meminfo(buf, s);
+}
+
+int mv__probe_system(const mv__probe_opts *o, mv_sample *s)
+{
+    int mi = MV__SLOT_UNOPENED, psi = MV__SLOT_UNOPENED;
+    return mv__probe_system_read(o, &mi, &psi, 0, s);
 }
 
 /* The cgroup of the primary pid, with the container fall-back above. */

@@ -13,7 +13,9 @@
  * only splits a FILE into lines and decides what an error means where:
  *  - the last line without a newline that does not parse is a torn write
  *    (the process died mid-line) and is skipped silently;
- *  - any other bad line is an error "line N: why" and -EINVAL;
+ *  - any other bad line is an error "line N: why" and -EINVAL; a line
+ *    over 1 MiB is one ("line N: longer than 1 MiB"), and is never held
+ *    in memory whole: at most 1 MiB of it is buffered (read_line);
  *  - a valid object of an unknown "type" is skipped (forward compatible);
  *  - a header of a newer version than MV_RECORD_VERSION is refused with
  *    -ENOTSUP and a message naming the version.
@@ -607,12 +609,57 @@ int mv__record_parse_line(const char *line, size_t len, mv__record_line *out)
     return parse_line(line, len, out, why, sizeof why, type, sizeof type);
 }
 
+/* Reads one line of f (without its '\n') into *buf, grown as needed but
+ * never past MAX_LINE_BYTES + 1: the rest of a longer line is consumed and
+ * dropped, so a hostile file cannot make us buffer gigabytes. NUL bytes
+ * are kept (the parser rejects them). Returns 1 when a line was read, 0 at
+ * EOF (or a read error: see ferror), -ENOMEM. *len is the kept length
+ * (MAX_LINE_BYTES + 1 means "longer than the cap"). */
+static int read_line(FILE *f, char **buf, size_t *cap, size_t *len,
+                     int *has_nl)
+{
+    size_t n = 0;
+    int c, any = 0;
+
+    *has_nl = 0;
+    flockfile(f);
+    while ((c = getc_unlocked(f)) != EOF) {
+        any = 1;
+        if (c == '\n') {
+            *has_nl = 1;
+            break;
+        }
+        if (n > MAX_LINE_BYTES)
+            continue;   /* over the cap: drop the rest of the line */
+        if (n + 1 >= *cap) {
+            size_t ncap = *cap ? *cap * 2 : 4096;
+            if (ncap > MAX_LINE_BYTES + 2)
+                ncap = MAX_LINE_BYTES + 2;
+            char *nb = realloc(*buf, ncap);
+            if (!nb) {
+                funlockfile(f);
+                return -ENOMEM;
+            }
+            *buf = nb;
+            *cap = ncap;
+        }
+        (*buf)[n++] = (char)c;
+    }
+    funlockfile(f);
+    if (!any)
+        return 0;
+    if (*buf)
+        (*buf)[n] = '\0';
+    *len = n;
+    return 1;
+}
+
 int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
                     char *err, size_t errlen)
 {
     char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    size_t cap = 0, len = 0;
+    int has_nl, got;
     long long lineno = 0;
     int rc = 0;
     mv__record_line *rec;
@@ -625,17 +672,13 @@ int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
     if (!rec)
         return -ENOMEM;
 
-    while ((n = getline(&line, &cap, f)) > 0) {
-        size_t len = (size_t)n;
-        int has_nl = line[len - 1] == '\n';
+    while ((got = read_line(f, &line, &cap, &len, &has_nl)) > 0) {
         char why[128];
         char type[32];
         int prc;
         size_t i;
 
         lineno++;
-        if (has_nl)
-            len--;
         for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' ||
                                 line[i] == '\r');
              i++) {
@@ -644,7 +687,7 @@ int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
             continue;   /* blank line */
         if (len > MAX_LINE_BYTES) {
             prc = -EINVAL;
-            mv__strlcpy(why, "line too long", sizeof why);
+            mv__strlcpy(why, "longer than 1 MiB", sizeof why);
         } else {
             prc = parse_line(line, len, rec, why, sizeof why, type, sizeof type);
         }
@@ -675,6 +718,8 @@ int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
         if (visit(rec, ctx) != 0)
             break;
     }
+    if (got < 0 && rc == 0)
+        rc = got;
     if (rc == 0 && ferror(f)) {
         rc = -EIO;
         if (err && errlen)

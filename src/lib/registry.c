@@ -102,6 +102,8 @@ struct mv__registry {
     vec progs;        /* progress*, by unit */
     vec phases;       /* phase*, by name */
     int64_t dropped;  /* series refused by the cap */
+    mv__heap_site heap_sites[MV__HEAP_SITES_MAX]; /* rank order */
+    size_t heap_n;
 };
 
 static const char *key_of(const void *item) { return *(char *const *)item; }
@@ -814,6 +816,56 @@ static int render_json(mv__registry *r, mv_buf *b)
     return 0;
 }
 
+int mv__registry_heap_sites_set(mv__registry *r, const mv__heap_site *sites,
+                                size_t n)
+{
+    if (!r || (n && !sites))
+        return -EINVAL;
+    if (n > MV__HEAP_SITES_MAX)
+        n = MV__HEAP_SITES_MAX;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < n; i++) {
+        r->heap_sites[i] = sites[i];
+        r->heap_sites[i].site[sizeof r->heap_sites[i].site - 1] = '\0';
+    }
+    r->heap_n = n;
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
+/* The heap-site families (caller holds r->mu). */
+static int render_heap_sites(mv__registry *r, mv_format fmt, mv_buf *b)
+{
+    static const char *const fam[2] = {"memvigil_heap_site_growth_bytes_per_second",
+                                       "memvigil_heap_site_inuse_bytes"};
+    static const char *const help[2] = {
+        "Growth of the live heap bytes allocated at a call site (memvigil run "
+        "--heap; top growing sites only).",
+        "Live heap bytes allocated at a call site, estimated from sampling "
+        "(memvigil run --heap; top growing sites only)."};
+    static const char *const unit[2] = {"bytes_per_second", "bytes"};
+    int rc = 0;
+
+    for (int f = 0; f < 2 && !rc && r->heap_n; f++) {
+        rc = mv__metric_family(b, fmt, fam[f], "gauge", unit[f], help[f]);
+        for (size_t i = 0; i < r->heap_n && !rc; i++) {
+            mv_buf l = {0};
+            rc = mv__buf_puts(&l, "site=\"");
+            if (!rc)
+                rc = mv__metric_label_value(&l, r->heap_sites[i].site);
+            if (!rc)
+                rc = mv__buf_printf(&l, "\",rank=\"%zu\"", i + 1);
+            if (!rc)
+                rc = f == 0 ? mv__metric_sample_double(b, fam[f], l.data,
+                                  r->heap_sites[i].growth_bytes_per_second)
+                            : mv__metric_sample_int(b, fam[f], l.data,
+                                  r->heap_sites[i].inuse_bytes);
+            mv_buf_release(&l);
+        }
+    }
+    return rc;
+}
+
 int mv__registry_render(mv__registry *r, mv_format fmt, mv_buf *out)
 {
     if (!r || !out)
@@ -826,6 +878,8 @@ int mv__registry_render(mv__registry *r, mv_format fmt, mv_buf *out)
                                       (r->ops.n + r->progs.n + r->phases.n) * 1024);
     if (!rc)
         rc = fmt == MV_FORMAT_JSON ? render_json(r, out) : render_text(r, fmt, out);
+    if (!rc && fmt != MV_FORMAT_JSON)
+        rc = render_heap_sites(r, fmt, out);
     pthread_mutex_unlock(&r->mu);
     if (rc) {
         out->len = start;

@@ -78,6 +78,24 @@ int mv__registry_render(mv__registry *r, mv_format fmt, mv_buf *out);
  *    absorbs rounding noise). Three rising checkpoints in a row report once;
  *    a checkpoint that does not rise re-arms the report. */
 
+/* ---- heap profiler: top growing allocation sites (memvigil run --heap) ----
+ * A bounded family set by the agent from heap snapshot trends, rendered in
+ * Prometheus/OpenMetrics text (not in JSON) as
+ *   memvigil_heap_site_growth_bytes_per_second{site="f (file.c:12)",rank="1"}
+ *   memvigil_heap_site_inuse_bytes{site=...,rank=...}
+ * At most MV__HEAP_SITES_MAX series per family: the set is replaced whole,
+ * so stale sites disappear, and cardinality never exceeds the cap. */
+#define MV__HEAP_SITES_MAX 10
+typedef struct mv__heap_site {
+    char site[160];                 /* "function (file:line)" */
+    double growth_bytes_per_second; /* trend of the site's live bytes */
+    int64_t inuse_bytes;            /* live bytes in the latest snapshot */
+} mv__heap_site;
+/* Replaces the set with sites[0..n) (ranks 1..n; entries past
+ * MV__HEAP_SITES_MAX are ignored); n = 0 clears it. 0 or -EINVAL. */
+int mv__registry_heap_sites_set(mv__registry *r, const mv__heap_site *sites,
+                                size_t n);
+
 /* ---- text exposition helpers, shared with expose.c ----
  * All append to b and return 0 or -ENOMEM. fmt is MV_FORMAT_PROMETHEUS or
  * MV_FORMAT_OPENMETRICS. Reentrant. */

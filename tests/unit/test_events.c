@@ -73,7 +73,8 @@ static void test_names(void **state)
     assert_string_equal(mv_level_name((mv_level)7), "unknown");
     static const char *exp[] = {"started", "level_changed", "growth", "oom_kill",
                                 "swap_growing", "per_unit_rising", "phase", "budget",
-                                "target_exit", "pid_reuse", "probe_error"};
+                                "target_exit", "pid_reuse", "probe_error",
+                                "leak_suspected", "leak", "leak_cleared", "oom_risk"};
     assert_int_equal(sizeof exp / sizeof exp[0], MV_EVENT_KIND_COUNT);
     for (int k = 0; k < MV_EVENT_KIND_COUNT; k++)
         assert_string_equal(mv_event_kind_name((mv_event_kind)k), exp[k]);

@@ -431,6 +431,155 @@ static void test_curl(void **state)
                              "version=1.0.0; charset=utf-8");
 }
 
+
+static void test_negotiate(void **state)
+{
+    (void)state;
+    /* no header, wildcard, classic Prometheus */
+    assert_int_equal(mv__http_negotiate(NULL), MV_FORMAT_PROMETHEUS);
+    assert_int_equal(mv__http_negotiate(""), MV_FORMAT_PROMETHEUS);
+    assert_int_equal(mv__http_negotiate("*/*"), MV_FORMAT_PROMETHEUS);
+    assert_int_equal(mv__http_negotiate("text/plain"), MV_FORMAT_PROMETHEUS);
+    /* named OpenMetrics */
+    assert_int_equal(mv__http_negotiate("application/openmetrics-text"),
+                     MV_FORMAT_OPENMETRICS);
+    assert_int_equal(mv__http_negotiate(
+        "application/openmetrics-text;version=1.0.0,"
+        "application/openmetrics-text;version=0.0.1;q=0.75,"
+        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"), MV_FORMAT_OPENMETRICS);
+    assert_int_equal(mv__http_negotiate(
+        "  Application/OpenMetrics-Text ; q=0.8 , text/plain;q=0.8"),
+        MV_FORMAT_OPENMETRICS);  /* tie -> OpenMetrics */
+    assert_int_equal(mv__http_negotiate("application/openmetrics-text, */*"),
+                     MV_FORMAT_OPENMETRICS);
+    /* q=0 means "not acceptable" */
+    assert_int_equal(mv__http_negotiate("application/openmetrics-text;q=0"),
+                     MV_FORMAT_PROMETHEUS);
+    assert_int_equal(mv__http_negotiate(
+        "application/openmetrics-text;q=0.000, text/plain"),
+        MV_FORMAT_PROMETHEUS);
+    assert_int_equal(mv__http_negotiate(
+        "application/openmetrics-text; Q=0;version=1.0.0"),
+        MV_FORMAT_PROMETHEUS);
+    /* text/plain preferred */
+    assert_int_equal(mv__http_negotiate(
+        "application/openmetrics-text;q=0.5,text/plain"), MV_FORMAT_PROMETHEUS);
+    assert_int_equal(mv__http_negotiate(
+        "application/openmetrics-text;q=0.5,text/*;q=0.6"), MV_FORMAT_PROMETHEUS);
+    /* the most specific range decides text/plain's q */
+    assert_int_equal(mv__http_negotiate(
+        "text/plain;q=0.1,application/openmetrics-text;q=0.5,*/*"),
+        MV_FORMAT_OPENMETRICS);
+    assert_int_equal(mv__http_negotiate(
+        "text/plain;q=0,application/openmetrics-text;q=0.001"),
+        MV_FORMAT_OPENMETRICS);
+    /* malformed elements are ignored, not guessed */
+    assert_int_equal(mv__http_negotiate("application/openmetrics-text;q=2"),
+                     MV_FORMAT_PROMETHEUS);
+    assert_int_equal(mv__http_negotiate("application/openmetrics-text;q=x"),
+                     MV_FORMAT_PROMETHEUS);
+    assert_int_equal(mv__http_negotiate("application/openmetrics-text;q=0.12345"),
+                     MV_FORMAT_PROMETHEUS);
+    assert_int_equal(mv__http_negotiate(
+        "application/openmetrics-text;q=;x=1, text/plain;q=0.3"),
+        MV_FORMAT_PROMETHEUS);
+    assert_int_equal(mv__http_negotiate(",,;,/,a/,/b, application/openmetrics-text"),
+                     MV_FORMAT_OPENMETRICS);
+    assert_int_equal(mv__http_negotiate(
+        "application/openmetrics-text;x=\"a,q=0\";q=1, text/plain;q=0.9"),
+        MV_FORMAT_OPENMETRICS);
+    /* openmetrics is not matched by a prefix */
+    assert_int_equal(mv__http_negotiate("application/openmetrics-textx"),
+                     MV_FORMAT_PROMETHEUS);
+}
+
+static void test_metrics_q_zero(void **state)
+{
+    server *s = *state;
+    resp r;
+    char v[256];
+
+    assert_int_equal(get(s->port, "GET", "/metrics",
+                         "Accept: application/openmetrics-text;q=0,"
+                         "text/plain;version=0.0.4\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "memvigil_up 1\n");
+    header(&r, "Content-Type", v, sizeof v);
+    assert_string_equal(v, "text/plain; version=0.0.4; charset=utf-8");
+    assert_int_equal(s->f.last, MV_FORMAT_PROMETHEUS);
+}
+
+/* Reads one response (headers + Content-Length body) from fd into r. */
+static int read_one(int fd, resp *r)
+{
+    char v[32];
+    memset(r, 0, sizeof *r);
+    r->status = -1;
+    for (;;) {
+        const char *eoh = strstr(r->raw, "\r\n\r\n");
+        if (eoh && header(r, "Content-Length", v, sizeof v)) {
+            size_t need = (size_t)(eoh + 4 - r->raw) + (size_t)atol(v);
+            if (r->len >= need)
+                break;
+        }
+        ssize_t got = recv(fd, r->raw + r->len, sizeof r->raw - 1 - r->len, 0);
+        if (got <= 0)
+            return -1;
+        r->len += (size_t)got;
+        r->raw[r->len] = '\0';
+    }
+    if (sscanf(r->raw, "HTTP/1.%*d %d", &r->status) != 1)
+        return -1;
+    r->body = strstr(r->raw, "\r\n\r\n") + 4;
+    return 0;
+}
+
+/* Two requests on one TCP connection both get answers (keep-alive). */
+static void test_keep_alive(void **state)
+{
+    server *s = *state;
+    struct sockaddr_in sa;
+    struct timeval tv = { 5, 0 };
+    resp r;
+    char v[64];
+    static const char req1[] =
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    static const char req2[] =
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)s->port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+
+    assert_int_equal(send(fd, req1, sizeof req1 - 1, MSG_NOSIGNAL),
+                     (ssize_t)(sizeof req1 - 1));
+    assert_int_equal(read_one(fd, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "memvigil_up 1\n");
+    if (header(&r, "Connection", v, sizeof v))
+        assert_true(strcasecmp(v, "close") != 0);
+
+    assert_int_equal(send(fd, req2, sizeof req2 - 1, MSG_NOSIGNAL),
+                     (ssize_t)(sizeof req2 - 1));
+    assert_int_equal(read_one(fd, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "ok\n");
+
+    /* and a third (sequential: scrapers do not pipeline) */
+    assert_int_equal(send(fd, req1, sizeof req1 - 1, MSG_NOSIGNAL),
+                     (ssize_t)(sizeof req1 - 1));
+    assert_int_equal(read_one(fd, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "memvigil_up 1\n");
+    close(fd);
+    assert_true(s->f.calls >= 2);
+}
+
 static void test_parse_listen(void **state)
 {
     char host[64];
@@ -533,6 +682,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_oversized_header, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_token, setup_token, teardown),
         cmocka_unit_test_setup_teardown(test_curl, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_q_zero, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_alive, setup_open, teardown),
+        cmocka_unit_test(test_negotiate),
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_start_errors),
         cmocka_unit_test(test_ipv6_loopback),

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -982,6 +985,288 @@ static void test_real_proc(void **state)
     assert_true(adj >= -1000 && adj <= 1000);
 }
 
+
+/* ---- the probe session -------------------------------------------------- */
+
+/* Samples equal but for the timestamps (NaN fields compare by bits: both
+ * come from the same mv_sample_clear). */
+static void assert_same_sample(mv_sample *a, mv_sample *b)
+{
+    a->timestamp_ms = b->timestamp_ms;
+    a->monotonic_ms = b->monotonic_ms;
+    assert_int_equal(a->pid, b->pid);
+    assert_int_equal(a->nprocs, b->nprocs);
+    assert_int_equal(a->rss_bytes, b->rss_bytes);
+    assert_int_equal(a->cg_usage_bytes, b->cg_usage_bytes);
+    assert_string_equal(a->cgroup_path, b->cgroup_path);
+    assert_memory_equal(a, b, sizeof(*a));
+}
+
+/* Session and mv__probe_target on one fixture target, several samples
+ * (past a recheck), field by field. */
+static void check_session_fixture(const char *name, const int32_t *pids,
+                                  size_t npids, int tree, const char *cgroup)
+{
+    char proc[512], cg[512];
+    mv__probe_opts o = fixture_opts(name, proc, cg, sizeof(proc));
+    mv_sample a, b;
+    int err = 1;
+
+    int want = mv__probe_target(&o, pids, npids, tree, cgroup, &b);
+    mv__probe_session *ps = mv__probe_session_new(&o, pids, npids, tree,
+                                                  cgroup, &err);
+    if (want != 0) {
+        assert_null(ps);
+        assert_int_equal(err, want);
+        return;
+    }
+    assert_non_null(ps);
+    assert_int_equal(err, 0);
+    for (int i = 0; i < MV__PROBE_SESSION_RECHECK + 2; i++) {
+        assert_int_equal(mv__probe_session_sample(ps, &a), 0);
+        assert_same_sample(&a, &b);
+    }
+    mv__probe_session_free(ps);
+}
+
+static void test_session_fixtures(void **state)
+{
+    (void)state;
+    int32_t p1234 = 1234, p2000 = 2000, p1 = 1, p3000 = 3000, p4000 = 4000,
+            p5000 = 5000, p100 = 100, p101 = 101;
+    int32_t set[] = {102, 200, 102, 103}, roots[] = {100, 101},
+            with_gone[] = {200, 104};
+    char abs[600];
+
+    check_session_fixture("v1", &p1234, 1, 0, NULL);
+    check_session_fixture("v1", &p1234, 1, 1, NULL);
+    check_session_fixture("v2", &p2000, 1, 0, NULL);
+    check_session_fixture("v2_root", &p1, 1, 0, NULL);
+    check_session_fixture("no_cgroup", &p3000, 1, 0, NULL);
+    check_session_fixture("garbage", &p4000, 1, 0, NULL);
+    check_session_fixture("truncated", &p5000, 1, 0, NULL);
+    check_session_fixture("tree", &p100, 1, 1, NULL);
+    check_session_fixture("tree", &p101, 1, 1, NULL);
+    check_session_fixture("tree", set, 4, 0, NULL);
+    check_session_fixture("tree", roots, 2, 1, NULL);
+    check_session_fixture("tree", with_gone, 2, 0, NULL);
+    /* cgroup targets: inside the hierarchy, and absolute */
+    check_session_fixture("v2", NULL, 0, 0, "/system.slice/db.service");
+    snprintf(abs, sizeof(abs), "%s/v2/cgroup/system.slice/app.service",
+             MV_FIXTURES);
+    check_session_fixture("v2", NULL, 0, 0, abs);
+    check_session_fixture("v1", NULL, 0, 0, "/process_api/abc");
+
+    /* with smaps_rollup (kept too) */
+    char proc[512], cg[512];
+    mv__probe_opts o = fixture_opts("v1", proc, cg, sizeof(proc));
+    o.smaps_rollup = 1;
+    mv_sample a, b;
+    int err;
+    assert_int_equal(mv__probe_target(&o, &p1234, 1, 0, NULL, &b), 0);
+    assert_true(b.pss_bytes > 0);
+    mv__probe_session *ps = mv__probe_session_new(&o, &p1234, 1, 0, NULL, &err);
+    assert_non_null(ps);
+    assert_int_equal(mv__probe_session_sample(ps, &a), 0);
+    assert_same_sample(&a, &b);
+    mv__probe_session_free(ps);
+
+    /* errors: missing pid, missing cgroup, bad arguments */
+    int32_t none = 99999, zero_in_set[] = {100, 0};
+    o = fixture_opts("tree", proc, cg, sizeof(proc));
+    assert_null(mv__probe_session_new(&o, &none, 1, 0, NULL, &err));
+    assert_int_equal(err, -ESRCH);
+    assert_null(mv__probe_session_new(&o, NULL, 0, 1, "/nope", &err));
+    assert_int_equal(err, -ENOENT);
+    assert_null(mv__probe_session_new(&o, zero_in_set, 2, 0, NULL, &err));
+    assert_int_equal(err, -EINVAL);
+    assert_null(mv__probe_session_new(NULL, &p100, 1, 0, NULL, &err));
+    assert_int_equal(err, -EINVAL);
+    assert_null(mv__probe_session_new(&o, NULL, 1, 0, NULL, &err));
+    assert_int_equal(err, -EINVAL);
+    assert_int_equal(mv__probe_session_sample(NULL, &a), -EINVAL);
+    assert_int_equal(a.rss_bytes, MV_NA);
+    mv__probe_session_free(NULL);
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    assert_non_null(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+static void test_session_self(void **state)
+{
+    (void)state;
+    mv__probe_opts o;
+    mv__probe_opts_init(&o);
+    mv_sample a, b;
+    int32_t zero = 0, pid = (int32_t)getpid();
+    int err;
+
+    int fds0 = count_fds();
+    mv__probe_session *ps = mv__probe_session_new(&o, &zero, 1, 0, NULL, &err);
+    assert_non_null(ps);
+    for (int i = 0; i < 2 * MV__PROBE_SESSION_RECHECK; i++) {
+        assert_int_equal(mv__probe_session_sample(ps, &a), 0);
+        assert_int_equal(mv__probe_target(&o, &pid, 1, 0, NULL, &b), 0);
+        /* stable fields */
+        assert_int_equal(a.pid, pid);
+        assert_int_equal(a.nprocs, 1);
+        assert_int_equal(a.start_time_ticks, b.start_time_ticks);
+        assert_int_equal(a.threads, b.threads);
+        assert_int_equal(a.cgroup_version, b.cgroup_version);
+        assert_string_equal(a.cgroup_path, b.cgroup_path);
+        assert_int_equal(a.cg_max_bytes, b.cg_max_bytes);
+        assert_int_equal(a.cg_high_bytes, b.cg_high_bytes);
+        assert_int_equal(a.mem_total_bytes, b.mem_total_bytes);
+        assert_int_equal(a.effective_limit_bytes, b.effective_limit_bytes);
+        assert_true(a.rss_bytes > 0);
+        assert_true(llabs(a.rss_bytes - b.rss_bytes) < (4 << 20));
+        assert_true(a.vm_size_bytes > 0);
+        assert_true(a.mem_available_bytes > 0);
+        assert_true(a.timestamp_ms > 0 && a.monotonic_ms > 0);
+    }
+    /* bounded descriptors, all released by _free */
+    int held = count_fds() - fds0;
+    assert_true(held >= 3 && held <= 14);
+    mv__probe_session_free(ps);
+    assert_int_equal(count_fds(), fds0);
+
+    /* tree of this process (no children): itself */
+    ps = mv__probe_session_new(&o, &pid, 1, 1, NULL, &err);
+    assert_non_null(ps);
+    assert_int_equal(mv__probe_session_sample(ps, &a), 0);
+    assert_int_equal(a.nprocs, 1);
+    assert_int_equal(a.pid, pid);
+    mv__probe_session_free(ps);
+}
+
+/* A child that exits: -ESRCH, and it stays so (the pid is not followed). */
+static void test_session_child_exit(void **state)
+{
+    (void)state;
+    mv__probe_opts o;
+    mv__probe_opts_init(&o);
+    mv_sample s;
+    int err;
+
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        for (;;)
+            pause();
+    }
+    int32_t pid = (int32_t)child;
+    mv__probe_session *ps = mv__probe_session_new(&o, &pid, 1, 0, NULL, &err);
+    assert_non_null(ps);
+    assert_int_equal(mv__probe_session_sample(ps, &s), 0);
+    assert_int_equal(s.pid, pid);
+    assert_true(s.rss_bytes > 0);
+    assert_true(s.start_time_ticks > 0);
+
+    assert_int_equal(kill(child, SIGKILL), 0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    assert_int_equal(mv__probe_session_sample(ps, &s), -ESRCH);
+    assert_int_equal(s.rss_bytes, MV_NA);
+    assert_int_equal(mv__probe_session_sample(ps, &s), -ESRCH);
+    assert_int_equal(mv__probe_target(&o, &pid, 1, 0, NULL, &s), -ESRCH);
+    mv__probe_session_free(ps);
+
+    /* tree mode: the same */
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        for (;;)
+            pause();
+    }
+    pid = (int32_t)child;
+    ps = mv__probe_session_new(&o, &pid, 1, 1, NULL, &err);
+    assert_non_null(ps);
+    assert_int_equal(mv__probe_session_sample(ps, &s), 0);
+    assert_int_equal(s.nprocs, 1);
+    assert_int_equal(kill(child, SIGKILL), 0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    assert_int_equal(mv__probe_session_sample(ps, &s), -ESRCH);
+    mv__probe_session_free(ps);
+}
+
+/* A process moved to another cgroup: the session follows it within
+ * MV__PROBE_SESSION_RECHECK samples. */
+static void test_session_cgroup_move(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/mv_probe_XXXXXX";
+    char cmd[1400], proc[256], cg[256], pdir[300];
+    mv_sample a, b;
+    int err;
+
+    assert_non_null(mkdtemp(root));
+    snprintf(cmd, sizeof(cmd), "cp -r '%s/v2/proc' '%s/v2/cgroup' '%s/'",
+             MV_FIXTURES, MV_FIXTURES, root);
+    assert_int_equal(system(cmd), 0);
+    snprintf(proc, sizeof(proc), "%s/proc", root);
+    snprintf(cg, sizeof(cg), "%s/cgroup", root);
+    snprintf(pdir, sizeof(pdir), "%s/2000", proc);
+    mv__probe_opts o;
+    mv__probe_opts_init(&o);
+    o.proc_root = proc;
+    o.cgroup_root = cg;
+    int32_t pid = 2000;
+
+    mv__probe_session *ps = mv__probe_session_new(&o, &pid, 1, 0, NULL, &err);
+    assert_non_null(ps);
+    assert_int_equal(mv__probe_session_sample(ps, &a), 0);
+    assert_string_equal(a.cgroup_path, "/system.slice/app.service");
+    assert_int_equal(a.cg_usage_bytes, 629145600);
+
+    /* moved: rewritten in place (the kept descriptor sees new text) */
+    write_file(pdir, "cgroup", "0::/system.slice/db.service\n");
+    assert_int_equal(mv__probe_target(&o, &pid, 1, 0, NULL, &b), 0);
+    assert_string_equal(b.cgroup_path, "/system.slice/db.service");
+    int moved_at = -1;
+    for (int i = 0; i < MV__PROBE_SESSION_RECHECK; i++) {
+        assert_int_equal(mv__probe_session_sample(ps, &a), 0);
+        if (strcmp(a.cgroup_path, "/system.slice/db.service") == 0) {
+            moved_at = i;
+            break;
+        }
+        assert_int_equal(a.cg_usage_bytes, 629145600);  /* still the old */
+    }
+    assert_true(moved_at >= 0);
+    assert_int_equal(a.cg_usage_bytes, 209715200);
+    assert_same_sample(&a, &b);
+
+    /* moved to a cgroup that does not exist here: the container fall-back
+     * (hierarchy root) as mv__probe_target does */
+    write_file(pdir, "cgroup", "0::/docker/abc\n");
+    assert_int_equal(mv__probe_target(&o, &pid, 1, 0, NULL, &b), 0);
+    for (int i = 0; i < MV__PROBE_SESSION_RECHECK; i++)
+        assert_int_equal(mv__probe_session_sample(ps, &a), 0);
+    assert_string_equal(a.cgroup_path, "/docker/abc");
+    assert_same_sample(&a, &b);
+
+    /* no memory cgroup any more */
+    write_file(pdir, "cgroup", "1:cpu:/x\n");
+    assert_int_equal(mv__probe_target(&o, &pid, 1, 0, NULL, &b), 0);
+    for (int i = 0; i < MV__PROBE_SESSION_RECHECK; i++)
+        assert_int_equal(mv__probe_session_sample(ps, &a), 0);
+    assert_int_equal(a.cgroup_version, 0);
+    assert_same_sample(&a, &b);
+
+    /* the process is gone: status removed (a fixture file stays readable
+     * through the kept fd, so truncate it: 0 bytes means exited) */
+    write_file(pdir, "status", "");
+    assert_int_equal(mv__probe_session_sample(ps, &a), -ESRCH);
+    mv__probe_session_free(ps);
+    rm_rf(root);
+}
+
 static double now_us(void)
 {
     struct timespec ts;
@@ -1033,6 +1318,10 @@ int main(void)
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_real_proc),
         cmocka_unit_test(test_real_proc_cost),
+        cmocka_unit_test(test_session_fixtures),
+        cmocka_unit_test(test_session_self),
+        cmocka_unit_test(test_session_child_exit),
+        cmocka_unit_test(test_session_cgroup_move),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -537,6 +537,92 @@ static void test_disk_full(void **state)
     unlink(path);
 }
 
+
+/* A line of exactly `len` bytes (no newline): a valid sample whose unknown
+ * key "pad" holds a long string, so only its length matters. */
+static char *long_line(size_t len)
+{
+    static const char head[] = "{\"type\":\"sample\",\"t_ms\":15,\"rss\":150,\"pad\":\"";
+    static const char tail[] = "\"}";
+    char *s = malloc(len + 1);
+    assert_non_null(s);
+    assert_true(len > sizeof head + sizeof tail);
+    memcpy(s, head, sizeof head - 1);
+    memset(s + sizeof head - 1, 'x', len - (sizeof head - 1) - (sizeof tail - 1));
+    memcpy(s + len - (sizeof tail - 1), tail, sizeof tail - 1);
+    s[len] = '\0';
+    return s;
+}
+
+static int read_with_line(const char *before, const char *big, const char *after,
+                          collected *c, char *err, size_t errlen)
+{
+    char path[128];
+    FILE *f;
+    int rc;
+    tmp_path(path, sizeof path);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(before, f);
+    fputs(big, f);
+    fputs(after, f);
+    assert_int_equal(fclose(f), 0);
+    rc = read_path(path, c, err, errlen);
+    unlink(path);
+    return rc;
+}
+
+static void test_long_lines(void **state)
+{
+    collected c = { .n = 0 };
+    char err[128];
+    (void)state;
+
+    /* 3 MiB in the middle: an error naming the line, earlier lines kept */
+    char *big = long_line((size_t)3 << 20);
+    assert_int_equal(read_with_line(HDR, big, "\n" S2, &c, err, sizeof err),
+                     -EINVAL);
+    assert_string_equal(err, "line 2: longer than 1 MiB");
+    assert_int_equal(c.n, 1);
+
+    /* the same as a torn final line (no newline): skipped silently */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_with_line(HDR S1, big, "", &c, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    assert_int_equal(c.n, 2);
+    free(big);
+
+    /* exactly 1 MiB is fine; one byte more is not */
+    big = long_line((size_t)1 << 20);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_with_line(HDR, big, "\n" S2, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.lines[1].rss, 150);
+    assert_int_equal(c.lines[2].rss, 200);
+    free(big);
+    big = long_line(((size_t)1 << 20) + 1);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_with_line(HDR, big, "\n" S2, &c, err, sizeof err),
+                     -EINVAL);
+    assert_string_equal(err, "line 2: longer than 1 MiB");
+    free(big);
+
+    /* a NUL byte inside a line is not silently cut there */
+    char path[128];
+    static const char nul_line[] = "{\"type\":\"sample\",\"t_ms\":1}\0junk\n";
+    tmp_path(path, sizeof path);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(HDR, f);
+    fwrite(nul_line, 1, sizeof nul_line - 1, f);
+    fputs(S2, f);
+    assert_int_equal(fclose(f), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(read_path(path, &c, err, sizeof err), -EINVAL);
+    assert_int_equal(strncmp(err, "line 2: ", 8), 0);
+    unlink(path);
+}
+
 static void test_bad_args(void **state)
 {
     mv__recorder *r = (mv__recorder *)1;
@@ -571,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_parse_strict),
         cmocka_unit_test(test_parse_values),
         cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_bad_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,415 @@
+/*
+ * cmd_analyze.c — `memvigil analyze FILE... [--prometheus URL --query Q]`:
+ * judges recorded or exported memory series offline with the live leak
+ * detector and prints one verdict per series (docs/analyze.md).
+ *
+ * DESIGN. Inputs are read by ingest*.c (format detected from content) and
+ * replayed by replay.c through the same detector the monitor runs, so a
+ * verdict printed here is the one the agent would have raised. One bad
+ * input does not hide the others: its error is printed, the rest are still
+ * judged, and the exit status says that something failed (1). Otherwise the
+ * status answers the question scripts ask — "is anything leaking?" — with 3
+ * when any series is a leak and 0 when none is (no_leak, suspect or
+ * insufficient_data). --json prints one compact object per series, one per
+ * line (JSON Lines): with one series that is exactly one JSON object, and
+ * with many it streams and greps well; the schema is in docs/analyze.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ingest.h"
+#include "replay.h"
+#include "util.h"
+
+#define CMD "analyze"
+#define EXIT_LEAK 3
+/* Prometheus refuses a range query above this many points per series. */
+#define PROM_MAX_POINTS 11000
+#define DEFAULT_RANGE_MS (7LL * 86400 * 1000)
+#define DEFAULT_STEP_MS 60000LL
+
+const char cli_analyze_usage[] =
+    "usage: memvigil analyze [options] FILE...\n"
+    "       memvigil analyze [options] --prometheus URL --query PROMQL\n"
+    "\n"
+    "Judges memory series offline with the live leak detector: each series is\n"
+    "replayed point by point, and the verdict (leak, suspect, no_leak,\n"
+    "insufficient_data) is printed with growth per hour, confidence, time to\n"
+    "the limit, one sentence of evidence and when the live detector would\n"
+    "first have raised the leak alarm. FILE is a memvigil recording (JSON\n"
+    "lines), a CSV of 'seconds,bytes' (header optional, timestamps absolute or\n"
+    "relative, extra columns ignored) or a Prometheus query_range JSON\n"
+    "response; the format is detected from the content. '-' reads stdin.\n"
+    "\n"
+    "  --json                one JSON object per series, one per line\n"
+    "  --limit BYTES         the memory limit to judge against (512M, 2GiB);\n"
+    "                        default: the recording's, else unknown\n"
+    "  --signal NAME         recordings: private (default: anon + swap), rss,\n"
+    "                        anon, file, shmem, swap, working_set, cg_usage;\n"
+    "                        CSV: a column name from the header\n"
+    "  --prometheus URL      fetch series from this Prometheus server\n"
+    "  --query PROMQL        the query (one verdict per returned series)\n"
+    "  --range DURATION      how far back to fetch (default 7d)\n"
+    "  --step DURATION       resolution of the fetch (default 60s)\n"
+    "  --timeout DURATION    give up on the server after this (default 30s)\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Exit status: 0 no series leaks (no_leak, suspect, insufficient_data),\n"
+    "3 at least one series is a leak, 1 an input could not be read (the\n"
+    "others are still judged and printed), 2 usage error.\n";
+
+enum {
+    OPT_JSON = 1000, OPT_LIMIT, OPT_SIGNAL, OPT_PROM, OPT_QUERY, OPT_RANGE,
+    OPT_STEP, OPT_TIMEOUT
+};
+
+static const struct option long_options[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"limit", required_argument, NULL, OPT_LIMIT},
+    {"signal", required_argument, NULL, OPT_SIGNAL},
+    {"prometheus", required_argument, NULL, OPT_PROM},
+    {"query", required_argument, NULL, OPT_QUERY},
+    {"range", required_argument, NULL, OPT_RANGE},
+    {"step", required_argument, NULL, OPT_STEP},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}
+};
+
+typedef struct opts {
+    int json;
+    int64_t limit;        /* MV_NA = from the input */
+    const char *signal;
+    const char *prom_url, *query;
+    int64_t range_ms, step_ms, timeout_ms;
+    const char *range_arg, *step_arg;   /* as given, for messages */
+} opts;
+
+static const char *hbytes(double v, char *out, size_t n)
+{
+    char tmp[32];
+
+    if (isnan(v)) {
+        snprintf(out, n, "n/a");
+        return out;
+    }
+    mv__human_bytes((int64_t)llround(fabs(v)), tmp, sizeof tmp);
+    snprintf(out, n, "%s%s", v < 0 && llround(fabs(v)) != 0 ? "-" : "", tmp);
+    return out;
+}
+
+static const char *hdur(double s, char *out, size_t n)
+{
+    return mv__human_duration(s, out, n);
+}
+
+static const char *series_title(const cli_series *s, char *out, size_t n)
+{
+    char labels[512];
+
+    if (s->format == CLI_FMT_PROMETHEUS) {
+        const char *metric = cli_series_label(s, "__name__");
+
+        cli_series_labels_text(s, labels, sizeof labels);
+        snprintf(out, n, "%s%s", metric ? metric : "", labels);
+    } else {
+        snprintf(out, n, "%s", s->source);
+    }
+    return out;
+}
+
+static void print_text(const cli_series *s, const cli_replay_result *rr)
+{
+    const mv__leak_result *r = &rr->r;
+    char title[600], a[40], b[40], c[40], lim[40];
+
+    printf("%s: %s\n", series_title(s, title, sizeof title),
+           mv__leak_verdict_name(r->verdict));
+    if (s->format == CLI_FMT_PROMETHEUS)
+        printf("  source       %s\n", s->source);
+    printf("  signal       %s, %zu points over %s\n",
+           s->signal[0] ? s->signal : "-", rr->points,
+           hdur(rr->span_s, a, sizeof a));
+    if (r->verdict == MV_LEAK_INSUFFICIENT_DATA) {
+        printf("  evidence     %s\n", r->evidence);
+        return;
+    }
+    printf("  growth       %s/h", hbytes(r->growth_bytes_per_h, a, sizeof a));
+    if (!isnan(r->growth_lo_bytes_per_h) && !isnan(r->growth_hi_bytes_per_h))
+        printf(" (%s/h to %s/h)",
+               hbytes(r->growth_lo_bytes_per_h, b, sizeof b),
+               hbytes(r->growth_hi_bytes_per_h, c, sizeof c));
+    printf("\n  confidence   %.2f\n", r->confidence);
+    if (rr->limit_bytes > 0 && rr->limit_bytes != MV_UNLIMITED)
+        mv__human_bytes(rr->limit_bytes, lim, sizeof lim);
+    else
+        snprintf(lim, sizeof lim, "unknown");
+    if (isnan(r->eta_s) || isinf(r->eta_s)) {
+        printf("  time to limit %s (limit %s)\n",
+               isinf(r->eta_s) ? "never at this rate" : "n/a", lim);
+    } else {
+        printf("  time to limit %s", hdur(r->eta_s, a, sizeof a));
+        if (!isnan(r->eta_lo_s) && !isnan(r->eta_hi_s))
+            printf(" (%s to %s)", hdur(r->eta_lo_s, b, sizeof b),
+                   hdur(r->eta_hi_s, c, sizeof c));
+        printf(" (limit %s)\n", lim);
+    }
+    if (isnan(rr->detected_at_s))
+        printf("  detected at  never (no leak alarm during the replay)\n");
+    else
+        printf("  detected at  %s after the first point%s\n",
+               hdur(rr->detected_at_s, a, sizeof a),
+               r->verdict == MV_LEAK_LEAK ? "" : " (the alarm cleared later)");
+    printf("  evidence     %s\n", r->evidence);
+}
+
+static void json_pair(mv_buf *b, const char *key, double lo, double hi)
+{
+    mv__buf_printf(b, ",\"%s\":", key);
+    if (isnan(lo) && isnan(hi)) {
+        mv__buf_puts(b, "null");
+        return;
+    }
+    mv__buf_puts(b, "[");
+    mv__buf_json_double(b, lo);
+    mv__buf_puts(b, ",");
+    mv__buf_json_double(b, hi);
+    mv__buf_puts(b, "]");
+}
+
+static int print_json(const cli_series *s, const cli_replay_result *rr)
+{
+    const mv__leak_result *r = &rr->r;
+    mv_buf b = {0};
+    size_t i;
+    int first = 1;
+
+    mv__buf_puts(&b, "{\"source\":");
+    mv__buf_json_string(&b, s->source);
+    mv__buf_puts(&b, ",\"format\":");
+    mv__buf_json_string(&b, cli_format_name(s->format));
+    mv__buf_puts(&b, ",\"labels\":");
+    if (s->format == CLI_FMT_PROMETHEUS) {
+        mv__buf_puts(&b, "{");
+        for (i = 0; i < s->nlabels; i++) {
+            if (!first)
+                mv__buf_puts(&b, ",");
+            first = 0;
+            mv__buf_json_string(&b, s->labels[i].name);
+            mv__buf_puts(&b, ":");
+            mv__buf_json_string(&b, s->labels[i].value);
+        }
+        mv__buf_puts(&b, "}");
+    } else {
+        mv__buf_puts(&b, "null");
+    }
+    mv__buf_puts(&b, ",\"signal\":");
+    mv__buf_json_string(&b, s->signal);
+    mv__buf_printf(&b, ",\"points\":%zu,\"span_s\":", rr->points);
+    mv__buf_json_double(&b, rr->span_s);
+    mv__buf_puts(&b, ",\"verdict\":");
+    mv__buf_json_string(&b, mv__leak_verdict_name(r->verdict));
+    mv__buf_puts(&b, ",\"reason\":");
+    mv__buf_json_string(&b, mv__leak_reason_name(r->reason));
+    mv__buf_puts(&b, ",\"detected_at_s\":");
+    mv__buf_json_double(&b, rr->detected_at_s);
+    mv__buf_puts(&b, ",\"growth_bytes_per_hour\":");
+    mv__buf_json_double(&b, r->growth_bytes_per_h);
+    json_pair(&b, "growth_bytes_per_hour_interval", r->growth_lo_bytes_per_h,
+              r->growth_hi_bytes_per_h);
+    mv__buf_puts(&b, ",\"confidence\":");
+    mv__buf_json_double(&b, r->confidence);
+    mv__buf_puts(&b, ",\"eta_s\":");
+    mv__buf_json_double(&b, r->eta_s);
+    if (isinf(r->eta_s) || isnan(r->eta_s))
+        mv__buf_puts(&b, ",\"eta_interval_s\":null");
+    else
+        json_pair(&b, "eta_interval_s", r->eta_lo_s, r->eta_hi_s);
+    mv__buf_puts(&b, ",\"limit_bytes\":");
+    mv__buf_json_int(&b, rr->limit_bytes > 0 &&
+                             rr->limit_bytes != MV_UNLIMITED
+                         ? rr->limit_bytes : MV_NA);
+    mv__buf_puts(&b, ",\"window_s\":");
+    mv__buf_json_double(&b, r->window_s);
+    mv__buf_puts(&b, ",\"evidence\":");
+    mv__buf_json_string(&b, r->evidence);
+    mv__buf_puts(&b, ",\"note\":");
+    if (s->note[0])
+        mv__buf_json_string(&b, s->note);
+    else
+        mv__buf_puts(&b, "null");
+    if (mv__buf_puts(&b, "}\n") != 0) {
+        mv_buf_release(&b);
+        return -ENOMEM;
+    }
+    fwrite(b.data, 1, b.len, stdout);
+    mv_buf_release(&b);
+    return 0;
+}
+
+static void flush_warnings(mv_buf *warn)
+{
+    char *p, *nl;
+
+    if (!warn->len)
+        return;
+    for (p = warn->data; *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (!nl)
+            nl = p + strlen(p);
+        cli_error(CMD, "warning: %.*s", (int)(nl - p), p);
+        if (!*nl)
+            break;
+    }
+    mv__buf_reset(warn);
+}
+
+static int parse_opts(int argc, char **argv, opts *o)
+{
+    int c;
+
+    memset(o, 0, sizeof *o);
+    o->limit = MV_NA;
+    o->range_ms = DEFAULT_RANGE_MS;
+    o->step_ms = DEFAULT_STEP_MS;
+    o->timeout_ms = 30000;
+    o->range_arg = "7d";
+    o->step_arg = "60s";
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(cli_analyze_usage, stdout);
+            return -1;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case OPT_LIMIT:
+            if (mv__parse_size(optarg, &o->limit) != 0 || o->limit <= 0)
+                return cli_usage_error(CMD, "bad --limit '%s' (a size such "
+                                       "as 512M or 2GiB)", optarg);
+            break;
+        case OPT_SIGNAL:
+            if (!*optarg)
+                return cli_usage_error(CMD, "empty --signal");
+            o->signal = optarg;
+            break;
+        case OPT_PROM:
+            o->prom_url = optarg;
+            break;
+        case OPT_QUERY:
+            o->query = optarg;
+            break;
+        case OPT_RANGE:
+            if (cli_parse_duration_ms(optarg, &o->range_ms) != 0 ||
+                o->range_ms <= 0)
+                return cli_usage_error(CMD, "bad --range '%s' (a duration "
+                                       "such as 2d or 12h)", optarg);
+            o->range_arg = optarg;
+            break;
+        case OPT_STEP:
+            if (cli_parse_duration_ms(optarg, &o->step_ms) != 0 ||
+                o->step_ms < 1000)
+                return cli_usage_error(CMD, "bad --step '%s' (a duration of "
+                                       "at least 1s, such as 60s)", optarg);
+            o->step_arg = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (cli_parse_duration_ms(optarg, &o->timeout_ms) != 0 ||
+                o->timeout_ms <= 0)
+                return cli_usage_error(CMD, "bad --timeout '%s'", optarg);
+            break;
+        case ':':
+            return cli_usage_error(CMD, "option '%s' needs a value",
+                                   argv[optind - 1]);
+        default:
+            return cli_usage_error(CMD, "unknown option '%s'",
+                                   argv[optind - 1]);
+        }
+    }
+    if (!!o->prom_url != !!o->query)
+        return cli_usage_error(CMD, "--prometheus and --query go together");
+    if (!o->prom_url && optind >= argc)
+        return cli_usage_error(CMD, "no input: give FILE... or --prometheus "
+                               "URL --query PROMQL");
+    if (o->prom_url && o->range_ms / o->step_ms + 1 > PROM_MAX_POINTS)
+        return cli_usage_error(CMD, "--range %s at --step %s is %lld points "
+                               "per series; Prometheus returns at most %d "
+                               "(raise --step to at least %llds)",
+                               o->range_arg, o->step_arg,
+                               (long long)(o->range_ms / o->step_ms + 1),
+                               PROM_MAX_POINTS,
+                               (long long)((o->range_ms / (PROM_MAX_POINTS - 1)
+                                            + 999) / 1000));
+    return 0;
+}
+
+int cli_cmd_analyze(int argc, char **argv)
+{
+    cli_ingest_opts io = {0};
+    cli_series_set set = {0};
+    mv_buf warn = {0};
+    char err[1024];
+    size_t i, leaks = 0;
+    int failed = 0, rc;
+    opts o;
+    int a;
+
+    rc = parse_opts(argc, argv, &o);
+    if (rc == -1)
+        return CLI_EXIT_OK;
+    if (rc != 0)
+        return rc;
+    io.signal = o.signal;
+
+    for (a = optind; a < argc; a++) {
+        rc = cli_ingest_file(argv[a], &io, &set, &warn, err, sizeof err);
+        flush_warnings(&warn);
+        if (rc != 0) {
+            cli_error(CMD, "%s", rc == -ENOMEM ? "out of memory" : err);
+            failed = 1;
+        }
+    }
+    if (o.prom_url) {
+        cli_prom_query q = {o.prom_url, o.query, o.range_ms, o.step_ms, 0,
+                            o.timeout_ms};
+
+        rc = cli_ingest_fetch(&q, &io, &set, &warn, err, sizeof err);
+        flush_warnings(&warn);
+        if (rc != 0) {
+            cli_error(CMD, "%s", rc == -ENOMEM ? "out of memory" : err);
+            failed = 1;
+        }
+    }
+
+    for (i = 0; i < set.n; i++) {
+        cli_replay_result rr;
+
+        if (cli_replay(&set.s[i], o.limit, &rr) != 0) {
+            cli_error(CMD, "%s: out of memory", set.s[i].source);
+            failed = 1;
+            continue;
+        }
+        if (rr.r.verdict == MV_LEAK_LEAK)
+            leaks++;
+        if (o.json) {
+            if (print_json(&set.s[i], &rr) != 0)
+                failed = 1;
+        } else {
+            if (i > 0)
+                putchar('\n');
+            print_text(&set.s[i], &rr);
+        }
+    }
+    cli_series_set_release(&set);
+    mv_buf_release(&warn);
+    if (failed)
+        return CLI_EXIT_ERROR;
+    return leaks > 0 ? EXIT_LEAK : CLI_EXIT_OK;
+}

@@ -1,0 +1,101 @@
+/*
+ * heapdir.h — a directory of heap snapshots written by libmemvigil_heap.so
+ * (heap-<pid>-<seq>.pb.gz, status-<pid>.json), followed incrementally: each
+ * update loads the snapshots not seen yet, symbolizes them and feeds the
+ * growth trend (heapdir.c). Used by `memvigil heap top DIR` and by
+ * `memvigil run --heap`.
+ *
+ * Ownership: a cli_heapdir owns its symbolizer and trend; release with
+ * cli_heapdir_release. Thread-safety: one thread at a time.
+ */
+#ifndef MV_CLI_HEAPDIR_H
+#define MV_CLI_HEAPDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "memvigil.h"
+
+#include "heaptrend.h"
+#include "pprof.h"
+#include "symbolize.h"
+
+typedef struct cli_heapdir {
+    char *dir;
+    int32_t pid;             /* followed pid; 0 = pick the newest */
+    int pid_fixed;           /* pid given by the caller */
+    uint64_t next_seq;       /* first sequence number not loaded yet */
+    cli_symbolizer *sym;
+    cli_heaptrend *trend;
+    int symbolize;           /* use libdw (default 1) */
+    int64_t loaded;          /* snapshots loaded */
+    int64_t bad;             /* files that could not be read (skipped) */
+    char last_file[4096];    /* newest snapshot loaded */
+    double last_period;
+} cli_heapdir;
+
+/* pid 0: follow the pid with the newest snapshot. 0 or -ENOMEM. */
+int cli_heapdir_init(cli_heapdir *h, const char *dir, int32_t pid);
+void cli_heapdir_release(cli_heapdir *h);
+
+/* Loads new snapshots in sequence order. *added (may be NULL) gets how many.
+ * 0, or -ENOENT (no such directory), -ENOTDIR. Unreadable or corrupt
+ * snapshots are skipped and counted in h->bad (a snapshot being renamed
+ * into place is never half-read: the library writes temp + rename). */
+int cli_heapdir_update(cli_heapdir *h, int *added);
+
+/* Parses "heap-<pid>-<seq>.pb.gz". 0 or -EINVAL. */
+int cli_heapdir_parse_name(const char *name, int32_t *pid, uint64_t *seq);
+
+/* Loads one profile file and builds its stacks for sample type `type`
+ * (NULL = default). sym may be NULL. 0 or negative errno; on -ENOENT from
+ * the type lookup, *bad_type is set to 1 (may be NULL). */
+int cli_heap_load_stacks(const char *path, const char *type,
+                         cli_symbolizer *sym, cli_stacks *out, int *bad_type);
+
+/* cmd_heap.c: prints the ranking r (n trends from cli_heaptrend_rank of
+ * h->trend) as `heap top DIR` does: text or one JSON object; rows per
+ * list. */
+void cli_heap_print_trend(FILE *f, const cli_heapdir *h,
+                          const cli_site_trend *r, size_t n, int rows,
+                          int json);
+
+/* ---- heapwatch.c: `memvigil run --heap` ----
+ * Lifecycle, all on the main thread: init; set enabled/dir_opt/interval_s/
+ * json/quiet from the options; prepare (before fork); child_env (in the
+ * forked child, before exec, while the parent is single-threaded); start
+ * (parent, after fork); tick (main loop); finish (after the child exits);
+ * release. Functions returning int return 0 or CLI_EXIT_ERROR after
+ * printing the reason. */
+typedef struct cli_heapwatch {
+    int enabled;             /* --heap */
+    const char *dir_opt;     /* --heap-dir, NULL = ./memvigil-heap-<pid> */
+    int64_t interval_s;      /* --heap-interval; 0 = the library's default */
+    int json, quiet;         /* output style (from the agent options) */
+
+    char lib[4096];          /* the preload library found by prepare */
+    char dir[4096];          /* absolute dir (prefix when dir_has_pid) */
+    int dir_has_pid;
+    int started;
+    pid_t child;
+    mv_level last_level;
+    cli_heapdir hd;
+    char **reported;         /* keys already announced as growing */
+    size_t nreported;
+} cli_heapwatch;
+
+void cli_heapwatch_init(cli_heapwatch *w);
+int cli_heapwatch_prepare(cli_heapwatch *w, const char *cmd);
+void cli_heapwatch_child_env(const cli_heapwatch *w);
+int cli_heapwatch_start(cli_heapwatch *w, pid_t child, const char *cmd);
+/* Signals the child for a snapshot when level turns critical, loads new
+ * snapshots, announces newly growing sites, updates the metrics of m. */
+void cli_heapwatch_tick(cli_heapwatch *w, mv_monitor *m, mv_level level);
+/* Loads the final snapshot and prints the ranking (also with --quiet:
+ * it is the run's result, not a status line). */
+void cli_heapwatch_finish(cli_heapwatch *w, mv_monitor *m);
+void cli_heapwatch_release(cli_heapwatch *w);
+
+#endif /* MV_CLI_HEAPDIR_H */

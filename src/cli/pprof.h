@@ -1,0 +1,153 @@
+/*
+ * pprof.h — reading pprof heap profiles (profile.proto, usually gzip'd) as
+ * written by libmemvigil_heap.so or any pprof producer, and turning their
+ * samples into symbolized stacks (pprof.c: gunzip + protobuf decoding;
+ * pprof_stacks.c: stacks, sites and folded lines).
+ *
+ * The decoder keeps every message in flat arrays; string-table indices are
+ * resolved to pointers once the whole message is read (the string table may
+ * come anywhere). A profile that is truncated, has an out-of-range string
+ * index or a sample whose value count differs from sample_type is refused
+ * with -EBADMSG, never guessed at.
+ *
+ * Ownership: a cli_pprof owns everything it points to; release it with
+ * cli_pprof_release (a zeroed or released profile may be released again).
+ * Thread-safety: none needed — plain values, one thread at a time.
+ */
+#ifndef MV_CLI_PPROF_H
+#define MV_CLI_PPROF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cli_pprof_value_type {
+    const char *type;  /* "inuse_space", ... ("" when unset) */
+    const char *unit;  /* "bytes", "count", ... */
+} cli_pprof_value_type;
+
+typedef struct cli_pprof_mapping {
+    uint64_t id;
+    uint64_t start, limit, offset;   /* memory_start, memory_limit, file_offset */
+    const char *filename;            /* "" when unknown */
+    const char *build_id;            /* hex string or "" */
+} cli_pprof_mapping;
+
+typedef struct cli_pprof_line {
+    uint64_t function_id;
+    int64_t line;
+} cli_pprof_line;
+
+typedef struct cli_pprof_location {
+    uint64_t id, mapping_id, address;
+    size_t line0, nlines;            /* range in cli_pprof.lines; innermost
+                                      * (inlined) first, caller last */
+} cli_pprof_location;
+
+typedef struct cli_pprof_function {
+    uint64_t id;
+    const char *name, *system_name, *filename;
+    int64_t start_line;
+} cli_pprof_function;
+
+typedef struct cli_pprof_sample {
+    size_t loc0, nlocs;              /* range in cli_pprof.locids; leaf first */
+    size_t val0;                     /* values[val0 .. val0 + ntypes) */
+} cli_pprof_sample;
+
+typedef struct cli_pprof {
+    cli_pprof_value_type *types;     size_t ntypes;
+    cli_pprof_sample *samples;       size_t nsamples;
+    uint64_t *locids;                size_t nlocids;
+    int64_t *values;                 size_t nvalues;
+    cli_pprof_mapping *mappings;     size_t nmappings;   /* sorted by id */
+    cli_pprof_location *locations;   size_t nlocations;  /* sorted by id */
+    cli_pprof_line *lines;           size_t nlines;
+    cli_pprof_function *functions;   size_t nfunctions;  /* sorted by id */
+    char **strings;                  size_t nstrings;
+    char *arena;                     /* storage of the strings */
+    int64_t time_nanos, duration_nanos, period;
+    cli_pprof_value_type period_type;
+    const char *default_type;        /* "" when unset */
+} cli_pprof;
+
+/* Largest file and largest uncompressed profile accepted (a bound, so a
+ * corrupt or hostile file cannot make us allocate without limit). */
+#define CLI_PPROF_MAX_BYTES (512u << 20)
+
+/* Decodes a raw (uncompressed) profile.proto message. 0, -EBADMSG (malformed,
+ * out has nothing to release) or -ENOMEM. */
+int cli_pprof_decode(const uint8_t *data, size_t n, cli_pprof *out);
+
+/* Inflates gzip data into a malloc'ed buffer (*out, *out_n; caller frees),
+ * at most max_out bytes. 0, -EBADMSG (not gzip / corrupt / truncated),
+ * -EFBIG (over max_out) or -ENOMEM. */
+int cli_pprof_gunzip(const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
+                     size_t max_out);
+
+/* Reads a profile file: gzip'd (by its magic) or raw. 0 or negative errno
+ * (-ENOENT..., -EBADMSG, -EFBIG, -ENOMEM). */
+int cli_pprof_load(const char *path, cli_pprof *out);
+
+void cli_pprof_release(cli_pprof *p);
+
+/* Index of the sample type named type; NULL means the default one
+ * (default_sample_type, else "inuse_space" when present, else the last).
+ * -ENOENT when absent or when the profile has no sample types. */
+int cli_pprof_value_index(const cli_pprof *p, const char *type);
+
+/* Lookups by id; NULL when absent. */
+const cli_pprof_location *cli_pprof_location_get(const cli_pprof *p, uint64_t id);
+const cli_pprof_mapping *cli_pprof_mapping_get(const cli_pprof *p, uint64_t id);
+const cli_pprof_function *cli_pprof_function_get(const cli_pprof *p, uint64_t id);
+
+/* ---- pprof_stacks.c: symbolized stacks ---- */
+
+/* One source-level frame. Strings are owned by whoever filled it (a
+ * symbolizer's cache or the profile) and live as long as that owner. */
+typedef struct cli_frame {
+    const char *function;            /* NULL when unknown */
+    const char *file;                /* NULL when unknown */
+    int64_t line;                    /* 0 when unknown */
+} cli_frame;
+
+/* Symbolizer: fills up to max frames for addr in mapping m (innermost
+ * inlined frame first) and returns how many (0 = unknown). pc_is_return is
+ * 1 for frames other than the leaf (the address is a return address). */
+typedef int (*cli_symbolize_fn)(void *ctx, const cli_pprof_mapping *m,
+                                uint64_t addr, int pc_is_return,
+                                cli_frame *frames, int max);
+
+/* A stack aggregated over samples with the same symbolized frames. */
+typedef struct cli_stack {
+    char *key;         /* identity: "func@file:line|..." leaf first, with
+                        * lines, so two sites in one function stay apart */
+    char *folded;      /* "root;caller;site" (function names, ';') */
+    char *site;        /* "function (file:line)" of the allocation site: the
+                        * innermost frame outside the allocator */
+    int64_t value;     /* sum of the chosen sample type */
+    int64_t values[4]; /* alloc_objects, alloc_space, inuse_objects,
+                        * inuse_space when present, else 0 */
+} cli_stack;
+
+typedef struct cli_stacks {
+    cli_stack *v;
+    size_t n;
+    int64_t total;     /* sum of value over all samples */
+    double time_s;     /* time_nanos in seconds (0 when unset) */
+    int64_t period;    /* sampling period in bytes (0 when unset) */
+} cli_stacks;
+
+/* Builds the stacks of profile p for sample type vidx, sorted by value
+ * descending (ties by folded). Frames: from the profile's own lines when
+ * present, else from sym (may be NULL), else "0x<addr>" or
+ * "<module>+0x<offset>". Frames of the allocator itself (malloc, calloc,
+ * operator new, the profiler's own functions...) are dropped from the leaf
+ * end. 0 or -ENOMEM / -EINVAL. Release with cli_stacks_release. */
+int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
+                     void *sym_ctx, cli_stacks *out);
+void cli_stacks_release(cli_stacks *s);
+
+/* Is name an allocator entry point (or the profiler's own code)? */
+int cli_is_allocator_frame(const char *name);
+
+#endif /* MV_CLI_PPROF_H */

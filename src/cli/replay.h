@@ -1,0 +1,36 @@
+/*
+ * replay.h — replays one ingested series through the online leak detector
+ * (src/lib/leak.h), point by point, exactly as the monitor feeds it live:
+ * push into an mv__series of the monitor's default shape, then
+ * mv__leak_tick at that point's time. The verdict after the last point is
+ * the answer; detected_at_s is when, counted from the first point, the
+ * live detector would first have said "leak".
+ *
+ * Ownership: plain value results; nothing to free. Thread-safety: none
+ * needed; no globals.
+ */
+#ifndef MV_CLI_REPLAY_H
+#define MV_CLI_REPLAY_H
+
+#include <stdint.h>
+
+#include "ingest.h"
+#include "leak.h"
+
+typedef struct cli_replay_result {
+    mv__leak_result r;     /* the verdict after the last point */
+    double detected_at_s;  /* seconds from the first point; NAN = never */
+    int64_t detected_at_ms;/* the point's own time; MV_NA = never */
+    int64_t limit_bytes;   /* limit in force at the end; MV_NA unknown */
+    size_t points;         /* points replayed */
+    double span_s;         /* last point - first point */
+} cli_replay_result;
+
+/* Replays s. limit_bytes > 0 overrides any limit the input carries (the
+ * --limit option); MV_NA uses the input's (per point for recordings).
+ * A series with fewer than two points gives insufficient_data with the
+ * series' note as evidence. 0 or -ENOMEM. */
+int cli_replay(const cli_series *s, int64_t limit_bytes,
+               cli_replay_result *out);
+
+#endif /* MV_CLI_REPLAY_H */

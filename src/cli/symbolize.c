@@ -1,0 +1,276 @@
+/*
+ * symbolize.c — address to function, file and line (with inlined frames)
+ * through elfutils libdwfl, for profiles whose locations carry only
+ * addresses (see symbolize.h).
+ *
+ * Design:
+ *  - One Dwfl session per module file, reported "offline": the file is read
+ *    from disk, not from a live process, so the same code serves the agent
+ *    (the process may be gone) and offline `heap top`. Separate debug files
+ *    (/usr/lib/debug/.build-id) are found by the standard callbacks.
+ *  - The runtime address is turned into the ELF's own virtual address
+ *    through the file offset: offset = addr - mapping start + mapping file
+ *    offset, then the PT_LOAD segment holding that offset gives p_vaddr.
+ *    This is right for PIE executables, shared libraries and non-PIE
+ *    executables alike, whatever base the loader chose.
+ *  - Return addresses (every frame but the leaf) are looked up at addr - 1,
+ *    which lies inside the call instruction, so the line is the call's.
+ *  - Inlined frames come from dwarf_getscopes: each DW_TAG_inlined_subroutine
+ *    scope is a frame named after its origin; the line of the frame around
+ *    it is the inlined call's DW_AT_call_file/DW_AT_call_line.
+ *  - Names are not demangled (C++ names appear mangled in the symbol-table
+ *    fallback; DWARF names are already plain).
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbolize.h"
+
+#define MAX_FRAMES 16
+#define NBUCKETS 4096
+
+typedef struct module {
+    char *path;
+    char *build_id;        /* the profile's, "" when none */
+    Dwfl *dwfl;            /* NULL: unusable */
+    Dwfl_Module *mod;
+    Elf *elf;
+    GElf_Addr bias;
+    struct module *next;
+} module;
+
+typedef struct entry {
+    const module *mod;
+    uint64_t file_offset;  /* of the looked-up address (after -1) */
+    int n;
+    cli_frame f[MAX_FRAMES];
+    struct entry *next;
+} entry;
+
+struct cli_symbolizer {
+    module *modules;
+    entry *buckets[NBUCKETS];
+};
+
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+};
+
+cli_symbolizer *cli_symbolizer_new(void)
+{
+    return calloc(1, sizeof(cli_symbolizer));
+}
+
+void cli_symbolizer_free(cli_symbolizer *s)
+{
+    size_t i;
+
+    if (!s)
+        return;
+    for (i = 0; i < NBUCKETS; i++) {
+        entry *e = s->buckets[i];
+        while (e) {
+            entry *n = e->next;
+            free(e);
+            e = n;
+        }
+    }
+    while (s->modules) {
+        module *m = s->modules;
+        s->modules = m->next;
+        if (m->dwfl)
+            dwfl_end(m->dwfl);
+        free(m->path);
+        free(m->build_id);
+        free(m);
+    }
+    free(s);
+}
+
+/* Hex of the module's build id equals want (case-insensitive)? */
+static int build_id_matches(Dwfl_Module *mod, const char *want)
+{
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    char hex[256];
+    int n, i;
+
+    if (!want[0])
+        return 1;
+    n = dwfl_module_build_id(mod, &bits, &vaddr);
+    if (n <= 0)
+        return 1; /* nothing to compare with: trust the path */
+    if (n * 2 + 1 > (int)sizeof hex)
+        return 1;
+    for (i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+    return strcasecmp(hex, want) == 0;
+}
+
+static module *module_get(cli_symbolizer *s, const cli_pprof_mapping *m)
+{
+    module *md;
+
+    for (md = s->modules; md; md = md->next)
+        if (strcmp(md->path, m->filename) == 0 &&
+            strcmp(md->build_id, m->build_id) == 0)
+            return md;
+    md = calloc(1, sizeof *md);
+    if (!md)
+        return NULL;
+    md->path = strdup(m->filename);
+    md->build_id = strdup(m->build_id);
+    if (!md->path || !md->build_id) {
+        free(md->path);
+        free(md->build_id);
+        free(md);
+        return NULL;
+    }
+    md->next = s->modules;
+    s->modules = md;
+    if (m->filename[0] != '/')
+        return md; /* [vdso], [heap], anonymous: nothing to read */
+    md->dwfl = dwfl_begin(&offline_callbacks);
+    if (!md->dwfl)
+        return md;
+    dwfl_report_begin(md->dwfl);
+    md->mod = dwfl_report_offline(md->dwfl, m->filename, m->filename, -1);
+    dwfl_report_end(md->dwfl, NULL, NULL);
+    if (md->mod)
+        md->elf = dwfl_module_getelf(md->mod, &md->bias);
+    if (!md->mod || !md->elf || !build_id_matches(md->mod, m->build_id)) {
+        dwfl_end(md->dwfl);
+        md->dwfl = NULL;
+        md->mod = NULL;
+        md->elf = NULL;
+    }
+    return md;
+}
+
+/* ELF virtual address of a file offset, through the PT_LOAD segments. */
+static int offset_to_vaddr(Elf *elf, uint64_t off, uint64_t *vaddr)
+{
+    size_t n, i;
+
+    if (elf_getphdrnum(elf, &n) != 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+            continue;
+        if (off >= ph.p_offset && off < ph.p_offset + ph.p_memsz) {
+            *vaddr = off - ph.p_offset + ph.p_vaddr;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static const char *file_of(Dwarf_Die *cu, Dwarf_Word idx)
+{
+    Dwarf_Files *files;
+    size_t nfiles;
+
+    if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0 || idx >= nfiles)
+        return NULL;
+    return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+/* Resolves module address a into e->f. */
+static void lookup(module *md, Dwarf_Addr a, entry *e)
+{
+    Dwarf_Addr cubias = 0;
+    Dwarf_Die *cu = dwfl_module_addrdie(md->mod, a, &cubias);
+    Dwfl_Line *line = dwfl_module_getsrc(md->mod, a);
+    const char *file = NULL, *symname = dwfl_module_addrname(md->mod, a);
+    int lineno = 0;
+
+    if (line)
+        file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+    e->n = 0;
+    if (cu) {
+        Dwarf_Die *scopes = NULL;
+        int ns = dwarf_getscopes(cu, a - cubias, &scopes), i;
+        for (i = 0; i < ns && e->n < MAX_FRAMES; i++) {
+            int tag = dwarf_tag(&scopes[i]);
+            Dwarf_Attribute at;
+            Dwarf_Word w;
+            const char *name;
+            if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+                continue;
+            name = dwarf_diename(&scopes[i]);
+            if (!name && tag == DW_TAG_subprogram)
+                name = symname;
+            e->f[e->n].function = name ? name : "??";
+            e->f[e->n].file = file;
+            e->f[e->n].line = lineno;
+            e->n++;
+            if (tag == DW_TAG_subprogram)
+                break;
+            /* the next (outer) frame is at this inlined call's site */
+            file = NULL;
+            lineno = 0;
+            if (dwarf_attr(&scopes[i], DW_AT_call_file, &at) &&
+                dwarf_formudata(&at, &w) == 0)
+                file = file_of(cu, w);
+            if (dwarf_attr(&scopes[i], DW_AT_call_line, &at) &&
+                dwarf_formudata(&at, &w) == 0)
+                lineno = (int)w;
+        }
+        free(scopes);
+    }
+    if (e->n == 0 && symname) {
+        e->f[0].function = symname;
+        e->f[0].file = file;
+        e->f[0].line = lineno;
+        e->n = 1;
+    }
+}
+
+int cli_symbolize(void *ctx, const cli_pprof_mapping *m, uint64_t addr,
+                  int pc_is_return, cli_frame *frames, int max)
+{
+    cli_symbolizer *s = ctx;
+    module *md;
+    entry *e;
+    uint64_t off, vaddr;
+    size_t h;
+    int i, n;
+
+    if (!s || !m || max <= 0 || addr < m->start)
+        return 0;
+    md = module_get(s, m);
+    if (!md || !md->dwfl)
+        return 0;
+    if (pc_is_return && addr > m->start)
+        addr--;
+    off = addr - m->start + m->offset;
+    h = (size_t)((off * 0x9e3779b97f4a7c15ull) >> 52) % NBUCKETS;
+    for (e = s->buckets[h]; e; e = e->next)
+        if (e->mod == md && e->file_offset == off)
+            break;
+    if (!e) {
+        e = calloc(1, sizeof *e);
+        if (!e)
+            return 0;
+        e->mod = md;
+        e->file_offset = off;
+        if (offset_to_vaddr(md->elf, off, &vaddr) == 0)
+            lookup(md, (Dwarf_Addr)(vaddr + md->bias), e);
+        e->next = s->buckets[h];
+        s->buckets[h] = e;
+    }
+    n = e->n < max ? e->n : max;
+    for (i = 0; i < n; i++)
+        frames[i] = e->f[i];
+    return n;
+}

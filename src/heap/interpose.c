@@ -1,0 +1,281 @@
+/* interpose.c — the malloc family, interposed by LD_PRELOAD.
+ *
+ * Each wrapper calls the real allocator (found with dlsym(RTLD_NEXT)) and
+ * then subtracts the size from the thread's byte countdown: that subtraction
+ * and one branch are the whole cost of an unsampled allocation. A free
+ * consults the counting filter (one byte load) before any live-table lookup.
+ * Everything else lives in track.c.
+ *
+ * dlsym itself allocates (calloc for its error state), so while the real
+ * symbols are being resolved the wrappers serve requests from a small static
+ * pool; blocks from it are recognised by address, never freed, and realloc
+ * copies them out.
+ */
+#include "heap.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* The real allocator: written once by resolve() (benign races: every
+ * resolver stores the same values), read by every wrapper. */
+mv_heap_real mv__heap_real;
+static atomic_int resolved;
+static __thread int t_resolving __attribute__((tls_model("initial-exec")));
+
+/* ---- bootstrap pool (dlsym's own allocations) ---- */
+
+#define POOL_BYTES (64 * 1024)
+static _Alignas(64) unsigned char pool[POOL_BYTES];
+static atomic_size_t pool_used;
+
+static int in_pool(const void *p)
+{
+    return (const unsigned char *)p >= pool && (const unsigned char *)p < pool + POOL_BYTES;
+}
+
+/* 16-byte header holding the size; align must be a power of two <= 4096. */
+static void *pool_alloc(size_t n, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    for (;;) {
+        size_t used = atomic_load(&pool_used);
+        size_t start = (used + 16 + align - 1) & ~(align - 1);
+        if (n > POOL_BYTES || start + n > POOL_BYTES)
+            return NULL;
+        if (atomic_compare_exchange_weak(&pool_used, &used, start + n)) {
+            memcpy(pool + start - sizeof(size_t), &n, sizeof n);
+            return pool + start;
+        }
+    }
+}
+
+static size_t pool_size(const void *p)
+{
+    size_t n;
+    memcpy(&n, (const unsigned char *)p - sizeof(size_t), sizeof n);
+    return n;
+}
+
+static void resolve(void)
+{
+    t_resolving++;
+    mv_heap_real r;
+    memset(&r, 0, sizeof r);
+    r.free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+    r.calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+    r.realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+    r.reallocarray = (void *(*)(void *, size_t, size_t))dlsym(RTLD_NEXT, "reallocarray");
+    r.posix_memalign = (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
+    r.aligned_alloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
+    r.memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "memalign");
+    r.valloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "valloc");
+    r.pvalloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "pvalloc");
+    r.malloc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+    r.malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+    if (!r.malloc || !r.free || !r.calloc || !r.realloc || !r.memalign) {
+        static const char msg[] = "memvigil-heap: cannot find the real malloc; aborting\n";
+        (void)!write(2, msg, sizeof msg - 1);
+        abort();
+    }
+    mv__heap_real = r;
+    atomic_store_explicit(&resolved, 1, memory_order_release);
+    t_resolving--;
+}
+
+/* 1: use the real allocator; 0: serve from the pool (resolution running). */
+static inline int ready(void)
+{
+    if (LIKELY(atomic_load_explicit(&resolved, memory_order_acquire)))
+        return 1;
+    if (t_resolving)
+        return 0;
+    resolve();
+    return 1;
+}
+
+/* The fast path: count the bytes; sample when the countdown crosses zero. */
+static inline void *account(void *p, size_t n)
+{
+    if (LIKELY((mv__heap_countdown -= (int64_t)n) > 0))
+        return p;
+    return mv__heap_on_countdown(p, n);
+}
+
+/* Forgets p if it was sampled (before the real free: afterwards another
+ * thread may get the same address). */
+static inline void forget(void *p)
+{
+    if (UNLIKELY(mv__heap_filter_maybe(p)))
+        mv__heap_live_remove(p, NULL, NULL);
+}
+
+/* Which `malloc` does the program call? dlsym(RTLD_DEFAULT) answers, with
+ * one wrinkle: a non-PIE executable that takes malloc's address carries a
+ * "canonical PLT" entry, an undefined symbol with a value, which dlsym
+ * returns. dladdr1 skips undefined symbols, so a real definition in the
+ * executable (its own allocator) is told apart from such a stub by the name
+ * and address dladdr reports. */
+int mv__heap_interposed(void)
+{
+    Dl_info a, self;
+    const ElfW(Sym) *sym = NULL;
+    void *m = dlsym(RTLD_DEFAULT, "malloc");
+    if (!m || !dladdr((void *)(uintptr_t)mv__heap_init, &self))
+        return 0;
+    if (!dladdr1(m, &a, (void **)&sym, RTLD_DL_SYMENT))
+        return 1; /* no object claims it: a stub, not an allocator */
+    if (a.dli_fbase == self.dli_fbase)
+        return 1;
+    if (sym && sym->st_shndx == SHN_UNDEF)
+        return 1;
+    if (a.dli_saddr == m && a.dli_sname && strcmp(a.dli_sname, "malloc") == 0)
+        return 0; /* the program defines its own malloc */
+    return 1;
+}
+
+int mv__heap_next_is_glibc(void)
+{
+    Dl_info a;
+    if (!mv__heap_real.malloc || !dladdr((void *)(uintptr_t)mv__heap_real.malloc, &a) ||
+        !a.dli_fname)
+        return 0;
+    return strstr(a.dli_fname, "/libc.so") != NULL;
+}
+
+/* ---- the interposers ---- */
+
+EXPORT void *malloc(size_t n)
+{
+    if (UNLIKELY(!ready()))
+        return pool_alloc(n, 16);
+    void *p = mv__heap_real.malloc(n);
+    return p ? account(p, n) : p;
+}
+
+EXPORT void free(void *p)
+{
+    if (!p || UNLIKELY(in_pool(p)))
+        return;
+    forget(p);
+    if (UNLIKELY(!ready()))
+        return; /* cannot happen for a real block: it came from the real malloc */
+    mv__heap_real.free(p);
+}
+
+EXPORT void *calloc(size_t k, size_t n)
+{
+    if (UNLIKELY(!ready())) {
+        size_t t;
+        if (__builtin_mul_overflow(k, n, &t))
+            return NULL;
+        return pool_alloc(t, 16); /* static storage: already zero */
+    }
+    void *p = mv__heap_real.calloc(k, n);
+    return p ? account(p, k * n) : p;
+}
+
+EXPORT void *realloc(void *old, size_t n)
+{
+    if (UNLIKELY(!ready()))
+        return pool_alloc(n, 16); /* (only during dlsym; never reached with old) */
+    if (old && UNLIKELY(in_pool(old))) {
+        void *p = malloc(n);
+        if (p) {
+            size_t o = pool_size(old);
+            memcpy(p, old, o < n ? o : n);
+        }
+        return p;
+    }
+    uint64_t osz = 0;
+    uint32_t ost = 0;
+    int had = old && mv__heap_filter_maybe(old) && mv__heap_live_remove(old, &osz, &ost);
+    void *p = mv__heap_real.realloc(old, n);
+    if (!p) {
+        if (had && n)
+            mv__heap_live_reinsert(old, osz, ost); /* the old block survives */
+        return p;
+    }
+    return account(p, n);
+}
+
+EXPORT void *reallocarray(void *old, size_t k, size_t n)
+{
+    size_t t;
+    if (__builtin_mul_overflow(k, n, &t)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(old, t);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (UNLIKELY(!ready())) {
+        void *p = pool_alloc(n, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    int rc = mv__heap_real.posix_memalign(out, align, n);
+    if (rc == 0 && *out)
+        account(*out, n);
+    return rc;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    if (UNLIKELY(!ready()))
+        return pool_alloc(n, align);
+    void *p = mv__heap_real.aligned_alloc ? mv__heap_real.aligned_alloc(align, n)
+                                          : mv__heap_real.memalign(align, n);
+    return p ? account(p, n) : p;
+}
+
+EXPORT void *memalign(size_t align, size_t n)
+{
+    if (UNLIKELY(!ready()))
+        return pool_alloc(n, align);
+    void *p = mv__heap_real.memalign(align, n);
+    return p ? account(p, n) : p;
+}
+
+EXPORT void *valloc(size_t n)
+{
+    if (UNLIKELY(!ready()))
+        return pool_alloc(n, 4096);
+    void *p = mv__heap_real.valloc ? mv__heap_real.valloc(n)
+                                   : mv__heap_real.memalign((size_t)sysconf(_SC_PAGESIZE), n);
+    return p ? account(p, n) : p;
+}
+
+EXPORT void *pvalloc(size_t n)
+{
+    if (UNLIKELY(!ready()))
+        return pool_alloc(n, 4096);
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    void *p = mv__heap_real.pvalloc ? mv__heap_real.pvalloc(n)
+                                    : mv__heap_real.memalign(pg, (n + pg - 1) & ~(pg - 1));
+    return p ? account(p, n) : p;
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    if (in_pool(p))
+        return pool_size(p);
+    if (!ready() || !mv__heap_real.malloc_usable_size)
+        return 0;
+    return mv__heap_real.malloc_usable_size(p);
+}

@@ -1,0 +1,580 @@
+/* snapshot.c — when and how the heap profiler writes its files.
+ *
+ * Snapshots are written by one background thread (started lazily, the first
+ * time sampling is on or a snapshot is asked for, so a dormant process
+ * carries no extra thread), every MEMVIGIL_HEAP_INTERVAL seconds, when
+ * SIGRTMIN+8 arrives, and by the exiting thread at exit. Signal handlers only
+ * set flags and sem_post (async-signal-safe); the thread does the work. The
+ * thread raises the reentrancy guard for its whole life and blocks every
+ * signal, so it never samples itself and never steals the program's signals.
+ *
+ * A snapshot copies the stack and live tables under their locks (briefly, no
+ * libc calls inside), then — with no table lock held — reads /proc/self/maps
+ * and the build ids (ELF notes of every loaded object, from memory via
+ * dl_iterate_phdr), encodes profile.proto, gzips it to heap-...pb.gz.tmp and
+ * renames it into place, deletes the file MEMVIGIL_HEAP_KEEP older, and
+ * rewrites status-<pid>.json the same atomic way.
+ */
+#include "heap.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- signals ---- */
+
+static void on_snapshot_signal(int sig)
+{
+    int e = errno;
+    (void)sig;
+    atomic_store(&mv__heap.req_snapshot, 1);
+    sem_post(&mv__heap.sem);
+    errno = e;
+}
+
+static void on_toggle_signal(int sig)
+{
+    int e = errno;
+    (void)sig;
+    int on = !atomic_load(&mv__heap.enabled);
+    if (on) {
+        /* clock_gettime and read/open are async-signal-safe */
+        mv__heap_mark_enabled();
+    }
+    atomic_store(&mv__heap.enabled, on);
+    atomic_store(&mv__heap.req_status, 1);
+    sem_post(&mv__heap.sem);
+    errno = e;
+}
+
+static void install(int sig, void (*fn)(int))
+{
+    struct sigaction old, sa;
+    if (sigaction(sig, NULL, &old) != 0)
+        return;
+    if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+        return; /* the program owns this signal: leave it alone */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
+/* ---- the thread ---- */
+
+static int64_t now_ns(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void *snapshot_thread(void *arg)
+{
+    (void)arg;
+    mv__heap_guard_enter(); /* for good: this thread is the profiler */
+    atomic_store(&mv__heap.thread_state, 2);
+    int64_t next = now_ns(CLOCK_MONOTONIC) + (int64_t)mv__heap.cfg.interval_s * 1000000000;
+    for (;;) {
+        int timed_out = 0;
+        if (mv__heap.cfg.interval_s && atomic_load(&mv__heap.enabled)) {
+            struct timespec ts = {.tv_sec = (time_t)(next / 1000000000),
+                                  .tv_nsec = (long)(next % 1000000000)};
+            if (sem_clockwait(&mv__heap.sem, CLOCK_MONOTONIC, &ts) != 0 && errno == ETIMEDOUT)
+                timed_out = 1;
+        } else {
+            struct timespec ts = {.tv_sec = time(NULL) + 1, .tv_nsec = 0};
+            /* re-check "enabled" every second to arm the period */
+            (void)sem_timedwait(&mv__heap.sem, &ts);
+            next = now_ns(CLOCK_MONOTONIC) + (int64_t)mv__heap.cfg.interval_s * 1000000000;
+        }
+        if (atomic_load(&mv__heap.exiting))
+            break;
+        if (timed_out)
+            next += (int64_t)mv__heap.cfg.interval_s * 1000000000;
+        if (atomic_exchange(&mv__heap.req_snapshot, 0) || (timed_out && atomic_load(&mv__heap.enabled))) {
+            mv__heap_snapshot_write();
+            atomic_store(&mv__heap.req_status, 0);
+        }
+        if (atomic_exchange(&mv__heap.req_status, 0))
+            mv__heap_status_write();
+    }
+    return NULL;
+}
+
+void mv__heap_thread_ensure(void)
+{
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&mv__heap.thread_state, &expect, 1))
+        return;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&at, 256 * 1024);
+    pthread_t t;
+    if (pthread_create(&t, &at, snapshot_thread, NULL) != 0)
+        atomic_store(&mv__heap.thread_state, 0);
+    pthread_attr_destroy(&at);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void mv__heap_snapshot_setup(void)
+{
+    if (mv__heap.cfg.signals) {
+        install(SIGRTMIN + 8, on_snapshot_signal);
+        install(SIGRTMIN + 9, on_toggle_signal);
+    }
+    if (atomic_load(&mv__heap.enabled))
+        mv__heap_thread_ensure();
+}
+
+void mv__heap_snapshot_child(void)
+{
+    atomic_store(&mv__heap.snap_lock, 0);
+    atomic_store(&mv__heap.thread_state, 0); /* restarted lazily */
+    sem_init(&mv__heap.sem, 0, 0);
+    mv__heap.seq = 0;
+    mv__heap.snapshots = 0;
+    mv__heap.last[0] = 0;
+}
+
+/* Library constructor: initialise early when the environment is readable;
+ * the first malloc may have done it already. */
+__attribute__((constructor)) static void heap_ctor(void)
+{
+    mv__heap_guard_enter();
+    mv__heap_init();
+    mv__heap_guard_leave();
+}
+
+/* At exit: a last snapshot when sampling was ever on (in a fork child, only
+ * if the child sampled something itself). The snapshot thread is told to
+ * stop but not joined: it may be blocked, and exit must not wait. */
+__attribute__((destructor)) static void heap_dtor(void)
+{
+    if (atomic_load(&mv__heap.init_state) != 2 || !mv__heap.cfg.active)
+        return;
+    mv__heap_guard_enter();
+    atomic_store(&mv__heap.exiting, 1);
+    sem_post(&mv__heap.sem);
+    if (atomic_load(&mv__heap.ever_enabled) &&
+        (!mv__heap.is_fork_child || atomic_load(&mv__heap.samples_since_fork) > 0))
+        mv__heap_snapshot_write();
+    mv__heap_guard_leave();
+}
+
+/* ---- files ---- */
+
+static int mkdir_p(const char *dir)
+{
+    char p[sizeof mv__heap.cfg.dir];
+    snprintf(p, sizeof p, "%s", dir);
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = 0;
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
+            return -errno;
+        *c = '/';
+    }
+    if (mkdir(p, 0700) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+/* First snapshot of this pid: continue after files already there (an exec
+ * keeps the pid). */
+static void seq_resume(void)
+{
+    DIR *d = opendir(mv__heap.cfg.dir);
+    if (!d)
+        return;
+    char prefix[32];
+    int pl = snprintf(prefix, sizeof prefix, "heap-%ld-", (long)mv__heap.pid);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, (size_t)pl) != 0)
+            continue;
+        unsigned long long s = strtoull(e->d_name + pl, NULL, 10);
+        if (s > mv__heap.seq)
+            mv__heap.seq = s;
+    }
+    closedir(d);
+}
+
+static int write_atomic(const char *path, const char *tmp, const void *data, size_t n, int gz)
+{
+    int rc = 0;
+    if (gz) {
+        gzFile f = gzopen(tmp, "wb6");
+        if (!f)
+            return errno ? -errno : -EIO;
+        if (n && gzwrite(f, data, (unsigned)n) != (int)n)
+            rc = -EIO;
+        if (gzclose(f) != Z_OK && !rc)
+            rc = -EIO;
+    } else {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return -errno;
+        const char *c = data;
+        while (n) {
+            ssize_t w = write(fd, c, n);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                rc = -errno;
+                break;
+            }
+            c += w;
+            n -= (size_t)w;
+        }
+        if (close(fd) != 0 && !rc)
+            rc = -errno;
+    }
+    if (!rc && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
+/* ---- mappings and build ids ---- */
+
+typedef struct seg {
+    uintptr_t lo, hi;
+    char build_id[80];
+} seg;
+
+typedef struct segs {
+    seg *v;
+    size_t n, cap;
+} segs;
+
+static void hex(char *out, size_t cap, const uint8_t *d, size_t n)
+{
+    static const char x[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 2 < cap; i++) {
+        out[o++] = x[d[i] >> 4];
+        out[o++] = x[d[i] & 15];
+    }
+    out[o] = 0;
+}
+
+static void note_build_id(const struct dl_phdr_info *info, char *out, size_t cap)
+{
+    out[0] = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const uint8_t *c = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+        const uint8_t *end = c + ph->p_memsz;
+        while (c + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)c;
+            const uint8_t *name = c + sizeof *nh;
+            const uint8_t *desc = name + ((nh->n_namesz + 3) & ~3u);
+            const uint8_t *next = desc + ((nh->n_descsz + 3) & ~3u);
+            if (next > end)
+                break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
+                hex(out, cap, desc, nh->n_descsz);
+                return;
+            }
+            c = next;
+        }
+    }
+}
+
+static int segs_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+    segs *s = arg;
+    (void)sz;
+    char bid[80];
+    note_build_id(info, bid, sizeof bid);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 64;
+            seg *nv = realloc(s->v, cap * sizeof *nv);
+            if (!nv)
+                return 1;
+            s->v = nv;
+            s->cap = cap;
+        }
+        seg *g = &s->v[s->n++];
+        g->lo = info->dlpi_addr + ph->p_vaddr;
+        g->hi = g->lo + ph->p_memsz;
+        memcpy(g->build_id, bid, sizeof bid);
+    }
+    return 0;
+}
+
+/* Reads /proc/self/maps: executable file-backed mappings, with build ids. */
+static int read_maps(mv_heap_pmap **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t cap = 65536, len = 0;
+    char *text = malloc(cap);
+    for (;;) {
+        if (!text) {
+            close(fd);
+            return -ENOMEM;
+        }
+        if (len + 4096 > cap) {
+            char *nt = realloc(text, cap * 2);
+            if (!nt) {
+                free(text);
+                close(fd);
+                return -ENOMEM;
+            }
+            text = nt;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, text + len, cap - len - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    text[len] = 0;
+
+    segs sg = {0};
+    dl_iterate_phdr(segs_cb, &sg);
+
+    size_t n = 0, mcap = 16;
+    mv_heap_pmap *m = calloc(mcap, sizeof *m);
+    for (char *line = text; m && line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        unsigned long long lo, hi, off;
+        char perms[8];
+        int pos = 0;
+        if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off, &pos) >= 4 &&
+            pos > 0 && strchr(perms, 'x') && line[pos] == '/') {
+            if (n == mcap) {
+                mv_heap_pmap *nm = realloc(m, mcap * 2 * sizeof *nm);
+                if (!nm)
+                    break;
+                m = nm;
+                mcap *= 2;
+            }
+            mv_heap_pmap *p = &m[n++];
+            memset(p, 0, sizeof *p);
+            p->start = lo;
+            p->limit = hi;
+            p->offset = off;
+            snprintf(p->file, sizeof p->file, "%s", line + pos);
+            char *del = strstr(p->file, " (deleted)");
+            if (del)
+                *del = 0;
+            for (size_t i = 0; i < sg.n; i++)
+                if (lo >= sg.v[i].lo && lo < sg.v[i].hi) {
+                    memcpy(p->build_id, sg.v[i].build_id, sizeof p->build_id);
+                    break;
+                }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    free(sg.v);
+    free(text);
+    if (!m)
+        return -ENOMEM;
+    *out = m;
+    *nout = n;
+    return 0;
+}
+
+/* ---- status ---- */
+
+/* 1 when this profile can explain the process's heap: our malloc is the one
+ * the program calls and the heap did not grow (>= 256 MiB) with almost
+ * nothing (< 1/32 of it) allocated through us. */
+static int heap_explained(void)
+{
+    if (!mv__heap_interposed())
+        return 0;
+    uint64_t rss = mv__heap_rss_bytes();
+    uint64_t growth = rss > mv__heap.rss_at_start ? rss - mv__heap.rss_at_start : 0;
+    uint64_t via = atomic_load(&mv__heap.allocated_bytes) - mv__heap.alloc_at_start;
+    if (growth >= (256ull << 20) && via < growth / 32)
+        return 0;
+    return 1;
+}
+
+static int status_write_locked(void)
+{
+    mv_heap_counters c;
+    mv__heap_counters_get(&c);
+    int explained = heap_explained();
+    int glibc = explained && mv__heap_next_is_glibc();
+    char json[1024], path[640], tmp[660];
+    int n = snprintf(json, sizeof json,
+                     "{\"pid\":%ld,\"enabled\":%s,\"sample_bytes\":%llu,\"samples\":%llu,"
+                     "\"dropped_stacks\":%llu,\"dropped_live\":%llu,\"glibc_malloc\":%s,"
+                     "\"interposed\":%s,\"snapshots\":%llu,\"last\":\"%s\","
+                     "\"live_samples\":%llu,\"stacks\":%llu,\"allocated_bytes\":%llu,"
+                     "\"interval_s\":%llu,\"keep\":%llu}\n",
+                     (long)mv__heap.pid, atomic_load(&mv__heap.enabled) ? "true" : "false",
+                     (unsigned long long)mv__heap.cfg.sample_bytes, (unsigned long long)c.samples,
+                     (unsigned long long)c.dropped_stacks, (unsigned long long)c.dropped_live,
+                     glibc ? "true" : "false", explained ? "true" : "false",
+                     (unsigned long long)mv__heap.snapshots, mv__heap.last,
+                     (unsigned long long)c.live, (unsigned long long)c.stacks,
+                     (unsigned long long)c.allocated_bytes,
+                     (unsigned long long)mv__heap.cfg.interval_s,
+                     (unsigned long long)mv__heap.cfg.keep);
+    if (n < 0 || (size_t)n >= sizeof json)
+        return -EOVERFLOW;
+    int rc = mkdir_p(mv__heap.cfg.dir);
+    if (rc)
+        return rc;
+    snprintf(path, sizeof path, "%s/status-%ld.json", mv__heap.cfg.dir, (long)mv__heap.pid);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    return write_atomic(path, tmp, json, (size_t)n, 0);
+}
+
+int mv__heap_status_write(void)
+{
+    mv__heap_guard_enter();
+    mv__heap_lock(&mv__heap.snap_lock);
+    int rc = status_write_locked();
+    mv__heap_unlock(&mv__heap.snap_lock);
+    mv__heap_guard_leave();
+    return rc;
+}
+
+/* ---- the snapshot ---- */
+
+static int snapshot_locked(void)
+{
+    uint32_t cap = mv__heap.stack_cap;
+    double *inuse_o = calloc(cap, sizeof *inuse_o);
+    double *inuse_b = calloc(cap, sizeof *inuse_b);
+    mv_heap_psample *smp = calloc(cap ? cap : 1, sizeof *smp);
+    mv_heap_pmap *maps = NULL;
+    size_t nmaps = 0;
+    mv_heap_buf pb = {0};
+    int rc = 0;
+    if (!inuse_o || !inuse_b || !smp) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    double T = (double)mv__heap.cfg.sample_bytes;
+    /* live blocks -> in-use estimates per stack (one shard lock at a time) */
+    for (int s = 0; s < MV_HEAP_SHARDS; s++) {
+        mv_heap_live *tab = mv__heap.live + (size_t)s * mv__heap.shard_cap;
+        mv__heap_lock(&mv__heap.shards[s].lock);
+        for (uint32_t i = 0; i < mv__heap.shard_cap; i++) {
+            if (!tab[i].addr || tab[i].stack >= cap)
+                continue;
+            double sz = tab[i].size ? (double)tab[i].size : 1.0;
+            double prob = -expm1(-sz / T);
+            inuse_o[tab[i].stack] += 1.0 / prob;
+            inuse_b[tab[i].stack] += sz / prob;
+        }
+        mv__heap_unlock(&mv__heap.shards[s].lock);
+    }
+    /* stacks: entries never move and their frames never change once the
+     * count covers them; the alloc totals are copied under the lock */
+    size_t ns = 0;
+    mv__heap_lock(&mv__heap.stack_lock);
+    uint32_t count = mv__heap.stack_count;
+    for (uint32_t i = 0; i < count; i++) {
+        const mv_heap_stack *st = &mv__heap.stacks[i];
+        mv_heap_psample *p = &smp[ns++];
+        p->frames = &mv__heap.frames[st->frames_off];
+        p->depth = st->depth;
+        p->values[0] = llround(st->alloc_objects);
+        p->values[1] = llround(st->alloc_bytes);
+        p->values[2] = llround(inuse_o[i]);
+        p->values[3] = llround(inuse_b[i]);
+    }
+    mv__heap_unlock(&mv__heap.stack_lock);
+
+    rc = read_maps(&maps, &nmaps);
+    if (rc)
+        goto out;
+    int64_t now = now_ns(CLOCK_REALTIME);
+    char comment[160];
+    snprintf(comment, sizeof comment, "memvigil-heap pid=%ld dropped_stacks=%llu dropped_live=%llu",
+             (long)mv__heap.pid, (unsigned long long)atomic_load(&mv__heap.dropped_stacks),
+             (unsigned long long)atomic_load(&mv__heap.dropped_live));
+    mv_heap_profile prof = {
+        .samples = smp, .nsamples = ns, .maps = maps, .nmaps = nmaps,
+        .period = (int64_t)mv__heap.cfg.sample_bytes, .time_nanos = now,
+        .duration_nanos = mv__heap.start_ns && now > mv__heap.start_ns ? now - mv__heap.start_ns : 0,
+        .comment = comment};
+    rc = mv__heap_pprof_encode(&prof, &pb);
+    if (rc)
+        goto out;
+
+    rc = mkdir_p(mv__heap.cfg.dir);
+    if (rc)
+        goto out;
+    if (mv__heap.seq == 0 && mv__heap.snapshots == 0)
+        seq_resume();
+    uint64_t seq = mv__heap.seq + 1;
+    char name[64], path[640], tmp[660];
+    snprintf(name, sizeof name, "heap-%ld-%06llu.pb.gz", (long)mv__heap.pid, (unsigned long long)seq);
+    snprintf(path, sizeof path, "%s/%s", mv__heap.cfg.dir, name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    rc = write_atomic(path, tmp, pb.data, pb.len, 1);
+    if (rc)
+        goto out;
+    mv__heap.seq = seq;
+    mv__heap.snapshots++;
+    snprintf(mv__heap.last, sizeof mv__heap.last, "%s", name);
+    /* keep at most cfg.keep files of this pid */
+    if (seq > mv__heap.cfg.keep) {
+        for (uint64_t old = seq - mv__heap.cfg.keep;; old--) {
+            snprintf(path, sizeof path, "%s/heap-%ld-%06llu.pb.gz", mv__heap.cfg.dir,
+                     (long)mv__heap.pid, (unsigned long long)old);
+            if (unlink(path) != 0 || old == 1)
+                break;
+        }
+    }
+out:
+    free(inuse_o);
+    free(inuse_b);
+    free(smp);
+    free(maps);
+    mv__heap_buf_release(&pb);
+    int src = status_write_locked();
+    return rc ? rc : src;
+}
+
+int mv__heap_snapshot_write(void)
+{
+    mv__heap_guard_enter();
+    mv__heap_lock(&mv__heap.snap_lock);
+    int rc = snapshot_locked();
+    mv__heap_unlock(&mv__heap.snap_lock);
+    mv__heap_guard_leave();
+    return rc;
+}

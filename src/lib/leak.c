@@ -1,0 +1,869 @@
+/*
+ * leak.c — the leak detector: a verdict (leak / suspect / no_leak /
+ * insufficient_data) about one memory series, with growth, confidence, time
+ * to the limit and one sentence of evidence.
+ *
+ * DESIGN
+ * What leaks is the floor of memory, so every test runs on the LOWER
+ * ENVELOPE: a window is cut into ~WIN_BUCKETS buckets (mv__series_window)
+ * and each bucket contributes its minimum. GC sawtooth and batch bursts sit
+ * above the floor and vanish.
+ *
+ * Several windows (15 min ... 7 d, WINDOWS below) are judged on their own,
+ * so a fast leak is seen in the short ones within minutes and a slow one is
+ * proven by the long ones. A window is judged only when the data behind it
+ * (since the first sample, or since the end of the last application phase)
+ * covers >= 90% of it. Per window:
+ *   - slope: Theil–Sen of the minima (mv__theil_sen) with Sen's interval;
+ *   - trend test: Mann–Kendall S with the Hamed–Rao variance correction
+ *     (lag autocorrelations of the ranks of the detrended minima, only the
+ *     significant ones), so a wandering, autocorrelated series (a
+ *     mean-reverting random walk, a slow cycle) does not pass for a trend;
+ *     z = (S - sgn S) / sqrt(var * factor);
+ *   - relative threshold: time to the limit at that slope must be below
+ *     ETA_PER_WINDOW x the window (the growth seen in the window is a
+ *     meaningful share of the headroom: >= ~1/12 of it) and at most 30 days;
+ *     an absolute floor (cfg.min_growth_bytes_per_h, default 256 KiB/h)
+ *     only drops trivial growth. With no known limit the headroom is taken
+ *     as the current level (time to double);
+ *   - not a level shift: a one-break step model (two means) must not fit
+ *     much better than the line (SSE ratio < STEP_SSE_RATIO means "step");
+ *   - not slowing down: Theil–Sen slope of the second half >=
+ *     SLOWING_RATIO x that of the first half, and > 0 (warm-up, a cache
+ *     filling to a cap);
+ *   - new highs: the newest quarter's highest minimum is above every
+ *     minimum before it (a plateau makes no new highs);
+ *   - daily cycle: for windows under a day, when there is data from a day
+ *     before, the floor now must be above the floor at the same time of the
+ *     previous day by >= half the rise the window shows (a daily upswing is
+ *     matched by yesterday's);
+ * A window says "leak" when all hold with z >= Z_LEAK and tau >= TAU_LEAK,
+ * "suspect" with z >= Z_SUSPECT, a rise that is not a step nor flattening,
+ * and a time to limit within 3 x the leak bound.
+ *
+ * Combining: the strongest window wins (leak > suspect > none; then the
+ * highest z). A "leak" verdict needs LEAK_PERSIST consecutive evaluations
+ * saying leak; a raised verdict clears only after CLEAR_EVALS evaluations
+ * without even a suspect window (no flapping). While an application phase
+ * is active the verdict is held; afterwards windows start at the phase's
+ * end, so the phase's expected growth is never judged.
+ *
+ * Cost: the detector recomputes at most once per cfg.eval_period_ms of
+ * series time (default 60 s), and a window of width W only every
+ * max(eval period, W / 30). A 7-day trace at 10 s goes through in well
+ * under a second (bench/leaks measures it).
+ *
+ * confidence is "how sure we are that the signal leaks": the normal CDF of
+ * the corrected Mann–Kendall z of the deciding window, halved when the
+ * window failed a shape test; 0 with insufficient data.
+ */
+#include "leak.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect.h"
+#include "util.h"
+
+#define MIN_MS 60000LL
+#define HOUR_MS (3600LL * 1000)
+
+/* The windows judged, shortest first. */
+static const int64_t WINDOWS[] = {
+    15 * MIN_MS, 30 * MIN_MS, HOUR_MS, 2 * HOUR_MS, 4 * HOUR_MS, 8 * HOUR_MS,
+    16 * HOUR_MS, 24 * HOUR_MS, 48 * HOUR_MS, 72 * HOUR_MS, 120 * HOUR_MS,
+    168 * HOUR_MS,
+};
+#define NWIN (sizeof WINDOWS / sizeof WINDOWS[0])
+/* Buckets per window (lower-envelope points). */
+#define WIN_BUCKETS 24
+/* A window needs this many non-empty buckets. */
+#define WIN_MIN_BUCKETS 12
+/* ... and data covering this share of it. */
+#define WIN_COVER 0.9
+/* Mann–Kendall z (autocorrelation-corrected) for leak / suspect. */
+#define Z_LEAK 4.0
+#define Z_SUSPECT 2.0
+/* Kendall tau needed for a leak. */
+#define TAU_LEAK 0.6
+/* ... and for windows of a day or more (slow trends; random walks). */
+#define TAU_LEAK_LONG 0.75
+/* A window votes leak only with data over this many widths (so the window
+ * before it can be compared: warm-up and cache fill slow down). */
+#define CONTEXT_WIDTHS 1.5
+/* Without a day of history, windows under a day vote leak only when the
+ * limit is this close (a daily upswing cannot be told from a leak yet). */
+#define NO_HISTORY_ETA_S (24.0 * 3600.0)
+/* Time to limit must be < this many window widths ... */
+#define ETA_PER_WINDOW 12.0
+/* ... and never more than this (s). */
+#define ETA_MAX_S (14.0 * 86400.0)
+/* Suspect: time to limit within this factor of the leak bound. */
+#define SUSPECT_ETA_FACTOR 3.0
+/* Step model SSE / line SSE below this: a level shift. */
+#define STEP_SSE_RATIO 0.35
+/* Second-half slope / first-half slope below this: slowing down. */
+#define SLOWING_RATIO 0.5
+/* Window slope / previous window's slope below this: slowing down. */
+#define PREV_RATIO 0.7
+/* A window's leak vote counts once it has held for this share of it. */
+#define HOLD_SHARE 8
+/* Daily check: day-over-day rise >= this share of the window's rise. */
+#define DAILY_SHARE 0.5
+/* Consecutive leak evaluations before the verdict says leak. */
+#define LEAK_PERSIST 2
+/* Evaluations with nothing suspicious before a raised verdict clears. */
+#define CLEAR_EVALS 15
+
+typedef struct win_eval {
+    int valid;           /* enough data for this window */
+    int level;           /* 0 none, 1 suspect, 2 leak */
+    mv__leak_reason reason;
+    double b, lo, hi;    /* slope, bytes/s */
+    double tau, z;
+    double span_s;       /* data span of the minima */
+    double rise;         /* b * span_s */
+    double eta, eta_lo, eta_hi; /* to the limit (or doubling); s */
+    double b1, b2;       /* halves' slopes */
+    double step_size, step_ago_s;
+    double dod;          /* day-over-day rise of the floor (NAN n/a) */
+} win_eval;
+
+typedef struct win_state {
+    int evaluated;
+    int64_t leak_since_ms;   /* first evaluation of the current leak run */
+    int64_t last_eval_ms;
+    int64_t last_start_ms; /* data start it was evaluated with */
+    win_eval ev;
+} win_state;
+
+struct mv__leak_detector {
+    mv__leak_cfg cfg;
+    char signal[48];
+    int started;
+    int64_t first_ms;        /* oldest data in the series at the first tick */
+    int64_t phase_end_ms;    /* end of the last app phase (-1 none) */
+    int64_t last_eval_ms;
+    int have_eval;
+    int in_phase;
+    int leak_streak;
+    int quiet;               /* evaluations without a suspect window */
+    mv__leak_result res;
+    win_state win[NWIN];
+};
+
+const char *mv__leak_verdict_name(mv__leak_verdict v)
+{
+    switch (v) {
+    case MV_LEAK_NO_LEAK: return "no_leak";
+    case MV_LEAK_SUSPECT: return "suspect";
+    case MV_LEAK_LEAK: return "leak";
+    case MV_LEAK_INSUFFICIENT_DATA:
+    default: return "insufficient_data";
+    }
+}
+
+const char *mv__leak_reason_name(mv__leak_reason r)
+{
+    static const char *names[] = {"none", "trend", "flat", "trivial", "slow",
+                                  "step", "slowing", "no_new_high",
+                                  "daily_cycle", "phase"};
+    if ((unsigned)r >= sizeof names / sizeof names[0])
+        return "none";
+    return names[r];
+}
+
+void mv__leak_cfg_init(mv__leak_cfg *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->limit_bytes = MV_NA;
+    /* 256 KiB/h = 6 MiB a day: below that nothing threatens a service */
+    cfg->min_growth_bytes_per_h = 256.0 * 1024.0;
+    /* once a minute of series time: leaks that matter take hours */
+    cfg->eval_period_ms = 60000;
+    /* oom_risk when the limit is less than 6 h away at a leak's rate */
+    cfg->oom_risk_horizon_s = 6.0 * 3600.0;
+    cfg->signal_name = NULL;
+}
+
+static void result_reset(mv__leak_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->verdict = MV_LEAK_INSUFFICIENT_DATA;
+    r->growth_bytes_per_h = NAN;
+    r->growth_lo_bytes_per_h = NAN;
+    r->growth_hi_bytes_per_h = NAN;
+    r->confidence = 0.0;
+    r->eta_s = NAN;
+    r->eta_lo_s = NAN;
+    r->eta_hi_s = NAN;
+    r->window_s = 0.0;
+    r->reason = MV_LEAK_R_NONE;
+    r->first_leak_ms = -1;
+    r->evaluated_ms = -1;
+    snprintf(r->evidence, sizeof r->evidence, "not enough data yet");
+}
+
+mv__leak_detector *mv__leak_new(const mv__leak_cfg *cfg)
+{
+    mv__leak_detector *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    if (cfg)
+        d->cfg = *cfg;
+    else
+        mv__leak_cfg_init(&d->cfg);
+    if (d->cfg.eval_period_ms <= 0)
+        d->cfg.eval_period_ms = 60000;
+    if (!(d->cfg.min_growth_bytes_per_h >= 0))
+        d->cfg.min_growth_bytes_per_h = 0;
+    mv__strlcpy(d->signal,
+                d->cfg.signal_name && d->cfg.signal_name[0]
+                    ? d->cfg.signal_name
+                    : "private memory",
+                sizeof d->signal);
+    d->cfg.signal_name = NULL; /* borrowed; the copy is d->signal */
+    d->phase_end_ms = -1;
+    for (size_t i = 0; i < NWIN; i++)
+        d->win[i].leak_since_ms = -1;
+    result_reset(&d->res);
+    return d;
+}
+
+void mv__leak_free(mv__leak_detector *d)
+{
+    free(d);
+}
+
+void mv__leak_set_limit(mv__leak_detector *d, int64_t limit_bytes)
+{
+    if (d)
+        d->cfg.limit_bytes = limit_bytes;
+}
+
+static int limit_known(int64_t l)
+{
+    return l != MV_NA && l != MV_UNLIMITED && l > 0;
+}
+
+/* ---- statistics ------------------------------------------------------ */
+
+static double norm_cdf(double z)
+{
+    return 0.5 * erfc(-z / sqrt(2.0));
+}
+
+/* Ranks (1-based, average for ties) of v[0..n) into r. n <= 64. */
+static void ranks(const double *v, size_t n, double *r)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t less = 0, eq = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (v[j] < v[i])
+                less++;
+            else if (v[j] == v[i])
+                eq++;
+        }
+        r[i] = (double)less + ((double)eq + 1.0) / 2.0;
+    }
+}
+
+/* Mann–Kendall z with the Hamed–Rao (1998) correction. x sorted. */
+static double mk_z(const double *x, const double *y, size_t n, double slope)
+{
+    double s = 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            s += (y[j] > y[i]) - (y[j] < y[i]);
+    double dn = (double)n;
+    double var = dn * (dn - 1) * (2 * dn + 5) / 18.0;
+
+    double e[64], r[64];
+    for (size_t i = 0; i < n; i++)
+        e[i] = y[i] - slope * x[i];
+    ranks(e, n, r);
+    double mean = (dn + 1) / 2.0, den = 0;
+    for (size_t i = 0; i < n; i++)
+        den += (r[i] - mean) * (r[i] - mean);
+    double sum = 0;
+    if (den > 0) {
+        double sig = 1.96 / sqrt(dn);
+        for (size_t k = 1; k < n / 3 + 1 && k + 2 < n; k++) {
+            double num = 0;
+            for (size_t i = 0; i + k < n; i++)
+                num += (r[i] - mean) * (r[i + k] - mean);
+            double rho = num / den;
+            if (fabs(rho) > sig) {
+                double a = dn - (double)k;
+                sum += a * (a - 1) * (a - 2) * rho;
+            }
+        }
+    }
+    double factor = 1.0 + 2.0 * sum / (dn * (dn - 1) * (dn - 2));
+    if (factor < 1.0)
+        factor = 1.0;
+    double sgn = (s > 0) - (s < 0);
+    return (s - sgn) / sqrt(var * factor);
+}
+
+/* k-th smallest (0-based) of a[0..n) (Wirth's selection); a is
+ * reordered. */
+static double select_k(double *a, size_t n, size_t k)
+{
+    long l = 0, m = (long)n - 1, kk = (long)k;
+    while (l < m) {
+        double x = a[kk];
+        long i = l, j = m;
+        do {
+            while (a[i] < x)
+                i++;
+            while (x < a[j])
+                j--;
+            if (i <= j) {
+                double t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                j--;
+            }
+        } while (i <= j);
+        if (j < kk)
+            l = i;
+        if (kk < i)
+            m = j;
+    }
+    return a[kk];
+}
+
+/* Theil–Sen over n <= WIN_BUCKETS + 2 points with distinct, increasing x:
+ * slope (median of pairwise slopes), Sen's ~95% bounds (same ranks as
+ * mv__theil_sen: Kendall S variance without tie correction) and tau-a.
+ * Written here rather than calling mv__theil_sen because the detector
+ * fits thousands of small windows per replayed day: a stack array and
+ * quickselect instead of malloc and qsort (~10x faster). -EINVAL n < 3. */
+static int ts_fit(const double *x, const double *y, size_t n, int want_bounds,
+                  mv__slope *o)
+{
+    double sl[(WIN_BUCKETS + 2) * (WIN_BUCKETS + 1) / 2];
+    size_t m = 0;
+    double s = 0;
+    if (n < 3 || n > WIN_BUCKETS + 2)
+        return -EINVAL;
+    for (size_t i = 0; i + 1 < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            s += (y[j] > y[i]) - (y[j] < y[i]);
+            if (x[j] != x[i])
+                sl[m++] = (y[j] - y[i]) / (x[j] - x[i]);
+        }
+    if (m == 0)
+        return -EINVAL;
+    double dn = (double)n;
+    double var = dn * (dn - 1) * (2 * dn + 5) / 18.0;
+    double c = 1.96 * sqrt(var);
+    double dm = (double)m;
+    double m1 = floor((dm - c) / 2.0), m2 = ceil((dm + c) / 2.0) + 1;
+    if (m1 < 1)
+        m1 = 1;
+    if (m2 > dm)
+        m2 = dm;
+    if (m2 < 1)
+        m2 = 1;
+    /* median first; then each bound is selected inside its side only */
+    size_t k = m / 2;
+    double med = select_k(sl, m, k);
+    if (m % 2 == 0) {
+        double below = sl[0];
+        for (size_t i = 1; i < k; i++)
+            if (sl[i] > below)
+                below = sl[i];
+        med = 0.5 * (med + below);
+    }
+    o->slope = med;
+    if (!want_bounds) {
+        o->lo = o->hi = NAN;
+    } else {
+        size_t r1 = (size_t)m1 - 1, r2 = (size_t)m2 - 1;
+        o->lo = r1 < k ? select_k(sl, k, r1) : sl[k];
+        o->hi = r2 > k ? select_k(sl + k, m - k, r2 - k) : sl[k];
+    }
+    o->tau = s / (dn * (dn - 1) / 2.0);
+    o->n = n;
+    o->intercept = NAN;
+    return 0;
+}
+
+/* Theil–Sen slope of a part; NAN when it cannot be fitted. */
+static double part_slope(const double *x, const double *y, size_t n)
+{
+    mv__slope sl;
+    if (n < 3 || ts_fit(x, y, n, 0, &sl) != 0)
+        return NAN;
+    return sl.slope;
+}
+
+/* ---- one window ------------------------------------------------------ */
+
+typedef struct ctx {
+    const mv__series *s;
+    int64_t now_ms;
+    int64_t data_start_ms;
+    double top;              /* current high of the signal */
+    int64_t limit;
+    double floor_per_s;      /* absolute floor, bytes/s */
+} ctx;
+
+/* Floor (minimum) of the signal over [from, to]; NAN when no data. */
+static double floor_over(const mv__series *s, int64_t from, int64_t to)
+{
+    mv__bucket b;
+    if (to <= from)
+        return NAN;
+    if (mv__series_window(s, from, to, to - from + 1, &b, 1) != 1)
+        return NAN;
+    return b.min;
+}
+
+static void eval_window(const ctx *c, int64_t W, win_eval *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->dod = NAN;
+    ev->reason = MV_LEAK_R_NONE;
+    int64_t avail = c->now_ms - c->data_start_ms;
+    if ((double)avail < WIN_COVER * (double)W)
+        return;
+    int64_t bucket = W / WIN_BUCKETS;
+    int64_t from = c->now_ms - W;
+    if (from < c->data_start_ms)
+        from = c->data_start_ms;
+    int64_t res = mv__series_resolution_ms(c->s, from);
+    if (bucket < 2 * res)
+        bucket = 2 * res;
+    if (bucket <= 0)
+        return;
+    mv__bucket bk[WIN_BUCKETS + 2];
+    size_t n = mv__series_window(c->s, from, c->now_ms, bucket, bk,
+                                 WIN_BUCKETS + 2);
+    if (n < WIN_MIN_BUCKETS)
+        return;
+    double x[WIN_BUCKETS + 2], y[WIN_BUCKETS + 2];
+    for (size_t i = 0; i < n; i++) {
+        x[i] = (double)((bk[i].t_start_ms + bk[i].t_end_ms) / 2 - c->now_ms) /
+               1000.0;
+        y[i] = bk[i].min;
+    }
+    mv__slope ts;
+    if (ts_fit(x, y, n, 1, &ts) != 0)
+        return;
+    ev->valid = 1;
+    ev->b = ts.slope;
+    ev->lo = ts.lo;
+    ev->hi = ts.hi;
+    ev->tau = ts.tau;
+    ev->span_s = x[n - 1] - x[0];
+    ev->rise = ev->b * ev->span_s;
+    ev->z = mk_z(x, y, n, ts.slope);
+    ev->eta = ev->eta_lo = ev->eta_hi = INFINITY;
+
+    if (!(ev->b > 0) || ev->z < Z_SUSPECT || !(ev->lo > 0)) {
+        ev->reason = MV_LEAK_R_FLAT;
+        return;
+    }
+    if (ev->b < c->floor_per_s) {
+        ev->reason = MV_LEAK_R_TRIVIAL;
+        return;
+    }
+    /* time to the limit, or to doubling when no limit is known */
+    double floor_now = y[n - 1];
+    double head = limit_known(c->limit) ? (double)c->limit - c->top
+                                        : (floor_now > 0 ? floor_now : 1.0);
+    if (head < 0)
+        head = 0;
+    ev->eta = head / ev->b;
+    ev->eta_lo = ev->hi > 0 ? head / ev->hi : INFINITY;
+    ev->eta_hi = ev->lo > 0 ? head / ev->lo : INFINITY;
+
+    /* step: best one-break two-means model vs the line */
+    double a_med[WIN_BUCKETS + 2];
+    for (size_t i = 0; i < n; i++)
+        a_med[i] = y[i] - ev->b * x[i];
+    /* intercept: mean of residual offsets (line SSE around its own level) */
+    double am = 0;
+    for (size_t i = 0; i < n; i++)
+        am += a_med[i];
+    am /= (double)n;
+    double sse_lin = 0;
+    for (size_t i = 0; i < n; i++)
+        sse_lin += (a_med[i] - am) * (a_med[i] - am);
+    double best = INFINITY;
+    size_t best_k = 0;
+    double ml_best = 0, mr_best = 0;
+    for (size_t k = 3; k + 3 <= n; k++) {
+        double ml = 0, mr = 0, sse = 0;
+        for (size_t i = 0; i < k; i++)
+            ml += y[i];
+        for (size_t i = k; i < n; i++)
+            mr += y[i];
+        ml /= (double)k;
+        mr /= (double)(n - k);
+        for (size_t i = 0; i < k; i++)
+            sse += (y[i] - ml) * (y[i] - ml);
+        for (size_t i = k; i < n; i++)
+            sse += (y[i] - mr) * (y[i] - mr);
+        if (sse < best) {
+            best = sse;
+            best_k = k;
+            ml_best = ml;
+            mr_best = mr;
+        }
+    }
+    int step = best_k > 0 && best < STEP_SSE_RATIO * sse_lin;
+    if (step) {
+        ev->step_size = mr_best - ml_best;
+        ev->step_ago_s = -x[best_k];
+    }
+
+    /* slowing down: halves */
+    size_t h = n / 2;
+    ev->b1 = part_slope(x, y, h);
+    ev->b2 = part_slope(x + h, y + h, n - h);
+    int slowing = isfinite(ev->b1) && isfinite(ev->b2) &&
+                  (ev->b2 <= 0 || (ev->b1 > 0 && ev->b2 < SLOWING_RATIO * ev->b1));
+
+    /* new highs of the envelope in the newest quarter */
+    size_t q = n - n / 4;
+    double hi_before = -INFINITY, hi_last = -INFINITY;
+    for (size_t i = 0; i < q; i++)
+        if (y[i] > hi_before)
+            hi_before = y[i];
+    for (size_t i = q; i < n; i++)
+        if (y[i] > hi_last)
+            hi_last = y[i];
+    int new_high = hi_last > hi_before;
+
+    /* slowing compared with the window before this one */
+    if (!slowing && c->now_ms - 2 * W < c->data_start_ms + W / 2) {
+        /* not enough earlier data: judged from the halves only */
+    } else if (!slowing) {
+        int64_t pfrom = c->now_ms - 2 * W;
+        if (pfrom < c->data_start_ms)
+            pfrom = c->data_start_ms;
+        mv__bucket pb[WIN_BUCKETS + 2];
+        size_t pn = mv__series_window(c->s, pfrom, c->now_ms - W, bucket, pb,
+                                      WIN_BUCKETS + 2);
+        if (pn >= 6) {
+            double px[WIN_BUCKETS + 2], py[WIN_BUCKETS + 2];
+            for (size_t i = 0; i < pn; i++) {
+                px[i] = (double)((pb[i].t_start_ms + pb[i].t_end_ms) / 2 -
+                                 c->now_ms) / 1000.0;
+                py[i] = pb[i].min;
+            }
+            double bp = part_slope(px, py, pn);
+            if (isfinite(bp) && bp > 0 && ev->b < PREV_RATIO * bp) {
+                slowing = 1;
+                ev->b1 = bp;
+                ev->b2 = ev->b;
+            }
+        }
+    }
+
+    /* daily cycle: compare with the same time a day before */
+    int daily = 0, day_history = 0;
+    if (W < 24 * HOUR_MS && c->now_ms - 24 * HOUR_MS - W / 8 >= c->data_start_ms) {
+        day_history = 1;
+        int64_t b8 = W / 8;
+        double now_f = floor_over(c->s, c->now_ms - b8, c->now_ms);
+        double then_f = floor_over(c->s, c->now_ms - 24 * HOUR_MS - b8,
+                                   c->now_ms - 24 * HOUR_MS);
+        if (isfinite(now_f) && isfinite(then_f)) {
+            ev->dod = now_f - then_f;
+            daily = ev->dod < DAILY_SHARE * ev->rise;
+        }
+    }
+
+    double eta_max = ETA_PER_WINDOW * (double)W / 1000.0;
+    if (eta_max > ETA_MAX_S)
+        eta_max = ETA_MAX_S;
+    double eta_leak = eta_max;
+    if (W < 24 * HOUR_MS && !day_history && eta_leak > NO_HISTORY_ETA_S)
+        eta_leak = NO_HISTORY_ETA_S;
+    int context = (double)avail >= CONTEXT_WIDTHS * (double)W;
+    double tau_leak = W >= 24 * HOUR_MS ? TAU_LEAK_LONG : TAU_LEAK;
+
+    if (step)
+        ev->reason = MV_LEAK_R_STEP;
+    else if (slowing)
+        ev->reason = MV_LEAK_R_SLOWING;
+    else if (daily)
+        ev->reason = MV_LEAK_R_DAILY;
+    else if (ev->eta > SUSPECT_ETA_FACTOR * eta_max)
+        ev->reason = MV_LEAK_R_SLOW;
+    else
+        ev->reason = MV_LEAK_R_TREND;
+
+    if (ev->reason != MV_LEAK_R_TREND)
+        return;
+    if (!new_high) {
+        ev->reason = MV_LEAK_R_NO_NEW_HIGH;
+        return;
+    }
+    if (ev->z >= Z_LEAK && ev->tau >= tau_leak && ev->eta <= eta_leak &&
+        context)
+        ev->level = 2;
+    else
+        ev->level = 1;
+}
+
+/* ---- the sentence ---------------------------------------------------- */
+
+static void evidence(const mv__leak_detector *d, const win_eval *ev,
+                     mv__leak_verdict v, char *out, size_t n)
+{
+    char b1[32], b2[32], t1[32], t2[32];
+    const char *sig = d->signal;
+    int64_t lim = d->cfg.limit_bytes;
+    mv__human_duration(ev->span_s, t1, sizeof t1);
+    switch (ev->reason) {
+    case MV_LEAK_R_TREND: {
+        int len = snprintf(out, n, "%s%s rose %s in %s along a straight line "
+                           "(tau=%.2f)",
+                           v == MV_LEAK_SUSPECT ? "possibly leaking: " : "",
+                           sig, mv__human_bytes((int64_t)ev->rise, b1, sizeof b1),
+                           t1, ev->tau);
+        if (len < 0 || (size_t)len >= n)
+            return;
+        if (limit_known(lim))
+            snprintf(out + len, n - (size_t)len,
+                     "; at this rate the %s limit is reached in %s",
+                     mv__human_bytes(lim, b2, sizeof b2),
+                     mv__human_duration(ev->eta, t2, sizeof t2));
+        else
+            snprintf(out + len, n - (size_t)len,
+                     "; no limit known, at this rate it doubles in %s",
+                     mv__human_duration(ev->eta, t2, sizeof t2));
+        break;
+    }
+    case MV_LEAK_R_TRIVIAL:
+        snprintf(out, n, "%s grows %s/h over %s, below the %s/h floor", sig,
+                 mv__human_bytes((int64_t)(ev->b * 3600), b1, sizeof b1), t1,
+                 mv__human_bytes((int64_t)d->cfg.min_growth_bytes_per_h, b2,
+                                 sizeof b2));
+        break;
+    case MV_LEAK_R_SLOW:
+        snprintf(out, n, "%s grows %s/h over %s (tau=%.2f) but the %s is %s "
+                 "away at that rate: not a threat yet", sig,
+                 mv__human_bytes((int64_t)(ev->b * 3600), b1, sizeof b1), t1,
+                 ev->tau, limit_known(lim) ? "limit" : "doubling",
+                 mv__human_duration(ev->eta, t2, sizeof t2));
+        break;
+    case MV_LEAK_R_STEP:
+        snprintf(out, n, "%s shifted once by %s %s ago and stayed level "
+                 "(a step, not a trend)", sig,
+                 mv__human_bytes((int64_t)ev->step_size, b1, sizeof b1),
+                 mv__human_duration(ev->step_ago_s, t2, sizeof t2));
+        break;
+    case MV_LEAK_R_SLOWING:
+        snprintf(out, n, "%s growth is slowing down (%s/h, then %s/h over %s): "
+                 "warm-up or a cache filling to its cap", sig,
+                 mv__human_bytes((int64_t)(ev->b1 * 3600), b1, sizeof b1),
+                 mv__human_bytes((int64_t)(ev->b2 * 3600), b2, sizeof b2), t1);
+        break;
+    case MV_LEAK_R_DAILY:
+        snprintf(out, n, "%s rose %s in %s but is only %s above the same time "
+                 "yesterday: a daily cycle", sig,
+                 mv__human_bytes((int64_t)ev->rise, b1, sizeof b1), t1,
+                 mv__human_bytes((int64_t)ev->dod, b2, sizeof b2));
+        break;
+    case MV_LEAK_R_NO_NEW_HIGH:
+        snprintf(out, n, "%s made no new high over the last part of %s: "
+                 "a plateau", sig, t1);
+        break;
+    case MV_LEAK_R_FLAT:
+    default:
+        snprintf(out, n, "%s shows no significant growth over %s (%s, "
+                 "tau=%.2f, z=%.1f)", sig, t1,
+                 mv__human_bytes((int64_t)ev->rise, b1, sizeof b1), ev->tau,
+                 ev->z);
+        break;
+    }
+}
+
+/* ---- combining ------------------------------------------------------- */
+
+/* Fills d->res from the windows' evaluations (the deciding window). */
+static void decide(mv__leak_detector *d, int64_t now_ms)
+{
+    const win_eval *best = NULL, *longest = NULL, *rejected = NULL;
+    for (size_t i = 0; i < NWIN; i++) {
+        const win_eval *ev = &d->win[i].ev;
+        if (!ev->valid)
+            continue;
+        longest = ev;
+        if (ev->level > 0 &&
+            (!best || ev->level > best->level ||
+             (ev->level == best->level && ev->z > best->z)))
+            best = ev;
+        if (ev->level == 0 && ev->reason != MV_LEAK_R_FLAT &&
+            ev->reason != MV_LEAK_R_NONE)
+            rejected = ev; /* the longest rising-but-rejected window */
+    }
+    mv__leak_result *r = &d->res;
+    mv__leak_verdict old = r->verdict;
+    r->evaluated_ms = now_ms;
+    r->held_by_phase = 0;
+    if (!longest) {
+        int64_t first = d->phase_end_ms > d->first_ms ? d->phase_end_ms
+                                                      : d->first_ms;
+        char t1[32], t2[32];
+        r->verdict = MV_LEAK_INSUFFICIENT_DATA;
+        r->reason = MV_LEAK_R_NONE;
+        r->growth_bytes_per_h = r->growth_lo_bytes_per_h =
+            r->growth_hi_bytes_per_h = NAN;
+        r->eta_s = r->eta_lo_s = r->eta_hi_s = NAN;
+        r->confidence = 0;
+        r->window_s = (double)(now_ms - first) / 1000.0;
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s: %s of data, %s needed before a verdict", d->signal,
+                 mv__human_duration(r->window_s, t1, sizeof t1),
+                 mv__human_duration(WIN_COVER * (double)WINDOWS[0] / 1000.0,
+                                    t2, sizeof t2));
+        d->leak_streak = 0;
+        return;
+    }
+    int raw = best ? best->level : 0;
+    d->leak_streak = raw == 2 ? d->leak_streak + 1 : 0;
+    d->quiet = raw > 0 ? 0 : d->quiet + 1;
+
+    mv__leak_verdict v;
+    if (d->leak_streak >= LEAK_PERSIST)
+        v = MV_LEAK_LEAK;
+    else if (old == MV_LEAK_LEAK && d->quiet < CLEAR_EVALS)
+        v = MV_LEAK_LEAK;
+    else if (raw > 0)
+        v = MV_LEAK_SUSPECT;
+    else if (old == MV_LEAK_SUSPECT && d->quiet < CLEAR_EVALS)
+        v = MV_LEAK_SUSPECT;
+    else
+        v = MV_LEAK_NO_LEAK;
+    r->verdict = v;
+    if (v == MV_LEAK_LEAK && r->first_leak_ms < 0)
+        r->first_leak_ms = now_ms;
+
+    /* the window the figures come from */
+    const win_eval *ev = best ? best : (rejected ? rejected : longest);
+    if (v >= MV_LEAK_SUSPECT && !best) {
+        /* held raised verdict: keep the figures it was raised with */
+        return;
+    }
+    r->reason = ev->reason;
+    r->growth_bytes_per_h = ev->b * 3600.0;
+    r->growth_lo_bytes_per_h = ev->lo * 3600.0;
+    r->growth_hi_bytes_per_h = ev->hi * 3600.0;
+    r->window_s = ev->span_s;
+    double conf = norm_cdf(ev->z);
+    if (ev->level == 0 && ev->reason != MV_LEAK_R_FLAT)
+        conf *= 0.5;
+    if (!(ev->b > 0))
+        conf = norm_cdf(ev->z); /* falling or flat: small anyway */
+    r->confidence = conf < 0 ? 0 : (conf > 1 ? 1 : conf);
+    if (v >= MV_LEAK_SUSPECT && limit_known(d->cfg.limit_bytes)) {
+        r->eta_s = ev->eta;
+        r->eta_lo_s = ev->eta_lo;
+        r->eta_hi_s = ev->eta_hi;
+    } else if (v >= MV_LEAK_SUSPECT) {
+        r->eta_s = r->eta_lo_s = r->eta_hi_s = NAN; /* no limit known */
+    } else {
+        r->eta_s = r->eta_lo_s = r->eta_hi_s = INFINITY;
+    }
+    evidence(d, ev, v, r->evidence, sizeof r->evidence);
+}
+
+/* ---- the tick -------------------------------------------------------- */
+
+int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
+                  int phase_active, mv__leak_result *out)
+{
+    if (!d || !s) {
+        if (out)
+            result_reset(out);
+        return 0;
+    }
+    mv__leak_verdict before = d->res.verdict;
+    if (!d->started) {
+        d->started = 1;
+        mv__bucket b;
+        /* one bucket over everything: its data start is the oldest point */
+        if (now_ms > 0 &&
+            mv__series_window(s, 0, now_ms, now_ms + 1, &b, 1) == 1 &&
+            b.t_start_ms <= now_ms)
+            d->first_ms = b.t_start_ms;
+        else
+            d->first_ms = now_ms;
+    }
+    if (phase_active) {
+        d->in_phase = 1;
+        d->phase_end_ms = now_ms;
+        d->res.held_by_phase = 1;
+        if (out)
+            *out = d->res;
+        return 0;
+    }
+    if (d->in_phase) {
+        d->in_phase = 0;
+        d->res.held_by_phase = 0;
+    }
+    if (d->have_eval && now_ms - d->last_eval_ms < d->cfg.eval_period_ms &&
+        now_ms >= d->last_eval_ms) {
+        if (out)
+            *out = d->res;
+        return 0;
+    }
+    d->have_eval = 1;
+    d->last_eval_ms = now_ms;
+
+    ctx c;
+    c.s = s;
+    c.now_ms = now_ms;
+    c.data_start_ms = d->phase_end_ms > d->first_ms ? d->phase_end_ms
+                                                    : d->first_ms;
+    c.limit = d->cfg.limit_bytes;
+    c.floor_per_s = d->cfg.min_growth_bytes_per_h / 3600.0;
+    {
+        mv__bucket last[16];
+        size_t k = mv__series_raw(s, last, 16);
+        c.top = 0;
+        for (size_t i = 0; i < k; i++)
+            if (last[i].max > c.top)
+                c.top = last[i].max;
+    }
+    for (size_t i = 0; i < NWIN; i++) {
+        win_state *w = &d->win[i];
+        int64_t every = WINDOWS[i] / 30;
+        if (every < d->cfg.eval_period_ms)
+            every = d->cfg.eval_period_ms;
+        if (w->evaluated && w->last_start_ms == c.data_start_ms &&
+            now_ms - w->last_eval_ms < every && now_ms >= w->last_eval_ms &&
+            w->ev.valid)
+            continue;
+        eval_window(&c, WINDOWS[i], &w->ev);
+        if (w->ev.level == 2) {
+            if (w->leak_since_ms < 0)
+                w->leak_since_ms = now_ms;
+            if (now_ms - w->leak_since_ms < WINDOWS[i] / HOLD_SHARE)
+                w->ev.level = 1; /* not held long enough yet: suspect */
+        } else {
+            w->leak_since_ms = -1;
+        }
+        w->evaluated = 1;
+        w->last_eval_ms = now_ms;
+        w->last_start_ms = c.data_start_ms;
+    }
+    decide(d, now_ms);
+    if (out)
+        *out = d->res;
+    return d->res.verdict != before;
+}

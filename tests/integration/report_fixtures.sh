@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# report_fixtures.sh — `memvigil report` and `memvigil estimate` on recorded
+# fixtures (tests/fixtures/report/, see its README): the verdict, the
+# numbers, the chart data (series and points) in every format, heap
+# snapshots, and bad input (empty, torn, newer version, missing files).
+set -euo pipefail
+: "${MEMVIGIL:?MEMVIGIL must name the memvigil binary}"
+: "${MV_FIXTURES:?MV_FIXTURES must name tests/fixtures}"
+F="$MV_FIXTURES/report"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+jqcheck() {  # jqcheck FILE EXPR WHAT
+    jq -e "$2" "$1" >/dev/null || { jq -c "$2" "$1" >&2 || true; fail "$3"; }
+}
+
+# --- a leak (16 min of examples/leaky at 256 KiB/s, with heap snapshots)
+"$MEMVIGIL" report -f json "$F/leak.jsonl" >"$tmp/leak.json"
+jqcheck "$tmp/leak.json" '.verdict.verdict == "leak" or .verdict.verdict == "suspect"' "leak verdict"
+# 256 KiB/s is 900 MiB/h; the detector's figure within a factor of 1.5
+jqcheck "$tmp/leak.json" '.verdict.growth_bytes_per_hour > 600*1048576 and .verdict.growth_bytes_per_hour < 1350*1048576' "leak growth"
+jqcheck "$tmp/leak.json" '.verdict.confidence > 0.5' "leak confidence"
+jqcheck "$tmp/leak.json" '(.verdict.eta_s | type) == "number"' "leak eta"
+jqcheck "$tmp/leak.json" '.timeline.trend != null and .timeline.trend.v1 > .timeline.trend.v0' "fitted trend"
+n=$(grep -c '"type":"sample"' "$F/leak.jsonl")
+jqcheck "$tmp/leak.json" ".samples == $n" "sample count"
+for s in rss anon file shmem swap private working_set limit; do
+    jqcheck "$tmp/leak.json" ".timeline.series.$s.t | length == $n" "series $s has $n points"
+done
+jqcheck "$tmp/leak.json" '.timeline.series.private.max[-1] > .timeline.series.private.max[0] + 100*1048576' "private rises"
+# the same replay as analyze: the same verdict and growth
+if "$MEMVIGIL" analyze --json "$F/leak.jsonl" >"$tmp/analyze.json" 2>/dev/null; then :; fi
+if [ -s "$tmp/analyze.json" ]; then
+    a=$(jq -r '.verdict' "$tmp/analyze.json"); r=$(jq -r '.verdict.verdict' "$tmp/leak.json")
+    [ "$a" = "$r" ] || fail "analyze says $a, report says $r"
+    jq -e --slurpfile r "$tmp/leak.json" \
+        '((.growth_bytes_per_hour - $r[0].verdict.growth_bytes_per_hour) / .growth_bytes_per_hour | fabs) < 1e-5' \
+        "$tmp/analyze.json" >/dev/null || fail "analyze and report growth differ"
+fi
+"$MEMVIGIL" report -f text "$F/leak.jsonl" >"$tmp/leak.txt"
+grep -Eq "^Verdict: (LEAK|SUSPECT)" "$tmp/leak.txt" || fail "text verdict"
+grep -q "growth  *[0-9.]* MiB/h" "$tmp/leak.txt" || fail "text growth"
+"$MEMVIGIL" report -f markdown "$F/leak.jsonl" | grep -Eq '^\*\*Verdict: (LEAK|SUSPECT)\*\*' || fail "markdown verdict"
+
+# with the heap snapshots of the same run: the leaking site is named
+"$MEMVIGIL" report -f json --heap "$F/heap" "$F/leak.jsonl" >"$tmp/heap.json"
+jqcheck "$tmp/heap.json" '.heap.snapshots >= 3' "heap snapshots read"
+jqcheck "$tmp/heap.json" '.heap.sites | length >= 1' "growing site"
+jqcheck "$tmp/heap.json" '.heap.sites[0].growth_bytes_per_hour > 600*1048576' "site growth"
+jqcheck "$tmp/heap.json" '.heap.flame.stacks | length >= 1' "flame stacks"
+jqcheck "$tmp/heap.json" '.heap.flame.total > 50*1048576' "flame total"
+"$MEMVIGIL" report -o "$tmp/heap.html" --heap "$F/heap" "$F/leak.jsonl"
+grep -q 'id="flame"' "$tmp/heap.html" || fail "html flame graph"
+grep -q 'id="sites"' "$tmp/heap.html" || fail "html sites table"
+
+# --- no leak (16 min of examples/leaky with only a bounded cache)
+"$MEMVIGIL" report -f json "$F/flat.jsonl" >"$tmp/flat.json"
+jqcheck "$tmp/flat.json" '.verdict.verdict == "no_leak"' "flat verdict"
+jqcheck "$tmp/flat.json" '.oom_kills == 0' "flat oom"
+jqcheck "$tmp/flat.json" '.advice | map(test("No leak")) | any' "flat advice"
+
+# --- OOM kill (real v1 cgroup run; the kill event added, see README)
+"$MEMVIGIL" report -f json "$F/oom_killed.jsonl" >"$tmp/oom.json"
+jqcheck "$tmp/oom.json" '.oom_kills == 1 and .max_level == "critical"' "oom count"
+jqcheck "$tmp/oom.json" '.limit_bytes == 67108864' "oom limit"
+jqcheck "$tmp/oom.json" '.events | map(.event) | index("oom_kill") != null' "oom event"
+"$MEMVIGIL" report -f text "$F/oom_killed.jsonl" | grep -q "OOM kills  *1" || fail "text oom"
+"$MEMVIGIL" report -f json "$F/oom_uncounted.jsonl" | jq -e '.oom_suspected == true' >/dev/null || fail "oom suspected"
+
+# --- application records: gauges, operations, progress, phases
+"$MEMVIGIL" report -f json "$F/app_records.jsonl" >"$tmp/app.json"
+jqcheck "$tmp/app.json" '.gauges | map(.name) == ["index_bytes", "cache_bytes{cache=\"lru\"}"]' "gauges"
+jqcheck "$tmp/app.json" '.ops[0].name == "query" and .ops[0].count == 181 and .ops[0].max == 9000' "ops"
+jqcheck "$tmp/app.json" '.progress[0].unit == "files" and .progress[0].rising_at_ms != null' "progress"
+jqcheck "$tmp/app.json" '.phases[0].name == "index_build"' "phases"
+
+# --- estimate
+"$MEMVIGIL" estimate --json --units 1M --memory 8G "$F/app_records.jsonl" >"$tmp/est.json"
+jqcheck "$tmp/est.json" '.growth == "superlinear" and .exponent > 1.3 and .exponent < 1.6' "estimate exponent"
+jqcheck "$tmp/est.json" '.recommended_limit_bytes >= .need_bytes * 1.25 and .concurrency >= 1' "estimate plan"
+"$MEMVIGIL" estimate --per-unit 300K --units 20k --base 200M --memory 16G >"$tmp/est.txt"
+grep -q "concurrency: 2 such jobs" "$tmp/est.txt" || fail "per-unit concurrency"
+rc=0; "$MEMVIGIL" estimate "$F/leak.jsonl" 2>"$tmp/err" || rc=$?
+[ $rc -eq 1 ] && grep -q "no progress counters" "$tmp/err" || fail "estimate without progress"
+
+# --- bad input: clear messages, never a crash
+: >"$tmp/empty.jsonl"
+rc=0; "$MEMVIGIL" report "$tmp/empty.jsonl" >/dev/null 2>"$tmp/err" || rc=$?
+[ $rc -eq 1 ] && grep -q "empty file" "$tmp/err" || fail "empty file: rc $rc $(cat "$tmp/err")"
+rc=0; "$MEMVIGIL" report "$tmp/nope.jsonl" >/dev/null 2>"$tmp/err" || rc=$?
+[ $rc -eq 1 ] && grep -q "No such file" "$tmp/err" || fail "missing file"
+{ head -5 "$F/short_flat.jsonl"; echo '{"type":"header","version":9,"pid":1,"start_ms":1,"interval_ms":1}'; } >"$tmp/newer.jsonl"
+rc=0; "$MEMVIGIL" report "$tmp/newer.jsonl" >/dev/null 2>"$tmp/err" || rc=$?
+[ $rc -eq 1 ] && grep -q "line 6: recording version 9 is newer" "$tmp/err" || fail "newer version: $(cat "$tmp/err")"
+{ head -20 "$F/short_flat.jsonl"; printf '{"type":"sample","t_ms":17956'; } >"$tmp/torn.jsonl"
+"$MEMVIGIL" report -f json "$tmp/torn.jsonl" 2>"$tmp/err" >"$tmp/torn.json" || fail "torn last line"
+grep -q "torn" "$tmp/err" || fail "torn warning"
+jqcheck "$tmp/torn.json" '.warnings | test("torn")' "torn in report"
+"$MEMVIGIL" report -f json --heap "$tmp/no-such-dir" "$F/short_flat.jsonl" >"$tmp/nodir.json" || fail "missing heap dir"
+jqcheck "$tmp/nodir.json" '.missing | map(test("no such directory")) | any' "missing heap dir said"
+rc=0; "$MEMVIGIL" report --format pdf "$F/short_flat.jsonl" 2>/dev/null || rc=$?
+[ $rc -eq 2 ] || fail "bad format: rc $rc"
+echo "PASS: report_fixtures"

@@ -1,0 +1,433 @@
+/*
+ * test_cli_pprof.c — the pprof reader (src/cli/pprof.c) and stack builder
+ * (pprof_stacks.c), on profiles made by a tiny protobuf encoder below (so
+ * the reader is tested without the preload library), gzip'd with zlib.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "pprof.h"
+
+/* ---- a minimal protobuf encoder ---- */
+
+typedef struct enc {
+    uint8_t b[65536];
+    size_t n;
+} enc;
+
+static void put_varint(enc *e, uint64_t v)
+{
+    do {
+        uint8_t c = v & 0x7f;
+        v >>= 7;
+        e->b[e->n++] = c | (v ? 0x80 : 0);
+    } while (v);
+}
+
+static void put_int(enc *e, unsigned field, uint64_t v)
+{
+    put_varint(e, (uint64_t)field << 3 | 0);
+    put_varint(e, v);
+}
+
+static void put_bytes(enc *e, unsigned field, const void *p, size_t n)
+{
+    put_varint(e, (uint64_t)field << 3 | 2);
+    put_varint(e, n);
+    memcpy(e->b + e->n, p, n);
+    e->n += n;
+}
+
+static void put_msg(enc *e, unsigned field, const enc *m)
+{
+    put_bytes(e, field, m->b, m->n);
+}
+
+static void put_packed(enc *e, unsigned field, const uint64_t *v, size_t n)
+{
+    enc p = {.n = 0};
+    for (size_t i = 0; i < n; i++)
+        put_varint(&p, v[i]);
+    put_msg(e, field, &p);
+}
+
+/* Strings: 0 "", 1 alloc_objects, 2 count, 3 alloc_space, 4 bytes,
+ * 5 inuse_objects, 6 inuse_space, 7 space, 8 /usr/bin/app, 9 abcdef01,
+ * 10 leak_fast, 11 app.c, 12 main, 13 malloc, 14 churn, 15 helper */
+static const char *const strs[] = {"", "alloc_objects", "count", "alloc_space",
+    "bytes", "inuse_objects", "inuse_space", "space", "/usr/bin/app",
+    "abcdef01", "leak_fast", "app.c", "main", "malloc", "churn", "helper"};
+
+static void value_type(enc *e, unsigned field, uint64_t type, uint64_t unit)
+{
+    enc m = {.n = 0};
+    put_int(&m, 1, type);
+    put_int(&m, 2, unit);
+    put_msg(e, field, &m);
+}
+
+static void function(enc *e, uint64_t id, uint64_t name, uint64_t file)
+{
+    enc m = {.n = 0};
+    put_int(&m, 1, id);
+    put_int(&m, 2, name);
+    put_int(&m, 4, file);
+    put_msg(e, 5, &m);
+}
+
+/* location with lines (fn_ids/lines, innermost first) or none */
+static void location(enc *e, uint64_t id, uint64_t addr, const uint64_t *fns,
+                     const int64_t *lines, size_t nl)
+{
+    enc m = {.n = 0};
+    put_int(&m, 1, id);
+    put_int(&m, 2, 1);
+    put_int(&m, 3, addr);
+    for (size_t i = 0; i < nl; i++) {
+        enc l = {.n = 0};
+        put_int(&l, 1, fns[i]);
+        put_int(&l, 2, (uint64_t)lines[i]);
+        put_msg(&m, 4, &l);
+    }
+    put_msg(e, 4, &m);
+}
+
+static void sample(enc *e, const uint64_t *locs, size_t nlocs, int64_t objs,
+                   int64_t space, int packed)
+{
+    enc m = {.n = 0};
+    uint64_t v[4] = {(uint64_t)objs, (uint64_t)space, (uint64_t)objs,
+                     (uint64_t)space};
+    if (packed) {
+        put_packed(&m, 1, locs, nlocs);
+    } else {
+        for (size_t i = 0; i < nlocs; i++)
+            put_int(&m, 1, locs[i]);
+    }
+    put_packed(&m, 2, v, 4);
+    put_msg(e, 2, &m);
+}
+
+/* The reference profile:
+ *  loc 1: malloc (allocator, dropped) ; loc 2: leak_fast app.c:42 ;
+ *  loc 3: main app.c:7 ; loc 4: no lines, address 0x401234 in app ;
+ *  loc 5: inlined helper app.c:20 inside churn app.c:30.
+ *  samples: [1,2,3] 3 objs 3 MiB (packed) ; [2,3] 1 obj 1 MiB (unpacked,
+ *  same stack once malloc is dropped) ; [4,3] 2 objs 512 KiB ; [5,3] 1 obj
+ *  4 KiB. */
+static void build_profile(enc *e)
+{
+    enc m = {.n = 0};
+    uint64_t f1[] = {1}, f2[] = {2}, f3[] = {3}, f5[] = {5, 4};
+    int64_t l1[] = {0}, l2[] = {42}, l3[] = {7}, l5[] = {20, 30};
+    uint64_t s1[] = {1, 2, 3}, s2[] = {2, 3}, s3[] = {4, 3}, s4[] = {5, 3};
+
+    e->n = 0;
+    value_type(e, 1, 1, 2);
+    value_type(e, 1, 3, 4);
+    value_type(e, 1, 5, 2);
+    value_type(e, 1, 6, 4);
+    sample(e, s1, 3, 3, 3 << 20, 1);
+    sample(e, s2, 2, 1, 1 << 20, 0);
+    sample(e, s3, 2, 2, 512 << 10, 1);
+    sample(e, s4, 2, 1, 4096, 1);
+    put_int(&m, 1, 1);
+    put_int(&m, 2, 0x400000);
+    put_int(&m, 3, 0x500000);
+    put_int(&m, 4, 0);
+    put_int(&m, 5, 8);
+    put_int(&m, 6, 9);
+    put_msg(e, 3, &m);
+    location(e, 1, 0x401000, f1, l1, 1);
+    location(e, 2, 0x401100, f2, l2, 1);
+    location(e, 3, 0x401200, f3, l3, 1);
+    location(e, 4, 0x401234, NULL, NULL, 0);
+    location(e, 5, 0x401300, f5, l5, 2);
+    function(e, 1, 13, 0);
+    function(e, 2, 10, 11);
+    function(e, 3, 12, 11);
+    function(e, 4, 14, 11);
+    function(e, 5, 15, 11);
+    /* the string table after its users, as the decoder must allow */
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        put_bytes(e, 6, strs[i], strlen(strs[i]));
+    put_int(e, 9, 1700000000123456789ull);
+    value_type(e, 11, 7, 4);
+    put_int(e, 12, 524288);
+    put_int(e, 14, 6);
+}
+
+static void test_decode(void **state)
+{
+    enc e;
+    cli_pprof p;
+    const cli_pprof_location *loc;
+    const cli_pprof_mapping *m;
+    (void)state;
+
+    build_profile(&e);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    assert_int_equal(p.ntypes, 4);
+    assert_string_equal(p.types[3].type, "inuse_space");
+    assert_string_equal(p.types[3].unit, "bytes");
+    assert_int_equal(p.nsamples, 4);
+    assert_int_equal(p.samples[0].nlocs, 3);
+    assert_int_equal(p.locids[p.samples[0].loc0], 1);
+    assert_int_equal(p.values[p.samples[0].val0 + 3], 3 << 20);
+    assert_int_equal(p.samples[1].nlocs, 2);
+    assert_int_equal(p.nmappings, 1);
+    m = cli_pprof_mapping_get(&p, 1);
+    assert_non_null(m);
+    assert_string_equal(m->filename, "/usr/bin/app");
+    assert_string_equal(m->build_id, "abcdef01");
+    assert_int_equal(m->start, 0x400000);
+    loc = cli_pprof_location_get(&p, 5);
+    assert_non_null(loc);
+    assert_int_equal(loc->nlines, 2);
+    assert_int_equal(p.lines[loc->line0 + 1].line, 30);
+    assert_null(cli_pprof_location_get(&p, 99));
+    assert_string_equal(cli_pprof_function_get(&p, 2)->name, "leak_fast");
+    assert_int_equal(p.time_nanos, 1700000000123456789ll);
+    assert_int_equal(p.period, 524288);
+    assert_string_equal(p.period_type.type, "space");
+    assert_string_equal(p.default_type, "inuse_space");
+    assert_int_equal(cli_pprof_value_index(&p, NULL), 3);
+    assert_int_equal(cli_pprof_value_index(&p, "alloc_space"), 1);
+    assert_int_equal(cli_pprof_value_index(&p, "cpu"), -ENOENT);
+    cli_pprof_release(&p);
+    cli_pprof_release(&p); /* twice is harmless */
+}
+
+static void test_stacks(void **state)
+{
+    enc e;
+    cli_pprof p;
+    cli_stacks st;
+    (void)state;
+
+    build_profile(&e);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    assert_int_equal(cli_stacks_build(&p, 3, NULL, NULL, &st), 0);
+    assert_int_equal(st.total, (3 << 20) + (1 << 20) + (512 << 10) + 4096);
+    assert_int_equal(st.period, 524288);
+    assert_true(st.time_s > 1.7e9 && st.time_s < 1.7e9 + 1);
+    assert_int_equal(st.n, 3); /* the first two samples merge */
+    assert_string_equal(st.v[0].site, "leak_fast (app.c:42)");
+    assert_string_equal(st.v[0].folded, "main;leak_fast");
+    assert_int_equal(st.v[0].value, 4 << 20);
+    assert_int_equal(st.v[0].values[0], 4);   /* alloc_objects */
+    assert_int_equal(st.v[0].values[2], 4);   /* inuse_objects */
+    assert_string_equal(st.v[1].site, "app+0x1234");
+    assert_string_equal(st.v[1].folded, "main;app+0x1234");
+    /* inlined helper inside churn: two frames */
+    assert_string_equal(st.v[2].site, "helper (app.c:20)");
+    assert_string_equal(st.v[2].folded, "main;churn;helper");
+    assert_non_null(strstr(st.v[2].key, "helper@app.c:20|churn@app.c:30|main"));
+    cli_stacks_release(&st);
+    /* by object count */
+    assert_int_equal(cli_stacks_build(&p, 2, NULL, NULL, &st), 0);
+    assert_int_equal(st.total, 7);
+    cli_stacks_release(&st);
+    assert_int_equal(cli_stacks_build(&p, 9, NULL, NULL, &st), -EINVAL);
+    cli_pprof_release(&p);
+}
+
+/* A symbolizer that names address-only frames. */
+static int fake_sym(void *ctx, const cli_pprof_mapping *m, uint64_t addr,
+                    int pc_is_return, cli_frame *frames, int max)
+{
+    int *calls = ctx;
+    (*calls)++;
+    assert_string_equal(m->filename, "/usr/bin/app");
+    assert_int_equal(addr, 0x401234);
+    assert_int_equal(pc_is_return, 0); /* loc 4 is the leaf of its sample */
+    assert_true(max >= 1);
+    frames[0].function = "parse_request";
+    frames[0].file = "/src/net/req.c";
+    frames[0].line = 88;
+    return 1;
+}
+
+static void test_symbolizer_callback(void **state)
+{
+    enc e;
+    cli_pprof p;
+    cli_stacks st;
+    int calls = 0;
+    (void)state;
+
+    build_profile(&e);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    assert_int_equal(cli_stacks_build(&p, 3, fake_sym, &calls, &st), 0);
+    assert_int_equal(calls, 1);
+    assert_string_equal(st.v[1].site, "parse_request (req.c:88)");
+    assert_string_equal(st.v[1].folded, "main;parse_request");
+    cli_stacks_release(&st);
+    cli_pprof_release(&p);
+}
+
+static void test_allocator_names(void **state)
+{
+    (void)state;
+    assert_true(cli_is_allocator_frame("malloc"));
+    assert_true(cli_is_allocator_frame("operator new(unsigned long)"));
+    assert_true(cli_is_allocator_frame("_Znwm"));
+    assert_true(cli_is_allocator_frame("posix_memalign"));
+    assert_false(cli_is_allocator_frame("malloc_wrapper_in_app"));
+    assert_false(cli_is_allocator_frame("main"));
+    assert_false(cli_is_allocator_frame(NULL));
+}
+
+/* Every truncation is either a valid shorter message or -EBADMSG. */
+static void test_truncated_and_garbage(void **state)
+{
+    enc e;
+    cli_pprof p;
+    size_t cut;
+    uint8_t junk[64];
+    (void)state;
+
+    build_profile(&e);
+    for (cut = 0; cut < e.n; cut++) {
+        int rc = cli_pprof_decode(e.b, cut, &p);
+        assert_true(rc == 0 || rc == -EBADMSG);
+        if (rc == 0)
+            cli_pprof_release(&p);
+    }
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)(i * 37 + 11);
+    for (cut = 1; cut <= sizeof junk; cut++) {
+        int rc = cli_pprof_decode(junk, cut, &p);
+        assert_true(rc == 0 || rc == -EBADMSG);
+        if (rc == 0)
+            cli_pprof_release(&p);
+    }
+}
+
+static void test_bad_references(void **state)
+{
+    enc e = {.n = 0}, m = {.n = 0};
+    cli_pprof p;
+    uint64_t locs[] = {1};
+    (void)state;
+
+    /* string index beyond the table */
+    value_type(&e, 1, 40, 0);
+    put_bytes(&e, 6, "", 0);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), -EBADMSG);
+    /* a sample with 4 values in a profile of 1 type */
+    e.n = 0;
+    value_type(&e, 1, 0, 0);
+    sample(&e, locs, 1, 1, 1, 1);
+    put_bytes(&e, 6, "", 0);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), -EBADMSG);
+    /* string_table[0] must be "" */
+    e.n = 0;
+    value_type(&e, 1, 0, 0);
+    put_bytes(&e, 6, "x", 1);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), -EBADMSG);
+    /* a sample naming a missing location: decodes, stacks refuse */
+    e.n = 0;
+    value_type(&e, 1, 0, 0);
+    put_int(&m, 1, 7);
+    put_packed(&m, 2, locs, 1);
+    put_msg(&e, 2, &m);
+    put_bytes(&e, 6, "", 0);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    {
+        cli_stacks st;
+        assert_int_equal(cli_stacks_build(&p, 0, NULL, NULL, &st), -EBADMSG);
+    }
+    cli_pprof_release(&p);
+    /* an empty message is an empty profile */
+    assert_int_equal(cli_pprof_decode(e.b, 0, &p), 0);
+    assert_int_equal(p.nsamples, 0);
+    assert_int_equal(cli_pprof_value_index(&p, NULL), -ENOENT);
+    cli_pprof_release(&p);
+}
+
+static size_t gzip_bytes(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                                  Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    n = z.total_out;
+    deflateEnd(&z);
+    return n;
+}
+
+static void test_gzip_file(void **state)
+{
+    enc e;
+    static uint8_t gz[70000];
+    char path[] = "/tmp/test_cli_pprof.XXXXXX";
+    cli_pprof p;
+    uint8_t *out;
+    size_t gn, on;
+    int fd;
+    (void)state;
+
+    build_profile(&e);
+    gn = gzip_bytes(e.b, e.n, gz, sizeof gz);
+    assert_int_equal(cli_pprof_gunzip(gz, gn, &out, &on, 1 << 20), 0);
+    assert_int_equal(on, e.n);
+    assert_memory_equal(out, e.b, e.n);
+    free(out);
+    assert_int_equal(cli_pprof_gunzip(gz, gn, &out, &on, 16), -EFBIG);
+    assert_int_equal(cli_pprof_gunzip(gz, gn / 2, &out, &on, 1 << 20), -EBADMSG);
+    assert_int_equal(cli_pprof_gunzip(e.b, e.n, &out, &on, 1 << 20), -EBADMSG);
+
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, gz, gn), (ssize_t)gn);
+    close(fd);
+    assert_int_equal(cli_pprof_load(path, &p), 0);
+    assert_int_equal(p.nsamples, 4);
+    cli_pprof_release(&p);
+    /* raw (uncompressed) files are read too */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(fd, e.b, e.n), (ssize_t)e.n);
+    close(fd);
+    assert_int_equal(cli_pprof_load(path, &p), 0);
+    assert_int_equal(p.nlocations, 5);
+    cli_pprof_release(&p);
+    /* truncated gzip file */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(fd, gz, gn - 10), (ssize_t)(gn - 10));
+    close(fd);
+    assert_int_equal(cli_pprof_load(path, &p), -EBADMSG);
+    unlink(path);
+    assert_int_equal(cli_pprof_load(path, &p), -ENOENT);
+    assert_int_equal(cli_pprof_load("/tmp", &p), -EISDIR);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_stacks),
+        cmocka_unit_test(test_symbolizer_callback),
+        cmocka_unit_test(test_allocator_names),
+        cmocka_unit_test(test_truncated_and_garbage),
+        cmocka_unit_test(test_bad_references),
+        cmocka_unit_test(test_gzip_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

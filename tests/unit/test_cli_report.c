@@ -1,0 +1,399 @@
+/*
+ * test_cli_report.c — the report model and its renderers, from recorded
+ * fixtures (tests/fixtures/report/, made with `memvigil run --record`) and
+ * from bytes: downsampling keeps spikes, the numbers and series reach the
+ * JSON/HTML/text, application records are read, bad input gives clear
+ * errors. The verdict replay is cmd_report.c's; here a stub stands in, so
+ * these tests pin the model, not the detector.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "report.h"
+#include "util.h"
+
+#define FIX MV_FIXTURES "/report/"
+
+typedef struct stub {
+    mv__leak_verdict v;
+    double growth_h;
+    int calls;
+    size_t points;
+} stub;
+
+static int stub_verdict(const cli_report_raw *raw, void *ctx, mv__leak_result *out,
+                        double *detected_at_s, int64_t *limit)
+{
+    stub *s = ctx;
+    memset(out, 0, sizeof *out);
+    out->verdict = s->v;
+    out->growth_bytes_per_h = s->growth_h;
+    out->growth_lo_bytes_per_h = out->growth_hi_bytes_per_h = s->growth_h;
+    out->confidence = 0.9;
+    out->eta_s = 3600;
+    out->window_s = (double)(raw->t_ms[raw->n - 1] - raw->t_ms[0]) / 1000.0;
+    snprintf(out->evidence, sizeof out->evidence, "stub evidence <b>&");
+    *detected_at_s = 42;
+    *limit = MV_NA;
+    s->calls++;
+    s->points = raw->n;
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    mv_buf b = {0};
+    ssize_t n = mv__read_file(path, &b, 64 << 20);
+    assert_true(n >= 0);
+    *len = (size_t)n;
+    if (!b.data) {
+        b.data = calloc(1, 1);
+        assert_non_null(b.data);
+    }
+    return b.data;
+}
+
+static int build_file(const char *name, stub *st, cli_report *r, char *err, size_t n)
+{
+    size_t len;
+    char *data = slurp(name, &len);
+    cli_report_opts o;
+    memset(&o, 0, sizeof o);
+    if (st) {
+        o.verdict = stub_verdict;
+        o.verdict_ctx = st;
+    }
+    int rc = cli_report_build(name, data, len, &o, r, err, n);
+    free(data);
+    return rc;
+}
+
+static int build_str(const char *s, cli_report *r, char *err, size_t n)
+{
+    return cli_report_build("mem", s, strlen(s), NULL, r, err, n);
+}
+
+/* ---- downsampling ---- */
+
+static void test_downsample_keeps_spike(void **state)
+{
+    (void)state;
+    enum { N = 60480 };
+    int64_t *t = malloc(N * sizeof *t);
+    double *v = malloc(N * sizeof *v);
+    assert_non_null(t);
+    assert_non_null(v);
+    for (int i = 0; i < N; i++) {
+        t[i] = 1000000 + (int64_t)i * 10000;
+        v[i] = 100.0 + (i % 7);
+    }
+    v[31337] = 5000;   /* one sample wide */
+    v[31338] = NAN;    /* unavailable: skipped */
+    cli_report_cols c;
+    assert_int_equal(cli_report_downsample(t, v, N, t[0], t[N - 1], 1200, &c), 0);
+    assert_int_equal(c.n, 1200);
+    double mx = 0, mn = 1e9;
+    for (size_t i = 0; i < c.n; i++) {
+        mx = fmax(mx, c.max[i]);
+        mn = fmin(mn, c.min[i]);
+        if (i)
+            assert_true(c.t_ms[i] > c.t_ms[i - 1]);
+    }
+    assert_true(mx == 5000.0);
+    assert_true(mn == 100.0);
+    cli_report_cols_release(&c);
+
+    /* fewer points than columns: every point exact */
+    assert_int_equal(cli_report_downsample(t, v, 50, t[0], t[49], 1200, &c), 0);
+    assert_int_equal(c.n, 50);
+    for (size_t i = 0; i < c.n; i++) {
+        assert_true(c.min[i] == v[i]);
+        assert_true(c.max[i] == v[i]);
+        assert_true(c.t_ms[i] == t[i]);
+    }
+    cli_report_cols_release(&c);
+    free(t);
+    free(v);
+}
+
+/* ---- recorded fixtures ---- */
+
+static json_t *parse_json(const cli_report *r)
+{
+    mv_buf b = {0};
+    assert_int_equal(cli_report_json(r, &b), 0);
+    json_error_t je;
+    json_t *j = json_loadb(b.data, b.len, 0, &je);
+    if (!j)
+        fail_msg("report JSON does not parse: %s (line %d)", je.text, je.line);
+    mv_buf_release(&b);
+    return j;
+}
+
+static void test_leak_fixture(void **state)
+{
+    (void)state;
+    cli_report r;
+    char err[256];
+    stub st = {MV_LEAK_LEAK, 8.0 * 1024 * 1024, 0, 0};   /* 8 MiB/h */
+    assert_int_equal(build_file(FIX "short_leak.jsonl", &st, &r, err, sizeof err), 0);
+    assert_int_equal(st.calls, 1);
+    /* 183 samples in the file, all with private memory */
+    assert_int_equal(r.nsamples, 183);
+    assert_int_equal(st.points, 183);
+    assert_false(r.downsampled);
+    assert_int_equal(r.limit_bytes, 25276026880LL);
+    assert_true(r.private_first == 520192.0);
+    assert_true(r.private_peak > 190.0 * 1024 * 1024);
+    assert_int_equal(r.oom_kills, 0);
+    assert_true(r.have_trend);
+    assert_true(r.trend_v1 > r.trend_v0);
+
+    json_t *j = parse_json(&r);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "verdict"), "verdict")),
+                        "leak");
+    json_t *ser = json_object_get(json_object_get(j, "timeline"), "series");
+    const char *want[] = {"rss", "anon", "file", "shmem", "swap", "private", "working_set", "limit"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        json_t *s = json_object_get(ser, want[i]);
+        assert_non_null(s);
+        assert_int_equal(json_array_size(json_object_get(s, "t")), 183);
+        assert_int_equal(json_array_size(json_object_get(s, "max")), 183);
+    }
+    /* first private point: offset 0, value as recorded */
+    json_t *p = json_object_get(ser, "private");
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(p, "t"), 0)), 0);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(p, "max"), 0)), 520192);
+    /* events: started, growth, target_exit */
+    assert_int_equal(json_array_size(json_object_get(j, "events")), 3);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(j, "events"), 1), "event")), "growth");
+    json_decref(j);
+
+    /* text and markdown carry the verdict and the evidence */
+    mv_buf b = {0};
+    assert_int_equal(cli_report_text(&r, &b), 0);
+    assert_non_null(strstr(b.data, "Verdict: LEAK"));
+    assert_non_null(strstr(b.data, "growth             8.0 MiB/h"));
+    assert_non_null(strstr(b.data, "stub evidence"));
+    mv__buf_reset(&b);
+    assert_int_equal(cli_report_markdown(&r, &b), 0);
+    assert_non_null(strstr(b.data, "**Verdict: LEAK**"));
+    assert_non_null(strstr(b.data, "| time to limit | 1 h 0 min |"));
+    mv_buf_release(&b);
+    cli_report_release(&r);
+}
+
+static void test_oom_fixtures(void **state)
+{
+    (void)state;
+    cli_report r;
+    char err[256];
+    assert_int_equal(build_file(FIX "oom_killed.jsonl", NULL, &r, err, sizeof err), 0);
+    assert_int_equal(r.oom_kills, 1);
+    assert_string_equal(r.max_level, "critical");
+    assert_int_equal(r.limit_bytes, 64LL << 20);
+    assert_non_null(strstr(r.advice[0], "OOM killer struck 1 time"));
+    cli_report_release(&r);
+
+    /* the real recording: the kill happened after the last sample; the
+     * report says the process ended at its limit */
+    assert_int_equal(build_file(FIX "oom_uncounted.jsonl", NULL, &r, err, sizeof err), 0);
+    assert_int_equal(r.oom_kills, 0);
+    assert_true(r.oom_suspected);
+    cli_report_fig f;
+    cli_report_figures(&r, &f);
+    assert_string_equal(f.oom, "0 counted (ended at the limit)");
+    cli_report_release(&r);
+}
+
+static void test_app_records(void **state)
+{
+    (void)state;
+    cli_report r;
+    char err[256];
+    assert_int_equal(build_file(FIX "app_records.jsonl", NULL, &r, err, sizeof err), 0);
+    assert_int_equal(r.ngauges, 2);
+    assert_string_equal(r.gauges[0].name, "index_bytes");
+    assert_string_equal(r.gauges[1].name, "cache_bytes{cache=\"lru\"}");
+    assert_true(r.gauges[0].last == 181.0 * 1048576);
+    assert_int_equal(r.nops, 1);
+    assert_int_equal(r.ops[0].count, 181);
+    /* deltas 1000 * (k % 10), k = 1..181: 18 zeros, 19 ones, 18 of each
+     * other digit: max 9000, median (the 91st) 4000 */
+    assert_true(r.ops[0].max == 9000);
+    assert_true(r.ops[0].p50 == 4000);
+    unsigned total = 0;
+    for (int i = 0; i < CLI_REPORT_HIST_BINS; i++)
+        total += r.ops[0].hist[i];
+    assert_int_equal(total, 181);
+    assert_int_equal(r.nprogress, 1);
+    assert_string_equal(r.progress[0].unit, "files");
+    assert_int_equal(r.progress[0].units_total, 181000);
+    assert_int_equal(r.progress[0].npts, 181);
+    assert_true(r.progress[0].last_per1k > r.progress[0].first_per1k * 5);
+    assert_true(r.progress[0].rising_at_ms != MV_NA);
+    assert_int_equal(r.nphases, 1);
+    assert_string_equal(r.phases[0].name, "index_build");
+    assert_false(r.phases[0].open);
+    assert_true(r.phases[0].t1_ms > r.phases[0].t0_ms);
+    /* samples inside the phase are flagged for the detector */
+    size_t in_phase = 0;
+    for (size_t i = 0; i < r.raw.n; i++)
+        in_phase += r.raw.phase[i];
+    assert_int_equal(in_phase, 40);
+    cli_report_release(&r);
+}
+
+static const char css[] = "body{}";
+static const char js[] = "/*js*/";
+
+static void test_html(void **state)
+{
+    (void)state;
+    const char *rec =
+        "{\"type\":\"header\",\"version\":1,\"command\":\"evil </script><script>alert(1)</script>\","
+        "\"pid\":7,\"start_ms\":1000,\"interval_ms\":1000,\"limit_bytes\":1000000}\n"
+        "{\"type\":\"sample\",\"t_ms\":1000,\"rss\":100,\"private\":90,\"limit\":1000000,\"level\":\"ok\"}\n"
+        "{\"type\":\"event\",\"t_ms\":1500,\"event\":\"growth\",\"level\":\"ok\",\"message\":\"a <b> & c\"}\n"
+        "{\"type\":\"sample\",\"t_ms\":2000,\"rss\":200,\"private\":190,\"limit\":1000000,\"level\":\"ok\"}\n";
+    cli_report r;
+    char err[256];
+    assert_int_equal(build_str(rec, &r, err, sizeof err), 0);
+    assert_int_equal(r.nsamples, 2);
+    assert_false(r.series_present[CLI_RS_WORKING_SET]);
+    cli_report_assets a = {css, strlen(css), js, strlen(js)};
+    mv_buf b = {0};
+    assert_int_equal(cli_report_html(&r, &a, &b), 0);
+    assert_non_null(strstr(b.data, "Content-Security-Policy\" content=\"default-src 'none'"));
+    assert_non_null(strstr(b.data, "<style>\nbody{}</style>"));
+    assert_non_null(strstr(b.data, "/*js*/"));
+    assert_non_null(strstr(b.data, "id=\"chart-timeline\""));
+    /* the command is escaped in HTML and cannot end the data script */
+    assert_non_null(strstr(b.data, "evil &lt;/script&gt;"));
+    assert_null(strstr(b.data, "</script><script>alert"));
+    assert_non_null(strstr(b.data, "evil \\u003c/script>"));
+    assert_non_null(strstr(b.data, "a &lt;b&gt; &amp; c"));
+    /* nothing in the page points at the network */
+    assert_null(strstr(b.data, "https://"));
+    assert_null(strstr(b.data, "src=\"http"));
+    /* what is missing is said */
+    assert_non_null(strstr(b.data, "no cgroup figures"));
+    assert_non_null(strstr(b.data, "no verdict"));
+    mv_buf_release(&b);
+    cli_report_release(&r);
+}
+
+/* ---- bad input ---- */
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    cli_report r;
+    char err[256];
+    assert_int_equal(build_str("", &r, err, sizeof err), -ENODATA);
+    assert_non_null(strstr(err, "empty file"));
+    assert_int_equal(build_str("\n  \n", &r, err, sizeof err), -ENODATA);
+    assert_non_null(strstr(err, "no samples"));
+
+    const char *events_only =
+        "{\"type\":\"event\",\"t_ms\":1,\"event\":\"started\",\"level\":\"ok\",\"message\":\"x\"}\n";
+    assert_int_equal(build_str(events_only, &r, err, sizeof err), -ENODATA);
+    assert_non_null(strstr(err, "no samples"));
+
+    const char *newer =
+        "{\"type\":\"header\",\"version\":1,\"pid\":1,\"start_ms\":1,\"interval_ms\":1}\n"
+        "{\"type\":\"sample\",\"t_ms\":1,\"private\":5,\"level\":\"ok\"}\n"
+        "{\"type\":\"header\",\"version\":2,\"pid\":1,\"start_ms\":1,\"interval_ms\":1}\n";
+    assert_int_equal(build_str(newer, &r, err, sizeof err), -ENOTSUP);
+    assert_non_null(strstr(err, "line 3"));
+    assert_non_null(strstr(err, "version 2"));
+
+    const char *garbage =
+        "{\"type\":\"sample\",\"t_ms\":1,\"private\":5,\"level\":\"ok\"}\n"
+        "not json at all\n"
+        "{\"type\":\"sample\",\"t_ms\":2,\"private\":5,\"level\":\"ok\"}\n";
+    assert_int_equal(build_str(garbage, &r, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "mem: line 2"));
+
+    /* a torn last line: skipped, the report says so */
+    const char *torn =
+        "{\"type\":\"sample\",\"t_ms\":1,\"private\":5,\"level\":\"ok\"}\n"
+        "{\"type\":\"sample\",\"t_ms\":2,\"private\":6,\"level\":\"ok\"}\n"
+        "{\"type\":\"sample\",\"t_ms\":3,\"priv";
+    assert_int_equal(build_str(torn, &r, err, sizeof err), 0);
+    assert_int_equal(r.nsamples, 2);
+    assert_non_null(strstr(r.warnings, "torn"));
+    cli_report_release(&r);
+
+    /* broken optional lines are counted and skipped; samples going back in
+     * time are dropped rather than drawn backwards */
+    const char *extras =
+        "{\"type\":\"sample\",\"t_ms\":10,\"private\":5,\"level\":\"ok\"}\n"
+        "{\"type\":\"gauge\",\"t_ms\":10,\"name\":\"g\"}\n"
+        "{\"type\":\"sample\",\"t_ms\":5,\"private\":6,\"level\":\"ok\"}\n"
+        "{\"type\":\"sample\",\"t_ms\":20,\"private\":7,\"level\":\"ok\"}\n";
+    assert_int_equal(build_str(extras, &r, err, sizeof err), 0);
+    assert_int_equal(r.nsamples, 2);
+    assert_int_equal(r.ngauges, 0);
+    assert_non_null(strstr(r.warnings, "1 gauge/op/progress line could not be read"));
+    cli_report_release(&r);
+    cli_report_release(&r);   /* released twice: a no-op */
+}
+
+static void test_large_is_bounded(void **state)
+{
+    (void)state;
+    /* a week at 10 s: the JSON stays small because columns are bounded */
+    mv_buf rec = {0};
+    int64_t t0 = 1700000000000LL;
+    mv__buf_printf(&rec, "{\"type\":\"header\",\"version\":1,\"pid\":1,\"start_ms\":%lld,"
+                   "\"interval_ms\":10000,\"limit_bytes\":2147483648}\n", (long long)t0);
+    for (int i = 0; i < 60480; i++)
+        mv__buf_printf(&rec, "{\"type\":\"sample\",\"t_ms\":%lld,\"rss\":%d,\"anon\":%d,\"file\":1000,"
+                       "\"shmem\":0,\"swap\":0,\"private\":%d,\"working_set\":%d,\"limit\":2147483648,"
+                       "\"level\":\"ok\"}\n", (long long)(t0 + (int64_t)i * 10000),
+                       100000000 + i * 100, 90000000 + i * 100, 90000000 + i * 100,
+                       95000000 + i * 100 + (i == 30000 ? 500000000 : 0));
+    cli_report r;
+    char err[256];
+    assert_int_equal(cli_report_build("week", rec.data, rec.len, NULL, &r, err, sizeof err), 0);
+    assert_int_equal(r.nsamples, 60480);
+    assert_true(r.downsampled);
+    assert_int_equal(r.cols[CLI_RS_PRIVATE].n, CLI_REPORT_COLUMNS);
+    double mx = 0;
+    for (size_t i = 0; i < r.cols[CLI_RS_WORKING_SET].n; i++)
+        mx = fmax(mx, r.cols[CLI_RS_WORKING_SET].max[i]);
+    assert_true(mx == 95000000.0 + 30000 * 100 + 500000000);
+    mv_buf b = {0};
+    assert_int_equal(cli_report_json(&r, &b), 0);
+    assert_true(b.len < 1024 * 1024);
+    mv_buf_release(&b);
+    mv_buf_release(&rec);
+    cli_report_release(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_downsample_keeps_spike),
+        cmocka_unit_test(test_leak_fixture),
+        cmocka_unit_test(test_oom_fixtures),
+        cmocka_unit_test(test_app_records),
+        cmocka_unit_test(test_html),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_large_is_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
