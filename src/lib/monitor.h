@@ -66,6 +66,8 @@ struct mv_monitor {
     int32_t *pids;               /* owned; npids entries (pid 0 resolved) */
     size_t npids;
     mv__probe_opts popts;
+    mv__probe_session *ps;      /* kept descriptors; used by the sampler
+                                   thread only (created in start) */
     mv__level_cfg lcfg;
     int64_t base_interval_ms;    /* the configured interval */
 

@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,12 @@ ssize_t mv__probe_slot_read(int *slot, int dirfd, const char *path, int keep,
         return -EINVAL;
     if (*slot == MV__SLOT_MISSING)
         return -ENOENT;
+    /* A kept descriptor whose file was unlinked (a removed cgroup, a file
+     * replaced in a fixture tree) reads stale data: open the path again.
+     * procfs and cgroupfs files report one link while they exist. */
+    struct stat st;
+    if (*slot >= 0 && keep && fstat(*slot, &st) == 0 && st.st_nlink == 0)
+        mv__probe_slot_close(slot);
     if (*slot < 0) {
         if (!path)
             return -EINVAL;
@@ -181,8 +188,9 @@ int mv__probe_process_read(const mv__probe_opts *o, int32_t pid,
     process_na(s);
     s->pid = pid;
 
-    if (h->status < 0 &&
-        (rc = pid_path(path, sizeof(path), o, pid, "status")) != 0)
+    /* the path even with a kept descriptor: a stale one (unlinked file)
+     * is reopened by path in mv__probe_slot_read */
+    if ((rc = pid_path(path, sizeof(path), o, pid, "status")) != 0)
         return rc;
     n = mv__probe_slot_read(&h->status, AT_FDCWD, path, h->keep, buf,
                             sizeof(buf));
@@ -197,8 +205,9 @@ int mv__probe_process_read(const mv__probe_opts *o, int32_t pid,
     (void)mv__parse_status(buf, s);
 
     if (want_stat) {
-        if (h->stat < 0 &&
-            (rc = pid_path(path, sizeof(path), o, pid, "stat")) != 0)
+        /* the path even with a kept descriptor: a stale one (unlinked file)
+         * is reopened by path in mv__probe_slot_read */
+        if ((rc = pid_path(path, sizeof(path), o, pid, "stat")) != 0)
             return rc;
         n = mv__probe_slot_read(&h->stat, AT_FDCWD, path, h->keep, buf,
                                 sizeof(buf));
@@ -215,8 +224,9 @@ int mv__probe_process_read(const mv__probe_opts *o, int32_t pid,
      * and gated on VmSize (unknown VmSize -> skip, we cannot gate). */
     if (o->smaps_rollup && s->vm_size_bytes != MV_NA &&
         s->vm_size_bytes <= o->smaps_max_vm_bytes) {
-        if (h->smaps < 0 &&
-            (rc = pid_path(path, sizeof(path), o, pid, "smaps_rollup")) != 0)
+        /* the path even with a kept descriptor: a stale one (unlinked file)
+         * is reopened by path in mv__probe_slot_read */
+        if ((rc = pid_path(path, sizeof(path), o, pid, "smaps_rollup")) != 0)
             return rc;
         n = mv__probe_slot_read(&h->smaps, AT_FDCWD, path, h->keep, buf,
                                 sizeof(buf));

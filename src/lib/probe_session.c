@@ -281,8 +281,14 @@ int mv__probe_session_sample(mv__probe_session *ps, mv_sample *s)
         rc = mv__probe_process_read(&ps->o, ps->pids[0], &ps->proc, recheck,
                                     s);
         if (rc == 0 && recheck && ps->start_time != MV_NA &&
-            s->start_time_ticks != ps->start_time)
-            rc = -ESRCH;  /* cannot happen with pinned fds: a safety net */
+            s->start_time_ticks != ps->start_time) {
+            /* Cannot happen with pinned fds on a real /proc: a safety net.
+             * Return the new start time so the caller can name the PID
+             * reuse; every later sample is -ESRCH. */
+            ps->dead = 1;
+            close_all(ps);
+            return 0;
+        }
         if (rc == 0 && !recheck)
             s->start_time_ticks = ps->start_time;
         if (rc == 0 && ps->start_time == MV_NA)
