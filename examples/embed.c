@@ -18,7 +18,9 @@
  *     its own HTTP server instead of ours;
  *   - mv_monitor_stop at shutdown.
  *
- * Usage: embed [--seconds N] [--listen HOST:PORT | HOST:PORT]
+ * Usage: embed [--seconds N] [--record FILE] [--listen HOST:PORT | HOST:PORT]
+ *   --record FILE also writes a JSON Lines recording (samples, events, and
+ *   the gauges / operations / progress below) for `memvigil report FILE`;
  *   default 5 s and 127.0.0.1:9464; try `curl 127.0.0.1:9464/metrics` while
  *   it runs. Ctrl-C ends it early (and still shuts down cleanly).
  *
@@ -107,15 +109,18 @@ int main(int argc, char **argv)
 {
     const char *listen = "127.0.0.1:9464";
     int seconds = 5;
+    const char *record = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
             seconds = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
             listen = argv[++i];
+        } else if (strcmp(argv[i], "--record") == 0 && i + 1 < argc) {
+            record = argv[++i];
         } else if (argv[i][0] != '-') {
             listen = argv[i];
         } else {
-            fprintf(stderr, "usage: embed [--seconds N] [--listen HOST:PORT | HOST:PORT]\n");
+            fprintf(stderr, "usage: embed [--seconds N] [--record FILE] [--listen HOST:PORT | HOST:PORT]\n");
             return 2;
         }
     }
@@ -144,6 +149,7 @@ int main(int argc, char **argv)
     cfg.http_listen = listen;      /* our own /metrics endpoint; NULL = none */
     cfg.on_event = on_memory_event;
     cfg.userdata = (void *)"query-node";
+    cfg.record_path = record;      /* NULL = no recording */
 
     /* memvigil: takes a first sample right away (so a bad config or a busy
      * port is reported here, not later), then starts the sampler thread and

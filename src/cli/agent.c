@@ -16,6 +16,10 @@
  *  - Status lines: every 10 s on a terminal, every 60 s otherwise (logs get
  *    events plus a heartbeat), never with --quiet; never more often than the
  *    sampling interval.
+ *  - On a terminal (not --quiet, --no-tty, --json, TERM=dumb, nor
+ *    --event-log - onto the same terminal) the status lines give way to the
+ *    live view of tty.c: it is redrawn at every tick and event lines go
+ *    through it, printed above the view.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +35,7 @@
 #include "events.h"
 #include "http.h"
 #include "monitor.h"
+#include "tty.h"
 #include "util.h"
 
 extern char **environ;
@@ -60,7 +65,9 @@ const char cli_agent_options_help[] =
     "  --duration DURATION   stop after this long\n"
     "  --json                print events and status lines as JSON objects\n"
     "  --cpu-budget RATIO    CPU share the sampler may use before it samples\n"
-    "                        less often (default 0.01 = 1%)\n";
+    "                        less often (default 0.01 = 1%)\n"
+    "  --no-tty              plain event and status lines even on a terminal\n"
+    "                        (default there: a live view redrawn in place)\n";
 
 /* ---- options ---------------------------------------------------------- */
 
@@ -140,6 +147,9 @@ int cli_agent_opts_parse(cli_agent_opts *o, const char *cmd, int c,
     case CLI_OPT_JSON:
         o->json = 1;
         return 1;
+    case CLI_OPT_NO_TTY:
+        o->no_tty = 1;
+        return 1;
     case CLI_OPT_CPU_BUDGET:
         if (cli_parse_ratio(arg, &o->cpu_budget) != 0)
             return cli_usage_error(cmd, "bad --cpu-budget '%s': expected a "
@@ -200,6 +210,13 @@ void cli_agent_init(cli_agent *a, const cli_agent_opts *o, const char *cmd)
         if (a->status_every_ms < o->interval_ms)
             a->status_every_ms = o->interval_ms;
     }
+    if (cli_tty_wanted(STDOUT_FILENO, o->quiet, o->no_tty, o->json) &&
+        !(o->event_log && strcmp(o->event_log, "-") == 0 &&
+          isatty(STDERR_FILENO)) &&
+        (a->tty = malloc(sizeof *a->tty)) != NULL) {
+        cli_tty_init(a->tty, STDOUT_FILENO, cmd);
+        a->status_every_ms = 0; /* the view shows the status */
+    }
     a->next_status_ms = mv__now_mono_ms() + a->status_every_ms;
     pthread_mutex_init(&a->lock, NULL);
     a->level = MV_LEVEL_OK;
@@ -208,6 +225,12 @@ void cli_agent_init(cli_agent *a, const cli_agent_opts *o, const char *cmd)
 
 void cli_agent_release(cli_agent *a)
 {
+    if (a->tty) {
+        cli_tty_finish(a->tty, NULL);
+        cli_tty_release(a->tty);
+        free(a->tty);
+        a->tty = NULL;
+    }
     pthread_mutex_destroy(&a->lock);
 }
 
@@ -422,8 +445,12 @@ void cli_agent_on_event(const mv_event *ev, void *userdata)
     } else {
         cli_format_time(ev->timestamp_ms, ts, sizeof ts);
         if (mv__buf_printf(&line, "%s %-8s %s\n", ts,
-                           mv_level_name(ev->level), ev->message) == 0)
-            fputs(line.data, stdout);
+                           mv_level_name(ev->level), ev->message) == 0) {
+            if (a->tty)
+                cli_tty_event(a->tty, ev, line.data);
+            else
+                fputs(line.data, stdout);
+        }
     }
     fflush(stdout);
     mv_buf_release(&line);
@@ -497,11 +524,28 @@ void cli_agent_tick(cli_agent *a, mv_monitor *m)
     mv_status st;
     int64_t now = mv__now_mono_ms();
 
+    if (a->tty) {
+        if (mv_monitor_status(m, &st) == 0)
+            cli_tty_update(a->tty, &st);
+        return;
+    }
     if (a->status_every_ms <= 0 || now < a->next_status_ms)
         return;
     a->next_status_ms = now + a->status_every_ms;
     if (mv_monitor_status(m, &st) == 0 && st.samples_taken > 0)
         cli_agent_print_status(a, &st);
+}
+
+void cli_agent_view_finish(cli_agent *a, mv_monitor *m)
+{
+    mv_status st;
+
+    if (!a->tty)
+        return;
+    if (m && mv_monitor_status(m, &st) == 0)
+        cli_tty_finish(a->tty, &st);
+    else
+        cli_tty_finish(a->tty, NULL);
 }
 
 void cli_agent_flags(cli_agent *a, int *target_gone, int *pid_reused,

@@ -96,6 +96,7 @@ typedef struct cli_agent_opts {
     int64_t duration_ms;   /* --duration; 0 = until the target ends */
     int json;              /* --json: event/status lines as JSON */
     double cpu_budget;     /* --cpu-budget; 0 = the library's default */
+    int no_tty;            /* --no-tty: plain lines even on a terminal */
 } cli_agent_opts;
 
 /* Long options of the common set, for inclusion in a getopt_long table:
@@ -115,6 +116,7 @@ enum {
     CLI_OPT_DURATION,
     CLI_OPT_JSON,
     CLI_OPT_CPU_BUDGET,
+    CLI_OPT_NO_TTY,
     CLI_OPT_LAST
 };
 
@@ -131,7 +133,8 @@ enum {
     {"quiet", no_argument, NULL, CLI_OPT_QUIET},                   \
     {"duration", required_argument, NULL, CLI_OPT_DURATION},       \
     {"json", no_argument, NULL, CLI_OPT_JSON},                     \
-    {"cpu-budget", required_argument, NULL, CLI_OPT_CPU_BUDGET}
+    {"cpu-budget", required_argument, NULL, CLI_OPT_CPU_BUDGET},   \
+    {"no-tty", no_argument, NULL, CLI_OPT_NO_TTY}
 
 /* Default endpoint, as a Prometheus exporter would have. */
 #define CLI_DEFAULT_LISTEN "127.0.0.1:9464"
@@ -161,6 +164,9 @@ typedef struct cli_agent {
     int64_t oom_kill_events;    /* OOM_KILL events seen */
     mv_level max_level;         /* highest level reached */
     mv_level level;             /* current level (from events) */
+
+    struct cli_tty *tty;        /* live terminal view (tty.h); NULL when
+                                   lines are plain. Owned; own lock. */
 } cli_agent;
 
 void cli_agent_init(cli_agent *a, const cli_agent_opts *o, const char *cmd);
@@ -189,6 +195,11 @@ void cli_agent_print_status(cli_agent *a, const mv_status *st);
 /* Copies the shared flags under the lock. */
 void cli_agent_flags(cli_agent *a, int *target_gone, int *pid_reused,
                      int64_t *oom_kill_events, mv_level *max_level);
+
+/* Live view (tty.h; no-op without one): draws the final frame and gives
+ * the screen back. Call before the closing messages; idempotent. Others may
+ * print while the view is live: it has rows of its own. */
+void cli_agent_view_finish(cli_agent *a, mv_monitor *m);
 
 /* The main-loop poll period: min(interval, 1 s). */
 int64_t cli_agent_poll_ms(const cli_agent *a);

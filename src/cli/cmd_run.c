@@ -301,6 +301,7 @@ int cli_cmd_run(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGWINCH); /* wakes the loop: the live view redraws */
     sigprocmask(SIG_BLOCK, &set, &oldmask);
 
     fflush(stdout);
@@ -412,6 +413,7 @@ int cli_cmd_run(int argc, char **argv)
     /* One more tick: the monitor sees the target gone and raises
      * target_exit (printed, recorded, --on-alert) before it stops. */
     mv_monitor_sample_now(m);
+    cli_agent_view_finish(&a, m);
     track_final(&track);
     cli_heapwatch_finish(&hw, m);
     mv_monitor_stop(m);

@@ -149,6 +149,7 @@ int cli_cmd_watch(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGWINCH); /* wakes the loop: the live view redraws */
     sigprocmask(SIG_BLOCK, &set, &oldmask);
 
     signal(SIGPIPE, SIG_IGN); /* write errors are reported at exit */
@@ -200,6 +201,7 @@ int cli_cmd_watch(int argc, char **argv)
             wait_ms = deadline - now;
         sig = cli_wait_signal(&set, wait_ms, &info);
         if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+            cli_agent_view_finish(&a, m);
             fprintf(stderr, "memvigil watch: stopping on %s\n",
                     strsignal(sig));
             break;
@@ -215,6 +217,7 @@ int cli_cmd_watch(int argc, char **argv)
         if (!gone && all_gone(pids, npids))
             gone = 1;
         if (gone) {
+            cli_agent_view_finish(&a, m);
             if (reused)
                 fprintf(stderr, "memvigil watch: target exited (pid %d now "
                         "names another process); stopping\n", (int)pids[0]);
@@ -227,6 +230,7 @@ int cli_cmd_watch(int argc, char **argv)
             stop = 1;
         }
     }
+    cli_agent_view_finish(&a, m);
     mv_monitor_stop(m);
     cli_agent_release(&a);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);

@@ -80,9 +80,12 @@ static const char *verdict_name(const cli_report *r)
                            : "unknown";
 }
 
-/* Flame stacks kept in the document: the largest ones, enough for the
- * picture; the rest is summed into the total. */
+/* Flame stacks kept in the document: the largest ones (stacks come sorted
+ * by bytes), enough for the picture; the rest only counts in the total.
+ * Bounded by count and by text, so deep C++ stacks cannot push the page
+ * past its 5 MB budget. */
 #define FLAME_MAX_STACKS 3000
+#define FLAME_MAX_TEXT (1536u * 1024u)
 
 int cli_report_json(const cli_report *r, mv_buf *b)
 {
@@ -226,7 +229,11 @@ int cli_report_json(const cli_report *r, mv_buf *b)
     rc |= mv__buf_puts(b, "],\"flame\":{\"total\":") |
           mv__buf_json_int(b, h->flame_total);
     rc |= mv__buf_puts(b, ",\"stacks\":[");
+    size_t text = 0;
     for (size_t i = 0; i < h->nflame && i < FLAME_MAX_STACKS && !rc; i++) {
+        text += strlen(h->flame[i].folded);
+        if (text > FLAME_MAX_TEXT)
+            break;
         rc |= mv__buf_puts(b, i ? ",[" : "[") |
               mv__buf_json_string(b, h->flame[i].folded);
         rc |= mv__buf_printf(b, ",%lld]", (long long)h->flame[i].value);

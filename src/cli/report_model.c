@@ -329,7 +329,9 @@ static int pts_push(pts *p, int64_t t, double v)
 typedef struct named_pts {
     char name[160];
     pts p;
-    pts aux;  /* progress: units in v (private bytes looked up later) */
+    pts aux;  /* progress: units in v (private bytes looked up later);
+                 ops: the weight (calls) of each value in p */
+    double count, sum, min, max;   /* ops: exact totals over all lines */
 } named_pts;
 
 typedef struct named_set {
@@ -381,6 +383,76 @@ typedef struct extras {
     size_t bad;
 } extras;
 
+/* One value with a weight (calls) for op p, plus exact totals. */
+static void op_add(named_pts *p, int64_t t, double v, double w, double sum,
+                   double mn, double mx)
+{
+    if (pts_push(&p->p, t, v) || pts_push(&p->aux, t, w)) {
+        if (p->p.n > p->aux.n)
+            p->p.n--;   /* keep the two arrays paired */
+        return;
+    }
+    if (p->count == 0 || mn < p->min)
+        p->min = mn;
+    if (p->count == 0 || mx > p->max)
+        p->max = mx;
+    p->count += w;
+    p->sum += sum;
+}
+
+/* Upper bounds of the recorder's delta buckets (the registry's). */
+static const double op_bucket_hi[8] = {
+    0, 4096.0, 65536.0, 1048576.0, 16777216.0, 268435456.0, 1073741824.0,
+    INFINITY};
+
+/* The recorder's aggregated op line (count, sum_bytes, min_bytes, max_bytes,
+ * buckets[8]): each non-empty bucket becomes one value weighted by its
+ * count, at the middle of the bucket clipped to [min, max] (the mean when
+ * one bucket holds every call, so uniform deltas stay exact). 0 or -EINVAL. */
+static int op_line_agg(json_t *o, named_set *ops, const char *n, int64_t t)
+{
+    double c = jnum(o, "count"), sum = jnum(o, "sum_bytes");
+    double mn = jnum(o, "min_bytes"), mx = jnum(o, "max_bytes");
+    if (!(c >= 1) || isnan(sum) || isnan(mn) || isnan(mx) || mn > mx)
+        return -EINVAL;
+    named_pts *p = named_get(ops, n);
+    if (!p)
+        return 0;   /* over the name cap: dropped, not bad */
+    json_t *b = json_object_get(o, "buckets");
+    double w[8];
+    double tot = 0;
+    int ok = json_is_array(b) && json_array_size(b) == 8;
+    for (size_t i = 0; ok && i < 8; i++) {
+        w[i] = json_is_number(json_array_get(b, i))
+                   ? json_number_value(json_array_get(b, i)) : -1;
+        ok = w[i] >= 0;
+        tot += ok ? w[i] : 0;
+    }
+    if (!ok || tot != c) {
+        op_add(p, t, sum / c, c, sum, mn, mx);   /* no usable buckets */
+        return 0;
+    }
+    int first = 1;
+    for (size_t i = 0; i < 8; i++) {
+        if (w[i] <= 0)
+            continue;
+        double v;
+        if (w[i] == c) {
+            v = sum / c;
+        } else {
+            double lo = i == 0 ? mn : op_bucket_hi[i - 1];
+            double hi = isinf(op_bucket_hi[i]) ? mx : op_bucket_hi[i];
+            lo = lo < mn ? mn : lo;
+            hi = hi > mx ? mx : hi;
+            v = lo <= hi ? (lo + hi) / 2 : (lo < mn ? mn : mx);
+        }
+        /* totals counted once, with the first value */
+        op_add(p, t, v, w[i], first ? sum : 0, mn, mx);
+        first = 0;
+    }
+    return 0;
+}
+
 static void extra_line(extras *x, const char *line, size_t len)
 {
     json_error_t je;
@@ -415,7 +487,9 @@ static void extra_line(extras *x, const char *line, size_t len)
         double d = jnum(o, "delta_bytes");
         if (n && !isnan(d)) {
             if ((p = named_get(&x->ops, n)))
-                pts_push(&p->p, (int64_t)t, d);
+                op_add(p, (int64_t)t, d, 1, d, d, d);
+        } else if (n && op_line_agg(o, &x->ops, n, (int64_t)t) == 0) {
+            /* the recorder's aggregated line */
         } else {
             x->bad++;
         }
@@ -477,6 +551,42 @@ static double quantile_sorted(const double *v, size_t n, double q)
     return i + 1 < n ? v[i] * (1 - f) + v[i + 1] * f : v[i];
 }
 
+/* A value with a weight (the number of calls it stands for). */
+typedef struct wv {
+    double v, w;
+} wv;
+
+static int cmp_wv(const void *a, const void *b)
+{
+    return cmp_double(&((const wv *)a)->v, &((const wv *)b)->v);
+}
+
+/* Quantile q of sorted weighted values totalling W: the same linear
+ * interpolation as quantile_sorted over the list with each value repeated
+ * w times, without expanding it. */
+static double quantile_weighted(const wv *v, size_t n, double W, double q)
+{
+    if (n == 0 || !(W > 0))
+        return NAN;
+    double pos = q * (W - 1);
+    double i = floor(pos), f = pos - i;
+    double cum = 0, a = NAN, b = NAN;
+    for (size_t k = 0; k < n; k++) {
+        cum += v[k].w;
+        if (isnan(a) && i < cum)
+            a = v[k].v;
+        if (i + 1 < cum) {
+            b = v[k].v;
+            break;
+        }
+    }
+    if (isnan(a))
+        a = v[n - 1].v;
+    if (isnan(b))
+        b = a;
+    return a * (1 - f) + b * f;
+}
+
 /* Private memory at time t: the newest sample at or before t. */
 static double private_at(const sample_cols *s, int64_t t)
 {
@@ -521,26 +631,32 @@ static int build_extras(cli_report *r, const sample_cols *s, extras *x,
             named_pts *g = &x->ops.v[i];
             cli_report_op *o = &r->ops[r->nops++];
             mv__strlcpy(o->name, g->name, sizeof o->name);
-            double *v = g->p.v;
             size_t n = g->p.n;
-            qsort(v, n, sizeof *v, cmp_double);
-            double sum = 0;
-            for (size_t k = 0; k < n; k++)
-                sum += v[k];
-            o->count = n;
-            o->p50 = quantile_sorted(v, n, 0.50);
-            o->p95 = quantile_sorted(v, n, 0.95);
-            o->max = v[n - 1];
-            o->mean = sum / (double)n;
-            o->hist_lo = v[0];
-            o->hist_hi = v[n - 1];
+            wv *v = malloc((n ? n : 1) * sizeof *v);
+            if (!v)
+                return -ENOMEM;
+            for (size_t k = 0; k < n; k++) {
+                v[k].v = g->p.v[k];
+                v[k].w = g->aux.v[k];
+            }
+            qsort(v, n, sizeof *v, cmp_wv);
+            o->count = (size_t)g->count;
+            o->p50 = quantile_weighted(v, n, g->count, 0.50);
+            o->p95 = quantile_weighted(v, n, g->count, 0.95);
+            o->max = g->max;
+            o->mean = g->sum / g->count;
+            o->hist_lo = g->min;
+            o->hist_hi = g->max;
             double w = (o->hist_hi - o->hist_lo) / CLI_REPORT_HIST_BINS;
             for (size_t k = 0; k < n; k++) {
-                size_t b = w > 0 ? (size_t)((v[k] - o->hist_lo) / w) : 0;
+                double at = (v[k].v - o->hist_lo) / w;
+                size_t b = w > 0 && at > 0 ? (size_t)at : 0;
                 if (b >= CLI_REPORT_HIST_BINS)
                     b = CLI_REPORT_HIST_BINS - 1;
-                o->hist[b]++;
+                double h = o->hist[b] + v[k].w;
+                o->hist[b] = h > UINT32_MAX ? UINT32_MAX : (uint32_t)h;
             }
+            free(v);
         }
     }
     if (x->progress.n) {

@@ -22,7 +22,9 @@
  *
  * Auth: with a token, every route but /healthz (so liveness probes need no
  * secret) requires "Authorization: Bearer <token>"; the comparison takes
- * the same time wherever the first difference is.
+ * the same time wherever the first difference is. The live page (/) and its
+ * data (/api/v1/samples) also take it as ?token=..., since a browser cannot
+ * add a header when it opens a page (docs/live-page.md).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,6 +61,8 @@ struct mv__http {
     char *token;             /* NULL when no auth; owned */
     size_t token_len;
     mv__http_render_fn render;
+    mv__http_samples_fn samples; /* NULL: no live page */
+    mv__http_page_fn page;
     void *ctx;
 };
 
@@ -194,16 +198,12 @@ static int bound_port(int fd, int fallback)
 
 /* ---- request handling ---- */
 
-static int token_ok(const mv__http *h, const char *auth)
+/* Constant-time comparison of a presented token with the expected one. */
+static int token_equal(const mv__http *h, const char *auth)
 {
     size_t n, i;
     unsigned char diff = 0;
 
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-        return 0;
-    auth += 7;
-    while (*auth == ' ')
-        auth++;
     n = strlen(auth);
     /* Constant time in the token: always walk the whole expected token. */
     for (i = 0; i < h->token_len; i++) {
@@ -211,6 +211,16 @@ static int token_ok(const mv__http *h, const char *auth)
         diff |= (unsigned char)(c ^ (unsigned char)h->token[i]);
     }
     return diff == 0 && n == h->token_len;
+}
+
+static int token_ok(const mv__http *h, const char *auth)
+{
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return 0;
+    auth += 7;
+    while (*auth == ' ')
+        auth++;
+    return token_equal(h, auth);
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
@@ -403,6 +413,56 @@ static enum MHD_Result serve_render(mv__http *h, struct MHD_Connection *c,
     return ret;
 }
 
+/* since=MS: digits only (at most 18), absent or empty = 0. 0 or -EINVAL. */
+static int parse_since(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+
+    *out = 0;
+    if (!s || !*s)
+        return 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9' || p - s >= 18)
+            return -EINVAL;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* The live page, or the samples document for ?since=MS. */
+static enum MHD_Result serve_live(mv__http *h, struct MHD_Connection *c,
+                                  int samples)
+{
+    mv_buf b;
+    enum MHD_Result ret;
+    int64_t since = 0;
+    int rc;
+
+    if (samples &&
+        parse_since(MHD_lookup_connection_value(
+                                     c, MHD_GET_ARGUMENT_KIND, "since"),
+                                 &since) != 0)
+        return reply_text(c, MHD_HTTP_BAD_REQUEST,
+                          "bad request: since must be milliseconds since the "
+                          "epoch (digits only)\n");
+    mv_buf_init(&b);
+    rc = samples ? h->samples(h->ctx, since, &b) : h->page(h->ctx, &b);
+    if (rc < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "internal error: rendering failed: %s\n",
+                 mv_strerror(rc));
+        mv_buf_release(&b);
+        return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
+    }
+    ret = reply(c, MHD_HTTP_OK,
+                samples ? "application/json; charset=utf-8"
+                        : "text/html; charset=utf-8",
+                b.data ? b.data : "", b.len, NULL, NULL);
+    mv_buf_release(&b);
+    return ret;
+}
+
 static const char index_html[] =
     "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
     "<title>memvigil</title></head>\n<body><h1>memvigil</h1>\n<ul>\n"
@@ -417,7 +477,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
                               size_t *upload_data_size, void **con_cls)
 {
     mv__http *h = cls;
-    enum { R_NONE, R_INDEX, R_METRICS, R_HEALTH, R_STATUS } route = R_NONE;
+    enum { R_NONE, R_INDEX, R_METRICS, R_HEALTH, R_STATUS, R_SAMPLES } route = R_NONE;
     int is_get;
 
     (void)version;
@@ -445,11 +505,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         route = R_HEALTH;
     else if (!strcmp(url, "/api/v1/status"))
         route = R_STATUS;
+    else if (!strcmp(url, "/api/v1/samples") && h->samples)
+        route = R_SAMPLES;
 
     if (h->token && route != R_HEALTH) {
         const char *auth = MHD_lookup_connection_value(
             c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (!token_ok(h, auth)) {
+        const char *qtok = route == R_INDEX || route == R_SAMPLES
+            ? MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token")
+            : NULL;
+        if (!token_ok(h, auth) && !(qtok && token_equal(h, qtok))) {
             static const char msg[] = "unauthorized: bearer token required\n";
             return reply(c, MHD_HTTP_UNAUTHORIZED, "text/plain; charset=utf-8",
                          msg, sizeof msg - 1, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
@@ -469,6 +534,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     }
     switch (route) {
     case R_INDEX:
+        if (h->page)
+            return serve_live(h, c, 0);
         return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", index_html,
                      sizeof index_html - 1, NULL, NULL);
     case R_HEALTH:
@@ -477,6 +544,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         return serve_render(h, c, negotiate(c));
     case R_STATUS:
         return serve_render(h, c, MV_FORMAT_JSON);
+    case R_SAMPLES:
+        return serve_live(h, c, 1);
     case R_NONE:
         break;
     }
@@ -496,6 +565,15 @@ static int same_socket(int fd, const struct stat *st)
 int mv__http_start(const char *listen_addr, const char *token,
                    mv__http_render_fn render, void *ctx, mv__http **out)
 {
+    mv__http_routes r = { render, NULL, NULL };
+    return mv__http_start_routes(listen_addr, token, &r, ctx, out);
+}
+
+int mv__http_start_routes(const char *listen_addr, const char *token,
+                          const mv__http_routes *routes, void *ctx,
+                          mv__http **out)
+{
+    mv__http_render_fn render = routes ? routes->render : NULL;
     char host[256];
     int port, fd, is_v6 = 0, rc;
     mv__http *h;
@@ -519,6 +597,8 @@ int mv__http_start(const char *listen_addr, const char *token,
     if (!h)
         return -ENOMEM;
     h->render = render;
+    h->samples = routes->page ? routes->samples : NULL;
+    h->page = routes->samples ? routes->page : NULL;
     h->ctx = ctx;
     if (token) {
         h->token = strdup(token);

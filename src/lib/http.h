@@ -1,7 +1,7 @@
 /*
  * http.h — the embedded HTTP endpoint (libmicrohttpd, internal thread):
- * GET /metrics (format by Accept), /healthz, /api/v1/status (JSON), / (a
- * short index). Binds 127.0.0.1 unless another address is asked for;
+ * GET /metrics (format by Accept), /healthz, /api/v1/status (JSON), / (the
+ * live page, or a short index without one), /api/v1/samples (live page). Binds 127.0.0.1 unless another address is asked for;
  * optional bearer token; bounded connections, request sizes and per-IP
  * connections; anything else gets a 4xx.
  *
@@ -11,12 +11,28 @@
 #ifndef MV_HTTP_H
 #define MV_HTTP_H
 
+#include <stdint.h>
+
 #include "memvigil.h"
 
 typedef struct mv__http mv__http;
 
 /* Renders a response body for fmt into out; returns 0 or -errno (-> 500). */
 typedef int (*mv__http_render_fn)(void *ctx, mv_format fmt, mv_buf *out);
+
+/* The live page (livepage.h): GET /api/v1/samples?since=MS renders through
+ * samples (since_ms >= 0; a malformed since is answered 400 here), and GET /
+ * serves what page renders (text/html). NULL callbacks keep the short index
+ * at / and 404 for /api/v1/samples. With a token, / and /api/v1/samples also
+ * accept it as the query parameter token=... (a browser cannot add a header
+ * to the page's own load; docs/live-page.md). */
+typedef int (*mv__http_samples_fn)(void *ctx, int64_t since_ms, mv_buf *out);
+typedef int (*mv__http_page_fn)(void *ctx, mv_buf *out);
+typedef struct mv__http_routes {
+    mv__http_render_fn render;   /* required */
+    mv__http_samples_fn samples; /* optional */
+    mv__http_page_fn page;       /* optional */
+} mv__http_routes;
 
 /* Parses "host:port", ":port" (127.0.0.1), "[::1]:port". 0 or -EINVAL. */
 int mv__http_parse_listen(const char *listen, char *host, size_t hostlen,
@@ -25,6 +41,10 @@ int mv__http_parse_listen(const char *listen, char *host, size_t hostlen,
 /* Starts the server. token may be NULL. -EADDRINUSE, -EINVAL, -ENOMEM. */
 int mv__http_start(const char *listen, const char *token,
                    mv__http_render_fn render, void *ctx, mv__http **out);
+/* Same with the live page's routes; routes is copied. */
+int mv__http_start_routes(const char *listen, const char *token,
+                          const mv__http_routes *routes, void *ctx,
+                          mv__http **out);
 /* The bound port (useful with port 0). */
 int mv__http_port(const mv__http *h);
 /* Stops and frees; NULL is a no-op. */

@@ -29,17 +29,37 @@
  *   - not a level shift: a one-break step model (two means) must not fit
  *     much better than the line (SSE ratio < STEP_SSE_RATIO means "step");
  *   - not slowing down: Theil–Sen slope of the second half >=
- *     SLOWING_RATIO x that of the first half, and > 0 (warm-up, a cache
- *     filling to a cap);
+ *     SLOWING_RATIO x that of the first half, and > 0, and the window's
+ *     slope >= PREV_RATIO x the slope of the context before it (up to three
+ *     widths; a warm-up or a cache filling to a cap is concave over its
+ *     history even where it looks straight inside one window);
  *   - new highs: the newest quarter's highest minimum is above every
- *     minimum before it (a plateau makes no new highs);
+ *     minimum before it (a plateau makes no new highs), and for a leak the
+ *     floor now is above the highest floor seen before the window, by a
+ *     quarter of the window's rise (a mean-reverting wander returns to
+ *     levels it has visited; a leak keeps setting records);
  *   - daily cycle: for windows under a day, when there is data from a day
  *     before, the floor now must be above the floor at the same time of the
  *     previous day by >= half the rise the window shows (a daily upswing is
  *     matched by yesterday's);
  * A window says "leak" when all hold with z >= Z_LEAK and tau >= TAU_LEAK,
  * "suspect" with z >= Z_SUSPECT, a rise that is not a step nor flattening,
- * and a time to limit within 3 x the leak bound.
+ * and a time to limit within 14 days (a straight rise not yet proven
+ * urgent, e.g. judged on less than 1.5 widths of data).
+ *
+ * Additions (second pass, tuned on bench seed 1):
+ *   - URGENT windows (2 and 5 min, NURGENT): with fast sampling (>= 60
+ *     points) a straight rise that would hit the limit within 15 widths
+ *     votes leak at once (no context, no day of history); else silent.
+ *     The detector recomputes every 15 s while they matter, so a 256 MiB
+ *     container leaking 160 KiB/s at 1 s sampling is "leak" in ~150 s;
+ *   - from the 16 h window on no day of history is needed (a straight
+ *     16 h rise with new highs is not a daily upswing);
+ *   - WANDER: the floor before the window fell back by half the window's
+ *     rise: the series wanders (a mean-reverting walk) and the window's
+ *     leak vote must hold WANDER_HOLD x longer;
+ *   - a suspect vote needs tau >= TAU_SUSPECT and the limit within
+ *     SUSPECT_ETA_FACTOR x the leak horizon (noise stays no_leak).
  *
  * Combining: the strongest window wins (leak > suspect > none; then the
  * highest z). A "leak" verdict needs LEAK_PERSIST consecutive evaluations
@@ -73,11 +93,28 @@
 
 /* The windows judged, shortest first. */
 static const int64_t WINDOWS[] = {
+    2 * MIN_MS, 5 * MIN_MS, /* urgent windows (see URGENT_*) */
     15 * MIN_MS, 30 * MIN_MS, HOUR_MS, 2 * HOUR_MS, 4 * HOUR_MS, 8 * HOUR_MS,
     16 * HOUR_MS, 24 * HOUR_MS, 48 * HOUR_MS, 72 * HOUR_MS, 120 * HOUR_MS,
     168 * HOUR_MS,
 };
 #define NWIN (sizeof WINDOWS / sizeof WINDOWS[0])
+/* The first NURGENT windows are URGENT windows: they speak only to say
+ * "leak", and only about a fast, straight rise that would exhaust the limit
+ * within URGENT_ETA_PER_WINDOW widths, seen in >= URGENT_MIN_POINTS samples
+ * (fast sampling). Otherwise they are silent (not valid), so they never
+ * turn "insufficient data" into "no leak" early. A warm-up that would also
+ * pass is one about to exhaust the limit anyway. */
+#define NURGENT 2
+#define URGENT_MS (15 * MIN_MS)
+#define URGENT_MIN_POINTS 60
+#define URGENT_ETA_PER_WINDOW 15.0
+#define URGENT_TAU 0.8
+/* halves' slope ratio below this: slowing (stricter than SLOWING_RATIO) */
+#define URGENT_SLOWING_RATIO 0.7
+/* recompute this often (series time) while urgent windows matter: before
+ * the first regular window, and while one of them votes */
+#define URGENT_EVAL_MS 15000
 /* Buckets per window (lower-envelope points). */
 #define WIN_BUCKETS 24
 /* A window needs this many non-empty buckets. */
@@ -97,19 +134,37 @@ static const int64_t WINDOWS[] = {
 /* Without a day of history, windows under a day vote leak only when the
  * limit is this close (a daily upswing cannot be told from a leak yet). */
 #define NO_HISTORY_ETA_S (24.0 * 3600.0)
+/* ... but from this width on a straight rise with new highs cannot be a
+ * daily upswing (which lasts ~12 h and turns): no day of history needed. */
+#define NO_HISTORY_MIN_W (16 * HOUR_MS)
+/* The floor before the window fell back by this share of the window's rise
+ * (a drawdown): the series wanders, and its leak vote must hold
+ * WANDER_HOLD times longer (a mean-reverting walk's straight excursion
+ * turns back; a leak's floor never fell that much). */
+#define WANDER_SHARE 0.5
+#define WANDER_HOLD 4
 /* Time to limit must be < this many window widths ... */
 #define ETA_PER_WINDOW 12.0
+/* ... and a suspect vote this tau (an aliased sawtooth or noise in a
+ * 15 min window reaches z = 2 with tau ~0.35). */
+#define TAU_SUSPECT 0.45
+/* A suspect vote needs the limit within this many times that. */
+#define SUSPECT_ETA_FACTOR 4.0
 /* ... and never more than this (s). */
 #define ETA_MAX_S (14.0 * 86400.0)
-/* Suspect: time to limit within this factor of the leak bound. */
-#define SUSPECT_ETA_FACTOR 3.0
 /* Step model SSE / line SSE below this: a level shift. */
 #define STEP_SSE_RATIO 0.35
 /* Second-half slope / first-half slope below this: slowing down. */
 #define SLOWING_RATIO 0.5
 /* Window slope / previous window's slope below this: slowing down. */
 #define PREV_RATIO 0.7
-/* A window's leak vote counts once it has held for this share of it. */
+/* Leak vote of window W: the next shorter window's upper slope bound must
+ * reach this share of W's slope, the next longer window's slope this
+ * share (and be significant). */
+#define NEIGHBOUR_SHORT 0.6
+#define NEIGHBOUR_LONG 0.4
+/* A window's leak vote counts once it has held for this share of it (at
+ * most an hour). */
 #define HOLD_SHARE 8
 /* Daily check: day-over-day rise >= this share of the window's rise. */
 #define DAILY_SHARE 0.5
@@ -130,6 +185,7 @@ typedef struct win_eval {
     double b1, b2;       /* halves' slopes */
     double step_size, step_ago_s;
     double dod;          /* day-over-day rise of the floor (NAN n/a) */
+    int wander;          /* history fell back >= WANDER_SHARE x the rise */
 } win_eval;
 
 typedef struct win_state {
@@ -150,6 +206,7 @@ struct mv__leak_detector {
     int have_eval;
     int in_phase;
     int leak_streak;
+    int urgent_active;       /* an urgent window voted at the last eval */
     int quiet;               /* evaluations without a suspect window */
     mv__leak_result res;
     win_state win[NWIN];
@@ -450,12 +507,17 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
                                  WIN_BUCKETS + 2);
     if (n < WIN_MIN_BUCKETS)
         return;
+    int urgent = W < URGENT_MS;
     double x[WIN_BUCKETS + 2], y[WIN_BUCKETS + 2];
+    uint64_t npts = 0;
     for (size_t i = 0; i < n; i++) {
         x[i] = (double)((bk[i].t_start_ms + bk[i].t_end_ms) / 2 - c->now_ms) /
                1000.0;
         y[i] = bk[i].min;
+        npts += bk[i].n;
     }
+    if (urgent && npts < URGENT_MIN_POINTS)
+        return;
     mv__slope ts;
     if (ts_fit(x, y, n, 1, &ts) != 0)
         return;
@@ -546,14 +608,18 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
     int new_high = hi_last > hi_before;
 
     /* slowing compared with the window before this one */
-    if (!slowing && c->now_ms - 2 * W < c->data_start_ms + W / 2) {
+    if (!slowing && c->now_ms - W - c->data_start_ms < W / 2) {
         /* not enough earlier data: judged from the halves only */
     } else if (!slowing) {
-        int64_t pfrom = c->now_ms - 2 * W;
+        /* the context: up to three widths before the window */
+        int64_t pfrom = c->now_ms - 4 * W;
         if (pfrom < c->data_start_ms)
             pfrom = c->data_start_ms;
+        int64_t pbucket = (c->now_ms - W - pfrom) / WIN_BUCKETS;
+        if (pbucket < bucket)
+            pbucket = bucket;
         mv__bucket pb[WIN_BUCKETS + 2];
-        size_t pn = mv__series_window(c->s, pfrom, c->now_ms - W, bucket, pb,
+        size_t pn = mv__series_window(c->s, pfrom, c->now_ms - W, pbucket, pb,
                                       WIN_BUCKETS + 2);
         if (pn >= 6) {
             double px[WIN_BUCKETS + 2], py[WIN_BUCKETS + 2];
@@ -569,6 +635,30 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
                 ev->b2 = ev->b;
             }
         }
+    }
+
+    /* all-time high: a leak's floor is higher than it has ever been; a
+     * wandering (mean-reverting) series comes back to levels it has
+     * visited. The floor now must clear the highest floor seen before the
+     * window (floors over buckets >= W wide) by a quarter of the rise. */
+    int record_high = 1;
+    if (c->now_ms - W - c->data_start_ms >= W) {
+        int64_t hb = (c->now_ms - W - c->data_start_ms) / WIN_BUCKETS;
+        if (hb < W)
+            hb = W;
+        mv__bucket hbk[WIN_BUCKETS + 2];
+        size_t hn = mv__series_window(c->s, c->data_start_ms, c->now_ms - W, hb,
+                                      hbk, WIN_BUCKETS + 2);
+        double hmax = -INFINITY, dd = 0;
+        for (size_t i = 0; i < hn; i++) {
+            if (hbk[i].min > hmax)
+                hmax = hbk[i].min;
+            if (hmax - hbk[i].min > dd)
+                dd = hmax - hbk[i].min;
+        }
+        ev->wander = dd >= WANDER_SHARE * ev->rise;
+        if (hn > 0 && !(y[n - 1] > hmax + 0.25 * ev->rise))
+            record_high = 0;
     }
 
     /* daily cycle: compare with the same time a day before */
@@ -589,9 +679,12 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
     if (eta_max > ETA_MAX_S)
         eta_max = ETA_MAX_S;
     double eta_leak = eta_max;
-    if (W < 24 * HOUR_MS && !day_history && eta_leak > NO_HISTORY_ETA_S)
+    if (W < NO_HISTORY_MIN_W && !day_history && eta_leak > NO_HISTORY_ETA_S)
         eta_leak = NO_HISTORY_ETA_S;
-    int context = (double)avail >= CONTEXT_WIDTHS * (double)W;
+    /* warm-ups and cache fills are hours long at most: from 8 h windows on,
+     * no context is needed */
+    int context = W >= 8 * HOUR_MS ||
+                  (double)avail >= CONTEXT_WIDTHS * (double)W;
     double tau_leak = W >= 24 * HOUR_MS ? TAU_LEAK_LONG : TAU_LEAK;
 
     if (step)
@@ -600,7 +693,7 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
         ev->reason = MV_LEAK_R_SLOWING;
     else if (daily)
         ev->reason = MV_LEAK_R_DAILY;
-    else if (ev->eta > SUSPECT_ETA_FACTOR * eta_max)
+    else if (ev->eta > ETA_MAX_S)
         ev->reason = MV_LEAK_R_SLOW;
     else
         ev->reason = MV_LEAK_R_TREND;
@@ -611,11 +704,34 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
         ev->reason = MV_LEAK_R_NO_NEW_HIGH;
         return;
     }
+    /* a suspect must be within reach too: a 15 min wiggle projecting the
+     * limit days away says nothing */
+    int near = ev->eta <= SUSPECT_ETA_FACTOR * eta_max &&
+               ev->tau >= TAU_SUSPECT;
+    if (!record_high) {
+        /* been this high before: at most a suspect */
+        ev->level = near ? 1 : 0;
+        if (!near)
+            ev->reason = MV_LEAK_R_SLOW;
+        return;
+    }
+    if (urgent) {
+        /* fast and straight, or silent */
+        int straight = ev->b1 > 0 && ev->b2 >= URGENT_SLOWING_RATIO * ev->b1;
+        if (straight && ev->z >= Z_LEAK && ev->tau >= URGENT_TAU &&
+            ev->eta <= URGENT_ETA_PER_WINDOW * (double)W / 1000.0)
+            ev->level = 2;
+        else
+            ev->valid = 0;
+        return;
+    }
     if (ev->z >= Z_LEAK && ev->tau >= tau_leak && ev->eta <= eta_leak &&
         context)
         ev->level = 2;
-    else
+    else if (near)
         ev->level = 1;
+    else
+        ev->reason = MV_LEAK_R_SLOW;
 }
 
 /* ---- the sentence ---------------------------------------------------- */
@@ -703,6 +819,21 @@ static void decide(mv__leak_detector *d, int64_t now_ms)
         if (!ev->valid)
             continue;
         longest = ev;
+        int level = ev->level;
+        if (level == 2) {
+            /* neighbours must agree: a leak keeps its slope across scales,
+             * a random walk's straight run does not, and a filling cache is
+             * slower in the shorter window */
+            const win_eval *sh = i > 0 ? &d->win[i - 1].ev : NULL;
+            const win_eval *lg = i + 1 < NWIN ? &d->win[i + 1].ev : NULL;
+            if (sh && sh->valid && sh->hi < NEIGHBOUR_SHORT * ev->b)
+                level = 1;
+            if (lg && lg->valid &&
+                (lg->b < NEIGHBOUR_LONG * ev->b || lg->z < Z_SUSPECT))
+                level = 1;
+        }
+        if (level != ev->level)
+            d->win[i].ev.level = level;
         if (ev->level > 0 &&
             (!best || ev->level > best->level ||
              (ev->level == best->level && ev->z > best->z)))
@@ -713,6 +844,7 @@ static void decide(mv__leak_detector *d, int64_t now_ms)
     }
     mv__leak_result *r = &d->res;
     mv__leak_verdict old = r->verdict;
+    (void)best;
     r->evaluated_ms = now_ms;
     r->held_by_phase = 0;
     if (!longest) {
@@ -729,7 +861,7 @@ static void decide(mv__leak_detector *d, int64_t now_ms)
         snprintf(r->evidence, sizeof r->evidence,
                  "%s: %s of data, %s needed before a verdict", d->signal,
                  mv__human_duration(r->window_s, t1, sizeof t1),
-                 mv__human_duration(WIN_COVER * (double)WINDOWS[0] / 1000.0,
+                 mv__human_duration(WIN_COVER * (double)WINDOWS[NURGENT] / 1000.0,
                                     t2, sizeof t2));
         d->leak_streak = 0;
         return;
@@ -816,7 +948,14 @@ int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
         d->in_phase = 0;
         d->res.held_by_phase = 0;
     }
-    if (d->have_eval && now_ms - d->last_eval_ms < d->cfg.eval_period_ms &&
+    int64_t period = d->cfg.eval_period_ms;
+    if (period > URGENT_EVAL_MS &&
+        (d->urgent_active || now_ms - (d->phase_end_ms > d->first_ms
+                                           ? d->phase_end_ms
+                                           : d->first_ms) <
+                                 URGENT_MS))
+        period = URGENT_EVAL_MS;
+    if (d->have_eval && now_ms - d->last_eval_ms < period &&
         now_ms >= d->last_eval_ms) {
         if (out)
             *out = d->res;
@@ -840,20 +979,30 @@ int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
             if (last[i].max > c.top)
                 c.top = last[i].max;
     }
+    int urgent_vote = 0;
     for (size_t i = 0; i < NWIN; i++) {
         win_state *w = &d->win[i];
         int64_t every = WINDOWS[i] / 30;
-        if (every < d->cfg.eval_period_ms)
-            every = d->cfg.eval_period_ms;
+        if (every < period)
+            every = period;
         if (w->evaluated && w->last_start_ms == c.data_start_ms &&
             now_ms - w->last_eval_ms < every && now_ms >= w->last_eval_ms &&
             w->ev.valid)
             continue;
         eval_window(&c, WINDOWS[i], &w->ev);
+        if (i < NURGENT && w->ev.level != 2)
+            w->ev.valid = 0; /* urgent windows only speak to say leak */
+        if (i < NURGENT && w->ev.valid)
+            urgent_vote = 1;
         if (w->ev.level == 2) {
             if (w->leak_since_ms < 0)
                 w->leak_since_ms = now_ms;
-            if (now_ms - w->leak_since_ms < WINDOWS[i] / HOLD_SHARE)
+            int64_t hold = WINDOWS[i] / HOLD_SHARE;
+            if (hold > HOUR_MS)
+                hold = HOUR_MS;
+            if (w->ev.wander)
+                hold *= WANDER_HOLD;
+            if (now_ms - w->leak_since_ms < hold)
                 w->ev.level = 1; /* not held long enough yet: suspect */
         } else {
             w->leak_since_ms = -1;
@@ -862,6 +1011,7 @@ int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
         w->last_eval_ms = now_ms;
         w->last_start_ms = c.data_start_ms;
     }
+    d->urgent_active = urgent_vote;
     decide(d, now_ms);
     if (out)
         *out = d->res;

@@ -581,6 +581,13 @@ static int collect(mv_monitor *m, int rc, const mv_sample *s,
         make_event(m, &evs[(*nev)++], MV_EVENT_SWAP_GROWING, s, NULL, NULL);
     }
 
+    /* the live page's ring (only with an endpoint) */
+    if (m->live) {
+        mv__live_point lp;
+        mv__live_point_from(&lp, s, m->lstate.level);
+        (void)mv__live_push(m->live, &lp);  /* a wall-clock step back: skipped */
+    }
+
     view->record = 1;
     view->sample = *s;
     view->level = m->lstate.level;
@@ -643,6 +650,7 @@ static int account(mv_monitor *m, int64_t t0_us, int64_t wall_us,
     m->self.interval_ms = m->interval_ms;
     m->self.footprint_bytes =
         (int64_t)(sizeof *m + mv__series_footprint(m->series) +
+                  mv__live_footprint(m->live) +
                   m->npids * sizeof *m->pids);
     return fired;
 }
@@ -679,6 +687,9 @@ static int run_tick(mv_monitor *m)
         if (m->rec)
             mv__recorder_sample(m->rec, &view.sample, view.level,
                                 view.growth_bps, view.ttl_s);
+        if (m->rec) /* app gauges/ops/progress changed since the last tick */
+            (void)mv__record_app_changes(m->rec, m->reg, view.sample.timestamp_ms,
+                                         MV__RECORD_APP_MAX_LINES);
         pthread_mutex_unlock(&m->sink_lock);
     }
     int64_t cb_cpu = deliver(m, evs, nev);
@@ -844,6 +855,7 @@ static void monitor_free(mv_monitor *m, int destroy_locks)
     mv__registry_free(m->reg);
     mv__probe_session_free(m->ps);
     mv__series_free(m->series);
+    mv__live_free(m->live);
     mv__leak_free(m->leak);
     if (destroy_locks) {
         pthread_mutex_destroy(&m->app_lock);
@@ -895,7 +907,10 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
         m->oom_horizon_s = lc.oom_risk_horizon_s;
         m->leak = mv__leak_new(&lc);
     }
-    if (!m->series || !m->reg || !m->leak) {
+    /* recent compact samples for the live page, only when it is served */
+    if (cfg->http_listen)
+        m->live = mv__live_new(MV_LIVE_POINTS);
+    if (!m->series || !m->reg || !m->leak || (cfg->http_listen && !m->live)) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -945,8 +960,11 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
 
     if (m->cfg.http_listen) {
         block_signals(&oldmask); /* MHD's thread inherits the mask */
-        rc = mv__http_start(m->cfg.http_listen, m->cfg.http_token,
-                            mv__monitor_http_render, m, &m->http);
+        mv__http_routes routes = { mv__monitor_http_render,
+                                   mv__monitor_http_samples,
+                                   mv__monitor_http_page };
+        rc = mv__http_start_routes(m->cfg.http_listen, m->cfg.http_token,
+                                   &routes, m, &m->http);
         restore_signals(&oldmask);
         if (rc)
             goto fail;

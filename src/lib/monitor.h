@@ -34,6 +34,7 @@
 #include "expose.h"
 #include "http.h"
 #include "leak.h"
+#include "livepage.h"
 #include "probe.h"
 #include "record.h"
 #include "registry.h"
@@ -93,6 +94,8 @@ struct mv_monitor {
     int64_t first_mono_ms;       /* first sample's monotonic time */
     int64_t start_time_ticks;    /* the target's, for PID reuse */
     mv__series *series;          /* private bytes over time */
+    mv__live_ring *live;         /* recent compact samples for the live page
+                                    (NULL without an HTTP endpoint) */
     mv__level_state lstate;
     mv__growth growth;
     double time_to_limit_s;
@@ -161,5 +164,8 @@ int mv__monitor_http_port(mv_monitor *m);
 
 /* Render callback handed to the HTTP endpoint; ctx is the monitor. */
 int mv__monitor_http_render(void *ctx, mv_format fmt, mv_buf *out);
+/* The live page's callbacks (livepage.h); ctx is the monitor. */
+int mv__monitor_http_samples(void *ctx, int64_t since_ms, mv_buf *out);
+int mv__monitor_http_page(void *ctx, mv_buf *out);
 
 #endif /* MV_MONITOR_H */

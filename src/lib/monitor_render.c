@@ -143,3 +143,82 @@ int mv__monitor_http_port(mv_monitor *m)
 }
 
 int mv_monitor_http_port(mv_monitor *m) { return mv__monitor_http_port(m); }
+
+/* ---- the live page (livepage.h) ---- */
+
+/* What the samples document needs, copied under the lock (heap: the points
+ * and events are tens of KiB, too much for the HTTP thread's stack). */
+typedef struct live_snapshot {
+    mv__live_point pts[MV_LIVE_POINTS];
+    size_t n, cap;
+    mv__stored_event events[MV_MONITOR_RING];
+    mv_event evs[MV_MONITOR_RING];
+    size_t nevents;
+    mv__leak_result leak;
+    mv__live_extra x;
+} live_snapshot;
+
+int mv__monitor_http_samples(void *ctx, int64_t since_ms, mv_buf *out)
+{
+    mv_monitor *m = ctx;
+    live_snapshot *sn;
+    int rc;
+
+    if (!m || !out)
+        return -EINVAL;
+    if (m->inherited)
+        return -ECHILD;
+    sn = calloc(1, sizeof *sn);
+    if (!sn)
+        return -ENOMEM;
+    pthread_mutex_lock(&m->lock);
+    sn->n = mv__live_copy(m->live, sn->pts, MV_LIVE_POINTS);
+    sn->cap = mv__live_capacity(m->live);
+    size_t first = (m->ring_head + MV_MONITOR_RING - m->ring_n) % MV_MONITOR_RING;
+    for (size_t i = 0; i < m->ring_n; i++)
+        sn->events[i] = m->ring[(first + i) % MV_MONITOR_RING];
+    sn->nevents = m->ring_n;
+    sn->leak = m->leak_res;
+    sn->x.interval_ms = m->interval_ms;
+    sn->x.target_alive = m->target_alive;
+    sn->x.level = m->lstate.level;
+    sn->x.growth_bytes_per_s = m->growth.valid ? m->growth.bytes_per_s : NAN;
+    sn->x.time_to_limit_s = m->time_to_limit_s;
+    int have_leak = m->leak != NULL;
+    pthread_mutex_unlock(&m->lock);
+
+    for (size_t i = 0; i < sn->nevents; i++) {
+        sn->evs[i] = sn->events[i].ev;
+        sn->evs[i].sample = NULL;
+        sn->evs[i].subject = sn->events[i].subject[0] ? sn->events[i].subject : NULL;
+    }
+    sn->x.now_ms = mv__now_wall_ms();
+    sn->x.warning_ratio = m->cfg.warning_ratio;
+    sn->x.critical_ratio = m->cfg.critical_ratio;
+    if (have_leak) {
+        sn->x.verdict = mv__leak_verdict_name(sn->leak.verdict);
+        sn->x.leak_growth_bytes_per_h = sn->leak.growth_bytes_per_h;
+        sn->x.leak_confidence = sn->leak.confidence;
+        sn->x.leak_eta_s = sn->leak.eta_s;
+        sn->x.evidence = sn->leak.evidence;
+    }
+    sn->x.events = sn->evs;
+    sn->x.nevents = sn->nevents;
+
+    /* numbers in the C locale whatever the host set (see mv_render) */
+    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t prev_loc = cloc ? uselocale(cloc) : (locale_t)0;
+    rc = mv__live_render_json(sn->pts, sn->n, since_ms, sn->cap, &sn->x, out);
+    if (cloc) {
+        uselocale(prev_loc);
+        freelocale(cloc);
+    }
+    free(sn);
+    return rc;
+}
+
+int mv__monitor_http_page(void *ctx, mv_buf *out)
+{
+    (void)ctx;
+    return mv__live_render_page(out);
+}

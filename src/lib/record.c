@@ -34,6 +34,7 @@ struct mv__recorder {
     int fd;             /* O_WRONLY | O_APPEND | O_CLOEXEC */
     off_t good_size;    /* bytes of complete lines (-1 if not seekable) */
     uint64_t lost;      /* lines that could not be written */
+    uint64_t app_skipped; /* application changes deferred by the cap */
     mv_buf line;        /* reused line buffer */
 };
 
@@ -269,6 +270,92 @@ int mv__recorder_event(mv__recorder *r, const mv_event *ev)
         rc = kv_str(b, "message", msg);
     }
     return finish_and_emit(r, rc);
+}
+
+/* ---- application lines (shapes in record.h) ---- */
+
+int mv__recorder_gauge(mv__recorder *r, int64_t t_ms, const char *name,
+                       const char *labels, int64_t value)
+{
+    if (!r || !name)
+        return -EINVAL;
+    mv_buf *b = &r->line;
+    mv__buf_reset(b);
+    int rc = mv__buf_puts(b, "{\"type\":\"gauge\"");
+    if (!rc)
+        rc = kv_int(b, "t_ms", t_ms);
+    if (!rc)
+        rc = kv_str(b, "name", name);
+    if (!rc)
+        rc = kv_str(b, "labels", labels ? labels : "");
+    if (!rc)
+        rc = kv_int(b, "value", value);
+    return finish_and_emit(r, rc);
+}
+
+int mv__recorder_op(mv__recorder *r, int64_t t_ms, const mv__record_op *op)
+{
+    if (!r || !op || !op->name)
+        return -EINVAL;
+    mv_buf *b = &r->line;
+    mv__buf_reset(b);
+    int rc = mv__buf_puts(b, "{\"type\":\"op\"");
+    if (!rc)
+        rc = kv_int(b, "t_ms", t_ms);
+    if (!rc)
+        rc = kv_str(b, "name", op->name);
+    if (!rc)
+        rc = mv__buf_printf(b, ",\"count\":%llu",
+                            (unsigned long long)op->count);
+    if (!rc)
+        rc = kv_int(b, "sum_bytes", op->sum_bytes);
+    if (!rc)
+        rc = kv_int(b, "min_bytes", op->min_bytes);
+    if (!rc)
+        rc = kv_int(b, "max_bytes", op->max_bytes);
+    if (!rc)
+        rc = kv_double(b, "duration_s", op->duration_s);
+    if (!rc)
+        rc = mv__buf_puts(b, ",\"buckets\":[");
+    for (size_t i = 0; !rc && i < MV__RECORD_OP_BUCKETS; i++)
+        rc = mv__buf_printf(b, "%s%llu", i ? "," : "",
+                            (unsigned long long)op->buckets[i]);
+    if (!rc)
+        rc = mv__buf_puts(b, "]");
+    return finish_and_emit(r, rc);
+}
+
+int mv__recorder_progress(mv__recorder *r, int64_t t_ms, const char *unit,
+                          int64_t units, int64_t private_bytes,
+                          double per1000)
+{
+    if (!r || !unit)
+        return -EINVAL;
+    mv_buf *b = &r->line;
+    mv__buf_reset(b);
+    int rc = mv__buf_puts(b, "{\"type\":\"progress\"");
+    if (!rc)
+        rc = kv_int(b, "t_ms", t_ms);
+    if (!rc)
+        rc = kv_str(b, "unit", unit);
+    if (!rc)
+        rc = kv_int(b, "units", units);
+    if (!rc)
+        rc = kv_int(b, "private", private_bytes);
+    if (!rc)
+        rc = kv_double(b, "per1000", isinf(per1000) ? NAN : per1000);
+    return finish_and_emit(r, rc);
+}
+
+uint64_t mv__recorder_app_skipped(const mv__recorder *r)
+{
+    return r ? r->app_skipped : 0;
+}
+
+void mv__recorder_add_app_skipped(mv__recorder *r, uint64_t n)
+{
+    if (r)
+        r->app_skipped += n;
 }
 
 uint64_t mv__recorder_lost(const mv__recorder *r)

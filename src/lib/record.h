@@ -15,6 +15,19 @@
  *  {"type":"event","t_ms":...,"event":"level_changed","level":"warning",
  *   "message":"..."}
  *
+ * Application lines (written each tick by mv__record_app_changes for what the
+ * registry says changed since the previous tick; the reader below skips them
+ * as unknown types, `memvigil report` / `estimate` read them):
+ *  {"type":"gauge","t_ms":...,"name":"index","labels":"k=v,k=v","value":N}
+ *   (value 0: the gauge was removed)
+ *  {"type":"op","t_ms":...,"name":"search","count":N,"sum_bytes":S,
+ *   "min_bytes":A,"max_bytes":B,"duration_s":D,"buckets":[c0,...,c7]}
+ *   (observations since the previous op line of that name; buckets are
+ *   non-cumulative counts of deltas <= 0, 4 KiB, 64 KiB, 1 MiB, 16 MiB,
+ *   256 MiB, 1 GiB, +Inf)
+ *  {"type":"progress","t_ms":...,"unit":"rows","units":N,"private":P,
+ *   "per1000":X}   (units cumulative; private/per1000 may be null)
+ *
  * Thread-safety: a recorder has one owner (the monitor's thread).
  */
 #ifndef MV_RECORD_H
@@ -47,6 +60,41 @@ int mv__recorder_open(const char *path, const mv__record_header *h,
 int mv__recorder_sample(mv__recorder *r, const mv_sample *s, mv_level level,
                         double growth_bytes_per_s, double time_to_limit_s);
 int mv__recorder_event(mv__recorder *r, const mv_event *ev);
+/* ---- application lines ---- */
+
+#define MV__RECORD_OP_BUCKETS 8
+/* At most this many application lines per tick (mv__record_app_changes). */
+#define MV__RECORD_APP_MAX_LINES 256
+
+typedef struct mv__record_op {
+    const char *name;
+    uint64_t count;
+    int64_t sum_bytes, min_bytes, max_bytes;
+    double duration_s;
+    uint64_t buckets[MV__RECORD_OP_BUCKETS];
+} mv__record_op;
+
+/* labels may be NULL (written as ""). 0, -EINVAL or -errno as above. */
+int mv__recorder_gauge(mv__recorder *r, int64_t t_ms, const char *name,
+                       const char *labels, int64_t value);
+int mv__recorder_op(mv__recorder *r, int64_t t_ms, const mv__record_op *op);
+/* private_bytes MV_NA and per1000 NAN are written as null. */
+int mv__recorder_progress(mv__recorder *r, int64_t t_ms, const char *unit,
+                          int64_t units, int64_t private_bytes,
+                          double per1000);
+
+struct mv__registry;
+/* Writes one line per change the registry reports since the previous call
+ * (mv__registry_changes, record_app.c): at most max lines; changes over the
+ * cap stay pending in the registry and are counted in
+ * mv__recorder_app_skipped. Returns the lines written, or -errno (-EINVAL
+ * for NULL r/reg, -ENOMEM). Call from the recorder's owner. */
+int mv__record_app_changes(mv__recorder *r, struct mv__registry *reg,
+                           int64_t t_ms, size_t max);
+/* Application changes deferred by the per-tick cap (or lost) so far. */
+uint64_t mv__recorder_app_skipped(const mv__recorder *r);
+void mv__recorder_add_app_skipped(mv__recorder *r, uint64_t n);
+
 /* Lines that could not be written. */
 uint64_t mv__recorder_lost(const mv__recorder *r);
 /* Flushes and closes; NULL is a no-op. */

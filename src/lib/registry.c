@@ -37,6 +37,9 @@ static const double op_bounds[OP_BUCKETS] = {
     0, 4096.0, 65536.0, 1048576.0, 16777216.0, 268435456.0, 1073741824.0,
     INFINITY};
 
+_Static_assert(OP_BUCKETS == MV__REGISTRY_OP_BUCKETS,
+               "registry.h exports the bucket count");
+
 #define NAME_MAX_LEN 128
 #define LABELS_MAX_LEN 1024
 #define LABELS_MAX_COUNT 16
@@ -52,6 +55,8 @@ typedef struct gauge {
     char *labels;     /* canonical "k=v,k=v" (sorted by key), "" if none */
     char *text;       /* exposition label body: component="x",k="v" */
     int64_t bytes;
+    int dirty;        /* changed since the last mv__registry_changes */
+    int emitted;      /* reported by mv__registry_changes at least once */
 } gauge;
 
 typedef struct op {
@@ -61,6 +66,11 @@ typedef struct op {
     uint64_t count;
     int64_t delta_sum;          /* signed sum of deltas */
     double duration_sum;        /* seconds */
+    /* since the last mv__registry_changes (count 0: nothing new) */
+    uint64_t s_buckets[OP_BUCKETS];
+    uint64_t s_count;
+    int64_t s_sum, s_min, s_max;
+    double s_duration;
 } op;
 
 typedef struct progress {
@@ -79,6 +89,8 @@ typedef struct progress {
     double cp_per_unit;   /* bytes per unit at the last checkpoint */
     int rises;            /* consecutive rising checkpoints */
     int reported;         /* this run of rises was already reported */
+    int64_t last_private; /* private bytes at the last call (MV_NA) */
+    int dirty;            /* changed since the last mv__registry_changes */
 } progress;
 
 typedef struct phase {
@@ -87,6 +99,13 @@ typedef struct phase {
     int depth;            /* nesting depth; 0 = not active */
     int64_t since_ms;     /* when the outermost begin happened */
 } phase;
+
+/* A removed gauge waiting to be reported (value 0) by
+ * mv__registry_changes. Owns both strings. */
+typedef struct removed_gauge {
+    char *name;
+    char *labels;
+} removed_gauge;
 
 /* A sorted array of series pointers. */
 typedef struct vec {
@@ -104,6 +123,12 @@ struct mv__registry {
     int64_t dropped;  /* series refused by the cap */
     mv__heap_site heap_sites[MV__HEAP_SITES_MAX]; /* rank order */
     size_t heap_n;
+    /* change tracking for mv__registry_changes (the recorder) */
+    int tracking;          /* set by the first mv__registry_changes call */
+    removed_gauge *removed; /* removals of reported gauges, oldest first */
+    size_t nremoved;       /* <= max_series; more are lost (counted) */
+    uint64_t removed_lost;
+    size_t cur_gauge, cur_op, cur_prog; /* round-robin start under the cap */
 };
 
 static const char *key_of(const void *item) { return *(char *const *)item; }
@@ -211,6 +236,11 @@ void mv__registry_free(mv__registry *r)
     free(r->ops.v);
     free(r->progs.v);
     free(r->phases.v);
+    for (size_t i = 0; i < r->nremoved; i++) {
+        free(r->removed[i].name);
+        free(r->removed[i].labels);
+    }
+    free(r->removed);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }
@@ -369,6 +399,37 @@ static void *named_get(mv__registry *r, vec *a, const char *name,
 
 /* ---- gauges ---- */
 
+/* Remembers the removal of g for mv__registry_changes, when a recorder is
+ * draining and g's value was reported (a gauge set and removed within one
+ * tick never appeared, so its removal is not news). Bounded by the cap;
+ * beyond it the removal is counted as lost. Lock held. */
+static void note_removed(mv__registry *r, const gauge *g)
+{
+    if (!r->tracking || !g->emitted)
+        return;
+    if (r->nremoved >= (size_t)r->max_series) {
+        r->removed_lost++;
+        return;
+    }
+    if (!r->removed) {
+        r->removed = calloc((size_t)r->max_series, sizeof *r->removed);
+        if (!r->removed) {
+            r->removed_lost++;
+            return;
+        }
+    }
+    removed_gauge *x = &r->removed[r->nremoved];
+    x->name = strdup(g->component);
+    x->labels = strdup(g->labels);
+    if (!x->name || !x->labels) {
+        free(x->name);
+        free(x->labels);
+        r->removed_lost++;
+        return;
+    }
+    r->nremoved++;
+}
+
 int mv__registry_gauge_set(mv__registry *r, const char *name,
                            const char *labels, int64_t bytes)
 {
@@ -393,8 +454,11 @@ int mv__registry_gauge_set(mv__registry *r, const char *name,
         gauge *g = r->gauges.v[at];
         if (bytes == 0) {
             vec_remove(&r->gauges, at);
+            note_removed(r, g);
             gauge_free(g);
         } else {
+            if (g->bytes != bytes)
+                g->dirty = 1;
             g->bytes = bytes;
         }
     } else if (bytes == 0) {
@@ -410,6 +474,7 @@ int mv__registry_gauge_set(mv__registry *r, const char *name,
             g->labels = canon.data ? canon.data : strdup("");
             key.data = text.data = canon.data = NULL; /* moved */
             g->bytes = bytes;
+            g->dirty = 1;
         }
         if (!g || !g->component || !g->labels ||
             vec_insert(&r->gauges, at, g) != 0) {
@@ -444,6 +509,14 @@ int mv__registry_op_observe(mv__registry *r, const char *name,
         o->count++;
         o->delta_sum += delta_bytes;
         o->duration_sum += duration_s;
+        o->s_buckets[b]++;
+        if (o->s_count == 0 || delta_bytes < o->s_min)
+            o->s_min = delta_bytes;
+        if (o->s_count == 0 || delta_bytes > o->s_max)
+            o->s_max = delta_bytes;
+        o->s_count++;
+        o->s_sum += delta_bytes;
+        o->s_duration += duration_s;
     }
     pthread_mutex_unlock(&r->mu);
     return rc;
@@ -473,6 +546,8 @@ int mv__registry_progress_add(mv__registry *r, const char *unit, int64_t n,
         goto out;
     }
     p->units += n;
+    p->dirty = 1;
+    p->last_private = private_bytes;
     if (!found) {
         p->first_ms = now_ms;
         p->first_units = p->units;
@@ -716,6 +791,161 @@ static int render_text(mv__registry *r, mv_format fmt, mv_buf *b)
                               r->dropped));
 #undef TRY
     return 0;
+}
+
+/* ---- changes since the last call (the recorder's app lines) ---- */
+
+double mv__registry_op_bound(size_t i)
+{
+    return i < OP_BUCKETS ? op_bounds[i] : NAN;
+}
+
+/* Appends one change with copies of name and labels (labels NULL: none).
+ * 0 or -ENOMEM (nothing appended). */
+static int change_push(mv__registry_change *v, size_t *n, mv__registry_kind k,
+                       const char *name, const char *labels)
+{
+    mv__registry_change *c = &v[*n];
+    memset(c, 0, sizeof *c);
+    c->kind = k;
+    c->name = strdup(name);
+    c->labels = labels ? strdup(labels) : NULL;
+    if (!c->name || (labels && !c->labels)) {
+        free(c->name);
+        free(c->labels);
+        return -ENOMEM;
+    }
+    (*n)++;
+    return 0;
+}
+
+int mv__registry_changes(mv__registry *r, size_t max,
+                         mv__registry_change **out, size_t *nout,
+                         uint64_t *skipped)
+{
+    if (out)
+        *out = NULL;
+    if (nout)
+        *nout = 0;
+    if (skipped)
+        *skipped = 0;
+    if (!r || !out || !nout || max == 0)
+        return -EINVAL;
+    int rc = 0;
+    size_t n = 0;
+    uint64_t skip = 0;
+    mv__registry_change *v = NULL;
+
+    pthread_mutex_lock(&r->mu);
+    r->tracking = 1;
+    size_t pending = r->nremoved;
+    for (size_t i = 0; i < r->gauges.n; i++)
+        pending += ((gauge *)r->gauges.v[i])->dirty != 0;
+    for (size_t i = 0; i < r->ops.n; i++)
+        pending += ((op *)r->ops.v[i])->s_count != 0;
+    for (size_t i = 0; i < r->progs.n; i++)
+        pending += ((progress *)r->progs.v[i])->dirty != 0;
+    skip = r->removed_lost;
+    r->removed_lost = 0;
+    if (pending == 0)
+        goto out;
+    v = calloc(pending < max ? pending : max, sizeof *v);
+    if (!v) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    /* removals first, oldest first, so a gauge removed and set again in one
+     * tick ends at its new value */
+    size_t taken = 0;
+    while (taken < r->nremoved && n < max && rc == 0) {
+        removed_gauge *x = &r->removed[taken];
+        rc = change_push(v, &n, MV__REG_GAUGE, x->name, x->labels);
+        if (rc == 0) {
+            free(x->name);
+            free(x->labels);
+            taken++;
+        }
+    }
+    memmove(r->removed, r->removed + taken,
+            (r->nremoved - taken) * sizeof *r->removed);
+    r->nremoved -= taken;
+    /* each family is walked from where the cap stopped it last time, so a
+     * family larger than the cap is reported round-robin, none starves */
+    for (size_t i = 0; i < r->ops.n && n < max && rc == 0; i++) {
+        size_t at = (r->cur_op + i) % r->ops.n;
+        op *o = r->ops.v[at];
+        if (o->s_count == 0)
+            continue;
+        if (n + 1 == max)
+            r->cur_op = at + 1;
+        rc = change_push(v, &n, MV__REG_OP, o->key, NULL);
+        if (rc)
+            break;
+        mv__registry_change *c = &v[n - 1];
+        c->count = o->s_count;
+        c->sum_bytes = o->s_sum;
+        c->min_bytes = o->s_min;
+        c->max_bytes = o->s_max;
+        c->duration_s = o->s_duration;
+        memcpy(c->buckets, o->s_buckets, sizeof c->buckets);
+        memset(o->s_buckets, 0, sizeof o->s_buckets);
+        o->s_count = 0;
+        o->s_sum = o->s_min = o->s_max = 0;
+        o->s_duration = 0;
+    }
+    for (size_t i = 0; i < r->progs.n && n < max && rc == 0; i++) {
+        size_t at = (r->cur_prog + i) % r->progs.n;
+        progress *p = r->progs.v[at];
+        if (!p->dirty)
+            continue;
+        if (n + 1 == max)
+            r->cur_prog = at + 1;
+        rc = change_push(v, &n, MV__REG_PROGRESS, p->key, NULL);
+        if (rc)
+            break;
+        mv__registry_change *c = &v[n - 1];
+        c->units = p->units;
+        c->private_bytes = p->last_private;
+        c->per1000 = p->per1000;
+        p->dirty = 0;
+    }
+    for (size_t i = 0; i < r->gauges.n && n < max && rc == 0; i++) {
+        size_t at = (r->cur_gauge + i) % r->gauges.n;
+        gauge *g = r->gauges.v[at];
+        if (!g->dirty)
+            continue;
+        if (n + 1 == max)
+            r->cur_gauge = at + 1;
+        rc = change_push(v, &n, MV__REG_GAUGE, g->component, g->labels);
+        if (rc)
+            break;
+        v[n - 1].value = g->bytes;
+        g->dirty = 0;
+        g->emitted = 1;
+    }
+    skip += pending - n;
+out:
+    pthread_mutex_unlock(&r->mu);
+    if (n == 0) {
+        free(v);
+        v = NULL;
+    }
+    *out = v;
+    *nout = n;
+    if (skipped)
+        *skipped = skip;
+    return rc;
+}
+
+void mv__registry_changes_free(mv__registry_change *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].labels);
+    }
+    free(v);
 }
 
 /* ---- rendering: JSON ---- */

@@ -78,6 +78,59 @@ int mv__registry_render(mv__registry *r, mv_format fmt, mv_buf *out);
  *    absorbs rounding noise). Three rising checkpoints in a row report once;
  *    a checkpoint that does not rise re-arms the report. */
 
+/* ---- changes since the last call (added for the recorder's app lines) ----
+ * The sampler thread drains, once per tick, what changed since its previous
+ * drain, and the recorder writes one line per change:
+ *  - a gauge whose value changed (or was created), with its value; a gauge
+ *    removed (set to 0) after it had been reported, with value 0;
+ *  - per operation with observations since the last drain: their count,
+ *    signed sum, min, max, summed duration and non-cumulative counts in the
+ *    MV__REGISTRY_OP_BUCKETS delta buckets (upper bounds
+ *    mv__registry_op_bound(i): 0, 4 KiB, 64 KiB, 1 MiB, 16 MiB, 256 MiB,
+ *    1 GiB, +Inf) — at most one change per operation per drain;
+ *  - per progress unit added to since the last drain: total units, the
+ *    private bytes passed with the last add (MV_NA if unknown) and memory
+ *    per 1000 units (NAN until known).
+ * Order: removals (oldest first), operations, progress, gauges. At most max
+ * changes per call; the rest stay pending for the next call (operations keep
+ * accumulating, nothing is lost), each family resuming round-robin where the
+ * cap stopped it. *skipped = changes left pending by the cap plus removals
+ * lost because more than max_series_per_family were waiting.
+ * Change tracking of removals starts with the first call, so a registry
+ * nobody drains keeps no journal. */
+#define MV__REGISTRY_OP_BUCKETS 8
+
+typedef enum mv__registry_kind {
+    MV__REG_GAUGE, MV__REG_OP, MV__REG_PROGRESS
+} mv__registry_kind;
+
+typedef struct mv__registry_change {
+    mv__registry_kind kind;
+    char *name;      /* gauge component / operation / unit; owned */
+    char *labels;    /* gauge: canonical "k=v,k=v" ("" if none); else NULL */
+    int64_t value;   /* gauge: bytes; 0 = removed */
+    /* op: observations since the previous drain */
+    uint64_t count;
+    int64_t sum_bytes, min_bytes, max_bytes;
+    double duration_s;
+    uint64_t buckets[MV__REGISTRY_OP_BUCKETS];
+    /* progress */
+    int64_t units;          /* cumulative */
+    int64_t private_bytes;  /* at the last add; MV_NA if unknown */
+    double per1000;         /* NAN until known */
+} mv__registry_change;
+
+/* Drains up to max changes into a new array (*out, *n; *out NULL when
+ * nothing changed); free it with mv__registry_changes_free. 0, -EINVAL, or
+ * -ENOMEM (the changes copied before the failure are still returned and
+ * consumed; the others stay pending). */
+int mv__registry_changes(mv__registry *r, size_t max,
+                         mv__registry_change **out, size_t *n,
+                         uint64_t *skipped);
+void mv__registry_changes_free(mv__registry_change *v, size_t n);
+/* Upper bound of delta bucket i (INFINITY for the last); NAN past it. */
+double mv__registry_op_bound(size_t i);
+
 /* ---- heap profiler: top growing allocation sites (memvigil run --heap) ----
  * A bounded family set by the agent from heap snapshot trends, rendered in
  * Prometheus/OpenMetrics text (not in JSON) as

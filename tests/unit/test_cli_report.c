@@ -295,6 +295,68 @@ static void test_html(void **state)
     cli_report_release(&r);
 }
 
+static void test_heap_section(void **state)
+{
+    (void)state;
+    cli_report r;
+    char err[256];
+    stub st = {MV_LEAK_LEAK, 900.0 * 1024 * 1024, 0, 0};
+    assert_int_equal(build_file(FIX "short_leak.jsonl", &st, &r, err, sizeof err), 0);
+    cli_report_heap *h = &r.heap;
+    h->requested = 1;
+    h->nsnapshots = 12;
+    h->span_s = 660;
+    h->sites = calloc(1, sizeof *h->sites);
+    h->flame = calloc(2, sizeof *h->flame);
+    assert_non_null(h->sites);
+    assert_non_null(h->flame);
+    h->nsites = 1;
+    strcpy(h->sites[0].site, "grow (leaky.c:42)");
+    strcpy(h->sites[0].stack, "_start;main;grow");
+    h->sites[0].growth_bytes_per_h = 900.0 * 1024 * 1024;
+    h->sites[0].share = 0.97;
+    h->sites[0].live_bytes = 84 << 20;
+    h->flame[0].folded = strdup("_start;main;grow");
+    h->flame[0].value = 84 << 20;
+    h->flame[1].folded = strdup("_start;main;cache_put");
+    h->flame[1].value = 8 << 20;
+    h->nflame = 2;
+    h->flame_total = (84 << 20) + (8 << 20);
+    cli_report_finish(&r);
+    /* the advice names the site */
+    assert_non_null(strstr(r.advice[0], "Look at grow (leaky.c:42) first"));
+    assert_non_null(strstr(r.advice[0], "97%"));
+    json_t *j = parse_json(&r);
+    json_t *hj = json_object_get(j, "heap");
+    assert_int_equal(json_integer_value(json_object_get(hj, "snapshots")), 12);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(hj, "sites"), 0), "site")),
+                        "grow (leaky.c:42)");
+    json_t *stacks = json_object_get(json_object_get(hj, "flame"), "stacks");
+    assert_int_equal(json_array_size(stacks), 2);
+    assert_int_equal(json_integer_value(json_array_get(json_array_get(stacks, 1), 1)), 8 << 20);
+    json_decref(j);
+    cli_report_assets a = {css, strlen(css), js, strlen(js)};
+    mv_buf b = {0};
+    assert_int_equal(cli_report_html(&r, &a, &b), 0);
+    assert_non_null(strstr(b.data, "<table id=\"sites\">"));
+    assert_non_null(strstr(b.data, "<code>grow (leaky.c:42)</code>"));
+    assert_non_null(strstr(b.data, "12 snapshots over 11 min"));
+    assert_non_null(strstr(b.data, "<div id=\"flame\" data-total=\"96468992\">"));
+    mv_buf_release(&b);
+    cli_report_release(&r);
+
+    /* heap requested but nothing usable: the page says what is missing */
+    assert_int_equal(build_file(FIX "short_leak.jsonl", NULL, &r, err, sizeof err), 0);
+    r.heap.requested = 1;
+    strcpy(r.heap.note, "/nope: no such directory");
+    cli_report_finish(&r);
+    int found = 0;
+    for (size_t i = 0; i < r.nmissing; i++)
+        found |= strstr(r.missing[i], "heap snapshots: /nope: no such directory") != NULL;
+    assert_true(found);
+    cli_report_release(&r);
+}
+
 /* ---- bad input ---- */
 
 static void test_bad_input(void **state)
@@ -392,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_oom_fixtures),
         cmocka_unit_test(test_app_records),
         cmocka_unit_test(test_html),
+        cmocka_unit_test(test_heap_section),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_large_is_bounded),
     };

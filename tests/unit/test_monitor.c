@@ -824,6 +824,49 @@ static void test_sinks(void **state)
     fake_remove(&fk);
 }
 
+/* The recorder's application lines: what changed since the last tick,
+ * one line per gauge / operation / progress unit. */
+static void test_record_app_lines(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_make(&fk);
+    capture cap;
+    cap_init(&cap);
+    mv_config c;
+    fake_config(&fk, &c, &cap);
+    char rec[256];
+    snprintf(rec, sizeof rec, "%s/app.jsonl", fk.root);
+    c.record_path = rec;
+    mv_monitor *m = NULL;
+    assert_int_equal(mv_monitor_start(&c, &m), 0);
+    assert_int_equal(mv_gauge_set(m, "index", "shard=1", 4096), 0);
+    for (int i = 0; i < 3; i++)
+        mv_op_end(mv_op_begin(m, "query"));
+    assert_int_equal(mv_progress_add(m, "rows", 500), 0);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(count_lines(rec, "{\"type\":\"gauge\""), 1);
+    assert_int_equal(count_lines(rec, "\"name\":\"index\",\"labels\":\"shard=1\",\"value\":4096}"), 1);
+    assert_int_equal(count_lines(rec, "{\"type\":\"op\""), 1);
+    assert_int_equal(count_lines(rec, "\"name\":\"query\",\"count\":3,"), 1);
+    assert_int_equal(count_lines(rec, "\"unit\":\"rows\",\"units\":500,"), 1);
+    /* nothing changed: the next tick writes only its sample */
+    assert_int_equal(mv_gauge_set(m, "index", "shard=1", 4096), 0);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(count_lines(rec, "{\"type\":\"gauge\""), 1);
+    assert_int_equal(count_lines(rec, "{\"type\":\"op\""), 1);
+    assert_int_equal(count_lines(rec, "{\"type\":\"progress\""), 1);
+    /* removal is written as value 0; more progress as the new total */
+    assert_int_equal(mv_gauge_set(m, "index", "shard=1", 0), 0);
+    assert_int_equal(mv_progress_add(m, "rows", 250), 0);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    mv_monitor_stop(m);
+    assert_int_equal(count_lines(rec, "\"name\":\"index\",\"labels\":\"shard=1\",\"value\":0}"), 1);
+    assert_int_equal(count_lines(rec, "\"unit\":\"rows\",\"units\":750,"), 1);
+    assert_int_equal(count_lines(rec, "{\"type\":\"sample\""), 4);
+    fake_remove(&fk);
+}
+
 static void test_http_endpoint(void **state)
 {
     (void)state;
@@ -978,6 +1021,7 @@ int main(void)
         cmocka_unit_test(test_budget_lengthens_interval),
         cmocka_unit_test(test_stop_is_prompt),
         cmocka_unit_test(test_sinks),
+        cmocka_unit_test(test_record_app_lines),
         cmocka_unit_test(test_http_endpoint),
         cmocka_unit_test(test_progress),
         cmocka_unit_test(test_fork_safety),

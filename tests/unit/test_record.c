@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "record.h"
+#include "registry.h"
 #include "util.h"
 
 /* ---- helpers ---- */
@@ -643,6 +644,109 @@ static void test_bad_args(void **state)
     assert_int_equal(mv__record_read(NULL, collect, NULL, NULL, 0), -EINVAL);
 }
 
+/* ---- application lines ---- */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_app_lines(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof path);
+    mv__record_header h = {.command = "x", .pid = 1, .start_ms = 1000,
+                           .interval_ms = 10, .limit_bytes = MV_NA};
+    mv__recorder *r;
+    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
+    assert_int_equal(mv__recorder_gauge(r, 2000, "idx", "a=1", 4096), 0);
+    assert_int_equal(mv__recorder_gauge(r, 2000, "tmp", NULL, 0), 0);
+    mv__record_op op = {.name = "q", .count = 3, .sum_bytes = 5050,
+                        .min_bytes = -50, .max_bytes = 5000,
+                        .duration_s = 0.5, .buckets = {1, 1, 1}};
+    assert_int_equal(mv__recorder_op(r, 2000, &op), 0);
+    assert_int_equal(mv__recorder_progress(r, 2000, "rows", 2000, 3145728,
+                                           2097152.0), 0);
+    assert_int_equal(mv__recorder_progress(r, 2001, "rows", 1, MV_NA, NAN), 0);
+    assert_int_equal(mv__recorder_gauge(r, 1, NULL, NULL, 1), -EINVAL);
+    assert_int_equal(mv__recorder_op(r, 1, NULL), -EINVAL);
+    assert_int_equal(mv__recorder_progress(NULL, 1, "u", 1, 1, 1), -EINVAL);
+    mv__recorder_close(r);
+    const char *text = slurp(path);
+    const char *want =
+        "{\"type\":\"gauge\",\"t_ms\":2000,\"name\":\"idx\",\"labels\":\"a=1\",\"value\":4096}\n"
+        "{\"type\":\"gauge\",\"t_ms\":2000,\"name\":\"tmp\",\"labels\":\"\",\"value\":0}\n"
+        "{\"type\":\"op\",\"t_ms\":2000,\"name\":\"q\",\"count\":3,\"sum_bytes\":5050,"
+        "\"min_bytes\":-50,\"max_bytes\":5000,\"duration_s\":0.5,"
+        "\"buckets\":[1,1,1,0,0,0,0,0]}\n"
+        "{\"type\":\"progress\",\"t_ms\":2000,\"unit\":\"rows\",\"units\":2000,"
+        "\"private\":3145728,\"per1000\":2097152}\n"
+        "{\"type\":\"progress\",\"t_ms\":2001,\"unit\":\"rows\",\"units\":1,"
+        "\"private\":null,\"per1000\":null}\n";
+    const char *body = strchr(text, '\n');
+    assert_non_null(body);
+    assert_string_equal(body + 1, want);
+
+    /* the core reader skips them as unknown kinds: only the header */
+    collected c = {0};
+    assert_int_equal(read_path(path, &c, NULL, 0), 0);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.lines[0].kind, MV_REC_HEADER);
+    mv__record_line l;
+    const char *g = "{\"type\":\"op\",\"t_ms\":1,\"name\":\"q\",\"count\":1}";
+    assert_int_equal(mv__record_parse_line(g, strlen(g), &l), -ENOMSG);
+    unlink(path);
+}
+
+static void test_app_changes_from_registry(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof path);
+    mv__record_header h = {.pid = 1, .start_ms = 1000, .interval_ms = 10,
+                           .limit_bytes = MV_NA};
+    mv__recorder *r;
+    mv__registry *reg = mv__registry_new(0);
+    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
+    assert_int_equal(mv__record_app_changes(r, reg, 5, 256), 0); /* nothing */
+    char name[16];
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "g%d", i);
+        assert_int_equal(mv__registry_gauge_set(reg, name, "k=v", 100 + i), 0);
+    }
+    for (int i = 0; i < 1000; i++)   /* 1000 calls: still one line */
+        assert_int_equal(mv__registry_op_observe(reg, "q", 4096, 0.001), 0);
+    assert_int_equal(mv__record_app_changes(r, reg, 6, 3), 3);
+    assert_int_equal(mv__recorder_app_skipped(r), 2);
+    assert_int_equal(mv__record_app_changes(r, reg, 7, 256), 2);
+    assert_int_equal(mv__recorder_app_skipped(r), 2);
+    assert_int_equal(mv__record_app_changes(NULL, reg, 7, 256), -EINVAL);
+    assert_int_equal(mv__record_app_changes(r, NULL, 7, 256), -EINVAL);
+    mv__recorder_close(r);
+    mv__registry_free(reg);
+    const char *text = slurp(path);
+    assert_non_null(strstr(text,
+        "{\"type\":\"op\",\"t_ms\":6,\"name\":\"q\",\"count\":1000,"
+        "\"sum_bytes\":4096000,\"min_bytes\":4096,\"max_bytes\":4096,"));
+    assert_non_null(strstr(text, "\"buckets\":[0,1000,0,0,0,0,0,0]}\n"));
+    assert_non_null(strstr(text,
+        "{\"type\":\"gauge\",\"t_ms\":6,\"name\":\"g0\",\"labels\":\"k=v\",\"value\":100}\n"));
+    assert_non_null(strstr(text,
+        "{\"type\":\"gauge\",\"t_ms\":7,\"name\":\"g3\",\"labels\":\"k=v\",\"value\":103}\n"));
+    int lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 1 + 5);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -659,6 +763,8 @@ int main(void)
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_app_lines),
+        cmocka_unit_test(test_app_changes_from_registry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -456,10 +456,137 @@ static void test_threads(void **state)
     mv__registry_free(r);
 }
 
+/* ---- changes since the last drain (the recorder's app lines) ---- */
+
+static mv__registry_change *find_change(mv__registry_change *v, size_t n,
+                                        mv__registry_kind k, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].kind == k && strcmp(v[i].name, name) == 0)
+            return &v[i];
+    return NULL;
+}
+
+static void test_changes(void **state)
+{
+    (void)state;
+    mv__registry *r = mv__registry_new(0);
+    mv__registry_change *v;
+    size_t n;
+    uint64_t skipped = 7;
+
+    assert_int_equal(mv__registry_changes(r, 256, &v, &n, &skipped), 0);
+    assert_null(v);
+    assert_int_equal(n, 0);
+    assert_int_equal(skipped, 0);
+
+    assert_int_equal(mv__registry_gauge_set(r, "idx", "b=2,a=1", 1000), 0);
+    assert_int_equal(mv__registry_gauge_set(r, "tmp", NULL, 5), 0);
+    assert_int_equal(mv__registry_gauge_set(r, "tmp", NULL, 0), 0);
+    assert_int_equal(mv__registry_op_observe(r, "q", 100, 0.5), 0);
+    assert_int_equal(mv__registry_op_observe(r, "q", -50, 0.25), 0);
+    assert_int_equal(mv__registry_op_observe(r, "q", 5000, 0.25), 0);
+    assert_int_equal(mv__registry_progress_add(r, "rows", 1000, 1 << 20, 1, NULL), 0);
+    assert_int_equal(mv__registry_progress_add(r, "rows", 1000, 3 << 20, 2, NULL), 0);
+    assert_int_equal(mv__registry_changes(r, 256, &v, &n, &skipped), 0);
+    assert_int_equal(n, 3);   /* tmp came and went within the tick */
+    assert_int_equal(skipped, 0);
+    /* order: operations, progress, gauges */
+    assert_int_equal(v[0].kind, MV__REG_OP);
+    assert_int_equal(v[1].kind, MV__REG_PROGRESS);
+    assert_int_equal(v[2].kind, MV__REG_GAUGE);
+    mv__registry_change *c = find_change(v, n, MV__REG_OP, "q");
+    assert_non_null(c);
+    assert_int_equal(c->count, 3);
+    assert_int_equal(c->sum_bytes, 5050);
+    assert_int_equal(c->min_bytes, -50);
+    assert_int_equal(c->max_bytes, 5000);
+    assert_true(c->duration_s == 1.0);
+    uint64_t want[MV__REGISTRY_OP_BUCKETS] = {1, 1, 1, 0, 0, 0, 0, 0};
+    assert_memory_equal(c->buckets, want, sizeof want);
+    c = find_change(v, n, MV__REG_PROGRESS, "rows");
+    assert_int_equal(c->units, 2000);
+    assert_int_equal(c->private_bytes, 3 << 20);
+    assert_true(c->per1000 == 2.0 * (1 << 20));
+    c = find_change(v, n, MV__REG_GAUGE, "idx");
+    assert_string_equal(c->labels, "a=1,b=2");
+    assert_int_equal(c->value, 1000);
+    assert_null(find_change(v, n, MV__REG_GAUGE, "tmp"));
+    mv__registry_changes_free(v, n);
+
+    /* nothing new: nothing reported; the same value is not a change */
+    assert_int_equal(mv__registry_gauge_set(r, "idx", "a=1,b=2", 1000), 0);
+    assert_int_equal(mv__registry_changes(r, 256, &v, &n, &skipped), 0);
+    assert_int_equal(n, 0);
+    assert_null(v);
+
+    /* removal of a reported gauge is reported with value 0, before a
+     * re-set in the same tick */
+    assert_int_equal(mv__registry_gauge_set(r, "idx", "a=1,b=2", 0), 0);
+    assert_int_equal(mv__registry_gauge_set(r, "idx", "a=1,b=2", 77), 0);
+    assert_int_equal(mv__registry_op_observe(r, "q", 8, 0), 0);
+    assert_int_equal(mv__registry_changes(r, 256, &v, &n, &skipped), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[0].kind, MV__REG_GAUGE);
+    assert_int_equal(v[0].value, 0);
+    assert_string_equal(v[0].name, "idx");
+    assert_int_equal(v[1].kind, MV__REG_OP);
+    assert_int_equal(v[1].count, 1);   /* only since the last drain */
+    assert_int_equal(v[1].sum_bytes, 8);
+    assert_int_equal(v[1].min_bytes, 8);
+    assert_int_equal(v[2].value, 77);
+    mv__registry_changes_free(v, n);
+    mv__registry_free(r);
+}
+
+static void test_changes_cap(void **state)
+{
+    (void)state;
+    mv__registry *r = mv__registry_new(0);
+    mv__registry_change *v;
+    size_t n;
+    uint64_t skipped;
+    char name[32];
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "g%d", i);
+        assert_int_equal(mv__registry_gauge_set(r, name, NULL, 10 + i), 0);
+    }
+    assert_int_equal(mv__registry_changes(r, 2, &v, &n, &skipped), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(skipped, 3);
+    assert_string_equal(v[0].name, "g0");
+    assert_string_equal(v[1].name, "g1");
+    mv__registry_changes_free(v, n);
+    /* g0 changes again; the walk resumes after g1, so g2, g3 come first */
+    assert_int_equal(mv__registry_gauge_set(r, "g0", NULL, 99), 0);
+    assert_int_equal(mv__registry_changes(r, 2, &v, &n, &skipped), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(skipped, 2);
+    assert_string_equal(v[0].name, "g2");
+    assert_string_equal(v[1].name, "g3");
+    mv__registry_changes_free(v, n);
+    assert_int_equal(mv__registry_changes(r, 256, &v, &n, &skipped), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(skipped, 0);
+    assert_string_equal(v[0].name, "g4");
+    assert_string_equal(v[1].name, "g0");
+    assert_int_equal(v[1].value, 99);
+    mv__registry_changes_free(v, n);
+    /* bad arguments */
+    assert_int_equal(mv__registry_changes(NULL, 2, &v, &n, &skipped), -EINVAL);
+    assert_int_equal(mv__registry_changes(r, 0, &v, &n, &skipped), -EINVAL);
+    assert_true(isinf(mv__registry_op_bound(7)));
+    assert_true(mv__registry_op_bound(1) == 4096.0);
+    assert_true(isnan(mv__registry_op_bound(8)));
+    mv__registry_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_changes),
+        cmocka_unit_test(test_changes_cap),
         cmocka_unit_test(test_gauges),
         cmocka_unit_test(test_cardinality_cap),
         cmocka_unit_test(test_op_histogram),
