@@ -7,7 +7,10 @@
 # Usage: bench/heap/run.sh [--quick] [--reps N] [--slow-reps N] [--no-alloc-rows]
 #   --quick        fewer runs and smaller inputs (~3 min instead of ~13)
 #   --reps N       runs per (workload, tool) for the fast tools (default 5)
-#   --slow-reps N  runs for tcmalloc-prof / heaptrack / massif (default 3)
+#   --slow-reps N  runs for tcmalloc-prof / heaptrack / massif (default 2)
+#   --instr        also count instructions with callgrind (deterministic,
+#                  immune to a noisy machine) for none vs memvigil on the
+#                  small inputs (adds ~5 min)
 #   --no-alloc-rows  skip the reference rows "jemalloc"/"tcmalloc" (the
 #                  replacement allocator alone, profiler off)
 # Env: MV_BUILD (build dir, default build-bench-heap), BENCH_KEEP=1 keeps the
@@ -16,7 +19,7 @@
 # Method. Fast tools (none, memvigil, jemalloc-prof) run the full inputs;
 # gperftools' heap profiler, heaptrack and massif are 10-100x slower (the
 # first two record every call; gperftools under a global lock) and run a
-# small input (1/10; 1/120 for the microbenchmark),
+# small input (python 1/10, sqlite 1/20, gcc 1/20, microbenchmark 1/120),
 # compared with a baseline ("none") on that same reduced input. Runs are
 # interleaved: for each repetition every (workload, tool) runs once, the tool
 # order rotating, so slow drift of a shared machine hits all tools alike.
@@ -26,13 +29,14 @@
 set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${MV_BUILD:-$src/build-bench-heap}"
-reps=5 slow_reps=3 quick=0 alloc_rows=1
+reps=5 slow_reps=2 quick=0 alloc_rows=1 instr=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; reps=3; slow_reps=1; alloc_rows=0 ;;
     --reps) reps="$2"; shift ;;
     --slow-reps) slow_reps="$2"; shift ;;
     --no-alloc-rows) alloc_rows=0 ;;
+    --instr) instr=1 ;;
     -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -58,9 +62,9 @@ res="$work/results.tsv"
 
 # Inputs: "full" for the fast tools, "small" for the slow tools.
 if [ "$quick" = 1 ]; then
-  mb_n=(6000000 50000) py_r=(15 2) sq_n=(500000 50000) cc_f=(100 10)
+  mb_n=(6000000 50000) py_r=(15 2) sq_n=(500000 25000) cc_f=(100 5)
 else
-  mb_n=(12000000 100000) py_r=(30 3) sq_n=(1000000 100000) cc_f=(200 20)
+  mb_n=(12000000 100000) py_r=(30 3) sq_n=(1000000 50000) cc_f=(200 10)
 fi
 mkinputs() {  # $1 = index (0 full, 1 small), $2 = suffix
   { echo "CREATE TEMP TABLE bench_n(n); INSERT INTO bench_n VALUES(${sq_n[$1]});"
@@ -124,7 +128,7 @@ have heaptrack && slow+=(heaptrack)
 have valgrind && slow+=(massif)
 workloads=(micro python sqlite gcc)
 
-echo "heapbench: fast tools x${reps}: ${fast[*]}; slow tools x${slow_reps} on 1/10 inputs: ${slow[*]}" >&2
+echo "heapbench: fast tools x${reps}: ${fast[*]}; slow tools x${slow_reps} on small inputs: ${slow[*]}" >&2
 start=$(date +%s)
 for ((r = 0; r < reps; r++)); do
   for wl in "${workloads[@]}"; do
@@ -145,12 +149,27 @@ done
 # 2x and 6x its length with a snapshot every second and at most 3 kept, next
 # to heaptrack (small input, 2x and 6x), whose output grows with the run.
 mb_full=${mb_n[0]} mb_small=${mb_n[1]}
-for f in 2 6; do
+[ "$reps" = 0 ] && [ "$slow_reps" = 0 ] || for f in 2 6; do
   mb_n[0]=$((mb_full * f)) mb_n[1]=$((mb_small * f))
   run_one micro memvigil full "len$f" MEMVIGIL_HEAP_INTERVAL=1 MEMVIGIL_HEAP_KEEP=3
   have heaptrack && run_one micro heaptrack small "len$f"
 done
 mb_n[0]=$mb_full mb_n[1]=$mb_small
+# Instructions (callgrind, all threads and children): the repeatable cost.
+if [ "$instr" = 1 ] && have valgrind; then
+  for wl in "${workloads[@]}"; do
+    for tool in none memvigil; do
+      mapfile -t cmd < <(wl_cmd "$wl" small)
+      out="$work/out-$tool"; rm -rf "$out" "$work"/cg.*; mkdir -p "$out"
+      pre=(); [ "$tool" = memvigil ] && pre=(env LD_PRELOAD="$MVLIB" MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_DIR="$out")
+      stdin=/dev/null; [ "$wl" = sqlite ] && stdin="$work/sqlite-small.sql"
+      valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$work/cg.%p" \
+        "${pre[@]}" "${cmd[@]}" < "$stdin" > /dev/null 2> "$work/stderr" || true
+      n=$(grep -h '^summary:' "$work"/cg.* | awk '{s += $2} END {print s + 0}')
+      printf '%s\t%s\tsmall\tinstr\t0\t0\t%s\n' "$wl" "$tool" "$n" >> "$res"
+    done
+  done
+fi
 echo "heapbench: all runs done in $(( $(date +%s) - start )) s" >&2
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo), kernel $(uname -r)"

@@ -1,7 +1,9 @@
 # table.py — summarises bench/heap/run.sh's results.tsv (workload, tool,
 # input, rep, wall ms, peak RSS KiB, bytes written) as the README's table:
 # medians per (workload, tool, input), slowdown and extra RSS against the
-# baseline ("none") on the same input. Rows whose rep starts with "len" are
+# baseline ("none") on the same input; "paired" is the median over
+# repetitions of the ratio to the baseline run of the same repetition (runs
+# are adjacent, so this cancels slow drift of a shared machine). Rows whose rep starts with "len" are
 # the output-growth runs, shown in a second table.
 import statistics
 import sys
@@ -20,18 +22,24 @@ def human(n):
 
 runs = defaultdict(list)
 growth = []
+instr = {}
+byrep = {}
 with open(sys.argv[1]) as f:
     for line in f:
         wl, tool, scale, rep, ms, rss, written = line.rstrip("\n").split("\t")
         row = (int(ms) / 1000.0, int(rss) / 1024.0, int(written))
+        if rep == "instr":
+            instr[(wl, tool)] = int(written)
+            continue
         if rep.startswith("len"):
             growth.append((wl, tool, scale, rep[3:], row))
         else:
             runs[(wl, tool, scale)].append(row)
+            byrep[(wl, tool, scale, rep)] = row[0]
 
 med = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in runs.items()}
-print("| workload | tool | input | runs | wall (median) | slowdown | peak RSS | +RSS | written |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+print("| workload | tool | input | runs | wall (median) | slowdown | paired | peak RSS | +RSS | written |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
 for wl in WL:
     for scale in ["full", "small"]:
         base = med.get((wl, "none", scale))
@@ -42,10 +50,13 @@ for wl in WL:
             wall, rss, written = med[k]
             slow = "%.3fx" % (wall / base[0]) if base else "-"
             drss = "%+.1f MiB" % (rss - base[1]) if base else "-"
+            pairs = [byrep[(wl, tool, scale, r)] / byrep[(wl, "none", scale, r)]
+                     for (w, t, sc, r) in byrep if (w, t, sc) == k and (wl, "none", scale, r) in byrep]
+            paired = "%.3fx" % statistics.median(pairs) if pairs else "-"
             if tool == "none":
-                slow, drss = "1 (base)", "-"
-            print("| %s | %s | %s | %d | %.2f s | %s | %.1f MiB | %s | %s |" % (
-                wl, tool, scale, len(runs[k]), wall, slow, rss, drss, human(written)))
+                slow, drss, paired = "1 (base)", "-", "-"
+            print("| %s | %s | %s | %d | %.2f s | %s | %s | %.1f MiB | %s | %s |" % (
+                wl, tool, scale, len(runs[k]), wall, slow, paired, rss, drss, human(written)))
 if growth:
     print()
     print("Output vs run length (microbenchmark; memvigil with a snapshot every 1 s, 3 kept):")
@@ -54,3 +65,13 @@ if growth:
     print("|---|---|---:|---:|---:|")
     for wl, tool, scale, f, (wall, rss, written) in growth:
         print("| %s | %s | %sx | %.2f s | %s |" % (tool, scale, f, wall, human(written)))
+if instr:
+    print()
+    print("Instructions executed (callgrind, small inputs, all threads; deterministic):")
+    print()
+    print("| workload | none | memvigil | overhead |")
+    print("|---|---:|---:|---:|")
+    for wl in WL:
+        a, b = instr.get((wl, "none")), instr.get((wl, "memvigil"))
+        if a and b:
+            print("| %s | %d | %d | %+.2f%% |" % (wl, a, b, 100.0 * (b - a) / a))
