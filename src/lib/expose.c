@@ -300,8 +300,9 @@ static double line_value(const char *text, const char *key)
             const char *v = p + kl;
             while (*v == ' ' || *v == '\t')
                 v++;
+            /* client_golang (procfs) reports "unlimited" as 2^64 - 1 */
             if (strncmp(v, "unlimited", 9) == 0)
-                return -1.0;
+                return 18446744073709551615.0;
             char *end;
             long long x = strtoll(v, &end, 10);
             return end == v ? NAN : (double)x;
@@ -385,7 +386,7 @@ static void render_process(emit *e, const char *proc_root)
         "Virtual memory size in bytes.");
     put_int(e, NULL, vsize);
     fam(e, "process_virtual_memory_max_bytes", "gauge", "bytes",
-        "Maximum amount of virtual memory available in bytes (-1 when unlimited).");
+        "Maximum amount of virtual memory available in bytes.");
     put_dbl(e, NULL, max_as);
     fam(e, "process_resident_memory_bytes", "gauge", "bytes",
         "Resident memory size in bytes.");

@@ -608,7 +608,7 @@ static void test_full_prometheus(void **state)
     snprintf(line, sizeof line, "\nprocess_resident_memory_bytes %ld\n", 1000 * page);
     has(t, line);
     has(t, "\nprocess_virtual_memory_bytes 987654321\n");
-    has(t, "\nprocess_virtual_memory_max_bytes -1\n");
+    has(t, "\nprocess_virtual_memory_max_bytes 1.8446744073709552e+19\n");
     has(t, "\nprocess_open_fds 3\n");
     has(t, "\nprocess_max_fds 1024\n");
     /* Prometheus text: no pid label, no OpenMetrics-only lines */
