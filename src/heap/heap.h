@@ -142,6 +142,8 @@ typedef struct mv_heap_live {
 } mv_heap_live;
 
 #define MV_HEAP_SHARDS 64
+/* free filter buckets = 2^MV_HEAP_FILTER_BITS (see mv__heap_maybe_sampled) */
+#define MV_HEAP_FILTER_BITS 20
 
 typedef struct mv_heap_shard {
     atomic_int lock;           /* spinlock; rank 2 (after the stack lock) */
@@ -158,11 +160,9 @@ typedef struct mv_heap_state {
     int is_fork_child;
     uintptr_t self_lo, self_hi;/* our own text, skipped in stacks */
 
-    /* tables (one mmap) */
+    /* tables (one mmap, except the free filter below) */
     void *arena;
     size_t arena_bytes;
-    atomic_uchar *filter;      /* counting filter, 1 byte per bucket */
-    unsigned filter_bits;
     mv_heap_shard shards[MV_HEAP_SHARDS];
     mv_heap_live *live;        /* MV_HEAP_SHARDS * shard_cap entries */
     uint32_t shard_cap;        /* power of two */
@@ -188,26 +188,51 @@ typedef struct mv_heap_state {
     int64_t start_ns;          /* wall clock at enable, for duration_nanos */
     uint64_t rss_at_start;     /* bytes, for the glibc_malloc heuristic */
     uint64_t alloc_at_start;
+
+    /* The free filter (see mv__heap_maybe_sampled), read by every free:
+     * kept apart from the fields written under the locks. */
+    _Alignas(64) atomic_uchar filter[1u << MV_HEAP_FILTER_BITS];
 } mv_heap_state;
 
 extern mv_heap_state mv__heap;
 
 /* The free filter: a counting filter over address bits, one byte per bucket,
  * incremented for each live sampled block hashing there. Zero means "surely
- * not sampled", so almost every free pays one relaxed byte load and a branch.
- * Lock-free; any thread. */
-static inline unsigned mv__heap_filter_slot(const void *p, unsigned bits)
+ * not sampled". Its size is a compile-time constant and it lives inside the
+ * singleton (static storage: pages materialise only when a sample touches
+ * them), so the test costs no loads of a base pointer or a shift count: a
+ * shift, a multiply, a constant shift and one byte load. 2^20 buckets = 1 MiB
+ * keeps the false-positive rate near live samples / 1 Mi (default budget:
+ * at most 64 Ki live samples). Lock-free; any thread. */
+static inline unsigned mv__heap_filter_slot(const void *p)
 {
-    return (unsigned)((((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+    return (unsigned)((((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - MV_HEAP_FILTER_BITS));
 }
-static inline int mv__heap_filter_maybe(const void *p)
+
+/* 1 when p may be in the live table or in interpose.c's bootstrap pool
+ * (pool blocks raise their bucket for good), i.e. when free must look
+ * closer; 0 means free can go straight to the real free.
+ *
+ * Why a relaxed load cannot miss a live entry: p's bucket is raised by the
+ * thread whose malloc returns p, before that malloc returns (the sampled
+ * path inserts synchronously; a pool block is marked before pool_alloc
+ * returns it). Any free of p comes after that return in happens-before
+ * order: the same thread later, or another thread that got p through the
+ * program's own synchronisation (handing a pointer to another thread
+ * without it is already a data race in the program). Write-read coherence
+ * then makes this load see the increment or a later value of the byte, and
+ * every later value still counts p until p itself is removed — which only
+ * this free (or a realloc of p, equally ordered) does; a saturated bucket
+ * never goes down. Racing inserts and removals of *other* addresses in the
+ * same bucket only move the count above p's share. */
+static inline int mv__heap_maybe_sampled(const void *p)
 {
-    atomic_uchar *f = mv__heap.filter;
-    if (!f)
-        return 0;
-    return atomic_load_explicit(&f[mv__heap_filter_slot(p, mv__heap.filter_bits)],
+    return atomic_load_explicit(&mv__heap.filter[mv__heap_filter_slot(p)],
                                 memory_order_relaxed) != 0;
 }
+
+/* Adds delta (+1/-1) to p's bucket; saturates at 255 (then stays "maybe"). */
+void mv__heap_filter_add(const void *p, int delta);
 
 void mv__heap_lock(atomic_int *l);
 void mv__heap_unlock(atomic_int *l);

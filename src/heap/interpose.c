@@ -1,15 +1,22 @@
 /* interpose.c — the malloc family, interposed by LD_PRELOAD.
  *
  * Each wrapper calls the real allocator (found with dlsym(RTLD_NEXT)) and
- * then subtracts the size from the thread's byte countdown: that subtraction
- * and one branch are the whole cost of an unsampled allocation. A free
- * consults the counting filter (one byte load) before any live-table lookup.
+ * subtracts the size from the thread's byte countdown: that subtraction and
+ * one branch are the whole cost of an unsampled allocation. malloc subtracts
+ * *before* the call, so its unsampled path ends in a tail jump to the real
+ * malloc (no stack frame, no saved registers); only the sampled path calls
+ * the real malloc and then the slow path. A free's whole unsampled path is
+ * one byte load from the counting free filter (heap.h), a branch and a tail
+ * jump through mv__heap_real.free — which, until resolution, points at
+ * free_unresolved, so free needs no "resolved" check of its own. Pool blocks
+ * mark their filter bucket, so the pool range test (one unsigned compare)
+ * and the live-table lookup both sit behind a filter hit.
  * Everything else lives in track.c.
  *
  * dlsym itself allocates (calloc for its error state), so while the real
  * symbols are being resolved the wrappers serve requests from a small static
- * pool; blocks from it are recognised by address, never freed, and realloc
- * copies them out.
+ * pool; blocks from it are recognised by address (after a filter hit in
+ * free), never freed, and realloc copies them out.
  */
 #include "heap.h"
 
@@ -25,10 +32,13 @@
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+static void free_unresolved(void *p);
+
 /* The real allocator: written once by resolve() (benign races: every
- * resolver stores the same values), read by every wrapper. */
-mv_heap_real mv__heap_real;
-static atomic_int resolved;
+ * resolver stores the same values), read by every wrapper. `malloc` is
+ * stored last with release order and doubles as the "resolved" flag
+ * (acquire loads, see ready()). `free` starts as free_unresolved. */
+mv_heap_real mv__heap_real = {.free = free_unresolved};
 static __thread int t_resolving __attribute__((tls_model("initial-exec")));
 
 /* ---- bootstrap pool (dlsym's own allocations) ---- */
@@ -37,9 +47,10 @@ static __thread int t_resolving __attribute__((tls_model("initial-exec")));
 static _Alignas(64) unsigned char pool[POOL_BYTES];
 static atomic_size_t pool_used;
 
-static int in_pool(const void *p)
+/* One unsigned compare: addresses below the pool wrap to huge values. */
+static inline int in_pool(const void *p)
 {
-    return (const unsigned char *)p >= pool && (const unsigned char *)p < pool + POOL_BYTES;
+    return (uintptr_t)p - (uintptr_t)pool < POOL_BYTES;
 }
 
 /* 16-byte header holding the size; align must be a power of two <= 4096. */
@@ -54,6 +65,7 @@ static void *pool_alloc(size_t n, size_t align)
             return NULL;
         if (atomic_compare_exchange_weak(&pool_used, &used, start + n)) {
             memcpy(pool + start - sizeof(size_t), &n, sizeof n);
+            mv__heap_filter_add(pool + start, +1); /* free must look closer */
             return pool + start;
         }
     }
@@ -87,20 +99,37 @@ static void resolve(void)
         (void)!write(2, msg, sizeof msg - 1);
         abort();
     }
-    mv__heap_real = r;
-    atomic_store_explicit(&resolved, 1, memory_order_release);
+    /* Everything but malloc (the first field), then malloc, released. */
+    memcpy((char *)&mv__heap_real + offsetof(mv_heap_real, free),
+           (const char *)&r + offsetof(mv_heap_real, free),
+           sizeof r - offsetof(mv_heap_real, free));
+    __atomic_store_n(&mv__heap_real.malloc, r.malloc, __ATOMIC_RELEASE);
     t_resolving--;
 }
 
 /* 1: use the real allocator; 0: serve from the pool (resolution running). */
 static inline int ready(void)
 {
-    if (LIKELY(atomic_load_explicit(&resolved, memory_order_acquire)))
+    if (LIKELY(__atomic_load_n(&mv__heap_real.malloc, __ATOMIC_ACQUIRE) != NULL))
         return 1;
     if (t_resolving)
         return 0;
     resolve();
     return 1;
+}
+
+/* mv__heap_real.free before resolution. free(NULL) is a no-op. A pool block
+ * never gets here (its filter bucket is marked: free_marked drops it). Any
+ * other block came from
+ * the real allocator, so the real symbols can be resolved — unless this
+ * thread is inside resolve() (dlsym freeing a block it got before the
+ * switch: impossible, as dlsym's blocks then come from the pool), in which
+ * case the block is leaked rather than risk recursion. */
+static __attribute__((noinline, cold)) void free_unresolved(void *p)
+{
+    if (!p || !ready())
+        return;
+    mv__heap_real.free(p);
 }
 
 /* The fast path: count the bytes; sample when the countdown crosses zero. */
@@ -111,12 +140,25 @@ static inline void *account(void *p, size_t n)
     return mv__heap_on_countdown(p, n);
 }
 
-/* Forgets p if it was sampled (before the real free: afterwards another
- * thread may get the same address). */
-static inline void forget(void *p)
+/* free after a filter hit: a pool block (never freed), or maybe a sampled
+ * block, forgotten before the real free (afterwards another thread may get
+ * the same address). */
+static __attribute__((noinline)) void free_marked(void *p)
 {
-    if (UNLIKELY(mv__heap_filter_maybe(p)))
-        mv__heap_live_remove(p, NULL, NULL);
+    if (in_pool(p))
+        return;
+    mv__heap_live_remove(p, NULL, NULL);
+    __atomic_load_n(&mv__heap_real.free, __ATOMIC_RELAXED)(p);
+}
+
+/* Cold: the first allocation(s), which resolve the real allocator or, while
+ * dlsym runs, come from the pool. */
+static __attribute__((noinline, cold)) void *malloc_unresolved(size_t n)
+{
+    if (!ready())
+        return pool_alloc(n, 16);
+    void *p = mv__heap_real.malloc(n);
+    return p ? account(p, n) : p;
 }
 
 /* Which `malloc` does the program call? dlsym(RTLD_DEFAULT) answers, with
@@ -154,22 +196,28 @@ int mv__heap_next_is_glibc(void)
 
 /* ---- the interposers ---- */
 
+/* Unsampled: acquire load of the real malloc, TLS subtract, branch, tail
+ * jump. The countdown is charged before the allocation; a failed sampled
+ * allocation reaches the slow path with p = NULL, which records nothing. */
 EXPORT void *malloc(size_t n)
 {
-    if (UNLIKELY(!ready()))
-        return pool_alloc(n, 16);
-    void *p = mv__heap_real.malloc(n);
-    return p ? account(p, n) : p;
+    void *(*real)(size_t) = __atomic_load_n(&mv__heap_real.malloc, __ATOMIC_ACQUIRE);
+    if (UNLIKELY(!real))
+        return malloc_unresolved(n);
+    if (LIKELY((mv__heap_countdown -= (int64_t)n) > 0))
+        return real(n);
+    return mv__heap_on_countdown(real(n), n);
 }
 
+/* NULL is neither a pool block nor sampled (a bucket hit costs a fruitless
+ * live-table probe) and goes to the real free, a no-op. */
 EXPORT void free(void *p)
 {
-    if (!p || UNLIKELY(in_pool(p)))
+    if (UNLIKELY(mv__heap_maybe_sampled(p))) {
+        free_marked(p);
         return;
-    forget(p);
-    if (UNLIKELY(!ready()))
-        return; /* cannot happen for a real block: it came from the real malloc */
-    mv__heap_real.free(p);
+    }
+    __atomic_load_n(&mv__heap_real.free, __ATOMIC_RELAXED)(p);
 }
 
 EXPORT void *calloc(size_t k, size_t n)
@@ -198,7 +246,7 @@ EXPORT void *realloc(void *old, size_t n)
     }
     uint64_t osz = 0;
     uint32_t ost = 0;
-    int had = old && mv__heap_filter_maybe(old) && mv__heap_live_remove(old, &osz, &ost);
+    int had = old && mv__heap_maybe_sampled(old) && mv__heap_live_remove(old, &osz, &ost);
     void *p = mv__heap_real.realloc(old, n);
     if (!p) {
         if (had && n)

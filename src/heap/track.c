@@ -121,13 +121,15 @@ static size_t round_pow2_down(size_t v)
     return p;
 }
 
-/* Splits the budget: filter 1/8, live table 1/4, stack entries + index ~1/8,
- * frame pool the rest (~1/2). Default 8 MiB: 1 Mi filter buckets, 64 Ki live
- * blocks, ~16 Ki stacks, ~512 Ki frames. */
+/* Splits the budget: free filter 1/8 (a fixed 1 MiB inside the singleton,
+ * see heap.h: exactly that share at the default budget; only pages touched by
+ * samples become resident), live table 1/4, stack entries + index ~1/8, frame
+ * pool the rest (~1/2) in one mmap. Default 8 MiB: 1 Mi filter buckets, 64 Ki
+ * live blocks, ~16 Ki stacks, ~512 Ki frames. */
 static int tables_create(void)
 {
     size_t budget = (size_t)mv__heap.cfg.max_mb << 20;
-    size_t filter_n = round_pow2_down(budget / 8);
+    size_t filter_n = budget / 8; /* the filter's share of the budget */
     size_t live_n = round_pow2_down(budget / 4 / sizeof(mv_heap_live));
     if (live_n < MV_HEAP_SHARDS * 16)
         live_n = MV_HEAP_SHARDS * 16;
@@ -135,7 +137,7 @@ static int tables_create(void)
     size_t frames_n = (budget - filter_n - live_n * sizeof(mv_heap_live) -
                        stack_n * (sizeof(mv_heap_stack) + 2 * sizeof(uint32_t))) /
                       sizeof(uintptr_t);
-    size_t total = filter_n + live_n * sizeof(mv_heap_live) + stack_n * sizeof(mv_heap_stack) +
+    size_t total = live_n * sizeof(mv_heap_live) + stack_n * sizeof(mv_heap_stack) +
                    2 * stack_n * sizeof(uint32_t) + frames_n * sizeof(uintptr_t) + 4096;
     void *a = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
@@ -156,13 +158,6 @@ static int tables_create(void)
     mv__heap.stack_index = (uint32_t *)c;
     c += 2 * stack_n * sizeof(uint32_t);
     mv__heap.index_cap = (uint32_t)(2 * stack_n);
-    unsigned bits = 0;
-    while (((size_t)1 << bits) < filter_n)
-        bits++;
-    mv__heap.filter_bits = bits;
-    /* Published last: free starts consulting the filter once it is set. */
-    atomic_store_explicit((_Atomic(atomic_uchar *) *)&mv__heap.filter, (atomic_uchar *)c,
-                          memory_order_release);
     return 0;
 }
 
@@ -303,9 +298,9 @@ void mv__heap_mark_enabled(void)
 
 /* ---- the counting filter ---- */
 
-static void filter_add(const void *p, int delta)
+void mv__heap_filter_add(const void *p, int delta)
 {
-    atomic_uchar *b = &mv__heap.filter[mv__heap_filter_slot(p, mv__heap.filter_bits)];
+    atomic_uchar *b = &mv__heap.filter[mv__heap_filter_slot(p)];
     unsigned char v = atomic_load_explicit(b, memory_order_relaxed);
     for (;;) {
         if (v == 255 || (delta < 0 && v == 0))
@@ -341,7 +336,7 @@ static int live_insert(uintptr_t a, uint64_t size, uint32_t stack)
         i = (i + 1) & mask;
     if (!tab[i].addr) {
         sh->count++;
-        filter_add((const void *)a, +1);
+        mv__heap_filter_add((const void *)a, +1);
     }
     tab[i].addr = a; /* a stale entry for a reused address is replaced */
     tab[i].size = size;
@@ -387,7 +382,7 @@ int mv__heap_live_remove(const void *p, uint64_t *size, uint32_t *stack)
     }
     tab[i].addr = 0;
     sh->count--;
-    filter_add(p, -1);
+    mv__heap_filter_add(p, -1);
     mv__heap_unlock(&sh->lock);
     return 1;
 }
