@@ -1059,6 +1059,16 @@ void mv_monitor_stop(mv_monitor *m)
         pthread_join(m->thread, NULL);
     mv__http_stop(m->http);
     m->http = NULL;
+    if (m->rec) {
+        /* what the application recorded since the last tick (a gauge zeroed
+         * at shutdown, the last operations) still reaches the recording;
+         * the thread is gone, so this thread is the only writer */
+        locale_t prev_loc;
+        locale_t cloc = c_locale_enter(&prev_loc);
+        (void)mv__record_app_changes(m->rec, m->reg, mv__now_wall_ms(),
+                                     MV__RECORD_APP_MAX_LINES);
+        c_locale_leave(cloc, prev_loc);
+    }
     monitor_free(m, 1);
 }
 

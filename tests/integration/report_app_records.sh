@@ -25,10 +25,14 @@ grep -q '"type":"gauge"' "$tmp/embed.jsonl" || fail "no gauge line recorded"
 "$MEMVIGIL" report -f json "$tmp/embed.jsonl" >"$tmp/embed.json" \
     || fail "report exited $?"
 j() { jq -r "$1" "$tmp/embed.json"; }
-[ "$(j '.gauges[] | select(.name=="index{collection=7,index_type=hnsw}") | .last')" = 25165824 ] \
+# embed zeroes both gauges when it releases them at shutdown, and
+# mv_monitor_stop writes that last change: the peak while loaded, 0 at the end
+[ "$(j '.gauges[] | select(.name=="index{collection=7,index_type=hnsw}") | .max | max')" = 25165824 ] \
     || fail "index gauge: $(j '.gauges')"
-[ "$(j '.gauges[] | select(.name=="segment{collection=7,segment=42}") | .last')" = 14788608 ] \
+[ "$(j '.gauges[] | select(.name=="segment{collection=7,segment=42}") | .max | max')" = 14788608 ] \
     || fail "segment gauge: $(j '.gauges')"
+[ "$(j '.gauges[] | select(.name=="index{collection=7,index_type=hnsw}") | .last')" = 0 ] \
+    || fail "index gauge not released at shutdown: $(j '.gauges')"
 n=$(j '.ops[] | select(.name=="search") | .count')
 [ -n "$n" ] && [ "$n" -ge 100 ] || fail "search op count '$n': $(j '.ops')"
 # the count is exact: one line per tick carries the calls since the last

@@ -860,9 +860,13 @@ static void test_record_app_lines(void **state)
     assert_int_equal(mv_gauge_set(m, "index", "shard=1", 0), 0);
     assert_int_equal(mv_progress_add(m, "rows", 250), 0);
     assert_int_equal(mv_monitor_sample_now(m), 0);
+    /* set after the last tick: written by mv_monitor_stop */
+    assert_int_equal(mv_gauge_set(m, "cache", NULL, 8192), 0);
     mv_monitor_stop(m);
     assert_int_equal(count_lines(rec, "\"name\":\"index\",\"labels\":\"shard=1\",\"value\":0}"), 1);
     assert_int_equal(count_lines(rec, "\"unit\":\"rows\",\"units\":750,"), 1);
+    assert_int_equal(count_lines(rec, "\"name\":\"cache\",\"labels\":\"\",\"value\":8192}") +
+                     count_lines(rec, "\"name\":\"cache\",\"labels\":null,\"value\":8192}"), 1);
     assert_int_equal(count_lines(rec, "{\"type\":\"sample\""), 4);
     fake_remove(&fk);
 }
