@@ -76,6 +76,11 @@ int mv__probe_cgroup(const mv__probe_opts *o, int version, const char *path,
                      mv_sample *s);
 /* Fills the system fields (meminfo, /proc/pressure/memory). */
 int mv__probe_system(const mv__probe_opts *o, mv_sample *s);
+/* Set the process fields (nprocs .. pss_shmem_bytes) or the cgroup fields
+ * (cgroup_version .. cg_psi_full) of s to "unavailable"; mv_sample_clear
+ * is both plus the rest. */
+void mv__sample_clear_process(mv_sample *s);
+void mv__sample_clear_cgroup(mv_sample *s);
 /* Computes the derived fields from the others. Pure. */
 void mv__sample_derive(mv_sample *s);
 

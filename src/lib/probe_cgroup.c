@@ -33,27 +33,6 @@
 #define STAT_BUF 16384
 #define VALUE_BUF 128
 
-static void cgroup_na(mv_sample *s)
-{
-    s->cgroup_version = 0;
-    s->cgroup_path[0] = '\0';
-    s->cg_usage_bytes = MV_NA;
-    s->cg_max_bytes = MV_NA;
-    s->cg_high_bytes = MV_NA;
-    s->cg_anon_bytes = MV_NA;
-    s->cg_file_bytes = MV_NA;
-    s->cg_inactive_file_bytes = MV_NA;
-    s->cg_shmem_bytes = MV_NA;
-    s->cg_swap_bytes = MV_NA;
-    s->cg_oom_events = MV_NA;
-    s->cg_oom_kill_events = MV_NA;
-    s->cg_high_events = MV_NA;
-    s->cg_max_events = MV_NA;
-    s->cg_psi_some.avg10 = s->cg_psi_some.avg60 = s->cg_psi_some.avg300 = NAN;
-    s->cg_psi_some.total_us = MV_NA;
-    s->cg_psi_full = s->cg_psi_some;
-}
-
 static int join(char *out, size_t n, const char *a, const char *b)
 {
     int len = snprintf(out, n, "%s/%s", a, b);
@@ -227,7 +206,7 @@ int mv__probe_cgroup_read(mv__cgroup_handle *h, mv_sample *s)
 {
     if (!s)
         return -EINVAL;
-    cgroup_na(s);
+    mv__sample_clear_cgroup(s);
     if (!h || h->dirfd < 0)
         return -ENOENT;
     if (h->version == 2)
@@ -235,7 +214,7 @@ int mv__probe_cgroup_read(mv__cgroup_handle *h, mv_sample *s)
     else
         read_v1(h, s);
     if (h->removed) {
-        cgroup_na(s);
+        mv__sample_clear_cgroup(s);
         return -ENODEV;
     }
     s->cgroup_version = h->version;
@@ -250,7 +229,7 @@ int mv__probe_cgroup(const mv__probe_opts *o, int version, const char *path,
 
     if (!s)
         return -EINVAL;
-    cgroup_na(s);
+    mv__sample_clear_cgroup(s);
     int rc = mv__probe_cgroup_open(o, version, path, 0, &h);
     if (rc)
         return rc;

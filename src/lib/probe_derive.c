@@ -19,16 +19,8 @@
 
 #include "probe.h"
 
-MV_EXPORT void mv_sample_clear(mv_sample *s)
+void mv__sample_clear_process(mv_sample *s)
 {
-    if (!s)
-        return;
-    memset(s, 0, sizeof(*s));
-    const mv_psi na = {NAN, NAN, NAN, MV_NA};
-
-    s->timestamp_ms = MV_NA;
-    s->monotonic_ms = MV_NA;
-    s->pid = 0;
     s->nprocs = 0;
     s->start_time_ticks = MV_NA;
     s->rss_bytes = MV_NA;
@@ -43,6 +35,11 @@ MV_EXPORT void mv_sample_clear(mv_sample *s)
     s->pss_anon_bytes = MV_NA;
     s->pss_file_bytes = MV_NA;
     s->pss_shmem_bytes = MV_NA;
+}
+
+void mv__sample_clear_cgroup(mv_sample *s)
+{
+    const mv_psi na = {NAN, NAN, NAN, MV_NA};
 
     s->cgroup_version = 0;
     s->cgroup_path[0] = '\0';
@@ -60,6 +57,20 @@ MV_EXPORT void mv_sample_clear(mv_sample *s)
     s->cg_max_events = MV_NA;
     s->cg_psi_some = na;
     s->cg_psi_full = na;
+}
+
+MV_EXPORT void mv_sample_clear(mv_sample *s)
+{
+    if (!s)
+        return;
+    memset(s, 0, sizeof(*s));
+    const mv_psi na = {NAN, NAN, NAN, MV_NA};
+
+    s->timestamp_ms = MV_NA;
+    s->monotonic_ms = MV_NA;
+    s->pid = 0;
+    mv__sample_clear_process(s);
+    mv__sample_clear_cgroup(s);
 
     s->mem_total_bytes = MV_NA;
     s->mem_available_bytes = MV_NA;

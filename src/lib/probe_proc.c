@@ -144,24 +144,6 @@ static int pid_path(char *out, size_t n, const mv__probe_opts *o, int32_t pid,
     return (len < 0 || (size_t)len >= n) ? -ENAMETOOLONG : 0;
 }
 
-static void process_na(mv_sample *s)
-{
-    s->nprocs = 0;
-    s->start_time_ticks = MV_NA;
-    s->rss_bytes = MV_NA;
-    s->rss_anon_bytes = MV_NA;
-    s->rss_file_bytes = MV_NA;
-    s->rss_shmem_bytes = MV_NA;
-    s->swap_bytes = MV_NA;
-    s->rss_peak_bytes = MV_NA;
-    s->vm_size_bytes = MV_NA;
-    s->threads = MV_NA;
-    s->pss_bytes = MV_NA;
-    s->pss_anon_bytes = MV_NA;
-    s->pss_file_bytes = MV_NA;
-    s->pss_shmem_bytes = MV_NA;
-}
-
 void mv__proc_handle_init(mv__proc_handle *h, int keep)
 {
     h->status = h->stat = h->smaps = MV__SLOT_UNOPENED;
@@ -185,7 +167,7 @@ int mv__probe_process_read(const mv__probe_opts *o, int32_t pid,
 
     if (!o || !o->proc_root || !s || pid <= 0 || !h)
         return -EINVAL;
-    process_na(s);
+    mv__sample_clear_process(s);
     s->pid = pid;
 
     /* the path even with a kept descriptor: a stale one (unlinked file)
@@ -215,7 +197,7 @@ int mv__probe_process_read(const mv__probe_opts *o, int32_t pid,
             int32_t ppid;
             (void)mv__parse_stat(buf, &ppid, &s->start_time_ticks);
         } else if (gone(n) || (n == 0 && h->keep)) {
-            process_na(s);
+            mv__sample_clear_process(s);
             return -ESRCH;  /* exited between the two reads */
         }
     }
@@ -471,7 +453,7 @@ int mv__probe_pids_rest(const mv__probe_opts *o, const int32_t *pids,
             return -EINVAL;
     if ((rc = collect_pids(o, pids, npids, tree, &set)) != 0) {
         free(set.v);
-        process_na(s);
+        mv__sample_clear_process(s);
         return rc;
     }
     /* Transient opens; stat is skipped: the scan above has just read it
