@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages memvigil needs to build, test and benchmark.
+# Installs the Debian packages memvigil needs to build, test and benchmark
+# (with --bench: the extra ones bench/heap compares against).
 # Idempotent: quiet and quick when everything is present. Runs apt-get as
 # root, or through sudo when not root.
 set -euo pipefail
@@ -22,6 +23,28 @@ PACKAGES=(
   chromium                           # headless browser test of the HTML report / live page
 )
 
+# `--bench`: the packages used only by the heap-profiler benchmark
+# (bench/heap/run.sh): the profilers it compares memvigil with and the real
+# programs it runs. Not needed to build or test memvigil.
+name=install-deps
+if [ "${1:-}" = "--bench" ]; then
+  name=install-bench-deps
+  PACKAGES=(
+    heaptrack                  # heaptrack (LD_PRELOAD tracer, records every call)
+    valgrind                   # valgrind --tool=massif, callgrind for cost analysis
+    libjemalloc2               # jemalloc's sampling heap profiler (MALLOC_CONF=prof:true)
+    libgoogle-perftools4       # libtcmalloc.so.4: gperftools' heap profiler (HEAPPROFILE)
+    google-perftools           # pprof for gperftools' output (not needed to run the bench)
+    sqlite3                    # workload: 1M-row insert and query
+    python3                    # workload: allocation-heavy script
+    gcc                        # workload: -O2 on a large generated C file
+    time                       # /usr/bin/time -f %M for peak RSS
+  )
+elif [ $# -gt 0 ]; then
+  echo "usage: $0 [--bench]" >&2
+  exit 2
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -30,10 +53,10 @@ for p in "${PACKAGES[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "install-deps: installing ${missing[*]}" >&2
+echo "$name: installing ${missing[*]}" >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  command -v sudo >/dev/null || { echo "$name: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
   SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -46,4 +69,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done" >&2
+echo "$name: done" >&2
