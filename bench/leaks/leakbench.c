@@ -21,6 +21,8 @@
  *
  * Usage: leakbench [--seed N] [--per-kind N] [--fixtures DIR] [--verbose]
  *                  [--dump KIND IDX]   (print a generated trace as CSV)
+ *                  [--tsv FILE]        (one line per trace: label, limit,
+ *                                       onset, onset-to-limit, every alarm)
  */
 #include <errno.h>
 #include <math.h>
@@ -312,6 +314,19 @@ static void print_table(tally *ty, int ntraces, double days)
     printf("\n%d traces, %.0f process-days\n", ntraces, days);
 }
 
+/* One line of the --tsv file (nothing when f is NULL). */
+static void tsv_line(FILE *f, const trace *tr, const outcome *o)
+{
+    if (!f)
+        return;
+    fprintf(f, "%s\t%s\t%d\t%lld\t%.0f\t%.0f\t%.0f", tr->name,
+            kind_name(tr->kind), tr->leak, (long long)tr->limit, tr->onset_s,
+            tr->eta_from_onset_s, tr->dur_s);
+    for (int d = 0; d < NDET; d++)
+        fprintf(f, "\t%.0f", o->alarm_s[d]);
+    fputc('\n', f);
+}
+
 /* Fixtures: DIR/manifest.txt lines "file.csv leak|ok limit_bytes". */
 static int load_fixtures(const char *dir, trace *out, int max)
 {
@@ -340,6 +355,7 @@ int main(int argc, char **argv)
 {
     uint64_t seed = 2;
     int per_kind = 40, verbose = 0;
+    const char *tsv_path = NULL;
     const char *fixtures = NULL;
     int dump_kind = -1, dump_idx = 0;
     for (int i = 1; i < argc; i++) {
@@ -351,12 +367,15 @@ int main(int argc, char **argv)
             fixtures = argv[++i];
         else if (!strcmp(argv[i], "--verbose"))
             verbose = 1;
+        else if (!strcmp(argv[i], "--tsv") && i + 1 < argc)
+            tsv_path = argv[++i];
         else if (!strcmp(argv[i], "--dump") && i + 2 < argc) {
             dump_kind = atoi(argv[++i]);
             dump_idx = atoi(argv[++i]);
         } else {
             fprintf(stderr, "usage: leakbench [--seed N] [--per-kind N] "
-                            "[--fixtures DIR] [--verbose] [--dump KIND IDX]\n");
+                            "[--fixtures DIR] [--verbose] [--dump KIND IDX] "
+                            "[--tsv FILE]\n");
             return 2;
         }
     }
@@ -373,6 +392,17 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    FILE *tsv = NULL;
+    if (tsv_path) {
+        tsv = fopen(tsv_path, "w");
+        if (!tsv) {
+            fprintf(stderr, "leakbench: cannot write %s: %s\n", tsv_path,
+                    strerror(errno));
+            return 1;
+        }
+        fprintf(tsv, "name\tkind\tleak\tlimit\tonset_s\tto_limit_s\tdur_s"
+                     "\tmemvigil\ta\tb\tc\td\n");
+    }
     static tally ty[NDET];
     static paired pr;
     memset(ty, 0, sizeof ty);
@@ -401,6 +431,7 @@ int main(int argc, char **argv)
             }
             score(&tr, &o, ty);
             pair_add(&tr, &o, &pr);
+            tsv_line(tsv, &tr, &o);
             ntr++;
             days += tr.dur_s / 86400.0;
             kn[k]++;
@@ -430,6 +461,7 @@ int main(int argc, char **argv)
             if (replay(&fx[i], &o, &cost, &fin, aev, sizeof aev) == 0) {
                 score(&fx[i], &o, ty);
                 pair_add(&fx[i], &o, &pr);
+                tsv_line(tsv, &fx[i], &o);
                 ntr++;
                 days += fx[i].dur_s / 86400.0;
                 kn[K_COUNT]++;
@@ -447,6 +479,8 @@ int main(int argc, char **argv)
             trace_release(&fx[i]);
         }
     }
+    if (tsv)
+        fclose(tsv);
     printf("\nseed %llu, %d generated traces per kind\n\n",
            (unsigned long long)seed, per_kind);
     print_table(ty, ntr, days);
