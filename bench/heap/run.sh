@@ -27,6 +27,9 @@
 # (/usr/bin/time %M, the largest process) minus the baseline's; written =
 # median bytes in the tool's output directory after the run.
 set -euo pipefail
+# Python randomises string hashing per process; a fixed seed makes the python
+# workload do the same work in every run (and callgrind's counts repeatable).
+export PYTHONHASHSEED=0
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${MV_BUILD:-$src/build-bench-heap}"
 reps=5 slow_reps=2 quick=0 alloc_rows=1 instr=0

@@ -142,16 +142,39 @@ typedef struct mv_heap_live {
 } mv_heap_live;
 
 #define MV_HEAP_SHARDS 64
-/* free filter buckets = 2^MV_HEAP_FILTER_BITS (see mv__heap_maybe_sampled) */
-#define MV_HEAP_FILTER_BITS 20
+/* The free filter (see mv__heap_filter_slot): 2^MV_HEAP_FILTER_BITS buckets,
+ * one per 2^MV_HEAP_FILTER_SHIFT bytes of address space, summarised by
+ * 2^MV_HEAP_SUMMARY_BITS buckets that every free reads first. */
+#define MV_HEAP_FILTER_BITS 18
+#define MV_HEAP_SUMMARY_BITS 14
+#ifndef MV_HEAP_FILTER_SHIFT
+#define MV_HEAP_FILTER_SHIFT 4
+#endif
+
+/* The live table is sharded by address hash; each shard is a series of
+ * open-addressing levels of 16, 32, 64, ... entries (level k: 16 << k), and
+ * an entry goes into the first level under 3/4 full. Levels of all shards
+ * are laid out level by level (level 0 of every shard, then level 1, ...),
+ * so a few hundred live samples touch the first few pages only: the table's
+ * pages cost a page fault each when first touched (~18 us on the benchmark
+ * VM), and one flat hash table spreads even a few samples over all of them.
+ * A lookup probes each non-empty level (sampled frees are rare). */
+#define MV_HEAP_LIVE_LEVELS 14    /* max levels: shard_cap <= 16 << 14 */
 
 typedef struct mv_heap_shard {
     atomic_int lock;           /* spinlock; rank 2 (after the stack lock) */
-    uint32_t count;
-    char pad[56];
+    uint32_t count;            /* entries in all levels; under lock */
+    uint32_t lcount[MV_HEAP_LIVE_LEVELS]; /* entries per level; under lock */
 } mv_heap_shard;
 
 typedef struct mv_heap_state {
+    /* The free filter (see mv__heap_filter_slot): the summary, read by
+     * every free, first, so free indexes the singleton's own address; then
+     * the full filter, read after a summary hit. Both apart from the fields
+     * written under the locks. */
+    _Alignas(64) atomic_uchar summary[1u << MV_HEAP_SUMMARY_BITS];
+    _Alignas(64) atomic_uchar filter[1u << MV_HEAP_FILTER_BITS];
+
     mv_heap_config cfg;
     atomic_int init_state;     /* 0 none, 1 in progress, 2 done */
     atomic_int enabled;        /* sampling on; written by signal/agent */
@@ -164,8 +187,9 @@ typedef struct mv_heap_state {
     void *arena;
     size_t arena_bytes;
     mv_heap_shard shards[MV_HEAP_SHARDS];
-    mv_heap_live *live;        /* MV_HEAP_SHARDS * shard_cap entries */
-    uint32_t shard_cap;        /* power of two */
+    mv_heap_live *live;        /* MV_HEAP_SHARDS * (shard_cap - 16) entries */
+    uint32_t shard_cap;        /* power of two; levels hold shard_cap - 16 */
+    uint32_t live_levels;      /* log2(shard_cap) - 4, >= 1 */
     atomic_int stack_lock;     /* rank 1 */
     mv_heap_stack *stacks;
     uint32_t stack_cap, stack_count;
@@ -189,49 +213,92 @@ typedef struct mv_heap_state {
     uint64_t rss_at_start;     /* bytes, for the glibc_malloc heuristic */
     uint64_t alloc_at_start;
 
-    /* The free filter (see mv__heap_maybe_sampled), read by every free:
-     * kept apart from the fields written under the locks. */
-    _Alignas(64) atomic_uchar filter[1u << MV_HEAP_FILTER_BITS];
 } mv_heap_state;
 
 extern mv_heap_state mv__heap;
 
+/* Level k (< mv__heap.live_levels) of shard s's live table: 16 << k
+ * entries. Callers hold the shard's lock. */
+static inline mv_heap_live *mv__heap_live_level(unsigned s, unsigned k)
+{
+    return mv__heap.live + (size_t)MV_HEAP_SHARDS * 16 * ((1u << k) - 1) + (size_t)s * (16u << k);
+}
+
 /* The free filter: a counting filter over address bits, one byte per bucket,
- * incremented for each live sampled block hashing there. Zero means "surely
- * not sampled". Its size is a compile-time constant and it lives inside the
- * singleton (static storage: pages materialise only when a sample touches
- * them), so the test costs no loads of a base pointer or a shift count: a
- * shift, a multiply, a constant shift and one byte load. 2^20 buckets = 1 MiB
- * keeps the false-positive rate near live samples / 1 Mi (default budget:
- * at most 64 Ki live samples). Lock-free; any thread. */
+ * incremented for each live sampled block mapped there. Zero means "surely
+ * not sampled". Every free consults it, so where its bytes lie decides what
+ * free costs; instruction counts do not show that (bench/heap/README.md,
+ * "Where the time went"). Two levels:
+ *
+ *  - the filter, 2^18 buckets (256 KiB), direct-mapped: bucket = address
+ *    bits [4, 22) xor bits [22, 40) (mv__heap_filter_slot), one byte per
+ *    16-byte granule of a 4 MiB window, windows xor-folded onto each other
+ *    so that regions 4 MiB apart (arenas, mmap'd blocks) get different
+ *    offsets. Within a window two blocks never share a bucket (glibc's
+ *    blocks are >= 32 bytes apart); a bucket is shared by one granule per
+ *    window in use, so false positives stay near live samples / 256 Ki per
+ *    free, as with a hash. (It was a 1 MiB hashed table: 4x the pages to
+ *    fault in as samples land, for a false-positive rate that only matters
+ *    behind a summary hit.)
+ *  - the summary, 2^14 buckets (16 KiB): the filter folded onto itself
+ *    (bucket = filter bucket mod 2^14), counting every live sample of the
+ *    filter buckets it covers. 16 KiB stays in the first-level caches and
+ *    in four TLB entries; the filter does not, and on a large heap freed in
+ *    no particular order (python's) a read of it is a cache and TLB miss
+ *    per free whatever the mapping. free reads the summary; only on a
+ *    summary hit (about live samples / 16 Ki of frees) the filter.
+ *
+ * Both tables have compile-time sizes and live inside the singleton (static
+ * storage: pages materialise only when touched), so the test costs no loads
+ * of a base pointer or a shift count: shifts, an xor, a mask, a byte load.
+ * Lock-free; any thread. */
+static inline uintptr_t mv__heap_filter_key(const void *p)
+{
+    uintptr_t g = (uintptr_t)p >> MV_HEAP_FILTER_SHIFT;
+    return g ^ (g >> MV_HEAP_FILTER_BITS);
+}
+
 static inline unsigned mv__heap_filter_slot(const void *p)
 {
-    return (unsigned)((((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - MV_HEAP_FILTER_BITS));
+    return (unsigned)(mv__heap_filter_key(p) & ((1u << MV_HEAP_FILTER_BITS) - 1));
+}
+
+static inline unsigned mv__heap_summary_slot(const void *p)
+{
+    return (unsigned)(mv__heap_filter_key(p) & ((1u << MV_HEAP_SUMMARY_BITS) - 1));
 }
 
 /* 1 when p may be in the live table or in interpose.c's bootstrap pool
- * (pool blocks raise their bucket for good), i.e. when free must look
+ * (pool blocks raise their buckets for good), i.e. when free must look
  * closer; 0 means free can go straight to the real free.
  *
- * Why a relaxed load cannot miss a live entry: p's bucket is raised by the
- * thread whose malloc returns p, before that malloc returns (the sampled
- * path inserts synchronously; a pool block is marked before pool_alloc
- * returns it). Any free of p comes after that return in happens-before
- * order: the same thread later, or another thread that got p through the
- * program's own synchronisation (handing a pointer to another thread
- * without it is already a data race in the program). Write-read coherence
- * then makes this load see the increment or a later value of the byte, and
- * every later value still counts p until p itself is removed — which only
- * this free (or a realloc of p, equally ordered) does; a saturated bucket
- * never goes down. Racing inserts and removals of *other* addresses in the
- * same bucket only move the count above p's share. */
+ * Why relaxed loads cannot miss a live entry: p's buckets (summary and
+ * filter) are raised by the thread whose malloc returns p, before that
+ * malloc returns (the sampled path inserts synchronously; a pool block is
+ * marked before pool_alloc returns it). Any free of p comes after that
+ * return in happens-before order: the same thread later, or another thread
+ * that got p through the program's own synchronisation (handing a pointer
+ * to another thread without it is already a data race in the program).
+ * Write-read coherence then makes each load see the increment or a later
+ * value of its byte, and every later value still counts p until p itself
+ * is removed — which only this free (or a realloc of p, equally ordered)
+ * does; a saturated bucket never goes down. Racing inserts and removals of
+ * *other* addresses in the same buckets only move the counts above p's
+ * share. The argument holds for each byte separately, so reading two of
+ * them, in either order, is as safe as reading one. */
 static inline int mv__heap_maybe_sampled(const void *p)
 {
-    return atomic_load_explicit(&mv__heap.filter[mv__heap_filter_slot(p)],
+    uintptr_t k = mv__heap_filter_key(p);
+    if (__builtin_expect(atomic_load_explicit(
+                             &mv__heap.summary[k & ((1u << MV_HEAP_SUMMARY_BITS) - 1)],
+                             memory_order_relaxed) == 0, 1))
+        return 0;
+    return atomic_load_explicit(&mv__heap.filter[k & ((1u << MV_HEAP_FILTER_BITS) - 1)],
                                 memory_order_relaxed) != 0;
 }
 
-/* Adds delta (+1/-1) to p's bucket; saturates at 255 (then stays "maybe"). */
+/* Adds delta (+1/-1) to p's filter and summary buckets; each saturates at
+ * 255 (then stays "maybe" for good). */
 void mv__heap_filter_add(const void *p, int delta);
 
 void mv__heap_lock(atomic_int *l);

@@ -473,10 +473,17 @@ int mv__heap_status_write(void)
 
 static int snapshot_locked(void)
 {
-    uint32_t cap = mv__heap.stack_cap;
-    double *inuse_o = calloc(cap, sizeof *inuse_o);
-    double *inuse_b = calloc(cap, sizeof *inuse_b);
-    mv_heap_psample *smp = calloc(cap ? cap : 1, sizeof *smp);
+    /* The stacks this snapshot covers: those interned by now (a stack is
+     * complete once the count covers it; later ones wait for the next
+     * snapshot). Scratch arrays are sized by that count, not by the table's
+     * capacity: a few hundred stacks, not 16 Ki, so no megabyte is zeroed
+     * and faulted in per snapshot. */
+    mv__heap_lock(&mv__heap.stack_lock);
+    uint32_t count = mv__heap.stack_count;
+    mv__heap_unlock(&mv__heap.stack_lock);
+    double *inuse_o = calloc(count ? count : 1, sizeof *inuse_o);
+    double *inuse_b = calloc(count ? count : 1, sizeof *inuse_b);
+    mv_heap_psample *smp = calloc(count ? count : 1, sizeof *smp);
     mv_heap_pmap *maps = NULL;
     size_t nmaps = 0;
     mv_heap_buf pb = {0};
@@ -486,25 +493,32 @@ static int snapshot_locked(void)
         goto out;
     }
     double T = (double)mv__heap.cfg.sample_bytes;
-    /* live blocks -> in-use estimates per stack (one shard lock at a time) */
-    for (int s = 0; s < MV_HEAP_SHARDS; s++) {
-        mv_heap_live *tab = mv__heap.live + (size_t)s * mv__heap.shard_cap;
-        mv__heap_lock(&mv__heap.shards[s].lock);
-        for (uint32_t i = 0; i < mv__heap.shard_cap; i++) {
-            if (!tab[i].addr || tab[i].stack >= cap)
-                continue;
-            double sz = tab[i].size ? (double)tab[i].size : 1.0;
-            double prob = -expm1(-sz / T);
-            inuse_o[tab[i].stack] += 1.0 / prob;
-            inuse_b[tab[i].stack] += sz / prob;
+    /* live blocks -> in-use estimates per stack (one shard lock at a time).
+     * Empty levels are skipped unread, and a level's scan stops at its last
+     * entry: reading the whole table would fault in all of its 1.5 MiB. */
+    for (unsigned s = 0; s < MV_HEAP_SHARDS; s++) {
+        mv_heap_shard *sh = &mv__heap.shards[s];
+        mv__heap_lock(&sh->lock);
+        for (unsigned k = 0; k < mv__heap.live_levels; k++) {
+            const mv_heap_live *tab = mv__heap_live_level(s, k);
+            for (uint32_t i = 0, left = sh->lcount[k]; left && i < (16u << k); i++) {
+                if (!tab[i].addr)
+                    continue;
+                left--;
+                if (tab[i].stack >= count)
+                    continue;
+                double sz = tab[i].size ? (double)tab[i].size : 1.0;
+                double prob = -expm1(-sz / T);
+                inuse_o[tab[i].stack] += 1.0 / prob;
+                inuse_b[tab[i].stack] += sz / prob;
+            }
         }
-        mv__heap_unlock(&mv__heap.shards[s].lock);
+        mv__heap_unlock(&sh->lock);
     }
     /* stacks: entries never move and their frames never change once the
      * count covers them; the alloc totals are copied under the lock */
     size_t ns = 0;
     mv__heap_lock(&mv__heap.stack_lock);
-    uint32_t count = mv__heap.stack_count;
     for (uint32_t i = 0; i < count; i++) {
         const mv_heap_stack *st = &mv__heap.stacks[i];
         mv_heap_psample *p = &smp[ns++];

@@ -121,18 +121,21 @@ static size_t round_pow2_down(size_t v)
     return p;
 }
 
-/* Splits the budget: free filter 1/8 (a fixed 1 MiB inside the singleton,
- * see heap.h: exactly that share at the default budget; only pages touched by
- * samples become resident), live table 1/4, stack entries + index ~1/8, frame
- * pool the rest (~1/2) in one mmap. Default 8 MiB: 1 Mi filter buckets, 64 Ki
- * live blocks, ~16 Ki stacks, ~512 Ki frames. */
+/* Splits the budget: free filter 1/8 (reserved; the filter and its summary
+ * are a fixed 272 KiB inside the singleton, see heap.h, and only pages
+ * touched become resident), live table 1/4, stack entries + index ~1/8,
+ * frame pool the rest (~1/2) in one mmap. Default 8 MiB: 64 Ki live blocks
+ * (in levels of 16..512 per shard: 63 Ki usable), ~16 Ki stacks, ~512 Ki
+ * frames. */
 static int tables_create(void)
 {
     size_t budget = (size_t)mv__heap.cfg.max_mb << 20;
     size_t filter_n = budget / 8; /* the filter's share of the budget */
     size_t live_n = round_pow2_down(budget / 4 / sizeof(mv_heap_live));
-    if (live_n < MV_HEAP_SHARDS * 16)
-        live_n = MV_HEAP_SHARDS * 16;
+    if (live_n < MV_HEAP_SHARDS * 32)
+        live_n = MV_HEAP_SHARDS * 32; /* at least two levels */
+    if (live_n > (size_t)MV_HEAP_SHARDS * (16u << MV_HEAP_LIVE_LEVELS))
+        live_n = (size_t)MV_HEAP_SHARDS * (16u << MV_HEAP_LIVE_LEVELS);
     size_t stack_n = round_pow2_down(budget / 8 / (sizeof(mv_heap_stack) + 2 * sizeof(uint32_t)));
     size_t frames_n = (budget - filter_n - live_n * sizeof(mv_heap_live) -
                        stack_n * (sizeof(mv_heap_stack) + 2 * sizeof(uint32_t))) /
@@ -149,6 +152,9 @@ static int tables_create(void)
     mv__heap.live = (mv_heap_live *)c;
     c += live_n * sizeof(mv_heap_live);
     mv__heap.shard_cap = (uint32_t)(live_n / MV_HEAP_SHARDS);
+    mv__heap.live_levels = 0;
+    while ((32u << mv__heap.live_levels) <= mv__heap.shard_cap)
+        mv__heap.live_levels++; /* levels 16..shard_cap/2: shard_cap - 16 entries */
     mv__heap.stacks = (mv_heap_stack *)c;
     c += stack_n * sizeof(mv_heap_stack);
     mv__heap.stack_cap = (uint32_t)stack_n;
@@ -165,6 +171,7 @@ static int tables_create(void)
 
 static int self_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 {
+    (void)sz;
     uintptr_t base = (uintptr_t)arg;
     if (info->dlpi_addr != base)
         return 0;
@@ -298,9 +305,8 @@ void mv__heap_mark_enabled(void)
 
 /* ---- the counting filter ---- */
 
-void mv__heap_filter_add(const void *p, int delta)
+static void bucket_add(atomic_uchar *b, int delta)
 {
-    atomic_uchar *b = &mv__heap.filter[mv__heap_filter_slot(p)];
     unsigned char v = atomic_load_explicit(b, memory_order_relaxed);
     for (;;) {
         if (v == 255 || (delta < 0 && v == 0))
@@ -312,6 +318,12 @@ void mv__heap_filter_add(const void *p, int delta)
     }
 }
 
+void mv__heap_filter_add(const void *p, int delta)
+{
+    bucket_add(&mv__heap.filter[mv__heap_filter_slot(p)], delta);
+    bucket_add(&mv__heap.summary[mv__heap_summary_slot(p)], delta);
+}
+
 /* ---- live table ---- */
 
 static inline uint64_t addr_mix(uintptr_t a)
@@ -320,53 +332,25 @@ static inline uint64_t addr_mix(uintptr_t a)
     return h ^ (h >> 29);
 }
 
-static int live_insert(uintptr_t a, uint64_t size, uint32_t stack)
+/* Finds a in level k of shard sh (lock held): its index, or -1. */
+static int64_t level_find(unsigned sh, unsigned k, uintptr_t a, uint64_t h)
 {
-    uint64_t h = addr_mix(a);
-    mv_heap_shard *sh = &mv__heap.shards[h >> 58];
-    mv_heap_live *tab = mv__heap.live + (size_t)(h >> 58) * mv__heap.shard_cap;
-    uint32_t mask = mv__heap.shard_cap - 1;
-    mv__heap_lock(&sh->lock);
-    if (sh->count >= mv__heap.shard_cap - mv__heap.shard_cap / 8) {
-        mv__heap_unlock(&sh->lock);
-        return -ENOSPC;
+    mv_heap_live *tab = mv__heap_live_level(sh, k);
+    uint32_t mask = (16u << k) - 1;
+    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+        if (tab[i].addr == a)
+            return i;
+        if (!tab[i].addr)
+            return -1;
     }
-    uint32_t i = (uint32_t)h & mask;
-    while (tab[i].addr && tab[i].addr != a)
-        i = (i + 1) & mask;
-    if (!tab[i].addr) {
-        sh->count++;
-        mv__heap_filter_add((const void *)a, +1);
-    }
-    tab[i].addr = a; /* a stale entry for a reused address is replaced */
-    tab[i].size = size;
-    tab[i].stack = stack;
-    mv__heap_unlock(&sh->lock);
-    return 0;
 }
 
-int mv__heap_live_remove(const void *p, uint64_t *size, uint32_t *stack)
+/* Empties slot i of level k of shard sh (lock held). Backward-shift
+ * deletion keeps probe chains intact without tombstones. */
+static void level_delete(unsigned sh, unsigned k, uint32_t i)
 {
-    uintptr_t a = (uintptr_t)p;
-    if (!mv__heap.live)
-        return 0;
-    uint64_t h = addr_mix(a);
-    mv_heap_shard *sh = &mv__heap.shards[h >> 58];
-    mv_heap_live *tab = mv__heap.live + (size_t)(h >> 58) * mv__heap.shard_cap;
-    uint32_t mask = mv__heap.shard_cap - 1;
-    mv__heap_lock(&sh->lock);
-    uint32_t i = (uint32_t)h & mask;
-    while (tab[i].addr && tab[i].addr != a)
-        i = (i + 1) & mask;
-    if (!tab[i].addr) {
-        mv__heap_unlock(&sh->lock);
-        return 0;
-    }
-    if (size)
-        *size = tab[i].size;
-    if (stack)
-        *stack = tab[i].stack;
-    /* Backward-shift deletion keeps probe chains intact without tombstones. */
+    mv_heap_live *tab = mv__heap_live_level(sh, k);
+    uint32_t mask = (16u << k) - 1;
     uint32_t j = i;
     for (;;) {
         j = (j + 1) & mask;
@@ -381,10 +365,73 @@ int mv__heap_live_remove(const void *p, uint64_t *size, uint32_t *stack)
         }
     }
     tab[i].addr = 0;
-    sh->count--;
-    mv__heap_filter_add(p, -1);
+    mv__heap.shards[sh].lcount[k]--;
+    mv__heap.shards[sh].count--;
+}
+
+static int live_insert(uintptr_t a, uint64_t size, uint32_t stack)
+{
+    uint64_t h = addr_mix(a);
+    unsigned s = (unsigned)(h >> 58);
+    mv_heap_shard *sh = &mv__heap.shards[s];
+    mv__heap_lock(&sh->lock);
+    /* A stale entry for a reused address is replaced. */
+    for (unsigned k = 0; k < mv__heap.live_levels; k++) {
+        int64_t i = sh->lcount[k] ? level_find(s, k, a, h) : -1;
+        if (i >= 0) {
+            mv_heap_live *e = &mv__heap_live_level(s, k)[i];
+            e->size = size;
+            e->stack = stack;
+            mv__heap_unlock(&sh->lock);
+            return 0;
+        }
+    }
+    for (unsigned k = 0; k < mv__heap.live_levels; k++) {
+        uint32_t cap = 16u << k;
+        if (sh->lcount[k] >= cap - cap / 4)
+            continue;
+        mv_heap_live *tab = mv__heap_live_level(s, k);
+        uint32_t i = (uint32_t)h & (cap - 1);
+        while (tab[i].addr)
+            i = (i + 1) & (cap - 1);
+        tab[i].addr = a;
+        tab[i].size = size;
+        tab[i].stack = stack;
+        sh->lcount[k]++;
+        sh->count++;
+        mv__heap_filter_add((const void *)a, +1);
+        mv__heap_unlock(&sh->lock);
+        return 0;
+    }
     mv__heap_unlock(&sh->lock);
-    return 1;
+    return -ENOSPC;
+}
+
+int mv__heap_live_remove(const void *p, uint64_t *size, uint32_t *stack)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (!mv__heap.live)
+        return 0;
+    uint64_t h = addr_mix(a);
+    unsigned s = (unsigned)(h >> 58);
+    mv_heap_shard *sh = &mv__heap.shards[s];
+    mv__heap_lock(&sh->lock);
+    for (unsigned k = 0; k < mv__heap.live_levels; k++) {
+        int64_t i = sh->lcount[k] ? level_find(s, k, a, h) : -1;
+        if (i < 0)
+            continue;
+        mv_heap_live *e = &mv__heap_live_level(s, k)[i];
+        if (size)
+            *size = e->size;
+        if (stack)
+            *stack = e->stack;
+        level_delete(s, k, (uint32_t)i);
+        mv__heap_filter_add(p, -1);
+        mv__heap_unlock(&sh->lock);
+        return 1;
+    }
+    mv__heap_unlock(&sh->lock);
+    return 0;
 }
 
 void mv__heap_live_reinsert(const void *p, uint64_t size, uint32_t stack)
