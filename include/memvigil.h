@@ -83,7 +83,8 @@ typedef enum mv_limit_source {
     MV_LIMIT_NONE = 0,      /* nothing known */
     MV_LIMIT_CGROUP_MAX,    /* memory.max / memory.limit_in_bytes */
     MV_LIMIT_CGROUP_HIGH,   /* memory.high (v2) */
-    MV_LIMIT_MEMTOTAL       /* physical memory (/proc/meminfo MemTotal) */
+    MV_LIMIT_MEMTOTAL,      /* physical memory (/proc/meminfo MemTotal) */
+    MV_LIMIT_CONFIG         /* mv_config.limit_bytes (`--limit`) */
 } mv_limit_source;
 
 #define MV_CGROUP_PATH_MAX 512
@@ -242,6 +243,28 @@ typedef struct mv_config {
     const char *http_listen;     /* "127.0.0.1:9464", ":9464" (= 127.0.0.1),
                                     "0.0.0.0:9464"; NULL = no endpoint */
     const char *http_token;      /* bearer token required when set */
+
+    /* Size-capped rotation (docs/recording.md). When the next line would
+     * take the file past *_max_bytes, FILE becomes FILE.1 (FILE.1 becomes
+     * FILE.2, ...; the oldest beyond *_keep files is removed) and a new FILE
+     * is started; a recording's new file opens with a header line carrying
+     * its "segment" number. Lines are never split. 0 = the default: 64 MiB
+     * and 4 files (FILE + FILE.1..FILE.3), at most 256 MiB on disk. Minimum
+     * 1024 bytes; keep 1..1000 (1: FILE starts over). Else -EINVAL. */
+    int64_t record_max_bytes;    /* recording cap per file; 0 = 64 MiB */
+    int record_keep;             /* recording files kept; 0 = 4 */
+    int64_t event_log_max_bytes; /* event log cap per file; 0 = 64 MiB */
+    int event_log_keep;          /* event log files kept; 0 = 4 */
+
+    /* A known memory budget of the target, in bytes; 0 (the default) =
+     * none, < 0 is -EINVAL. It joins cgroup memory.max, memory.high and
+     * MemTotal: the tightest is the effective limit (levels, usage ratio,
+     * time to limit, memvigil_effective_limit_bytes); on a tie the
+     * kernel's limit is named. When it wins, limit_source is MV_LIMIT_CONFIG and the ratio
+     * uses the target's RSS (a cgroup target's working set). For a
+     * sidecar that cannot see the application's cgroup, or a process with
+     * no cgroup limit. */
+    int64_t limit_bytes;
 } mv_config;
 
 MV_EXPORT void mv_config_init(mv_config *cfg);

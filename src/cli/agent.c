@@ -35,6 +35,7 @@
 #include "events.h"
 #include "http.h"
 #include "monitor.h"
+#include "record.h"
 #include "tty.h"
 #include "util.h"
 
@@ -52,9 +53,24 @@ const char cli_agent_options_help[] =
     "                        is printed on stderr)\n"
     "  --token TOKEN         require 'Authorization: Bearer TOKEN' on the endpoint\n"
     "  --record FILE         write a JSON Lines recording (header, samples, events)\n"
+    "  --record-max-size SIZE  start a new FILE when the next line would take\n"
+    "                        it past SIZE: FILE -> FILE.1 -> FILE.2 ... (64K,\n"
+    "                        8M, 1G; default 64M, minimum 1K)\n"
+    "  --record-keep N       files kept, FILE included: the oldest beyond N is\n"
+    "                        removed (default 4 = FILE + FILE.1..FILE.3)\n"
     "  --event-log FILE|-    append events as JSON lines to FILE ('-' = stderr)\n"
+    "  --event-log-max-size SIZE, --event-log-keep N\n"
+    "                        the same rotation for the event log (defaults 64M, 4)\n"
     "  --warning RATIO       warning level at this usage ratio (default 0.8)\n"
     "  --critical RATIO      critical level at this usage ratio (default 0.9)\n"
+    "  --limit BYTES         the target's memory budget (512M, 2G) when the\n"
+    "                        kernel's limit is unseen or looser: the effective\n"
+    "                        limit (levels, usage ratio, time to limit) is the\n"
+    "                        tightest of BYTES, the cgroup memory.max/memory.high\n"
+    "                        (ancestors included) and MemTotal, a tie keeping the\n"
+    "                        kernel's; BYTES is compared with RSS (the working set\n"
+    "                        for --cgroup). \"limit_source\" in the JSON status\n"
+    "                        names the one in force (\"config\" for BYTES)\n"
     "  --smaps-rollup        also read smaps_rollup (PSS; costs the target's mmap\n"
     "                        lock, skipped above 64 GiB mapped)\n"
     "  --on-alert PROGRAM    run PROGRAM (no shell, no arguments) on alerting\n"
@@ -150,6 +166,41 @@ int cli_agent_opts_parse(cli_agent_opts *o, const char *cmd, int c,
     case CLI_OPT_NO_TTY:
         o->no_tty = 1;
         return 1;
+    case CLI_OPT_RECORD_MAX_SIZE:
+    case CLI_OPT_EVENT_LOG_MAX_SIZE: {
+        int64_t v;
+        const char *name = c == CLI_OPT_RECORD_MAX_SIZE ? "--record-max-size"
+                                                        : "--event-log-max-size";
+        if (mv__parse_size(arg, &v) != 0 || v < MV_RECORD_MIN_MAX_BYTES)
+            return cli_usage_error(cmd, "bad %s '%s': expected a size of at "
+                                   "least 1K such as 8M or 1G", name, arg);
+        if (c == CLI_OPT_RECORD_MAX_SIZE)
+            o->record_max_bytes = v;
+        else
+            o->event_log_max_bytes = v;
+        return 1;
+    }
+    case CLI_OPT_RECORD_KEEP:
+    case CLI_OPT_EVENT_LOG_KEEP: {
+        int32_t v;
+        const char *name = c == CLI_OPT_RECORD_KEEP ? "--record-keep"
+                                                    : "--event-log-keep";
+        if (cli_parse_pid(arg, &v) != 0 /* a decimal > 0 */ ||
+            v > MV_RECORD_MAX_KEEP)
+            return cli_usage_error(cmd, "bad %s '%s': expected a number of "
+                                   "files from 1 to %d", name, arg,
+                                   MV_RECORD_MAX_KEEP);
+        if (c == CLI_OPT_RECORD_KEEP)
+            o->record_keep = v;
+        else
+            o->event_log_keep = v;
+        return 1;
+    }
+    case CLI_OPT_LIMIT:
+        if (mv__parse_size(arg, &o->limit_bytes) != 0 || o->limit_bytes <= 0)
+            return cli_usage_error(cmd, "bad --limit '%s': expected a size "
+                                   "such as 512M or 2G", arg);
+        return 1;
     case CLI_OPT_CPU_BUDGET:
         if (cli_parse_ratio(arg, &o->cpu_budget) != 0)
             return cli_usage_error(cmd, "bad --cpu-budget '%s': expected a "
@@ -241,6 +292,7 @@ void cli_agent_config(cli_agent *a, mv_config *cfg)
     cfg->interval_ms = o->interval_ms;
     cfg->warning_ratio = o->warning;
     cfg->critical_ratio = o->critical;
+    cfg->limit_bytes = o->limit_bytes;
     /* The library wants the hysteresis below the warning threshold; keep
      * its default unless a tiny --warning (tests, demos) needs less. */
     if (cfg->hysteresis_ratio >= o->warning / 2)
@@ -251,7 +303,11 @@ void cli_agent_config(cli_agent *a, mv_config *cfg)
     cfg->http_listen = o->listen;
     cfg->http_token = o->token;
     cfg->record_path = o->record;
+    cfg->record_max_bytes = o->record_max_bytes;
+    cfg->record_keep = o->record_keep;
     cfg->event_log = o->event_log;
+    cfg->event_log_max_bytes = o->event_log_max_bytes;
+    cfg->event_log_keep = o->event_log_keep;
     cfg->on_event = cli_agent_on_event;
     cfg->userdata = a;
 }

@@ -97,6 +97,11 @@ typedef struct cli_agent_opts {
     int json;              /* --json: event/status lines as JSON */
     double cpu_budget;     /* --cpu-budget; 0 = the library's default */
     int no_tty;            /* --no-tty: plain lines even on a terminal */
+    int64_t record_max_bytes;    /* --record-max-size; 0 = library default */
+    int record_keep;             /* --record-keep; 0 = library default */
+    int64_t event_log_max_bytes; /* --event-log-max-size; 0 = default */
+    int event_log_keep;          /* --event-log-keep; 0 = default */
+    int64_t limit_bytes;   /* --limit: the target's budget; 0 = none */
 } cli_agent_opts;
 
 /* Long options of the common set, for inclusion in a getopt_long table:
@@ -117,10 +122,16 @@ enum {
     CLI_OPT_JSON,
     CLI_OPT_CPU_BUDGET,
     CLI_OPT_NO_TTY,
+    CLI_OPT_RECORD_MAX_SIZE,
+    CLI_OPT_RECORD_KEEP,
+    CLI_OPT_EVENT_LOG_MAX_SIZE,
+    CLI_OPT_EVENT_LOG_KEEP,
+    CLI_OPT_LIMIT,
     CLI_OPT_LAST
 };
 
 #define CLI_AGENT_LONG_OPTIONS                                      \
+    {"limit", required_argument, NULL, CLI_OPT_LIMIT},             \
     {"interval", required_argument, NULL, CLI_OPT_INTERVAL},       \
     {"listen", required_argument, NULL, CLI_OPT_LISTEN},           \
     {"token", required_argument, NULL, CLI_OPT_TOKEN},             \
@@ -134,7 +145,12 @@ enum {
     {"duration", required_argument, NULL, CLI_OPT_DURATION},       \
     {"json", no_argument, NULL, CLI_OPT_JSON},                     \
     {"cpu-budget", required_argument, NULL, CLI_OPT_CPU_BUDGET},   \
-    {"no-tty", no_argument, NULL, CLI_OPT_NO_TTY}
+    {"no-tty", no_argument, NULL, CLI_OPT_NO_TTY},                 \
+    {"record-max-size", required_argument, NULL, CLI_OPT_RECORD_MAX_SIZE}, \
+    {"record-keep", required_argument, NULL, CLI_OPT_RECORD_KEEP},         \
+    {"event-log-max-size", required_argument, NULL,                 \
+     CLI_OPT_EVENT_LOG_MAX_SIZE},                                   \
+    {"event-log-keep", required_argument, NULL, CLI_OPT_EVENT_LOG_KEEP}
 
 /* Default endpoint, as a Prometheus exporter would have. */
 #define CLI_DEFAULT_LISTEN "127.0.0.1:9464"

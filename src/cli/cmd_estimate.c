@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "estimate.h"
+#include "record.h"
 #include "report.h"
 #include "util.h"
 
@@ -224,12 +225,15 @@ int cli_cmd_estimate(int argc, char **argv)
             return cli_usage_error("estimate", "give one recording, or --per-unit BYTES --units N");
         source = argv[optind];
         mv_buf in = {0};
-        ssize_t n = mv__read_file(source, &in, (size_t)1 << 30);
+        mv__record_join join; /* rotated: its earlier files first */
+        ssize_t n = mv__record_load(source, &in, (size_t)1 << 30, &join);
         if (n < 0) {
             cli_error("estimate", "%s: %s", source, strerror((int)-n));
             mv_buf_release(&in);
             return CLI_EXIT_ERROR;
         }
+        if (join.note[0])
+            cli_error("estimate", "note: %s: %s", source, join.note);
         cli_report r;
         char err[512];
         int rc = cli_report_build(source, in.data ? in.data : "", (size_t)n, NULL, &r,

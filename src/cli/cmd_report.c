@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "heapdir.h"
+#include "record.h"
 #include "replay.h"
 #include "report.h"
 #include "util.h"
@@ -269,13 +270,16 @@ int cli_cmd_report(int argc, char **argv)
     const char *path = argv[optind];
 
     mv_buf in = {0}, out = {0};
-    ssize_t n = mv__read_file(path, &in, REPORT_MAX_FILE);
+    mv__record_join join; /* a rotated recording: its earlier files first */
+    ssize_t n = mv__record_load(path, &in, REPORT_MAX_FILE, &join);
     if (n < 0) {
         cli_error("report", "%s: %s", path,
                   n == -EFBIG ? "file too large (over 1 GiB)" : strerror((int)-n));
         mv_buf_release(&in);
         return CLI_EXIT_ERROR;
     }
+    if (join.note[0])
+        cli_error("report", "note: %s: %s", path, join.note);
     bar pb = {isatty(2), mv__now_mono_ms(), (size_t)n / 330 + 1, 0, "reading"};
     cli_report_opts o;
     memset(&o, 0, sizeof o);

@@ -280,7 +280,11 @@ int cli_ingest_file(const char *path, const cli_ingest_opts *o,
         path = "/dev/stdin";
         name = "stdin";
     }
-    n = mv__read_file(path, &b, CLI_INGEST_MAX_FILE);
+    /* A rotated recording is read whole: its earlier files first. */
+    mv__record_join join;
+    n = mv__record_load(path, &b, CLI_INGEST_MAX_FILE, &join);
+    if (n >= 0 && join.note[0] && warn)
+        mv__buf_printf(warn, "%s: %s\n", name, join.note);
     if (n < 0) {
         if (n == -EFBIG)
             snprintf(err, errlen, "%s: larger than %zu MiB", name,

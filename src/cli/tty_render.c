@@ -314,6 +314,8 @@ static const char *limit_source_name(mv_limit_source src)
         return "cgroup memory.high";
     case MV_LIMIT_MEMTOTAL:
         return "MemTotal";
+    case MV_LIMIT_CONFIG:
+        return "--limit";
     default:
         return "unknown";
     }

@@ -504,6 +504,10 @@ static void render_state(emit *e, const mv__expose_state *st)
         fam(e, "memvigil_tick_errors_total", "counter", NULL,
             "Sampler ticks that failed to read the target.");
         put_int(e, NULL, (int64_t)m->errors);
+        fam(e, "memvigil_events_dropped_total", "counter", NULL,
+            "Events lost: the pending queue was full, or an event-log line "
+            "waited too long for a stalled reader.");
+        put_int(e, NULL, (int64_t)m->events_dropped);
         fam(e, "memvigil_monitor_cpu_seconds_total", "counter", "seconds",
             "CPU time used by the sampler thread.");
         put_dbl(e, NULL, m->cpu_seconds);
@@ -568,6 +572,7 @@ static const char *limit_source_name(mv_limit_source src)
     case MV_LIMIT_CGROUP_MAX: return "cgroup_max";
     case MV_LIMIT_CGROUP_HIGH: return "cgroup_high";
     case MV_LIMIT_MEMTOTAL: return "memtotal";
+    case MV_LIMIT_CONFIG: return "config";
     case MV_LIMIT_NONE:
     default: return "none";
     }
@@ -638,6 +643,7 @@ static int render_json(const mv__expose_state *st, mv_buf *b)
                                        m->interval_ms > 0 ? (double)m->interval_ms / 1000.0
                                                           : NAN);
             if (!rc) rc = json_key_int(b, "memory_bytes", m->footprint_bytes);
+            if (!rc) rc = json_key_int(b, "events_dropped", (int64_t)m->events_dropped);
             if (!rc && st->cpu_budget > 0)
                 rc = json_key_dbl(b, "cpu_budget_ratio", st->cpu_budget);
             if (!rc) rc = mv__buf_puts(b, "}");

@@ -33,6 +33,10 @@ typedef struct mv__self_stats {
     double cpu_share;                     /* recent CPU share of the sampler */
     int64_t interval_ms;                  /* current interval */
     int64_t footprint_bytes;              /* memory the monitor holds */
+    uint64_t events_dropped;              /* events lost: the pending queue
+                                             was full, or an event-log line
+                                             waited too long for a stalled
+                                             pipe */
 } mv__self_stats;
 
 typedef struct mv__expose_state {
@@ -76,9 +80,10 @@ typedef struct mv__expose_state {
  *   "time_to_limit_seconds":n|null, "time_to_limit_infinite":bool,
  *   "sample":{every mv_sample field by its C name; psi as
  *             {"avg10","avg60","avg300","total_us"}; "limit_source":
- *             "none|cgroup_max|cgroup_high|memtotal"} | null,
+ *             "none|cgroup_max|cgroup_high|memtotal|config"} | null,
  *   "monitor":{"ticks","tick_errors","tick_seconds_sum","cpu_seconds",
  *              "cpu_ratio","interval_seconds","memory_bytes",
+ *              "events_dropped",
  *              "cpu_budget_ratio" (when cpu_budget > 0)} | null,
  *   "app":<mv__registry_render JSON> | null,
  *   "leak":{"verdict":"leak|suspect|no_leak|insufficient_data",

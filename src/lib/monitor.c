@@ -62,6 +62,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,7 @@ void mv_config_init(mv_config *cfg)
     cfg->cpu_budget = 0.01;
     cfg->max_series_per_family = 1000;
     cfg->process_metrics = 1;
+    cfg->limit_bytes = 0; /* no configured budget: the kernel's limits */
 }
 
 static int config_check(const mv_config *c)
@@ -140,6 +142,8 @@ static int config_check(const mv_config *c)
         return -EINVAL;
     if (c->smaps_max_vm_bytes < 0)
         return -EINVAL;
+    if (c->limit_bytes < 0)
+        return -EINVAL;
     if (c->npids > 0) {
         if (!c->pids)
             return -EINVAL;
@@ -156,6 +160,14 @@ static int config_check(const mv_config *c)
     if (c->event_log && !c->event_log[0])
         return -EINVAL;
     if (c->record_path && !c->record_path[0])
+        return -EINVAL;
+    /* rotation: 0 = default, else in range (record.h) */
+    if ((c->record_max_bytes != 0 &&
+         c->record_max_bytes < MV_RECORD_MIN_MAX_BYTES) ||
+        (c->event_log_max_bytes != 0 &&
+         c->event_log_max_bytes < MV_RECORD_MIN_MAX_BYTES) ||
+        c->record_keep < 0 || c->record_keep > MV_RECORD_MAX_KEEP ||
+        c->event_log_keep < 0 || c->event_log_keep > MV_RECORD_MAX_KEEP)
         return -EINVAL;
     return 0;
 }
@@ -268,24 +280,41 @@ void mv__monitor_queue_event(mv_monitor *m, mv_event_kind kind,
                    m->have_last ? &m->last : NULL, subject, message);
         pthread_cond_signal(&m->wake);
     } else {
-        m->events_dropped++;
+        m->self.events_dropped++;
     }
     pthread_mutex_unlock(&m->lock);
 }
 
-/* write() all of it, retrying on EINTR and short writes. */
-static void write_all(int fd, const char *p, size_t n)
+/* How long one event-log line may wait for a full pipe or terminal. */
+#define LOG_WRITE_WAIT_MS 100
+
+/* write() all of it, retrying on EINTR and short writes. The event log may
+ * be the host's stderr, a pipe whose reader has stalled: a blocking write
+ * there would hold sink_lock indefinitely, and fork() in the host waits for
+ * sink_lock (monitor_fork.c). So each write waits for the descriptor to be
+ * writable for at most LOG_WRITE_WAIT_MS (poll; the descriptor's own
+ * blocking mode is the host's and is left alone) and the line is dropped
+ * after that. Regular files are always writable. 0, or -1 when (part of)
+ * the line was dropped. */
+static int write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        int r = poll(&pfd, 1, LOG_WRITE_WAIT_MS);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || !(pfd.revents & POLLOUT))
+            return -1;
         ssize_t w = write(fd, p, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return;
+            return -1;
         }
         p += w;
         n -= (size_t)w;
     }
+    return 0;
 }
 
 /* Delivers events: callback (no lock held), event log and recorder (under
@@ -294,6 +323,7 @@ static void write_all(int fd, const char *p, size_t n)
 static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
 {
     int64_t cb_cpu = 0;
+    int64_t log_dropped = 0;
     mv_buf line = {0};
 
     for (size_t i = 0; i < n; i++) {
@@ -305,11 +335,14 @@ static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
             cb_cpu += mv__thread_cpu_us() - c0;
         }
         pthread_mutex_lock(&m->sink_lock);
-        if (m->log_fd >= 0) {
+        if (m->log_fd >= 0 || m->log) {
             mv__buf_reset(&line);
             if (mv__event_to_json(&se->ev, &line) == 0 &&
-                mv__buf_append(&line, "\n", 1) == 0)
-                write_all(m->log_fd, line.data, line.len);
+                mv__buf_append(&line, "\n", 1) == 0 &&
+                (m->log_fd >= 0
+                     ? write_all(m->log_fd, line.data, line.len)
+                     : mv__linefile_write(m->log, line.data, line.len)) != 0)
+                log_dropped++;
         }
         if (m->rec)
             mv__recorder_event(m->rec, &se->ev);
@@ -321,6 +354,8 @@ static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
         m->ring_head = (m->ring_head + 1) % MV_MONITOR_RING;
         if (m->ring_n < MV_MONITOR_RING)
             m->ring_n++;
+        m->self.events_dropped += log_dropped;
+        log_dropped = 0;
         pthread_mutex_unlock(&m->lock);
     }
     mv_buf_release(&line);
@@ -671,6 +706,8 @@ static int run_tick(mv_monitor *m)
     int nphases = 0;
 
     int rc = mv__probe_session_sample(m->ps, &s);
+    if (rc == 0) /* a configured budget (limit_bytes) when it is tighter */
+        mv__sample_apply_limit(&s, m->cfg.limit_bytes);
 
     pthread_mutex_lock(&m->app_lock);
     nphases = mv__registry_active_phases(m->reg, phases, sizeof phases);
@@ -850,8 +887,7 @@ void mv__monitor_reinit_locks(mv_monitor *m)
 static void monitor_free(mv_monitor *m, int destroy_locks)
 {
     mv__recorder_close(m->rec);
-    if (m->log_owned && m->log_fd >= 0)
-        close(m->log_fd);
+    mv__linefile_close(m->log);
     mv__registry_free(m->reg);
     mv__probe_session_free(m->ps);
     mv__series_free(m->series);
@@ -927,6 +963,7 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     rc = mv__probe_session_sample(m->ps, &s);
     if (rc)
         goto fail;
+    mv__sample_apply_limit(&s, m->cfg.limit_bytes);
 
     mv__level_init(&m->lstate);
     m->growth.valid = 0;
@@ -973,13 +1010,16 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
         if (strcmp(m->cfg.event_log, "-") == 0) {
             m->log_fd = STDERR_FILENO;
         } else {
-            m->log_fd = open(m->cfg.event_log,
-                             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-            if (m->log_fd < 0) {
-                rc = -errno;
+            rc = mv__linefile_open(m->cfg.event_log, 0,
+                                   m->cfg.event_log_max_bytes,
+                                   m->cfg.event_log_keep, NULL, NULL,
+                                   &m->log);
+            if (rc)
                 goto fail;
-            }
-            m->log_owned = 1;
+            /* A FIFO or device does not rotate and may stall: it keeps the
+             * bounded wait of write_all. m->log still owns the descriptor. */
+            if (!mv__linefile_regular(m->log))
+                m->log_fd = mv__linefile_fd(m->log);
         }
     }
     if (m->cfg.record_path) {
@@ -990,7 +1030,9 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
             .interval_ms = m->interval_ms,
             .limit_bytes = s.effective_limit_bytes,
         };
-        rc = mv__recorder_open(m->cfg.record_path, &h, &m->rec);
+        rc = mv__recorder_open_capped(m->cfg.record_path, &h,
+                                      m->cfg.record_max_bytes,
+                                      m->cfg.record_keep, &m->rec);
         if (rc)
             goto fail;
         mv__recorder_sample(m->rec, &view.sample, view.level, view.growth_bps,

@@ -115,7 +115,6 @@ struct mv_monitor {
     int64_t swap_hist[MV_MONITOR_SWAP_WINDOW];
     size_t swap_n;               /* valid entries in swap_hist (newest last) */
     int error_armed;             /* 1: next probe error raises an event */
-    int64_t events_dropped;      /* pending queue overflows */
 
     /* CPU share window: per tick, its start (mono us) and CPU used (us) */
     int64_t cpu_t0_us[MV_MONITOR_CPU_WINDOW];
@@ -130,8 +129,10 @@ struct mv_monitor {
     /* ---- components ---- */
     mv__registry *reg;           /* own lock; called under app_lock */
     mv__recorder *rec;           /* sampler thread only, under sink_lock */
-    int log_fd;                  /* -1 none; 2 for "-" (not closed) */
-    int log_owned;               /* 1 when log_fd is ours to close */
+    int log_fd;                  /* -1 none; 2 for "-"; a FIFO's (owned
+                                    by log); written with write_all */
+    mv__linefile *log;           /* the event log file (size-capped,
+                                    record.h); NULL for none or "-" */
     mv__http *http;              /* NULL when no endpoint */
 
     /* ---- the process-wide live list (monitor_fork.c) ---- */

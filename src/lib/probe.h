@@ -190,6 +190,18 @@ typedef struct mv__cgroup_handle {
     int removed;                 /* a kept knob read ENODEV */
     char rel[MV_CGROUP_PATH_MAX];/* path inside the hierarchy */
     int fd[MV__CG_KNOBS];
+    /* v2 ancestors up to the mount root (probe_cgroup.c): their tightest
+     * memory.max / memory.high, re-read with transient opens at most every
+     * MV__CG_ANCESTOR_REFRESH_MS with keep (every read without). */
+    int anc_depth;               /* ancestors to read: 0 for v1, the root,
+                                    or a path with ".." */
+    int64_t anc_max_bytes;       /* tightest memory.max; MV_UNLIMITED when
+                                    none is set, MV_NA before the first walk */
+    int64_t anc_high_bytes;      /* same for memory.high */
+    int anc_max_up, anc_high_up; /* levels above the cgroup that set them
+                                    (1 = parent); 0 when none */
+    int64_t anc_read_ms;         /* monotonic ms of the last walk; MV_NA:
+                                    walk at the next read */
 } mv__cgroup_handle;
 void mv__cgroup_handle_init(mv__cgroup_handle *h);
 /* Resolves (version, path) as mv__probe_cgroup does and opens the directory.
@@ -203,6 +215,17 @@ int mv__probe_cgroup_read(mv__cgroup_handle *h, mv_sample *s);
 void mv__probe_cgroup_retry_missing(mv__cgroup_handle *h);
 /* Closes every descriptor; h is then as after mv__cgroup_handle_init. */
 void mv__probe_cgroup_close(mv__cgroup_handle *h);
+/* v2: how often a kept handle re-reads its ancestors' memory.max and
+ * memory.high (see probe_cgroup.c). */
+#define MV__CG_ANCESTOR_REFRESH_MS 30000
+
+/* Applies a configured limit (mv_config.limit_bytes) to a derived sample:
+ * when limit_bytes > 0 and strictly below effective_limit_bytes (or no
+ * limit is known), it becomes the effective limit with source
+ * MV_LIMIT_CONFIG and the usage ratio is recomputed; otherwise (a tighter
+ * or equal cgroup limit or MemTotal, or limit_bytes <= 0) s is unchanged.
+ * Pure. */
+void mv__sample_apply_limit(mv_sample *s, int64_t limit_bytes);
 
 /* ---- the probe session: mv__probe_target with descriptors kept open ----
  *
@@ -263,6 +286,10 @@ void mv__probe_session_free(mv__probe_session *ps);
  *  - mv__probe_cgroup with version 0 detects the version from the files in
  *    the directory (as for an absolute path).
  *  - v1: cg_max_bytes is the tighter of memory.limit_in_bytes and
- *    memory.stat hierarchical_memory_limit (an ancestor's limit applies). */
+ *    memory.stat hierarchical_memory_limit (an ancestor's limit applies).
+ *  - v2: cg_max_bytes / cg_high_bytes are the tightest of the cgroup's own
+ *    memory.max / memory.high and those of its ancestors up to the mount
+ *    root (a slice's MemoryMax=, a pod's limit, a cgroup-namespace root's);
+ *    missing, unreadable or garbage ancestor files are skipped. */
 
 #endif /* MV_PROBE_H */

@@ -17,6 +17,27 @@
  *    (use_hierarchy), which memory.stat reports as
  *    hierarchical_memory_limit; we take the tighter of it and
  *    memory.limit_in_bytes at no extra cost.
+ *  - v2 limits: a memory.max or memory.high set on an ancestor binds too
+ *    (a systemd slice's MemoryMax= over an unlimited service, a Kubernetes
+ *    pod cgroup over its containers), and v2 has no hierarchical summary.
+ *    So cg_max_bytes / cg_high_bytes are the tightest of the cgroup's own
+ *    knob and those of its ancestors, walked with openat(dirfd,
+ *    "../memory.max"), "../../memory.max", ... up to the mount root. The
+ *    number of steps comes from the path inside the hierarchy, so the walk
+ *    never leaves the mount. The mount root is read too: the host's root
+ *    has no memory.max / memory.high (the files are missing, nothing
+ *    counts), but inside a container with a cgroup namespace the root is
+ *    the container's own cgroup and carries its limit, which binds a
+ *    process in a sub-cgroup of it. An ancestor file that is missing,
+ *    unreadable or garbage is skipped.
+ *  - Cost: ancestor limits change rarely (a unit started, `systemctl
+ *    set-property`, a pod resized), so a kept handle (the probe session)
+ *    walks them with transient opens at its first read and then at most
+ *    every MV__CG_ANCESTOR_REFRESH_MS (30 s); the ticks in between add one
+ *    clock read and no syscall, and no descriptor is kept per ancestor. A
+ *    change on an ancestor therefore shows within 30 s; the cgroup's own
+ *    knobs are read every tick as before. A one-shot read (keep 0) walks
+ *    every time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -125,6 +146,49 @@ static const char *strip_component(const char *rel, const char *word)
     return rel;
 }
 
+/* Walks h's ancestors (see the file comment) and stores their tightest
+ * memory.max / memory.high in h. */
+static void read_ancestors(mv__cgroup_handle *h)
+{
+    static const char *const knob[2] = {"memory.max", "memory.high"};
+    int64_t best[2] = {MV_UNLIMITED, MV_UNLIMITED};
+    int best_up[2] = {0, 0};
+    char path[PATH_MAX];
+    char buf[VALUE_BUF];
+
+    for (int up = 1; up <= h->anc_depth; up++) {
+        size_t off = (size_t)up * 3;
+        if (off + sizeof("memory.high") > sizeof(path))
+            break;
+        for (int i = 0; i < up; i++)
+            memcpy(path + (size_t)i * 3, "../", 3);
+        for (int k = 0; k < 2; k++) {
+            int64_t v;
+            memcpy(path + off, knob[k], strlen(knob[k]) + 1);
+            if (mv__probe_read_at(h->dirfd, path, buf, sizeof(buf)) < 0 ||
+                mv__parse_cgroup_value(buf, &v) != 0 || v == MV_NA ||
+                v < 0 || v >= best[k])
+                continue;
+            best[k] = v;
+            best_up[k] = up;
+        }
+    }
+    h->anc_max_bytes = best[0];
+    h->anc_high_bytes = best[1];
+    h->anc_max_up = best_up[0];
+    h->anc_high_up = best_up[1];
+    h->anc_read_ms = mv__now_mono_ms();
+}
+
+/* *own becomes anc when anc is a set limit below it (or own is unknown). */
+static void tighten(int64_t *own, int64_t anc)
+{
+    if (anc == MV_NA || anc == MV_UNLIMITED)
+        return;
+    if (*own == MV_NA || anc < *own)
+        *own = anc;
+}
+
 static void read_v2(mv__cgroup_handle *h, mv_sample *s)
 {
     char buf[STAT_BUF];
@@ -137,6 +201,13 @@ static void read_v2(mv__cgroup_handle *h, mv_sample *s)
     s->cg_high_bytes = read_value(h, V2_HIGH, "memory.high", &missing);
     if (s->cg_high_bytes == MV_NA && missing && h->is_root)
         s->cg_high_bytes = MV_UNLIMITED;
+    if (h->anc_depth > 0) {
+        if (!h->keep || h->anc_read_ms == MV_NA ||
+            mv__now_mono_ms() - h->anc_read_ms >= MV__CG_ANCESTOR_REFRESH_MS)
+            read_ancestors(h);
+        tighten(&s->cg_max_bytes, h->anc_max_bytes);
+        tighten(&s->cg_high_bytes, h->anc_high_bytes);
+    }
 
     if (read_knob(h, V2_STAT, "memory.stat", buf, sizeof(buf)) >= 0)
         (void)mv__parse_cgroup_stat(buf, 2, s);
@@ -182,6 +253,32 @@ void mv__cgroup_handle_init(mv__cgroup_handle *h)
     h->dirfd = -1;
     for (int i = 0; i < MV__CG_KNOBS; i++)
         h->fd[i] = MV__SLOT_UNOPENED;
+    h->anc_max_bytes = MV_NA;
+    h->anc_high_bytes = MV_NA;
+    h->anc_read_ms = MV_NA;
+}
+
+/* v2 ancestors of rel up to the mount root ("/a/b/c" -> 3: /a/b, /a and
+ * the root); 0 for the root itself, and when rel has a "." or ".."
+ * component (a cgroup outside our namespace, shown as "/../x": its
+ * ancestors are not ours to walk). */
+static int ancestor_depth(const char *rel)
+{
+    int n = 0;
+    for (const char *p = rel; *p;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if ((len == 1 && p[0] == '.') ||
+            (len == 2 && p[0] == '.' && p[1] == '.'))
+            return 0;
+        n++;
+        p += len;
+    }
+    return n;
 }
 
 void mv__probe_cgroup_close(mv__cgroup_handle *h)
@@ -303,6 +400,7 @@ int mv__probe_cgroup_open(const mv__probe_opts *o, int version,
     h->version = version;
     h->keep = keep;
     h->is_root = strcmp(relbuf, "/") == 0;
+    h->anc_depth = version == 2 ? ancestor_depth(relbuf) : 0;
     mv__strlcpy(h->rel, relbuf, sizeof(h->rel));
     return 0;
 }

@@ -13,6 +13,12 @@
  *  - The usage ratio compares like with like: with a real cgroup limit the
  *    kernel charges the whole cgroup, so its working set is what matters;
  *    without one, the target's own RSS against MemTotal.
+ *  - A configured limit (mv_config.limit_bytes, `--limit`) is applied after
+ *    the derivation by mv__sample_apply_limit, so the sample alone stays
+ *    the kernel's view: it replaces the effective limit only when strictly
+ *    tighter (a tie names the kernel's limit) and, being a budget for the
+ *    target rather than a cgroup charge, is compared with the target's RSS
+ *    (a cgroup target's working set), as MemTotal is.
  */
 #include <math.h>
 #include <string.h>
@@ -101,6 +107,23 @@ static int is_limit(int64_t v)
     return v != MV_NA && v != MV_UNLIMITED && v > 0;
 }
 
+/* usage_ratio from effective_limit_bytes, limit_source and the usage
+ * fields (see the file comment for which usage). */
+static void derive_ratio(mv_sample *s)
+{
+    int64_t lim = s->effective_limit_bytes;
+    int64_t num = MV_NA;
+    if (s->limit_source == MV_LIMIT_CGROUP_MAX ||
+        s->limit_source == MV_LIMIT_CGROUP_HIGH)
+        num = s->working_set_bytes != MV_NA ? s->working_set_bytes : s->rss_bytes;
+    else
+        num = s->rss_bytes != MV_NA ? s->rss_bytes : s->working_set_bytes;
+    if (num != MV_NA && lim != MV_NA && lim > 0)
+        s->usage_ratio = (double)num / (double)lim;
+    else
+        s->usage_ratio = NAN;
+}
+
 void mv__sample_derive(mv_sample *s)
 {
     if (!s)
@@ -151,15 +174,17 @@ void mv__sample_derive(mv_sample *s)
     }
     s->effective_limit_bytes = lim;
     s->limit_source = src;
+    derive_ratio(s);
+}
 
-    /* usage ratio */
-    int64_t num = MV_NA;
-    if (src == MV_LIMIT_CGROUP_MAX || src == MV_LIMIT_CGROUP_HIGH)
-        num = s->working_set_bytes != MV_NA ? s->working_set_bytes : s->rss_bytes;
-    else
-        num = s->rss_bytes != MV_NA ? s->rss_bytes : s->working_set_bytes;
-    if (num != MV_NA && lim != MV_NA && lim > 0)
-        s->usage_ratio = (double)num / (double)lim;
-    else
-        s->usage_ratio = NAN;
+void mv__sample_apply_limit(mv_sample *s, int64_t limit_bytes)
+{
+    if (!s || limit_bytes <= 0)
+        return;
+    if (is_limit(s->effective_limit_bytes) &&
+        s->effective_limit_bytes <= limit_bytes)
+        return;
+    s->effective_limit_bytes = limit_bytes;
+    s->limit_source = MV_LIMIT_CONFIG;
+    derive_ratio(s);
 }

@@ -12,6 +12,21 @@
  * The failed line is counted as lost and -errno is returned; the recorder
  * stays usable and later lines are tried again.
  *
+ * ROTATION. Lines go through a size-capped line file (mv__linefile, below;
+ * the event log uses it too). Before each write its size is compared with
+ * the cap; only when the line would not fit does it rotate: the oldest kept
+ * file is removed, FILE.k -> FILE.(k+1), FILE -> FILE.1, and a new FILE is
+ * opened and given the header of the next segment (the recorder's header
+ * callback; an event log has none). Renaming keeps the descriptor of a
+ * reader or `tail -F` valid and makes each step atomic: a crash between two
+ * renames leaves a gap in the numbering, never a mixed file, and the reader
+ * orders segments by the header's "segment", not by the file name. If the
+ * new FILE cannot be opened, FILE.1 is renamed back and the old descriptor
+ * is kept: the file grows past the cap rather than losing lines, and the
+ * rotation is retried 64 lines later. A header that cannot be written after
+ * a rotation (disk full) is retried before the next line, and the line is
+ * lost meanwhile, so every file starts with its header.
+ *
  * Doubles: NAN is written as null; +/-INFINITY (e.g. "time to limit: never")
  * as the strings "+Inf" / "-Inf", which JSON can carry and the reader turns
  * back into infinities. Finite doubles are written with the shortest of
@@ -30,10 +45,32 @@
 #include "record.h"
 #include "util.h"
 
-struct mv__recorder {
+/* Lines between retries of a rotation that failed. */
+#define ROTATE_RETRY_LINES 64
+
+struct mv__linefile {
     int fd;             /* O_WRONLY | O_APPEND | O_CLOEXEC */
-    off_t good_size;    /* bytes of complete lines (-1 if not seekable) */
-    uint64_t lost;      /* lines that could not be written */
+    char *path;         /* owned */
+    int regular;        /* a regular file: can be cut back and rotated */
+    off_t size;         /* bytes of complete lines in the current file */
+    int64_t max_bytes;  /* rotation cap */
+    int keep;           /* files kept, FILE included */
+    int64_t segment;    /* segment number of the current file (1 first) */
+    off_t header_size;  /* bytes of the current file's header line */
+    int header_pending; /* a rotation's header is not written yet */
+    unsigned retry_in;  /* lines until a failed rotation is retried */
+    mv__linefile_header_fn header;
+    void *ctx;
+    mv_buf hbuf;        /* header line scratch */
+    uint64_t lost, rotations, rotate_errors;
+};
+
+struct mv__recorder {
+    mv__linefile *lf;   /* owned */
+    mv__record_header h; /* for the headers of later segments */
+    char *command;      /* owned copy of h.command */
+    char host[256];
+    uint64_t lost;      /* lines that could not be built (ENOMEM) */
     uint64_t app_skipped; /* application changes deferred by the cap */
     mv_buf line;        /* reused line buffer */
 };
@@ -83,18 +120,26 @@ static int kv_str(mv_buf *b, const char *key, const char *v)
     return v ? mv__buf_json_string(b, v) : mv__buf_puts(b, "null");
 }
 
-/* ---- writing ---- */
+/* ---- size-capped line files ---- */
 
-/* Writes the line in r->line (newline included) with one write(); on
- * failure cuts the file back to the last complete line. 0 or -errno. */
-static int emit(mv__recorder *r)
+int mv__record_segment_path(const char *path, int k, char *out, size_t n)
 {
-    const char *p = r->line.data;
-    size_t left = r->line.len;
+    int len = k == 0 ? snprintf(out, n, "%s", path)
+                     : snprintf(out, n, "%s.%d", path, k);
+    if (len < 0 || (size_t)len >= n)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+/* Writes len bytes with write() on the O_APPEND descriptor; on failure cuts
+ * the file back to lf->size. 0 or -errno. Counts nothing. */
+static int put_bytes(mv__linefile *lf, const char *p, size_t len)
+{
+    size_t left = len;
     int err = 0;
 
     while (left > 0) {
-        ssize_t n = write(r->fd, p, left);
+        ssize_t n = write(lf->fd, p, left);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -109,19 +154,209 @@ static int emit(mv__recorder *r)
         left -= (size_t)n;
     }
     if (err == 0) {
-        if (r->good_size >= 0)
-            r->good_size += (off_t)r->line.len;
+        lf->size += (off_t)len;
         return 0;
     }
-    /* A fragment may have reached the file: remove it so the recording
-     * stays readable. Best effort; the lost line is counted either way. */
-    if (r->good_size >= 0 && left != r->line.len) {
-        while (ftruncate(r->fd, r->good_size) < 0 && errno == EINTR) {
+    /* A fragment may have reached the file: remove it so the file stays
+     * readable. Best effort; the caller counts the loss either way. */
+    if (lf->regular && left != len) {
+        while (ftruncate(lf->fd, lf->size) < 0 && errno == EINTR) {
         }
     }
-    r->lost++;
     return -err;
 }
+
+/* Writes the header of the current segment. 0 or -errno. */
+static int put_header(mv__linefile *lf)
+{
+    int rc;
+
+    mv__buf_reset(&lf->hbuf);
+    rc = lf->header(lf->ctx, lf->segment, &lf->hbuf);
+    if (rc == 0)
+        rc = put_bytes(lf, lf->hbuf.data, lf->hbuf.len);
+    if (rc == 0) {
+        lf->header_size = (off_t)lf->hbuf.len;
+        lf->header_pending = 0;
+    }
+    return rc;
+}
+
+static int open_fd(const char *path, int truncate)
+{
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+                          (truncate ? O_TRUNC : 0),
+                0644);
+}
+
+/* Rotates: drops the oldest, shifts FILE.k -> FILE.(k+1), FILE -> FILE.1,
+ * opens a new FILE. 0, or -errno with the current file kept. */
+static int rotate(mv__linefile *lf)
+{
+    char from[4096], to[4096];
+    int fd, rc, moved = 0;
+
+    if (lf->keep == 1) {
+        /* No rotated files: start FILE over. */
+        while ((rc = ftruncate(lf->fd, 0)) < 0 && errno == EINTR) {
+        }
+        if (rc < 0)
+            return -errno;
+    } else {
+        if ((rc = mv__record_segment_path(lf->path, lf->keep - 1, from,
+                                          sizeof from)) != 0)
+            return rc;
+        if (unlink(from) < 0 && errno != ENOENT)
+            return -errno;
+        for (int k = lf->keep - 2; k >= 0; k--) {
+            if (mv__record_segment_path(lf->path, k, from, sizeof from) ||
+                mv__record_segment_path(lf->path, k + 1, to, sizeof to))
+                return -ENAMETOOLONG;
+            /* A missing FILE.k is a gap, and a missing FILE was removed
+             * under us: either way there is nothing to move. */
+            if (rename(from, to) == 0)
+                moved = k == 0;
+            else if (errno != ENOENT)
+                return -errno;
+        }
+        /* FILE is now FILE.1 (to); the old descriptor still writes there. */
+        fd = open_fd(lf->path, 1);
+        if (fd < 0) {
+            rc = -errno;
+            if (moved)
+                (void)rename(to, lf->path); /* undo the last step */
+            return rc;
+        }
+        close(lf->fd);
+        lf->fd = fd;
+    }
+    lf->size = 0;
+    lf->header_size = 0;
+    lf->segment++;
+    lf->rotations++;
+    lf->header_pending = lf->header != NULL;
+    return 0;
+}
+
+int mv__linefile_write(mv__linefile *lf, const char *line, size_t len)
+{
+    int rc;
+
+    if (!lf || (!line && len))
+        return -EINVAL;
+    /* The only cost per line when no rotation is due: this comparison. */
+    if (lf->size + (off_t)len > lf->max_bytes && lf->regular &&
+        lf->size > lf->header_size) {
+        if (lf->retry_in > 0) {
+            lf->retry_in--;
+        } else if (rotate(lf) != 0) {
+            lf->rotate_errors++;
+            lf->retry_in = ROTATE_RETRY_LINES;
+        }
+    }
+    if (lf->header_pending && (rc = put_header(lf)) != 0) {
+        lf->lost++;
+        return rc;
+    }
+    rc = put_bytes(lf, line, len);
+    if (rc)
+        lf->lost++;
+    return rc;
+}
+
+int mv__linefile_open(const char *path, int truncate, int64_t max_bytes,
+                      int keep, mv__linefile_header_fn header, void *ctx,
+                      mv__linefile **out)
+{
+    mv__linefile *lf;
+    struct stat st;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (!path || !*path || !out)
+        return -EINVAL;
+    if (max_bytes == 0)
+        max_bytes = MV_RECORD_DEFAULT_MAX_BYTES;
+    if (keep == 0)
+        keep = MV_RECORD_DEFAULT_KEEP;
+    if (max_bytes < MV_RECORD_MIN_MAX_BYTES || keep < 1 ||
+        keep > MV_RECORD_MAX_KEEP)
+        return -EINVAL;
+    lf = calloc(1, sizeof *lf);
+    if (!lf)
+        return -ENOMEM;
+    lf->path = strdup(path);
+    if (!lf->path) {
+        free(lf);
+        return -ENOMEM;
+    }
+    mv_buf_init(&lf->hbuf);
+    lf->max_bytes = max_bytes;
+    lf->keep = keep;
+    lf->segment = 1;
+    lf->header = header;
+    lf->ctx = ctx;
+    lf->fd = open_fd(path, truncate);
+    if (lf->fd < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    /* Only regular files can be cut back after a torn write, or rotated. */
+    lf->regular = fstat(lf->fd, &st) == 0 && S_ISREG(st.st_mode);
+    lf->size = lf->regular ? st.st_size : 0;
+    if (header && (rc = put_header(lf)) != 0) {
+        close(lf->fd);
+        goto fail;
+    }
+    *out = lf;
+    return 0;
+fail:
+    mv_buf_release(&lf->hbuf);
+    free(lf->path);
+    free(lf);
+    return rc;
+}
+
+uint64_t mv__linefile_lost(const mv__linefile *lf)
+{
+    return lf ? lf->lost : 0;
+}
+
+uint64_t mv__linefile_rotations(const mv__linefile *lf)
+{
+    return lf ? lf->rotations : 0;
+}
+
+uint64_t mv__linefile_rotate_errors(const mv__linefile *lf)
+{
+    return lf ? lf->rotate_errors : 0;
+}
+
+int mv__linefile_regular(const mv__linefile *lf)
+{
+    return lf ? lf->regular : 0;
+}
+
+int mv__linefile_fd(const mv__linefile *lf)
+{
+    return lf ? lf->fd : -1;
+}
+
+void mv__linefile_close(mv__linefile *lf)
+{
+    if (!lf)
+        return;
+    /* Nothing is buffered in user space; make the file durable. Errors
+     * (e.g. EINVAL on a character device) do not matter here. */
+    (void)fdatasync(lf->fd);
+    close(lf->fd);
+    mv_buf_release(&lf->hbuf);
+    free(lf->path);
+    free(lf);
+}
+
+/* ---- the recorder ---- */
 
 static int finish_and_emit(mv__recorder *r, int rc)
 {
@@ -131,15 +366,44 @@ static int finish_and_emit(mv__recorder *r, int rc)
         r->lost++;
         return rc;
     }
-    return emit(r);
+    return mv__linefile_write(r->lf, r->line.data, r->line.len);
 }
 
-int mv__recorder_open(const char *path, const mv__record_header *h,
-                      mv__recorder **out)
+/* mv__linefile_header_fn: the header line of a segment. */
+static int build_header(void *ctx, int64_t segment, mv_buf *b)
+{
+    const mv__recorder *r = ctx;
+    char tool[64];
+    int rc;
+
+    rc = mv__buf_printf(b, "{\"type\":\"header\",\"version\":%d",
+                        MV_RECORD_VERSION);
+    snprintf(tool, sizeof tool, "memvigil %s", mv_version());
+    if (!rc)
+        rc = kv_str(b, "tool", tool);
+    if (!rc)
+        rc = kv_str(b, "command", r->h.command);
+    if (!rc)
+        rc = kv_int(b, "pid", r->h.pid);
+    if (!rc)
+        rc = kv_str(b, "host", r->host);
+    if (!rc)
+        rc = kv_int(b, "start_ms", r->h.start_ms);
+    if (!rc)
+        rc = kv_int(b, "interval_ms", r->h.interval_ms);
+    if (!rc)
+        rc = kv_int(b, "limit_bytes", r->h.limit_bytes);
+    if (!rc)
+        rc = kv_int(b, "segment", segment);
+    if (!rc)
+        rc = mv__buf_puts(b, "}\n");
+    return rc;
+}
+
+int mv__recorder_open_capped(const char *path, const mv__record_header *h,
+                             int64_t max_bytes, int keep, mv__recorder **out)
 {
     mv__recorder *r;
-    char host[256];
-    struct stat st;
     int rc;
 
     if (out)
@@ -150,48 +414,29 @@ int mv__recorder_open(const char *path, const mv__record_header *h,
     if (!r)
         return -ENOMEM;
     mv_buf_init(&r->line);
-    r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-                 0644);
-    if (r->fd < 0) {
-        rc = -errno;
+    r->h = *h;
+    if (h->command && !(r->command = strdup(h->command))) {
         free(r);
-        return rc;
+        return -ENOMEM;
     }
-    /* Only regular files can be cut back after a torn write. */
-    r->good_size = (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode)) ? 0 : -1;
-
-    if (gethostname(host, sizeof host) != 0)
-        host[0] = '\0';
-    host[sizeof host - 1] = '\0';
-
-    rc = mv__buf_printf(&r->line, "{\"type\":\"header\",\"version\":%d",
-                        MV_RECORD_VERSION);
-    if (!rc) {
-        char tool[64];
-        snprintf(tool, sizeof tool, "memvigil %s", mv_version());
-        rc = kv_str(&r->line, "tool", tool);
-    }
-    if (!rc)
-        rc = kv_str(&r->line, "command", h->command);
-    if (!rc)
-        rc = kv_int(&r->line, "pid", h->pid);
-    if (!rc)
-        rc = kv_str(&r->line, "host", host);
-    if (!rc)
-        rc = kv_int(&r->line, "start_ms", h->start_ms);
-    if (!rc)
-        rc = kv_int(&r->line, "interval_ms", h->interval_ms);
-    if (!rc)
-        rc = kv_int(&r->line, "limit_bytes", h->limit_bytes);
-    rc = finish_and_emit(r, rc);
+    r->h.command = r->command;
+    if (gethostname(r->host, sizeof r->host) != 0)
+        r->host[0] = '\0';
+    r->host[sizeof r->host - 1] = '\0';
+    rc = mv__linefile_open(path, 1, max_bytes, keep, build_header, r, &r->lf);
     if (rc) {
-        close(r->fd);
-        mv_buf_release(&r->line);
+        free(r->command);
         free(r);
         return rc;
     }
     *out = r;
     return 0;
+}
+
+int mv__recorder_open(const char *path, const mv__record_header *h,
+                      mv__recorder **out)
+{
+    return mv__recorder_open_capped(path, h, 0, 0, out);
 }
 
 int mv__recorder_sample(mv__recorder *r, const mv_sample *s, mv_level level,
@@ -360,17 +605,15 @@ void mv__recorder_add_app_skipped(mv__recorder *r, uint64_t n)
 
 uint64_t mv__recorder_lost(const mv__recorder *r)
 {
-    return r ? r->lost : 0;
+    return r ? r->lost + mv__linefile_lost(r->lf) : 0;
 }
 
 void mv__recorder_close(mv__recorder *r)
 {
     if (!r)
         return;
-    /* Nothing is buffered in user space; make the file durable. Errors
-     * (e.g. EINVAL on a character device) do not matter here. */
-    (void)fdatasync(r->fd);
-    close(r->fd);
+    mv__linefile_close(r->lf);
     mv_buf_release(&r->line);
+    free(r->command);
     free(r);
 }

@@ -6,7 +6,12 @@
  *
  * Line shapes (one JSON object per line, "type" first):
  *  {"type":"header","version":1,"tool":"memvigil 0.1.0","command":"...",
- *   "pid":123,"host":"...","start_ms":...,"interval_ms":...,"limit_bytes":...}
+ *   "pid":123,"host":"...","start_ms":...,"interval_ms":...,"limit_bytes":...,
+ *   "segment":1}
+ *   (segment: 1 in the first file of a recording, N in the file started by
+ *   the (N-1)th rotation; the other fields are the same in every segment,
+ *   which is how a reader knows the files belong together. Files written
+ *   before rotation existed have no "segment": read as 1.)
  *  {"type":"sample","t_ms":...,"rss":...,"anon":...,"file":...,"shmem":...,
  *   "swap":...,"private":...,"working_set":...,"cg_usage":...,"limit":...,
  *   "ratio":...,"oom_kill":...,"level":"ok","growth_bps":...,"ttl_s":...}
@@ -28,7 +33,16 @@
  *  {"type":"progress","t_ms":...,"unit":"rows","units":N,"private":P,
  *   "per1000":X}   (units cumulative; private/per1000 may be null)
  *
- * Thread-safety: a recorder has one owner (the monitor's thread).
+ * Rotation (size cap). A recorder, and an event log (mv__linefile below),
+ * never lets FILE grow past max_bytes: when the next line would take it
+ * past, and FILE holds more than its header, FILE.(keep-1) is removed,
+ * FILE.k is renamed FILE.(k+1), FILE is renamed FILE.1 and a new FILE is
+ * started with a header of the next segment. Lines are never split across
+ * files. A line longer than the cap on its own still goes whole into a
+ * fresh file. Only regular files rotate (a pipe or /dev/null does not).
+ *
+ * Thread-safety: a recorder or a line file has one owner (the monitor's
+ * thread); the reader functions are reentrant.
  */
 #ifndef MV_RECORD_H
 #define MV_RECORD_H
@@ -41,6 +55,65 @@
 
 #define MV_RECORD_VERSION 1
 
+/* Rotation defaults (mv_config.record_max_bytes / record_keep and the event
+ * log's pair, 0 = these). 64 MiB holds about 3 weeks of samples at 10 s
+ * (~310 bytes a line) or 2.5 days at 1 s; 4 files bound the disk use to
+ * 256 MiB, which no service host should miss, while keeping well over a
+ * week at the default interval. */
+#define MV_RECORD_DEFAULT_MAX_BYTES ((int64_t)64 << 20)
+#define MV_RECORD_DEFAULT_KEEP 4
+/* Smallest cap accepted: a header and a few lines. */
+#define MV_RECORD_MIN_MAX_BYTES ((int64_t)1024)
+/* Most files kept (FILE + FILE.1 .. FILE.999). */
+#define MV_RECORD_MAX_KEEP 1000
+
+/* ---- size-capped line files ---- */
+
+typedef struct mv__linefile mv__linefile;
+
+/* Builds the header line (newline included) that starts segment `segment`
+ * into out (reset by the caller). 0 or -errno. */
+typedef int (*mv__linefile_header_fn)(void *ctx, int64_t segment, mv_buf *out);
+
+/* Opens path for appending complete lines with rotation at max_bytes
+ * (0 = MV_RECORD_DEFAULT_MAX_BYTES; below MV_RECORD_MIN_MAX_BYTES: -EINVAL)
+ * keeping `keep` files (0 = MV_RECORD_DEFAULT_KEEP; 1..MV_RECORD_MAX_KEEP,
+ * else -EINVAL). truncate: start path empty (a recording) or append to what
+ * is there (an event log; its size counts toward the cap). header/ctx: when
+ * not NULL, the header of segment 1 is written at once (an error there is
+ * returned and nothing stays open) and every rotation starts the new file
+ * with the next segment's header. *out owns the file: mv__linefile_close. */
+int mv__linefile_open(const char *path, int truncate, int64_t max_bytes,
+                      int keep, mv__linefile_header_fn header, void *ctx,
+                      mv__linefile **out);
+/* Appends one complete line (len bytes, ending in '\n') with one write(),
+ * rotating first when it would take the file past the cap. On a short or
+ * failed write the file is cut back to its last complete line, the line is
+ * counted as lost and -errno is returned; later lines are tried again. The
+ * normal path costs one comparison beyond the write. */
+int mv__linefile_write(mv__linefile *lf, const char *line, size_t len);
+/* Lines lost so far (write errors; a line is never half written). */
+uint64_t mv__linefile_lost(const mv__linefile *lf);
+/* Rotations done so far, and rotations that failed (a rename or the new
+ * file's open; the file then keeps growing past the cap until a retry,
+ * 64 lines later, succeeds). */
+uint64_t mv__linefile_rotations(const mv__linefile *lf);
+uint64_t mv__linefile_rotate_errors(const mv__linefile *lf);
+/* 1 when the file is a regular file (it rotates and is cut back after a
+ * failed write), 0 for a FIFO, terminal or device. */
+int mv__linefile_regular(const mv__linefile *lf);
+/* The descriptor, for callers that write a non-regular file their own way
+ * (it stays owned by lf). */
+int mv__linefile_fd(const mv__linefile *lf);
+/* fdatasync (best effort), close, free. NULL is a no-op. */
+void mv__linefile_close(mv__linefile *lf);
+
+/* The name of rotated file k of path ("path.k"; k == 0: path itself) into
+ * out. 0, or -ENAMETOOLONG when it does not fit. */
+int mv__record_segment_path(const char *path, int k, char *out, size_t n);
+
+/* ---- the recorder ---- */
+
 typedef struct mv__recorder mv__recorder;
 
 typedef struct mv__record_header {
@@ -51,9 +124,14 @@ typedef struct mv__record_header {
     int64_t limit_bytes;   /* MV_NA when unknown */
 } mv__record_header;
 
-/* Opens (truncates) path and writes the header line. -errno on failure. */
+/* Opens (truncates) path and writes the header line (segment 1), with the
+ * default rotation. -errno on failure. h->command is copied. */
 int mv__recorder_open(const char *path, const mv__record_header *h,
                       mv__recorder **out);
+/* The same with the rotation cap and count of mv__linefile_open (0 =
+ * defaults; -EINVAL out of range). */
+int mv__recorder_open_capped(const char *path, const mv__record_header *h,
+                             int64_t max_bytes, int keep, mv__recorder **out);
 /* Appends one sample line with the detector's view. A write error (disk
  * full) is returned as -errno; the recorder keeps trying on later lines and
  * counts the lost ones. */
@@ -121,7 +199,9 @@ typedef struct mv__record_line {
     int version;
     int32_t pid;
     int64_t interval_ms;
+    int64_t segment;         /* MV_NA when absent (files before rotation) */
     char command[256];
+    char host[256];
 } mv__record_line;
 
 /* Parses one line (len bytes, no newline needed). 0, or -EINVAL for a line
@@ -139,5 +219,37 @@ typedef int (*mv__record_visit_fn)(const mv__record_line *line, void *ctx);
  * version V is newer ..." and -ENOTSUP. -EIO on a read error. */
 int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
                     char *err, size_t errlen);
+
+/* ---- rotated recordings ---- */
+
+/* What mv__record_load joined. */
+typedef struct mv__record_join {
+    int files;               /* files read: 1 when path is not rotated */
+    int64_t first_segment;   /* segment of the oldest file read; MV_NA
+                                when path has no "segment" */
+    int64_t last_segment;    /* path's segment; MV_NA as above */
+    int64_t missing;         /* segments absent between first and last */
+    int torn_dropped;        /* torn last lines of earlier files dropped */
+    int skipped;             /* path.k files skipped: another recording,
+                                no header, unreadable */
+    char note[1024];         /* one line saying what was read, or "" when
+                                path was read alone */
+} mv__record_join;
+
+/* Reads the recording at path into out (reset first; NUL-terminated) and,
+ * when path's header says it is segment S > 1 of a rotated recording, first
+ * its predecessors: each path.k (k = 1 .. min(S-1, MV_RECORD_MAX_KEEP)) whose
+ * header has the same command, pid, host and start_ms and a segment below
+ * S, oldest segment first, so out holds one recording in time order. The
+ * header lines of all but the oldest file are left out, as is a torn last
+ * line (no newline) of any file but path (so no line is glued to the next
+ * file's); path's own torn last line stays for the reader to judge. A
+ * missing segment, a file of another recording or an unreadable one is a
+ * note in info, not an error. Anything that is not a rotated recording
+ * (CSV, an old recording) is read as it is. Returns the bytes in out, or
+ * -errno for path itself (-EFBIG past max_bytes in all). info may be NULL.
+ * Thread-safety: reentrant. */
+ssize_t mv__record_load(const char *path, mv_buf *out, size_t max_bytes,
+                        mv__record_join *info);
 
 #endif /* MV_RECORD_H */

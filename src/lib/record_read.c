@@ -19,9 +19,19 @@
  *  - a valid object of an unknown "type" is skipped (forward compatible);
  *  - a header of a newer version than MV_RECORD_VERSION is refused with
  *    -ENOTSUP and a message naming the version.
+ *
+ * Rotated recordings (mv__record_load): the files of one recording are
+ * recognised by their headers, not their names — the same command, pid,
+ * host and start_ms, and a "segment" number — because a crash between two
+ * renames or a person moving files can leave the names out of step. The
+ * loader puts the segments in order into one buffer shaped like a single
+ * recording (one header, then every line), so each reader above it (analyze,
+ * report, estimate) needs no change beyond calling it, and a missing
+ * segment or a stray file becomes a note rather than an error.
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,6 +439,7 @@ static const field fields[] = {
     FD("ratio", ratio), FD("growth_bps", growth_bps), FD("ttl_s", ttl_s),
     FS("level", level), FS("event", event), FS("message", message),
     FS("command", command), FI("interval_ms", interval_ms),
+    FI("segment", segment), FS("host", host),
 };
 
 static void line_clear(mv__record_line *l)
@@ -439,6 +450,7 @@ static void line_clear(mv__record_line *l)
         l->working_set = l->cg_usage = l->limit = l->oom_kill = MV_NA;
     l->ratio = l->growth_bps = l->ttl_s = NAN;
     l->interval_ms = MV_NA;
+    l->segment = MV_NA;
     l->pid = 0;
     l->version = 0;
 }
@@ -728,4 +740,257 @@ int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
     free(line);
     free(rec);
     return rc;
+}
+
+/* ---- rotated recordings (mv__record_load) ---- */
+
+/* Consecutive missing path.k names after which the search stops: rotation
+ * leaves the names contiguous; only a crash mid-rotation or a person
+ * deleting files leaves holes, and those are short. */
+#define JOIN_MAX_HOLE 16
+
+typedef struct seg {
+    int k;             /* file path.k */
+    int64_t segment;   /* its header's segment */
+} seg;
+
+/* The header on the first line of data (len bytes), or -EINVAL. */
+static int header_of(const char *data, size_t len, mv__record_line *h)
+{
+    const char *nl = memchr(data, '\n', len);
+
+    if (!nl || mv__record_parse_line(data, (size_t)(nl - data), h) != 0 ||
+        h->kind != MV_REC_HEADER)
+        return -EINVAL;
+    return 0;
+}
+
+/* Reads the header line of file at path (at most 64 KiB are looked at).
+ * 0, -errno for the file, or -EINVAL when it does not start with one. */
+static int file_header(const char *path, mv__record_line *h)
+{
+    char buf[8192];
+    FILE *f = fopen(path, "re");
+    size_t n;
+    int rc;
+
+    if (!f)
+        return -errno;
+    n = fread(buf, 1, sizeof buf, f);
+    rc = ferror(f) ? -EIO : header_of(buf, n, h);
+    fclose(f);
+    return rc;
+}
+
+static int same_recording(const mv__record_line *a, const mv__record_line *b)
+{
+    return a->t_ms == b->t_ms && a->pid == b->pid &&
+           strcmp(a->command, b->command) == 0 &&
+           strcmp(a->host, b->host) == 0;
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+    const seg *x = a, *y = b;
+    return x->segment < y->segment ? -1 : x->segment > y->segment;
+}
+
+/* Appends to the note, keeping it one line that fits. */
+static void note_add(mv__record_join *info, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note_add(mv__record_join *info, const char *fmt, ...)
+{
+    size_t len = strlen(info->note);
+    va_list ap;
+
+    if (len + 1 >= sizeof info->note)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(info->note + len, sizeof info->note - len, fmt, ap);
+    va_end(ap);
+}
+
+/* Appends one file's lines to out: without its header line when skip_header,
+ * without a torn last line when drop_torn (counted in info). */
+static int append_segment(mv_buf *out, const char *data, size_t len,
+                          int skip_header, int drop_torn, const char *name,
+                          mv__record_join *info)
+{
+    size_t start = 0, end = len;
+
+    if (skip_header) {
+        const char *nl = memchr(data, '\n', len);
+        start = nl ? (size_t)(nl - data) + 1 : len;
+    }
+    if (drop_torn && end > start && data[end - 1] != '\n') {
+        while (end > start && data[end - 1] != '\n')
+            end--;
+        info->torn_dropped++;
+        note_add(info, "; a torn last line of %s was left out", name);
+    }
+    return mv__buf_append(out, data + start, end - start);
+}
+
+ssize_t mv__record_load(const char *path, mv_buf *out, size_t max_bytes,
+                        mv__record_join *info)
+{
+    mv__record_join dummy;
+    mv__record_line *h = NULL, *ph = NULL;
+    mv_buf last = {0}, tmp = {0};
+    seg *segs = NULL;
+    size_t nsegs = 0;
+    char name[4096];
+    ssize_t n;
+    int rc = 0;
+
+    if (!info)
+        info = &dummy;
+    memset(info, 0, sizeof *info);
+    info->files = 1;
+    info->first_segment = info->last_segment = MV_NA;
+    if (!path || !out)
+        return -EINVAL;
+    n = mv__read_file(path, out, max_bytes);
+    if (n < 0)
+        return n;
+    h = malloc(sizeof *h);
+    ph = malloc(sizeof *ph);
+    if (!h || !ph) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    if (header_of(out->data ? out->data : "", out->len, h) != 0 ||
+        h->segment == MV_NA)
+        goto done;   /* not a recording, or one from before rotation */
+    info->first_segment = info->last_segment = h->segment;
+    if (h->segment <= 1)
+        goto done;
+
+    /* path is a continuation: find its predecessors by their headers. */
+    int64_t maxk = h->segment - 1 < MV_RECORD_MAX_KEEP - 1
+                       ? h->segment - 1 : MV_RECORD_MAX_KEEP - 1;
+    int hole = 0;
+    segs = calloc((size_t)maxk, sizeof *segs);
+    if (!segs) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    for (int k = 1; k <= maxk && hole < JOIN_MAX_HOLE; k++) {
+        if (mv__record_segment_path(path, k, name, sizeof name) != 0)
+            break;
+        int frc = file_header(name, ph);
+        if (frc == -ENOENT) {
+            hole++;
+            continue;
+        }
+        hole = 0;
+        if (frc != 0 || !same_recording(h, ph) || ph->segment == MV_NA ||
+            ph->segment >= h->segment) {
+            info->skipped++;
+            note_add(info, "; skipped %s (%s)", name,
+                     frc == -EINVAL ? "no recording header"
+                     : frc != 0     ? strerror(-frc)
+                                    : "another recording");
+            continue;
+        }
+        segs[nsegs].k = k;
+        segs[nsegs].segment = ph->segment;
+        nsegs++;
+    }
+    if (nsegs == 0) {
+        note_add(info, "; segment %lld of a rotated recording: the earlier "
+                 "segments are not there", (long long)h->segment);
+        goto done;
+    }
+    qsort(segs, nsegs, sizeof *segs, seg_cmp);
+
+    /* out becomes the joined recording: predecessors, then path's lines. */
+    last = *out;
+    mv_buf_init(out);
+    size_t total = 0;
+    int64_t prev = MV_NA;
+    char list[512] = "";
+    for (size_t i = 0; i < nsegs; i++) {
+        if (prev != MV_NA && segs[i].segment == prev) {
+            info->skipped++;   /* two files claim one segment: keep one */
+            continue;
+        }
+        if (mv__record_segment_path(path, segs[i].k, name, sizeof name) != 0)
+            continue;
+        n = mv__read_file(name, &tmp, max_bytes - total);
+        if (n < 0) {
+            if (n == -EFBIG) {
+                rc = -EFBIG;
+                goto done;
+            }
+            info->skipped++;
+            note_add(info, "; skipped %s (%s)", name, strerror((int)-n));
+            continue;
+        }
+        if (prev == MV_NA)
+            info->first_segment = segs[i].segment;
+        else
+            info->missing += segs[i].segment - prev - 1;
+        rc = append_segment(out, tmp.data ? tmp.data : "", tmp.len,
+                            prev != MV_NA, 1, name, info);
+        if (rc)
+            goto done;
+        total += (size_t)n;
+        prev = segs[i].segment;
+        info->files++;
+        size_t ll = strlen(list);
+        if (ll + strlen(name) + 8 < sizeof list)
+            snprintf(list + ll, sizeof list - ll, "%s, ", name);
+        else if (ll + 5 < sizeof list && !strstr(list, "..."))
+            snprintf(list + ll, sizeof list - ll, "..., ");
+    }
+    if (info->files == 1) {   /* none readable after all */
+        mv_buf_release(out);
+        *out = last;
+        mv_buf_init(&last);
+        goto done;
+    }
+    info->missing += h->segment - prev - 1;
+    if (total + last.len > max_bytes) {
+        rc = -EFBIG;
+        goto done;
+    }
+    rc = append_segment(out, last.data ? last.data : "", last.len, 1, 0,
+                        path, info);
+    if (rc)
+        goto done;
+    {
+        /* the note: what was joined first, then what was not */
+        char rest[sizeof info->note];
+        mv__strlcpy(rest, info->note, sizeof rest);
+        info->note[0] = '\0';
+        note_add(info, "joined %d files of a rotated recording, oldest "
+                 "first: %s%s (segments %lld-%lld)", info->files, list, path,
+                 (long long)info->first_segment, (long long)h->segment);
+        if (info->first_segment > 1)
+            note_add(info, "; segments 1-%lld were rotated away",
+                     (long long)info->first_segment - 1);
+        if (info->missing > 0)
+            note_add(info, "; %lld segment(s) in between are missing",
+                     (long long)info->missing);
+        note_add(info, "%s", rest);
+    }
+done:
+    if (info->note[0] == ';') {   /* notes without the "joined" sentence */
+        memmove(info->note, info->note + 2, strlen(info->note + 2) + 1);
+    }
+    mv_buf_release(&last);
+    mv_buf_release(&tmp);
+    free(segs);
+    free(h);
+    free(ph);
+    if (rc) {
+        mv__buf_reset(out);
+        return rc;
+    }
+    if (out->data)
+        out->data[out->len] = '\0';
+    else if (mv__buf_reserve(out, 0) == 0)
+        out->data[0] = '\0';
+    return (ssize_t)out->len;
 }

@@ -7,6 +7,7 @@
  * safety.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1009,6 +1010,81 @@ static void test_fork_safety(void **state)
     mv_monitor_stop(m);
 }
 
+/* An event log on a pipe nobody reads (the host's stderr piped to a stalled
+ * logger): the sampler drops the lines after a short wait instead of
+ * blocking under sink_lock, so fork() in the host still goes through, and
+ * the drops are counted. */
+static void test_stalled_event_log(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_make(&fk);
+    capture cap;
+    cap_init(&cap);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    /* fill the pipe, then make it blocking again like a real stderr */
+    int fl = fcntl(pfd[1], F_GETFL);
+    assert_int_equal(fcntl(pfd[1], F_SETFL, fl | O_NONBLOCK), 0);
+    char junk[4096];
+    memset(junk, 'x', sizeof junk);
+    size_t filled = 0;
+    for (;;) {
+        ssize_t w = write(pfd[1], junk, sizeof junk);
+        if (w <= 0)
+            break;
+        filled += (size_t)w;
+    }
+    assert_true(filled > 0);
+    assert_int_equal(fcntl(pfd[1], F_SETFL, fl), 0);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(pfd[1], STDERR_FILENO), STDERR_FILENO);
+    alarm(30); /* a blocked sampler or fork ends the test, not hangs it */
+
+    mv_config c;
+    fake_config(&fk, &c, &cap);
+    c.event_log = "-";
+    mv_monitor *m = NULL;
+    int rc = mv_monitor_start(&c, &m);
+    fake_cgroup(&fk, FAKE_LIMIT * 95 / 100, 0);
+    int s1 = rc == 0 ? mv_monitor_sample_now(m) : rc;
+    int s2 = rc == 0 ? mv_monitor_sample_now(m) : rc;
+    int got = rc == 0 && wait_events(&cap, MV_EVENT_LEVEL, 1, 5000);
+
+    /* fork while the sampler may be writing: must not wait for the pipe */
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    int status = -1;
+    pid_t w = pid > 0 ? waitpid(pid, &status, 0) : -1;
+    alarm(0);
+
+    mv_buf b = {0};
+    int rr = rc == 0 ? mv_render(m, MV_FORMAT_PROMETHEUS, &b) : rc;
+    if (m)
+        mv_monitor_stop(m);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(pfd[0]);
+    close(pfd[1]);
+
+    assert_int_equal(rc, 0);
+    assert_int_equal(s1, 0);
+    assert_int_equal(s2, 0);
+    assert_true(got);
+    assert_true(pid > 0);
+    assert_int_equal(w, pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(rr, 0);
+    const char *line = strstr(b.data, "\nmemvigil_events_dropped_total ");
+    assert_non_null(line);
+    /* "started" and the critical level change were both dropped */
+    assert_true(atoll(line + strlen("\nmemvigil_events_dropped_total ")) >= 2);
+    mv_buf_release(&b);
+    fake_remove(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1029,6 +1105,7 @@ int main(void)
         cmocka_unit_test(test_http_endpoint),
         cmocka_unit_test(test_progress),
         cmocka_unit_test(test_fork_safety),
+        cmocka_unit_test(test_stalled_event_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

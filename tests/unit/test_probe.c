@@ -1,8 +1,9 @@
 /*
  * test_probe.c — unit tests of the probe module: the pure parsers fed with
  * text, the I/O functions pointed at fixture trees under tests/fixtures/
- * (v1, v2, v2_root, no_cgroup, tree, garbage, truncated), a tree built at
- * run time with unreadable pieces, and the real /proc for this process.
+ * (v1, v2, v2_root, v2_ancestors, v2_ns, no_cgroup, tree, garbage,
+ * truncated), trees built at run time with unreadable or changing pieces,
+ * and the real /proc for this process.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -380,6 +381,78 @@ static void test_derive(void **state)
     assert_true(isnan(s.usage_ratio));
 }
 
+/* mv__sample_apply_limit: a configured budget joins the kernel's limits;
+ * the tightest wins, a tie names the kernel's. */
+static void test_apply_limit(void **state)
+{
+    (void)state;
+    mv_sample s;
+
+    /* no cgroup limit: MemTotal 4000, RSS 300 */
+    mv_sample_clear(&s);
+    s.rss_bytes = 300;
+    s.mem_total_bytes = 4000;
+    mv__sample_derive(&s);
+    assert_int_equal(s.limit_source, MV_LIMIT_MEMTOTAL);
+    mv__sample_apply_limit(&s, 600);
+    assert_int_equal(s.effective_limit_bytes, 600);
+    assert_int_equal(s.limit_source, MV_LIMIT_CONFIG);
+    assert_true(fabs(s.usage_ratio - 0.5) < 1e-12);
+    /* a budget above MemTotal does not count; a tie keeps MemTotal */
+    mv__sample_derive(&s);
+    mv__sample_apply_limit(&s, 8000);
+    assert_int_equal(s.effective_limit_bytes, 4000);
+    assert_int_equal(s.limit_source, MV_LIMIT_MEMTOTAL);
+    mv__sample_apply_limit(&s, 4000);
+    assert_int_equal(s.limit_source, MV_LIMIT_MEMTOTAL);
+    assert_true(fabs(s.usage_ratio - 300.0 / 4000.0) < 1e-12);
+    /* 0 and negative: nothing changes */
+    mv__sample_apply_limit(&s, 0);
+    mv__sample_apply_limit(&s, -5);
+    assert_int_equal(s.effective_limit_bytes, 4000);
+    assert_int_equal(s.limit_source, MV_LIMIT_MEMTOTAL);
+
+    /* limited cgroup (max 1000, working set 500, RSS 300) */
+    mv_sample_clear(&s);
+    s.rss_bytes = 300;
+    s.cg_usage_bytes = 600;
+    s.cg_inactive_file_bytes = 100;
+    s.cg_max_bytes = 1000;
+    s.cg_high_bytes = MV_UNLIMITED;
+    s.mem_total_bytes = 4000;
+    mv__sample_derive(&s);
+    mv__sample_apply_limit(&s, 2000);   /* looser: the cgroup's stays */
+    assert_int_equal(s.effective_limit_bytes, 1000);
+    assert_int_equal(s.limit_source, MV_LIMIT_CGROUP_MAX);
+    assert_true(fabs(s.usage_ratio - 0.5) < 1e-12);
+    mv__sample_apply_limit(&s, 1000);   /* tie: the cgroup's stays */
+    assert_int_equal(s.limit_source, MV_LIMIT_CGROUP_MAX);
+    mv__sample_apply_limit(&s, 600);    /* tighter: RSS against it */
+    assert_int_equal(s.effective_limit_bytes, 600);
+    assert_int_equal(s.limit_source, MV_LIMIT_CONFIG);
+    assert_true(fabs(s.usage_ratio - 0.5) < 1e-12);
+
+    /* cgroup target without RSS: the working set against the budget */
+    mv_sample_clear(&s);
+    s.cg_usage_bytes = 400;
+    s.cg_inactive_file_bytes = 100;
+    s.cg_max_bytes = MV_UNLIMITED;
+    mv__sample_derive(&s);
+    assert_int_equal(s.limit_source, MV_LIMIT_NONE);
+    mv__sample_apply_limit(&s, 1200);
+    assert_int_equal(s.effective_limit_bytes, 1200);
+    assert_int_equal(s.limit_source, MV_LIMIT_CONFIG);
+    assert_true(fabs(s.usage_ratio - 0.25) < 1e-12);
+
+    /* nothing to compare: limit set, ratio unknown */
+    mv_sample_clear(&s);
+    mv__sample_derive(&s);
+    mv__sample_apply_limit(&s, 1200);
+    assert_int_equal(s.effective_limit_bytes, 1200);
+    assert_true(isnan(s.usage_ratio));
+    mv__sample_apply_limit(NULL, 1200);  /* no crash */
+}
+
 static void test_sample_clear(void **state)
 {
     (void)state;
@@ -591,6 +664,104 @@ static void test_fixture_v2_root(void **state)
     assert_int_equal(s.cg_usage_bytes, MV_NA);
     assert_true(isnan(s.usage_ratio));  /* no RSS, no working set */
     assert_int_equal(s.private_bytes, 2147483648LL);
+}
+
+/* v2: a limit on an ancestor binds (fixture v2_ancestors: a slice with a
+ * tighter memory.max, a pod and its parent with a tighter memory.high and
+ * a garbage one, garbage ancestors, nothing set; a memory.max of 1 MiB
+ * sits above the mount root and must never count). */
+static void test_fixture_v2_ancestors(void **state)
+{
+    (void)state;
+    FIXTURE("v2_ancestors");
+    mv_sample s;
+    mv__cgroup_handle h;
+    const double ws = 629145600.0 - 104857600.0;
+
+    /* parent foo.slice: memory.max 512 MiB over an unlimited service
+     * whose own memory.high is 1 GiB */
+    assert_int_equal(mv__probe_target(&o, NULL, 0, 0,
+                                      "/system.slice/foo.slice/app.service", &s), 0);
+    assert_int_equal(s.cg_max_bytes, 536870912);
+    assert_int_equal(s.cg_high_bytes, 1073741824);
+    assert_int_equal(s.effective_limit_bytes, 536870912);
+    assert_int_equal(s.limit_source, MV_LIMIT_CGROUP_MAX);
+    assert_true(fabs(s.usage_ratio - ws / 536870912.0) < 1e-12);
+    assert_int_equal(mv__probe_cgroup_open(&o, 2, "/system.slice/foo.slice/app.service",
+                                           0, &h), 0);
+    assert_int_equal(h.anc_depth, 3);
+    assert_int_equal(mv__probe_cgroup_read(&h, &s), 0);
+    assert_int_equal(h.anc_max_bytes, 536870912);
+    assert_int_equal(h.anc_max_up, 1);
+    assert_int_equal(h.anc_high_bytes, MV_UNLIMITED);
+    assert_int_equal(h.anc_high_up, 0);
+    mv__probe_cgroup_close(&h);
+
+    /* pid in a pod: the pod's max 1 GiB beats the container's 2 GiB; the
+     * pod's memory.high is garbage, the grandparent's 256 MiB counts */
+    int32_t pid = 2100;
+    assert_int_equal(mv__probe_target(&o, &pid, 1, 0, NULL, &s), 0);
+    assert_string_equal(s.cgroup_path, "/kubepods.slice/pod1.slice/ctr.scope");
+    assert_int_equal(s.cg_max_bytes, 1073741824);
+    assert_int_equal(s.cg_high_bytes, 268435456);
+    assert_int_equal(s.effective_limit_bytes, 268435456);
+    assert_int_equal(s.limit_source, MV_LIMIT_CGROUP_HIGH);
+    assert_true(fabs(s.usage_ratio - ws / 268435456.0) < 1e-12);
+    assert_int_equal(mv__probe_cgroup_open(&o, 2, "/kubepods.slice/pod1.slice/ctr.scope",
+                                           0, &h), 0);
+    assert_int_equal(mv__probe_cgroup_read(&h, &s), 0);
+    assert_int_equal(h.anc_max_up, 1);
+    assert_int_equal(h.anc_high_up, 2);
+    mv__probe_cgroup_close(&h);
+    /* the same cgroup by absolute path */
+    char abs[1024];
+    snprintf(abs, sizeof(abs), "%s/kubepods.slice/pod1.slice/ctr.scope", cg_);
+    assert_int_equal(mv__probe_target(&o, NULL, 0, 0, abs, &s), 0);
+    assert_int_equal(s.cg_max_bytes, 1073741824);
+    assert_int_equal(s.cg_high_bytes, 268435456);
+
+    /* garbage ancestor ("lots", empty): skipped, the own limit stays */
+    assert_int_equal(mv__probe_target(&o, NULL, 0, 0, "/odd.slice/svc.service", &s), 0);
+    assert_int_equal(s.cg_max_bytes, 402653184);
+    assert_int_equal(s.cg_high_bytes, MV_UNLIMITED);
+    assert_int_equal(s.limit_source, MV_LIMIT_CGROUP_MAX);
+    /* own memory.max garbage too ("-1"): unknown, never 0 or a guess */
+    assert_int_equal(mv__probe_target(&o, NULL, 0, 0, "/odd.slice/broken.service", &s), 0);
+    assert_int_equal(s.cg_max_bytes, MV_NA);
+    assert_int_equal(s.cg_high_bytes, MV_UNLIMITED);
+    assert_int_equal(s.effective_limit_bytes, KB(16777216));
+    assert_int_equal(s.limit_source, MV_LIMIT_MEMTOTAL);
+
+    /* unlimited all the way up: MemTotal */
+    assert_int_equal(mv__probe_target(&o, NULL, 0, 0, "/open.slice/svc.service", &s), 0);
+    assert_int_equal(s.cg_max_bytes, MV_UNLIMITED);
+    assert_int_equal(s.cg_high_bytes, MV_UNLIMITED);
+    assert_int_equal(s.effective_limit_bytes, KB(16777216));
+    assert_int_equal(s.limit_source, MV_LIMIT_MEMTOTAL);
+    /* a child of the root: only the root above it (no knobs there) */
+    assert_int_equal(mv__probe_target(&o, NULL, 0, 0, "/kubepods.slice", &s), 0);
+    assert_int_equal(s.cg_max_bytes, MV_UNLIMITED);
+    assert_int_equal(s.cg_high_bytes, 268435456);
+}
+
+/* Inside a cgroup namespace the mount root is the container's own cgroup:
+ * its memory.max binds a process in a sub-cgroup (fixture v2_ns; the
+ * 1 MiB memory.max above the mount root must not count). */
+static void test_fixture_v2_ns(void **state)
+{
+    (void)state;
+    FIXTURE("v2_ns");
+    mv_sample s;
+    int32_t pid = 77;
+
+    assert_int_equal(mv__probe_target(&o, &pid, 1, 0, NULL, &s), 0);
+    assert_string_equal(s.cgroup_path, "/app");
+    assert_int_equal(s.cg_max_bytes, 805306368);
+    assert_int_equal(s.cg_high_bytes, MV_UNLIMITED);
+    assert_int_equal(s.effective_limit_bytes, 805306368);
+    assert_int_equal(s.limit_source, MV_LIMIT_CGROUP_MAX);
+    assert_int_equal(mv__probe_target(&o, NULL, 0, 0, "/", &s), 0);
+    assert_int_equal(s.cg_max_bytes, 805306368);
 }
 
 static void test_fixture_no_cgroup(void **state)
@@ -806,6 +977,72 @@ static void rm_rf(const char *path)
     char cmd[1200];
     snprintf(cmd, sizeof(cmd), "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", path, path);
     assert_int_equal(system(cmd), 0);
+}
+
+/* A kept handle re-reads its ancestors every MV__CG_ANCESTOR_REFRESH_MS,
+ * not every read; a one-shot read sees a change at once. An unreadable
+ * ancestor file (a directory: EISDIR) is skipped. */
+static void test_cgroup_ancestor_refresh(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/mv_probe_XXXXXX";
+    char d[1400], cg[256];
+    assert_non_null(mkdtemp(root));
+    snprintf(cg, sizeof(cg), "%s/cg", root);
+    assert_int_equal(mkdir(cg, 0755), 0);
+    write_file(cg, "cgroup.controllers", "memory\n");
+    snprintf(d, sizeof(d), "%s/a", cg);
+    assert_int_equal(mkdir(d, 0755), 0);
+    write_file(d, "memory.max", "1000000\n");
+    write_file(d, "memory.high", "max\n");
+    snprintf(d, sizeof(d), "%s/a/b", cg);
+    assert_int_equal(mkdir(d, 0755), 0);
+    write_file(d, "memory.max", "5000000\n");
+    write_file(d, "memory.high", "max\n");
+    write_file(d, "memory.current", "4096\n");
+
+    mv__probe_opts o;
+    mv__probe_opts_init(&o);
+    o.cgroup_root = cg;
+    mv__cgroup_handle h;
+    mv_sample s;
+    assert_int_equal(mv__probe_cgroup_open(&o, 2, "/a/b", 1, &h), 0);
+    assert_int_equal(mv__probe_cgroup_read(&h, &s), 0);
+    assert_int_equal(s.cg_max_bytes, 1000000);
+
+    /* the parent's limit drops: the kept handle keeps the old value until
+     * its refresh is due, a one-shot read sees the new one */
+    snprintf(d, sizeof(d), "%s/a", cg);
+    write_file(d, "memory.max", "700000\n");
+    assert_int_equal(mv__probe_cgroup_read(&h, &s), 0);
+    assert_int_equal(s.cg_max_bytes, 1000000);
+    mv_sample t;
+    assert_int_equal(mv__probe_cgroup(&o, 2, "/a/b", &t), 0);
+    assert_int_equal(t.cg_max_bytes, 700000);
+    mv__cgroup_handle once;   /* keep 0: every read walks */
+    assert_int_equal(mv__probe_cgroup_open(&o, 2, "/a/b", 0, &once), 0);
+    assert_int_equal(mv__probe_cgroup_read(&once, &t), 0);
+    write_file(d, "memory.max", "600000\n");
+    assert_int_equal(mv__probe_cgroup_read(&once, &t), 0);
+    assert_int_equal(t.cg_max_bytes, 600000);
+    mv__probe_cgroup_close(&once);
+    h.anc_read_ms -= MV__CG_ANCESTOR_REFRESH_MS;
+    assert_int_equal(mv__probe_cgroup_read(&h, &s), 0);
+    assert_int_equal(s.cg_max_bytes, 600000);
+    assert_int_equal(h.anc_max_up, 1);
+
+    /* the parent's file unreadable: skipped, the own limit again */
+    char f[1500];
+    snprintf(f, sizeof(f), "%s/a/memory.max", cg);
+    assert_int_equal(unlink(f), 0);
+    assert_int_equal(mkdir(f, 0755), 0);
+    h.anc_read_ms = MV_NA;
+    assert_int_equal(mv__probe_cgroup_read(&h, &s), 0);
+    assert_int_equal(s.cg_max_bytes, 5000000);
+    assert_int_equal(h.anc_max_bytes, MV_UNLIMITED);
+    assert_int_equal(h.anc_max_up, 0);
+    mv__probe_cgroup_close(&h);
+    rm_rf(root);
 }
 
 static void test_unreadable(void **state)
@@ -1056,6 +1293,11 @@ static void test_session_fixtures(void **state)
              MV_FIXTURES);
     check_session_fixture("v2", NULL, 0, 0, abs);
     check_session_fixture("v1", NULL, 0, 0, "/process_api/abc");
+    int32_t p2100 = 2100, p77 = 77;
+    check_session_fixture("v2_ancestors", &p2100, 1, 0, NULL);
+    check_session_fixture("v2_ancestors", NULL, 0, 0,
+                          "/system.slice/foo.slice/app.service");
+    check_session_fixture("v2_ns", &p77, 1, 0, NULL);
 
     /* with smaps_rollup (kept too) */
     char proc[512], cg[512];
@@ -1305,11 +1547,15 @@ int main(void)
         cmocka_unit_test(test_parse_cgroup_stat_events),
         cmocka_unit_test(test_parse_smaps_top),
         cmocka_unit_test(test_derive),
+        cmocka_unit_test(test_apply_limit),
         cmocka_unit_test(test_sample_clear),
         cmocka_unit_test(test_fixture_v1),
         cmocka_unit_test(test_fixture_v1_cgroup_paths),
         cmocka_unit_test(test_fixture_v2),
         cmocka_unit_test(test_fixture_v2_root),
+        cmocka_unit_test(test_fixture_v2_ancestors),
+        cmocka_unit_test(test_fixture_v2_ns),
+        cmocka_unit_test(test_cgroup_ancestor_refresh),
         cmocka_unit_test(test_fixture_no_cgroup),
         cmocka_unit_test(test_fixture_tree),
         cmocka_unit_test(test_fixture_garbage),

@@ -2,7 +2,10 @@
  * test_record.c — the JSONL recording: write then read back real values
  * (MV_NA, NAN, INFINITY included), the reader's tolerance rules (torn final
  * line, garbage in the middle, unknown types, newer versions, empty file),
- * the JSON parser's strictness, and a full disk (/dev/full).
+ * the JSON parser's strictness, and a full disk (/dev/full). Rotation: the
+ * file names, a header atop every file, no line split, the oldest dropped,
+ * a full disk around a rotation (RLIMIT_FSIZE); the loader joining the
+ * files of a rotated recording, with torn, missing and foreign files.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -224,7 +229,7 @@ static void test_file_shape(void **state)
     assert_int_equal(gethostname(host, sizeof host), 0);
     assert_non_null(strstr(b.data, host));
     assert_non_null(strstr(b.data, "\"start_ms\":1000,\"interval_ms\":500,"
-                                   "\"limit_bytes\":null}\n"));
+                                   "\"limit_bytes\":null,\"segment\":1}\n"));
     nl = strchr(b.data, '\n');
     assert_non_null(nl);
     assert_int_equal(strncmp(nl + 1, "{\"type\":\"sample\",\"t_ms\":2000,"
@@ -747,6 +752,389 @@ static void test_app_changes_from_registry(void **state)
     unlink(path);
 }
 
+
+/* ---- rotation ---- */
+
+/* What a rotated file or a joined recording holds. */
+typedef struct seen {
+    int headers;
+    int64_t segment[8];      /* of each header, in order */
+    int64_t t[256];          /* sample times, in order */
+    int n;
+} seen;
+
+static int seen_visit(const mv__record_line *l, void *ctx)
+{
+    seen *v = ctx;
+    if (l->kind == MV_REC_HEADER) {
+        if (v->headers < 8)
+            v->segment[v->headers] = l->segment;
+        v->headers++;
+    } else if (l->kind == MV_REC_SAMPLE && v->n < 256) {
+        v->t[v->n++] = l->t_ms;
+    }
+    return 0;
+}
+
+static void seen_buf(const char *data, size_t len, seen *v)
+{
+    char err[128];
+    FILE *f = fmemopen((void *)data, len, "r");
+    assert_non_null(f);
+    memset(v, 0, sizeof *v);
+    assert_int_equal(mv__record_read(f, seen_visit, v, err, sizeof err), 0);
+    fclose(f);
+}
+
+/* Checks one rotated file: at most cap bytes, a header first and only
+ * there, every line whole and parseable; returns its header's segment and
+ * fills v. */
+static int64_t check_segment_file(const char *path, int64_t cap, seen *v)
+{
+    mv_buf b = {0};
+    mv__record_line *l = malloc(sizeof *l);
+    ssize_t n = mv__read_file(path, &b, 1 << 20);
+
+    assert_non_null(l);
+    assert_true(n > 0);
+    assert_true(n <= cap);
+    assert_int_equal(b.data[b.len - 1], '\n');
+    for (const char *p = b.data; p < b.data + b.len;) {
+        const char *nl = memchr(p, '\n', (size_t)(b.data + b.len - p));
+        assert_non_null(nl);
+        assert_int_equal(mv__record_parse_line(p, (size_t)(nl - p), l), 0);
+        assert_true((l->kind == MV_REC_HEADER) == (p == b.data));
+        p = nl + 1;
+    }
+    seen_buf(b.data, b.len, v);
+    assert_int_equal(v->headers, 1);
+    mv_buf_release(&b);
+    free(l);
+    return v->segment[0];
+}
+
+static void seg_name(const char *path, int k, char *out, size_t n)
+{
+    assert_int_equal(mv__record_segment_path(path, k, out, n), 0);
+}
+
+static void unlink_segments(const char *path, int upto)
+{
+    char name[160];
+    for (int k = 0; k <= upto; k++) {
+        seg_name(path, k, name, sizeof name);
+        unlink(name);
+    }
+}
+
+/* Writes samples t = 1000, 2000, ... (count of them) through a recorder
+ * capped at cap bytes keeping keep files. */
+static mv__recorder *record_samples(const char *path, int64_t cap, int keep,
+                                    int count)
+{
+    mv__record_header h = { "svc --port 1", 42, 500, 1000, 1 << 30 };
+    mv__recorder *r = NULL;
+    mv_sample s;
+    assert_int_equal(mv__recorder_open_capped(path, &h, cap, keep, &r), 0);
+    for (int i = 1; i <= count; i++) {
+        sample_fill(&s, 1000 * i, 4096 * (i + 1));
+        assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, 1.5, 3600.0), 0);
+    }
+    return r;
+}
+
+/* A tiny cap: FILE, FILE.1, FILE.2 and nothing else at keep 3; each file a
+ * header then whole lines, under the cap; the samples run on without a gap
+ * from FILE.2 through FILE; the oldest segments were dropped. */
+static void test_rotate_files(void **state)
+{
+    char path[128], name[160];
+    seen v[3];
+    int64_t seg[3];
+    struct stat st;
+
+    (void)state;
+    tmp_path(path, sizeof path);
+    mv__recorder *r = record_samples(path, 1024, 3, 40);
+    assert_int_equal(mv__recorder_lost(r), 0);
+    mv__recorder_close(r);
+
+    for (int k = 0; k < 3; k++) {
+        seg_name(path, k, name, sizeof name);
+        seg[k] = check_segment_file(name, 1024, &v[k]);
+    }
+    seg_name(path, 3, name, sizeof name);
+    assert_int_equal(stat(name, &st), -1);           /* oldest dropped */
+    assert_int_equal(errno, ENOENT);
+    /* header ~170 bytes + 3 samples of ~265 fill 1 KiB: 14 segments */
+    assert_true(seg[0] >= 10);
+    assert_int_equal(seg[1], seg[0] - 1);
+    assert_int_equal(seg[2], seg[0] - 2);
+    /* oldest first: .2, .1, FILE; consecutive times across boundaries */
+    int64_t want = v[2].t[0];
+    assert_true(want > 1000);                       /* segment 1 is gone */
+    for (int k = 2; k >= 0; k--) {
+        assert_true(v[k].n >= 1);
+        for (int i = 0; i < v[k].n; i++, want += 1000)
+            assert_int_equal(v[k].t[i], want);
+    }
+    assert_int_equal(want, 41000);                  /* the last was 40000 */
+    unlink_segments(path, 3);
+}
+
+/* The writer's file names, and keep 1: FILE starts over. */
+static void test_rotate_keep_one(void **state)
+{
+    char path[128], name[160];
+    seen v;
+    struct stat st;
+
+    (void)state;
+    assert_int_equal(mv__record_segment_path("/a/b", 0, name, sizeof name), 0);
+    assert_string_equal(name, "/a/b");
+    assert_int_equal(mv__record_segment_path("/a/b", 12, name, sizeof name), 0);
+    assert_string_equal(name, "/a/b.12");
+    assert_int_equal(mv__record_segment_path("/a/b", 12, name, 7), -ENAMETOOLONG);
+
+    tmp_path(path, sizeof path);
+    /* header ~170 bytes + 3 samples of ~265 fill 1 KiB: 7 samples make
+     * segments 1 (1-3), 2 (4-6) and 3 (7) */
+    mv__recorder *r = record_samples(path, 1024, 1, 7);
+    mv__recorder_close(r);
+    assert_int_equal(check_segment_file(path, 1024, &v), 3);
+    assert_int_equal(v.n, 1);
+    assert_int_equal(v.t[0], 7000);
+    seg_name(path, 1, name, sizeof name);
+    assert_int_equal(stat(name, &st), -1);
+    unlink(path);
+}
+
+/* Bad caps and counts are refused before anything is created. */
+static void test_rotate_bad_args(void **state)
+{
+    char path[128];
+    struct stat st;
+    mv__record_header h = { NULL, 1, 0, 1000, MV_NA };
+    mv__recorder *r = (mv__recorder *)1;
+    mv__linefile *lf = (mv__linefile *)1;
+
+    (void)state;
+    tmp_path(path, sizeof path);
+    assert_int_equal(mv__recorder_open_capped(path, &h, 1023, 4, &r), -EINVAL);
+    assert_null(r);
+    assert_int_equal(mv__recorder_open_capped(path, &h, 4096, -1, &r), -EINVAL);
+    assert_int_equal(mv__recorder_open_capped(path, &h, 4096, 1001, &r), -EINVAL);
+    assert_int_equal(mv__linefile_open(path, 0, -5, 0, NULL, NULL, &lf), -EINVAL);
+    assert_null(lf);
+    assert_int_equal(stat(path, &st), -1);
+}
+
+/* The event log's file: appended to (its old size counts), no header, the
+ * same rotation. */
+static void test_linefile_append(void **state)
+{
+    char path[128], name[160], line[200];
+    mv__linefile *lf = NULL;
+    mv_buf b = {0};
+
+    (void)state;
+    tmp_path(path, sizeof path);
+    memset(line, 'a', 99);
+    line[99] = '\n';
+    write_text(path, "old line\n");                  /* 9 bytes */
+    assert_int_equal(mv__linefile_open(path, 0, 1024, 2, NULL, NULL, &lf), 0);
+    assert_int_equal(mv__linefile_regular(lf), 1);
+    for (int i = 0; i < 10; i++)                     /* 9 + 1000: fits */
+        assert_int_equal(mv__linefile_write(lf, line, 100), 0);
+    assert_int_equal(mv__linefile_rotations(lf), 0);
+    assert_int_equal(mv__linefile_write(lf, line, 100), 0);
+    assert_int_equal(mv__linefile_rotations(lf), 1);
+    mv__linefile_close(lf);
+
+    assert_int_equal(mv__read_file(path, &b, 1 << 20), 100);
+    seg_name(path, 1, name, sizeof name);
+    assert_int_equal(mv__read_file(name, &b, 1 << 20), 1009);
+    assert_int_equal(strncmp(b.data, "old line\naaaa", 13), 0);
+    mv_buf_release(&b);
+    unlink_segments(path, 1);
+}
+
+/* The disk fills up (RLIMIT_FSIZE: a write past it is cut short, then
+ * EFBIG): the fragment is cut off, the line counted lost; a rotation whose
+ * new header cannot be written writes it before the next line. */
+static void test_rotate_disk_full(void **state)
+{
+    char path[128], name[160];
+    struct rlimit old, lim;
+    struct stat st;
+    mv_sample s;
+    seen v;
+    void (*oldsig)(int);
+
+    (void)state;
+    tmp_path(path, sizeof path);
+    /* header ~170 + 3 samples ~265 = ~965 bytes; two more ~270-byte
+     * samples fit under 1536, a third does not */
+    mv__recorder *r = record_samples(path, 1536, 3, 3);
+    assert_int_equal(stat(path, &st), 0);
+    off_t good = st.st_size;
+
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    oldsig = signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = (rlim_t)good + 100;     /* room for a third of a line */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    sample_fill(&s, 4000, 1 << 20);
+    int rc = mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(rc, -EFBIG);
+    assert_int_equal(mv__recorder_lost(r), 1);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, good);    /* no fragment left */
+
+    /* space again: lines 5 and 6 fit, 7 rotates; the new FILE's header
+     * fails, so line 7 is lost; line 8 brings the header, then itself */
+    for (int i = 5; i <= 6; i++) {
+        sample_fill(&s, 1000 * i, 1 << 20);
+        assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
+    }
+    lim.rlim_cur = 100;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    sample_fill(&s, 7000, 1 << 20);
+    rc = mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, oldsig);
+    assert_int_equal(rc, -EFBIG);
+    assert_int_equal(mv__recorder_lost(r), 2);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 0);       /* the header's fragment cut */
+    sample_fill(&s, 8000, 1 << 20);
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
+    mv__recorder_close(r);
+
+    assert_int_equal(check_segment_file(path, 1536, &v), 2);
+    assert_int_equal(v.n, 1);
+    assert_int_equal(v.t[0], 8000);
+    seg_name(path, 1, name, sizeof name);
+    assert_int_equal(check_segment_file(name, 1536, &v), 1);
+    assert_int_equal(v.n, 5);              /* 1, 2, 3, 5, 6 */
+    assert_int_equal(v.t[2], 3000);
+    assert_int_equal(v.t[3], 5000);
+    unlink_segments(path, 2);
+}
+
+/* ---- reading rotated recordings ---- */
+
+/* The loader joins the kept files into one recording: one header (the
+ * oldest kept, segment S-2), the samples continuous across boundaries. */
+static void test_load_joins(void **state)
+{
+    char path[128];
+    mv_buf b = {0};
+    mv__record_join j;
+    seen v;
+
+    (void)state;
+    tmp_path(path, sizeof path);
+    mv__recorder *r = record_samples(path, 1024, 3, 40);
+    mv__recorder_close(r);
+
+    ssize_t n = mv__record_load(path, &b, 1 << 20, &j);
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, b.len);
+    seen_buf(b.data, b.len, &v);
+    assert_int_equal(v.headers, 1);
+    assert_int_equal(j.files, 3);
+    assert_true(j.last_segment >= 10);
+    assert_int_equal(j.first_segment, j.last_segment - 2);
+    assert_int_equal(v.segment[0], j.first_segment);
+    assert_int_equal(j.missing, 0);
+    assert_int_equal(j.torn_dropped, 0);
+    assert_true(v.n >= 5 && v.n <= 9);  /* 2 to 3 samples per 1 KiB file */
+    for (int i = 0; i < v.n; i++)
+        assert_int_equal(v.t[i], 40000 - 1000 * (v.n - 1 - i));
+    assert_non_null(strstr(j.note, "joined 3 files"));
+    assert_non_null(strstr(j.note, "rotated away"));
+
+    /* Not rotated (segment 1; or no "segment" at all): read as it is. */
+    write_text(path, HDR S1 S2);
+    assert_int_equal(mv__record_load(path, &b, 1 << 20, &j), (ssize_t)strlen(HDR S1 S2));
+    assert_string_equal(b.data, HDR S1 S2);
+    assert_int_equal(j.files, 1);
+    assert_int_equal(j.first_segment, MV_NA);
+    assert_string_equal(j.note, "");
+    /* Not a recording at all. */
+    write_text(path, "0,100\n60,200\n");
+    assert_int_equal(mv__record_load(path, &b, 1 << 20, &j), 13);
+    assert_string_equal(j.note, "");
+    assert_int_equal(mv__record_load(path, &b, 5, &j), -EFBIG);
+    mv_buf_release(&b);
+    unlink_segments(path, 3);
+}
+
+#define RH(seg, start) "{\"type\":\"header\",\"version\":1,\"command\":\"x\"," \
+    "\"pid\":1,\"host\":\"h\",\"start_ms\":" start ",\"segment\":" seg "}\n"
+#define RS(t) "{\"type\":\"sample\",\"t_ms\":" t ",\"rss\":1}\n"
+
+/* A torn last line in a middle file is left out (not glued to the next
+ * file's first line); a missing middle segment and a file of another
+ * recording are notes, not errors. */
+static void test_load_torn_and_missing(void **state)
+{
+    char path[128], name[160];
+    mv_buf b = {0};
+    mv__record_join j;
+    seen v;
+
+    (void)state;
+    tmp_path(path, sizeof path);
+    seg_name(path, 2, name, sizeof name);
+    write_text(name, RH("1", "5") RS("10") RS("20"));
+    seg_name(path, 1, name, sizeof name);
+    write_text(name, RH("2", "5") RS("30") "{\"type\":\"sample\",\"t_");
+    write_text(path, RH("3", "5") RS("40"));
+
+    assert_true(mv__record_load(path, &b, 1 << 20, &j) > 0);
+    seen_buf(b.data, b.len, &v);
+    assert_int_equal(v.headers, 1);
+    assert_int_equal(v.n, 4);
+    assert_int_equal(v.t[0], 10);
+    assert_int_equal(v.t[2], 30);
+    assert_int_equal(v.t[3], 40);
+    assert_int_equal(j.files, 3);
+    assert_int_equal(j.torn_dropped, 1);
+    assert_non_null(strstr(j.note, "torn last line"));
+    assert_int_equal(j.first_segment, 1);
+    assert_int_equal(j.last_segment, 3);
+
+    /* segment 2 missing: its file is gone, the join goes on */
+    unlink(name);
+    assert_true(mv__record_load(path, &b, 1 << 20, &j) > 0);
+    seen_buf(b.data, b.len, &v);
+    assert_int_equal(v.n, 3);
+    assert_int_equal(v.t[2], 40);
+    assert_int_equal(j.files, 2);
+    assert_int_equal(j.missing, 1);
+    assert_non_null(strstr(j.note, "1 segment(s) in between are missing"));
+
+    /* a path.1 of another recording (other start) is skipped */
+    write_text(name, RH("2", "6") RS("30"));
+    assert_true(mv__record_load(path, &b, 1 << 20, &j) > 0);
+    assert_int_equal(j.files, 2);
+    assert_int_equal(j.skipped, 1);
+    assert_non_null(strstr(j.note, "another recording"));
+
+    /* only FILE is left: read alone, with a note */
+    unlink_segments(path, 2);
+    write_text(path, RH("3", "5") RS("40"));
+    assert_true(mv__record_load(path, &b, 1 << 20, &j) > 0);
+    assert_string_equal(b.data, RH("3", "5") RS("40"));
+    assert_int_equal(j.files, 1);
+    assert_non_null(strstr(j.note, "segment 3 of a rotated recording"));
+    mv_buf_release(&b);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -765,6 +1153,13 @@ int main(void)
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_app_lines),
         cmocka_unit_test(test_app_changes_from_registry),
+        cmocka_unit_test(test_rotate_files),
+        cmocka_unit_test(test_rotate_keep_one),
+        cmocka_unit_test(test_rotate_bad_args),
+        cmocka_unit_test(test_linefile_append),
+        cmocka_unit_test(test_rotate_disk_full),
+        cmocka_unit_test(test_load_joins),
+        cmocka_unit_test(test_load_torn_and_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
