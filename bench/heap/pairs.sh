@@ -13,8 +13,9 @@
 #              (words split on spaces; the first arm is the baseline)
 #   -i FILE    stdin for every run (default /dev/null)
 # Prints one line per arm: median wall, median user+sys, median sys, minor
-# faults, and the median over rounds of the ratio to the baseline arm in
-# the same round (wall and user+sys), then the load average before/after.
+# faults, the median over rounds of the ratio to the baseline arm in the
+# same round (wall and user+sys), and the fastest run with its ratio to the
+# baseline's fastest, then the load average before/after.
 # Raw rows (arm, round, wall_s, user_s, sys_s, minflt, maxrss_kib) go to
 # $PAIRS_RAW if set.
 set -euo pipefail
@@ -61,13 +62,19 @@ for line in open(raw):
     rows[a][int(r)] = (float(w), float(u) + float(s), float(s), int(f), int(m))
 base = rows[names[0]]
 med = lambda v: st.median(v)
-print("%-10s %9s %9s %7s %8s %8s %9s %9s" % ("arm", "wall", "user+sys", "sys", "minflt", "maxrss", "wall/base", "cpu/base"))
+# best = the fastest run of the arm: on a shared machine noise only ever
+# adds time, so the minimum is the least disturbed estimate of what the
+# command itself costs; best/base is the ratio of the two minima
+print("%-10s %9s %9s %7s %8s %8s %9s %9s %8s %9s" % ("arm", "wall", "user+sys", "sys", "minflt", "maxrss",
+                                                    "wall/base", "cpu/base", "best", "best/base"))
+best0 = min(v[0] for v in base.values())
 for a in names:
     d = rows[a]
     rw = [d[r][0] / base[r][0] for r in d if r in base]
     rc = [d[r][1] / base[r][1] for r in d if r in base and base[r][1] > 0]
-    print("%-10s %8.3fs %8.3fs %6.3fs %8d %6.1fMi %9.4f %9.4f" % (
+    best = min(v[0] for v in d.values())
+    print("%-10s %8.3fs %8.3fs %6.3fs %8d %6.1fMi %9.4f %9.4f %7.3fs %9.4f" % (
         a, med([v[0] for v in d.values()]), med([v[1] for v in d.values()]),
         med([v[2] for v in d.values()]), med([v[3] for v in d.values()]),
-        med([v[4] for v in d.values()]) / 1024, med(rw), med(rc)))
+        med([v[4] for v in d.values()]) / 1024, med(rw), med(rc), best, best / best0))
 EOF
