@@ -118,8 +118,12 @@ typedef struct mv_sample {
     int cgroup_version;          /* 0 = none found, 1 = v1 memory, 2 = unified */
     char cgroup_path[MV_CGROUP_PATH_MAX]; /* path inside the hierarchy, "/" = root */
     int64_t cg_usage_bytes;      /* memory.current / memory.usage_in_bytes */
-    int64_t cg_max_bytes;        /* memory.max / limit_in_bytes; MV_UNLIMITED if unset */
-    int64_t cg_high_bytes;       /* memory.high (v2 only); MV_UNLIMITED if unset */
+    int64_t cg_max_bytes;        /* memory.max / limit_in_bytes, the tightest
+                                    of the cgroup's and its ancestors';
+                                    MV_UNLIMITED if unset */
+    int64_t cg_high_bytes;       /* memory.high (v2 only), the tightest of the
+                                    cgroup's and its ancestors'; MV_UNLIMITED
+                                    if unset */
     int64_t cg_anon_bytes;       /* memory.stat anon / total_rss */
     int64_t cg_file_bytes;       /* memory.stat file / total_cache */
     int64_t cg_inactive_file_bytes; /* memory.stat inactive_file / total_inactive_file */
@@ -260,8 +264,8 @@ typedef struct mv_config {
      * none, < 0 is -EINVAL. It joins cgroup memory.max, memory.high and
      * MemTotal: the tightest is the effective limit (levels, usage ratio,
      * time to limit, memvigil_effective_limit_bytes); on a tie the
-     * kernel's limit is named. When it wins, limit_source is MV_LIMIT_CONFIG and the ratio
-     * uses the target's RSS (a cgroup target's working set). For a
+     * kernel's limit is named. When it wins, limit_source is
+     * MV_LIMIT_CONFIG and the ratio uses the target's RSS (a cgroup target's working set). For a
      * sidecar that cannot see the application's cgroup, or a process with
      * no cgroup limit. */
     int64_t limit_bytes;

@@ -72,6 +72,8 @@ struct mv__recorder {
     char host[256];
     uint64_t lost;      /* lines that could not be built (ENOMEM) */
     uint64_t app_skipped; /* application changes deferred by the cap */
+    uint64_t app_rotations_seen; /* rotations the app lines have caught up
+                                    with (mv__recorder_take_rotated) */
     mv_buf line;        /* reused line buffer */
 };
 
@@ -595,6 +597,22 @@ int mv__recorder_progress(mv__recorder *r, int64_t t_ms, const char *unit,
 uint64_t mv__recorder_app_skipped(const mv__recorder *r)
 {
     return r ? r->app_skipped : 0;
+}
+
+uint64_t mv__recorder_rotations(const mv__recorder *r)
+{
+    return r ? mv__linefile_rotations(r->lf) : 0;
+}
+
+int mv__recorder_take_rotated(mv__recorder *r)
+{
+    if (!r)
+        return 0;
+    uint64_t rot = mv__linefile_rotations(r->lf);
+    if (rot == r->app_rotations_seen)
+        return 0;
+    r->app_rotations_seen = rot;
+    return 1;
 }
 
 void mv__recorder_add_app_skipped(mv__recorder *r, uint64_t n)

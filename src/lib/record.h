@@ -165,12 +165,20 @@ struct mv__registry;
 /* Writes one line per change the registry reports since the previous call
  * (mv__registry_changes, record_app.c): at most max lines; changes over the
  * cap stay pending in the registry and are counted in
- * mv__recorder_app_skipped. Returns the lines written, or -errno (-EINVAL
- * for NULL r/reg, -ENOMEM). Call from the recorder's owner. */
+ * mv__recorder_app_skipped. After the recording rotated, every gauge and
+ * progress unit is written again (not only the changed ones), so each file
+ * holds the application's current state once the oldest files are gone.
+ * Returns the lines written, or -errno (-EINVAL for NULL r/reg, -ENOMEM).
+ * Call from the recorder's owner, always with the same registry. */
 int mv__record_app_changes(mv__recorder *r, struct mv__registry *reg,
                            int64_t t_ms, size_t max);
 /* Application changes deferred by the per-tick cap (or lost) so far. */
 uint64_t mv__recorder_app_skipped(const mv__recorder *r);
+/* Rotations of the recording so far (mv__linefile_rotations). */
+uint64_t mv__recorder_rotations(const mv__recorder *r);
+/* 1 once after each change of mv__recorder_rotations (then 0 until the
+ * next rotation): the application lines must be written in full again. */
+int mv__recorder_take_rotated(mv__recorder *r);
 void mv__recorder_add_app_skipped(mv__recorder *r, uint64_t n);
 
 /* Lines that could not be written. */

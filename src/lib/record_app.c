@@ -11,7 +11,9 @@
  * however many calls it saw, and a tick writes at most `max` lines; the rest
  * stay pending in the registry (operations keep accumulating) and are
  * counted as skipped. Kept apart from record.c so the writer itself does not
- * depend on the registry.
+ * depend on the registry. After a rotation every gauge and progress unit is
+ * marked changed once, so a file that outlives its predecessors still says
+ * what a gauge that has not moved since holds.
  */
 #include <errno.h>
 #include <string.h>
@@ -30,6 +32,8 @@ int mv__record_app_changes(mv__recorder *r, struct mv__registry *reg,
     mv__registry_change *v = NULL;
     size_t n = 0;
     uint64_t skipped = 0;
+    if (mv__recorder_take_rotated(r))
+        mv__registry_mark_all_changed(reg);
     int rc = mv__registry_changes(reg, max, &v, &n, &skipped);
     mv__recorder_add_app_skipped(r, skipped);
     int written = 0;

@@ -937,6 +937,21 @@ out:
     return rc;
 }
 
+void mv__registry_mark_all_changed(mv__registry *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->gauges.n; i++) {
+        gauge *g = r->gauges.v[i];
+        if (g->bytes != 0)
+            g->dirty = 1;
+    }
+    for (size_t i = 0; i < r->progs.n; i++)
+        ((progress *)r->progs.v[i])->dirty = 1;
+    pthread_mutex_unlock(&r->mu);
+}
+
 void mv__registry_changes_free(mv__registry_change *v, size_t n)
 {
     if (!v)

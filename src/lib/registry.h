@@ -128,6 +128,10 @@ int mv__registry_changes(mv__registry *r, size_t max,
                          mv__registry_change **out, size_t *n,
                          uint64_t *skipped);
 void mv__registry_changes_free(mv__registry_change *v, size_t n);
+/* Marks every gauge (with a value) and every progress unit changed, so the
+ * next mv__registry_changes reports them all again (a recording that
+ * rotated starts its new file with the full state). Thread-safe. */
+void mv__registry_mark_all_changed(mv__registry *r);
 /* Upper bound of delta bucket i (INFINITY for the last); NAN past it. */
 double mv__registry_op_bound(size_t i);
 

@@ -287,6 +287,12 @@ static void test_invalid_configs(void **state)
     BAD(c.pid = -5);
     BAD((c.npids = 2, c.pids = NULL));
     BAD(c.cgroup = "");
+    BAD(c.limit_bytes = -1);
+    BAD(c.record_max_bytes = 1023);        /* below the 1 KiB minimum */
+    BAD(c.record_keep = -1);
+    BAD(c.record_keep = 1001);
+    BAD(c.event_log_max_bytes = 100);
+    BAD(c.event_log_keep = 5000);
 #undef BAD
     /* critical == 1.0 is allowed */
     mv_config_init(&c);
@@ -872,6 +878,44 @@ static void test_record_app_lines(void **state)
     fake_remove(&fk);
 }
 
+/* A recording that rotates writes the application's gauges and progress
+ * again at the top of each new file: once the oldest files are dropped,
+ * the kept ones still say what a gauge that has not moved since holds. */
+static void test_record_app_lines_after_rotation(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_make(&fk);
+    capture cap;
+    cap_init(&cap);
+    mv_config c;
+    fake_config(&fk, &c, &cap);
+    char rec[256], rec1[300];
+    snprintf(rec, sizeof rec, "%s/rot.jsonl", fk.root);
+    snprintf(rec1, sizeof rec1, "%s.1", rec);
+    c.record_path = rec;
+    c.record_max_bytes = 2048;  /* a few samples per file */
+    c.record_keep = 2;
+    mv_monitor *m = NULL;
+    assert_int_equal(mv_monitor_start(&c, &m), 0);
+    assert_int_equal(mv_gauge_set(m, "index", "shard=1", 4096), 0);
+    assert_int_equal(mv_progress_add(m, "rows", 500), 0);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(mv_monitor_sample_now(m), 0);
+    mv_monitor_stop(m);
+    /* it rotated (FILE.1 exists, at most 2 files) and each file kept has
+     * its header and the unchanged gauge and progress */
+    assert_true(count_lines(rec1, "\"type\":\"header\"") == 1);
+    assert_int_equal(count_lines(rec, "\"type\":\"header\""), 1);
+    assert_int_equal(count_lines(rec, "\"name\":\"index\",\"labels\":\"shard=1\",\"value\":4096}"), 1);
+    assert_int_equal(count_lines(rec, "\"unit\":\"rows\",\"units\":500,"), 1);
+    assert_int_equal(count_lines(rec1, "\"name\":\"index\",\"labels\":\"shard=1\",\"value\":4096}"), 1);
+    char rec2[300];
+    snprintf(rec2, sizeof rec2, "%s.2", rec);
+    assert_int_equal(access(rec2, F_OK), -1);
+    fake_remove(&fk);
+}
+
 static void test_http_endpoint(void **state)
 {
     (void)state;
@@ -1102,6 +1146,7 @@ int main(void)
         cmocka_unit_test(test_stop_is_prompt),
         cmocka_unit_test(test_sinks),
         cmocka_unit_test(test_record_app_lines),
+        cmocka_unit_test(test_record_app_lines_after_rotation),
         cmocka_unit_test(test_http_endpoint),
         cmocka_unit_test(test_progress),
         cmocka_unit_test(test_fork_safety),
