@@ -70,7 +70,9 @@
  *     quarters (QUARTER_RATIO): t^p growth (p <= 0.6) fails, a leak passes.
  *     Leaks that start with the process are judged ~40% sooner;
  *   - a 12 h window; tau >= TAU_LEAK_LONG from 12 h on (random walks);
- *   - ETA_PER_WINDOW 15 (was 12).
+ *   - ETA_PER_WINDOW 15 (was 12);
+ *   - a staircase test beside the windows (eval_stairs): equal steps at a
+ *     steady pace are a leak from the second or third step.
  *
  * Combining: the strongest window wins (leak > suspect > none; then the
  * highest z). A "leak" verdict needs LEAK_PERSIST consecutive evaluations
@@ -208,6 +210,8 @@ typedef struct win_eval {
     double step_size, step_ago_s;
     double dod;          /* day-over-day rise of the floor (NAN n/a) */
     int wander;          /* history fell back >= WANDER_SHARE x the rise */
+    int stairs;          /* staircase vote: number of steps (0 = a window) */
+    double stair_step, stair_period_s;
 } win_eval;
 
 typedef struct win_state {
@@ -232,6 +236,7 @@ struct mv__leak_detector {
     int quiet;               /* evaluations without a suspect window */
     mv__leak_result res;
     win_state win[NWIN];
+    win_eval stair;          /* the staircase test (eval_stairs) */
 };
 
 const char *mv__leak_verdict_name(mv__leak_verdict v)
@@ -777,6 +782,123 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
         ev->reason = MV_LEAK_R_SLOW;
 }
 
+/* ---- staircases -------------------------------------------------------
+ * A leak that grows in equal steps at a steady pace (a batch job that keeps
+ * what it loaded, a cache that never evicts one more shard per hour) is a
+ * one-off level shift to every window holding one step, and when the steps
+ * are hours apart the windows holding several are hours long. So the
+ * floor since the data start (at most STAIR_SPAN) is read as a staircase:
+ * significant up-steps (> 6 robust sd of the bucket-to-bucket changes and
+ * > STAIR_MIN_HEAD of the headroom), flat in between, no step down, sizes
+ * within STAIR_SIZE_RATIO and intervals (counting the data start to the
+ * first step) within STAIR_GAP_RATIO of each other, the last step not
+ * overdue. Three or more such steps are a leak when the limit is within
+ * ETA_MAX_S at their pace; two, only within STAIR_TWO_ETA_S (two one-off
+ * shifts can happen, two large ones that close rarely). */
+#define STAIR_SPAN (24 * HOUR_MS)
+#define STAIR_MIN_HEAD 0.02
+#define STAIR_SIZE_RATIO 2.5
+#define STAIR_GAP_RATIO 1.6
+#define STAIR_TWO_ETA_S (24.0 * 3600.0)
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void eval_stairs(const ctx *c, win_eval *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->dod = NAN;
+    int64_t span = c->now_ms - c->data_start_ms;
+    if (span > STAIR_SPAN)
+        span = STAIR_SPAN;
+    if (span < 20 * MIN_MS || !limit_known(c->limit))
+        return;
+    int64_t from = c->now_ms - span;
+    int64_t bucket = span / WIN_BUCKETS;
+    int64_t res = mv__series_resolution_ms(c->s, from);
+    if (bucket < 2 * res)
+        bucket = 2 * res;
+    if (bucket <= 0)
+        return;
+    mv__bucket bk[WIN_BUCKETS + 2];
+    size_t n = mv__series_window(c->s, from, c->now_ms, bucket, bk,
+                                 WIN_BUCKETS + 2);
+    if (n < WIN_MIN_BUCKETS)
+        return;
+    double dv[WIN_BUCKETS + 2], ad[WIN_BUCKETS + 2];
+    for (size_t i = 0; i + 1 < n; i++) {
+        dv[i] = bk[i + 1].min - bk[i].min;
+        ad[i] = fabs(dv[i]);
+    }
+    qsort(ad, n - 1, sizeof ad[0], cmp_dbl);
+    double sd = 1.4826 * ad[(n - 1) / 2];
+    double head = (double)c->limit - c->top;
+    if (!(head > 0))
+        return;
+    double thr = fmax(6.0 * sd, STAIR_MIN_HEAD * head);
+    double size[WIN_BUCKETS], at[WIN_BUCKETS];
+    size_t k = 0;
+    double smin = INFINITY, smax = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (dv[i] < -thr)
+            return; /* a step down: not a staircase */
+        if (dv[i] > thr) {
+            size[k] = dv[i];
+            at[k] = (double)bk[i].t_end_ms / 1000.0;
+            smin = fmin(smin, dv[i]);
+            smax = fmax(smax, dv[i]);
+            k++;
+        }
+    }
+    if (k < 2 || smax > STAIR_SIZE_RATIO * smin)
+        return;
+    /* flat between the steps: every other change small against a step */
+    for (size_t i = 0; i + 1 < n; i++)
+        if (!(dv[i] > thr) && fabs(dv[i]) > 0.25 * smin)
+            return;
+    double gap[WIN_BUCKETS + 1];
+    size_t ng = 0;
+    if (c->now_ms - c->data_start_ms <= STAIR_SPAN)
+        gap[ng++] = at[0] - (double)c->data_start_ms / 1000.0;
+    for (size_t j = 1; j < k; j++)
+        gap[ng++] = at[j] - at[j - 1];
+    if (ng < 2)
+        return;
+    double gmin = INFINITY, gmax = 0, gsum = 0, ssum = 0;
+    for (size_t j = 0; j < ng; j++) {
+        gmin = fmin(gmin, gap[j]);
+        gmax = fmax(gmax, gap[j]);
+        gsum += gap[j];
+    }
+    for (size_t j = 0; j < k; j++)
+        ssum += size[j];
+    if (!(gmin > 0) || gmax > STAIR_GAP_RATIO * gmin)
+        return;
+    double period = gsum / (double)ng, step = ssum / (double)k;
+    double now_s = (double)c->now_ms / 1000.0;
+    if (now_s - at[k - 1] > 1.5 * period)
+        return; /* the staircase stopped */
+    double rate = step / period;
+    ev->valid = 1;
+    ev->stairs = (int)k;
+    ev->stair_step = step;
+    ev->stair_period_s = period;
+    ev->b = ev->lo = ev->hi = rate;
+    ev->tau = 1.0;
+    ev->z = Z_LEAK;
+    ev->span_s = now_s - at[0] + period;
+    ev->rise = ssum;
+    ev->eta = ev->eta_lo = ev->eta_hi = head / rate;
+    ev->reason = MV_LEAK_R_TREND;
+    if (ev->eta <= (k >= 3 ? ETA_MAX_S : STAIR_TWO_ETA_S))
+        ev->level = 2;
+    else
+        ev->valid = 0;
+}
+
 /* ---- the sentence ---------------------------------------------------- */
 
 static void evidence(const mv__leak_detector *d, const win_eval *ev,
@@ -786,6 +908,21 @@ static void evidence(const mv__leak_detector *d, const win_eval *ev,
     const char *sig = d->signal;
     int64_t lim = d->cfg.limit_bytes;
     mv__human_duration(ev->span_s, t1, sizeof t1);
+    if (ev->stairs && ev->reason == MV_LEAK_R_TREND) {
+        char b3[32];
+        int len = snprintf(out, n, "%s rose %s in %d equal steps of ~%s, one "
+                           "every %s", sig,
+                           mv__human_bytes((int64_t)ev->rise, b1, sizeof b1),
+                           ev->stairs,
+                           mv__human_bytes((int64_t)ev->stair_step, b3, sizeof b3),
+                           mv__human_duration(ev->stair_period_s, t1, sizeof t1));
+        if (len >= 0 && (size_t)len < n)
+            snprintf(out + len, n - (size_t)len,
+                     "; at this pace the %s limit is reached in %s",
+                     mv__human_bytes(lim, b2, sizeof b2),
+                     mv__human_duration(ev->eta, t2, sizeof t2));
+        return;
+    }
     switch (ev->reason) {
     case MV_LEAK_R_TREND: {
         int len = snprintf(out, n, "%s%s rose %s in %s along a straight line "
@@ -915,6 +1052,8 @@ static void decide(mv__leak_detector *d, int64_t now_ms)
         d->leak_streak = 0;
         return;
     }
+    if (d->stair.valid && d->stair.level == 2 && (!best || best->level < 2))
+        best = &d->stair;
     int raw = best ? best->level : 0;
     d->leak_streak = raw == 2 ? d->leak_streak + 1 : 0;
     d->quiet = raw > 0 ? 0 : d->quiet + 1;
@@ -1061,6 +1200,7 @@ int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
         w->last_start_ms = c.data_start_ms;
     }
     d->urgent_active = urgent_vote;
+    eval_stairs(&c, &d->stair);
     decide(d, now_ms);
     if (out)
         *out = d->res;

@@ -258,6 +258,17 @@ static void test_late_and_stairs(void **state)
     shape s = {.kind = STAIRS, .base = 500 * MIB, .a = 20 * MIB, .b = 900};
     run(&s, 10, LIMIT, -1, -1, &o);
     assert_true(o.first_leak_h > 0 && o.first_leak_h < 4);
+    /* big steps far apart: +300 MiB every 2 h (the limit 4-5 steps away):
+     * one step is a level shift, the second one at the same pace makes a
+     * staircase */
+    shape big = {.kind = STAIRS, .base = 600 * MIB, .a = 300 * MIB, .b = 2 * H};
+    run(&big, 7, LIMIT, -1, -1, &o);
+    assert_true(o.first_leak_h > 4.0 && o.first_leak_h < 5.0);
+    assert_non_null(strstr(o.last.evidence, "equal steps of"));
+    /* ... two such steps 10 h apart are two shifts, not a leak */
+    big.b = 10 * H;
+    run(&big, 30, LIMIT, -1, -1, &o);
+    assert_true(o.first_leak_h < 0);
 }
 
 /* Leaks that start with the process are judged on their window's own
