@@ -13,7 +13,7 @@
  * so a fast leak is seen in the short ones within minutes and a slow one is
  * proven by the long ones. A window is judged only when the data behind it
  * (since the first sample, or since the end of the last application phase)
- * covers >= 90% of it. Per window:
+ * covers >= WIN_COVER (80%) of it. Per window:
  *   - slope: Theil–Sen of the minima (mv__theil_sen) with Sen's interval;
  *   - trend test: Mann–Kendall S with the Hamed–Rao variance correction
  *     (lag autocorrelations of the ranks of the detrended minima, only the
@@ -53,10 +53,10 @@
  *     votes leak at once (no context, no day of history); else silent.
  *     The detector recomputes every 15 s while they matter, so a 256 MiB
  *     container leaking 160 KiB/s at 1 s sampling is "leak" in ~150 s;
- *   - from the 12 h window on no day of history is needed, provided the
- *     rise is not S-shaped (outer quarters >= S_SHAPE_RATIO x the middle
- *     half's slope): a daily upswing lasts ~12 h and, seen whole, is slow,
- *     fast, slow; a leak is straight;
+ *   - from the 8 h window on no day of history is needed, provided the
+ *     rise is not S-shaped (outer quarters >= S_SHAPE_RATIO(_8H) x the
+ *     middle half's slope): a daily upswing lasts ~12 h and is slow, fast,
+ *     slow; a leak is straight;
  *   - WANDER: the floor before the window fell back by half the window's
  *     rise: the series wanders (a mean-reverting walk) and the window's
  *     leak vote must hold WANDER_HOLD x longer;
@@ -70,6 +70,7 @@
  *     quarters (QUARTER_RATIO): t^p growth (p <= 0.6) fails, a leak passes.
  *     Leaks that start with the process are judged ~40% sooner;
  *   - a 12 h window; tau >= TAU_LEAK_LONG from 12 h on (random walks);
+ *   - 8 h and 12 h windows need no day of history unless S-shaped;
  *   - ETA_PER_WINDOW 15 (was 12);
  *   - a staircase test beside the windows (eval_stairs): equal steps at a
  *     steady pace are a leak from the second or third step.
@@ -133,7 +134,7 @@ static const int64_t WINDOWS[] = {
 /* A window needs this many non-empty buckets. */
 #define WIN_MIN_BUCKETS 12
 /* ... and data covering this share of it. */
-#define WIN_COVER 0.9
+#define WIN_COVER 0.8
 /* Mann–Kendall z (autocorrelation-corrected) for leak / suspect. */
 #define Z_LEAK 4.0
 #define Z_SUSPECT 2.0
@@ -155,12 +156,17 @@ static const int64_t WINDOWS[] = {
 #define NO_HISTORY_ETA_S (24.0 * 3600.0)
 /* ... but from this width on a straight rise with new highs cannot be a
  * daily upswing (which lasts ~12 h and turns): no day of history needed. */
-#define NO_HISTORY_MIN_W (12 * HOUR_MS)
+#define NO_HISTORY_MIN_W (8 * HOUR_MS)
 /* ... provided, while there is no day of history, the rise is not S-shaped
- * (slow, fast, slow: a daily trough-to-peak upswing seen whole): each outer
- * quarter of the window must grow at >= S_SHAPE_RATIO x the middle half's
- * rate (a sine's rising half: ~0.4; a leak: ~1). */
+ * (slow, fast, slow: a daily upswing): each outer quarter of the window
+ * must grow at >= S_SHAPE_RATIO x the middle half's rate. A leak: ~1. A
+ * sine's 12 h rising half seen whole: ~0.4; any 8 h stretch of a daily
+ * sine that rises throughout: at most 0.73 (centred on the inflection), so
+ * 8 h windows ask S_SHAPE_RATIO_8H, a margin above that. (A 4 h stretch
+ * reaches 0.93: too straight to tell, so shorter windows keep the 24 h
+ * NO_HISTORY_ETA_S.) */
 #define S_SHAPE_RATIO 0.6
+#define S_SHAPE_RATIO_8H 0.78
 /* The floor before the window fell back by this share of the window's rise
  * (a drawdown): the series wanders, and its leak vote must hold
  * WANDER_HOLD times longer (a mean-reverting walk's straight excursion
@@ -706,8 +712,9 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
         double bf = part_slope(x, y, qn);
         double bm = part_slope(x + qn, y + qn, n - 2 * qn);
         double bl = part_slope(x + n - qn, y + n - qn, qn);
+        double s_ratio = W < 12 * HOUR_MS ? S_SHAPE_RATIO_8H : S_SHAPE_RATIO;
         if (isfinite(bf) && isfinite(bm) && isfinite(bl) && bm > 0 &&
-            (bf < S_SHAPE_RATIO * bm || bl < S_SHAPE_RATIO * bm))
+            (bf < s_ratio * bm || bl < s_ratio * bm))
             daily = 1; /* ev->dod stays NAN: "S-shaped" in the evidence */
     }
 

@@ -301,6 +301,12 @@ static void test_history_short(void **state)
     shape d = {.kind = DAILY, .base = 1000 * MIB, .a = 125 * MIB, .c = -M_PI / 2};
     run(&d, 40, LIMIT, -1, -1, &o);
     assert_true(o.first_leak_h < 0);
+    /* the same cycle starting 4 h before its steepest point: the 8 h
+     * window sees the most leak-like stretch of it (outer quarters ~0.7 x
+     * the middle): not a leak either */
+    d.c = -M_PI / 3;
+    run(&d, 22, LIMIT, -1, -1, &o);
+    assert_true(o.first_leak_h < 0);
 }
 
 static void test_phase_holds(void **state)
