@@ -518,6 +518,23 @@ static double floor_over(const mv__series *s, int64_t from, int64_t to)
     return b.min;
 }
 
+/* The lower envelope of [from, now]: buckets of width / WIN_BUCKETS (at
+ * least two samples' worth; the width used in *bucket_ms) into
+ * bk[WIN_BUCKETS + 2]. Returns the buckets filled, 0 when none can be. */
+static size_t envelope(const ctx *c, int64_t from, int64_t width,
+                       mv__bucket *bk, int64_t *bucket_ms)
+{
+    int64_t bucket = width / WIN_BUCKETS;
+    int64_t res = mv__series_resolution_ms(c->s, from);
+    if (bucket < 2 * res)
+        bucket = 2 * res;
+    *bucket_ms = bucket;
+    if (bucket <= 0)
+        return 0;
+    return mv__series_window(c->s, from, c->now_ms, bucket, bk,
+                             WIN_BUCKETS + 2);
+}
+
 static void eval_window(const ctx *c, int64_t W, win_eval *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -526,18 +543,12 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
     int64_t avail = c->now_ms - c->data_start_ms;
     if ((double)avail < WIN_COVER * (double)W)
         return;
-    int64_t bucket = W / WIN_BUCKETS;
     int64_t from = c->now_ms - W;
     if (from < c->data_start_ms)
         from = c->data_start_ms;
-    int64_t res = mv__series_resolution_ms(c->s, from);
-    if (bucket < 2 * res)
-        bucket = 2 * res;
-    if (bucket <= 0)
-        return;
     mv__bucket bk[WIN_BUCKETS + 2];
-    size_t n = mv__series_window(c->s, from, c->now_ms, bucket, bk,
-                                 WIN_BUCKETS + 2);
+    int64_t bucket;
+    size_t n = envelope(c, from, W, bk, &bucket);
     if (n < WIN_MIN_BUCKETS)
         return;
     int urgent = W < URGENT_MS;
@@ -823,16 +834,9 @@ static void eval_stairs(const ctx *c, win_eval *ev)
         span = STAIR_SPAN;
     if (span < 20 * MIN_MS || !limit_known(c->limit))
         return;
-    int64_t from = c->now_ms - span;
-    int64_t bucket = span / WIN_BUCKETS;
-    int64_t res = mv__series_resolution_ms(c->s, from);
-    if (bucket < 2 * res)
-        bucket = 2 * res;
-    if (bucket <= 0)
-        return;
     mv__bucket bk[WIN_BUCKETS + 2];
-    size_t n = mv__series_window(c->s, from, c->now_ms, bucket, bk,
-                                 WIN_BUCKETS + 2);
+    int64_t bucket;
+    size_t n = envelope(c, c->now_ms - span, span, bk, &bucket);
     if (n < WIN_MIN_BUCKETS)
         return;
     double dv[WIN_BUCKETS + 2], ad[WIN_BUCKETS + 2];
