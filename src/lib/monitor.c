@@ -62,7 +62,6 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,38 +284,6 @@ void mv__monitor_queue_event(mv_monitor *m, mv_event_kind kind,
     pthread_mutex_unlock(&m->lock);
 }
 
-/* How long one event-log line may wait for a full pipe or terminal. */
-#define LOG_WRITE_WAIT_MS 100
-
-/* write() all of it, retrying on EINTR and short writes. The event log may
- * be the host's stderr, a pipe whose reader has stalled: a blocking write
- * there would hold sink_lock indefinitely, and fork() in the host waits for
- * sink_lock (monitor_fork.c). So each write waits for the descriptor to be
- * writable for at most LOG_WRITE_WAIT_MS (poll; the descriptor's own
- * blocking mode is the host's and is left alone) and the line is dropped
- * after that. Regular files are always writable. 0, or -1 when (part of)
- * the line was dropped. */
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-        int r = poll(&pfd, 1, LOG_WRITE_WAIT_MS);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0 || !(pfd.revents & POLLOUT))
-            return -1;
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Delivers events: callback (no lock held), event log and recorder (under
  * sink_lock), recent-event ring (under lock). Returns the CPU time spent in
  * the user's callback, in microseconds, so the budget can leave it out. */
@@ -335,13 +302,11 @@ static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
             cb_cpu += mv__thread_cpu_us() - c0;
         }
         pthread_mutex_lock(&m->sink_lock);
-        if (m->log_fd >= 0 || m->log) {
+        if (m->log) {
             mv__buf_reset(&line);
             if (mv__event_to_json(&se->ev, &line) == 0 &&
                 mv__buf_append(&line, "\n", 1) == 0 &&
-                (m->log_fd >= 0
-                     ? write_all(m->log_fd, line.data, line.len)
-                     : mv__linefile_write(m->log, line.data, line.len)) != 0)
+                mv__linefile_write(m->log, line.data, line.len) != 0)
                 log_dropped++;
         }
         if (m->rec)
@@ -927,7 +892,6 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     mv_monitor *m = calloc(1, sizeof *m);
     if (!m)
         return -ENOMEM;
-    m->log_fd = -1;
     if (locks_init(m)) {
         free(m);
         return -ENOMEM;
@@ -1007,20 +971,14 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
             goto fail;
     }
     if (m->cfg.event_log) {
-        if (strcmp(m->cfg.event_log, "-") == 0) {
-            m->log_fd = STDERR_FILENO;
-        } else {
-            rc = mv__linefile_open(m->cfg.event_log, 0,
-                                   m->cfg.event_log_max_bytes,
-                                   m->cfg.event_log_keep, NULL, NULL,
-                                   &m->log);
-            if (rc)
-                goto fail;
-            /* A FIFO or device does not rotate and may stall: it keeps the
-             * bounded wait of write_all. m->log still owns the descriptor. */
-            if (!mv__linefile_regular(m->log))
-                m->log_fd = mv__linefile_fd(m->log);
-        }
+        rc = strcmp(m->cfg.event_log, "-") == 0
+                 ? mv__linefile_from_fd(STDERR_FILENO, &m->log)
+                 : mv__linefile_open(m->cfg.event_log, 0,
+                                     m->cfg.event_log_max_bytes,
+                                     m->cfg.event_log_keep, NULL, NULL,
+                                     &m->log);
+        if (rc)
+            goto fail;
     }
     if (m->cfg.record_path) {
         mv__record_header h = {

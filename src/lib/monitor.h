@@ -129,10 +129,9 @@ struct mv_monitor {
     /* ---- components ---- */
     mv__registry *reg;           /* own lock; called under app_lock */
     mv__recorder *rec;           /* sampler thread only, under sink_lock */
-    int log_fd;                  /* -1 none; 2 for "-"; a FIFO's (owned
-                                    by log); written with write_all */
-    mv__linefile *log;           /* the event log file (size-capped,
-                                    record.h); NULL for none or "-" */
+    mv__linefile *log;           /* the event log (record.h): a size-capped
+                                    file, or stderr for "-" (not owned);
+                                    NULL for none */
     mv__http *http;              /* NULL when no endpoint */
 
     /* ---- the process-wide live list (monitor_fork.c) ---- */

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +48,12 @@
 
 /* Lines between retries of a rotation that failed. */
 #define ROTATE_RETRY_LINES 64
+/* How long a line may wait for room in a pipe, FIFO or terminal. */
+#define LINEFILE_WAIT_MS 100
 
 struct mv__linefile {
     int fd;             /* O_WRONLY | O_APPEND | O_CLOEXEC */
+    int owned;          /* 0: a descriptor lent by the caller (stderr) */
     char *path;         /* owned */
     int regular;        /* a regular file: can be cut back and rotated */
     off_t size;         /* bytes of complete lines in the current file */
@@ -133,14 +137,37 @@ int mv__record_segment_path(const char *path, int k, char *out, size_t n)
     return 0;
 }
 
+/* Waits at most LINEFILE_WAIT_MS for fd to take more bytes. 0, or -EAGAIN
+ * when it stayed full. */
+static int wait_writable(int fd)
+{
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        int r = poll(&pfd, 1, LINEFILE_WAIT_MS);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r > 0 && (pfd.revents & POLLOUT) ? 0 : -EAGAIN;
+    }
+}
+
 /* Writes len bytes with write() on the O_APPEND descriptor; on failure cuts
- * the file back to lf->size. 0 or -errno. Counts nothing. */
+ * the file back to lf->size. 0 or -errno. Counts nothing.
+ * A pipe, FIFO or terminal (the host's stderr whose reader stalled) could
+ * block a write indefinitely, and the monitor writes under sink_lock, which
+ * the host's fork() waits for (monitor_fork.c): so before each write to a
+ * file that is not regular, it waits at most LINEFILE_WAIT_MS for room and
+ * gives the line up after that (-EAGAIN, counted lost by the caller). The
+ * descriptor's own blocking mode is left alone (it may be the host's). */
 static int put_bytes(mv__linefile *lf, const char *p, size_t len)
 {
     size_t left = len;
     int err = 0;
 
     while (left > 0) {
+        if (!lf->regular && wait_writable(lf->fd) != 0) {
+            err = EAGAIN;
+            break;
+        }
         ssize_t n = write(lf->fd, p, left);
         if (n < 0) {
             if (errno == EINTR)
@@ -300,6 +327,7 @@ int mv__linefile_open(const char *path, int truncate, int64_t max_bytes,
     lf->header = header;
     lf->ctx = ctx;
     lf->fd = open_fd(path, truncate);
+    lf->owned = 1;
     if (lf->fd < 0) {
         rc = -errno;
         goto fail;
@@ -340,19 +368,38 @@ int mv__linefile_regular(const mv__linefile *lf)
     return lf ? lf->regular : 0;
 }
 
-int mv__linefile_fd(const mv__linefile *lf)
+int mv__linefile_from_fd(int fd, mv__linefile **out)
 {
-    return lf ? lf->fd : -1;
+    if (out)
+        *out = NULL;
+    if (fd < 0 || !out)
+        return -EINVAL;
+    mv__linefile *lf = calloc(1, sizeof *lf);
+    if (!lf)
+        return -ENOMEM;
+    mv_buf_init(&lf->hbuf);
+    lf->fd = fd;
+    lf->owned = 0;
+    /* never rotated or cut back (not ours to rename or truncate), and
+     * written with the bounded wait (poll returns at once on a file) */
+    lf->regular = 0;
+    lf->max_bytes = INT64_MAX;
+    lf->keep = 1;
+    lf->segment = 1;
+    *out = lf;
+    return 0;
 }
 
 void mv__linefile_close(mv__linefile *lf)
 {
     if (!lf)
         return;
-    /* Nothing is buffered in user space; make the file durable. Errors
-     * (e.g. EINVAL on a character device) do not matter here. */
-    (void)fdatasync(lf->fd);
-    close(lf->fd);
+    if (lf->owned) {
+        /* Nothing is buffered in user space; make the file durable. Errors
+         * (e.g. EINVAL on a character device) do not matter here. */
+        (void)fdatasync(lf->fd);
+        close(lf->fd);
+    }
     mv_buf_release(&lf->hbuf);
     free(lf->path);
     free(lf);

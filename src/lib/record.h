@@ -86,11 +86,18 @@ typedef int (*mv__linefile_header_fn)(void *ctx, int64_t segment, mv_buf *out);
 int mv__linefile_open(const char *path, int truncate, int64_t max_bytes,
                       int keep, mv__linefile_header_fn header, void *ctx,
                       mv__linefile **out);
+/* Wraps a descriptor the caller keeps owning (the event log's "-" =
+ * stderr): lines go through mv__linefile_write with its bounded wait, and
+ * it is never rotated, cut back or closed. 0, -EINVAL or -ENOMEM. */
+int mv__linefile_from_fd(int fd, mv__linefile **out);
 /* Appends one complete line (len bytes, ending in '\n') with one write(),
  * rotating first when it would take the file past the cap. On a short or
  * failed write the file is cut back to its last complete line, the line is
  * counted as lost and -errno is returned; later lines are tried again. The
- * normal path costs one comparison beyond the write. */
+ * normal path costs one comparison beyond the write. A file that is not
+ * regular (a pipe, FIFO, terminal) gets at most 100 ms per write to take
+ * the line, else it is given up (-EAGAIN, counted lost): a stalled reader
+ * never blocks the writer (and with it the host's fork()). */
 int mv__linefile_write(mv__linefile *lf, const char *line, size_t len);
 /* Lines lost so far (write errors; a line is never half written). */
 uint64_t mv__linefile_lost(const mv__linefile *lf);
@@ -102,9 +109,6 @@ uint64_t mv__linefile_rotate_errors(const mv__linefile *lf);
 /* 1 when the file is a regular file (it rotates and is cut back after a
  * failed write), 0 for a FIFO, terminal or device. */
 int mv__linefile_regular(const mv__linefile *lf);
-/* The descriptor, for callers that write a non-regular file their own way
- * (it stays owned by lf). */
-int mv__linefile_fd(const mv__linefile *lf);
 /* fdatasync (best effort), close, free. NULL is a no-op. */
 void mv__linefile_close(mv__linefile *lf);
 

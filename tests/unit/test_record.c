@@ -959,6 +959,59 @@ static void test_linefile_append(void **state)
     unlink_segments(path, 1);
 }
 
+/* A FIFO whose reader stalled: a line waits a bounded time for room, then
+ * is given up and counted lost (never a blocked writer); once the reader
+ * drains the pipe, lines go through again. The same for a lent descriptor
+ * (the event log's stderr), which close leaves open. */
+static void test_linefile_stalled_pipe(void **state)
+{
+    char path[128], line[100];
+    mv__linefile *lf = NULL;
+
+    (void)state;
+    alarm(30); /* a blocked write ends the test instead of hanging it */
+    tmp_path(path, sizeof path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    int rd = open(path, O_RDONLY | O_NONBLOCK);
+    assert_true(rd >= 0);
+    assert_int_equal(mv__linefile_open(path, 0, 0, 0, NULL, NULL, &lf), 0);
+    assert_int_equal(mv__linefile_regular(lf), 0);
+    memset(line, 'x', sizeof line - 1);
+    line[sizeof line - 1] = '\n';
+    int lost_at = -1;
+    for (int i = 0; i < 100000 && lost_at < 0; i++)  /* fill the pipe */
+        if (mv__linefile_write(lf, line, sizeof line) != 0)
+            lost_at = i;
+    assert_true(lost_at > 0);
+    assert_int_equal(mv__linefile_write(lf, line, sizeof line), -EAGAIN);
+    assert_true(mv__linefile_lost(lf) >= 2);
+    char sink[65536];
+    while (read(rd, sink, sizeof sink) > 0) {
+    }
+    assert_int_equal(mv__linefile_write(lf, line, sizeof line), 0);
+    mv__linefile_close(lf);
+
+    /* a lent descriptor: same wait, and it stays open after close */
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    assert_int_equal(fcntl(pfd[1], F_SETFL, O_NONBLOCK), 0);
+    while (write(pfd[1], line, sizeof line) > 0) {
+    }
+    assert_int_equal(fcntl(pfd[1], F_SETFL, 0), 0);
+    assert_int_equal(mv__linefile_from_fd(pfd[1], &lf), 0);
+    assert_int_equal(mv__linefile_write(lf, line, sizeof line), -EAGAIN);
+    assert_int_equal(mv__linefile_rotations(lf), 0);
+    mv__linefile_close(lf);
+    assert_true(fcntl(pfd[1], F_GETFD) >= 0);
+    assert_int_equal(mv__linefile_from_fd(-1, &lf), -EINVAL);
+    assert_null(lf);
+    close(pfd[0]);
+    close(pfd[1]);
+    close(rd);
+    unlink(path);
+    alarm(0);
+}
+
 /* The disk fills up (RLIMIT_FSIZE: a write past it is cut short, then
  * EFBIG): the fragment is cut off, the line counted lost; a rotation whose
  * new header cannot be written writes it before the next line. */
@@ -1139,6 +1192,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_linefile_stalled_pipe),
         cmocka_unit_test(test_file_shape),
         cmocka_unit_test(test_torn_last_line),
         cmocka_unit_test(test_garbage_in_middle),
