@@ -496,6 +496,19 @@ static double part_slope(const double *x, const double *y, size_t n)
     return sl.slope;
 }
 
+/* Theil–Sen slopes of the first quarter, the middle half (when mid is not
+ * NULL) and the last quarter of the n points; NAN where one cannot be
+ * fitted. The shape tests compare them: a leak grows alike in all three. */
+static void quarter_slopes(const double *x, const double *y, size_t n,
+                           double *first, double *mid, double *last)
+{
+    size_t qn = n / 4;
+    *first = part_slope(x, y, qn);
+    *last = part_slope(x + n - qn, y + n - qn, qn);
+    if (mid)
+        *mid = part_slope(x + qn, y + qn, n - 2 * qn);
+}
+
 /* ---- one window ------------------------------------------------------ */
 
 typedef struct ctx {
@@ -522,13 +535,14 @@ static double floor_over(const mv__series *s, int64_t from, int64_t to)
  * least two samples' worth; the width used in *bucket_ms) into
  * bk[WIN_BUCKETS + 2]. Returns the buckets filled, 0 when none can be. */
 static size_t envelope(const ctx *c, int64_t from, int64_t width,
-                       mv__bucket *bk, int64_t *bucket_ms)
+                       mv__bucket *bk, int64_t *bucket_ms /* may be NULL */)
 {
     int64_t bucket = width / WIN_BUCKETS;
     int64_t res = mv__series_resolution_ms(c->s, from);
     if (bucket < 2 * res)
         bucket = 2 * res;
-    *bucket_ms = bucket;
+    if (bucket_ms)
+        *bucket_ms = bucket;
     if (bucket <= 0)
         return 0;
     return mv__series_window(c->s, from, c->now_ms, bucket, bk,
@@ -719,10 +733,8 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
         }
     }
     if (!day_history && W >= NO_HISTORY_MIN_W && W < 24 * HOUR_MS && n >= 12) {
-        size_t qn = n / 4;
-        double bf = part_slope(x, y, qn);
-        double bm = part_slope(x + qn, y + qn, n - 2 * qn);
-        double bl = part_slope(x + n - qn, y + n - qn, qn);
+        double bf, bm, bl;
+        quarter_slopes(x, y, n, &bf, &bm, &bl);
         double s_ratio = W < 12 * HOUR_MS ? S_SHAPE_RATIO_8H : S_SHAPE_RATIO;
         if (isfinite(bf) && isfinite(bm) && isfinite(bl) && bm > 0 &&
             (bf < s_ratio * bm || bl < s_ratio * bm))
@@ -745,9 +757,8 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
          * it to compare with, so compare its own first and last quarters.
          * A warm-up or a cache filling as t^p (p <= 0.6) has its last
          * quarter at <= ~0.4 x the first quarter's slope; a leak, ~1. */
-        size_t qn = n / 4;
-        double bf = part_slope(x, y, qn);
-        double bl = part_slope(x + n - qn, y + n - qn, qn);
+        double bf, bl;
+        quarter_slopes(x, y, n, &bf, NULL, &bl);
         context = isfinite(bf) && isfinite(bl) && bl > 0 &&
                   (bf <= 0 || bl >= QUARTER_RATIO * bf);
     }
@@ -835,8 +846,7 @@ static void eval_stairs(const ctx *c, win_eval *ev)
     if (span < 20 * MIN_MS || !limit_known(c->limit))
         return;
     mv__bucket bk[WIN_BUCKETS + 2];
-    int64_t bucket;
-    size_t n = envelope(c, c->now_ms - span, span, bk, &bucket);
+    size_t n = envelope(c, c->now_ms - span, span, bk, NULL);
     if (n < WIN_MIN_BUCKETS)
         return;
     double dv[WIN_BUCKETS + 2], ad[WIN_BUCKETS + 2];

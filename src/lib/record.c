@@ -646,11 +646,6 @@ uint64_t mv__recorder_app_skipped(const mv__recorder *r)
     return r ? r->app_skipped : 0;
 }
 
-uint64_t mv__recorder_rotations(const mv__recorder *r)
-{
-    return r ? mv__linefile_rotations(r->lf) : 0;
-}
-
 int mv__recorder_take_rotated(mv__recorder *r)
 {
     if (!r)

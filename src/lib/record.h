@@ -178,10 +178,8 @@ int mv__record_app_changes(mv__recorder *r, struct mv__registry *reg,
                            int64_t t_ms, size_t max);
 /* Application changes deferred by the per-tick cap (or lost) so far. */
 uint64_t mv__recorder_app_skipped(const mv__recorder *r);
-/* Rotations of the recording so far (mv__linefile_rotations). */
-uint64_t mv__recorder_rotations(const mv__recorder *r);
-/* 1 once after each change of mv__recorder_rotations (then 0 until the
- * next rotation): the application lines must be written in full again. */
+/* 1 once after each rotation of the recording (then 0 until the next):
+ * the application lines must be written in full again. */
 int mv__recorder_take_rotated(mv__recorder *r);
 void mv__recorder_add_app_skipped(mv__recorder *r, uint64_t n);
 
