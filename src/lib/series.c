@@ -17,8 +17,13 @@
  * mv__series_window() re-buckets a time range from the finest source that
  * covers it: the raw ring when its oldest point is at or before the range
  * start (or nothing was ever evicted from it), else the finest tier with
- * that property, else the tier reaching furthest back. Sources are never
- * mixed, so a window has one resolution throughout.
+ * that property, else the tier reaching furthest back. When the window
+ * buckets are at least COARSE_SOURCE_SHARE times as wide as a coarser tier
+ * that also covers the range, that tier is read instead: the minima are the
+ * same and there are far fewer points to merge (the leak detector asks for
+ * thousands of windows per replayed day). Sources are never mixed, so a
+ * window has one resolution throughout. The first point of the range is
+ * found by bisection (times never decrease).
  */
 #include "series.h"
 
@@ -30,6 +35,9 @@
 /* Spacings looked at by mv__series_resolution_ms(): enough for a stable
  * median, small enough for a stack array. */
 #define SPACING_SAMPLES 64
+/* mv__series_window() reads a coarser tier when its buckets are at most
+ * 1 / COARSE_SOURCE_SHARE of the window buckets wide. */
+#define COARSE_SOURCE_SHARE 8
 
 typedef struct tier {
     int64_t width_ms;
@@ -297,6 +305,34 @@ static int choose_source(const mv__series *s, int64_t from_ms)
     return best;
 }
 
+/* Does tier i hold everything from from_ms on? */
+static int tier_covers(const mv__series *s, size_t i, int64_t from_ms)
+{
+    const tier *tr = &s->tiers[i];
+    if (tier_held(tr) == 0)
+        return 0;
+    /* a tier that never dropped a bucket holds everything since the first
+     * point, as the raw ring does when it is the source */
+    return tr->dropped == 0 || tier_at(tr, 0)->t_start_ms <= from_ms;
+}
+
+/* Source for window buckets of bucket_ms: the one choose_source() picks,
+ * or a coarser tier that also covers the range when its buckets are at
+ * most a quarter of bucket_ms wide (the window's minima come out the same
+ * from a quarter of the points to merge). */
+static int window_source(const mv__series *s, int64_t from_ms,
+                         int64_t bucket_ms)
+{
+    int src = choose_source(s, from_ms);
+    if (src == -2)
+        return src;
+    for (size_t i = s->ntiers; i-- > (size_t)(src + 1);)
+        if (s->tiers[i].width_ms * COARSE_SOURCE_SHARE <= bucket_ms &&
+            tier_covers(s, i, from_ms))
+            return (int)i;
+    return src;
+}
+
 int64_t mv__series_resolution_ms(const mv__series *s, int64_t from_ms)
 {
     if (s == NULL)
@@ -353,7 +389,7 @@ size_t mv__series_window(const mv__series *s, int64_t from_ms, int64_t to_ms,
         return 0;
     if (from_ms < 0 && to_ms > INT64_MAX + from_ms)
         return 0; /* span would overflow */
-    int src = choose_source(s, from_ms);
+    int src = window_source(s, from_ms, bucket_ms);
     if (src == -2)
         return 0;
     /* number of window buckets; the last one is closed on the right */
@@ -365,7 +401,16 @@ size_t mv__series_window(const mv__series *s, int64_t from_ms, int64_t to_ms,
     size_t cnt = 0;
     int64_t last_key = -1;
     if (src == -1) {
-        for (size_t i = 0; i < s->raw_len; i++) {
+        /* times never decrease: skip what lies before from_ms by bisection */
+        size_t lo = 0, hi = s->raw_len;
+        while (lo < hi) {
+            size_t m = lo + (hi - lo) / 2;
+            if (s->raw_t[(s->raw_head + m) % s->raw_cap] < from_ms)
+                lo = m + 1;
+            else
+                hi = m;
+        }
+        for (size_t i = lo; i < s->raw_len; i++) {
             size_t k = (s->raw_head + i) % s->raw_cap;
             int64_t t = s->raw_t[k];
             if (t < from_ms)
@@ -383,7 +428,16 @@ size_t mv__series_window(const mv__series *s, int64_t from_ms, int64_t to_ms,
     /* a tier bucket belongs to the window bucket holding its midpoint */
     const tier *tr = &s->tiers[src];
     size_t held = tier_held(tr);
-    for (size_t i = 0; i < held; i++) {
+    size_t lo = 0, hi = held;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        const mv__bucket *x = tier_at(tr, m);
+        if (x->t_start_ms + (x->t_end_ms - x->t_start_ms) / 2 < from_ms)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    for (size_t i = lo; i < held; i++) {
         mv__bucket b = *tier_at(tr, i);
         int64_t mid = b.t_start_ms + (b.t_end_ms - b.t_start_ms) / 2;
         if (mid < from_ms)

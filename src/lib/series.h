@@ -64,14 +64,15 @@ size_t mv__series_footprint(const mv__series *s);
  * Window buckets are [from_ms + k * bucket_ms, from_ms + (k+1) * bucket_ms);
  * the last one also takes a point at exactly to_ms. The source is the raw
  * ring when it reaches back to from_ms (or never evicted a point), else the
- * finest tier that does, else the tier reaching furthest back; a tier bucket
- * goes to the window bucket holding its midpoint. t_start_ms / t_end_ms of
+ * finest tier that does, else the tier reaching furthest back; a coarser
+ * tier that covers the range is read instead when bucket_ms is >= 8 times
+ * its width. A tier bucket goes to the window bucket holding its midpoint. t_start_ms / t_end_ms of
  * a result are those of its data. Buckets past max are dropped (the oldest
  * are kept). Bad arguments (NULL, bucket_ms <= 0, to_ms < from_ms) give 0. */
 size_t mv__series_window(const mv__series *s, int64_t from_ms, int64_t to_ms,
                          int64_t bucket_ms, mv__bucket *out, size_t max);
 
-/* Resolution, in ms, of the data mv__series_window() would use for a range
+/* Resolution, in ms, of the finest data mv__series_window() uses for a range
  * starting at from_ms: the median spacing of the newest (up to 64) raw
  * points when the raw ring is the source, else the width of the chosen tier.
  * 0 when there are fewer than 2 points. Used to size growth buckets. */

@@ -217,6 +217,48 @@ static void test_window_tier(void **state)
     mv__series_free(s);
 }
 
+/* Wide window buckets are re-bucketed from a tier 1/8 of their width or
+ * less even when the raw ring covers the range (fewer points to merge); the
+ * minima match those from the raw points. Narrow ones still read raw, and a
+ * range that starts inside a wrapped raw ring begins at its first point. */
+static void test_window_coarse_source(void **state)
+{
+    (void)state;
+    int64_t w[1] = {10000};
+    size_t c[1] = {1000};
+    mv__series *raw_only = mv__series_new(2000, 0, NULL, NULL);
+    mv__series *s = mv__series_new(1500, 1, w, c);
+    assert_non_null(raw_only);
+    assert_non_null(s);
+    /* 1 s spacing for 2000 s: the ring of s wrapped (holds 500..1999 s) */
+    for (int i = 0; i < 2000; i++) {
+        double v = 1000.0 + (double)((i * 37) % 101) + 0.5 * i;
+        assert_int_equal(mv__series_push(raw_only, i * 1000LL, v), 0);
+        assert_int_equal(mv__series_push(s, i * 1000LL, v), 0);
+    }
+    mv__bucket a[32], b[32];
+    /* 80 s buckets >= 8 x 10 s: from the tier, same minima as raw */
+    size_t na = mv__series_window(raw_only, 600000, 1399999, 80000, a, 32);
+    size_t nb = mv__series_window(s, 600000, 1399999, 80000, b, 32);
+    assert_int_equal(na, 10);
+    assert_int_equal(nb, 10);
+    uint32_t merged = 0;
+    for (size_t i = 0; i < nb; i++) {
+        assert_true(a[i].min == b[i].min);
+        merged += b[i].n;
+    }
+    assert_int_equal(merged, 800); /* every point, counted via the tier */
+    /* 40 s buckets < 8 x 10 s: raw, starting exactly at 1234 s (four
+     * buckets: the point at exactly to_ms joins the last) */
+    nb = mv__series_window(s, 1234000, 1394000, 40000, b, 32);
+    assert_int_equal(nb, 4);
+    assert_int_equal(b[0].t_start_ms, 1234000);
+    assert_int_equal(b[0].n, 40);
+    assert_int_equal(b[3].n, 41);
+    mv__series_free(raw_only);
+    mv__series_free(s);
+}
+
 static void test_tier_falls_back_to_longest(void **state)
 {
     (void)state;
@@ -262,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_negative_times_align),
         cmocka_unit_test(test_window_raw),
         cmocka_unit_test(test_window_tier),
+        cmocka_unit_test(test_window_coarse_source),
         cmocka_unit_test(test_tier_falls_back_to_longest),
         cmocka_unit_test(test_footprint),
     };
