@@ -283,6 +283,12 @@ static void test_history_short(void **state)
     shape fast = {.kind = LINEAR, .base = 600 * MIB, .rate = 120 * MIB / H};
     run(&fast, 3, LIMIT, -1, -1, &o);
     assert_true(o.first_leak_h > 0 && o.first_leak_h <= 1.5);
+    /* ~10 h to the limit: the 30 min window must wait for the limit to be
+     * 7.5 h away, the 1 h window for 1 h of data; the 45 min rung flags it
+     * within 0.9 h (9% of the time to the limit) */
+    shape ten = {.kind = LINEAR, .base = 600 * MIB, .rate = 145 * MIB / H};
+    run(&ten, 2, LIMIT, -1, -1, &o);
+    assert_true(o.first_leak_h > 0 && o.first_leak_h <= 0.9);
     /* a cache filling as t^0.55 by 250 MiB in 50 min in a 1 GiB container
      * (shaped after a bench/leaks corpus trace), judged from 0.9 widths on
      * by windows that are all the history there is: never a leak */
