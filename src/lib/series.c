@@ -318,8 +318,9 @@ static int tier_covers(const mv__series *s, size_t i, int64_t from_ms)
 
 /* Source for window buckets of bucket_ms: the one choose_source() picks,
  * or a coarser tier that also covers the range when its buckets are at
- * most a quarter of bucket_ms wide (the window's minima come out the same
- * from a quarter of the points to merge). */
+ * most 1 / COARSE_SOURCE_SHARE of bucket_ms wide. The window's minima come
+ * out the same, except where a tier bucket straddles a window bucket's
+ * edge (it goes whole to the side holding its midpoint). */
 static int window_source(const mv__series *s, int64_t from_ms,
                          int64_t bucket_ms)
 {
