@@ -100,6 +100,19 @@ static void bucket_merge(mv__bucket *b, const mv__bucket *x)
     b->n += x->n;
 }
 
+/* Folds a raw point at t_ms (not older than b's newest) into b. */
+static void point_merge(mv__bucket *b, int64_t t_ms, double v)
+{
+    b->t_end_ms = t_ms;
+    b->last = v;
+    if (v < b->min)
+        b->min = v;
+    if (v > b->max)
+        b->max = v;
+    b->sum += v;
+    b->n++;
+}
+
 mv__series *mv__series_new(size_t raw_capacity, size_t ntiers,
                            const int64_t *tier_ms, const size_t *tier_cap)
 {
@@ -411,18 +424,29 @@ size_t mv__series_window(const mv__series *s, int64_t from_ms, int64_t to_ms,
             else
                 hi = m;
         }
+        /* end (exclusive) of the window bucket being filled: points before
+         * it join that bucket without a division */
+        int64_t bucket_end = INT64_MIN;
         for (size_t i = lo; i < s->raw_len; i++) {
             size_t k = (s->raw_head + i) % s->raw_cap;
             int64_t t = s->raw_t[k];
+            double v = s->raw_v[k];
             if (t < from_ms)
                 continue;
             if (t > to_ms)
                 break;
+            if (cnt > 0 && t < bucket_end) {
+                point_merge(&out[cnt - 1], t, v);
+                continue;
+            }
             mv__bucket b;
-            bucket_start(&b, t, s->raw_v[k]);
+            bucket_start(&b, t, v);
             if (!window_add(&b, t, from_ms, bucket_ms, nwin, out, max, &cnt,
                             &last_key))
                 break;
+            bucket_end = last_key >= nwin - 1
+                             ? INT64_MAX
+                             : from_ms + (last_key + 1) * bucket_ms;
         }
         return cnt;
     }
