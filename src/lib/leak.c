@@ -53,10 +53,10 @@
  *     votes leak at once (no context, no day of history); else silent.
  *     The detector recomputes every 15 s while they matter, so a 256 MiB
  *     container leaking 160 KiB/s at 1 s sampling is "leak" in ~150 s;
- *   - from the 8 h window on no day of history is needed, provided the
- *     rise is not S-shaped (outer quarters >= S_SHAPE_RATIO(_8H) x the
- *     middle half's slope): a daily upswing lasts ~12 h and is slow, fast,
- *     slow; a leak is straight;
+ *   - from the 8 h window on (6 h since the fourth pass) no day of
+ *     history is needed, provided the rise is not S-shaped (outer quarters
+ *     >= S_SHAPE_RATIO(_8H, _6H) x the middle half's slope): a daily
+ *     upswing lasts ~12 h and is slow, fast, slow; a leak is straight;
  *   - WANDER: the floor before the window fell back by half the window's
  *     rise: the series wanders (a mean-reverting walk) and the window's
  *     leak vote must hold WANDER_HOLD x longer;
@@ -82,7 +82,11 @@
  *     7-14% of its time to the limit, depending on where that time falls
  *     between rungs; the finer rungs narrow the spread. The neighbour test
  *     still compares with windows half and twice as wide (NEIGHBOUR_SPACING),
- *     so the extra rungs added no random-walk alarms (seeds 1 and 3).
+ *     so the extra rungs added no random-walk alarms (seeds 1 and 3);
+ *   - a 6 h window that needs no day of history unless S-shaped (a daily
+ *     sine's most leak-like 6 h stretch: 0.85; S_SHAPE_RATIO_6H 0.9) nor
+ *     any context: leaks 2-4 days from the limit that start with the
+ *     process are flagged ~1.3 h sooner than by the 8 h window.
  *
  * Combining: the strongest window wins (leak > suspect > none; then the
  * highest z). A "leak" verdict needs LEAK_PERSIST consecutive evaluations
@@ -118,8 +122,8 @@
 static const int64_t WINDOWS[] = {
     2 * MIN_MS, 5 * MIN_MS, /* urgent windows (see URGENT_*) */
     15 * MIN_MS, 30 * MIN_MS, 45 * MIN_MS, HOUR_MS, 90 * MIN_MS, 2 * HOUR_MS,
-    4 * HOUR_MS, 8 * HOUR_MS, 12 * HOUR_MS, 16 * HOUR_MS, 24 * HOUR_MS,
-    48 * HOUR_MS, 72 * HOUR_MS, 120 * HOUR_MS, 168 * HOUR_MS,
+    4 * HOUR_MS, 6 * HOUR_MS, 8 * HOUR_MS, 12 * HOUR_MS, 16 * HOUR_MS,
+    24 * HOUR_MS, 48 * HOUR_MS, 72 * HOUR_MS, 120 * HOUR_MS, 168 * HOUR_MS,
 };
 #define NWIN (sizeof WINDOWS / sizeof WINDOWS[0])
 /* The first NURGENT windows are URGENT windows: they speak only to say
@@ -165,17 +169,18 @@ static const int64_t WINDOWS[] = {
 #define NO_HISTORY_ETA_S (24.0 * 3600.0)
 /* ... but from this width on a straight rise with new highs cannot be a
  * daily upswing (which lasts ~12 h and turns): no day of history needed. */
-#define NO_HISTORY_MIN_W (8 * HOUR_MS)
+#define NO_HISTORY_MIN_W (6 * HOUR_MS)
 /* ... provided, while there is no day of history, the rise is not S-shaped
  * (slow, fast, slow: a daily upswing): each outer quarter of the window
  * must grow at >= S_SHAPE_RATIO x the middle half's rate. A leak: ~1. A
- * sine's 12 h rising half seen whole: ~0.4; any 8 h stretch of a daily
- * sine that rises throughout: at most 0.73 (centred on the inflection), so
- * 8 h windows ask S_SHAPE_RATIO_8H, a margin above that. (A 4 h stretch
- * reaches 0.93: too straight to tell, so shorter windows keep the 24 h
- * NO_HISTORY_ETA_S.) */
+ * sine's 12 h rising half seen whole: ~0.4; the most leak-like stretch of
+ * a daily sine that rises throughout (centred on the inflection) reaches
+ * 0.73 over 8 h and 0.85 over 6 h, so those windows ask S_SHAPE_RATIO_8H
+ * and S_SHAPE_RATIO_6H, a margin above. (A 4 h stretch reaches 0.93: too
+ * straight to tell, so shorter windows keep the 24 h NO_HISTORY_ETA_S.) */
 #define S_SHAPE_RATIO 0.6
 #define S_SHAPE_RATIO_8H 0.78
+#define S_SHAPE_RATIO_6H 0.9
 /* The floor before the window fell back by this share of the window's rise
  * (a drawdown): the series wanders, and its leak vote must hold
  * WANDER_HOLD times longer (a mean-reverting walk's straight excursion
@@ -777,7 +782,9 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
     if (!day_history && W >= NO_HISTORY_MIN_W && W < 24 * HOUR_MS && n >= 12) {
         double bf, bm, bl;
         quarter_slopes(x, y, n, &bf, &bm, &bl);
-        double s_ratio = W < 12 * HOUR_MS ? S_SHAPE_RATIO_8H : S_SHAPE_RATIO;
+        double s_ratio = W < 8 * HOUR_MS    ? S_SHAPE_RATIO_6H
+                         : W < 12 * HOUR_MS ? S_SHAPE_RATIO_8H
+                                            : S_SHAPE_RATIO;
         if (isfinite(bf) && isfinite(bm) && isfinite(bl) && bm > 0 &&
             (bf < s_ratio * bm || bl < s_ratio * bm))
             daily = 1; /* ev->dod stays NAN: "S-shaped" in the evidence */
@@ -789,9 +796,10 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
     double eta_leak = eta_max;
     if (W < NO_HISTORY_MIN_W && !day_history && eta_leak > NO_HISTORY_ETA_S)
         eta_leak = NO_HISTORY_ETA_S;
-    /* warm-ups and cache fills are hours long at most: from 8 h windows on,
-     * no context is needed */
-    int context = W >= 8 * HOUR_MS ||
+    /* warm-ups and cache fills are hours long at most: from 6 h windows on,
+     * no context is needed (without a day of history the S-shape test
+     * above also turns away a concave fill) */
+    int context = W >= NO_HISTORY_MIN_W ||
                   (double)avail >= CONTEXT_WIDTHS * (double)W;
     if (!context && (double)avail >= SHORT_CONTEXT_WIDTHS * (double)W &&
         n >= 12) {

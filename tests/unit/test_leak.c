@@ -313,6 +313,17 @@ static void test_history_short(void **state)
     d.c = -M_PI / 3;
     run(&d, 22, LIMIT, -1, -1, &o);
     assert_true(o.first_leak_h < 0);
+    /* ... and 2.75 h before: the 6 h window, judged from 80% coverage on,
+     * sees about its most leak-like 6 h (outer quarters up to ~0.85 x the
+     * middle): not a leak (it would be at 5.6 h with S_SHAPE_RATIO_6H 0.8) */
+    d.c = -11 * M_PI / 48;
+    run(&d, 22, LIMIT, -1, -1, &o);
+    assert_true(o.first_leak_h < 0);
+    /* ~60 h to the limit from the start: the 6 h window flags it before
+     * 6.5 h (the 8 h window could not before ~7.4 h) */
+    shape sixty = {.kind = LINEAR, .base = 600 * MIB, .rate = 24 * MIB / H};
+    run(&sixty, 8, LIMIT, -1, -1, &o);
+    assert_true(o.first_leak_h > 0 && o.first_leak_h < 6.5);
 }
 
 static void test_phase_holds(void **state)
