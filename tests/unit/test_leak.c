@@ -283,6 +283,11 @@ static void test_history_short(void **state)
     shape fast = {.kind = LINEAR, .base = 600 * MIB, .rate = 120 * MIB / H};
     run(&fast, 3, LIMIT, -1, -1, &o);
     assert_true(o.first_leak_h > 0 && o.first_leak_h <= 1.5);
+    /* ~4.5 h to the limit: the 20 min rung flags it within 0.45 h (the
+     * 30 min window could not before ~0.52 h) */
+    shape four = {.kind = LINEAR, .base = 600 * MIB, .rate = 322 * MIB / H};
+    run(&four, 1, LIMIT, -1, -1, &o);
+    assert_true(o.first_leak_h > 0 && o.first_leak_h <= 0.45);
     /* ~10 h to the limit: the 30 min window must wait for the limit to be
      * 7.5 h away, the 1 h window for 1 h of data; the 45 min rung flags it
      * within 0.9 h (9% of the time to the limit) */
