@@ -480,6 +480,7 @@ int main(int argc, char **argv)
     memset(ty, 0, sizeof ty);
     int ntr = 0;
     double days = 0, worst_cost = 0, worst_pts = 0;
+    char worst_name[sizeof ((trace *)0)->name] = "";
     int kdet[K_COUNT + 1] = {0}, kn[K_COUNT + 1] = {0};
     for (int k = 0; k < K_COUNT; k++) {
         for (int j = 0; j < per_kind; j++) {
@@ -500,6 +501,7 @@ int main(int argc, char **argv)
             if (cost > worst_cost) {
                 worst_cost = cost;
                 worst_pts = (double)tr.n;
+                snprintf(worst_name, sizeof worst_name, "%s", tr.name);
             }
             score(&tr, &o, ty);
             pair_add(&tr, &o, &pr);
@@ -587,8 +589,8 @@ int main(int argc, char **argv)
             double cost;
             replay(&tr, &o, &cost, NULL, NULL, 0);
             printf("cost: 7-day trace at 10 s (%zu points) replayed in %.3f s CPU; "
-                   "slowest corpus trace %.3f s for %.0f points\n",
-                   n, cost, worst_cost, worst_pts);
+                   "slowest corpus trace %.3f s (%s, %.0f points)\n",
+                   n, cost, worst_cost, worst_name, worst_pts);
         }
         trace_release(&tr);
     }

@@ -594,6 +594,34 @@ static size_t envelope(const ctx *c, int64_t from, int64_t width,
                              WIN_BUCKETS + 2);
 }
 
+/* All-time high: a leak's floor is higher than it has ever been; a
+ * wandering (mean-reverting) series comes back to levels it has visited.
+ * The floor now must clear the highest floor seen before the window (floors
+ * over buckets >= W wide) by a quarter of the window's rise. Sets
+ * ev->wander. It reads the whole history, so eval_window asks only when the
+ * answer can change the vote. */
+static int record_high(const ctx *c, int64_t W, double floor_now,
+                       win_eval *ev)
+{
+    if (c->now_ms - W - c->data_start_ms < W)
+        return 1;
+    int64_t hb = (c->now_ms - W - c->data_start_ms) / WIN_BUCKETS;
+    if (hb < W)
+        hb = W;
+    mv__bucket hbk[WIN_BUCKETS + 2];
+    size_t hn = mv__series_window(c->s, c->data_start_ms, c->now_ms - W, hb,
+                                  hbk, WIN_BUCKETS + 2);
+    double hmax = -INFINITY, dd = 0;
+    for (size_t i = 0; i < hn; i++) {
+        if (hbk[i].min > hmax)
+            hmax = hbk[i].min;
+        if (hmax - hbk[i].min > dd)
+            dd = hmax - hbk[i].min;
+    }
+    ev->wander = dd >= WANDER_SHARE * ev->rise;
+    return hn == 0 || floor_now > hmax + 0.25 * ev->rise;
+}
+
 static void eval_window(const ctx *c, int64_t W, win_eval *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -745,30 +773,6 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
         }
     }
 
-    /* all-time high: a leak's floor is higher than it has ever been; a
-     * wandering (mean-reverting) series comes back to levels it has
-     * visited. The floor now must clear the highest floor seen before the
-     * window (floors over buckets >= W wide) by a quarter of the rise. */
-    int record_high = 1;
-    if (c->now_ms - W - c->data_start_ms >= W) {
-        int64_t hb = (c->now_ms - W - c->data_start_ms) / WIN_BUCKETS;
-        if (hb < W)
-            hb = W;
-        mv__bucket hbk[WIN_BUCKETS + 2];
-        size_t hn = mv__series_window(c->s, c->data_start_ms, c->now_ms - W, hb,
-                                      hbk, WIN_BUCKETS + 2);
-        double hmax = -INFINITY, dd = 0;
-        for (size_t i = 0; i < hn; i++) {
-            if (hbk[i].min > hmax)
-                hmax = hbk[i].min;
-            if (hmax - hbk[i].min > dd)
-                dd = hmax - hbk[i].min;
-        }
-        ev->wander = dd >= WANDER_SHARE * ev->rise;
-        if (hn > 0 && !(y[n - 1] > hmax + 0.25 * ev->rise))
-            record_high = 0;
-    }
-
     /* daily cycle: compare with the same time a day before */
     int daily = 0, day_history = 0;
     if (W < 24 * HOUR_MS && c->now_ms - 24 * HOUR_MS - W / 8 >= c->data_start_ms) {
@@ -838,7 +842,13 @@ static void eval_window(const ctx *c, int64_t W, win_eval *ev)
      * limit days away says nothing */
     int near = ev->eta <= SUSPECT_ETA_FACTOR * eta_max &&
                ev->tau >= TAU_SUSPECT;
-    if (!record_high) {
+    /* neither a suspect nor a leak (eta_leak <= eta_max) whatever the
+     * history says: no need to read it */
+    if (!near && !(ev->eta <= eta_leak)) {
+        ev->reason = MV_LEAK_R_SLOW;
+        return;
+    }
+    if (!record_high(c, W, y[n - 1], ev)) {
         /* been this high before: at most a suspect */
         ev->level = near ? 1 : 0;
         if (!near)
