@@ -346,8 +346,9 @@ static void sweep_report(sweep *w, double mv_fa)
         double fa = w->fa_days > 0 ? 100.0 * w->fp[k] / w->fa_days : 0;
         if (fa > mv_fa)
             continue;
-        double p = w->tp[k] + w->fp[k] ? (double)w->tp[k] / (w->tp[k] + w->fp[k]) : 0;
-        double r = w->tp[k] + w->fn[k] ? (double)w->tp[k] / (w->tp[k] + w->fn[k]) : 0;
+        int tp = w->tp[k], fp = w->fp[k], fn = w->fn[k];
+        double p = tp + fp ? (double)tp / (tp + fp) : 0;
+        double r = tp + fn ? (double)tp / (tp + fn) : 0;
         double f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
         char a[32], b[32];
         fmt_h(pct(w->mv[k], w->n[k], 0.5), a, sizeof a);
