@@ -17,12 +17,8 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout" >&2; cat "$tmp/out" >&2 || true
-    echo "--- stderr" >&2; cat "$tmp/err" >&2 || true
-    exit 1
-}
+# shellcheck source=common.bash
+. "$(dirname "$0")/common.bash"
 
 # A child that writes 48 MiB (so it is resident), then sleeps.
 HOLD='import time; b = b"x" * (48 << 20); time.sleep(float(__import__("sys").argv[1]))'

@@ -16,12 +16,8 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout" >&2; cat "$tmp/out" >&2 || true
-    echo "--- stderr" >&2; cat "$tmp/err" >&2 || true
-    exit 1
-}
+# shellcheck source=common.bash
+. "$(dirname "$0")/common.bash"
 
 # om_check FILE: structural OpenMetrics 1.0 checks (python3, stdlib only):
 # "# EOF" last, known types, UNIT matching the name, each family declared

@@ -30,12 +30,8 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout" >&2; cat "$tmp/out" >&2 || true
-    echo "--- stderr" >&2; cat "$tmp/err" >&2 || true
-    exit 1
-}
+# shellcheck source=common.bash
+. "$(dirname "$0")/common.bash"
 
 echo 64M >"$CG/memory.limit_in_bytes"
 if [ -f "$CG/memory.memsw.limit_in_bytes" ]; then
