@@ -8,6 +8,43 @@
  * a per-connection memory pool that caps the size of a request's header
  * (MHD answers malformed or oversized requests with a 4xx on its own).
  *
+ * MHD's idle timeout does not stop a client that sends a header line every
+ * few seconds (slowloris): 100 such clients held all 64 slots and no scrape
+ * got through (issue 12). So this file tracks every connection from MHD's
+ * accept notification to its close notification, and whether it is waiting
+ * for (or reading) a request head: (a) a head must be complete within
+ * HEAD_DEADLINE_MS of the moment the connection began waiting for it (the
+ * accept, or the end of the previous response on a kept-alive connection);
+ * a small watchdog thread shuts down the socket of a head past its deadline,
+ * and MHD then sees EOF and closes the connection; (b) at most HEAD_LIMIT
+ * connections may be in a head at once, the rest of CONN_LIMIT being kept
+ * for requests being answered: when one more arrives, the oldest head is
+ * shut down. A scraper sends its whole request at once, so it is always the
+ * newest head and never the one evicted.
+ *
+ * Threads: MHD runs one polling thread (MHD_USE_INTERNAL_POLLING_THREAD);
+ * every MHD callback below (handle, notify_connection, request_completed,
+ * uri_logged) runs on it. The watchdog is a second thread. The connection
+ * list is shared by both and guarded by mv__http.lock; a listed connection's
+ * socket stays open while it is listed, because MHD notifies the close
+ * before closing the socket, so shutdown() never hits a reused descriptor.
+ * The owner's thread only starts and stops.
+ *
+ * MHD 0.9.75 drops a request whose query has more parameters than its
+ * per-connection pool can hold (it queues a 431, then loses it and closes),
+ * and it parses the query before any callback could refuse it. The URI log
+ * callback sees the raw request target first, so a target with too many
+ * parameters or too long a query is answered 414 there, written straight to
+ * the socket, whose sending side is then shut so that nothing MHD might
+ * send later can follow it; the request is dropped when it reaches handle.
+ *
+ * No route takes a request body. A request that announces one is answered
+ * on the handler's first call (405 for a method other than GET and HEAD, 413
+ * for a GET or HEAD with a body), before MHD reads the body; MHD then closes
+ * the connection. Answering on the second call, as for other requests, is
+ * refused by MHD once a body is being read (that was issue 12's silent
+ * close).
+ *
  * The listening socket is created here rather than by MHD so that a bind
  * failure is reported with its real errno (-EADDRINUSE, -EACCES,
  * -EADDRNOTAVAIL); MHD_start_daemon only says "NULL". MHD takes the socket
@@ -30,6 +67,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +75,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -55,6 +94,43 @@
 #define CONN_MEMORY_LIMIT ((size_t)32 * 1024)
 #define LISTEN_BACKLOG 64
 
+/* A scraper or browser sends its request head in one packet, within
+ * milliseconds of connecting even across a slow link; 5 s leaves room for a
+ * bad network while a slow-header client holds a slot for 5 s at most. The
+ * same bound applies to a kept-alive connection waiting for its next
+ * request, so an idle kept-alive connection is closed after 5 s (clients
+ * reconnect; Prometheus's interval is longer than the idle timeout anyway).
+ * The watchdog looks every 250 ms, so a head is cut 5.0-5.25 s after. */
+#define HEAD_DEADLINE_MS 5000
+#define WATCHDOG_TICK_MS 250
+/* Connections that may be in a request head at once; the other 16 of the
+ * 64 stay free for requests being answered, so a flood of slow heads cannot
+ * fill the server (the oldest head is evicted instead). */
+#define HEAD_LIMIT (CONN_LIMIT - 16u)
+/* The routes take at most since= and token=; the bounds leave room for a
+ * cache-buster and a long token while keeping MHD's parse of the query
+ * within the connection's pool (about 64 bytes a parameter). */
+#define MAX_QUERY_PARAMS 16u
+#define MAX_QUERY_BYTES 2048u
+
+/* Where a tracked connection is. */
+typedef enum conn_state {
+    CONN_HEAD,      /* waiting for or reading a request head: on the clock */
+    CONN_BUSY,      /* head complete, being answered */
+    CONN_CUT        /* socket shut down by us; MHD will close it */
+} conn_state;
+
+/* One connection, from MHD's STARTED notification to its CLOSED one; owned
+ * by the list (allocated in notify_connection, freed there). */
+typedef struct conn {
+    struct conn *prev, *next;   /* mv__http.conns; under mv__http.lock */
+    int fd;                     /* MHD's socket, open while listed */
+    conn_state state;           /* under mv__http.lock */
+    int64_t head_since_ms;      /* monotonic; meaningful in CONN_HEAD */
+    int uri_rejected;           /* this request was answered 414 by
+                                 * uri_logged; MHD thread only */
+} conn;
+
 struct mv__http {
     struct MHD_Daemon *daemon;
     int port;
@@ -64,6 +140,15 @@ struct mv__http {
     mv__http_samples_fn samples; /* NULL: no live page */
     mv__http_page_fn page;
     void *ctx;
+
+    /* Written by the MHD thread and the watchdog, under lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;     /* wakes the watchdog for stop */
+    conn *conns;             /* every open connection */
+    unsigned heads;          /* how many of them are in CONN_HEAD */
+    int stopping;            /* set by mv__http_stop */
+    pthread_t watchdog;
+    int watchdog_running;    /* owner thread only */
 };
 
 /* ---- listen address ---- */
@@ -194,6 +279,229 @@ static int bound_port(int fd, int fallback)
     if (ss.ss_family == AF_INET6)
         return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return fallback;
+}
+
+/* ---- connection tracking (slow heads) ---- */
+
+/* Shuts a connection's socket down so that MHD sees EOF (or a reset) on its
+ * next read and closes it. Caller holds h->lock. */
+static void conn_cut(mv__http *h, conn *c)
+{
+    if (c->state == CONN_HEAD)
+        h->heads--;
+    c->state = CONN_CUT;
+    (void)shutdown(c->fd, SHUT_RDWR);
+}
+
+/* Puts c on the clock for a request head from now. Caller holds h->lock. */
+static void conn_enter_head(mv__http *h, conn *c)
+{
+    if (c->state == CONN_CUT || c->state == CONN_HEAD)
+        return;
+    c->state = CONN_HEAD;
+    c->head_since_ms = mv__now_mono_ms();
+    h->heads++;
+}
+
+/* Evicts the oldest heads while more than HEAD_LIMIT are open. Caller holds
+ * h->lock. */
+static void enforce_head_limit(mv__http *h)
+{
+    while (h->heads > HEAD_LIMIT) {
+        conn *oldest = NULL;
+        for (conn *c = h->conns; c; c = c->next)
+            if (c->state == CONN_HEAD &&
+                (!oldest || c->head_since_ms < oldest->head_since_ms))
+                oldest = c;
+        if (!oldest)
+            break;   /* cannot happen: heads counts CONN_HEAD nodes */
+        conn_cut(h, oldest);
+    }
+}
+
+/* The tracking node of an MHD connection, or NULL (allocation failed). */
+static conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION; MHD thread. STARTED comes right after the
+ * accept, CLOSED before MHD closes the socket. */
+static void notify_connection(void *cls, struct MHD_Connection *connection,
+                              void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    mv__http *h = cls;
+    conn *c;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+            connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = NULL;
+        if (!ci)
+            return;   /* cannot happen for an accepted connection */
+        c = calloc(1, sizeof *c);
+        if (!c) {
+            /* A connection we cannot put on the clock must not be able to
+             * hold a slot: refuse it. */
+            (void)shutdown(ci->connect_fd, SHUT_RDWR);
+            return;
+        }
+        *socket_context = c;
+        c->fd = ci->connect_fd;
+        c->state = CONN_BUSY;
+        pthread_mutex_lock(&h->lock);
+        c->next = h->conns;
+        if (h->conns)
+            h->conns->prev = c;
+        h->conns = c;
+        conn_enter_head(h, c);
+        enforce_head_limit(h);
+        pthread_mutex_unlock(&h->lock);
+        return;
+    }
+    if (toe != MHD_CONNECTION_NOTIFY_CLOSED)
+        return;
+    c = *socket_context;   /* non-NULL: listed */
+    *socket_context = NULL;
+    if (!c)
+        return;
+    pthread_mutex_lock(&h->lock);
+    if (c->state == CONN_HEAD)
+        h->heads--;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&h->lock);
+    free(c);
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED; MHD thread. A request is over (answered or
+ * abandoned): a kept-alive connection now waits for its next head. */
+static void request_completed(void *cls, struct MHD_Connection *connection,
+                              void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    mv__http *h = cls;
+    conn *c = conn_of(connection);
+
+    (void)con_cls;
+    (void)toe;
+    if (!c)
+        return;
+    pthread_mutex_lock(&h->lock);
+    conn_enter_head(h, c);
+    enforce_head_limit(h);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Called on the handler's first call: the head is complete. MHD thread. */
+static void head_done(mv__http *h, conn *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&h->lock);
+    if (c->state == CONN_HEAD) {
+        c->state = CONN_BUSY;
+        h->heads--;
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* The watchdog thread: every WATCHDOG_TICK_MS, cuts heads past their
+ * deadline, until h->stopping. */
+static void *watchdog_main(void *arg)
+{
+    mv__http *h = arg;
+
+    pthread_mutex_lock(&h->lock);
+    while (!h->stopping) {
+        struct timespec until;
+        int64_t now = mv__now_mono_ms();
+
+        for (conn *c = h->conns; c; c = c->next)
+            if (c->state == CONN_HEAD &&
+                now - c->head_since_ms >= HEAD_DEADLINE_MS)
+                conn_cut(h, c);
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += (long)WATCHDOG_TICK_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&h->wake, &h->lock, &until);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+/* ---- request targets ---- */
+
+/* Is the query of a raw request target within MAX_QUERY_PARAMS and
+ * MAX_QUERY_BYTES? Pure. */
+static int query_ok(const char *uri)
+{
+    const char *q = uri ? strchr(uri, '?') : NULL;
+    unsigned params = 1;
+
+    if (!q)
+        return 1;
+    q++;
+    if (strlen(q) > MAX_QUERY_BYTES)
+        return 0;
+    for (; *q; q++)
+        if (*q == '&' && ++params > MAX_QUERY_PARAMS)
+            return 0;
+    return 1;
+}
+
+/* Writes a whole 414 response on fd and shuts its sending side. */
+static void reject_target(int fd)
+{
+    static const char body[] =
+        "uri too long: at most 16 query parameters and 2048 bytes of query\n";
+    char msg[512];
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 414 URI Too Long\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\n"
+                     "Cache-Control: no-store\r\n"
+                     "Connection: close\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     sizeof body - 1, body);
+
+    /* A fresh request on a socket with nothing queued: a few hundred bytes
+     * always fit its send buffer; should they not, the client gets a
+     * truncated answer, never a hang. */
+    if (n > 0 && (size_t)n < sizeof msg)
+        (void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)shutdown(fd, SHUT_WR);
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK; MHD thread. Called with the raw target once
+ * the request line is in, before MHD parses the query. Returns the request's
+ * initial *con_cls: NULL, so that handle can tell its first call. */
+static void *uri_logged(void *cls, const char *uri,
+                        struct MHD_Connection *connection)
+{
+    conn *c = conn_of(connection);
+    const union MHD_ConnectionInfo *ci;
+
+    (void)cls;
+    if (c)
+        c->uri_rejected = 0;
+    if (query_ok(uri))
+        return NULL;
+    ci = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci)
+        reject_target(ci->connect_fd);
+    if (c)
+        c->uri_rejected = 1;
+    return NULL;
 }
 
 /* ---- request handling ---- */
@@ -471,47 +779,54 @@ static const char index_html[] =
     "<li><a href=\"/healthz\">/healthz</a> &mdash; liveness</li>\n"
     "</ul></body></html>\n";
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
-                              const char *url, const char *method,
-                              const char *version, const char *upload_data,
-                              size_t *upload_data_size, void **con_cls)
+/* Does the request announce a body (Transfer-Encoding, or a Content-Length
+ * other than 0)? MHD has already refused a malformed Content-Length. */
+static int has_body(struct MHD_Connection *c)
 {
-    mv__http *h = cls;
-    enum { R_NONE, R_INDEX, R_METRICS, R_HEALTH, R_STATUS, R_SAMPLES } route = R_NONE;
+    const char *cl = MHD_lookup_connection_value(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                    MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return 1;
+    if (!cl)
+        return 0;
+    while (*cl == ' ' || *cl == '\t' || *cl == '0')
+        cl++;
+    return *cl != '\0' && *cl != ' ' && *cl != '\t';
+}
+
+typedef enum route {
+    R_NONE, R_INDEX, R_METRICS, R_HEALTH, R_STATUS, R_SAMPLES
+} route;
+
+static route route_of(const mv__http *h, const char *url)
+{
+    if (!strcmp(url, "/"))
+        return R_INDEX;
+    if (!strcmp(url, "/metrics"))
+        return R_METRICS;
+    if (!strcmp(url, "/healthz"))
+        return R_HEALTH;
+    if (!strcmp(url, "/api/v1/status"))
+        return R_STATUS;
+    if (!strcmp(url, "/api/v1/samples") && h->samples)
+        return R_SAMPLES;
+    return R_NONE;
+}
+
+/* Answers one request: 401, 404, 405, 413, or the route's page. */
+static enum MHD_Result respond(mv__http *h, struct MHD_Connection *c,
+                               const char *url, const char *method,
+                               int body)
+{
+    route r = route_of(h, url);
     int is_get;
 
-    (void)version;
-    (void)upload_data;
-    (void)upload_data_size;
-
-    /* MHD calls us once when the headers are in, then again when the
-     * (empty) body is. A response queued on the first call makes MHD close
-     * the connection (it cannot know whether a body follows), so the first
-     * call only marks the request; MHD resets *con_cls for the next request
-     * on a kept-alive connection. */
-    if (!con_cls)
-        return MHD_NO;
-    if (*con_cls == NULL) {
-        *con_cls = h;
-        return MHD_YES;
-    }
-    if (!url || !method)
-        return MHD_NO;
-    if (!strcmp(url, "/"))
-        route = R_INDEX;
-    else if (!strcmp(url, "/metrics"))
-        route = R_METRICS;
-    else if (!strcmp(url, "/healthz"))
-        route = R_HEALTH;
-    else if (!strcmp(url, "/api/v1/status"))
-        route = R_STATUS;
-    else if (!strcmp(url, "/api/v1/samples") && h->samples)
-        route = R_SAMPLES;
-
-    if (h->token && route != R_HEALTH) {
+    if (h->token && r != R_HEALTH) {
         const char *auth = MHD_lookup_connection_value(
             c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        const char *qtok = route == R_INDEX || route == R_SAMPLES
+        const char *qtok = r == R_INDEX || r == R_SAMPLES
             ? MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token")
             : NULL;
         if (!token_ok(h, auth) && !(qtok && token_equal(h, qtok))) {
@@ -521,7 +836,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
                          "Bearer realm=\"memvigil\"");
         }
     }
-    if (route == R_NONE)
+    if (r == R_NONE)
         return reply_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 
     is_get = !strcmp(method, MHD_HTTP_METHOD_GET) ||
@@ -532,7 +847,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
                      "text/plain; charset=utf-8", msg, sizeof msg - 1,
                      MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     }
-    switch (route) {
+    if (body)
+        return reply_text(c, MHD_HTTP_CONTENT_TOO_LARGE,
+                          "content too large: requests here take no body\n");
+    switch (r) {
     case R_INDEX:
         if (h->page)
             return serve_live(h, c, 0);
@@ -552,7 +870,83 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     return MHD_NO;
 }
 
+/* The access handler; MHD thread. */
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+                              const char *url, const char *method,
+                              const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    mv__http *h = cls;
+
+    (void)version;
+    (void)upload_data;
+
+    if (!con_cls || !url || !method || !upload_data_size)
+        return MHD_NO;
+    /* MHD calls us once when the headers are in, then again when the
+     * (empty) body is. A response queued on the first call makes MHD close
+     * the connection (it cannot know whether a body follows), so the first
+     * call only marks the request, unless the request has a body: then it
+     * is answered at once, since MHD refuses a response while it reads a
+     * body. MHD resets *con_cls for the next request on a kept-alive
+     * connection. */
+    if (*con_cls == NULL) {
+        conn *tc = conn_of(c);
+        int body;
+
+        head_done(h, tc);
+        if (tc && tc->uri_rejected)
+            return MHD_NO;   /* answered 414 by uri_logged; close */
+        *con_cls = h;
+        body = has_body(c);
+        if (body || (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+                     strcmp(method, MHD_HTTP_METHOD_HEAD) != 0))
+            return respond(h, c, url, method, body);
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0)
+        return MHD_NO;   /* a body we did not announce: cannot happen */
+    return respond(h, c, url, method, 0);
+}
+
 /* ---- lifecycle ---- */
+
+/* The lock and the watchdog's condition variable (on the monotonic clock,
+ * which its deadline uses). 0 or -errno; nothing to release on error. */
+static int sync_init(mv__http *h)
+{
+    pthread_condattr_t ca;
+    int rc;
+
+    rc = pthread_mutex_init(&h->lock, NULL);
+    if (rc)
+        return -rc;
+    rc = pthread_condattr_init(&ca);
+    if (!rc) {
+        rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        if (!rc)
+            rc = pthread_cond_init(&h->wake, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    if (rc) {
+        pthread_mutex_destroy(&h->lock);
+        return -rc;
+    }
+    return 0;
+}
+
+/* Frees what MHD may not have closed (nothing, normally) and the sync
+ * objects; no other thread may run on h any more. */
+static void sync_release(mv__http *h)
+{
+    while (h->conns) {
+        conn *c = h->conns;
+        h->conns = c->next;
+        free(c);
+    }
+    pthread_cond_destroy(&h->wake);
+    pthread_mutex_destroy(&h->lock);
+}
 
 /* Does fd still name the socket whose fstat gave st? */
 static int same_socket(int fd, const struct stat *st)
@@ -596,6 +990,11 @@ int mv__http_start_routes(const char *listen_addr, const char *token,
     h = calloc(1, sizeof *h);
     if (!h)
         return -ENOMEM;
+    rc = sync_init(h);
+    if (rc) {
+        free(h);
+        return rc;
+    }
     h->render = render;
     h->samples = routes->page ? routes->samples : NULL;
     h->page = routes->samples ? routes->page : NULL;
@@ -603,6 +1002,7 @@ int mv__http_start_routes(const char *listen_addr, const char *token,
     if (token) {
         h->token = strdup(token);
         if (!h->token) {
+            sync_release(h);
             free(h);
             return -ENOMEM;
         }
@@ -611,6 +1011,7 @@ int mv__http_start_routes(const char *listen_addr, const char *token,
 
     fd = open_listener(host, port, &is_v6);
     if (fd < 0) {
+        sync_release(h);
         free(h->token);
         free(h);
         return fd;
@@ -618,6 +1019,7 @@ int mv__http_start_routes(const char *listen_addr, const char *token,
     if (fstat(fd, &lst) != 0) {
         rc = -errno;
         close(fd);
+        sync_release(h);
         free(h->token);
         free(h);
         return rc;
@@ -632,6 +1034,9 @@ int mv__http_start_routes(const char *listen_addr, const char *token,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT,
+        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_logged, h,
         MHD_OPTION_END);
     if (!h->daemon) {
         /* libmicrohttpd 0.9.75 leaves an application's listen socket open
@@ -641,10 +1046,20 @@ int mv__http_start_routes(const char *listen_addr, const char *token,
          * already name another file: close only our own socket. */
         if (same_socket(fd, &lst))
             close(fd);
+        sync_release(h);
         free(h->token);
         free(h);
         return -ENOMEM;   /* MHD gives no reason; resources is the likely one */
     }
+    rc = pthread_create(&h->watchdog, NULL, watchdog_main, h);
+    if (rc) {
+        MHD_stop_daemon(h->daemon);
+        sync_release(h);
+        free(h->token);
+        free(h);
+        return -rc;
+    }
+    h->watchdog_running = 1;
     info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info ? (int)info->port : 0;
     if (h->port == 0)
@@ -662,8 +1077,19 @@ void mv__http_stop(mv__http *h)
 {
     if (!h)
         return;
+    if (h->watchdog_running) {
+        pthread_mutex_lock(&h->lock);
+        h->stopping = 1;
+        pthread_cond_signal(&h->wake);
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(h->watchdog, NULL);
+    }
+    /* Joins MHD's thread and closes the listening socket; every connection
+     * is closed first, with its CLOSED notification, which empties the
+     * list. */
     if (h->daemon)
-        MHD_stop_daemon(h->daemon);   /* joins the thread, closes the socket */
+        MHD_stop_daemon(h->daemon);
+    sync_release(h);
     if (h->token) {
         /* Do not leave the secret in freed memory. */
         volatile char *p = h->token;

@@ -1,12 +1,17 @@
 /*
  * http.h — the embedded HTTP endpoint (libmicrohttpd, internal thread):
  * GET /metrics (format by Accept), /healthz, /api/v1/status (JSON), / (the
- * live page, or a short index without one), /api/v1/samples (live page). Binds 127.0.0.1 unless another address is asked for;
- * optional bearer token; bounded connections, request sizes and per-IP
- * connections; anything else gets a 4xx.
+ * live page, or a short index without one), /api/v1/samples (live page).
+ * Binds 127.0.0.1 unless another address is asked for; optional bearer
+ * token; bounded connections, per-IP connections, request sizes and query
+ * parameters; a request head must arrive within 5 s, and slow heads are
+ * evicted before they fill the server; no request bodies (405/413); anything
+ * else gets a 4xx. The limits are listed in docs/api-status.md.
  *
- * Thread-safety: start/stop from one owner; the render callback is called
- * on the server's thread.
+ * Thread-safety: start/stop from one owner. The server runs two threads of
+ * its own, MHD's polling thread and a watchdog for the head deadline; the
+ * render, samples and page callbacks are called on the polling thread, one
+ * at a time.
  */
 #ifndef MV_HTTP_H
 #define MV_HTTP_H
