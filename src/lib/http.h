@@ -6,7 +6,8 @@
  * token; bounded connections, per-IP connections, request sizes and query
  * parameters; a request head must arrive within 5 s, and slow heads are
  * evicted before they fill the server; no request bodies (405/413); anything
- * else gets a 4xx. The limits are listed in docs/api-status.md.
+ * else gets a 4xx. The limits are listed in docs/api-status.md. The server
+ * is http.c; the slow-client defence is http_guard.c.
  *
  * Thread-safety: start/stop from one owner. The server runs two threads of
  * its own, MHD's polling thread and a watchdog for the head deadline; the
@@ -39,7 +40,8 @@ typedef struct mv__http_routes {
     mv__http_page_fn page;       /* optional */
 } mv__http_routes;
 
-/* Parses "host:port", ":port" (127.0.0.1), "[::1]:port". 0 or -EINVAL. */
+/* Parses "host:port", ":port" (127.0.0.1), "[::1]:port". 0 or -EINVAL.
+ * (http_listen.c) */
 int mv__http_parse_listen(const char *listen, char *host, size_t hostlen,
                           int *port);
 
@@ -59,7 +61,7 @@ void mv__http_stop(mv__http *h);
  * header). OpenMetrics only when application/openmetrics-text is named
  * with q > 0 and a q >= the one text/plain gets (from its most specific
  * matching range: text/plain, text/ *, * / *); Prometheus text otherwise.
- * Malformed elements (bad q) are ignored. Pure. */
+ * Malformed elements (bad q) are ignored. Pure. (http_negotiate.c) */
 mv_format mv__http_negotiate(const char *accept);
 
 #endif /* MV_HTTP_H */
