@@ -13,7 +13,7 @@ PACKAGES=(
   zlib1g-dev                         # pprof snapshots are gzip'd
   libcurl4-openssl-dev               # analyze --prometheus
   libjansson-dev                     # JSON inputs (Prometheus range queries)
-  libunwind-dev libdw-dev            # heap profiler: stacks, symbols
+  libdw-dev                          # heap: symbols (stacks come from libgcc_s)
   golang-go                          # `go tool pprof` validates heap snapshots
   prometheus                         # promtool, and the server for end-to-end tests
   prometheus-alertmanager            # alert delivery in the end-to-end test

@@ -3,7 +3,8 @@
  *
  *   interpose.c  the malloc family: resolve the real allocator, static pool
  *                for dlsym's own allocations, the unsampled fast path.
- *   track.c      sampling slow path: per-thread countdown, PRNG, unwinding,
+ *   track.c      sampling slow path: per-thread countdown, PRNG, unwinding
+ *                (libgcc's _Unwind_Backtrace: no per-thread state),
  *                stack table, live table, free filter, fork handling.
  *   snapshot.c   snapshot thread, signals, files (pprof + status), mappings.
  *   pprof.c      profile.proto encoder (no protobuf library).
@@ -42,7 +43,7 @@ typedef struct mv_heap_config {
     int signals;             /* install SIGRTMIN+8/+9 handlers (default 1) */
     uint64_t sample_bytes;   /* MEMVIGIL_HEAP_SAMPLE, mean interval, >= 1 */
     uint64_t interval_s;     /* MEMVIGIL_HEAP_INTERVAL, 0 = request/exit only */
-    uint64_t keep;           /* MEMVIGIL_HEAP_KEEP, >= 1 */
+    uint64_t keep;           /* MEMVIGIL_HEAP_KEEP, >= 1: snapshots per directory */
     uint64_t max_mb;         /* MEMVIGIL_HEAP_MAX_MB, 1..1024 */
     char dir[512];           /* MEMVIGIL_HEAP_DIR or /tmp/memvigil-heap-<pid> */
 } mv_heap_config;
@@ -94,8 +95,11 @@ static inline void mv__heap_guard_enter(void) { mv__heap_tguard++; }
 static inline void mv__heap_guard_leave(void) { mv__heap_tguard--; }
 
 /* Slow path, called when the countdown reached <= 0 after the allocation p
- * of n bytes: decides, records, redraws. Returns p. Any thread. */
-void *mv__heap_on_countdown(void *p, size_t n);
+ * of n bytes: decides, records, redraws. `caller` is the interposer's
+ * return address (__builtin_return_address(0)): an allocation made by the
+ * unwinder itself is never sampled (track.c, DESIGN). Returns p. Any
+ * thread. */
+void *mv__heap_on_countdown(void *p, size_t n, const void *caller);
 
 /* Removes p from the live table if present (call before the real free).
  * Returns 1 and fills *size and *stack when it was there. */
@@ -182,6 +186,7 @@ typedef struct mv_heap_state {
     pid_t pid;                 /* current pid (updated in a fork child) */
     int is_fork_child;
     uintptr_t self_lo, self_hi;/* our own text, skipped in stacks */
+    uintptr_t unwinder_lo, unwinder_hi; /* _Unwind_Backtrace's object's text */
 
     /* tables (one mmap, except the free filter below) */
     void *arena;
@@ -317,6 +322,11 @@ int mv__heap_snapshot_write(void);
 int mv__heap_status_write(void);
 /* Fork child: reset snapshot state (async-signal-safe operations only). */
 void mv__heap_snapshot_child(void);
+/* Records the executable mappings (path, build id) of the object `handle`
+ * names, before the real dlclose may unmap it, so later snapshots can still
+ * name them (only segments no current mapping overlaps). Any thread; call
+ * with the guard raised, holding none of the profiler's locks. */
+void mv__heap_note_unload(void *handle);
 
 /* ---- pprof encoding (pprof.c) ---- */
 

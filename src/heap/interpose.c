@@ -12,7 +12,8 @@
  * so free needs no "resolved" check of its own. Pool blocks mark their
  * filter buckets, so the pool range test (one unsigned compare) and the
  * live-table lookup both sit behind a filter hit.
- * Everything else lives in track.c.
+ * dlclose is wrapped too, only to let snapshot.c note the mappings of the
+ * object before it goes. Everything else lives in track.c.
  *
  * dlsym itself allocates (calloc for its error state), so while the real
  * symbols are being resolved the wrappers serve requests from a small static
@@ -133,13 +134,15 @@ static __attribute__((noinline, cold)) void free_unresolved(void *p)
     mv__heap_real.free(p);
 }
 
-/* The fast path: count the bytes; sample when the countdown crosses zero. */
-static inline void *account(void *p, size_t n)
+/* The fast path: count the bytes; sample when the countdown crosses zero.
+ * `caller` is the interposer's return address (ACCOUNT passes it). */
+static inline void *account(void *p, size_t n, const void *caller)
 {
     if (LIKELY((mv__heap_countdown -= (int64_t)n) > 0))
         return p;
-    return mv__heap_on_countdown(p, n);
+    return mv__heap_on_countdown(p, n, caller);
 }
+#define ACCOUNT(p, n) account((p), (n), __builtin_return_address(0))
 
 /* free after a filter hit: a pool block (never freed), or maybe a sampled
  * block, forgotten before the real free (afterwards another thread may get
@@ -186,7 +189,7 @@ static __attribute__((noinline, cold)) void *malloc_unresolved(size_t n)
     if (!ready())
         return pool_alloc(n, 16);
     void *p = mv__heap_real.malloc(n);
-    return p ? account(p, n) : p;
+    return p ? ACCOUNT(p, n) : p;
 }
 
 /* Which `malloc` does the program call? dlsym(RTLD_DEFAULT) answers, with
@@ -234,7 +237,7 @@ EXPORT void *malloc(size_t n)
         return malloc_unresolved(n);
     if (LIKELY((mv__heap_countdown -= (int64_t)n) > 0))
         return real(n);
-    return mv__heap_on_countdown(real(n), n);
+    return mv__heap_on_countdown(real(n), n, __builtin_return_address(0));
 }
 
 /* NULL is neither a pool block nor sampled (a bucket hit costs a fruitless
@@ -262,7 +265,7 @@ EXPORT void *calloc(size_t k, size_t n)
         return pool_alloc(t, 16); /* static storage: already zero */
     }
     void *p = mv__heap_real.calloc(k, n);
-    return p ? account(p, k * n) : p;
+    return p ? ACCOUNT(p, k * n) : p;
 }
 
 EXPORT void *realloc(void *old, size_t n)
@@ -286,7 +289,7 @@ EXPORT void *realloc(void *old, size_t n)
             mv__heap_live_reinsert(old, osz, ost); /* the old block survives */
         return p;
     }
-    return account(p, n);
+    return ACCOUNT(p, n);
 }
 
 EXPORT void *reallocarray(void *old, size_t k, size_t n)
@@ -310,7 +313,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
     }
     int rc = mv__heap_real.posix_memalign(out, align, n);
     if (rc == 0 && *out)
-        account(*out, n);
+        ACCOUNT(*out, n);
     return rc;
 }
 
@@ -320,7 +323,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
         return pool_alloc(n, align);
     void *p = mv__heap_real.aligned_alloc ? mv__heap_real.aligned_alloc(align, n)
                                           : mv__heap_real.memalign(align, n);
-    return p ? account(p, n) : p;
+    return p ? ACCOUNT(p, n) : p;
 }
 
 EXPORT void *memalign(size_t align, size_t n)
@@ -328,7 +331,7 @@ EXPORT void *memalign(size_t align, size_t n)
     if (UNLIKELY(!ready()))
         return pool_alloc(n, align);
     void *p = mv__heap_real.memalign(align, n);
-    return p ? account(p, n) : p;
+    return p ? ACCOUNT(p, n) : p;
 }
 
 EXPORT void *valloc(size_t n)
@@ -337,7 +340,7 @@ EXPORT void *valloc(size_t n)
         return pool_alloc(n, 4096);
     void *p = mv__heap_real.valloc ? mv__heap_real.valloc(n)
                                    : mv__heap_real.memalign((size_t)sysconf(_SC_PAGESIZE), n);
-    return p ? account(p, n) : p;
+    return p ? ACCOUNT(p, n) : p;
 }
 
 EXPORT void *pvalloc(size_t n)
@@ -347,7 +350,31 @@ EXPORT void *pvalloc(size_t n)
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
     void *p = mv__heap_real.pvalloc ? mv__heap_real.pvalloc(n)
                                     : mv__heap_real.memalign(pg, (n + pg - 1) & ~(pg - 1));
-    return p ? account(p, n) : p;
+    return p ? ACCOUNT(p, n) : p;
+}
+
+/* dlclose: snapshot.c records the object's mappings first, so frames
+ * inside a library unloaded before the next snapshot can still be
+ * symbolized. Not on any allocation path; resolved on first use. */
+EXPORT int dlclose(void *handle)
+{
+    static int (*real_dlclose)(void *);
+    int (*real)(void *) = __atomic_load_n(&real_dlclose, __ATOMIC_ACQUIRE);
+    if (!real) {
+        mv__heap_guard_enter();
+        real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+        mv__heap_guard_leave();
+        if (!real)
+            return -1;
+        __atomic_store_n(&real_dlclose, real, __ATOMIC_RELEASE);
+    }
+    if (atomic_load_explicit(&mv__heap.init_state, memory_order_acquire) == 2 &&
+        mv__heap.cfg.active) {
+        mv__heap_guard_enter();
+        mv__heap_note_unload(handle);
+        mv__heap_guard_leave();
+    }
+    return real(handle);
 }
 
 EXPORT size_t malloc_usable_size(void *p)

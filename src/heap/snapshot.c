@@ -11,13 +11,24 @@
  * A snapshot copies the stack and live tables under their locks (briefly, no
  * libc calls inside), then — with no table lock held — reads /proc/self/maps
  * and the build ids (ELF notes of every loaded object, from memory via
- * dl_iterate_phdr), encodes profile.proto, gzips it to heap-...pb.gz.tmp and
- * renames it into place, deletes the file MEMVIGIL_HEAP_KEEP older, and
- * rewrites status-<pid>.json the same atomic way.
+ * dl_iterate_phdr), adds the mappings of objects dlclosed since (recorded by
+ * the dlclose wrapper, so their frames still symbolize), encodes
+ * profile.proto, gzips it to heap-...pb.gz.tmp and renames it into place,
+ * rewrites status-<pid>.json the same atomic way, and prunes the directory.
+ *
+ * Files are few by design: a process that has recorded no sample writes
+ * nothing, neither at exit nor periodically (only an explicit SIGRTMIN+8, a
+ * toggle, or — at exit — a program whose malloc is not ours, so that its
+ * status says why its profile is empty), so `MEMVIGIL_HEAP=1 make` leaves files for the few
+ * processes that allocated ~MEMVIGIL_HEAP_SAMPLE bytes, not for every
+ * /bin/sh. MEMVIGIL_HEAP_KEEP bounds the snapshots of the whole directory,
+ * whatever pid wrote them: after each write the oldest (by mtime) beyond it
+ * are deleted, then the status files of pids left with no snapshot.
  */
 #include "heap.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -31,6 +42,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+
+/* Guards the table of unloaded objects' mappings (see "unloaded objects"
+ * below): a leaf lock, held only while copying entries. */
+static atomic_int ulock;
 
 /* ---- signals ---- */
 
@@ -74,6 +89,17 @@ static void install(int sig, void (*fn)(int))
 
 /* ---- the thread ---- */
 
+/* 1 when this process has recorded a sample (a fork child: since the fork;
+ * it inherits its parent's counters). Processes without one write no
+ * periodic snapshot, and no exit snapshot unless the profiler could not
+ * see their allocations at all (see heap_dtor). */
+static int has_samples(void)
+{
+    if (mv__heap.is_fork_child)
+        return atomic_load(&mv__heap.samples_since_fork) > 0;
+    return atomic_load(&mv__heap.samples) > 0;
+}
+
 static int64_t now_ns(clockid_t c)
 {
     struct timespec ts;
@@ -104,7 +130,8 @@ static void *snapshot_thread(void *arg)
             break;
         if (timed_out)
             next += (int64_t)mv__heap.cfg.interval_s * 1000000000;
-        if (atomic_exchange(&mv__heap.req_snapshot, 0) || (timed_out && atomic_load(&mv__heap.enabled))) {
+        if (atomic_exchange(&mv__heap.req_snapshot, 0) ||
+            (timed_out && atomic_load(&mv__heap.enabled) && has_samples())) {
             mv__heap_snapshot_write();
             atomic_store(&mv__heap.req_status, 0);
         }
@@ -146,6 +173,7 @@ void mv__heap_snapshot_setup(void)
 void mv__heap_snapshot_child(void)
 {
     atomic_store(&mv__heap.snap_lock, 0);
+    atomic_store(&ulock, 0);
     atomic_store(&mv__heap.thread_state, 0); /* restarted lazily */
     sem_init(&mv__heap.sem, 0, 0);
     mv__heap.seq = 0;
@@ -162,9 +190,12 @@ __attribute__((constructor)) static void heap_ctor(void)
     mv__heap_guard_leave();
 }
 
-/* At exit: a last snapshot when sampling was ever on (in a fork child, only
- * if the child sampled something itself). The snapshot thread is told to
- * stop but not joined: it may be blocked, and exit must not wait. */
+/* At exit: a last snapshot when sampling was ever on and this process
+ * recorded a sample (a fork child: since the fork) — or recorded none
+ * because its malloc is not ours (its own allocator): then the status file
+ * ("interposed": false) says why the profile is empty. The snapshot thread
+ * is told to stop but not joined: it may be blocked, and exit must not
+ * wait. */
 __attribute__((destructor)) static void heap_dtor(void)
 {
     if (atomic_load(&mv__heap.init_state) != 2 || !mv__heap.cfg.active)
@@ -172,8 +203,7 @@ __attribute__((destructor)) static void heap_dtor(void)
     mv__heap_guard_enter();
     atomic_store(&mv__heap.exiting, 1);
     sem_post(&mv__heap.sem);
-    if (atomic_load(&mv__heap.ever_enabled) &&
-        (!mv__heap.is_fork_child || atomic_load(&mv__heap.samples_since_fork) > 0))
+    if (atomic_load(&mv__heap.ever_enabled) && (has_samples() || !mv__heap_interposed()))
         mv__heap_snapshot_write();
     mv__heap_guard_leave();
 }
@@ -254,6 +284,114 @@ static int write_atomic(const char *path, const char *tmp, const void *data, siz
     return rc;
 }
 
+/* ---- pruning the directory ---- */
+
+typedef struct snap_file {
+    int64_t mtime_ns;
+    long pid;
+    unsigned long long seq;
+} snap_file;
+
+/* Parses "heap-<pid>-<seq>.pb.gz" (the name the CLI's heapdir.c reads).
+ * Returns 1 and fills pid and seq, or 0 for any other name. */
+static int parse_snap_name(const char *name, long *pid, unsigned long long *seq)
+{
+    char *end;
+    if (strncmp(name, "heap-", 5) != 0)
+        return 0;
+    *pid = strtol(name + 5, &end, 10);
+    if (end == name + 5 || *end != '-' || *pid <= 0)
+        return 0;
+    const char *s = end + 1;
+    if (*s < '0' || *s > '9')
+        return 0;
+    *seq = strtoull(s, &end, 10);
+    return strcmp(end, ".pb.gz") == 0;
+}
+
+static int snap_older(const void *a, const void *b)
+{
+    const snap_file *x = a, *y = b;
+    if (x->mtime_ns != y->mtime_ns)
+        return x->mtime_ns < y->mtime_ns ? -1 : 1;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Lists the snapshots in dir into *out (malloc'd, caller frees). Count, or
+ * -errno (then *out is NULL). */
+static long list_snaps(DIR *d, snap_file **out)
+{
+    size_t n = 0, cap = 0;
+    snap_file *v = NULL;
+    struct dirent *e;
+    *out = NULL;
+    while ((e = readdir(d)) != NULL) {
+        snap_file f;
+        struct stat sb;
+        if (!parse_snap_name(e->d_name, &f.pid, &f.seq) ||
+            fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        f.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            snap_file *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                free(v);
+                return -ENOMEM;
+            }
+            v = nv;
+            cap = nc;
+        }
+        v[n++] = f;
+    }
+    *out = v;
+    return (long)n;
+}
+
+/* 1 when some snapshot in v[from..n) belongs to pid. */
+static int pid_has_snap(const snap_file *v, size_t from, size_t n, long pid)
+{
+    for (size_t i = from; i < n; i++)
+        if (v[i].pid == pid)
+            return 1;
+    return 0;
+}
+
+/* Deletes the oldest snapshots of the directory beyond cfg.keep (any pid,
+ * never this pid's newest), then status-<pid>.json of other pids left with
+ * no snapshot. Races with other processes pruning the same directory are
+ * harmless: a file already gone is skipped. */
+static void prune_dir(void)
+{
+    DIR *d = opendir(mv__heap.cfg.dir);
+    if (!d)
+        return;
+    snap_file *v;
+    long n = list_snaps(d, &v);
+    if (n > 0) {
+        qsort(v, (size_t)n, sizeof *v, snap_older);
+        size_t drop = (size_t)n > mv__heap.cfg.keep ? (size_t)n - mv__heap.cfg.keep : 0;
+        char name[64];
+        for (size_t i = 0; i < drop; i++) {
+            if (v[i].pid == (long)mv__heap.pid && v[i].seq == mv__heap.seq)
+                continue;
+            snprintf(name, sizeof name, "heap-%ld-%06llu.pb.gz", v[i].pid, v[i].seq);
+            unlinkat(dirfd(d), name, 0);
+        }
+        for (size_t i = 0; i < drop; i++) {
+            if (v[i].pid == (long)mv__heap.pid || pid_has_snap(v, drop, (size_t)n, v[i].pid) ||
+                pid_has_snap(v, 0, i, v[i].pid))
+                continue; /* ours, kept, or already handled */
+            snprintf(name, sizeof name, "status-%ld.json", v[i].pid);
+            unlinkat(dirfd(d), name, 0);
+        }
+    }
+    free(v);
+    closedir(d);
+}
+
 /* ---- mappings and build ids ---- */
 
 typedef struct seg {
@@ -277,7 +415,7 @@ static void hex(char *out, size_t cap, const uint8_t *d, size_t n)
     out[o] = 0;
 }
 
-static void note_build_id(const struct dl_phdr_info *info, char *out, size_t cap)
+static void build_id_of(const struct dl_phdr_info *info, char *out, size_t cap)
 {
     out[0] = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -307,7 +445,7 @@ static int segs_cb(struct dl_phdr_info *info, size_t sz, void *arg)
     segs *s = arg;
     (void)sz;
     char bid[80];
-    note_build_id(info, bid, sizeof bid);
+    build_id_of(info, bid, sizeof bid);
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD)
@@ -328,7 +466,101 @@ static int segs_cb(struct dl_phdr_info *info, size_t sz, void *arg)
     return 0;
 }
 
-/* Reads /proc/self/maps: executable file-backed mappings, with build ids. */
+/* ---- unloaded objects ---- */
+
+/* The executable mappings of objects passed to dlclose, recorded just
+ * before the real dlclose (mv__heap_note_unload), so that a snapshot can
+ * still name the file and build id of frames inside a library that is gone
+ * from /proc/self/maps. A ring of the last MAX_UNLOADED segments; `ulock`
+ * (a leaf spinlock, held only for copies, never while calling anything;
+ * reset in a fork child) guards it. ~34 KiB of static storage, untouched
+ * (no RSS) until a dlclose. */
+#define MAX_UNLOADED 96
+static mv_heap_pmap unloaded[MAX_UNLOADED];
+static unsigned unloaded_next;  /* total recorded; slot = next % MAX */
+
+typedef struct unload_find {
+    uintptr_t addr;             /* the link map's l_addr */
+    const char *name;           /* its l_name */
+    mv_heap_pmap seg[8];        /* its executable PT_LOADs */
+    unsigned n;
+} unload_find;
+
+static int unload_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+    unload_find *u = arg;
+    (void)sz;
+    if (info->dlpi_addr != u->addr || !info->dlpi_name || strcmp(info->dlpi_name, u->name) != 0)
+        return 0;
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < info->dlpi_phnum && u->n < 8; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        mv_heap_pmap *m = &u->seg[u->n++];
+        memset(m, 0, sizeof *m);
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        m->start = lo & ~(pg - 1);
+        m->limit = (lo + ph->p_memsz + pg - 1) & ~(pg - 1);
+        m->offset = ph->p_offset & ~(uint64_t)(pg - 1);
+        snprintf(m->file, sizeof m->file, "%s", info->dlpi_name);
+        build_id_of(info, m->build_id, sizeof m->build_id);
+    }
+    return 1;
+}
+
+void mv__heap_note_unload(void *handle)
+{
+    struct link_map *lm = NULL;
+    if (!handle || dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm || !lm->l_name ||
+        lm->l_name[0] != '/')
+        return; /* the executable, or no path to symbolize with */
+    unload_find u = {.addr = lm->l_addr, .name = lm->l_name, .n = 0};
+    dl_iterate_phdr(unload_cb, &u);
+    mv__heap_lock(&ulock);
+    for (unsigned i = 0; i < u.n; i++)
+        unloaded[unloaded_next++ % MAX_UNLOADED] = u.seg[i];
+    mv__heap_unlock(&ulock);
+}
+
+static int overlaps(const mv_heap_pmap *a, const mv_heap_pmap *b)
+{
+    return a->start < b->limit && b->start < a->limit;
+}
+
+/* Appends to m[0..*n) the recorded unloaded segments that overlap no
+ * mapping already there (a current mapping, or a newer unloaded one, wins
+ * the address). Grows m as needed; returns the (possibly moved) array. */
+static mv_heap_pmap *add_unloaded(mv_heap_pmap *m, size_t *n, size_t *cap)
+{
+    mv__heap_lock(&ulock);
+    unsigned total = unloaded_next;
+    unsigned k = total < MAX_UNLOADED ? total : MAX_UNLOADED;
+    mv_heap_pmap *copy = k ? malloc(k * sizeof *copy) : NULL;
+    for (unsigned i = 0; copy && i < k; i++) /* newest first */
+        copy[i] = unloaded[(total - 1 - i) % MAX_UNLOADED];
+    mv__heap_unlock(&ulock);
+    for (unsigned i = 0; copy && i < k; i++) {
+        int clash = 0;
+        for (size_t j = 0; j < *n && !clash; j++)
+            clash = overlaps(&copy[i], &m[j]);
+        if (clash)
+            continue;
+        if (*n == *cap) {
+            mv_heap_pmap *nm = realloc(m, *cap * 2 * sizeof *nm);
+            if (!nm)
+                break;
+            m = nm;
+            *cap *= 2;
+        }
+        m[(*n)++] = copy[i];
+    }
+    free(copy);
+    return m;
+}
+
+/* Reads /proc/self/maps: executable file-backed mappings, with build ids,
+ * then the segments of unloaded objects still unclaimed (add_unloaded). */
 static int read_maps(mv_heap_pmap **out, size_t *nout)
 {
     *out = NULL;
@@ -403,6 +635,8 @@ static int read_maps(mv_heap_pmap **out, size_t *nout)
     }
     free(sg.v);
     free(text);
+    if (m)
+        m = add_unloaded(m, &n, &mcap);
     if (!m)
         return -ENOMEM;
     *out = m;
@@ -564,15 +798,7 @@ static int snapshot_locked(void)
     mv__heap.seq = seq;
     mv__heap.snapshots++;
     snprintf(mv__heap.last, sizeof mv__heap.last, "%s", name);
-    /* keep at most cfg.keep files of this pid */
-    if (seq > mv__heap.cfg.keep) {
-        for (uint64_t old = seq - mv__heap.cfg.keep;; old--) {
-            snprintf(path, sizeof path, "%s/heap-%ld-%06llu.pb.gz", mv__heap.cfg.dir,
-                     (long)mv__heap.pid, (unsigned long long)old);
-            if (unlink(path) != 0 || old == 1)
-                break;
-        }
-    }
+    prune_dir();
 out:
     free(inuse_o);
     free(inuse_b);

@@ -9,10 +9,10 @@
  * s/p bytes and 1/p objects gives unbiased estimates. The fast path (in
  * interpose.c) is one thread-local subtraction and a branch.
  *
- * A sample unwinds the stack with libunwind (frames inside this library are
- * skipped), interns it in a bounded stack table (open addressing over an
- * append-only frame pool, one spinlock: sampled events are rare, ~2 per MiB
- * allocated) and records the block in a live table sharded 64 ways by
+ * A sample unwinds the stack with libgcc's unwinder (_Unwind_Backtrace;
+ * frames inside this library are skipped), interns it in a bounded stack
+ * table (open addressing over an append-only frame pool, one spinlock:
+ * sampled events are rare, ~2 per MiB allocated) and records the block in a live table sharded 64 ways by
  * address, each shard with its own spinlock, so 64+ threads freeing at once
  * rarely meet. A counting filter over address bits (heap.h) lets free skip
  * the live table for unsampled blocks without touching any lock.
@@ -20,8 +20,24 @@
  * Every table lives in one mmap sized from MEMVIGIL_HEAP_MAX_MB; when a table
  * is full the sample is dropped and counted, never grown.
  *
+ * Why libgcc's unwinder and not libunwind's unw_backtrace: unw_backtrace
+ * keeps a per-thread trace cache, a 256 KiB mmap filled on the thread's
+ * first call (64 page faults) and unmapped at thread exit, so every thread
+ * that took one sample cost 256 KiB of RSS and ~1 ms (1000 threads: +212
+ * MB; 10k short-lived threads: 14x slower). libunwind without that cache
+ * (unw_init_local + unw_step) masks and unmasks signals around each step
+ * (two rt_sigprocmask syscalls a frame, ~60 us a stack on the benchmark VM).
+ * libgcc's walk keeps no per-thread state and makes no syscall: with glibc
+ * >= 2.35 it finds each frame's FDE through _dl_find_object, lock-free, and
+ * interprets its CFI on the stack, ~0.3 us a frame. It takes one lock,
+ * libgcc's object_mutex, only when a program registered frames itself
+ * (__register_frame: JITs), and libgcc may call malloc while holding it; a
+ * sample taken there would unwind into that lock again, so an allocation
+ * whose caller is the unwinder's own code is never sampled (see
+ * mv__heap_on_countdown). bench/heap/README.md, "Threads", has the figures.
+ *
  * Locks, in rank order: stack_lock (1), shard locks 0..63 (2). The snapshot
- * lock (0) is taken before them. No code calls into libc or libunwind while
+ * lock (0) is taken before them. No code calls into libc or the unwinder while
  * holding a rank 1/2 lock, so a fork prepare handler can take them all in
  * order without deadlock; the child resets them.
  */
@@ -41,8 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
+#include <unwind.h>
 
 /* The process-wide singleton: all profiler state. Written by init (once),
  * the sampled path (under its locks), signal handlers (atomics) and the
@@ -167,34 +182,56 @@ static int tables_create(void)
     return 0;
 }
 
-/* ---- our own text range (frames inside it are skipped) ---- */
+/* ---- text ranges: ours (skipped in stacks) and the unwinder's ---- */
 
-static int self_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+typedef struct text_range {
+    uintptr_t base;            /* the object's load base (dli_fbase) */
+    uintptr_t lo, hi;          /* its executable segments, [lo, hi) */
+} text_range;
+
+static int text_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 {
     (void)sz;
-    uintptr_t base = (uintptr_t)arg;
-    if (info->dlpi_addr != base)
+    text_range *r = arg;
+    if (info->dlpi_addr != r->base)
         return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
             uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-            if (!mv__heap.self_lo || lo < mv__heap.self_lo)
-                mv__heap.self_lo = lo;
-            if (lo + ph->p_memsz > mv__heap.self_hi)
-                mv__heap.self_hi = lo + ph->p_memsz;
+            if (!r->lo || lo < r->lo)
+                r->lo = lo;
+            if (lo + ph->p_memsz > r->hi)
+                r->hi = lo + ph->p_memsz;
         }
     }
     return 1;
 }
 
-static void find_self(void)
+/* The executable range of the shared object containing fn; {0} when none.
+ * dli_fbase is a shared object's load base, equal to dlpi_addr for a DSO
+ * linked at address 0 (all shared libraries). */
+static text_range text_of(const void *fn)
 {
+    text_range r = {0, 0, 0};
     Dl_info di;
-    if (dladdr((void *)(uintptr_t)mv__heap_init, &di) && di.dli_fbase)
-        dl_iterate_phdr(self_cb, di.dli_fbase);
-    /* dli_fbase is a shared object's load base, equal to dlpi_addr for a
-     * DSO linked at address 0 (all shared libraries). */
+    if (dladdr(fn, &di) && di.dli_fbase) {
+        r.base = (uintptr_t)di.dli_fbase;
+        dl_iterate_phdr(text_cb, &r);
+    }
+    return r;
+}
+
+static void find_text_ranges(void)
+{
+    text_range self = text_of((const void *)(uintptr_t)mv__heap_init);
+    mv__heap.self_lo = self.lo;
+    mv__heap.self_hi = self.hi;
+    /* whichever object _Unwind_Backtrace resolved to (libgcc_s, or a
+     * libunwind the program linked, which exports the same API) */
+    text_range uw = text_of((const void *)(uintptr_t)_Unwind_Backtrace);
+    mv__heap.unwinder_lo = uw.lo;
+    mv__heap.unwinder_hi = uw.hi;
 }
 
 /* ---- fork ---- */
@@ -250,7 +287,7 @@ int mv__heap_init(void)
     if (mv__heap.cfg.active && tables_create() != 0)
         mv__heap.cfg.active = 0;
     if (mv__heap.cfg.active) {
-        find_self();
+        find_text_ranges();
         sem_init(&mv__heap.sem, 0, 0);
         pthread_atfork(fork_prepare, fork_parent, fork_child);
         if (mv__heap.cfg.enabled_at_start) {
@@ -489,18 +526,37 @@ static int64_t stack_intern(const uintptr_t *f, uint32_t n, uint64_t h)
 
 /* ---- the sampled path ---- */
 
+/* The frames of one walk: return addresses, leaf first, this library's
+ * leading frames (record, the slow path, the interposer) left out. */
+typedef struct stack_walk {
+    uintptr_t f[MV_HEAP_MAX_DEPTH];
+    uint32_t depth;
+    int in_self;               /* still in our own leading frames */
+} stack_walk;
+
+static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
+{
+    stack_walk *w = arg;
+    uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx);
+    if (!ip)
+        return _URC_END_OF_STACK;
+    if (w->in_self) {
+        if (ip >= mv__heap.self_lo && ip < mv__heap.self_hi)
+            return _URC_NO_REASON;
+        w->in_self = 0;
+    }
+    w->f[w->depth++] = ip;
+    return w->depth < MV_HEAP_MAX_DEPTH ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
 static __attribute__((noinline)) void record(void *p, size_t n)
 {
-    void *raw[MV_HEAP_MAX_DEPTH + 16];
-    uintptr_t f[MV_HEAP_MAX_DEPTH];
-    int k = unw_backtrace(raw, MV_HEAP_MAX_DEPTH + 16);
-    uint32_t depth = 0;
-    int i = 0;
-    /* Skip our own frames (record, the slow path, the interposer). */
-    while (i < k && (uintptr_t)raw[i] >= mv__heap.self_lo && (uintptr_t)raw[i] < mv__heap.self_hi)
-        i++;
-    for (; i < k && depth < MV_HEAP_MAX_DEPTH; i++)
-        f[depth++] = (uintptr_t)raw[i];
+    stack_walk w;
+    w.depth = 0;
+    w.in_self = 1;
+    _Unwind_Backtrace(walk_frame, &w);
+    const uintptr_t *f = w.f;
+    uint32_t depth = w.depth;
 
     double s = n ? (double)n : 1.0;
     double prob = -expm1(-s / (double)mv__heap.cfg.sample_bytes);
@@ -527,7 +583,7 @@ static __attribute__((noinline)) void record(void *p, size_t n)
     atomic_fetch_add_explicit(&mv__heap.samples_since_fork, 1, memory_order_relaxed);
 }
 
-void *mv__heap_on_countdown(void *p, size_t n)
+void *mv__heap_on_countdown(void *p, size_t n, const void *caller)
 {
     if (mv__heap_tguard)
         return p; /* the profiler's own allocation: never sampled */
@@ -553,7 +609,9 @@ void *mv__heap_on_countdown(void *p, size_t n)
     if (atomic_load_explicit(&mv__heap.enabled, memory_order_relaxed)) {
         if (atomic_load_explicit(&mv__heap.thread_state, memory_order_relaxed) == 0)
             mv__heap_thread_ensure();
-        if (p)
+        /* Never unwind from inside the unwinder (see DESIGN). */
+        if (p && !((uintptr_t)caller >= mv__heap.unwinder_lo &&
+                   (uintptr_t)caller < mv__heap.unwinder_hi))
             record(p, n);
     } else if (atomic_load_explicit(&mv__heap.req_snapshot, memory_order_relaxed) &&
                atomic_load_explicit(&mv__heap.thread_state, memory_order_relaxed) == 0) {

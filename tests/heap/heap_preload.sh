@@ -2,7 +2,9 @@
 # heap_preload.sh — runs programs under libmemvigil_heap.so and checks the
 # files it writes: pprof snapshots (decoded by pprof_check.py and opened by
 # `go tool pprof -top`, which must name the right top function), the status
-# file, dormancy, signals, 64 threads, fork with locks held, python3.
+# file, dormancy, signals, 64 threads, fork with locks held, python3, RSS
+# per sampling thread, no files from processes without samples, the keep cap
+# across pids, mappings of a dlclosed library.
 # Env: HEAP_LIB (the .so), HEAP_BIN (test programs), HEAP_SRC (this dir).
 set -euo pipefail
 : "${HEAP_LIB:?}" "${HEAP_BIN:?}" "${HEAP_SRC:?}"
@@ -144,5 +146,59 @@ hrun 60 MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_DIR="$d" LD_PRELOAD="$HEAP_LIB" "$tmp/own_
 st=$(ls "$d"/status-*.json)
 [ "$(json "$st" glibc_malloc)" = False ] || fail "own malloc: glibc_malloc should be false"
 [ "$(json "$st" interposed)" = False ] || fail "own malloc: interposed should be false"
+
+echo "== 10. RSS per sampling thread is bounded ($SECONDS s)"
+# 200 threads each take ~16 samples and wait; VmRSS with the preload minus
+# VmRSS without, per thread (fixed costs included). libunwind's per-thread
+# trace cache made it ~265 KiB; the bound is 64 KiB. Median of 3 pairs.
+d="$tmp/rss"
+rss_of() { "$@" "$HEAP_BIN/heap_thread_rss" 200 | awk '/^rss_kib/ {print $2}'; }
+per=()
+for i in 1 2 3; do
+  base=$(rss_of hrun 60)
+  prof=$(rss_of hrun 60 MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_SAMPLE=65536 MEMVIGIL_HEAP_DIR="$d" LD_PRELOAD="$HEAP_LIB")
+  [ -n "$base" ] && [ -n "$prof" ] || fail "heap_thread_rss printed no rss"
+  per+=($(( (prof - base) / 200 )))
+done
+med=$(printf '%s\n' "${per[@]}" | sort -n | sed -n 2p)
+echo "extra RSS per thread: ${per[*]} KiB (median $med)"
+[ "$med" -lt 64 ] || fail "profiler costs $med KiB of RSS per sampling thread (bound 64)"
+st=$(ls "$d"/status-*.json | head -1)
+[ "$(json "$st" samples)" -gt 1000 ] || fail "rss: the threads were not sampled"
+
+echo "== 11. no files from processes without samples; keep caps the directory ($SECONDS s)"
+d="$tmp/many"
+hrun 60 MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_DIR="$d" LD_PRELOAD="$HEAP_LIB" bash -c 'for i in $(seq 50); do /bin/true; done'
+n=$({ ls "$d" 2>/dev/null || true; } | wc -l)
+echo "bash + 50 x /bin/true: $n files"
+# Before: a snapshot and a status file per process (~104). Now only a
+# process that happened to take a sample (a few % chance each, at 512 KiB
+# for the ~30 KiB bash or seq allocate) writes its two files.
+[ "$n" -le 10 ] || fail "processes without samples wrote files: $n in $d"
+for st in $(ls "$d"/status-*.json 2>/dev/null || true); do
+  [ "$(json "$st" samples)" -ge 1 ] || fail "$st: a process with 0 samples wrote files"
+done
+d="$tmp/keepdir"
+for i in 1 2 3 4 5 6; do
+  hrun 60 MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_SAMPLE=65536 MEMVIGIL_HEAP_KEEP=3 MEMVIGIL_HEAP_DIR="$d" LD_PRELOAD="$HEAP_LIB" "$HEAP_BIN/heap_sites"
+done
+snaps=$(ls "$d" | grep -c '^heap-.*\.pb\.gz$' || true)
+stats=$(ls "$d" | grep -c '^status-.*\.json$' || true)
+pids=$(ls "$d" | sed -n 's/^heap-\([0-9]*\)-.*/\1/p' | sort -u | wc -l)
+echo "6 processes, keep=3: $snaps snapshots from $pids pids, $stats status files"
+[ "$snaps" = 3 ] || fail "keep=3 per directory, but $snaps snapshots"
+[ "$pids" = 3 ] || fail "expected the 3 newest pids' snapshots, got $pids pids"
+[ "$stats" = 3 ] || fail "expected status files of the 3 pids kept, got $stats"
+
+echo "== 12. frames of a dlclosed library keep their mapping ($SECONDS s)"
+d="$tmp/dlclose"
+hrun 60 MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_SAMPLE=65536 MEMVIGIL_HEAP_DIR="$d" LD_PRELOAD="$HEAP_LIB" "$HEAP_BIN/heap_dlclose" "$HEAP_BIN/libheap_plugin.so" || fail "heap_dlclose"
+f=$(ls "$d"/heap-*.pb.gz | tail -1)
+out=$(check "$f") || fail "bad dlclose profile"
+python3 -c "import json,sys; j=json.loads(sys.argv[1]); assert any(p.endswith('/libheap_plugin.so') for p in j['files']), j" "$out" ||
+  fail "the unloaded plugin's frames have no mapping naming it"
+if [ $have_go = 1 ]; then
+  go tool pprof -top "$f" 2>/dev/null | grep -q plugin_leak || fail "pprof cannot name plugin_leak after dlclose"
+fi
 
 echo "PASS"

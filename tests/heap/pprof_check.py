@@ -2,7 +2,9 @@
 """pprof_check.py FILE.pb.gz [--period N] — a minimal profile.proto decoder
 that checks a memvigil heap snapshot's structure and prints its totals as
 JSON: {"totals": {type: sum}, "samples": n, "locations": n, "mappings": n,
-"build_ids": n}. Exits 1 with a message on any violation."""
+"build_ids": n, "files": [mapping files that locations point into],
+"unmapped": locations with no mapping}. Exits 1 with a message on any
+violation."""
 import gzip, json, sys
 
 
@@ -109,7 +111,9 @@ def main():
         nsamp += 1
     print(json.dumps({"totals": dict(zip([t for t, _ in want], totals)), "samples": nsamp,
                       "locations": len(locs), "mappings": len(maps),
-                      "build_ids": sum(1 for m in maps.values() if m[3])}))
+                      "build_ids": sum(1 for m in maps.values() if m[3]),
+                      "files": sorted({maps[m][2] for m, _ in locs.values() if m}),
+                      "unmapped": sum(1 for m, _ in locs.values() if not m)}))
 
 
 if __name__ == "__main__":

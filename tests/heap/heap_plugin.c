@@ -1,0 +1,18 @@
+/* heap_plugin.c — a plugin for heap_dlclose.c: allocates `mib` MiB in
+ * 64 KiB blocks and keeps them (a leak that outlives the plugin). */
+#include <stdlib.h>
+
+__attribute__((visibility("default"))) void *plugin_leak(int mib);
+
+void *plugin_leak(int mib)
+{
+    void *last = NULL;
+    for (int i = 0; i < mib * 16; i++) {
+        void **p = malloc(64 * 1024);
+        if (!p)
+            return NULL;
+        *p = last; /* chained, so the blocks stay reachable */
+        last = p;
+    }
+    return last;
+}
