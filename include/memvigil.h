@@ -184,6 +184,10 @@ typedef enum mv_event_kind {
     MV_EVENT_LEAK_CLEARED,    /* a suspect/leak verdict went back to no_leak */
     MV_EVENT_OOM_RISK,        /* a leak will reach the limit within the risk
                                  horizon (ETA in time_to_limit_s) */
+    MV_EVENT_RECORDING_FAILED, /* recording lines began to be lost (a full
+                                  disk): the message names the file and why */
+    MV_EVENT_RECORDING_RESUMED,/* recording lines are written again; the
+                                  message says how many were lost */
     MV_EVENT_KIND_COUNT
 } mv_event_kind;
 

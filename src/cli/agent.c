@@ -469,6 +469,24 @@ static void run_hook(cli_agent *a, const mv_event *ev)
     free(envp);
 }
 
+/* A recording that cannot be written (a full disk) is said on stderr as
+ * well, once when lines begin to be lost and once when they are written
+ * again (the monitor raises each event once per spell): stdout may be a log
+ * nobody reads. Not while the live view owns a terminal that stderr shares:
+ * the line would be drawn over, and the view lists the event itself. */
+static void say_recording(cli_agent *a, const mv_event *ev)
+{
+    if (ev->kind != MV_EVENT_RECORDING_FAILED &&
+        ev->kind != MV_EVENT_RECORDING_RESUMED)
+        return;
+    if (a->tty && isatty(STDERR_FILENO))
+        return;
+    /* one stdio call: not split by another thread's stderr line */
+    fprintf(stderr, "memvigil %s: %s%s\n", a->cmd,
+            ev->kind == MV_EVENT_RECORDING_FAILED ? "warning: " : "",
+            ev->message);
+}
+
 void cli_agent_on_event(const mv_event *ev, void *userdata)
 {
     cli_agent *a = userdata;
@@ -510,6 +528,7 @@ void cli_agent_on_event(const mv_event *ev, void *userdata)
     }
     fflush(stdout);
     mv_buf_release(&line);
+    say_recording(a, ev);
 
     if (a->opts->on_alert && is_alerting(ev))
         run_hook(a, ev);

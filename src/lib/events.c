@@ -46,6 +46,8 @@ static const char *const kind_names[MV_EVENT_KIND_COUNT] = {
     [MV_EVENT_LEAK] = "leak",
     [MV_EVENT_LEAK_CLEARED] = "leak_cleared",
     [MV_EVENT_OOM_RISK] = "oom_risk",
+    [MV_EVENT_RECORDING_FAILED] = "recording_failed",
+    [MV_EVENT_RECORDING_RESUMED] = "recording_resumed",
 };
 
 const char *mv_event_kind_name(mv_event_kind kind)
@@ -275,6 +277,13 @@ void mv__event_describe(mv_event *ev)
     }
     case MV_EVENT_LEAK_CLEARED:
         say(m, n, "leak verdict cleared: private memory no longer grows");
+        break;
+    /* The monitor passes the file, the error and the count as message. */
+    case MV_EVENT_RECORDING_FAILED:
+        say(m, n, "recording lines are being lost");
+        break;
+    case MV_EVENT_RECORDING_RESUMED:
+        say(m, n, "recording lines are written again");
         break;
     default:
         say(m, n, "event %d", (int)ev->kind);

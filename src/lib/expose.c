@@ -508,6 +508,11 @@ static void render_state(emit *e, const mv__expose_state *st)
             "Events lost: the pending queue was full, or an event-log line "
             "waited too long for a stalled reader.");
         put_int(e, NULL, (int64_t)m->events_dropped);
+        fam(e, "memvigil_recording_lines_lost_total", "counter", NULL,
+            "Recording lines that could not be written (a full disk); "
+            "the recording resumes by itself when there is room again.");
+        if (m->recording)
+            put_int(e, NULL, (int64_t)m->recording_lines_lost);
         fam(e, "memvigil_monitor_cpu_seconds_total", "counter", "seconds",
             "CPU time used by the sampler thread.");
         put_dbl(e, NULL, m->cpu_seconds);
@@ -644,6 +649,9 @@ static int render_json(const mv__expose_state *st, mv_buf *b)
                                                           : NAN);
             if (!rc) rc = json_key_int(b, "memory_bytes", m->footprint_bytes);
             if (!rc) rc = json_key_int(b, "events_dropped", (int64_t)m->events_dropped);
+            if (!rc) rc = json_key_int(b, "recording_lines_lost",
+                                       m->recording ? (int64_t)m->recording_lines_lost
+                                                    : MV_NA);
             if (!rc && st->cpu_budget > 0)
                 rc = json_key_dbl(b, "cpu_budget_ratio", st->cpu_budget);
             if (!rc) rc = mv__buf_puts(b, "}");

@@ -37,6 +37,9 @@ typedef struct mv__self_stats {
                                              was full, or an event-log line
                                              waited too long for a stalled
                                              pipe */
+    int recording;                        /* 1: a recording is written */
+    uint64_t recording_lines_lost;        /* its lines that could not be
+                                             written (a full disk), so far */
 } mv__self_stats;
 
 typedef struct mv__expose_state {
@@ -84,6 +87,7 @@ typedef struct mv__expose_state {
  *   "monitor":{"ticks","tick_errors","tick_seconds_sum","cpu_seconds",
  *              "cpu_ratio","interval_seconds","memory_bytes",
  *              "events_dropped",
+ *              "recording_lines_lost" (null when nothing is recorded),
  *              "cpu_budget_ratio" (when cpu_budget > 0)} | null,
  *   "app":<mv__registry_render JSON> | null,
  *   "leak":{"verdict":"leak|suspect|no_leak|insufficient_data",

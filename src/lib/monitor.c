@@ -53,6 +53,11 @@
  *    ETA under the detector's oom_risk_horizon_s (6 h); raised once,
  *    re-armed when the verdict leaves leak or the ETA exceeds twice the
  *    horizon.
+ *  - Recording: MV_EVENT_RECORDING_FAILED when its lines begin to be lost
+ *    (a full disk: the message names the file and the error),
+ *    MV_EVENT_RECORDING_RESUMED when a tick's lines are written again (with
+ *    the count lost meanwhile): once per spell, never once per lost line.
+ *    The count is self.recording_lines_lost.
  *  - CPU budget: the sampler thread's CPU time (the user's callback
  *    excluded) over the last 10 ticks divided by the wall time they spanned;
  *    above cpu_budget the interval doubles (at most 60 x the configured one)
@@ -291,6 +296,7 @@ static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
 {
     int64_t cb_cpu = 0;
     int64_t log_dropped = 0;
+    uint64_t rec_lost = 0;
     mv_buf line = {0};
 
     for (size_t i = 0; i < n; i++) {
@@ -309,11 +315,15 @@ static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
                 mv__linefile_write(m->log, line.data, line.len) != 0)
                 log_dropped++;
         }
-        if (m->rec)
+        if (m->rec) {
             mv__recorder_event(m->rec, &se->ev);
+            rec_lost = mv__recorder_lost(m->rec);
+        }
         pthread_mutex_unlock(&m->sink_lock);
 
         pthread_mutex_lock(&m->lock);
+        if (m->self.recording)
+            m->self.recording_lines_lost = rec_lost;
         m->ring[m->ring_head] = *se;
         stored_fix(&m->ring[m->ring_head]);
         m->ring_head = (m->ring_head + 1) % MV_MONITOR_RING;
@@ -596,6 +606,46 @@ static int collect(mv_monitor *m, int rc, const mv_sample *s,
     return 0;
 }
 
+/* ---- the recording's health ------------------------------------------ */
+
+/* What the tick's recording lines did (read under sink_lock). */
+typedef struct rec_view {
+    mv__record_change change;  /* a spell of losses began or ended */
+    int err;                   /* LOSING: the write's errno */
+    uint64_t spell_lost;       /* RESUMED: lines lost during the spell */
+    uint64_t lost;             /* lines lost so far */
+} rec_view;
+
+/* Updates the lost-line count and, when a spell of losses began or ended,
+ * fills *se with recording_failed / recording_resumed (returns 1 then): a
+ * full disk is said once, not once per lost line. Caller holds m->lock. */
+static int recording_health(mv_monitor *m, const rec_view *rv,
+                            mv__stored_event *se)
+{
+    char msg[320];
+
+    m->self.recording_lines_lost = rv->lost;
+    if (rv->change == MV__RECORD_LOSING) {
+        snprintf(msg, sizeof msg,
+                 "cannot write the recording %.200s: %s; lines are lost "
+                 "(and counted) until it can be written again",
+                 m->cfg.record_path, strerror(rv->err));
+        make_event(m, se, MV_EVENT_RECORDING_FAILED,
+                   m->have_last ? &m->last : NULL, NULL, msg);
+        return 1;
+    }
+    if (rv->change == MV__RECORD_RESUMED) {
+        snprintf(msg, sizeof msg,
+                 "the recording %.200s is written again; %llu line%s lost",
+                 m->cfg.record_path, (unsigned long long)rv->spell_lost,
+                 rv->spell_lost == 1 ? " was" : "s were");
+        make_event(m, se, MV_EVENT_RECORDING_RESUMED,
+                   m->have_last ? &m->last : NULL, NULL, msg);
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- self-watching --------------------------------------------------- */
 
 /* Accounts one tick's cost; may lengthen the interval and fill *budget_ev
@@ -667,6 +717,7 @@ static int run_tick(mv_monitor *m)
     mv__stored_event evs[TICK_EVENTS + 1];
     size_t nev = 0;
     tick_view view;
+    rec_view rv = { MV__RECORD_SAME, 0, 0, 0 };
     char phases[MV_MONITOR_SUBJECT] = "";
     int nphases = 0;
 
@@ -692,7 +743,18 @@ static int run_tick(mv_monitor *m)
         if (m->rec) /* app gauges/ops/progress changed since the last tick */
             (void)mv__record_app_changes(m->rec, m->reg, view.sample.timestamp_ms,
                                          MV__RECORD_APP_MAX_LINES);
+        if (m->rec) {
+            rv.change = mv__recorder_take_change(m->rec, &rv.err,
+                                                 &rv.spell_lost);
+            rv.lost = mv__recorder_lost(m->rec);
+        }
         pthread_mutex_unlock(&m->sink_lock);
+        /* collect() raises at most 6 events: room is left for this one */
+        pthread_mutex_lock(&m->lock);
+        if (m->self.recording && nev < TICK_EVENTS &&
+            recording_health(m, &rv, &evs[nev]))
+            nev++;
+        pthread_mutex_unlock(&m->lock);
     }
     int64_t cb_cpu = deliver(m, evs, nev);
 
@@ -993,6 +1055,7 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
                                       m->cfg.record_keep, &m->rec);
         if (rc)
             goto fail;
+        m->self.recording = 1;  /* no thread yet: no lock needed */
         mv__recorder_sample(m->rec, &view.sample, view.level, view.growth_bps,
                             view.ttl_s);
     }

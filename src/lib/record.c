@@ -10,7 +10,10 @@
  * every later line look like garbage after it), so after a short or failed
  * write the file is truncated back to the end of the last complete line.
  * The failed line is counted as lost and -errno is returned; the recorder
- * stays usable and later lines are tried again.
+ * stays usable and later lines are tried again. A full disk can last hours
+ * at one line per tick, so the recorder also keeps the spell of losses
+ * (mv__recorder_take_change): the monitor says once that lines are being
+ * lost, and once, with the count, that they are written again.
  *
  * ROTATION. Lines go through a size-capped line file (mv__linefile, below;
  * the event log uses it too). Before each write its size is compared with
@@ -75,6 +78,11 @@ struct mv__recorder {
     char *command;      /* owned copy of h.command */
     char host[256];
     uint64_t lost;      /* lines that could not be built (ENOMEM) */
+    /* spells of losses (mv__recorder_take_change) */
+    int failing;        /* 1: the latest line was lost */
+    int last_errno;     /* positive errno of the latest lost line */
+    int told_failing;   /* 1: LOSING was told, RESUMED not yet */
+    uint64_t lost_told; /* mv__recorder_lost() before the spell told */
     uint64_t app_skipped; /* application changes deferred by the cap */
     uint64_t app_rotations_seen; /* rotations the app lines have caught up
                                     with (mv__recorder_take_rotated) */
@@ -407,15 +415,25 @@ void mv__linefile_close(mv__linefile *lf)
 
 /* ---- the recorder ---- */
 
+/* Notes whether the latest line reached the file (for take_change). */
+static int note_result(mv__recorder *r, int rc)
+{
+    r->failing = rc != 0;
+    if (rc)
+        r->last_errno = -rc;
+    return rc;
+}
+
 static int finish_and_emit(mv__recorder *r, int rc)
 {
     if (rc == 0)
         rc = mv__buf_puts(&r->line, "}\n");
     if (rc) {
         r->lost++;
-        return rc;
+        return note_result(r, rc);
     }
-    return mv__linefile_write(r->lf, r->line.data, r->line.len);
+    return note_result(r, mv__linefile_write(r->lf, r->line.data,
+                                             r->line.len));
 }
 
 /* mv__linefile_header_fn: the header line of a segment. */
@@ -666,6 +684,31 @@ void mv__recorder_add_app_skipped(mv__recorder *r, uint64_t n)
 uint64_t mv__recorder_lost(const mv__recorder *r)
 {
     return r ? r->lost + mv__linefile_lost(r->lf) : 0;
+}
+
+mv__record_change mv__recorder_take_change(mv__recorder *r, int *err,
+                                           uint64_t *lost)
+{
+    if (!r)
+        return MV__RECORD_SAME;
+    uint64_t now = mv__recorder_lost(r);
+    if (!r->told_failing) {
+        /* a loss since the last spell ended (the latest line may already
+         * have been written again: the loss is still told) */
+        if (now == r->lost_told)
+            return MV__RECORD_SAME;
+        r->told_failing = 1;
+        if (err)
+            *err = r->last_errno > 0 ? r->last_errno : EIO;
+        return MV__RECORD_LOSING;
+    }
+    if (r->failing)
+        return MV__RECORD_SAME;
+    r->told_failing = 0;
+    if (lost)
+        *lost = now - r->lost_told;
+    r->lost_told = now;
+    return MV__RECORD_RESUMED;
 }
 
 void mv__recorder_close(mv__recorder *r)

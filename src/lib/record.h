@@ -185,10 +185,33 @@ void mv__recorder_add_app_skipped(mv__recorder *r, uint64_t n);
 
 /* Lines that could not be written. */
 uint64_t mv__recorder_lost(const mv__recorder *r);
+
+/* Whether the recording's lines reach the file, told once per spell of
+ * losses rather than once per lost line (the monitor turns it into its
+ * recording_failed / recording_resumed events). A spell begins with a lost
+ * line while none was being lost and ends when a line is written again. */
+typedef enum mv__record_change {
+    MV__RECORD_SAME = 0,   /* nothing new to say */
+    MV__RECORD_LOSING,     /* a spell began: *err = its (latest) errno, > 0 */
+    MV__RECORD_RESUMED     /* a line was written again: *lost = the lines
+                              lost during the spell */
+} mv__record_change;
+/* What changed since the previous call (each spell gives one LOSING, then
+ * one RESUMED once it ends). err and lost may be NULL; they are set only for
+ * the change that names them. NULL r: MV__RECORD_SAME. Cost: a few
+ * comparisons; call it after each tick's lines. */
+mv__record_change mv__recorder_take_change(mv__recorder *r, int *err,
+                                           uint64_t *lost);
 /* Flushes and closes; NULL is a no-op. */
 void mv__recorder_close(mv__recorder *r);
 
 /* ---- reader ---- */
+
+/* Times (t_ms, start_ms) further than this from the epoch either way are
+ * refused by the reader ("out of range"): 2^53 ms is 285 000 years, every
+ * such time is exact in a double, and the difference of two never
+ * overflows int64_t. Readers of optional line kinds apply the same bound. */
+#define MV_RECORD_MAX_ABS_T_MS ((int64_t)1 << 53)
 
 typedef enum mv__record_kind {
     MV_REC_HEADER, MV_REC_SAMPLE, MV_REC_EVENT
@@ -244,6 +267,8 @@ typedef struct mv__record_join {
                                 no header, unreadable */
     char note[1024];         /* one line saying what was read, or "" when
                                 path was read alone */
+    char why[256];           /* when the input was refused as content
+                                (-EINVAL): the reason, without the path */
 } mv__record_join;
 
 /* Reads the recording at path into out (reset first; NUL-terminated) and,
@@ -261,5 +286,34 @@ typedef struct mv__record_join {
  * Thread-safety: reentrant. */
 ssize_t mv__record_load(const char *path, mv_buf *out, size_t max_bytes,
                         mv__record_join *info);
+
+/* How much of an input is looked at before the rest is read, and the
+ * longest line any text input may have. */
+#define MV_RECORD_SNIFF_BYTES ((size_t)1 << 20)
+
+/* A caller's check of the first MV_RECORD_SNIFF_BYTES of an input that is
+ * longer than that (head holds exactly them): 0 to read on; a positive
+ * number to read on but refuse the input past that many bytes (a JSON
+ * document, which is parsed whole); or -EINVAL with the reason (without
+ * the path) in why, and nothing more is read. */
+typedef int (*mv__record_sniff_fn)(const char *head, size_t len, void *ctx,
+                                   char *why, size_t whylen);
+
+/* mv__record_load for inputs that may be anything (a FIFO, /dev/zero, a
+ * wrong file): reads path in chunks and refuses it as soon as it cannot be
+ * a text input, with -EINVAL and the reason in info->why:
+ *  - a NUL byte (recordings, CSV and JSON are text);
+ *  - a line longer than MV_RECORD_SNIFF_BYTES, except a first line that
+ *    begins with '{' or '[' when max_doc_bytes > 0: a single JSON document
+ *    (a Prometheus response), then refused past max_doc_bytes in all;
+ *  - sniff (may be NULL) refusing the first MV_RECORD_SNIFF_BYTES, or
+ *    capping the rest.
+ * So an endless stream costs at most max(MV_RECORD_SNIFF_BYTES,
+ * max_doc_bytes) of memory and time. mv__record_load is this with
+ * max_doc_bytes 0 and no sniff. info may be NULL. Thread-safety: reentrant
+ * (sniff is called on the caller's thread). */
+ssize_t mv__record_load_text(const char *path, mv_buf *out, size_t max_bytes,
+                             size_t max_doc_bytes, mv__record_sniff_fn sniff,
+                             void *sniff_ctx, mv__record_join *info);
 
 #endif /* MV_RECORD_H */

@@ -462,6 +462,8 @@ static mv__self_stats self_full(void)
     m.cpu_share = 0.004;
     m.interval_ms = 10000;
     m.footprint_bytes = 262144;
+    m.recording = 1;
+    m.recording_lines_lost = 7;
     return m;
 }
 
@@ -585,6 +587,8 @@ static void test_full_prometheus(void **state)
     has(t, "\nmemvigil_monitor_cpu_ratio 0.004\n");
     has(t, "\nmemvigil_monitor_interval_seconds 10\n");
     has(t, "\nmemvigil_monitor_memory_bytes 262144\n");
+    has(t, "# TYPE memvigil_recording_lines_lost_total counter\n");
+    has(t, "\nmemvigil_recording_lines_lost_total 7\n");
     has(t, "# TYPE memvigil_build_info gauge\n");
     has(t, "\nmemvigil_build_info{version=\"" MV_VERSION_STRING "\"} 1\n");
     /* registry families are included, with the signed sum */
@@ -790,12 +794,25 @@ static void test_json(void **state)
     assert_string_equal(out, "cgroup_max");
     assert_int_equal(jq(j, ".monitor.interval_seconds", out, sizeof out), 0);
     assert_string_equal(out, "10");
+    assert_int_equal(jq(j, ".monitor.recording_lines_lost", out, sizeof out), 0);
+    assert_string_equal(out, "7");
     assert_int_equal(jq(j, ".app.gauges[0].bytes", out, sizeof out), 0);
     assert_string_equal(out, "4096");
     assert_int_equal(jq(j, "[.events[].event] | join(\",\")", out, sizeof out), 0);
     assert_string_equal(out, "started,level_changed");
     assert_int_equal(jq(j, ".events[1].message", out, sizeof out), 0);
     assert_string_equal(out, ev[1].message);
+    free(j);
+
+    /* nothing recorded: the count is null and its family left out */
+    m.recording = 0;
+    m.recording_lines_lost = 0;
+    j = render(&st, MV_FORMAT_JSON);
+    assert_int_equal(jq(j, ".monitor.recording_lines_lost == null", out,
+                        sizeof out), 0);
+    free(j);
+    j = render(&st, MV_FORMAT_PROMETHEUS);
+    lacks(j, "memvigil_recording_lines_lost_total");
     free(j);
 
     /* all n/a: nulls, not zeros */

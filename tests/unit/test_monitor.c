@@ -3,7 +3,8 @@
  * process, growth and time to limit on a process that allocates, levels and
  * OOM kills driven through a fake /proc + cgroup tree written in /tmp, target
  * exit and PID reuse, phases holding back growth, the CPU budget, the event
- * log and recording sinks, the HTTP endpoint, config validation and fork
+ * log and recording sinks (a full disk under the recording said once, counted
+ * and recovered from), the HTTP endpoint, config validation and fork
  * safety.
  */
 #include <errno.h>
@@ -983,9 +984,25 @@ static void test_progress(void **state)
     mv_monitor_stop(m);
 }
 
+/* ThreadSanitizer cannot start threads in the child of a multi-threaded
+ * process ("starting new threads after multi-threaded fork is not
+ * supported"), and starting a monitor in the child is what
+ * test_fork_safety checks; `make test` runs it in the plain and ASan
+ * builds instead. */
+#if defined(__SANITIZE_THREAD__)
+#define MV_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MV_UNDER_TSAN 1
+#endif
+#endif
+
 static void test_fork_safety(void **state)
 {
     (void)state;
+#ifdef MV_UNDER_TSAN
+    skip();
+#endif
     capture cap;
     cap_init(&cap);
     mv_config c;
@@ -1129,6 +1146,126 @@ static void test_stalled_event_log(void **state)
     fake_remove(&fk);
 }
 
+/* The descriptor this process holds for path (via /proc/self/fd). */
+static int find_fd(const char *path)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        char link[64], target[512];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        if (!strcmp(target, path))
+            return fd;
+    }
+    return -1;
+}
+
+/* memvigil_recording_lines_lost_total from the Prometheus rendering, or -1
+ * when absent. */
+static long long rendered_lost(mv_monitor *m)
+{
+    mv_buf b = {0};
+    long long v = -1;
+    assert_int_equal(mv_render(m, MV_FORMAT_PROMETHEUS, &b), 0);
+    const char *p = strstr(b.data, "\nmemvigil_recording_lines_lost_total ");
+    if (p)
+        v = atoll(p + strlen("\nmemvigil_recording_lines_lost_total "));
+    mv_buf_release(&b);
+    return v;
+}
+
+static int count_visit(const mv__record_line *l, void *ctx)
+{
+    (void)l;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* The recording's disk fills up (its descriptor swapped for /dev/full):
+ * one recording_failed event naming the file and the error, however many
+ * lines are lost; the lost lines counted in the metric and the status
+ * document; when space returns, one recording_resumed event with the count,
+ * the count stops growing, and the file reads back whole. */
+static void test_recording_disk_full(void **state)
+{
+    (void)state;
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    fake fk;
+    fake_make(&fk);
+    capture cap;
+    cap_init(&cap);
+    mv_config c;
+    fake_config(&fk, &c, &cap);
+    c.cpu_budget = 1.0;    /* no budget event among the lines counted */
+    char rec[256];
+    snprintf(rec, sizeof rec, "%s/rec.jsonl", fk.root);
+    c.record_path = rec;
+    mv_monitor *m = NULL;
+    assert_int_equal(mv_monitor_start(&c, &m), 0);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(rendered_lost(m), 0);
+
+    int fd = find_fd(rec);
+    assert_true(fd >= 0);
+    int saved = dup(fd);
+    int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    assert_true(saved >= 0 && full >= 0);
+    assert_int_equal(dup2(full, fd), fd);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(cap_count(&cap, MV_EVENT_RECORDING_FAILED), 1);
+    assert_int_equal(cap_count(&cap, MV_EVENT_RECORDING_RESUMED), 0);
+    pthread_mutex_lock(&cap.mu);
+    char failed_msg[320];
+    snprintf(failed_msg, sizeof failed_msg, "%s",
+             cap.last_message[MV_EVENT_RECORDING_FAILED]);
+    pthread_mutex_unlock(&cap.mu);
+    assert_non_null(strstr(failed_msg, rec));
+    assert_non_null(strstr(failed_msg, strerror(ENOSPC)));
+    /* 3 samples and the recording_failed line itself */
+    long long lost = rendered_lost(m);
+    assert_true(lost >= 4);
+    mv_buf b = {0};
+    char want[64];
+    assert_int_equal(mv_render(m, MV_FORMAT_JSON, &b), 0);
+    snprintf(want, sizeof want, "\"recording_lines_lost\":%lld", lost);
+    assert_non_null(strstr(b.data, want));
+    mv_buf_release(&b);
+
+    /* space again */
+    assert_int_equal(dup2(saved, fd), fd);
+    close(saved);
+    close(full);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(cap_count(&cap, MV_EVENT_RECORDING_RESUMED), 1);
+    pthread_mutex_lock(&cap.mu);
+    snprintf(want, sizeof want, "; %lld lines were lost", lost);
+    assert_non_null(strstr(cap.last_message[MV_EVENT_RECORDING_RESUMED], want));
+    pthread_mutex_unlock(&cap.mu);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(rendered_lost(m), lost);
+    assert_int_equal(cap_count(&cap, MV_EVENT_RECORDING_FAILED), 1);
+    assert_int_equal(cap_count(&cap, MV_EVENT_RECORDING_RESUMED), 1);
+    mv_monitor_stop(m);
+
+    /* whole lines only: the start, the tick before and the three after */
+    FILE *f = fopen(rec, "r");
+    assert_non_null(f);
+    char err[128] = "";
+    int nread = 0;
+    assert_int_equal(mv__record_read(f, count_visit, &nread, err, sizeof err), 0);
+    fclose(f);
+    assert_int_equal(nread, count_lines(rec, NULL));
+    assert_int_equal(count_lines(rec, "\"type\":\"sample\""), 5);
+    assert_int_equal(count_lines(rec, "\"recording_resumed\""), 1);
+    assert_int_equal(count_lines(rec, "\"recording_failed\""), 0);
+    fake_remove(&fk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1151,6 +1288,7 @@ int main(void)
         cmocka_unit_test(test_progress),
         cmocka_unit_test(test_fork_safety),
         cmocka_unit_test(test_stalled_event_log),
+        cmocka_unit_test(test_recording_disk_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
