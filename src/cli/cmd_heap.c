@@ -115,16 +115,6 @@ static int parse(int argc, char **argv, const char *sub, heap_opts *o)
     return 0;
 }
 
-static const char *load_error(int rc)
-{
-    switch (rc) {
-    case -EBADMSG: return "not a pprof profile, or corrupt/truncated";
-    case -EFBIG: return "too large (over 512 MiB uncompressed)";
-    case -EISDIR: return "is a directory";
-    default: return strerror(-rc);
-    }
-}
-
 static int load_or_say(const char *path, const heap_opts *o,
                        cli_symbolizer *sym, cli_stacks *st)
 {
@@ -138,18 +128,15 @@ static int load_or_say(const char *path, const heap_opts *o,
         cli_error("heap", "%s: no sample type '%s' in this profile", path,
                   o->type ? o->type : "(default)");
     else
-        cli_error("heap", "cannot read %s: %s", path, load_error(rc));
+        cli_error("heap", "cannot read %s: %s", path, cli_pprof_strerror(rc));
     return CLI_EXIT_ERROR;
 }
 
+/* Bytes, negative ones with a sign; NAN and values beyond int64_t (a
+ * saturated sum of a crafted profile) give "n/a", never a wrapped number. */
 static const char *human(double bytes, char *buf, size_t n)
 {
-    if (bytes < 0) {
-        buf[0] = '-';
-        mv__human_bytes((int64_t)(-bytes), buf + 1, n - 1);
-        return buf;
-    }
-    return mv__human_bytes((int64_t)bytes, buf, n);
+    return mv__human_bytes_d(bytes, buf, n);
 }
 
 static int is_space_type(const char *type)
@@ -206,7 +193,7 @@ static int top_file(const char *path, const heap_opts *o)
     qsort(st.v, st.n, sizeof *st.v, cmp_site_name);
     for (i = 0; i < st.n; i++) {
         if (nb && strcmp(b[nb - 1].site, st.v[i].site) == 0) {
-            b[nb - 1].value += st.v[i].value;
+            b[nb - 1].value = cli_sat_add64(b[nb - 1].value, st.v[i].value);
             b[nb - 1].stacks++;
         } else {
             b[nb].site = st.v[i].site;
@@ -380,8 +367,9 @@ static int top_dir(const char *dir, const heap_opts *o)
     }
     if (h.loaded == 0) {
         if (h.bad)
-            cli_error("heap", "%s: %" PRId64 " snapshot(s), none readable", dir,
-                      h.bad);
+            cli_error("heap", "%s: %" PRId64 " snapshot(s), none readable "
+                      "(last: %s: %s)", dir, h.bad, h.bad_file,
+                      cli_pprof_strerror(h.bad_rc));
         else
             cli_error("heap", "%s: no snapshots (heap-PID-SEQ.pb.gz)%s", dir,
                       o->pid ? " for this pid" : "");
@@ -389,8 +377,9 @@ static int top_dir(const char *dir, const heap_opts *o)
         return CLI_EXIT_ERROR;
     }
     if (h.bad)
-        cli_error("heap", "note: skipped %" PRId64 " unreadable snapshot(s)",
-                  h.bad);
+        cli_error("heap", "note: skipped %" PRId64 " unreadable snapshot(s) "
+                  "(last: %s: %s)", h.bad, h.bad_file,
+                  cli_pprof_strerror(h.bad_rc));
     if (cli_heaptrend_rank(h.trend, &r, &n) != 0) {
         cli_error("heap", "out of memory");
         cli_heapdir_release(&h);
@@ -417,7 +406,7 @@ static int cmp_stack_key(const void *x, const void *y)
 static int cmp_delta(const void *x, const void *y)
 {
     const delta *p = x, *q = y;
-    int64_t dp = p->b - p->a, dq = q->b - q->a;
+    int64_t dp = cli_sat_sub64(p->b, p->a), dq = cli_sat_sub64(q->b, q->a);
     if (dp != dq)
         return dp > dq ? -1 : 1;
     return strcmp(p->key, q->key);
@@ -483,7 +472,7 @@ static int diff(const char *pa, const char *pb, const heap_opts *o)
             e |= mv__buf_json_string(&js, d[k].site);
             e |= mv__buf_printf(&js, ",\"a\":%" PRId64 ",\"b\":%" PRId64
                                 ",\"delta\":%" PRId64 ",\"stack\":", d[k].a,
-                                d[k].b, d[k].b - d[k].a);
+                                d[k].b, cli_sat_sub64(d[k].b, d[k].a));
             e |= mv__buf_json_string(&js, d[k].folded);
             e |= mv__buf_puts(&js, "}");
         }
@@ -498,7 +487,7 @@ static int diff(const char *pa, const char *pb, const heap_opts *o)
         printf("total %s -> %s (%s) over %.0f s\n",
                human((double)sa.total, h1, sizeof h1),
                human((double)sb.total, h2, sizeof h2),
-               human((double)(sb.total - sa.total), h3, sizeof h3),
+               human((double)cli_sat_sub64(sb.total, sa.total), h3, sizeof h3),
                sb.time_s - sa.time_s);
     else
         printf("total %" PRId64 " -> %" PRId64 " over %.0f s\n", sa.total,
@@ -507,12 +496,12 @@ static int diff(const char *pa, const char *pb, const heap_opts *o)
     for (k = 0; k < n && k < (size_t)o->n; k++) {
         if (space)
             printf("%12s %12s %12s  %s\n",
-                   human((double)(d[k].b - d[k].a), h1, sizeof h1),
+                   human((double)cli_sat_sub64(d[k].b, d[k].a), h1, sizeof h1),
                    human((double)d[k].a, h2, sizeof h2),
                    human((double)d[k].b, h3, sizeof h3), d[k].site);
         else
             printf("%12" PRId64 " %12" PRId64 " %12" PRId64 "  %s\n",
-                   d[k].b - d[k].a, d[k].a, d[k].b, d[k].site);
+                   cli_sat_sub64(d[k].b, d[k].a), d[k].a, d[k].b, d[k].site);
         printf("%38s  %s\n", "", d[k].folded);
     }
     rc = CLI_EXIT_OK;
@@ -550,7 +539,7 @@ static int folded(const char *path, const heap_opts *o)
     for (i = 0; i < st.n; i++) {
         int64_t v = st.v[i].value;
         while (i + 1 < st.n && strcmp(st.v[i].folded, st.v[i + 1].folded) == 0)
-            v += st.v[++i].value;
+            v = cli_sat_add64(v, st.v[++i].value);
         if (v > 0)
             printf("%s %" PRId64 "\n", st.v[i].folded, v);
     }

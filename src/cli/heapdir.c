@@ -3,11 +3,15 @@
  *
  * Design: files are named heap-<pid>-<seq>.pb.gz with a per-pid increasing
  * sequence, so "what is new" is "seq >= next_seq" and no file is read
- * twice. The library keeps at most MEMVIGIL_HEAP_KEEP files per pid and
- * deletes the oldest; a file that vanishes between listing and reading is
- * simply skipped. When no pid is given, the pid whose newest snapshot is the
- * most recent is followed (a wrapper script's child, a re-exec). Snapshot
- * time is the profile's time_nanos, else the file's mtime.
+ * twice. The library keeps at most MEMVIGIL_HEAP_KEEP snapshots in the
+ * whole directory (any pid) and deletes the oldest by mtime, so a pid's
+ * early files may be gone; a file that vanishes between listing and reading is
+ * simply skipped, and so is anything that is not a regular file (a FIFO
+ * named like a snapshot must not hang the reader: cli_pprof_load opens
+ * non-blocking and refuses it). When no pid is given, the pid whose newest
+ * snapshot is the most recent is followed (a wrapper script's child, a
+ * re-exec). Snapshot time is the profile's time_nanos, else the file's
+ * mtime.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -128,6 +132,9 @@ static int load_one(cli_heapdir *h, const char *path, double mtime)
     }
     rc = cli_heaptrend_add(h->trend, st.time_s > 0 ? st.time_s : mtime,
                            (double)st.period, (double)st.total, e, st.n);
+    if (rc == -EINVAL)
+        rc = -EBADMSG; /* its time goes back: a corrupt snapshot, and
+                        * -EINVAL here means "not a regular file" */
     if (rc == 0)
         h->last_period = st.period > 0 ? (double)st.period
                                        : CLI_HEAPTREND_DEFAULT_PERIOD;
@@ -161,8 +168,8 @@ int cli_heapdir_update(cli_heapdir *h, int *added)
             if (cli_heapdir_parse_name(de->d_name, &pid, &seq) != 0)
                 continue;
             snprintf(path, sizeof path, "%s/%s", h->dir, de->d_name);
-            if (stat(path, &st) != 0)
-                continue;
+            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                continue; /* a FIFO or device named like a snapshot */
             double mt = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
             if (mt > best_mtime) {
                 best_mtime = mt;
@@ -214,7 +221,8 @@ int cli_heapdir_update(cli_heapdir *h, int *added)
         n++;
     }
     closedir(d);
-    qsort(f, n, sizeof *f, cmp_found);
+    if (n > 1)
+        qsort(f, n, sizeof *f, cmp_found);
     for (i = 0; i < n; i++) {
         int rc;
         snprintf(path, sizeof path, "%s/%s", h->dir, f[i].name);
@@ -226,6 +234,8 @@ int cli_heapdir_update(cli_heapdir *h, int *added)
         h->next_seq = f[i].seq + 1;
         if (rc) {
             h->bad++;
+            h->bad_rc = rc;
+            snprintf(h->bad_file, sizeof h->bad_file, "%s", path);
             continue;
         }
         h->loaded++;

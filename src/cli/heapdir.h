@@ -32,6 +32,9 @@ typedef struct cli_heapdir {
     int symbolize;           /* use libdw (default 1) */
     int64_t loaded;          /* snapshots loaded */
     int64_t bad;             /* files that could not be read (skipped) */
+    int bad_rc;              /* why the last of them failed (negative
+                              * errno, see cli_pprof_strerror), 0 = none */
+    char bad_file[4096];     /* the last of them, "" = none */
     char last_file[4096];    /* newest snapshot loaded */
     double last_period;
 } cli_heapdir;
@@ -42,8 +45,10 @@ void cli_heapdir_release(cli_heapdir *h);
 
 /* Loads new snapshots in sequence order. *added (may be NULL) gets how many.
  * 0, or -ENOENT (no such directory), -ENOTDIR. Unreadable or corrupt
- * snapshots are skipped and counted in h->bad (a snapshot being renamed
- * into place is never half-read: the library writes temp + rename). */
+ * snapshots are skipped and counted in h->bad, the last one named in
+ * h->bad_file (a snapshot being renamed into place is never half-read: the
+ * library writes temp + rename). A FIFO, socket or device named like a
+ * snapshot never blocks: it is not followed and counts as unreadable. */
 int cli_heapdir_update(cli_heapdir *h, int *added);
 
 /* Parses "heap-<pid>-<seq>.pb.gz". 0 or -EINVAL. */

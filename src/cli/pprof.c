@@ -14,6 +14,11 @@
  *  - Strings are copied into one arena and referenced by pointer; indices
  *    are kept until the end because string_table may follow its users.
  *  - Mappings, locations and functions are sorted by id for bsearch.
+ *  - The input is untrusted (a snapshot directory is writable by every
+ *    process of the user): files are opened non-blocking and must be
+ *    regular, and each stage has a size cap (pprof.h) checked before it
+ *    allocates, so no file can hang the reader or make it allocate more
+ *    than about 1.5 GiB.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -410,12 +415,45 @@ static void *calloc_n(size_t n, size_t size)
     return calloc(n ? n : 1, size);
 }
 
+/* Adds n elements of size bytes to *total; -1 on size_t overflow. */
+static int add_bytes(size_t *total, size_t n, size_t size)
+{
+    size_t b;
+
+    if (__builtin_mul_overflow(n, size, &b) ||
+        __builtin_add_overflow(*total, b, total))
+        return -1;
+    return 0;
+}
+
+/* Would the arrays for counts k (pending string references included: at
+ * most one per 2 bytes of input) stay within CLI_PPROF_MAX_DECODED_BYTES? */
+static int decoded_size_ok(const counts *k, size_t input_n)
+{
+    size_t t = 0;
+
+    if (add_bytes(&t, k->types, sizeof(cli_pprof_value_type)) ||
+        add_bytes(&t, k->samples, sizeof(cli_pprof_sample)) ||
+        add_bytes(&t, k->locids, sizeof(uint64_t)) ||
+        add_bytes(&t, k->values, sizeof(int64_t)) ||
+        add_bytes(&t, k->mappings, sizeof(cli_pprof_mapping)) ||
+        add_bytes(&t, k->locations, sizeof(cli_pprof_location)) ||
+        add_bytes(&t, k->lines, sizeof(cli_pprof_line)) ||
+        add_bytes(&t, k->functions, sizeof(cli_pprof_function)) ||
+        add_bytes(&t, k->strings, sizeof(char *)) ||
+        add_bytes(&t, k->string_bytes, 1) ||
+        add_bytes(&t, input_n / 2, sizeof(uint64_t) + sizeof(char **)))
+        return 0;
+    return t <= CLI_PPROF_MAX_DECODED_BYTES;
+}
+
 int cli_pprof_decode(const uint8_t *data, size_t n, cli_pprof *out)
 {
     cli_pprof p;
     counts k;
     pending pd = {0};
-    cur c = {data, data + n}, sub;
+    static const uint8_t empty[1];
+    cur c, sub;
     uint32_t f;
     int wt, rc;
     uint64_t v;
@@ -426,8 +464,14 @@ int cli_pprof_decode(const uint8_t *data, size_t n, cli_pprof *out)
     memset(&p, 0, sizeof p);
     if (!data && n)
         return -EINVAL;
+    if (!data)
+        data = empty; /* NULL + 0 is undefined */
+    c.p = data;
+    c.end = data + n;
     if ((rc = count_top(c, &k)) != 0)
         return rc;
+    if (!decoded_size_ok(&k, n))
+        return -EFBIG;
     p.types = calloc_n(k.types, sizeof *p.types);
     p.samples = calloc_n(k.samples, sizeof *p.samples);
     p.locids = calloc_n(k.locids, sizeof *p.locids);
@@ -615,14 +659,34 @@ int cli_pprof_gunzip(const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
     return 0;
 }
 
-int cli_pprof_load(const char *path, cli_pprof *out)
+int cli_pprof_parse(const uint8_t *data, size_t n, size_t max_inflated,
+                    cli_pprof *out)
+{
+    uint8_t *plain = NULL;
+    size_t plain_n = 0;
+    int rc;
+
+    if (!data && n)
+        return -EINVAL;
+    if (n < 2 || data[0] != 0x1f || data[1] != 0x8b)
+        return cli_pprof_decode(data, n, out);
+    rc = cli_pprof_gunzip(data, n, &plain, &plain_n, max_inflated);
+    if (rc)
+        return rc;
+    rc = cli_pprof_decode(plain, plain_n, out);
+    free(plain);
+    return rc;
+}
+
+/* Opens path for reading without ever blocking (a FIFO would block open()
+ * until a writer came, forever) and accepts only a regular file of at most
+ * CLI_PPROF_MAX_FILE_BYTES. The fd, or negative errno. */
+static int open_regular(const char *path, size_t *size)
 {
     struct stat st;
-    uint8_t *raw, *plain = NULL;
-    size_t got = 0, plain_n = 0;
     int fd, rc;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &st) != 0) {
@@ -634,17 +698,32 @@ int cli_pprof_load(const char *path, cli_pprof *out)
         close(fd);
         return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
     }
-    if ((uint64_t)st.st_size > CLI_PPROF_MAX_BYTES) {
+    if ((uint64_t)st.st_size > CLI_PPROF_MAX_FILE_BYTES) {
         close(fd);
         return -EFBIG;
     }
-    raw = malloc((size_t)st.st_size + 1);
+    *size = (size_t)st.st_size;
+    return fd;
+}
+
+int cli_pprof_load(const char *path, cli_pprof *out)
+{
+    uint8_t *raw;
+    size_t size = 0, got = 0;
+    int fd, rc;
+
+    fd = open_regular(path, &size);
+    if (fd < 0)
+        return fd;
+    raw = malloc(size + 1);
     if (!raw) {
         close(fd);
         return -ENOMEM;
     }
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, raw + got, (size_t)st.st_size - got);
+    /* up to the size fstat saw: a file growing meanwhile is cut there (and
+     * then, most likely, refused as truncated) */
+    while (got < size) {
+        ssize_t r = read(fd, raw + got, size - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -658,18 +737,21 @@ int cli_pprof_load(const char *path, cli_pprof *out)
         got += (size_t)r;
     }
     close(fd);
-    if (got >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
-        rc = cli_pprof_gunzip(raw, got, &plain, &plain_n, CLI_PPROF_MAX_BYTES);
-        free(raw);
-        if (rc)
-            return rc;
-        rc = cli_pprof_decode(plain, plain_n, out);
-        free(plain);
-        return rc;
-    }
-    rc = cli_pprof_decode(raw, got, out);
+    rc = cli_pprof_parse(raw, got, CLI_PPROF_MAX_INFLATED_BYTES, out);
     free(raw);
     return rc;
+}
+
+const char *cli_pprof_strerror(int rc)
+{
+    switch (rc) {
+    case -EBADMSG: return "not a pprof profile, or corrupt/truncated";
+    case -EFBIG: return "too large (over 256 MiB as stored or inflated, "
+                        "or over 1 GiB decoded)";
+    case -EISDIR: return "is a directory";
+    case -EINVAL: return "not a regular file";
+    default: return strerror(-rc);
+    }
 }
 
 /* ---- lookups ---- */

@@ -70,13 +70,30 @@ typedef struct cli_pprof {
     const char *default_type;        /* "" when unset */
 } cli_pprof;
 
-/* Largest file and largest uncompressed profile accepted (a bound, so a
- * corrupt or hostile file cannot make us allocate without limit). */
-#define CLI_PPROF_MAX_BYTES (512u << 20)
+/* Bounds, so a corrupt or hostile file (a gzip bomb, a profile of a million
+ * empty samples) cannot make us allocate without limit. Real snapshots of
+ * libmemvigil_heap.so are tens of KiB and large Go heap profiles a few
+ * tens of MiB, so each cap is far above what a real profile needs:
+ *  - CLI_PPROF_MAX_FILE_BYTES: the file as stored (gzip'd or raw);
+ *  - CLI_PPROF_MAX_INFLATED_BYTES: the profile after gunzip;
+ *  - CLI_PPROF_MAX_DECODED_BYTES: the arrays the decoder allocates, checked
+ *    from the element counts before allocating (a 2-byte empty sample
+ *    becomes a 24-byte record, so this cap is what bounds memory). */
+#define CLI_PPROF_MAX_FILE_BYTES ((size_t)256 << 20)
+#define CLI_PPROF_MAX_INFLATED_BYTES ((size_t)256 << 20)
+#define CLI_PPROF_MAX_DECODED_BYTES ((size_t)1 << 30)
 
 /* Decodes a raw (uncompressed) profile.proto message. 0, -EBADMSG (malformed,
- * out has nothing to release) or -ENOMEM. */
+ * out has nothing to release), -EFBIG (the decoded arrays would exceed
+ * CLI_PPROF_MAX_DECODED_BYTES) or -ENOMEM. */
 int cli_pprof_decode(const uint8_t *data, size_t n, cli_pprof *out);
+
+/* Parses a profile held in memory: gzip'd (by its magic, inflated to at most
+ * max_inflated bytes) or raw. The entry point for anything that has the
+ * bytes already (cli_pprof_load after reading the file, fuzz targets).
+ * 0, -EBADMSG, -EFBIG or -ENOMEM; on error out has nothing to release. */
+int cli_pprof_parse(const uint8_t *data, size_t n, size_t max_inflated,
+                    cli_pprof *out);
 
 /* Inflates gzip data into a malloc'ed buffer (*out, *out_n; caller frees),
  * at most max_out bytes. 0, -EBADMSG (not gzip / corrupt / truncated),
@@ -84,9 +101,37 @@ int cli_pprof_decode(const uint8_t *data, size_t n, cli_pprof *out);
 int cli_pprof_gunzip(const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
                      size_t max_out);
 
-/* Reads a profile file: gzip'd (by its magic) or raw. 0 or negative errno
- * (-ENOENT..., -EBADMSG, -EFBIG, -ENOMEM). */
+/* Reads a profile file: gzip'd (by its magic) or raw. Only a regular file
+ * is read, and opening never blocks (O_NONBLOCK): a FIFO, socket or device
+ * named like a snapshot is refused with -EINVAL (a directory: -EISDIR), a
+ * file over CLI_PPROF_MAX_FILE_BYTES or inflating past
+ * CLI_PPROF_MAX_INFLATED_BYTES with -EFBIG. 0 or negative errno (-ENOENT,
+ * -EACCES..., -EBADMSG, -EFBIG, -ENOMEM). */
 int cli_pprof_load(const char *path, cli_pprof *out);
+
+/* One line for an error of cli_pprof_load ("not a regular file", ...). */
+const char *cli_pprof_strerror(int rc);
+
+/* a + b, clamped to [INT64_MIN, INT64_MAX]: sums of profile values, which
+ * a crafted profile may set near the limits. */
+static inline int64_t cli_sat_add64(int64_t a, int64_t b)
+{
+    int64_t r;
+
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
+/* a - b, clamped likewise. */
+static inline int64_t cli_sat_sub64(int64_t a, int64_t b)
+{
+    int64_t r;
+
+    if (__builtin_sub_overflow(a, b, &r))
+        return b < 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
 
 void cli_pprof_release(cli_pprof *p);
 
@@ -124,25 +169,33 @@ typedef struct cli_stack {
     char *folded;      /* "root;caller;site" (function names, ';') */
     char *site;        /* "function (file:line)" of the allocation site: the
                         * innermost frame outside the allocator */
-    int64_t value;     /* sum of the chosen sample type */
+    int64_t value;     /* sum of the chosen sample type (sums saturate
+                        * at INT64_MIN / INT64_MAX) */
     int64_t values[4]; /* alloc_objects, alloc_space, inuse_objects,
-                        * inuse_space when present, else 0 */
+                        * inuse_space when present, else 0 (saturating) */
 } cli_stack;
 
 typedef struct cli_stacks {
     cli_stack *v;
     size_t n;
-    int64_t total;     /* sum of value over all samples */
+    int64_t total;     /* sum of value over all samples (saturating) */
     double time_s;     /* time_nanos in seconds (0 when unset) */
     int64_t period;    /* sampling period in bytes (0 when unset) */
 } cli_stacks;
+
+/* Bound of the memory cli_stacks_build takes (a cli_stack per sample plus
+ * its key, folded line and site): a small crafted profile can name one long
+ * function in a million frames, or hold millions of empty samples. */
+#define CLI_STACKS_MAX_BYTES ((size_t)256 << 20)
 
 /* Builds the stacks of profile p for sample type vidx, sorted by value
  * descending (ties by folded). Frames: from the profile's own lines when
  * present, else from sym (may be NULL), else "0x<addr>" or
  * "<module>+0x<offset>". Frames of the allocator itself (malloc, calloc,
  * operator new, the profiler's own functions...) are dropped from the leaf
- * end. 0 or -ENOMEM / -EINVAL. Release with cli_stacks_release. */
+ * end; a stack keeps its 1024 innermost frames. 0 or -ENOMEM, -EINVAL,
+ * -EBADMSG (a sample names a missing location), -EFBIG (the stacks would
+ * take more than CLI_STACKS_MAX_BYTES). Release with cli_stacks_release. */
 int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
                      void *sym_ctx, cli_stacks *out);
 void cli_stacks_release(cli_stacks *s);

@@ -26,6 +26,12 @@
 
 #define MAX_INLINE 16
 
+/* Frames kept per stack: the innermost ones, callers beyond are dropped.
+ * libmemvigil_heap.so records at most 64 and other producers a few hundred;
+ * the bound is there so a crafted sample of a million locations (each
+ * expanding into up to MAX_INLINE frames) costs bounded memory. */
+#define MAX_STACK_FRAMES 1024
+
 static const char *const allocator_names[] = {
     "malloc", "calloc", "realloc", "free", "reallocarray", "posix_memalign",
     "aligned_alloc", "memalign", "valloc", "pvalloc", "__libc_malloc",
@@ -147,11 +153,18 @@ static int format_site(mv_buf *b, const cli_frame *f)
 }
 
 /* Stack frames of one sample, innermost first, allocator frames removed
- * from the leaf end. */
+ * from the leaf end. A frame's f.function may point at its own fallback[],
+ * so it is only valid once v stops moving: sample_frames sets those
+ * pointers last, and until then names are read through frame_name. */
 typedef struct frames {
     rframe *v;
     size_t n, cap;
 } frames;
+
+static const char *frame_name(const rframe *r)
+{
+    return r->fallback[0] ? r->fallback : r->f.function;
+}
 
 static int sample_frames(const cli_pprof *p, const cli_pprof_sample *s,
                          cli_symbolize_fn sym, void *ctx, frames *fr)
@@ -159,13 +172,15 @@ static int sample_frames(const cli_pprof *p, const cli_pprof_sample *s,
     size_t i, skip;
 
     fr->n = 0;
-    for (i = 0; i < s->nlocs; i++) {
+    for (i = 0; i < s->nlocs && fr->n < MAX_STACK_FRAMES; i++) {
         const cli_pprof_location *loc = cli_pprof_location_get(p, p->locids[s->loc0 + i]);
         rframe tmp[MAX_INLINE];
         int k, j;
         if (!loc)
             return -EBADMSG; /* a sample names a location that is not there */
         k = resolve(p, loc, i > 0, sym, ctx, tmp, MAX_INLINE);
+        if (fr->n + (size_t)k > MAX_STACK_FRAMES)
+            k = (int)(MAX_STACK_FRAMES - fr->n);
         if (fr->n + (size_t)k > fr->cap) {
             size_t cap = (fr->cap + (size_t)k) * 2;
             rframe *v = realloc(fr->v, cap * sizeof *v);
@@ -174,26 +189,38 @@ static int sample_frames(const cli_pprof *p, const cli_pprof_sample *s,
             fr->v = v;
             fr->cap = cap;
         }
-        for (j = 0; j < k; j++) {
-            fr->v[fr->n] = tmp[j];
-            if (tmp[j].fallback[0])
-                fr->v[fr->n].f.function = fr->v[fr->n].fallback;
-            fr->n++;
-        }
+        for (j = 0; j < k; j++)
+            fr->v[fr->n++] = tmp[j];
     }
     /* drop allocator frames at the leaf end, keeping at least one frame */
     for (skip = 0; skip + 1 < fr->n; skip++)
-        if (!fr->v[skip].profiler && !cli_is_allocator_frame(fr->v[skip].f.function))
+        if (!fr->v[skip].profiler && !cli_is_allocator_frame(frame_name(&fr->v[skip])))
             break;
     if (skip) {
         memmove(fr->v, fr->v + skip, (fr->n - skip) * sizeof *fr->v);
         fr->n -= skip;
     }
-    /* frames were copied: point fallback names at their own copies */
+    /* v no longer moves: point fallback names at their own copies */
     for (i = 0; i < fr->n; i++)
         if (fr->v[i].fallback[0])
             fr->v[i].f.function = fr->v[i].fallback;
     return 0;
+}
+
+/* Upper bound of the bytes key, folded and site take for frames fr. */
+static size_t text_bytes(const frames *fr)
+{
+    size_t i, t = 0;
+
+    for (i = 0; i < fr->n; i++) {
+        const cli_frame *f = &fr->v[i].f;
+        size_t name = f->function ? strlen(f->function) : 2;
+        size_t file = f->file ? strlen(f->file) : 0;
+        t += 2 * name + file + 32;  /* key: name@file:line|, folded: name; */
+        if (i == 0)
+            t += name + file + 32;  /* site: name (file:line) */
+    }
+    return t + 16;
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -225,11 +252,14 @@ int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
     frames fr = {0};
     mv_buf key = {0}, folded = {0}, site = {0};
     int kidx[4], rc = 0;
-    size_t i, j, w;
+    size_t i, j, w, used;
 
     memset(&st, 0, sizeof st);
     if (!p || !out || vidx < 0 || (size_t)vidx >= p->ntypes)
         return -EINVAL;
+    if (p->nsamples > CLI_STACKS_MAX_BYTES / sizeof *st.v)
+        return -EFBIG;
+    used = p->nsamples * sizeof *st.v;
     for (i = 0; i < 4; i++)
         kidx[i] = cli_pprof_value_index(p, kinds[i]);
     st.v = calloc(p->nsamples ? p->nsamples : 1, sizeof *st.v);
@@ -241,9 +271,14 @@ int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
         const cli_pprof_sample *s = &p->samples[i];
         cli_stack *k = &st.v[st.n];
 
-        st.total += p->values[s->val0 + (size_t)vidx];
+        st.total = cli_sat_add64(st.total, p->values[s->val0 + (size_t)vidx]);
         if ((rc = sample_frames(p, s, sym, sym_ctx, &fr)) != 0)
             goto fail;
+        used += text_bytes(&fr);
+        if (used > CLI_STACKS_MAX_BYTES) {
+            rc = -EFBIG; /* long names repeated in many deep stacks */
+            goto fail;
+        }
         mv__buf_reset(&key);
         mv__buf_reset(&folded);
         mv__buf_reset(&site);
@@ -288,9 +323,10 @@ int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
     qsort(st.v, st.n, sizeof *st.v, cmp_key);
     for (i = 0, w = 0; i < st.n; i++) {
         if (w > 0 && strcmp(st.v[w - 1].key, st.v[i].key) == 0) {
-            st.v[w - 1].value += st.v[i].value;
+            cli_stack *to = &st.v[w - 1];
+            to->value = cli_sat_add64(to->value, st.v[i].value);
             for (j = 0; j < 4; j++)
-                st.v[w - 1].values[j] += st.v[i].values[j];
+                to->values[j] = cli_sat_add64(to->values[j], st.v[i].values[j]);
             stack_free(&st.v[i]);
         } else {
             st.v[w++] = st.v[i];

@@ -18,6 +18,10 @@
  *  - Inlined frames come from dwarf_getscopes: each DW_TAG_inlined_subroutine
  *    scope is a frame named after its origin; the line of the frame around
  *    it is the inlined call's DW_AT_call_file/DW_AT_call_line.
+ *  - A mapping's file is opened by libdwfl with a plain blocking open(), so
+ *    it is first checked to be a regular file (opened non-blocking here):
+ *    a profile naming a FIFO must not hang the reader. A file swapped for
+ *    a FIFO between the check and libdwfl's open is not guarded against.
  *  - Names are not demangled (C++ names appear mangled in the symbol-table
  *    fallback; DWARF names are already plain).
  */
@@ -25,11 +29,14 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "symbolize.h"
 
@@ -116,6 +123,20 @@ static int build_id_matches(Dwfl_Module *mod, const char *want)
     return strcasecmp(hex, want) == 0;
 }
 
+/* Is path a regular file we can open? Checked without blocking (a FIFO's
+ * open() would wait for a writer). */
+static int is_regular_file(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), ok;
+
+    if (fd < 0)
+        return 0;
+    ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    return ok;
+}
+
 static module *module_get(cli_symbolizer *s, const cli_pprof_mapping *m)
 {
     module *md;
@@ -139,6 +160,8 @@ static module *module_get(cli_symbolizer *s, const cli_pprof_mapping *m)
     s->modules = md;
     if (m->filename[0] != '/')
         return md; /* [vdso], [heap], anonymous: nothing to read */
+    if (!is_regular_file(m->filename))
+        return md; /* missing, unreadable, a FIFO or a device: unusable */
     md->dwfl = dwfl_begin(&offline_callbacks);
     if (!md->dwfl)
         return md;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -418,6 +419,286 @@ static void test_gzip_file(void **state)
     assert_int_equal(cli_pprof_load("/tmp", &p), -EISDIR);
 }
 
+/* The reference profile's tables (types, mapping, locations, functions,
+ * strings) with caller-chosen samples: each {locs, nlocs, value}, the value
+ * put in all four sample types. */
+typedef struct tsample {
+    uint64_t locs[8];
+    size_t nlocs;
+    int64_t value;
+} tsample;
+
+static void build_with_samples(enc *e, const tsample *ss, size_t n)
+{
+    enc m = {.n = 0};
+    uint64_t f1[] = {1}, f2[] = {2}, f3[] = {3};
+    int64_t l1[] = {0}, l2[] = {42}, l3[] = {7};
+
+    e->n = 0;
+    value_type(e, 1, 1, 2);
+    value_type(e, 1, 3, 4);
+    value_type(e, 1, 5, 2);
+    value_type(e, 1, 6, 4);
+    for (size_t i = 0; i < n; i++)
+        sample(e, ss[i].locs, ss[i].nlocs, ss[i].value, ss[i].value, 1);
+    put_int(&m, 1, 1);
+    put_int(&m, 2, 0x400000);
+    put_int(&m, 3, 0x500000);
+    put_int(&m, 5, 8);
+    put_msg(e, 3, &m);
+    location(e, 1, 0x401000, f1, l1, 1);
+    location(e, 2, 0x401100, f2, l2, 1);
+    location(e, 3, 0x401200, f3, l3, 1);
+    location(e, 4, 0x401234, NULL, NULL, 0);
+    function(e, 1, 13, 0);
+    function(e, 2, 10, 11);
+    function(e, 3, 12, 11);
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        put_bytes(e, 6, strs[i], strlen(strs[i]));
+}
+
+/* A "module+0x..." fallback frame at the leaf of a stack deep enough that
+ * the frame array is reallocated after it was stored: its name must not
+ * point into the old array (ASan: heap-use-after-free in sample_frames). */
+static void test_fallback_frame_survives_realloc(void **state)
+{
+    static const tsample ss[] = {
+        {{4, 3, 3, 3, 3, 3}, 6, 100},      /* fallback leaf, then 5 frames */
+        {{1, 4, 3, 3, 3, 3, 3}, 7, 50},    /* malloc, then the same */
+        {{1, 1, 1, 2, 3, 3, 3}, 7, 10},    /* allocator frames, then code */
+    };
+    enc e;
+    cli_pprof p;
+    cli_stacks st;
+    (void)state;
+
+    build_with_samples(&e, ss, 3);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    assert_int_equal(cli_stacks_build(&p, 3, NULL, NULL, &st), 0);
+    assert_int_equal(st.n, 2); /* malloc dropped: the first two merge */
+    assert_int_equal(st.total, 160);
+    assert_string_equal(st.v[0].site, "app+0x1234");
+    assert_string_equal(st.v[0].folded, "main;main;main;main;main;app+0x1234");
+    assert_int_equal(st.v[0].value, 150);
+    assert_non_null(strstr(st.v[0].key, "app+0x1234@:0|main@app.c:7|"));
+    assert_string_equal(st.v[1].site, "leak_fast (app.c:42)");
+    assert_string_equal(st.v[1].folded, "main;main;main;leak_fast");
+    assert_int_equal(st.v[1].value, 10);
+    cli_stacks_release(&st);
+    cli_pprof_release(&p);
+}
+
+/* Values near the int64 limits: sums saturate instead of overflowing
+ * (UBSan: signed integer overflow in cli_stacks_build). */
+static void test_sums_saturate(void **state)
+{
+    static const tsample ss[] = {
+        {{2, 3}, 2, INT64_MAX - 1},
+        {{2, 3}, 2, 5},
+        {{3}, 1, INT64_MIN + 1},
+        {{3}, 1, -10},
+    };
+    enc e;
+    cli_pprof p;
+    cli_stacks st;
+    (void)state;
+
+    build_with_samples(&e, ss, 4);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    assert_int_equal(cli_stacks_build(&p, 3, NULL, NULL, &st), 0);
+    /* in sample order: MAX-1 + 5 -> MAX; + (MIN+1) -> 0; - 10 -> -10 */
+    assert_int_equal(st.total, -10);
+    assert_int_equal(st.n, 2);
+    assert_string_equal(st.v[0].folded, "main;leak_fast");
+    assert_true(st.v[0].value == INT64_MAX);
+    for (int j = 0; j < 4; j++)
+        assert_true(st.v[0].values[j] == INT64_MAX);
+    assert_string_equal(st.v[1].folded, "main");
+    assert_true(st.v[1].value == INT64_MIN);
+    assert_true(st.v[1].values[1] == INT64_MIN);
+    cli_stacks_release(&st);
+    cli_pprof_release(&p);
+    assert_true(cli_sat_add64(INT64_MAX, 1) == INT64_MAX);
+    assert_true(cli_sat_add64(INT64_MIN, -1) == INT64_MIN);
+    assert_true(cli_sat_add64(-3, 5) == 2);
+    assert_true(cli_sat_sub64(INT64_MIN, 1) == INT64_MIN);
+    assert_true(cli_sat_sub64(0, INT64_MIN) == INT64_MAX);
+    assert_true(cli_sat_sub64(7, 9) == -2);
+}
+
+/* cli_pprof_parse: raw and gzip'd bytes, the inflate cap, and the decoded
+ * size cap (a small message of many empty samples). */
+static void test_parse_bytes_and_caps(void **state)
+{
+    static enc e;
+    static uint8_t gz[70000];
+    cli_pprof p;
+    size_t gn;
+    (void)state;
+
+    build_profile(&e);
+    assert_int_equal(cli_pprof_parse(e.b, e.n, 1 << 20, &p), 0);
+    assert_int_equal(p.nsamples, 4);
+    cli_pprof_release(&p);
+    gn = gzip_bytes(e.b, e.n, gz, sizeof gz);
+    assert_int_equal(cli_pprof_parse(gz, gn, 1 << 20, &p), 0);
+    assert_int_equal(p.nlocations, 5);
+    cli_pprof_release(&p);
+    assert_int_equal(cli_pprof_parse(gz, gn, 64, &p), -EFBIG);
+    assert_int_equal(cli_pprof_parse(gz, gn - 8, 1 << 20, &p), -EBADMSG);
+    assert_int_equal(cli_pprof_parse(NULL, 0, 0, &p), 0);
+    cli_pprof_release(&p);
+}
+
+/* A message that decodes into more than CLI_PPROF_MAX_DECODED_BYTES: 2^25
+ * empty locations (2 bytes each, 40 bytes decoded: 1.25 GiB) is refused
+ * before anything is allocated. */
+static void test_decoded_size_cap(void **state)
+{
+    size_t n = (size_t)64 << 20;
+    uint8_t *b = malloc(n);
+    cli_pprof p;
+    (void)state;
+
+    assert_non_null(b);
+    b[0] = 0x22; /* field 4 (location), length-delimited */
+    b[1] = 0;    /* empty */
+    for (size_t have = 2; have < n; have *= 2)
+        memcpy(b + have, b, have);
+    assert_int_equal(cli_pprof_decode(b, n, &p), -EFBIG);
+    /* a thousandth of it is fine */
+    assert_int_equal(cli_pprof_decode(b, n / 1024, &p), 0);
+    assert_int_equal(p.nlocations, n / 2048);
+    cli_pprof_release(&p);
+    free(b);
+}
+
+/* A stack keeps its 1024 innermost frames (a crafted sample of thousands
+ * of locations costs bounded memory). */
+static void test_deep_stack_cut(void **state)
+{
+    static tsample deep; /* locs[] holds 8: the sample is written by hand */
+    static uint64_t locs[3000];
+    enc e;
+    cli_pprof p;
+    cli_stacks st;
+    size_t semis = 0;
+    (void)state;
+
+    build_with_samples(&e, &deep, 0);
+    locs[0] = 1; /* malloc, dropped */
+    locs[1] = 2; /* leak_fast */
+    for (size_t i = 2; i < 3000; i++)
+        locs[i] = 3;
+    sample(&e, locs, 3000, 1, 4096, 1);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    assert_int_equal(cli_stacks_build(&p, 3, NULL, NULL, &st), 0);
+    assert_int_equal(st.n, 1);
+    assert_string_equal(st.v[0].site, "leak_fast (app.c:42)");
+    for (const char *c = st.v[0].folded; *c; c++)
+        semis += *c == ';';
+    assert_int_equal(semis, 1022); /* 1024 frames less malloc: 1023 names */
+    assert_int_equal(strlen(st.v[0].folded), 1022 * 5 + 9);
+    cli_stacks_release(&st);
+    cli_pprof_release(&p);
+}
+
+/* The stacks' text is bounded: one 160 KiB function name in a location of
+ * 16 inlined frames, 64 times in one sample, would make a 320 MiB key. */
+static void test_stack_text_cap(void **state)
+{
+    size_t big = 160 << 10, n;
+    enc e = {.n = 0}, m = {.n = 0}, *tail = malloc(sizeof *tail);
+    uint8_t *msg = malloc(big + 2 * sizeof e.b);
+    uint64_t fns[16], locs[64];
+    int64_t lines[16];
+    cli_pprof p;
+    cli_stacks st;
+    (void)state;
+
+    assert_non_null(msg);
+    assert_non_null(tail);
+    for (int i = 0; i < 16; i++) {
+        fns[i] = 1;
+        lines[i] = i + 1;
+    }
+    for (int i = 0; i < 64; i++)
+        locs[i] = 1;
+    value_type(&e, 1, 1, 2);
+    sample(&e, locs, 64, 1, 1, 1); /* four values: four types */
+    value_type(&e, 1, 1, 2);
+    value_type(&e, 1, 1, 2);
+    value_type(&e, 1, 1, 2);
+    location(&e, 1, 0x401000, fns, lines, 16);
+    put_int(&m, 1, 1);
+    put_int(&m, 2, 3);
+    put_msg(&e, 5, &m);
+    put_bytes(&e, 6, "", 0);
+    put_bytes(&e, 6, "alloc_objects", 13);
+    put_bytes(&e, 6, "count", 5);
+    memcpy(msg, e.b, e.n);
+    n = e.n;
+    tail->n = 0;
+    put_varint(tail, 6 << 3 | 2); /* string 3: the long name */
+    put_varint(tail, big);
+    memcpy(msg + n, tail->b, tail->n);
+    n += tail->n;
+    memset(msg + n, 'f', big);
+    n += big;
+    assert_int_equal(cli_pprof_decode(msg, n, &p), 0);
+    assert_int_equal(cli_stacks_build(&p, 0, NULL, NULL, &st), -EFBIG);
+    cli_pprof_release(&p);
+    free(tail);
+    free(msg);
+}
+
+/* Millions of empty samples (4 bytes each in the file, a 72-byte stack
+ * record each) are refused before the records are allocated. */
+static void test_many_samples_cap(void **state)
+{
+    size_t ns = CLI_STACKS_MAX_BYTES / sizeof(cli_stack) + 1, n = 0;
+    uint8_t *b = malloc(ns * 4 + 64);
+    cli_pprof p;
+    cli_stacks st;
+    (void)state;
+
+    assert_non_null(b);
+    memcpy(b, "\x0a\x00", 2); /* sample_type {} */
+    n = 2;
+    for (size_t i = 0; i < ns; i++) {
+        memcpy(b + n, "\x12\x02\x10\x00", 4); /* sample {value: 0} */
+        n += 4;
+    }
+    memcpy(b + n, "\x32\x00", 2); /* string_table "" */
+    n += 2;
+    assert_int_equal(cli_pprof_decode(b, n, &p), 0);
+    assert_int_equal(p.nsamples, ns);
+    assert_int_equal(cli_stacks_build(&p, 0, NULL, NULL, &st), -EFBIG);
+    cli_pprof_release(&p);
+    free(b);
+}
+
+/* cli_pprof_load reads regular files only and never blocks opening one:
+ * a FIFO is refused at once (before the fix, open() waited for a writer
+ * forever; the alarm turns that into a failure). */
+static void test_load_fifo_refused(void **state)
+{
+    char dir[] = "/tmp/test_cli_pprof_fifo.XXXXXX", path[64];
+    cli_pprof p;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/heap-1-1.pb.gz", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    assert_int_equal(cli_pprof_load(path, &p), -EINVAL);
+    alarm(0);
+    assert_string_equal(cli_pprof_strerror(-EINVAL), "not a regular file");
+    assert_int_equal(cli_pprof_load("/dev/null", &p), -EINVAL);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +709,14 @@ int main(void)
         cmocka_unit_test(test_truncated_and_garbage),
         cmocka_unit_test(test_bad_references),
         cmocka_unit_test(test_gzip_file),
+        cmocka_unit_test(test_fallback_frame_survives_realloc),
+        cmocka_unit_test(test_sums_saturate),
+        cmocka_unit_test(test_parse_bytes_and_caps),
+        cmocka_unit_test(test_decoded_size_cap),
+        cmocka_unit_test(test_load_fifo_refused),
+        cmocka_unit_test(test_deep_stack_cut),
+        cmocka_unit_test(test_stack_text_cap),
+        cmocka_unit_test(test_many_samples_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
