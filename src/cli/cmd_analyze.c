@@ -98,8 +98,8 @@ static const char *hbytes(double v, char *out, size_t n)
         snprintf(out, n, "n/a");
         return out;
     }
-    mv__human_bytes((int64_t)llround(fabs(v)), tmp, sizeof tmp);
-    snprintf(out, n, "%s%s", v < 0 && llround(fabs(v)) != 0 ? "-" : "", tmp);
+    mv__human_bytes_d(fabs(v), tmp, sizeof tmp);
+    snprintf(out, n, "%s%s", v <= -0.5 && strcmp(tmp, "n/a") != 0 ? "-" : "", tmp);
     return out;
 }
 

@@ -123,29 +123,29 @@ static void print_text(const cli_estimate *e, const char *unit, int units_given)
     if (e->from_data) {
         printf("fitted from %zu checkpoints (%.0f to %.0f %s): memory = %s + %.4g * %s^%.2f (r2 %.3f)\n",
                e->points + 1, e->u0, e->u_max, unit,
-               mv__human_bytes((int64_t)e->base_bytes, a, sizeof a), e->coef, unit,
+               mv__human_bytes_d(e->base_bytes, a, sizeof a), e->coef, unit,
                e->exponent, e->r2);
         if (e->superlinear)
             printf("memory per %s is RISING (superlinear, exponent %.2f): %s per 1000 on "
                    "average, %s per 1000 at the end\n", unit, e->exponent,
-                   mv__human_bytes((int64_t)(e->per_unit_bytes * 1000), b, sizeof b),
-                   mv__human_bytes((int64_t)(e->per_unit_last * 1000), c, sizeof c));
+                   mv__human_bytes_d((e->per_unit_bytes * 1000), b, sizeof b),
+                   mv__human_bytes_d((e->per_unit_last * 1000), c, sizeof c));
         else
             printf("memory per %s is flat (linear, exponent %.2f): %s per 1000 %s\n",
                    unit, e->exponent,
-                   mv__human_bytes((int64_t)(e->per_unit_bytes * 1000), b, sizeof b), unit);
+                   mv__human_bytes_d((e->per_unit_bytes * 1000), b, sizeof b), unit);
     } else {
         printf("given: %s + %s per %s (linear)\n",
-               mv__human_bytes((int64_t)e->base_bytes, a, sizeof a),
-               mv__human_bytes((int64_t)e->per_unit_bytes, b, sizeof b), unit);
+               mv__human_bytes_d(e->base_bytes, a, sizeof a),
+               mv__human_bytes_d(e->per_unit_bytes, b, sizeof b), unit);
     }
     printf("for %.0f %s: need %s; with a %.0f%% margin, set the limit to %s\n",
-           e->units, unit, mv__human_bytes((int64_t)e->need_bytes, a, sizeof a),
-           e->margin * 100, mv__human_bytes((int64_t)e->limit_bytes, b, sizeof b));
+           e->units, unit, mv__human_bytes_d(e->need_bytes, a, sizeof a),
+           e->margin * 100, mv__human_bytes_d(e->limit_bytes, b, sizeof b));
     if (e->concurrency >= 0)
         printf("concurrency: %lld such job%s fit in %s\n", (long long)e->concurrency,
                e->concurrency == 1 ? "" : "s",
-               mv__human_bytes((int64_t)e->memory_bytes, c, sizeof c));
+               mv__human_bytes_d(e->memory_bytes, c, sizeof c));
     if (e->extrapolated)
         printf("note: %.0f %s is beyond the %.0f seen; the fit is extrapolated%s\n",
                e->units, unit, e->u_max, e->superlinear ? " and superlinear growth "
@@ -155,8 +155,8 @@ static void print_text(const cli_estimate *e, const char *unit, int units_given)
         for (int m = 2; m <= 10; m += 8) {
             cli_estimate_plan(&x, e->units * m, e->margin, e->memory_bytes);
             printf("at %dx (%.0f %s): need %s, limit %s\n", m, x.units, unit,
-                   mv__human_bytes((int64_t)x.need_bytes, a, sizeof a),
-                   mv__human_bytes((int64_t)x.limit_bytes, b, sizeof b));
+                   mv__human_bytes_d(x.need_bytes, a, sizeof a),
+                   mv__human_bytes_d(x.limit_bytes, b, sizeof b));
         }
     }
 }
@@ -226,9 +226,12 @@ int cli_cmd_estimate(int argc, char **argv)
         source = argv[optind];
         mv_buf in = {0};
         mv__record_join join; /* rotated: its earlier files first */
-        ssize_t n = mv__record_load(source, &in, (size_t)1 << 30, &join);
+        ssize_t n = mv__record_load_text(source, &in, (size_t)1 << 30, 0,
+                                         cli_report_sniff, NULL, &join);
         if (n < 0) {
-            cli_error("estimate", "%s: %s", source, strerror((int)-n));
+            cli_error("estimate", "%s: %s", source,
+                      n == -EFBIG ? "file too large (over 1 GiB)"
+                      : n == -EINVAL && join.why[0] ? join.why : strerror((int)-n));
             mv_buf_release(&in);
             return CLI_EXIT_ERROR;
         }

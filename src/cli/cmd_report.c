@@ -170,7 +170,7 @@ static int load_heap(const char *dir, cli_report_heap *h)
             mv__strlcpy(s->stack, tr[i].folded ? tr[i].folded : "", sizeof s->stack);
             s->growth_bytes_per_h = tr[i].growth_per_hour;
             s->share = tr[i].share;
-            s->live_bytes = (int64_t)tr[i].bytes;
+            s->live_bytes = mv__double_to_i64_or(tr[i].bytes, MV_NA);
         }
         free(tr);
     }
@@ -271,10 +271,12 @@ int cli_cmd_report(int argc, char **argv)
 
     mv_buf in = {0}, out = {0};
     mv__record_join join; /* a rotated recording: its earlier files first */
-    ssize_t n = mv__record_load(path, &in, REPORT_MAX_FILE, &join);
+    ssize_t n = mv__record_load_text(path, &in, REPORT_MAX_FILE, 0,
+                                     cli_report_sniff, NULL, &join);
     if (n < 0) {
         cli_error("report", "%s: %s", path,
-                  n == -EFBIG ? "file too large (over 1 GiB)" : strerror((int)-n));
+                  n == -EFBIG ? "file too large (over 1 GiB)"
+                  : n == -EINVAL && join.why[0] ? join.why : strerror((int)-n));
         mv_buf_release(&in);
         return CLI_EXIT_ERROR;
     }

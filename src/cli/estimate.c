@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "estimate.h"
+#include "util.h"
 
 static void init(cli_estimate *e)
 {
@@ -115,7 +116,7 @@ int cli_estimate_plan(cli_estimate *e, double units, double margin,
     e->memory_bytes = memory_bytes;
     e->concurrency = -1;
     if (isfinite(memory_bytes) && memory_bytes > 0 && lim > 0)
-        e->concurrency = (int64_t)floor(memory_bytes / lim);
+        e->concurrency = mv__double_to_i64_or(floor(memory_bytes / lim), -1);
     e->extrapolated = e->from_data && units > e->u_max;
     return 0;
 }

@@ -10,7 +10,11 @@
  * says precisely what is missing); a first line of comma-separated fields is
  * CSV. Anything else is refused as an unknown format rather than guessed.
  * Files are read whole: a week at 10 s is ~60 000 lines (a few MiB), and a
- * buffer lets one parser serve files, stdin and HTTP bodies alike.
+ * buffer lets one parser serve files, stdin and HTTP bodies alike. Because
+ * the input may be anything (/dev/zero, an endless pipe), the reading
+ * refuses it early: mv__record_load_text stops at a NUL byte or an
+ * over-long line, and cli_ingest_sniff runs the parsers on the first MiB
+ * of a longer input before the rest is read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -267,6 +271,48 @@ int cli_ingest_buffer(const char *name, const char *data, size_t len,
     }
 }
 
+int cli_ingest_sniff(const char *head, size_t len, void *ctx, char *why,
+                     size_t whylen)
+{
+    const cli_ingest_sniff_ctx *c = ctx;
+    const char *name = c && c->name ? c->name : "input";
+    const char *nl = memrchr(head, '\n', len);
+    cli_series_set set = {0};
+    char err[512];
+    int rc;
+
+    switch (cli_ingest_detect(head, len)) {
+    case CLI_FMT_PROMETHEUS:
+        return (int)CLI_INGEST_MAX_DOC;
+    case CLI_FMT_RECORDING:
+    case CLI_FMT_CSV:
+        break;
+    case CLI_FMT_EMPTY:
+        snprintf(why, whylen, "nothing but blanks in the first MiB: not a "
+                 "recording, CSV or Prometheus JSON file");
+        return -EINVAL;
+    default:
+        snprintf(why, whylen, "unknown format (judged on the first MiB): "
+                 "expected a memvigil recording (JSON lines), CSV "
+                 "'seconds,bytes' or a Prometheus query_range JSON response");
+        return -EINVAL;
+    }
+    if (!nl)
+        return 0;   /* the reader refuses the over-long line itself */
+    /* the same parser on the complete lines: its own words, line numbers
+     * and all (the name prefix is the caller's to add) */
+    rc = cli_ingest_buffer(name, head, (size_t)(nl - head) + 1,
+                           c ? c->o : NULL, &set, NULL, err, sizeof err);
+    cli_series_set_release(&set);
+    if (rc != -EINVAL)
+        return 0;
+    size_t k = strlen(name);
+    const char *msg = strncmp(err, name, k) == 0 && err[k] == ':' &&
+                              err[k + 1] == ' ' ? err + k + 2 : err;
+    mv__strlcpy(why, msg, whylen);
+    return -EINVAL;
+}
+
 int cli_ingest_file(const char *path, const cli_ingest_opts *o,
                     cli_series_set *out, mv_buf *warn, char *err,
                     size_t errlen)
@@ -282,13 +328,17 @@ int cli_ingest_file(const char *path, const cli_ingest_opts *o,
     }
     /* A rotated recording is read whole: its earlier files first. */
     mv__record_join join;
-    n = mv__record_load(path, &b, CLI_INGEST_MAX_FILE, &join);
+    cli_ingest_sniff_ctx sc = { name, o };
+    n = mv__record_load_text(path, &b, CLI_INGEST_MAX_FILE, CLI_INGEST_MAX_DOC,
+                             cli_ingest_sniff, &sc, &join);
     if (n >= 0 && join.note[0] && warn)
         mv__buf_printf(warn, "%s: %s\n", name, join.note);
     if (n < 0) {
         if (n == -EFBIG)
             snprintf(err, errlen, "%s: larger than %zu MiB", name,
                      CLI_INGEST_MAX_FILE >> 20);
+        else if (n == -EINVAL && join.why[0])
+            snprintf(err, errlen, "%s: %s", name, join.why);
         else
             snprintf(err, errlen, "%s: %s", name, strerror((int)-n));
         mv_buf_release(&b);

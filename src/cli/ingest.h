@@ -83,6 +83,19 @@ typedef struct cli_ingest_opts {
  * separated fields -> csv; only whitespace -> empty. */
 cli_format cli_ingest_detect(const char *data, size_t len);
 
+/* What cli_ingest_sniff needs to know (its ctx). */
+typedef struct cli_ingest_sniff_ctx {
+    const char *name;            /* the input's name in messages */
+    const cli_ingest_opts *o;    /* may be NULL */
+} cli_ingest_sniff_ctx;
+
+/* mv__record_sniff_fn of cli_ingest_file (ctx: a cli_ingest_sniff_ctx): the
+ * first MiB, up to its last newline, must parse as a recording or CSV
+ * (the parser's own "line N: why" otherwise), or start a JSON document
+ * (then CLI_INGEST_MAX_DOC is returned as the cap). */
+int cli_ingest_sniff(const char *head, size_t len, void *ctx, char *why,
+                     size_t whylen);
+
 /* Parses data (len bytes, need not be NUL-terminated) named name and
  * appends its series to out (one for a recording or CSV, one per result
  * for Prometheus). On error appends nothing, writes "NAME: [line N: ]why"
@@ -93,9 +106,16 @@ int cli_ingest_buffer(const char *name, const char *data, size_t len,
                       const cli_ingest_opts *o, cli_series_set *out,
                       mv_buf *warn, char *err, size_t errlen);
 
-/* Reads path (at most CLI_INGEST_MAX_FILE bytes) and parses it as above.
- * I/O errors: "PATH: strerror" and the negative errno. */
+/* Reads path (at most CLI_INGEST_MAX_FILE bytes; a Prometheus JSON file,
+ * which is parsed as one document, at most CLI_INGEST_MAX_DOC) and parses
+ * it as above. An input longer than 1 MiB is judged on its first MiB
+ * before the rest is read (cli_ingest_sniff), so a wrong file, /dev/zero or
+ * an endless pipe is refused early: "PATH: why" and -EINVAL. I/O errors:
+ * "PATH: strerror" and the negative errno. */
 #define CLI_INGEST_MAX_FILE ((size_t)1 << 30)
+/* jansson holds a document as a tree several times its size: 64 MiB of
+ * JSON (about 2 million points) stays well under 1 GiB of memory. */
+#define CLI_INGEST_MAX_DOC ((size_t)64 << 20)
 int cli_ingest_file(const char *path, const cli_ingest_opts *o,
                     cli_series_set *out, mv_buf *warn, char *err,
                     size_t errlen);

@@ -201,6 +201,14 @@ int cli_report_build(const char *name, const char *data, size_t len,
                      const cli_report_opts *o, cli_report *r,
                      char *err, size_t errlen);
 
+/* mv__record_sniff_fn for `report` and `estimate` (ctx unused): the first
+ * MiB of a longer input, up to its last newline, must read as a recording
+ * (mv__record_read) with at least one recording line, so a wrong file or an
+ * endless stream is refused before the rest is read. 0 or -EINVAL with
+ * "line N: why" in why. Thread-safety: reentrant. */
+int cli_report_sniff(const char *head, size_t len, void *ctx, char *why,
+                     size_t whylen);
+
 /* Recomputes advice and missing-data notes (call after filling r->heap). */
 void cli_report_finish(cli_report *r);
 

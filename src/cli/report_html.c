@@ -165,9 +165,9 @@ int cli_report_html(const cli_report *r, const cli_report_assets *a, mv_buf *b)
                                  "<td class=\"num\">%s</td><td class=\"num\">%s</td>"
                                  "<td style=\"width:45%%\"><div class=\"chart\" "
                                  "id=\"chart-op-%zu\"></div></td></tr>\n", o->count,
-                                 mv__human_bytes((int64_t)o->p50, p50, sizeof p50),
-                                 mv__human_bytes((int64_t)o->p95, p95, sizeof p95),
-                                 mv__human_bytes((int64_t)o->max, mx, sizeof mx), i);
+                                 mv__human_bytes_d(o->p50, p50, sizeof p50),
+                                 mv__human_bytes_d(o->p95, p95, sizeof p95),
+                                 mv__human_bytes_d(o->max, mx, sizeof mx), i);
         }
         PUT("</table>\n");
     } else {
@@ -183,8 +183,8 @@ int cli_report_html(const cli_report *r, const cli_report_assets *a, mv_buf *b)
             ESC(p->unit);
             rc |= mv__buf_printf(b, ": %lld units; memory per 1000: %s → %s%s</li>\n",
                                  (long long)p->units_total,
-                                 mv__human_bytes((int64_t)p->first_per1k, x, sizeof x),
-                                 mv__human_bytes((int64_t)p->last_per1k, y, sizeof y),
+                                 mv__human_bytes_d(p->first_per1k, x, sizeof x),
+                                 mv__human_bytes_d(p->last_per1k, y, sizeof y),
                                  p->rising_at_ms != MV_NA
                                      ? " — <b class=\"oom\">memory per unit keeps rising</b>"
                                      : " (flat)");
@@ -224,7 +224,7 @@ int cli_report_html(const cli_report *r, const cli_report_assets *a, mv_buf *b)
                 PUT("</code><div class=\"stack\">");
                 ESC(s->stack);
                 rc |= mv__buf_printf(b, "</div></td><td class=\"num\">%s</td>",
-                                     mv__human_bytes((int64_t)s->growth_bytes_per_h, x, sizeof x));
+                                     mv__human_bytes_d(s->growth_bytes_per_h, x, sizeof x));
                 if (isnan(s->share))
                     PUT("<td class=\"num\">n/a</td>");
                 else

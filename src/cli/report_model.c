@@ -14,6 +14,10 @@
  * comes from the caller's replay function (the same detector `analyze`
  * runs); the fitted trend line is drawn from its slope through the median
  * intercept of the private-memory points inside the detector's window.
+ * Figures from the file are doubles that may be anything JSON allows
+ * (1e300): they become integers only through mv__double_to_i64 and sizes
+ * only through mv__human_bytes_d, so a crafted value shows as n/a or makes
+ * its line "could not be read", never a wrapped number.
  */
 #include <errno.h>
 #include <math.h>
@@ -378,6 +382,11 @@ static const char *jstr(json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* Largest count of calls one op line may claim, and the largest progress
+ * total: integers up to 2^53 are exact in a double, so sums and the casts
+ * to integers stay defined; a bigger figure is a corrupted line. */
+#define EXTRA_MAX_COUNT 0x1p53
+
 typedef struct extras {
     named_set gauges, ops, progress;
     size_t bad;
@@ -413,7 +422,8 @@ static int op_line_agg(json_t *o, named_set *ops, const char *n, int64_t t)
 {
     double c = jnum(o, "count"), sum = jnum(o, "sum_bytes");
     double mn = jnum(o, "min_bytes"), mx = jnum(o, "max_bytes");
-    if (!(c >= 1) || isnan(sum) || isnan(mn) || isnan(mx) || mn > mx)
+    if (!(c >= 1 && c <= EXTRA_MAX_COUNT) || !isfinite(sum) || !isfinite(mn) ||
+        !isfinite(mx) || mn > mx)
         return -EINVAL;
     named_pts *p = named_get(ops, n);
     if (!p)
@@ -453,6 +463,16 @@ static int op_line_agg(json_t *o, named_set *ops, const char *n, int64_t t)
     return 0;
 }
 
+/* t_ms of an optional line as an integer, or -ERANGE when it is missing,
+ * not a number or beyond MV_RECORD_MAX_ABS_T_MS (as the reader's bound). */
+static int extra_time(json_t *o, int64_t *t)
+{
+    if (mv__double_to_i64(jnum(o, "t_ms"), t) != 0 ||
+        *t > MV_RECORD_MAX_ABS_T_MS || *t < -MV_RECORD_MAX_ABS_T_MS)
+        return -ERANGE;
+    return 0;
+}
+
 static void extra_line(extras *x, const char *line, size_t len)
 {
     json_error_t je;
@@ -463,8 +483,8 @@ static void extra_line(extras *x, const char *line, size_t len)
         return;
     }
     const char *type = jstr(o, "type");
-    double t = jnum(o, "t_ms");
-    if (!type || isnan(t)) {
+    int64_t t;
+    if (!type || extra_time(o, &t) != 0) {
         x->bad++;
         json_decref(o);
         return;
@@ -474,21 +494,21 @@ static void extra_line(extras *x, const char *line, size_t len)
     if (strcmp(type, "gauge") == 0) {
         const char *n = jstr(o, "name"), *lb = jstr(o, "labels");
         double v = jnum(o, "value");
-        if (n && !isnan(v)) {
+        if (n && isfinite(v)) {
             snprintf(name, sizeof name, "%s%s%s%s", n, lb && *lb ? "{" : "",
                      lb && *lb ? lb : "", lb && *lb ? "}" : "");
             if ((p = named_get(&x->gauges, name)))
-                pts_push(&p->p, (int64_t)t, v);
+                pts_push(&p->p, t, v);
         } else {
             x->bad++;
         }
     } else if (strcmp(type, "op") == 0) {
         const char *n = jstr(o, "name");
         double d = jnum(o, "delta_bytes");
-        if (n && !isnan(d)) {
+        if (n && isfinite(d)) {
             if ((p = named_get(&x->ops, n)))
-                op_add(p, (int64_t)t, d, 1, d, d, d);
-        } else if (n && op_line_agg(o, &x->ops, n, (int64_t)t) == 0) {
+                op_add(p, t, d, 1, d, d, d);
+        } else if (n && op_line_agg(o, &x->ops, n, t) == 0) {
             /* the recorder's aggregated line */
         } else {
             x->bad++;
@@ -496,10 +516,12 @@ static void extra_line(extras *x, const char *line, size_t len)
     } else if (strcmp(type, "progress") == 0) {
         const char *u = jstr(o, "unit");
         double units = jnum(o, "units");
-        if (u && !isnan(units)) {
+        if (u && units >= 0 && units <= EXTRA_MAX_COUNT) {
             if ((p = named_get(&x->progress, u))) {
-                pts_push(&p->aux, (int64_t)t, units);
-                pts_push(&p->p, (int64_t)t, jnum(o, "private"));
+                /* both or neither: the two arrays stay paired */
+                if (pts_push(&p->aux, t, units) == 0 &&
+                    pts_push(&p->p, t, jnum(o, "private")) != 0)
+                    p->aux.n--;
             }
         } else {
             x->bad++;
@@ -587,25 +609,26 @@ static double quantile_weighted(const wv *v, size_t n, double W, double q)
     return a * (1 - f) + b * f;
 }
 
-/* Private memory at time t: the newest sample at or before t. */
-static double private_at(const sample_cols *s, int64_t t)
+/* Private memory at time t: the newest sample at or before t. Reads the
+ * report's own raw series (r->raw owns the samples once the timeline is
+ * built; the reading columns are gone by then). */
+static double private_at(const cli_report_raw *raw, int64_t t)
 {
-    size_t lo = 0, hi = s->n;
+    size_t lo = 0, hi = raw->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (s->t[mid] <= t)
+        if (raw->t_ms[mid] <= t)
             lo = mid + 1;
         else
             hi = mid;
     }
     for (size_t i = lo; i-- > 0;)
-        if (!isnan(s->v[CLI_RS_PRIVATE][i]))
-            return s->v[CLI_RS_PRIVATE][i];
+        if (!isnan(raw->private_bytes[i]))
+            return raw->private_bytes[i];
     return NAN;
 }
 
-static int build_extras(cli_report *r, const sample_cols *s, extras *x,
-                        size_t columns)
+static int build_extras(cli_report *r, extras *x, size_t columns)
 {
     int rc = 0;
     if (x->gauges.n) {
@@ -614,6 +637,8 @@ static int build_extras(cli_report *r, const sample_cols *s, extras *x,
             return -ENOMEM;
         for (size_t i = 0; i < x->gauges.n; i++) {
             named_pts *g = &x->gauges.v[i];
+            if (g->p.n == 0)
+                continue;   /* its only point was lost to ENOMEM */
             cli_report_gauge *o = &r->gauges[r->ngauges++];
             mv__strlcpy(o->name, g->name, sizeof o->name);
             o->last = g->p.n ? g->p.v[g->p.n - 1] : NAN;
@@ -640,7 +665,8 @@ static int build_extras(cli_report *r, const sample_cols *s, extras *x,
                 v[k].w = g->aux.v[k];
             }
             qsort(v, n, sizeof *v, cmp_wv);
-            o->count = (size_t)g->count;
+            /* a sum of counts of at most 2^53 each: saturates, never wraps */
+            o->count = (size_t)mv__double_to_i64_or(g->count, INT64_MAX);
             o->p50 = quantile_weighted(v, n, g->count, 0.50);
             o->p95 = quantile_weighted(v, n, g->count, 0.95);
             o->max = g->max;
@@ -650,9 +676,10 @@ static int build_extras(cli_report *r, const sample_cols *s, extras *x,
             double w = (o->hist_hi - o->hist_lo) / CLI_REPORT_HIST_BINS;
             for (size_t k = 0; k < n; k++) {
                 double at = (v[k].v - o->hist_lo) / w;
-                size_t b = w > 0 && at > 0 ? (size_t)at : 0;
-                if (b >= CLI_REPORT_HIST_BINS)
-                    b = CLI_REPORT_HIST_BINS - 1;
+                /* clamped as a double: at may be NAN or huge (w overflowed) */
+                size_t b = !(w > 0 && at > 0) ? 0
+                           : at >= CLI_REPORT_HIST_BINS ? CLI_REPORT_HIST_BINS - 1
+                                                        : (size_t)at;
                 double h = o->hist[b] + v[k].w;
                 o->hist[b] = h > UINT32_MAX ? UINT32_MAX : (uint32_t)h;
             }
@@ -681,8 +708,8 @@ static int build_extras(cli_report *r, const sample_cols *s, extras *x,
                 double u = g->aux.v[k];
                 double pb = g->p.v[k];
                 if (isnan(pb))
-                    pb = private_at(s, g->aux.t[k]);
-                o->units_total = (int64_t)u;
+                    pb = private_at(&r->raw, g->aux.t[k]);
+                o->units_total = mv__double_to_i64_or(u, MV_NA); /* u <= 2^53 */
                 if (isnan(pb))
                     continue;
                 o->units[o->npts] = u;
@@ -732,7 +759,9 @@ static void fit_trend(cli_report *r)
     double slope = v->growth_bytes_per_h / 3600.0 / 1000.0; /* per ms */
     double win_ms = v->window_s > 0 ? v->window_s * 1000.0
                                     : (double)(r->t1_ms - r->t0_ms);
-    int64_t from = r->t1_ms - (int64_t)win_ms;
+    int64_t span = r->t1_ms - r->t0_ms;
+    int64_t win = mv__double_to_i64_or(win_ms, span);
+    int64_t from = r->t1_ms - (win >= 0 && win < span ? win : span);
     size_t n = 0;
     double *b = malloc(r->raw.n * sizeof *b);
     if (!b)
@@ -793,8 +822,8 @@ void cli_report_finish(cli_report *r)
                    "the peak fits; if memory keeps growing, find the leak first "
                    "(raising the limit only delays the kill).",
                    (long long)r->oom_kills, r->oom_kills == 1 ? "" : "s",
-                   mv__human_bytes((int64_t)r->private_peak, a, sizeof a),
-                   mv__human_bytes((int64_t)r->rss_peak, b, sizeof b));
+                   mv__human_bytes_d(r->private_peak, a, sizeof a),
+                   mv__human_bytes_d(r->rss_peak, b, sizeof b));
     else if (r->oom_suspected)
         add_advice(r, "The process ended at its memory limit without a recorded "
                    "OOM count: check `dmesg` / the cgroup's memory.events for an "
@@ -803,7 +832,7 @@ void cli_report_finish(cli_report *r)
         if (r->heap.nsites > 0)
             add_advice(r, "Look at %s first: it grows %s/h and explains %.0f%% of "
                        "the heap growth.", r->heap.sites[0].site,
-                       mv__human_bytes((int64_t)r->heap.sites[0].growth_bytes_per_h,
+                       mv__human_bytes_d(r->heap.sites[0].growth_bytes_per_h,
                                        a, sizeof a),
                        isnan(r->heap.sites[0].share) ? 0.0
                                                      : r->heap.sites[0].share * 100);
@@ -823,7 +852,7 @@ void cli_report_finish(cli_report *r)
         add_advice(r, "No leak: memory is stable. If usage is close to the limit, "
                    "size the limit from the peak (%s) plus a safety margin, or "
                    "use `memvigil estimate` when the work grows.",
-                   mv__human_bytes((int64_t)r->private_peak, a, sizeof a));
+                   mv__human_bytes_d(r->private_peak, a, sizeof a));
     } else if (vd == MV_LEAK_INSUFFICIENT_DATA) {
         add_advice(r, "Record longer (hours rather than minutes) so the detector "
                    "can tell a leak from warm-up.");
@@ -853,6 +882,43 @@ void cli_report_finish(cli_report *r)
         add_missing(r, "heap snapshots: %s", r->heap.note);
     else if (!r->heap.requested)
         add_missing(r, "no heap snapshots (--heap DIR)");
+}
+
+/* ---- sniffing a long input ---- */
+
+static int count_line(const mv__record_line *l, void *ctx)
+{
+    (void)l;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+int cli_report_sniff(const char *head, size_t len, void *ctx, char *why,
+                     size_t whylen)
+{
+    (void)ctx;
+    const char *nl = memrchr(head, '\n', len);
+    size_t known = 0;
+    if (!nl) {
+        snprintf(why, whylen, "no line end in the first MiB: not a recording");
+        return -EINVAL;
+    }
+    FILE *f = fmemopen((void *)head, (size_t)(nl - head) + 1, "r");
+    if (!f)
+        return 0;   /* cannot look: the full reader will judge */
+    char msg[200] = "";
+    int rc = mv__record_read(f, count_line, &known, msg, sizeof msg);
+    fclose(f);
+    if (rc == -EINVAL) {
+        snprintf(why, whylen, "%s (not a memvigil recording)", msg);
+        return -EINVAL;
+    }
+    if (rc == 0 && known == 0) {
+        snprintf(why, whylen, "no recording line in the first MiB: not a "
+                 "memvigil recording");
+        return -EINVAL;
+    }
+    return 0;
 }
 
 /* ---- build ---- */
@@ -953,7 +1019,8 @@ int cli_report_build(const char *name, const char *data, size_t len,
         r->series_present[k] = r->cols[k].n > 0;
     }
     if (r->cols[CLI_RS_LIMIT].n)
-        r->limit_bytes = (int64_t)r->cols[CLI_RS_LIMIT].min[r->cols[CLI_RS_LIMIT].n - 1];
+        r->limit_bytes = mv__double_to_i64_or(
+            r->cols[CLI_RS_LIMIT].min[r->cols[CLI_RS_LIMIT].n - 1], MV_NA);
     for (size_t i = 0; i < r->nphases; i++)
         if (r->phases[i].open)
             r->phases[i].t1_ms = r->t1_ms;
@@ -985,14 +1052,13 @@ int cli_report_build(const char *name, const char *data, size_t len,
     if (!r->raw.limit)
         goto nomem_raw;
     for (size_t i = 0; i < s->n; i++)
-        r->raw.limit[i] = isnan(s->v[CLI_RS_LIMIT][i]) ? MV_NA
-                                                       : (int64_t)s->v[CLI_RS_LIMIT][i];
+        r->raw.limit[i] = mv__double_to_i64_or(s->v[CLI_RS_LIMIT][i], MV_NA);
     s->t = NULL;
     s->v[CLI_RS_PRIVATE] = NULL;
     s->phase = NULL;
 
     scan_extras(data, len, &x);
-    rc = build_extras(r, s, &x, columns);
+    rc = build_extras(r, &x, columns);
     if (rc)
         goto nomem;
 

@@ -36,7 +36,7 @@ void cli_report_figures(const cli_report *r, cli_report_fig *f)
     memset(f, 0, sizeof *f);
     if (r->have_verdict && !isnan(v->growth_bytes_per_h)) {
         double g = v->growth_bytes_per_h;
-        mv__human_bytes((int64_t)fabs(g), a, sizeof a);
+        mv__human_bytes_d(fabs(g), a, sizeof a);
         snprintf(f->growth, sizeof f->growth, "%s%s/h", g < 0 ? "-" : "", a);
     } else {
         mv__strlcpy(f->growth, "n/a", sizeof f->growth);
@@ -52,8 +52,7 @@ void cli_report_figures(const cli_report *r, cli_report_fig *f)
     mv__human_bytes(r->limit_bytes, f->limit, sizeof f->limit);
     mv__human_duration((double)(r->t1_ms - r->t0_ms) / 1000.0, f->duration,
                        sizeof f->duration);
-    mv__human_bytes(isnan(r->private_peak) ? MV_NA : (int64_t)r->private_peak,
-                    f->peak, sizeof f->peak);
+    mv__human_bytes_d(r->private_peak, f->peak, sizeof f->peak);
     if (r->oom_kills > 0)
         snprintf(f->oom, sizeof f->oom, "%lld", (long long)r->oom_kills);
     else
@@ -88,8 +87,11 @@ static int sparkline(mv_buf *b, const cli_report_cols *c, size_t width)
         double m = -INFINITY;
         for (size_t i = i0; i < i1; i++)
             m = fmax(m, c->max[i]);
-        int lvl = hi > lo ? (int)((m - lo) / (hi - lo) * 7.999) : 0;
-        rc |= mv__buf_puts(b, spark_chars[lvl < 0 ? 0 : lvl > 7 ? 7 : lvl]);
+        /* clamped as a double: with crafted extremes the ratio can be
+         * NAN or infinite, which no cast may see */
+        double f = hi > lo ? (m - lo) / (hi - lo) * 7.999 : 0;
+        int lvl = f >= 7 ? 7 : f > 0 ? (int)f : 0;
+        rc |= mv__buf_puts(b, spark_chars[lvl]);
     }
     return rc;
 }
@@ -131,8 +133,8 @@ static int write_report(const cli_report *r, mv_buf *b, int md)
         rc |= mv__buf_printf(b, "%sPrivate memory%s\n\n%s", h2, md ? "\n" : ":",
                              md ? "```\n" : "  ");
         rc |= sparkline(b, &r->cols[CLI_RS_PRIVATE], 60);
-        mv__human_bytes((int64_t)r->private_first, a, sizeof a);
-        mv__human_bytes((int64_t)r->private_last, t, sizeof t);
+        mv__human_bytes_d(r->private_first, a, sizeof a);
+        mv__human_bytes_d(r->private_last, t, sizeof t);
         rc |= mv__buf_printf(b, "\n%s%s -> %s\n%s", md ? "" : "  ", a, t,
                              md ? "```\n" : "");
     }
@@ -147,7 +149,7 @@ static int write_report(const cli_report *r, mv_buf *b, int md)
             rc |= mv__buf_puts(b, "| site | growth/h | share | live |\n|---|---|---|---|\n");
         for (size_t i = 0; i < r->heap.nsites; i++) {
             const cli_report_site *s = &r->heap.sites[i];
-            mv__human_bytes((int64_t)s->growth_bytes_per_h, a, sizeof a);
+            mv__human_bytes_d(s->growth_bytes_per_h, a, sizeof a);
             mv__human_bytes(s->live_bytes, t, sizeof t);
             rc |= mv__buf_printf(b, md ? "| `%s` | %s | %.0f%% | %s |\n"
                                        : "  %-50s %10s/h %4.0f%% %10s\n",
@@ -161,9 +163,9 @@ static int write_report(const cli_report *r, mv_buf *b, int md)
         for (size_t i = 0; i < r->nops; i++) {
             const cli_report_op *o = &r->ops[i];
             char p50[40], p95[40], mx[40];
-            mv__human_bytes((int64_t)o->p50, p50, sizeof p50);
-            mv__human_bytes((int64_t)o->p95, p95, sizeof p95);
-            mv__human_bytes((int64_t)o->max, mx, sizeof mx);
+            mv__human_bytes_d(o->p50, p50, sizeof p50);
+            mv__human_bytes_d(o->p95, p95, sizeof p95);
+            mv__human_bytes_d(o->max, mx, sizeof mx);
             rc |= mv__buf_printf(b, md ? "| %s | %zu | %s | %s | %s |\n"
                                        : "  %-20s %8zu calls  p50 %s  p95 %s  max %s\n",
                                  o->name, o->count, p50, p95, mx);
@@ -171,8 +173,8 @@ static int write_report(const cli_report *r, mv_buf *b, int md)
     }
     for (size_t i = 0; i < r->nprogress; i++) {
         const cli_report_progress *p = &r->progress[i];
-        mv__human_bytes((int64_t)p->first_per1k, a, sizeof a);
-        mv__human_bytes((int64_t)p->last_per1k, t, sizeof t);
+        mv__human_bytes_d(p->first_per1k, a, sizeof a);
+        mv__human_bytes_d(p->last_per1k, t, sizeof t);
         rc |= mv__buf_printf(b, "%sProgress (%s)%s\n\n  %lld %s; memory per 1000 %s: "
                              "%s -> %s%s\n", h2, p->unit, md ? "" : ":",
                              (long long)p->units_total, p->unit, p->unit, a, t,

@@ -15,7 +15,10 @@
  *    (the process died mid-line) and is skipped silently;
  *  - any other bad line is an error "line N: why" and -EINVAL; a line
  *    over 1 MiB is one ("line N: longer than 1 MiB"), and is never held
- *    in memory whole: at most 1 MiB of it is buffered (read_line);
+ *    in memory whole: reading stops after its first MiB (read_line);
+ *  - mv__record_load_text reads files that may be anything (a FIFO,
+ *    /dev/zero) in chunks and refuses them within the first MiB that
+ *    cannot be text: a NUL byte, an over-long line, the caller's sniff;
  *  - a valid object of an unknown "type" is skipped (forward compatible);
  *  - a header of a newer version than MV_RECORD_VERSION is refused with
  *    -ENOTSUP and a message naming the version.
@@ -35,7 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "record.h"
 #include "util.h"
@@ -492,6 +497,9 @@ static int assign(parser *ps, const char *key, const value *v,
             int64_t x;
             if (as_int(ps, v, &x))
                 return -EINVAL;
+            if (f->off == offsetof(mv__record_line, t_ms) &&
+                (x > MV_RECORD_MAX_ABS_T_MS || x < -MV_RECORD_MAX_ABS_T_MS))
+                return fail(ps, "time out of range");
             memcpy(dst, &x, sizeof x);
             return 0;
         }
@@ -622,8 +630,9 @@ int mv__record_parse_line(const char *line, size_t len, mv__record_line *out)
 }
 
 /* Reads one line of f (without its '\n') into *buf, grown as needed but
- * never past MAX_LINE_BYTES + 1: the rest of a longer line is consumed and
- * dropped, so a hostile file cannot make us buffer gigabytes. NUL bytes
+ * never past MAX_LINE_BYTES + 1: reading stops there, the rest of a longer
+ * line is left unread, so a hostile file (or an endless stream) can make
+ * us neither buffer gigabytes nor read forever. NUL bytes
  * are kept (the parser rejects them). Returns 1 when a line was read, 0 at
  * EOF (or a read error: see ferror), -ENOMEM. *len is the kept length
  * (MAX_LINE_BYTES + 1 means "longer than the cap"). */
@@ -641,8 +650,6 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t *len,
             *has_nl = 1;
             break;
         }
-        if (n > MAX_LINE_BYTES)
-            continue;   /* over the cap: drop the rest of the line */
         if (n + 1 >= *cap) {
             size_t ncap = *cap ? *cap * 2 : 4096;
             if (ncap > MAX_LINE_BYTES + 2)
@@ -656,6 +663,9 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t *len,
             *cap = ncap;
         }
         (*buf)[n++] = (char)c;
+        if (n > MAX_LINE_BYTES)
+            break;   /* over the cap: the caller refuses the line, so the
+                      * rest (maybe endless: a FIFO) is never read */
     }
     funlockfile(f);
     if (!any)
@@ -691,12 +701,12 @@ int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
         size_t i;
 
         lineno++;
-        for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' ||
-                                line[i] == '\r');
+        for (i = 0; i < len && len <= MAX_LINE_BYTES &&
+                    (line[i] == ' ' || line[i] == '\t' || line[i] == '\r');
              i++) {
         }
         if (i == len)
-            continue;   /* blank line */
+            continue;   /* blank line (an over-long one is not skipped) */
         if (len > MAX_LINE_BYTES) {
             prc = -EINVAL;
             mv__strlcpy(why, "longer than 1 MiB", sizeof why);
@@ -740,6 +750,129 @@ int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
     free(line);
     free(rec);
     return rc;
+}
+
+/* ---- bounded reading of inputs that may be anything ---- */
+
+/* Read size: small enough that a refusal comes early, large enough that a
+ * GiB recording is a few thousand reads. */
+#define TEXT_CHUNK ((size_t)64 << 10)
+
+/* What read_text knows about the bytes so far. */
+typedef struct text_scan {
+    size_t line_len;        /* bytes of the current line so far */
+    long long lineno;       /* 1-based number of the current line */
+    int before_first;       /* no non-blank line has ended yet */
+    char first;             /* first non-blank byte of that line, or 0 */
+    int doc;                /* the first line is one JSON document */
+    int sniffed;
+} text_scan;
+
+/* Scans n new bytes at p (offset off in the input); 0, or -EINVAL with why. */
+static int text_scan_bytes(text_scan *sc, const char *p, size_t n, size_t off,
+                           size_t max_doc, char *why, size_t whylen)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c == '\0') {
+            snprintf(why, whylen, "binary data (a NUL byte at offset %zu, "
+                     "line %lld): not a text file", off + i, sc->lineno);
+            return -EINVAL;
+        }
+        if (c == '\n') {
+            if (sc->first)
+                sc->before_first = 0;
+            sc->line_len = 0;
+            sc->lineno++;
+            continue;
+        }
+        if (sc->before_first && !sc->first && c != ' ' && c != '\t' &&
+            c != '\r')
+            sc->first = c;
+        if (++sc->line_len > MAX_LINE_BYTES && !sc->doc) {
+            if (sc->before_first && max_doc > 0 &&
+                (sc->first == '{' || sc->first == '[')) {
+                sc->doc = 1;   /* one JSON document: capped as a whole */
+                continue;
+            }
+            snprintf(why, whylen, "line %lld is longer than 1 MiB: not a "
+                     "recording, CSV or JSON file", sc->lineno);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Reads path into out (reset first), refusing it as documented at
+ * mv__record_load_text. Bytes read, -EFBIG past max_bytes, -EINVAL with
+ * why, or -errno. */
+static ssize_t read_text(const char *path, mv_buf *out, size_t max_bytes,
+                         size_t max_doc, mv__record_sniff_fn sniff,
+                         void *sniff_ctx, char *why, size_t whylen)
+{
+    text_scan sc = { 0, 1, 1, 0, 0, 0 };
+    size_t doc_cap = 0;   /* a JSON document's cap, once one is seen */
+    ssize_t rc = 0;
+    int fd;
+
+    mv__buf_reset(out);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    for (;;) {
+        if (mv__buf_reserve(out, TEXT_CHUNK) != 0) {
+            rc = -ENOMEM;
+            break;
+        }
+        ssize_t n = read(fd, out->data + out->len, TEXT_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = -errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        size_t off = out->len;
+        out->len += (size_t)n;
+        out->data[out->len] = '\0';
+        if (out->len > max_bytes) {
+            rc = -EFBIG;
+            break;
+        }
+        rc = text_scan_bytes(&sc, out->data + off, (size_t)n, off, max_doc,
+                             why, whylen);
+        if (rc)
+            break;
+        if (sc.doc && !doc_cap)
+            doc_cap = max_doc;
+        if (sniff && !sc.sniffed && out->len > MV_RECORD_SNIFF_BYTES) {
+            sc.sniffed = 1;
+            int s = sniff(out->data, MV_RECORD_SNIFF_BYTES, sniff_ctx, why,
+                          whylen);
+            if (s < 0) {
+                rc = -EINVAL;
+                break;
+            }
+            if (s > 0 && (!doc_cap || (size_t)s < doc_cap))
+                doc_cap = (size_t)s;
+        }
+        if (doc_cap && out->len > doc_cap) {
+            snprintf(why, whylen, "a JSON document larger than %zu MiB",
+                     doc_cap >> 20);
+            rc = -EINVAL;
+            break;
+        }
+    }
+    close(fd);
+    if (rc) {
+        mv__buf_reset(out);
+        return rc;
+    }
+    if (!out->data && mv__buf_reserve(out, 0) != 0)
+        return -ENOMEM;
+    out->data[out->len] = '\0';
+    return (ssize_t)out->len;
 }
 
 /* ---- rotated recordings (mv__record_load) ---- */
@@ -834,6 +967,13 @@ static int append_segment(mv_buf *out, const char *data, size_t len,
 ssize_t mv__record_load(const char *path, mv_buf *out, size_t max_bytes,
                         mv__record_join *info)
 {
+    return mv__record_load_text(path, out, max_bytes, 0, NULL, NULL, info);
+}
+
+ssize_t mv__record_load_text(const char *path, mv_buf *out, size_t max_bytes,
+                             size_t max_doc_bytes, mv__record_sniff_fn sniff,
+                             void *sniff_ctx, mv__record_join *info)
+{
     mv__record_join dummy;
     mv__record_line *h = NULL, *ph = NULL;
     mv_buf last = {0}, tmp = {0};
@@ -850,7 +990,8 @@ ssize_t mv__record_load(const char *path, mv_buf *out, size_t max_bytes,
     info->first_segment = info->last_segment = MV_NA;
     if (!path || !out)
         return -EINVAL;
-    n = mv__read_file(path, out, max_bytes);
+    n = read_text(path, out, max_bytes, max_doc_bytes, sniff, sniff_ctx,
+                  info->why, sizeof info->why);
     if (n < 0)
         return n;
     h = malloc(sizeof *h);
@@ -917,14 +1058,17 @@ ssize_t mv__record_load(const char *path, mv_buf *out, size_t max_bytes,
         }
         if (mv__record_segment_path(path, segs[i].k, name, sizeof name) != 0)
             continue;
-        n = mv__read_file(name, &tmp, max_bytes - total);
+        n = read_text(name, &tmp, max_bytes - total, 0, NULL, NULL,
+                      info->why, sizeof info->why);
         if (n < 0) {
             if (n == -EFBIG) {
                 rc = -EFBIG;
                 goto done;
             }
             info->skipped++;
-            note_add(info, "; skipped %s (%s)", name, strerror((int)-n));
+            note_add(info, "; skipped %s (%s)", name,
+                     n == -EINVAL ? info->why : strerror((int)-n));
+            info->why[0] = '\0';   /* path itself was not refused */
             continue;
         }
         if (prev == MV_NA)

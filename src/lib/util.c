@@ -272,6 +272,36 @@ int64_t mv__thread_cpu_us(void)
 
 /* ---- human-readable ---- */
 
+int mv__double_to_i64(double v, int64_t *out)
+{
+    /* -0x1p63 is INT64_MIN exactly; 0x1p63 is one past INT64_MAX. The
+     * comparisons are false for NAN, so it is refused too. */
+    if (!(v >= -0x1p63 && v < 0x1p63))
+        return -ERANGE;
+    *out = (int64_t)v;
+    return 0;
+}
+
+int64_t mv__double_to_i64_or(double v, int64_t fallback)
+{
+    int64_t x;
+    return mv__double_to_i64(v, &x) == 0 ? x : fallback;
+}
+
+char *mv__human_bytes_d(double bytes, char *out, size_t n)
+{
+    int64_t b;
+    if (mv__double_to_i64(round(bytes), &b) != 0 || b == MV_UNLIMITED) {
+        snprintf(out, n, "n/a");
+        return out;
+    }
+    if (b == MV_NA) {   /* -1 byte is a real figure here, not "unknown" */
+        snprintf(out, n, "-1 B");
+        return out;
+    }
+    return mv__human_bytes(b, out, n);
+}
+
 char *mv__human_bytes(int64_t bytes, char *out, size_t n)
 {
     static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

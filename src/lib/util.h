@@ -53,6 +53,21 @@ MV_INTERNAL int64_t mv__thread_cpu_us(void);
 /* Formats bytes as "1.5 GiB", "412 MiB", "830 KiB", "12 B" into out.
  * MV_NA gives "n/a", MV_UNLIMITED gives "unlimited". Returns out. */
 MV_INTERNAL char *mv__human_bytes(int64_t bytes, char *out, size_t n);
+/* Formats bytes held in a double (a parsed or computed figure) like
+ * mv__human_bytes, rounded to the nearest byte; NAN, infinities and values
+ * beyond int64_t give "n/a" instead of a wrapped number. Returns out. */
+MV_INTERNAL char *mv__human_bytes_d(double bytes, char *out, size_t n);
+
+/* The one checked way from a double that came from input (or was computed
+ * from it) to an integer: a plain cast of a NAN, infinite or out-of-range
+ * double is undefined behaviour in C. Truncates toward zero and stores in
+ * *out when v is finite and -2^63 <= v < 2^63; otherwise returns -ERANGE
+ * and leaves *out alone. */
+MV_INTERNAL int mv__double_to_i64(double v, int64_t *out);
+/* The same for display and "unknown" fields: the integer, or fallback when
+ * v cannot be one. */
+MV_INTERNAL int64_t mv__double_to_i64_or(double v, int64_t fallback);
+
 /* Formats seconds as "9 h 12 min", "3 min 5 s", "41 s"; INFINITY "never",
  * NAN "n/a". Returns out. */
 MV_INTERNAL char *mv__human_duration(double seconds, char *out, size_t n);

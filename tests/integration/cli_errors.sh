@@ -66,6 +66,54 @@ jq -e '.pid > 0 and .process.rss_bytes > 0 and (.findings | length) > 0' \
 expect 1 "$MEMVIGIL" inspect 999999
 grep -q "no such process 999999" "$tmp/err" || fail "inspect: missing pid message"
 
+# endless or binary inputs (issue 12): refused within the first MiB, fast
+# and in bounded memory, naming the input and why; before, 1 GiB was read
+# (2 GB RSS, 10 s) before the refusal
+peak_kb() {  # peak_kb CMD...: runs CMD (stdin inherited), peak RSS in KiB on stdout
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f %M -o "$tmp/rss" "$@" >"$tmp/out" 2>"$tmp/err" || true
+        tail -1 "$tmp/rss"
+    else
+        "$@" >"$tmp/out" 2>"$tmp/err" || true
+        echo 0
+    fi
+}
+bounded() {  # bounded WHAT WORDS KB SECS [MAX_KB]: the last command failed
+             # fast (SECS), said WORDS, peaked under MAX_KB (default 64 MiB)
+    local what=$1 words=$2 kb=$3 secs=$4 max=${5:-65536}
+    grep -q "$words" "$tmp/err" || { cat "$tmp/err" >&2; fail "$what: no '$words'"; }
+    one_line "$what"
+    # ASan's shadow memory and quarantine multiply the footprint
+    if grep -q '^MV_SANITIZE:BOOL=ON' "${MV_BUILD:-/nonexistent}/CMakeCache.txt" 2>/dev/null; then
+        max=$((max * 4))
+    fi
+    [ "$kb" -lt "$max" ] || fail "$what: peak RSS $kb KiB"
+    [ "$secs" -lt 15 ] || fail "$what: took $secs s"
+}
+for cmd in analyze report estimate; do
+    t0=$SECONDS
+    kb=$(peak_kb timeout 20 "$MEMVIGIL" $cmd /dev/zero)
+    bounded "$cmd /dev/zero" "/dev/zero: binary data (a NUL byte at offset 0" "$kb" $((SECONDS - t0))
+    # 200 MB of short garbage lines through a pipe
+    t0=$SECONDS
+    # (the writers die of SIGPIPE once memvigil stops reading: not a failure)
+    kb=$({ yes || true; } | { head -c 200M || true; } | peak_kb timeout 20 "$MEMVIGIL" $cmd /dev/stdin)
+    bounded "$cmd of 'yes'" "/dev/stdin: .*\(unknown format\|not a memvigil recording\)" "$kb" $((SECONDS - t0))
+    # one endless line through a FIFO
+    rm -f "$tmp/fifo"; mkfifo "$tmp/fifo"
+    { yes | tr -d '\n' >"$tmp/fifo" 2>/dev/null || true; } &
+    t0=$SECONDS
+    kb=$(peak_kb timeout 20 "$MEMVIGIL" $cmd "$tmp/fifo")
+    wait
+    bounded "$cmd of an endless line" "fifo: line 1 is longer than 1 MiB" "$kb" $((SECONDS - t0))
+done
+# an endless JSON document: analyze reads it as Prometheus JSON, up to its
+# 64 MiB cap (CLI_INGEST_MAX_DOC), so the bound is higher
+t0=$SECONDS
+kb=$({ yes '{' || true; } | { tr -d '\n' || true; } | { head -c 300M || true; } |
+     peak_kb timeout 20 "$MEMVIGIL" analyze -)
+bounded "analyze of an endless JSON document" "stdin: a JSON document larger than 64 MiB" "$kb" $((SECONDS - t0)) 131072
+
 if [ -w /dev/full ]; then
     for args in "--version" "inspect $$"; do
         rc=0

@@ -88,6 +88,32 @@ grep -q "concurrency: 2 such jobs" "$tmp/est.txt" || fail "per-unit concurrency"
 rc=0; "$MEMVIGIL" estimate "$F/leak.jsonl" 2>"$tmp/err" || rc=$?
 [ $rc -eq 1 ] && grep -q "no progress counters" "$tmp/err" || fail "estimate without progress"
 
+# --- progress lines with "private": null (allowed by docs/recording.md):
+# the private memory comes from the samples; issue 12: both crashed
+sed '/"type":"progress"/s/"private":[0-9]*/"private":null/' "$F/app_records.jsonl" >"$tmp/pnull.jsonl"
+grep -q '"type":"progress".*"private":null' "$tmp/pnull.jsonl" || fail "pnull fixture not made"
+"$MEMVIGIL" report -f json "$tmp/pnull.jsonl" >"$tmp/pnull.json" || fail "report with private null"
+jqcheck "$tmp/pnull.json" '.progress[0].unit == "files" and .progress[0].units_total == 181000' "progress with private null"
+"$MEMVIGIL" estimate --json --units 1M --memory 8G "$tmp/pnull.jsonl" >"$tmp/pnull-est.json" || fail "estimate with private null"
+jqcheck "$tmp/pnull-est.json" '.unit == "files" and .points >= 100 and .max_units_seen == 181000' "estimate with private null"
+
+# --- crafted values (issue 12): huge or NAN-producing figures are refused
+# as bad lines or shown as n/a, never printed as a wrapped int64
+{ head -3 "$F/short_flat.jsonl"
+  echo '{"type":"progress","t_ms":1795625436100,"unit":"rows","units":1e300,"private":null}'
+  echo '{"type":"progress","t_ms":1795625436200,"unit":"rows","units":-1e300,"private":null}'
+  echo '{"type":"op","t_ms":1795625436300,"name":"q","delta_bytes":1e300}'
+  echo '{"type":"op","t_ms":1795625436400,"name":"q","delta_bytes":-1.7e308}'
+  echo '{"type":"gauge","t_ms":1795625436500,"name":"g","labels":"","value":1e308}'
+  tail -n +4 "$F/short_flat.jsonl"; } >"$tmp/crafted.jsonl"
+for fmt in text markdown html json; do
+    "$MEMVIGIL" report -f $fmt "$tmp/crafted.jsonl" >"$tmp/crafted.$fmt" 2>"$tmp/err" || fail "crafted values ($fmt): $(cat "$tmp/err")"
+    ! grep -Eq -- '8\.0 EiB|922337203685477580[78]' "$tmp/crafted.$fmt" || fail "crafted values ($fmt): a wrapped int64 printed"
+done
+grep -q "2 gauge/op/progress lines could not be read" "$tmp/crafted.text" || fail "crafted progress lines not refused"
+grep -q "n/a" "$tmp/crafted.text" || fail "crafted op deltas not shown as n/a"
+jqcheck "$tmp/crafted.json" '.ops[0].count == 2 and .progress == []' "crafted values in json"
+
 # --- bad input: clear messages, never a crash
 : >"$tmp/empty.jsonl"
 rc=0; "$MEMVIGIL" report "$tmp/empty.jsonl" >/dev/null 2>"$tmp/err" || rc=$?

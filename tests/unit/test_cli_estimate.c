@@ -101,6 +101,22 @@ static void test_too_little(void **state)
     assert_int_equal(cli_estimate_fit(NULL, b3, 5, &e, err, sizeof err), -EINVAL);
 }
 
+/* A budget that holds more jobs than an int64_t counts (issue 12: the
+ * quotient was cast unchecked): no concurrency figure rather than a wrapped
+ * one; NAN and infinite budgets likewise. */
+static void test_concurrency_out_of_range(void **state)
+{
+    (void)state;
+    cli_estimate e;
+    cli_estimate_linear(100 * MIB, 2048.0, &e);
+    assert_int_equal(cli_estimate_plan(&e, 1000, 0.25, 1e300), 0);
+    assert_int_equal(e.concurrency, -1);
+    assert_int_equal(cli_estimate_plan(&e, 1000, 0.25, INFINITY), 0);
+    assert_int_equal(e.concurrency, -1);
+    assert_int_equal(cli_estimate_plan(&e, 1000, 0.25, 4096 * MIB), 0);
+    assert_int_equal(e.concurrency, 32);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -108,6 +124,7 @@ int main(void)
         cmocka_unit_test(test_superlinear),
         cmocka_unit_test(test_per_unit),
         cmocka_unit_test(test_too_little),
+        cmocka_unit_test(test_concurrency_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

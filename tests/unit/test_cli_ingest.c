@@ -417,6 +417,43 @@ static void test_fetch_errors(void **state)
     cli_series_set_release(&set);
 }
 
+/* The first MiB of a long input (issue 12): judged by the same parsers
+ * before the rest is read; a JSON document gets the document cap. */
+static void test_sniff(void **state)
+{
+    (void)state;
+    enum { HEAD = 1 << 20 };
+    char *head = malloc(HEAD);
+    char why[512];
+    assert_non_null(head);
+    cli_ingest_sniff_ctx c = { "in", NULL };
+
+    for (size_t i = 0; i < HEAD; i += 2)
+        memcpy(head + i, "y\n", 2);
+    assert_int_equal(cli_ingest_sniff(head, HEAD, &c, why, sizeof why), -EINVAL);
+    assert_non_null(strstr(why, "unknown format"));
+
+    /* CSV whose third line is garbage: the CSV parser's own words */
+    int k = snprintf(head, HEAD, "seconds,bytes\n1,100\nx,y\n");
+    memset(head + k, '\n', HEAD - (size_t)k);
+    assert_int_equal(cli_ingest_sniff(head, HEAD, &c, why, sizeof why), -EINVAL);
+    assert_true(strncmp(why, "line 3: ", 8) == 0);
+
+    /* good CSV lines and a cut last line: read on */
+    size_t off = 0;
+    for (int i = 1; off + 32 < HEAD; i++)
+        off += (size_t)snprintf(head + off, HEAD - off, "%d,%d\n", i, 1000 + i);
+    memset(head + off, '7', HEAD - off);
+    assert_int_equal(cli_ingest_sniff(head, HEAD, &c, why, sizeof why), 0);
+
+    /* a JSON document: read on, capped */
+    memset(head, ' ', HEAD);
+    memcpy(head, "{\"status\":\"success\",\"data\":{", 28);
+    assert_int_equal(cli_ingest_sniff(head, HEAD, &c, why, sizeof why),
+                     (int)CLI_INGEST_MAX_DOC);
+    free(head);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_prometheus),
         cmocka_unit_test(test_request_url),
         cmocka_unit_test(test_fetch_errors),
+        cmocka_unit_test(test_sniff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -414,6 +414,156 @@ static void test_bad_input(void **state)
     cli_report_release(&r);   /* released twice: a no-op */
 }
 
+/* "private": null on a progress line (docs/recording.md allows it): the
+ * private memory comes from the newest sample at or before the checkpoint.
+ * Issue 12: this read the sample series after it had moved to r->raw. */
+static void test_progress_private_null(void **state)
+{
+    (void)state;
+    const char *rec =
+        "{\"type\":\"header\",\"version\":1,\"pid\":1,\"start_ms\":1000,\"interval_ms\":1000}\n"
+        "{\"type\":\"sample\",\"t_ms\":1000,\"private\":100000000,\"level\":\"ok\"}\n"
+        "{\"type\":\"sample\",\"t_ms\":2000,\"private\":101000000,\"level\":\"ok\"}\n"
+        "{\"type\":\"progress\",\"t_ms\":2500,\"unit\":\"files\",\"units\":1000,\"private\":null}\n"
+        "{\"type\":\"sample\",\"t_ms\":3000,\"private\":103000000,\"level\":\"ok\"}\n"
+        "{\"type\":\"progress\",\"t_ms\":3500,\"unit\":\"files\",\"units\":2000,\"private\":null}\n"
+        "{\"type\":\"progress\",\"t_ms\":3600,\"unit\":\"files\",\"units\":3000}\n";
+    cli_report r;
+    char err[256];
+    assert_int_equal(build_str(rec, &r, err, sizeof err), 0);
+    assert_int_equal(r.nprogress, 1);
+    assert_int_equal(r.progress[0].units_total, 3000);
+    assert_int_equal(r.progress[0].npts, 3);
+    assert_true(r.progress[0].private_bytes[0] == 101000000.0);
+    assert_true(r.progress[0].private_bytes[1] == 103000000.0);
+    assert_true(r.progress[0].private_bytes[2] == 103000000.0);
+    /* (103 MB - 101 MB) over 1000 units, per 1000 units */
+    assert_true(r.progress[0].first_per1k == 2000000.0);
+    cli_report_release(&r);
+}
+
+/* Renders r as text, Markdown and JSON into one buffer. */
+static void render_all(const cli_report *r, mv_buf *b)
+{
+    assert_int_equal(cli_report_text(r, b), 0);
+    assert_int_equal(cli_report_markdown(r, b), 0);
+    assert_int_equal(cli_report_json(r, b), 0);
+}
+
+/* No wrapped int64: what a cast of NAN or 1e300 printed before issue 12. */
+static void assert_no_garbage(const char *text)
+{
+    assert_null(strstr(text, "-8.0 EiB"));
+    assert_null(strstr(text, "8.0 EiB"));
+    assert_null(strstr(text, "9223372036854775808"));
+    assert_null(strstr(text, "9223372036854775807"));
+}
+
+#define HDR_LINE "{\"type\":\"header\",\"version\":1,\"pid\":1,\"start_ms\":1000,\"interval_ms\":1000}\n"
+#define SAMPLE_LINE(t, p) "{\"type\":\"sample\",\"t_ms\":" #t ",\"private\":" #p ",\"level\":\"ok\"}\n"
+
+/* Crafted values (issue 12): huge, NAN-producing and infinite figures in
+ * optional lines are refused as bad lines or shown as n/a, never cast. */
+static void test_crafted_values(void **state)
+{
+    (void)state;
+    cli_report r;
+    char err[256];
+    mv_buf b = {0};
+
+    /* units 1e300 / -1e300 / 1e20, count 1e300: not counts */
+    const char *huge =
+        HDR_LINE SAMPLE_LINE(1000, 5000000) SAMPLE_LINE(2000, 6000000)
+        "{\"type\":\"progress\",\"t_ms\":1500,\"unit\":\"rows\",\"units\":1e300,\"private\":null}\n"
+        "{\"type\":\"progress\",\"t_ms\":1600,\"unit\":\"rows\",\"units\":-1e300,\"private\":null}\n"
+        "{\"type\":\"progress\",\"t_ms\":1700,\"unit\":\"rows\",\"units\":1e20,\"private\":null}\n"
+        "{\"type\":\"op\",\"t_ms\":1800,\"name\":\"q\",\"count\":1e300,\"sum_bytes\":1,"
+        "\"min_bytes\":0,\"max_bytes\":1,\"buckets\":[1e300,0,0,0,0,0,0,0]}\n";
+    assert_int_equal(build_str(huge, &r, err, sizeof err), 0);
+    assert_int_equal(r.nprogress, 0);
+    assert_int_equal(r.ngauges, 0);
+    assert_int_equal(r.nops, 0);
+    assert_non_null(strstr(r.warnings, "4 gauge/op/progress lines could not be read"));
+    render_all(&r, &b);
+    assert_no_garbage(b.data);
+    cli_report_release(&r);
+
+    /* deltas of 1e300 and -1e300 are numbers JSON allows: the model keeps
+     * them, people see n/a rather than a wrapped size */
+    mv__buf_reset(&b);
+    const char *ops =
+        HDR_LINE SAMPLE_LINE(1000, 5000000) SAMPLE_LINE(2000, 6000000)
+        "{\"type\":\"op\",\"t_ms\":1500,\"name\":\"q\",\"delta_bytes\":1e300}\n"
+        "{\"type\":\"op\",\"t_ms\":1600,\"name\":\"q\",\"delta_bytes\":-1e300}\n"
+        "{\"type\":\"op\",\"t_ms\":1700,\"name\":\"q\",\"delta_bytes\":1.7e308}\n"
+        "{\"type\":\"progress\",\"t_ms\":1500,\"unit\":\"rows\",\"units\":0,\"private\":9000000000000000000}\n"
+        "{\"type\":\"progress\",\"t_ms\":1600,\"unit\":\"rows\",\"units\":1,\"private\":-9000000000000000000}\n";
+    assert_int_equal(build_str(ops, &r, err, sizeof err), 0);
+    assert_int_equal(r.nops, 1);
+    assert_int_equal(r.ops[0].count, 3);
+    assert_true(r.ops[0].max == 1.7e308);
+    assert_int_equal(r.nprogress, 1);
+    assert_int_equal(r.progress[0].units_total, 1);
+    render_all(&r, &b);
+    assert_no_garbage(b.data);
+    assert_non_null(strstr(b.data, "n/a"));
+    cli_report_release(&r);
+
+    /* no private memory at all, an OOM kill: the advice names no peak */
+    mv__buf_reset(&b);
+    const char *oom =
+        HDR_LINE
+        "{\"type\":\"sample\",\"t_ms\":1000,\"private\":null,\"level\":\"ok\"}\n"
+        "{\"type\":\"event\",\"t_ms\":1500,\"event\":\"oom_kill\",\"level\":\"critical\",\"message\":\"x\"}\n"
+        "{\"type\":\"sample\",\"t_ms\":2000,\"private\":null,\"limit\":9223372036854775806,\"level\":\"ok\"}\n";
+    assert_int_equal(build_str(oom, &r, err, sizeof err), 0);
+    assert_true(r.oom_kills == 1);
+    assert_true(r.limit_bytes == MV_NA);       /* 2^63 as a double: unknown */
+    assert_true(r.raw.limit[1] == MV_NA);
+    assert_non_null(strstr(r.advice[0], "(n/a private, n/a RSS)"));
+    render_all(&r, &b);
+    assert_no_garbage(b.data);
+    cli_report_release(&r);
+
+    /* sample times the reader refuses: beyond 2^53 ms either way */
+    const char *far =
+        HDR_LINE SAMPLE_LINE(-9000000000000000000, 1) SAMPLE_LINE(9000000000000000000, 2);
+    assert_int_equal(build_str(far, &r, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "line 2: field \"t_ms\": time out of range"));
+    /* the same words for the optional kinds, whose t_ms the reader checks */
+    const char *far_gauge =
+        HDR_LINE SAMPLE_LINE(1000, 1)
+        "{\"type\":\"gauge\",\"t_ms\":-9e18,\"name\":\"g\",\"labels\":\"\",\"value\":1}\n";
+    assert_int_equal(build_str(far_gauge, &r, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "line 3: field \"t_ms\": time out of range"));
+    mv_buf_release(&b);
+}
+
+/* The first MiB of a long input must read as a recording (issue 12). */
+static void test_sniff(void **state)
+{
+    (void)state;
+    enum { HEAD = 1 << 20 };
+    char *head = malloc(HEAD);
+    char why[256];
+    assert_non_null(head);
+    for (size_t i = 0; i < HEAD; i += 2)
+        memcpy(head + i, "y\n", 2);
+    assert_int_equal(cli_report_sniff(head, HEAD, NULL, why, sizeof why), -EINVAL);
+    assert_string_equal(why, "line 1: not a JSON object (not a memvigil recording)");
+    /* recording lines, the last one cut: read on */
+    size_t off = 0;
+    for (int i = 0; off + 100 < HEAD; i++)
+        off += (size_t)snprintf(head + off, HEAD - off, SAMPLE_LINE(%d, 5), 1000 + i);
+    memset(head + off, 'x', HEAD - off);
+    assert_int_equal(cli_report_sniff(head, HEAD, NULL, why, sizeof why), 0);
+    /* only lines of kinds it does not know, or blanks: not a recording */
+    memset(head, '\n', HEAD);
+    assert_int_equal(cli_report_sniff(head, HEAD, NULL, why, sizeof why), -EINVAL);
+    assert_non_null(strstr(why, "no recording line in the first MiB"));
+    free(head);
+}
+
 static void test_large_is_bounded(void **state)
 {
     (void)state;
@@ -457,6 +607,9 @@ int main(void)
         cmocka_unit_test(test_heap_section),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_large_is_bounded),
+        cmocka_unit_test(test_progress_private_null),
+        cmocka_unit_test(test_crafted_values),
+        cmocka_unit_test(test_sniff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * test_record.c — the JSONL recording: write then read back real values
  * (MV_NA, NAN, INFINITY included), the reader's tolerance rules (torn final
  * line, garbage in the middle, unknown types, newer versions, empty file),
- * the JSON parser's strictness, and a full disk (/dev/full). Rotation: the
+ * the JSON parser's strictness, and a full disk (/dev/full: lines lost,
+ * counted, and the spell told once, then its end with the count). Rotation: the
  * file names, a header atop every file, no line split, the oldest dropped,
  * a full disk around a rotation (RLIMIT_FSIZE); the loader joining the
  * files of a rotated recording, with torn, missing and foreign files.
@@ -544,6 +545,120 @@ static void test_disk_full(void **state)
 }
 
 
+/* A full disk is told once per spell of losses, not once per lost line:
+ * LOSING (with ENOSPC) at the first lost line, nothing while lines keep
+ * being lost (all counted), RESUMED with the spell's count at the first line
+ * written again; a second spell is told again. The file stays readable. */
+static void test_disk_full_told_once(void **state)
+{
+    char path[128], err[128];
+    mv__recorder *r = NULL;
+    mv__record_header h = { "x", 1, 0, 1000, MV_NA };
+    mv_sample s;
+    mv_event ev;
+    collected c = { .n = 0 };
+    int fd, full, saved, e = 0;
+    uint64_t lost = 0;
+
+    (void)state;
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    assert_int_equal(mv__recorder_take_change(NULL, &e, &lost), MV__RECORD_SAME);
+    tmp_path(path, sizeof path);
+    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
+    sample_fill(&s, 1000, 4096);
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
+    assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_SAME);
+
+    fd = find_fd(path);
+    assert_true(fd >= 0);
+    saved = dup(fd);
+    full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    assert_true(saved >= 0 && full >= 0);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = MV_EVENT_LEVEL;
+    snprintf(ev.message, sizeof ev.message, "level");
+
+    for (int spell = 0; spell < 2; spell++) {
+        assert_int_equal(dup2(full, fd), fd);
+        for (int i = 0; i < 5; i++) {
+            sample_fill(&s, 2000 + i, 8192);
+            assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN),
+                             -ENOSPC);
+            e = 0;
+            lost = 99;
+            assert_int_equal(mv__recorder_take_change(r, &e, &lost),
+                             i == 0 ? MV__RECORD_LOSING : MV__RECORD_SAME);
+            assert_int_equal(e, i == 0 ? ENOSPC : 0);
+            assert_int_equal(lost, 99);     /* untouched by LOSING / SAME */
+        }
+        assert_int_equal(mv__recorder_event(r, &ev), -ENOSPC);
+        assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_SAME);
+        assert_int_equal(mv__recorder_lost(r), 6 * (uint64_t)(spell + 1));
+
+        /* space again: the next line is written and the spell's count told */
+        assert_int_equal(dup2(saved, fd), fd);
+        sample_fill(&s, 3000 + spell, 12288);
+        assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
+        assert_int_equal(mv__recorder_take_change(r, &e, &lost),
+                         MV__RECORD_RESUMED);
+        assert_int_equal(lost, 6);
+        assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_SAME);
+        assert_int_equal(mv__recorder_lost(r), 6 * (uint64_t)(spell + 1));
+    }
+    close(saved);
+    close(full);
+    mv__recorder_close(r);
+
+    assert_int_equal(read_path(path, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 4);   /* header, 1000, 3000, 3001 */
+    assert_int_equal(c.lines[1].t_ms, 1000);
+    assert_int_equal(c.lines[2].t_ms, 3000);
+    assert_int_equal(c.lines[3].t_ms, 3001);
+    unlink(path);
+}
+
+/* A loss and a recovery between two looks (one tick: the sample lost, an
+ * event line written) is still told: LOSING, then RESUMED with its count. */
+static void test_disk_full_brief_spell(void **state)
+{
+    char path[128];
+    mv__recorder *r = NULL;
+    mv__record_header h = { "x", 1, 0, 1000, MV_NA };
+    mv_sample s;
+    mv_event ev;
+    int fd, full, saved, e = 0;
+    uint64_t lost = 0;
+
+    (void)state;
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    tmp_path(path, sizeof path);
+    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
+    fd = find_fd(path);
+    assert_true(fd >= 0);
+    saved = dup(fd);
+    full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    assert_true(saved >= 0 && full >= 0);
+    assert_int_equal(dup2(full, fd), fd);
+    sample_fill(&s, 1000, 4096);
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), -ENOSPC);
+    assert_int_equal(dup2(saved, fd), fd);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = MV_EVENT_LEVEL;
+    assert_int_equal(mv__recorder_event(r, &ev), 0);
+    assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_LOSING);
+    assert_int_equal(e, ENOSPC);
+    assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_RESUMED);
+    assert_int_equal(lost, 1);
+    assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_SAME);
+    close(saved);
+    close(full);
+    mv__recorder_close(r);
+    unlink(path);
+}
+
+
 /* A line of exactly `len` bytes (no newline): a valid sample whose unknown
  * key "pad" holds a long string, so only its length matters. */
 static char *long_line(size_t len)
@@ -591,10 +706,14 @@ static void test_long_lines(void **state)
     assert_string_equal(err, "line 2: longer than 1 MiB");
     assert_int_equal(c.n, 1);
 
-    /* the same as a torn final line (no newline): skipped silently */
+    /* the same as a final line without newline: refused too, not taken for
+     * a torn write, because telling the two apart meant reading an endless
+     * line (a FIFO, /dev/zero) to its end (issue 12); the writer never
+     * writes such lines */
     memset(&c, 0, sizeof c);
-    assert_int_equal(read_with_line(HDR S1, big, "", &c, err, sizeof err), 0);
-    assert_string_equal(err, "");
+    assert_int_equal(read_with_line(HDR S1, big, "", &c, err, sizeof err),
+                     -EINVAL);
+    assert_string_equal(err, "line 3: longer than 1 MiB");
     assert_int_equal(c.n, 2);
     free(big);
 
@@ -1188,6 +1307,124 @@ static void test_load_torn_and_missing(void **state)
     unlink(path);
 }
 
+/* ---- endless and binary inputs (issue 12) ---- */
+
+/* An endless stream of 'a' (no newline), stopping at 64 MiB so that a
+ * reader that reads to the line's end fails the test rather than hangs. */
+static ssize_t endless_read(void *cookie, char *buf, size_t size)
+{
+    size_t *served = cookie;
+    if (*served >= ((size_t)64 << 20))
+        return 0;
+    memset(buf, 'a', size);
+    *served += size;
+    return (ssize_t)size;
+}
+
+static int count_visit(const mv__record_line *l, void *ctx)
+{
+    (void)l;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_read_endless_line(void **state)
+{
+    (void)state;
+    size_t served = 0;
+    cookie_io_functions_t io = { .read = endless_read };
+    FILE *f = fopencookie(&served, "r", io);
+    assert_non_null(f);
+    char err[128];
+    int n = 0;
+    assert_int_equal(mv__record_read(f, count_visit, &n, err, sizeof err), -EINVAL);
+    assert_string_equal(err, "line 1: longer than 1 MiB");
+    assert_true(served <= ((size_t)2 << 20));   /* stopped after its first MiB */
+    fclose(f);
+}
+
+typedef struct sniff_seen {
+    int calls;
+    size_t len;
+    int refuse;
+} sniff_seen;
+
+static int test_sniff(const char *head, size_t len, void *ctx, char *why,
+                      size_t whylen)
+{
+    sniff_seen *s = ctx;
+    s->calls++;
+    s->len = len;
+    assert_true(head[0] == 'y' || head[0] == '{');
+    if (s->refuse) {
+        snprintf(why, whylen, "no thanks");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Writes n bytes of the repeated pattern to path. */
+static void write_pattern(const char *path, const char *pat, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    size_t k = strlen(pat);
+    for (size_t i = 0; i < n; i += k)
+        assert_int_equal(fwrite(pat, 1, n - i < k ? n - i : k, f), n - i < k ? n - i : k);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_load_text_refusals(void **state)
+{
+    (void)state;
+    mv_buf b = {0};
+    mv__record_join j;
+    char path[128];
+
+    /* /dev/zero: refused at its first byte, not after max_bytes */
+    assert_int_equal(mv__record_load_text("/dev/zero", &b, (size_t)1 << 30, 0,
+                                          NULL, NULL, &j), -EINVAL);
+    assert_non_null(strstr(j.why, "a NUL byte at offset 0"));
+    assert_int_equal(b.len, 0);
+
+    /* the sniff sees exactly the first MiB of a longer input, once */
+    tmp_path(path, sizeof path);
+    write_pattern(path, "y\n", (size_t)3 << 20);
+    sniff_seen s = { 0, 0, 0 };
+    assert_int_equal(mv__record_load_text(path, &b, (size_t)1 << 30, 0,
+                                          test_sniff, &s, &j), 3 << 20);
+    assert_int_equal(s.calls, 1);
+    assert_int_equal(s.len, MV_RECORD_SNIFF_BYTES);
+    s.refuse = 1;
+    assert_int_equal(mv__record_load_text(path, &b, (size_t)1 << 30, 0,
+                                          test_sniff, &s, &j), -EINVAL);
+    assert_string_equal(j.why, "no thanks");
+    assert_int_equal(b.len, 0);
+    /* ... and not at all a shorter one: the parsers judge it whole */
+    write_pattern(path, "y\n", (size_t)1 << 20);
+    s.calls = 0;
+    assert_int_equal(mv__record_load_text(path, &b, (size_t)1 << 30, 0,
+                                          test_sniff, &s, &j), 1 << 20);
+    assert_int_equal(s.calls, 0);
+
+    /* one 3 MiB line: over the line cap, unless it may be a JSON document,
+     * which then has a cap of its own */
+    write_pattern(path, "a", (size_t)3 << 20);
+    assert_int_equal(mv__record_load(path, &b, (size_t)1 << 30, &j), -EINVAL);
+    assert_string_equal(j.why, "line 1 is longer than 1 MiB: not a recording, "
+                               "CSV or JSON file");
+    write_pattern(path, "{", (size_t)3 << 20);
+    assert_int_equal(mv__record_load(path, &b, (size_t)1 << 30, &j), -EINVAL);
+    assert_int_equal(mv__record_load_text(path, &b, (size_t)1 << 30,
+                                          (size_t)2 << 20, NULL, NULL, &j), -EINVAL);
+    assert_string_equal(j.why, "a JSON document larger than 2 MiB");
+    assert_int_equal(mv__record_load_text(path, &b, (size_t)1 << 30,
+                                          (size_t)4 << 20, NULL, NULL, &j), 3 << 20);
+    assert_string_equal(j.why, "");
+    unlink(path);
+    mv_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1203,7 +1440,11 @@ int main(void)
         cmocka_unit_test(test_parse_strict),
         cmocka_unit_test(test_parse_values),
         cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_disk_full_told_once),
+        cmocka_unit_test(test_disk_full_brief_spell),
         cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_read_endless_line),
+        cmocka_unit_test(test_load_text_refusals),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_app_lines),
         cmocka_unit_test(test_app_changes_from_registry),
