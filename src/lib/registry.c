@@ -866,9 +866,11 @@ int mv__registry_changes(mv__registry *r, size_t max,
             taken++;
         }
     }
-    memmove(r->removed, r->removed + taken,
-            (r->nremoved - taken) * sizeof *r->removed);
-    r->nremoved -= taken;
+    if (taken > 0) {   /* r->removed may be NULL when nothing was removed */
+        memmove(r->removed, r->removed + taken,
+                (r->nremoved - taken) * sizeof *r->removed);
+        r->nremoved -= taken;
+    }
     /* each family is walked from where the cap stopped it last time, so a
      * family larger than the cap is reported round-robin, none starves */
     for (size_t i = 0; i < r->ops.n && n < max && rc == 0; i++) {
