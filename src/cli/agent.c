@@ -569,13 +569,7 @@ void cli_agent_print_status(cli_agent *a, const mv_status *st)
         mv__human_bytes(s->rss_anon_bytes, anon, sizeof anon);
         mv__human_bytes(s->private_bytes, priv, sizeof priv);
         mv__human_bytes(s->effective_limit_bytes, lim, sizeof lim);
-        if (isnan(g)) {
-            snprintf(gr, sizeof gr, "n/a");
-        } else {
-            char b[32];
-            mv__human_bytes((int64_t)llround(fabs(g) * 60.0), b, sizeof b);
-            snprintf(gr, sizeof gr, "%s%s/min", g < 0 ? "-" : "+", b);
-        }
+        tty_format_growth(g, gr, sizeof gr);
         mv__human_duration(st->time_to_limit_s, eta, sizeof eta);
         rc = mv__buf_printf(&line, "%s %-8s rss %s (anon %s) private %s "
                             "limit %s ratio ", ts, "status", rss, anon, priv,

@@ -117,7 +117,7 @@ char *tty_format_growth(double g, char *out, size_t n)
         snprintf(out, n, "n/a");
         return out;
     }
-    mv__human_bytes((int64_t)llround(fabs(g) * 60.0), b, sizeof b);
+    mv__human_bytes_d(fabs(g) * 60.0, b, sizeof b);
     if (strcmp(b, "0 B") == 0)
         snprintf(out, n, "0 B/min");
     else
@@ -486,8 +486,8 @@ static int spark_line(line *l, const tty_state *s, int utf8)
         vhi = fmax(vhi, s->spark[i]);
     }
     snprintf(suffix, sizeof suffix, " %s..%s",
-             mv__human_bytes((int64_t)vlo, lo, sizeof lo),
-             mv__human_bytes((int64_t)vhi, hi, sizeof hi));
+             mv__human_bytes_d(vlo, lo, sizeof lo),
+             mv__human_bytes_d(vhi, hi, sizeof hi));
     fit = l->width > l->cols + strlen(suffix) ? l->width - l->cols -
                                                     strlen(suffix)
                                               : 0;
@@ -508,8 +508,8 @@ static int spark_line(line *l, const tty_state *s, int utf8)
     }
     put(l, sp.data, sp.len);
     mv_buf_release(&sp);
-    textf(l, " %s..%s", mv__human_bytes((int64_t)vlo, lo, sizeof lo),
-          mv__human_bytes((int64_t)vhi, hi, sizeof hi));
+    textf(l, " %s..%s", mv__human_bytes_d(vlo, lo, sizeof lo),
+          mv__human_bytes_d(vhi, hi, sizeof hi));
     end_line(l);
     return 0;
 }
