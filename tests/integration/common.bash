@@ -11,3 +11,17 @@ fail() {
     echo "--- stderr" >&2; cat "$tmp/err" >&2 || true
     exit 1
 }
+
+# endpoint_url [ERRFILE]: the endpoint's base URL (http://HOST:PORT) that
+# memvigil prints on stderr ("metrics at http://.../metrics"), waiting up to
+# 10 s for it; ERRFILE defaults to "$tmp/err". Fails the test when none.
+endpoint_url() {
+    local errfile=${1:-$tmp/err} url=
+    for _ in $(seq 100); do
+        url=$(grep -o 'http://[^ ]*/metrics' "$errfile" | head -n 1 || true)
+        [ -n "$url" ] && break
+        sleep 0.1
+    done
+    [ -n "$url" ] || fail "no metrics URL on stderr"
+    echo "${url%/metrics}"
+}

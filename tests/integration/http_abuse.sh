@@ -22,15 +22,8 @@ trap cleanup EXIT
 "$MEMVIGIL" run --interval 200ms --listen 127.0.0.1:0 --quiet --duration 60s \
     -- sleep 60 >"$tmp/out" 2>"$tmp/err" &
 mv_pid=$!
-url=
-for _ in $(seq 100); do
-    url=$(grep -o 'http://[^ ]*/metrics' "$tmp/err" || true)
-    [ -n "$url" ] && break
-    sleep 0.1
-done
-[ -n "$url" ] || fail "no metrics URL on stderr"
+url=$(endpoint_url)
 port=${url#http://127.0.0.1:}
-port=${port%%/*}
 
 timeout 90 python3 - "$port" <<'PY' || fail "endpoint abuse checks"
 import select, socket, sys, time

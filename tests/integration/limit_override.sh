@@ -23,17 +23,6 @@ trap cleanup EXIT
 # A child that writes 48 MiB (so it is resident), then sleeps.
 HOLD='import time; b = b"x" * (48 << 20); time.sleep(float(__import__("sys").argv[1]))'
 
-# wait_url: the endpoint URL memvigil prints on stderr.
-wait_url() {
-    local url=
-    for _ in $(seq 100); do
-        url=$(grep -o 'http://[^ ]*/metrics' "$tmp/err" || true)
-        [ -n "$url" ] && break
-        sleep 0.1
-    done
-    [ -n "$url" ] || fail "no metrics URL on stderr"
-    echo "${url%/metrics}"
-}
 
 # check_status BASE LIMIT SOURCE: polls /api/v1/status until the sample
 # shows the child's 48 MiB, then checks the limit, its source and the ratio
@@ -70,7 +59,7 @@ PY
 "$MEMVIGIL" run --limit 64M --interval 200ms --listen 127.0.0.1:0 --quiet \
     -- python3 -c "$HOLD" 6 >"$tmp/out" 2>"$tmp/err" &
 mv_pid=$!
-base=$(wait_url)
+base=$(endpoint_url)
 check_status "$base" 67108864 config
 curl -sSf "$base/metrics" >"$tmp/metrics" || fail "GET /metrics failed"
 grep -Eq '^memvigil_effective_limit_bytes 6\.7108864e\+0?7$|^memvigil_effective_limit_bytes 67108864$' \
@@ -84,7 +73,7 @@ mv_pid=
 "$MEMVIGIL" run --limit 1000T --interval 200ms --listen 127.0.0.1:0 --quiet \
     -- python3 -c "$HOLD" 3 >"$tmp/out" 2>"$tmp/err" &
 mv_pid=$!
-base=$(wait_url)
+base=$(endpoint_url)
 check_status "$base" -1099511627776000 memtotal
 wait "$mv_pid" || true
 mv_pid=
@@ -95,7 +84,7 @@ holder=$!
 "$MEMVIGIL" watch --pid "$holder" --limit 100M --interval 200ms \
     --listen 127.0.0.1:0 --quiet --duration 20s >"$tmp/out" 2>"$tmp/err" &
 mv_pid=$!
-base=$(wait_url)
+base=$(endpoint_url)
 check_status "$base" 104857600 config
 kill "$mv_pid"
 wait "$mv_pid" || true
