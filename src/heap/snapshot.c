@@ -247,21 +247,37 @@ static void seq_resume(void)
     closedir(d);
 }
 
+/* Creates tmp afresh: whatever has that name is removed first, then the
+ * file is created exclusively without following a symlink. Any process of
+ * the same user can write the directory, and a FIFO planted at tmp would
+ * block an open for writing forever (in the host's exit path), a symlink
+ * would redirect the write. A descriptor or -errno. */
+static int create_fresh(const char *tmp)
+{
+    if (unlink(tmp) != 0 && errno != ENOENT)
+        return -errno;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    return fd < 0 ? -errno : fd;
+}
+
 static int write_atomic(const char *path, const char *tmp, const void *data, size_t n, int gz)
 {
     int rc = 0;
+    int fd = create_fresh(tmp);
+    if (fd < 0)
+        return fd;
     if (gz) {
-        gzFile f = gzopen(tmp, "wb6");
-        if (!f)
-            return errno ? -errno : -EIO;
+        gzFile f = gzdopen(fd, "wb6");   /* owns fd from here */
+        if (!f) {
+            close(fd);
+            unlink(tmp);
+            return -ENOMEM;
+        }
         if (n && gzwrite(f, data, (unsigned)n) != (int)n)
             rc = -EIO;
         if (gzclose(f) != Z_OK && !rc)
             rc = -EIO;
     } else {
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-            return -errno;
         const char *c = data;
         while (n) {
             ssize_t w = write(fd, c, n);

@@ -4,7 +4,7 @@
 # `go tool pprof -top`, which must name the right top function), the status
 # file, dormancy, signals, 64 threads, fork with locks held, python3, RSS
 # per sampling thread, no files from processes without samples, the keep cap
-# across pids, mappings of a dlclosed library.
+# across pids, mappings of a dlclosed library, temp names planted by others.
 # Env: HEAP_LIB (the .so), HEAP_BIN (test programs), HEAP_SRC (this dir).
 set -euo pipefail
 : "${HEAP_LIB:?}" "${HEAP_BIN:?}" "${HEAP_SRC:?}"
@@ -200,5 +200,21 @@ python3 -c "import json,sys; j=json.loads(sys.argv[1]); assert any(p.endswith('/
 if [ $have_go = 1 ]; then
   go tool pprof -top "$f" 2>/dev/null | grep -q plugin_leak || fail "pprof cannot name plugin_leak after dlclose"
 fi
+
+echo "== 13. a FIFO or a symlink planted at a temp file name neither blocks nor redirects the writer ($SECONDS s)"
+d="$tmp/planted"
+mkdir -p "$d"
+# The program plants them under its own pid, then execs into heap_sites
+# (same pid): the status file's temp name is a FIFO (an open for writing
+# would wait for a reader forever), and the first snapshot's is a symlink
+# to a file outside the directory.
+echo keep >"$tmp/outside"
+hrun 60 MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_SAMPLE=65536 MEMVIGIL_HEAP_DIR="$d" LD_PRELOAD="$HEAP_LIB" \
+  bash -c 'mkfifo "$1/status-$$.json.tmp"; ln -s "$2" "$1/heap-$$-000001.pb.gz.tmp"; exec "$3"' \
+  - "$d" "$tmp/outside" "$HEAP_BIN/heap_sites" || fail "writer blocked or failed on planted temp files (rc $?)"
+f=$(ls "$d"/heap-*-000001.pb.gz) || fail "no snapshot next to the planted files"
+check "$f" --period 65536 >/dev/null || fail "bad profile next to the planted files"
+[ "$(cat "$tmp/outside")" = keep ] || fail "the writer followed the planted symlink"
+[ "$(json "$d/status-$(basename "$f" | cut -d- -f2).json" snapshots)" = 1 ] || fail "status next to the planted FIFO"
 
 echo "PASS"
