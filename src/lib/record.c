@@ -83,6 +83,7 @@ struct mv__recorder {
     int last_errno;     /* positive errno of the latest lost line */
     int told_failing;   /* 1: LOSING was told, RESUMED not yet */
     uint64_t lost_told; /* mv__recorder_lost() before the spell told */
+    uint64_t lost_seen; /* mv__recorder_lost() at the previous take_change */
     uint64_t app_skipped; /* application changes deferred by the cap */
     uint64_t app_rotations_seen; /* rotations the app lines have caught up
                                     with (mv__recorder_take_rotated) */
@@ -692,6 +693,8 @@ mv__record_change mv__recorder_take_change(mv__recorder *r, int *err,
     if (!r)
         return MV__RECORD_SAME;
     uint64_t now = mv__recorder_lost(r);
+    int lost_since = now != r->lost_seen;
+    r->lost_seen = now;
     if (!r->told_failing) {
         /* a loss since the last spell ended (the latest line may already
          * have been written again: the loss is still told) */
@@ -702,7 +705,10 @@ mv__record_change mv__recorder_take_change(mv__recorder *r, int *err,
             *err = r->last_errno > 0 ? r->last_errno : EIO;
         return MV__RECORD_LOSING;
     }
-    if (r->failing)
+    /* a spell ends with a whole tick's lines written: on a disk at the
+     * edge, short lines may fit while a sample line does not, and saying
+     * "resumed" for those would alternate with "failing" every tick */
+    if (r->failing || lost_since)
         return MV__RECORD_SAME;
     r->told_failing = 0;
     if (lost)

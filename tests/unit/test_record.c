@@ -618,6 +618,50 @@ static void test_disk_full_told_once(void **state)
     unlink(path);
 }
 
+/* A disk at the edge: each tick the sample line is lost but a short line
+ * fits. That is one spell (LOSING once, no RESUMED while every tick loses a
+ * line), which ends at the first tick with nothing lost. */
+static void test_disk_full_edge_one_spell(void **state)
+{
+    char path[128];
+    mv__recorder *r = NULL;
+    mv__record_header h = { "x", 1, 0, 1000, MV_NA };
+    mv_sample s;
+    mv_event ev;
+    int fd, full, saved, e = 0;
+    uint64_t lost = 0;
+
+    (void)state;
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    tmp_path(path, sizeof path);
+    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
+    fd = find_fd(path);
+    assert_true(fd >= 0);
+    saved = dup(fd);
+    full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    assert_true(saved >= 0 && full >= 0);
+    memset(&ev, 0, sizeof ev);
+    ev.kind = MV_EVENT_LEVEL;
+    for (int tick = 0; tick < 5; tick++) {
+        assert_int_equal(dup2(full, fd), fd);
+        sample_fill(&s, 1000 + tick, 4096);
+        assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), -ENOSPC);
+        assert_int_equal(dup2(saved, fd), fd);
+        assert_int_equal(mv__recorder_event(r, &ev), 0);
+        assert_int_equal(mv__recorder_take_change(r, &e, &lost),
+                         tick == 0 ? MV__RECORD_LOSING : MV__RECORD_SAME);
+    }
+    sample_fill(&s, 2000, 4096);
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
+    assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_RESUMED);
+    assert_int_equal(lost, 5);
+    close(saved);
+    close(full);
+    mv__recorder_close(r);
+    unlink(path);
+}
+
 /* A loss and a recovery between two looks (one tick: the sample lost, an
  * event line written) is still told: LOSING, then RESUMED with its count. */
 static void test_disk_full_brief_spell(void **state)
@@ -1442,6 +1486,7 @@ int main(void)
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_disk_full_told_once),
         cmocka_unit_test(test_disk_full_brief_spell),
+        cmocka_unit_test(test_disk_full_edge_one_spell),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_read_endless_line),
         cmocka_unit_test(test_load_text_refusals),
