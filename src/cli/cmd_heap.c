@@ -345,6 +345,15 @@ void cli_heap_print_trend(FILE *f, const cli_heapdir *h, const cli_site_trend *r
     }
 }
 
+/* Why h's last unreadable snapshot failed; a directory is read for
+ * inuse_space (cli_heapdir_update), so a missing type is named. */
+static const char *bad_why(const cli_heapdir *h)
+{
+    if (h->bad_rc == CLI_PPROF_ENOTYPE)
+        return "no inuse_space sample type";
+    return cli_pprof_strerror(h->bad_rc);
+}
+
 static int top_dir(const char *dir, const heap_opts *o)
 {
     cli_heapdir h;
@@ -369,7 +378,7 @@ static int top_dir(const char *dir, const heap_opts *o)
         if (h.bad)
             cli_error("heap", "%s: %" PRId64 " snapshot(s), none readable "
                       "(last: %s: %s)", dir, h.bad, h.bad_file,
-                      cli_pprof_strerror(h.bad_rc));
+                      bad_why(&h));
         else
             cli_error("heap", "%s: no snapshots (heap-PID-SEQ.pb.gz)%s", dir,
                       o->pid ? " for this pid" : "");
@@ -379,7 +388,7 @@ static int top_dir(const char *dir, const heap_opts *o)
     if (h.bad)
         cli_error("heap", "note: skipped %" PRId64 " unreadable snapshot(s) "
                   "(last: %s: %s)", h.bad, h.bad_file,
-                  cli_pprof_strerror(h.bad_rc));
+                  bad_why(&h));
     if (cli_heaptrend_rank(h.trend, &r, &n) != 0) {
         cli_error("heap", "out of memory");
         cli_heapdir_release(&h);

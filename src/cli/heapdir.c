@@ -5,13 +5,14 @@
  * sequence, so "what is new" is "seq >= next_seq" and no file is read
  * twice. The library keeps at most MEMVIGIL_HEAP_KEEP snapshots in the
  * whole directory (any pid) and deletes the oldest by mtime, so a pid's
- * early files may be gone; a file that vanishes between listing and reading is
- * simply skipped, and so is anything that is not a regular file (a FIFO
- * named like a snapshot must not hang the reader: cli_pprof_load opens
- * non-blocking and refuses it). When no pid is given, the pid whose newest
- * snapshot is the most recent is followed (a wrapper script's child, a
- * re-exec). Snapshot time is the profile's time_nanos, else the file's
- * mtime.
+ * early files may be gone; a file that vanishes between listing and
+ * reading is simply skipped, not counted as unreadable (cli_pprof_load's
+ * -ENOENT means just that; a missing sample type has its own code), and so
+ * is anything that is not a regular file (a FIFO named like a snapshot must
+ * not hang the reader: cli_pprof_load stat()s it and never opens it). When
+ * no pid is given, the pid whose newest snapshot is the most recent is
+ * followed (a wrapper script's child, a re-exec). Snapshot time is the
+ * profile's time_nanos, else the file's mtime.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -88,7 +89,7 @@ int cli_heap_load_stacks(const char *path, const char *type,
         if (bad_type)
             *bad_type = 1;
         cli_pprof_release(&p);
-        return -ENOENT;
+        return CLI_PPROF_ENOTYPE; /* not -ENOENT: the file is there */
     }
     rc = cli_stacks_build(&p, vidx, sym ? cli_symbolize : NULL, sym, out);
     cli_pprof_release(&p);
@@ -232,6 +233,9 @@ int cli_heapdir_update(cli_heapdir *h, int *added)
             return rc;
         }
         h->next_seq = f[i].seq + 1;
+        if (rc == -ENOENT)
+            continue; /* deleted since the listing (the library prunes the
+                       * whole directory): gone, not unreadable */
         if (rc) {
             h->bad++;
             h->bad_rc = rc;

@@ -33,7 +33,8 @@ typedef struct cli_heapdir {
     int64_t loaded;          /* snapshots loaded */
     int64_t bad;             /* files that could not be read (skipped) */
     int bad_rc;              /* why the last of them failed (negative
-                              * errno, see cli_pprof_strerror), 0 = none */
+                              * errno or CLI_PPROF_E*, see
+                              * cli_pprof_strerror), 0 = none */
     char bad_file[4096];     /* the last of them, "" = none */
     char last_file[4096];    /* newest snapshot loaded */
     double last_period;
@@ -47,16 +48,20 @@ void cli_heapdir_release(cli_heapdir *h);
  * 0, or -ENOENT (no such directory), -ENOTDIR. Unreadable or corrupt
  * snapshots are skipped and counted in h->bad, the last one named in
  * h->bad_file (a snapshot being renamed into place is never half-read: the
- * library writes temp + rename). A FIFO, socket or device named like a
- * snapshot never blocks: it is not followed and counts as unreadable. */
+ * library writes temp + rename). A snapshot deleted between the listing and
+ * its reading (the library's pruning) is skipped without being counted. A
+ * FIFO, socket or device named like a snapshot is never opened: it is not
+ * followed and counts as unreadable. */
 int cli_heapdir_update(cli_heapdir *h, int *added);
 
 /* Parses "heap-<pid>-<seq>.pb.gz". 0 or -EINVAL. */
 int cli_heapdir_parse_name(const char *name, int32_t *pid, uint64_t *seq);
 
 /* Loads one profile file and builds its stacks for sample type `type`
- * (NULL = default). sym may be NULL. 0 or negative errno; on -ENOENT from
- * the type lookup, *bad_type is set to 1 (may be NULL). */
+ * (NULL = default). sym may be NULL. 0, a negative errno or CLI_PPROF_E*
+ * (cli_pprof_strerror names them all); a profile without that sample type
+ * gives CLI_PPROF_ENOTYPE and sets *bad_type to 1 (may be NULL). -ENOENT
+ * always means the file is missing. */
 int cli_heap_load_stacks(const char *path, const char *type,
                          cli_symbolizer *sym, cli_stacks *out, int *bad_type);
 

@@ -15,8 +15,9 @@
  *    are kept until the end because string_table may follow its users.
  *  - Mappings, locations and functions are sorted by id for bsearch.
  *  - The input is untrusted (a snapshot directory is writable by every
- *    process of the user): files are opened non-blocking and must be
- *    regular, and each stage has a size cap (pprof.h) checked before it
+ *    process of the user): a file is opened only once stat() says it is
+ *    regular (cli_open_regular, also the symbolizer's), non-blocking, and
+ *    each stage has a size cap (pprof.h) checked before it
  *    allocates, so no file can hang the reader or make it allocate more
  *    than about 1.5 GiB.
  */
@@ -678,43 +679,49 @@ int cli_pprof_parse(const uint8_t *data, size_t n, size_t max_inflated,
     return rc;
 }
 
-/* Opens path for reading without ever blocking (a FIFO would block open()
- * until a writer came, forever) and accepts only a regular file of at most
- * CLI_PPROF_MAX_FILE_BYTES. The fd, or negative errno. */
-static int open_regular(const char *path, size_t *size)
+int cli_open_regular(const char *path, uint64_t *size)
 {
-    struct stat st;
+    struct stat st, fst;
     int fd, rc;
 
+    /* stat first: a FIFO or device must not even be opened (pprof.h) */
+    if (stat(path, &st) != 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode))
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
     fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    if (fstat(fd, &st) != 0) {
+    if (fstat(fd, &fst) != 0) {
         rc = -errno;
         close(fd);
         return rc;
     }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+    if (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
+        !S_ISREG(fst.st_mode)) {
+        close(fd); /* swapped between the stat and the open */
+        return -EINVAL;
     }
-    if ((uint64_t)st.st_size > CLI_PPROF_MAX_FILE_BYTES) {
-        close(fd);
-        return -EFBIG;
-    }
-    *size = (size_t)st.st_size;
+    if (size)
+        *size = (uint64_t)fst.st_size;
     return fd;
 }
 
 int cli_pprof_load(const char *path, cli_pprof *out)
 {
     uint8_t *raw;
-    size_t size = 0, got = 0;
+    uint64_t st_size = 0;
+    size_t size, got = 0;
     int fd, rc;
 
-    fd = open_regular(path, &size);
+    fd = cli_open_regular(path, &st_size);
     if (fd < 0)
         return fd;
+    if (st_size > CLI_PPROF_MAX_FILE_BYTES) {
+        close(fd);
+        return -EFBIG;
+    }
+    size = (size_t)st_size;
     raw = malloc(size + 1);
     if (!raw) {
         close(fd);
@@ -750,6 +757,9 @@ const char *cli_pprof_strerror(int rc)
                         "or over 1 GiB decoded)";
     case -EISDIR: return "is a directory";
     case -EINVAL: return "not a regular file";
+    case CLI_PPROF_ESTACKS: return "stacks over 256 MiB (too many samples, "
+                                   "or long names in deep stacks)";
+    case CLI_PPROF_ENOTYPE: return "no such sample type in the profile";
     default: return strerror(-rc);
     }
 }

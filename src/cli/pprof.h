@@ -1,7 +1,8 @@
 /*
  * pprof.h — reading pprof heap profiles (profile.proto, usually gzip'd) as
  * written by libmemvigil_heap.so or any pprof producer, and turning their
- * samples into symbolized stacks (pprof.c: gunzip + protobuf decoding;
+ * samples into symbolized stacks (pprof.c: gunzip + protobuf decoding, and
+ * cli_open_regular, the one way the heap readers open an untrusted path;
  * pprof_stacks.c: stacks, sites and folded lines).
  *
  * The decoder keeps every message in flat arrays; string-table indices are
@@ -101,15 +102,41 @@ int cli_pprof_parse(const uint8_t *data, size_t n, size_t max_inflated,
 int cli_pprof_gunzip(const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
                      size_t max_out);
 
+/* Errors of the heap readers that no errno names, below errno's range so
+ * they never alias one (strerror() does not know them; cli_pprof_strerror
+ * does):
+ *  - CLI_PPROF_ESTACKS: cli_stacks_build's stacks would take more than
+ *    CLI_STACKS_MAX_BYTES (too many samples, or long names in deep stacks);
+ *  - CLI_PPROF_ENOTYPE: the profile has no sample type of the name asked
+ *    for (cli_heap_load_stacks; `heap top DIR` asks for inuse_space). */
+#define CLI_PPROF_ESTACKS (-0x10001)
+#define CLI_PPROF_ENOTYPE (-0x10002)
+
+/* Opens path read-only if it is a regular file, and only then: the path
+ * comes from untrusted input (a snapshot directory, a profile's mapping),
+ * and merely opening a FIFO releases a writer blocked in its open() (whose
+ * data is then lost), opening a device runs its driver's open hook
+ * (/dev/watchdog arms a watchdog). So path is stat()ed first and opened
+ * only when regular, with O_NONBLOCK | O_NOCTTY | O_CLOEXEC; the open file
+ * must then be the stat()ed one (same st_dev and st_ino), else it was
+ * swapped meanwhile and is refused. *size (may be NULL) gets its size.
+ * The fd (the caller closes it), or -ENOENT, -EACCES... (from stat or
+ * open), -EISDIR (a directory), -EINVAL (a FIFO, socket or device, or a
+ * file swapped between the stat and the open). Residual window: an object
+ * swapped in between the stat and the open is opened once (then refused);
+ * doing that takes write access to the path's directory. */
+int cli_open_regular(const char *path, uint64_t *size);
+
 /* Reads a profile file: gzip'd (by its magic) or raw. Only a regular file
- * is read, and opening never blocks (O_NONBLOCK): a FIFO, socket or device
- * named like a snapshot is refused with -EINVAL (a directory: -EISDIR), a
+ * is read (cli_open_regular: a FIFO, socket or device named like a snapshot
+ * is refused with -EINVAL without being opened; a directory: -EISDIR), a
  * file over CLI_PPROF_MAX_FILE_BYTES or inflating past
  * CLI_PPROF_MAX_INFLATED_BYTES with -EFBIG. 0 or negative errno (-ENOENT,
  * -EACCES..., -EBADMSG, -EFBIG, -ENOMEM). */
 int cli_pprof_load(const char *path, cli_pprof *out);
 
-/* One line for an error of cli_pprof_load ("not a regular file", ...). */
+/* One line for an error of cli_pprof_load, cli_stacks_build or
+ * cli_heap_load_stacks ("not a regular file", ...), CLI_PPROF_E* included. */
 const char *cli_pprof_strerror(int rc);
 
 /* a + b, clamped to [INT64_MIN, INT64_MAX]: sums of profile values, which
@@ -194,8 +221,9 @@ typedef struct cli_stacks {
  * "<module>+0x<offset>". Frames of the allocator itself (malloc, calloc,
  * operator new, the profiler's own functions...) are dropped from the leaf
  * end; a stack keeps its 1024 innermost frames. 0 or -ENOMEM, -EINVAL,
- * -EBADMSG (a sample names a missing location), -EFBIG (the stacks would
- * take more than CLI_STACKS_MAX_BYTES). Release with cli_stacks_release. */
+ * -EBADMSG (a sample names a missing location), CLI_PPROF_ESTACKS (the
+ * stacks would take more than CLI_STACKS_MAX_BYTES). Release with
+ * cli_stacks_release. */
 int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
                      void *sym_ctx, cli_stacks *out);
 void cli_stacks_release(cli_stacks *s);

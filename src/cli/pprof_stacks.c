@@ -258,7 +258,7 @@ int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
     if (!p || !out || vidx < 0 || (size_t)vidx >= p->ntypes)
         return -EINVAL;
     if (p->nsamples > CLI_STACKS_MAX_BYTES / sizeof *st.v)
-        return -EFBIG;
+        return CLI_PPROF_ESTACKS;
     used = p->nsamples * sizeof *st.v;
     for (i = 0; i < 4; i++)
         kidx[i] = cli_pprof_value_index(p, kinds[i]);
@@ -276,7 +276,7 @@ int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
             goto fail;
         used += text_bytes(&fr);
         if (used > CLI_STACKS_MAX_BYTES) {
-            rc = -EFBIG; /* long names repeated in many deep stacks */
+            rc = CLI_PPROF_ESTACKS; /* long names in many deep stacks */
             goto fail;
         }
         mv__buf_reset(&key);

@@ -19,9 +19,12 @@
  *    scope is a frame named after its origin; the line of the frame around
  *    it is the inlined call's DW_AT_call_file/DW_AT_call_line.
  *  - A mapping's file is opened by libdwfl with a plain blocking open(), so
- *    it is first checked to be a regular file (opened non-blocking here):
- *    a profile naming a FIFO must not hang the reader. A file swapped for
- *    a FIFO between the check and libdwfl's open is not guarded against.
+ *    it is first checked to be a regular file with cli_open_regular
+ *    (pprof.h: stat() first, so a FIFO or device named by a profile is
+ *    never opened, not even non-blocking): a profile naming a FIFO must not
+ *    hang the reader or swallow a writer's data, nor one naming
+ *    /dev/watchdog arm it. A file swapped for a FIFO or device between the
+ *    check and libdwfl's open is not guarded against.
  *  - Names are not demangled (C++ names appear mangled in the symbol-table
  *    fallback; DWARF names are already plain).
  */
@@ -29,13 +32,11 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "symbolize.h"
@@ -123,18 +124,17 @@ static int build_id_matches(Dwfl_Module *mod, const char *want)
     return strcasecmp(hex, want) == 0;
 }
 
-/* Is path a regular file we can open? Checked without blocking (a FIFO's
- * open() would wait for a writer). */
+/* Is path a regular file we can open? A FIFO or device is never opened
+ * (cli_open_regular stat()s first): its open() would block, release a
+ * blocked writer, or run a driver's open hook. */
 static int is_regular_file(const char *path)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), ok;
+    int fd = cli_open_regular(path, NULL);
 
     if (fd < 0)
         return 0;
-    ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     close(fd);
-    return ok;
+    return 1;
 }
 
 static module *module_get(cli_symbolizer *s, const cli_pprof_mapping *m)

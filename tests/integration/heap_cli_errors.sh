@@ -3,7 +3,9 @@
 # and the documented exit status (1 unreadable/corrupt input, 2 usage), and
 # `run --heap` says so when the preload library cannot be found. Hostile
 # input: a FIFO among the snapshots (must not hang), an oversize file and a
-# gzip bomb (size caps), values near the int64 limits (saturating sums).
+# gzip bomb (size caps), stacks over their cap and a snapshot without
+# inuse_space (each with its own message), values near the int64 limits
+# (saturating sums).
 set -uo pipefail
 : "${MEMVIGIL:?}"
 tmp=$(mktemp -d)
@@ -93,6 +95,20 @@ timed "$tmp/top.out" "$MEMVIGIL" heap top --no-symbolize "$tmp/heap" ||
     fail "heap top DIR with a bomb: exit $? ($(cat "$tmp/err"))"
 grep -q "^pid 10089: 17 snapshots" "$tmp/top.out" ||
     fail "heap top DIR with a bomb: $(cat "$tmp/top.out")"
+
+# --- each cause its own message: the stacks' 256 MiB cap is not a file
+# size cap (long_names.pb: 1500 samples of a 64 KiB function name), and a
+# snapshot without inuse_space is there, not "No such file or directory"
+expect 1 "long_names.pb: stacks over 256 MiB" \
+    "$MEMVIGIL" heap folded --no-symbolize "$H/long_names.pb"
+mkdir "$tmp/alloc"
+cp "$H/alloc_space_only.pb" "$tmp/alloc/heap-4242-000001.pb.gz"
+expect 1 "none readable (last: .*heap-4242-000001.pb.gz: no inuse_space sample type)" \
+    "$MEMVIGIL" heap top --no-symbolize "$tmp/alloc"
+! grep -q "No such file" "$tmp/err" || fail "alloc only: $(cat "$tmp/err")"
+cp "$H/near_max.pb" "$tmp/alloc/heap-4242-000002.pb.gz"
+expect 0 "skipped 1 unreadable.*heap-4242-000001.pb.gz: no inuse_space sample type" \
+    "$MEMVIGIL" heap top --no-symbolize "$tmp/alloc"
 
 # --- values near INT64_MAX / INT64_MIN: sums saturate (the sanitizer
 # build aborts on a signed overflow), nothing wraps to a wrong sign

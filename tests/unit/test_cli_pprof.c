@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -646,7 +648,8 @@ static void test_stack_text_cap(void **state)
     memset(msg + n, 'f', big);
     n += big;
     assert_int_equal(cli_pprof_decode(msg, n, &p), 0);
-    assert_int_equal(cli_stacks_build(&p, 0, NULL, NULL, &st), -EFBIG);
+    assert_int_equal(cli_stacks_build(&p, 0, NULL, NULL, &st),
+                     CLI_PPROF_ESTACKS);
     cli_pprof_release(&p);
     free(tail);
     free(msg);
@@ -673,7 +676,8 @@ static void test_many_samples_cap(void **state)
     n += 2;
     assert_int_equal(cli_pprof_decode(b, n, &p), 0);
     assert_int_equal(p.nsamples, ns);
-    assert_int_equal(cli_stacks_build(&p, 0, NULL, NULL, &st), -EFBIG);
+    assert_int_equal(cli_stacks_build(&p, 0, NULL, NULL, &st),
+                     CLI_PPROF_ESTACKS);
     cli_pprof_release(&p);
     free(b);
 }
@@ -699,6 +703,99 @@ static void test_load_fifo_refused(void **state)
     rmdir(dir);
 }
 
+/* A child that opens the FIFO path for writing: blocked in open() until a
+ * reader opens it, then writes a byte and exits. The pause lets it reach
+ * the open() before the reader under test runs. */
+static pid_t blocked_writer(const char *path)
+{
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY);
+        if (fd >= 0 && write(fd, "x", 1) != 1)
+            _exit(2);
+        _exit(0);
+    }
+    usleep(100 * 1000);
+    return pid;
+}
+
+/* Is the writer still blocked in its open() a moment later? Reaps it. */
+static int writer_still_blocked(pid_t pid)
+{
+    int status;
+    pid_t r;
+
+    usleep(200 * 1000);
+    r = waitpid(pid, &status, WNOHANG);
+    if (r == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    return r == 0;
+}
+
+/* cli_open_regular stat()s before it opens: a FIFO is refused without
+ * being opened, so a writer blocked in open() stays blocked (before the
+ * fix the reader's non-blocking open released it and its byte was lost),
+ * and a device is refused likewise (its open hook never runs; not
+ * observable here, so only the refusal is checked). */
+static void test_open_regular_stat_first(void **state)
+{
+    char dir[] = "/tmp/test_cli_pprof_fifo.XXXXXX", path[64];
+    uint64_t size = 1;
+    cli_pprof p;
+    pid_t w;
+    int fd;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/heap-1-1.pb.gz", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    w = blocked_writer(path);
+    assert_int_equal(cli_pprof_load(path, &p), -EINVAL);
+    assert_true(writer_still_blocked(w));
+    w = blocked_writer(path);
+    assert_int_equal(cli_open_regular(path, &size), -EINVAL);
+    assert_true(writer_still_blocked(w));
+    alarm(0);
+    assert_int_equal(size, 1); /* untouched on failure */
+    assert_int_equal(cli_open_regular("/dev/null", &size), -EINVAL);
+    assert_string_equal(cli_pprof_strerror(cli_open_regular("/dev/null", NULL)),
+                        "not a regular file");
+    assert_int_equal(cli_open_regular(dir, NULL), -EISDIR);
+    unlink(path);
+    assert_int_equal(cli_open_regular(path, NULL), -ENOENT);
+    /* a regular file: its fd and size */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "abc", 3), 3);
+    close(fd);
+    fd = cli_open_regular(path, &size);
+    assert_true(fd >= 0);
+    assert_int_equal(size, 3);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Each cause its own message: the stacks' cap is not a file's size cap. */
+static void test_strerror_distinct(void **state)
+{
+    (void)state;
+    assert_string_equal(cli_pprof_strerror(CLI_PPROF_ESTACKS),
+                        "stacks over 256 MiB (too many samples, or long "
+                        "names in deep stacks)");
+    assert_string_equal(cli_pprof_strerror(CLI_PPROF_ENOTYPE),
+                        "no such sample type in the profile");
+    assert_string_equal(cli_pprof_strerror(-ENOENT),
+                        "No such file or directory");
+    assert_true(strstr(cli_pprof_strerror(-EFBIG), "256 MiB as stored"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -717,6 +814,8 @@ int main(void)
         cmocka_unit_test(test_deep_stack_cut),
         cmocka_unit_test(test_stack_text_cap),
         cmocka_unit_test(test_many_samples_cap),
+        cmocka_unit_test(test_open_regular_stat_first),
+        cmocka_unit_test(test_strerror_distinct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
