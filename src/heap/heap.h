@@ -322,11 +322,19 @@ int mv__heap_snapshot_write(void);
 int mv__heap_status_write(void);
 /* Fork child: reset snapshot state (async-signal-safe operations only). */
 void mv__heap_snapshot_child(void);
-/* Records the executable mappings (path, build id) of the object `handle`
- * names, before the real dlclose may unmap it, so later snapshots can still
- * name them (only segments no current mapping overlaps). Any thread; call
- * with the guard raised, holding none of the profiler's locks. */
-void mv__heap_note_unload(void *handle);
+/* Around the real dlclose, so later snapshots can still name the frames of
+ * what it unloads (only segments no current executable mapping overlaps):
+ * mv__heap_unload_begin, just before it, notes every loaded object's
+ * executable segments (path — resolved when relative — offset, build id)
+ * in a private anonymous mapping; mv__heap_unload_end, just after it,
+ * records those of the objects now gone (the handle's and its unloaded
+ * dependencies; none when nothing unloaded) and unmaps the notes. begin
+ * returns NULL on failure; end accepts NULL. No malloc; bounded work. Any
+ * thread; call each with the guard raised, holding none of the profiler's
+ * locks (and none across the real dlclose). */
+typedef struct mv_heap_unload mv_heap_unload;
+mv_heap_unload *mv__heap_unload_begin(void);
+void mv__heap_unload_end(mv_heap_unload *u);
 
 /* ---- pprof encoding (pprof.c) ---- */
 

@@ -13,7 +13,7 @@
  * filter buckets, so the pool range test (one unsigned compare) and the
  * live-table lookup both sit behind a filter hit.
  * dlclose is wrapped too, only to let snapshot.c note the mappings of the
- * object before it goes. Everything else lives in track.c.
+ * objects it unloads. Everything else lives in track.c.
  *
  * dlsym itself allocates (calloc for its error state), so while the real
  * symbols are being resolved the wrappers serve requests from a small static
@@ -353,9 +353,12 @@ EXPORT void *pvalloc(size_t n)
     return p ? ACCOUNT(p, n) : p;
 }
 
-/* dlclose: snapshot.c records the object's mappings first, so frames
- * inside a library unloaded before the next snapshot can still be
- * symbolized. Not on any allocation path; resolved on first use. */
+/* dlclose: snapshot.c notes the loaded objects before the real dlclose and
+ * records the mappings of those gone after it, so frames inside a library
+ * unloaded before the next snapshot can still be symbolized. The guard is
+ * down during the real dlclose (the destructors it runs are the program's
+ * and are sampled as usual); errno is the real dlclose's. Not on any
+ * allocation path; resolved on first use. */
 EXPORT int dlclose(void *handle)
 {
     static int (*real_dlclose)(void *);
@@ -368,13 +371,24 @@ EXPORT int dlclose(void *handle)
             return -1;
         __atomic_store_n(&real_dlclose, real, __ATOMIC_RELEASE);
     }
+    mv_heap_unload *u = NULL;
     if (atomic_load_explicit(&mv__heap.init_state, memory_order_acquire) == 2 &&
         mv__heap.cfg.active) {
+        int e = errno;
         mv__heap_guard_enter();
-        mv__heap_note_unload(handle);
+        u = mv__heap_unload_begin();
         mv__heap_guard_leave();
+        errno = e;
     }
-    return real(handle);
+    int rc = real(handle);
+    if (u) {
+        int e = errno;
+        mv__heap_guard_enter();
+        mv__heap_unload_end(u);
+        mv__heap_guard_leave();
+        errno = e;
+    }
+    return rc;
 }
 
 EXPORT size_t malloc_usable_size(void *p)

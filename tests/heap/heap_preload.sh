@@ -4,7 +4,9 @@
 # `go tool pprof -top`, which must name the right top function), the status
 # file, dormancy, signals, 64 threads, fork with locks held, python3, RSS
 # per sampling thread, no files from processes without samples, the keep cap
-# across pids, mappings of a dlclosed library, temp names planted by others.
+# across pids, mappings of dlclosed libraries (with their dependencies, by a
+# relative name, one nothing unloads, a range reused by a JIT), temp names
+# planted by others.
 # Env: HEAP_LIB (the .so), HEAP_BIN (test programs), HEAP_SRC (this dir).
 set -euo pipefail
 : "${HEAP_LIB:?}" "${HEAP_BIN:?}" "${HEAP_SRC:?}"
@@ -190,16 +192,57 @@ echo "6 processes, keep=3: $snaps snapshots from $pids pids, $stats status files
 [ "$pids" = 3 ] || fail "expected the 3 newest pids' snapshots, got $pids pids"
 [ "$stats" = 3 ] || fail "expected status files of the 3 pids kept, got $stats"
 
-echo "== 12. frames of a dlclosed library keep their mapping ($SECONDS s)"
-d="$tmp/dlclose"
-hrun 60 MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_SAMPLE=65536 MEMVIGIL_HEAP_DIR="$d" LD_PRELOAD="$HEAP_LIB" "$HEAP_BIN/heap_dlclose" "$HEAP_BIN/libheap_plugin.so" || fail "heap_dlclose"
-f=$(ls "$d"/heap-*.pb.gz | tail -1)
-out=$(check "$f") || fail "bad dlclose profile"
-python3 -c "import json,sys; j=json.loads(sys.argv[1]); assert any(p.endswith('/libheap_plugin.so') for p in j['files']), j" "$out" ||
-  fail "the unloaded plugin's frames have no mapping naming it"
+echo "== 12. frames of dlclosed libraries keep their mapping ($SECONDS s)"
+# The plugin (libheap_plugin.so) depends on libheap_helper.so; both leak,
+# both unload at the plugin's dlclose. dl_run NAME ARGS... runs heap_dlclose
+# with its exit snapshot in $tmp/NAME and prints pprof_check's summary;
+# dl_last NAME prints that snapshot's path.
+# dl_files OUT KIND... checks which of the two files the frames map to:
+# KIND is +plugin/+helper (must be there, by their real path) or -plugin.
+bin_real=$(readlink -f "$HEAP_BIN")
+dl_run() {
+  local n=$1 d="$tmp/$1"; shift
+  hrun 60 MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_SAMPLE=65536 MEMVIGIL_HEAP_DIR="$d" LD_PRELOAD="$HEAP_LIB" \
+    "$@" || fail "heap_dlclose $* (rc $?)"
+  check "$(dl_last "$n")" || fail "bad dlclose profile ($*)"
+}
+dl_last() { ls "$tmp/$1"/heap-*.pb.gz | tail -1; }
+dl_files() {
+  python3 - "$bin_real" "$@" <<'PY'
+import json, sys
+d, j = sys.argv[1], json.loads(sys.argv[2])
+for k in sys.argv[3:]:
+    want = "%s/libheap_%s.so" % (d, k[1:])
+    if (want in j["files"]) != (k[0] == "+"):
+        sys.exit("%s %s: files %r" % (k[0] == "+" and "no mapping for" or "still mapped:", want, j["files"]))
+PY
+}
+out=$(dl_run dlclose "$HEAP_BIN/heap_dlclose" "$HEAP_BIN/libheap_plugin.so") || exit 1
+dl_files "$out" +plugin +helper || fail "the unloaded plugin's or its dependency's frames lost their mapping"
 if [ $have_go = 1 ]; then
-  go tool pprof -top "$f" 2>/dev/null | grep -q plugin_leak || fail "pprof cannot name plugin_leak after dlclose"
+  top=$(go tool pprof -top "$(dl_last dlclose)" 2>/dev/null)
+  grep -q plugin_leak <<<"$top" || fail "pprof cannot name plugin_leak after dlclose"
+  grep -q helper_leak <<<"$top" || fail "pprof cannot name helper_leak (a dependency) after dlclose"
 fi
+# Opened by a relative name ("./", found through LD_LIBRARY_PATH=. too),
+# and the working directory changes before the dlclose: both still map to
+# their real paths.
+out=$(cd "$HEAP_BIN" && dl_run dlclose_rel LD_LIBRARY_PATH=. ./heap_dlclose --chdir ./libheap_plugin.so) || exit 1
+dl_files "$out" +plugin +helper || fail "a plugin opened by a relative name lost its mapping"
+if [ $have_go = 1 ]; then
+  top=$(go tool pprof -top "$(dl_last dlclose_rel)" 2>/dev/null)
+  grep -q plugin_leak <<<"$top" && grep -q helper_leak <<<"$top" || fail "pprof cannot name a relatively opened plugin's functions"
+fi
+# The helper opened first and kept: the plugin unloads alone; then 200
+# dlopen/dlclose pairs of the helper unload nothing and must not push the
+# plugin's record out of the ring; the helper's last dlclose records it.
+out=$(dl_run dlclose_cycles "$HEAP_BIN/heap_dlclose" --cycles "$HEAP_BIN/libheap_helper.so" "$HEAP_BIN/libheap_plugin.so") || exit 1
+dl_files "$out" +plugin +helper || fail "dlcloses that unload nothing evicted a real unload (or the last close was missed)"
+# Anonymous executable memory (a JIT) now where the plugin's text was: the
+# current mapping wins, the range is no longer the plugin's.
+out=$(dl_run dlclose_reuse "$HEAP_BIN/heap_dlclose" --reuse "$HEAP_BIN/libheap_plugin.so") || exit 1
+dl_files "$out" -plugin +helper || fail "a range now anonymous executable memory still maps to the unloaded plugin"
+python3 -c "import json,sys; assert json.loads(sys.argv[1])['unmapped'] > 0" "$out" || fail "the plugin's frames should be unmapped: $out"
 
 echo "== 13. a FIFO or a symlink planted at a temp file name neither blocks nor redirects the writer ($SECONDS s)"
 d="$tmp/planted"
