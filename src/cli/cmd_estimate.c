@@ -224,24 +224,27 @@ int cli_cmd_estimate(int argc, char **argv)
         if (optind != argc - 1)
             return cli_usage_error("estimate", "give one recording, or --per-unit BYTES --units N");
         source = argv[optind];
-        mv_buf in = {0};
-        mv__record_join join; /* rotated: its earlier files first */
-        ssize_t n = mv__record_load_text(source, &in, (size_t)1 << 30, 0,
-                                         cli_report_sniff, NULL, &join);
-        if (n < 0) {
-            cli_error("estimate", "%s: %s", source,
-                      n == -EFBIG ? "file too large (over 1 GiB)"
-                      : n == -EINVAL && join.why[0] ? join.why : strerror((int)-n));
-            mv_buf_release(&in);
+        /* streamed: a rotated recording's earlier files first */
+        mv__record_stream in;
+        int rc = mv__record_stream_open(&in, source, CLI_REPORT_MAX_FILE, 0,
+                                        cli_report_sniff, NULL);
+        if (rc) {
+            cli_error("estimate", "%s: %s", source, cli_report_input_error(rc, &in.join));
             return CLI_EXIT_ERROR;
         }
-        if (join.note[0])
-            cli_error("estimate", "note: %s: %s", source, join.note);
         cli_report r;
         char err[512];
-        int rc = cli_report_build(source, in.data ? in.data : "", (size_t)n, NULL, &r,
-                                  err, sizeof err);
-        mv_buf_release(&in);
+        rc = cli_report_read(source, in.f, NULL, &r, err, sizeof err);
+        if (in.error) {   /* refused while reading: say why */
+            if (rc == 0)
+                cli_report_release(&r);
+            cli_error("estimate", "%s: %s", source, cli_report_input_error(in.error, &in.join));
+            mv__record_stream_close(&in);
+            return CLI_EXIT_ERROR;
+        }
+        if (in.join.note[0])
+            cli_error("estimate", "note: %s: %s", source, in.join.note);
+        mv__record_stream_close(&in);
         if (rc) {
             cli_error("estimate", "%s", err);
             return CLI_EXIT_ERROR;

@@ -35,8 +35,6 @@ extern const unsigned long cli_asset_report_js_len;
 
 /* Growing call sites shown in the report. */
 #define REPORT_TOP_SITES 15
-/* Largest recording read (a week at 1 s is ~200 MB). */
-#define REPORT_MAX_FILE ((size_t)1 << 30)
 
 const char cli_report_usage[] =
     "usage: memvigil report [-o FILE] [--format html|markdown|text|json]\n"
@@ -269,20 +267,17 @@ int cli_cmd_report(int argc, char **argv)
                                                         : "one recording at a time");
     const char *path = argv[optind];
 
-    mv_buf in = {0}, out = {0};
-    mv__record_join join; /* a rotated recording: its earlier files first */
-    ssize_t n = mv__record_load_text(path, &in, REPORT_MAX_FILE, 0,
-                                     cli_report_sniff, NULL, &join);
-    if (n < 0) {
-        cli_error("report", "%s: %s", path,
-                  n == -EFBIG ? "file too large (over 1 GiB)"
-                  : n == -EINVAL && join.why[0] ? join.why : strerror((int)-n));
-        mv_buf_release(&in);
+    mv_buf out = {0};
+    /* streamed: a rotated recording's earlier files first (record.h) */
+    mv__record_stream in;
+    int rc = mv__record_stream_open(&in, path, CLI_REPORT_MAX_FILE, 0,
+                                    cli_report_sniff, NULL);
+    if (rc) {
+        cli_error("report", "%s: %s", path, cli_report_input_error(rc, &in.join));
         return CLI_EXIT_ERROR;
     }
-    if (join.note[0])
-        cli_error("report", "note: %s: %s", path, join.note);
-    bar pb = {isatty(2), mv__now_mono_ms(), (size_t)n / 330 + 1, 0, "reading"};
+    size_t est = in.size_bytes > 0 ? (size_t)in.size_bytes : 0;
+    bar pb = {isatty(2), mv__now_mono_ms(), est / 330 + 1, 0, "reading"};
     cli_report_opts o;
     memset(&o, 0, sizeof o);
     o.verdict = replay_verdict;
@@ -290,8 +285,20 @@ int cli_cmd_report(int argc, char **argv)
     o.progress_ctx = &pb;
     cli_report r;
     char err[512];
-    int rc = cli_report_build(path, in.data ? in.data : "", (size_t)n, &o, &r, err, sizeof err);
-    mv_buf_release(&in);
+    rc = cli_report_read(path, in.f, &o, &r, err, sizeof err);
+    if (in.error) {   /* refused while reading: say why, not "read error" */
+        if (rc == 0)
+            cli_report_release(&r);
+        bar_done(&pb);
+        cli_error("report", "%s: %s", path, cli_report_input_error(in.error, &in.join));
+        mv__record_stream_close(&in);
+        return CLI_EXIT_ERROR;
+    }
+    if (in.join.note[0]) {
+        bar_done(&pb);
+        cli_error("report", "note: %s: %s", path, in.join.note);
+    }
+    mv__record_stream_close(&in);
     if (rc) {
         bar_done(&pb);
         cli_error("report", "%s", err);

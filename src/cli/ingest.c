@@ -9,12 +9,16 @@
  * other JSON document is taken for a Prometheus response (its parser then
  * says precisely what is missing); a first line of comma-separated fields is
  * CSV. Anything else is refused as an unknown format rather than guessed.
- * Files are read whole: a week at 10 s is ~60 000 lines (a few MiB), and a
- * buffer lets one parser serve files, stdin and HTTP bodies alike. Because
- * the input may be anything (/dev/zero, an endless pipe), the reading
- * refuses it early: mv__record_load_text stops at a NUL byte or an
- * over-long line, and cli_ingest_sniff runs the parsers on the first MiB
- * of a longer input before the rest is read.
+ * A file is read through mv__record_stream (which joins the files of a
+ * rotated recording): a recording — the large input, up to 1 GiB — goes
+ * line by line to its parser, so only the series is held; CSV (two
+ * numbers a line, so its points are a fair share of its size) and
+ * Prometheus JSON (one document, capped at CLI_INGEST_MAX_DOC) are read
+ * whole, which lets one parser serve files, stdin and HTTP bodies alike.
+ * Because the input may be anything (/dev/zero, an endless pipe), the
+ * stream refuses it early: it stops at a NUL byte or an over-long line,
+ * and cli_ingest_sniff runs the parsers on the first MiB of a longer
+ * input before the rest is read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -313,39 +317,80 @@ int cli_ingest_sniff(const char *head, size_t len, void *ctx, char *why,
     return -EINVAL;
 }
 
+/* The words for the stream error rc of path named name into err. */
+static void stream_error(const char *name, int rc, const mv__record_join *j,
+                         char *err, size_t errlen)
+{
+    if (rc == -EFBIG)
+        snprintf(err, errlen, "%s: larger than %zu MiB", name,
+                 CLI_INGEST_MAX_FILE >> 20);
+    else if (rc == -EINVAL && j->why[0])
+        snprintf(err, errlen, "%s: %s", name, j->why);
+    else
+        snprintf(err, errlen, "%s: %s", name, strerror(-rc));
+}
+
+/* Whether the stream's head says recording: judged on its complete lines
+ * only, so a first line cut at the head's end is never mistaken. */
+static int head_is_recording(const mv__record_stream *s)
+{
+    const char *nl = s->head_len ? memrchr(s->head, '\n', s->head_len) : NULL;
+    return nl && cli_ingest_detect(s->head, (size_t)(nl - s->head) + 1) ==
+                     CLI_FMT_RECORDING;
+}
+
 int cli_ingest_file(const char *path, const cli_ingest_opts *o,
                     cli_series_set *out, mv_buf *warn, char *err,
                     size_t errlen)
 {
-    mv_buf b = {0};
+    mv__record_stream st;
+    mv_buf b = {0}, w = {0};
     const char *name = path;
-    ssize_t n;
+    size_t keep = out->n;
     int rc;
 
     if (strcmp(path, "-") == 0) {
         path = "/dev/stdin";
         name = "stdin";
     }
-    /* A rotated recording is read whole: its earlier files first. */
-    mv__record_join join;
+    /* a rotated recording: its earlier files first */
     cli_ingest_sniff_ctx sc = { name, o };
-    n = mv__record_load_text(path, &b, CLI_INGEST_MAX_FILE, CLI_INGEST_MAX_DOC,
-                             cli_ingest_sniff, &sc, &join);
-    if (n >= 0 && join.note[0] && warn)
-        mv__buf_printf(warn, "%s: %s\n", name, join.note);
-    if (n < 0) {
-        if (n == -EFBIG)
-            snprintf(err, errlen, "%s: larger than %zu MiB", name,
-                     CLI_INGEST_MAX_FILE >> 20);
-        else if (n == -EINVAL && join.why[0])
-            snprintf(err, errlen, "%s: %s", name, join.why);
-        else
-            snprintf(err, errlen, "%s: %s", name, strerror((int)-n));
-        mv_buf_release(&b);
-        return (int)n;
+    rc = mv__record_stream_open(&st, path, CLI_INGEST_MAX_FILE,
+                                CLI_INGEST_MAX_DOC, cli_ingest_sniff, &sc);
+    if (rc) {
+        stream_error(name, rc, &st.join, err, errlen);
+        return rc;
     }
-    rc = cli_ingest_buffer(name, b.data ? b.data : "", b.len, o, out, warn,
-                           err, errlen);
+    if (head_is_recording(&st)) {
+        rc = cli_ingest_recording_read(name, st.f, o, out, warn ? &w : NULL,
+                                       err, errlen);
+    } else {
+        while (1) {   /* CSV or JSON: parsed whole */
+            if (mv__buf_reserve(&b, (size_t)64 << 10) != 0) {
+                rc = -ENOMEM;
+                snprintf(err, errlen, "%s: out of memory", name);
+                break;
+            }
+            size_t n = fread(b.data + b.len, 1, (size_t)64 << 10, st.f);
+            b.len += n;
+            if (n == 0)
+                break;
+        }
+        if (rc == 0 && !st.error)
+            rc = cli_ingest_buffer(name, b.data ? b.data : "", b.len, o, out,
+                                   warn ? &w : NULL, err, errlen);
+    }
+    if (st.error) {   /* refused while reading: say why, keep nothing */
+        cli_series_set_truncate(out, keep);
+        rc = st.error;
+        stream_error(name, rc, &st.join, err, errlen);
+    } else if (rc == 0 && !ferror(st.f) && st.join.note[0] && warn) {
+        mv__buf_printf(warn, "%s: %s\n", name, st.join.note);
+    }
+    if (rc == 0 && warn && w.len)
+        mv__buf_append(warn, w.data, w.len);
+    mv__record_stream_close(&st);
     mv_buf_release(&b);
+    mv_buf_release(&w);
     return rc;
 }

@@ -7,7 +7,7 @@
  *
  * Parsing is separate from I/O: cli_ingest_buffer() works on bytes, so tests
  * feed it strings; cli_ingest_file() and cli_ingest_fetch() only get the
- * bytes. Every error names the input and, where there is one, the line
+ * bytes (cli_ingest_file streams a recording's to its parser). Every error names the input and, where there is one, the line
  * ("r.csv: line 7: timestamp 120 is not after the previous one (line 6)").
  *
  * What is an error and what is not (docs/analyze.md):
@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "memvigil.h"
 
@@ -108,10 +109,12 @@ int cli_ingest_buffer(const char *name, const char *data, size_t len,
 
 /* Reads path (at most CLI_INGEST_MAX_FILE bytes; a Prometheus JSON file,
  * which is parsed as one document, at most CLI_INGEST_MAX_DOC) and parses
- * it as above. An input longer than 1 MiB is judged on its first MiB
- * before the rest is read (cli_ingest_sniff), so a wrong file, /dev/zero or
- * an endless pipe is refused early: "PATH: why" and -EINVAL. I/O errors:
- * "PATH: strerror" and the negative errno. */
+ * it as above. A recording (with the earlier files of a rotated one) is
+ * streamed: what is held is its series, not its text; CSV and JSON are
+ * read whole, then parsed. An input longer than 1 MiB is judged on its
+ * first MiB before the rest is read (cli_ingest_sniff), so a wrong file,
+ * /dev/zero or an endless pipe is refused early: "PATH: why" and -EINVAL.
+ * I/O errors: "PATH: strerror" and the negative errno. */
 #define CLI_INGEST_MAX_FILE ((size_t)1 << 30)
 /* jansson holds a document as a tree several times its size: 64 MiB of
  * JSON (about 2 million points) stays well under 1 GiB of memory. */
@@ -165,6 +168,12 @@ void cli_series_set_truncate(cli_series_set *set, size_t keep);
 int cli_ingest_recording(const char *name, const char *data, size_t len,
                          const cli_ingest_opts *o, cli_series_set *out,
                          mv_buf *warn, char *err, size_t errlen);
+/* The same for a recording read from f (to its end, line by line; f stays
+ * the caller's): only the series is held. A read error of f is -EIO with
+ * "NAME: line N: read error". o may be NULL. */
+int cli_ingest_recording_read(const char *name, FILE *f,
+                              const cli_ingest_opts *o, cli_series_set *out,
+                              mv_buf *warn, char *err, size_t errlen);
 int cli_ingest_csv(const char *name, const char *data, size_t len,
                    const cli_ingest_opts *o, cli_series_set *out,
                    mv_buf *warn, char *err, size_t errlen);

@@ -5,9 +5,10 @@
  * DESIGN. The recording reader of the library (mv__record_read) does the
  * parsing and its rules hold unchanged: strict JSON per line, unknown keys
  * and line types skipped, a torn last line skipped, any other bad line an
- * error "line N: why". It reads from a FILE, so the buffer is wrapped with
- * fmemopen(); the visitor learns the number of the line it is given from
- * the stream offset (the newlines before it), which lets this file's own
+ * error "line N: why". It reads a FILE line by line — cli_ingest_file's
+ * stream over the file (or the files of a rotated recording), or a buffer
+ * through fmemopen() — so only the series is held, never the text; the
+ * reader numbers each line it hands over, which lets this file's own
  * checks (time order, negative values) name the line too.
  * The signal is a sample field ("private" — anon + swap — by default, the
  * leak detector's signal). A null in it (unreadable at that tick) is not a
@@ -28,11 +29,6 @@
 #define MAX_PHASES 16
 
 typedef struct rctx {
-    FILE *f;
-    const char *data;
-    size_t len;
-    size_t scan;          /* bytes of data counted so far */
-    size_t line;          /* newlines before scan, + 1 */
     const char *name;
     const char *signal;
     cli_series *s;
@@ -62,25 +58,6 @@ static int64_t field_of(const mv__record_line *r, const char *sig)
     if (strcmp(sig, "swap") == 0) return r->swap;
     if (strcmp(sig, "working_set") == 0) return r->working_set;
     return r->cg_usage;
-}
-
-/* Number of the line the reader just handed over. */
-static size_t current_line(rctx *c)
-{
-    long off = ftell(c->f);
-    size_t stop;
-
-    if (off <= 0)
-        return c->line;
-    stop = (size_t)off - 1;   /* the line's own newline or last byte */
-    if (stop > c->len)
-        stop = c->len;
-    while (c->scan < stop) {
-        if (c->data[c->scan] == '\n')
-            c->line++;
-        c->scan++;
-    }
-    return c->line;
 }
 
 static void phase_event(rctx *c, const char *msg)
@@ -116,7 +93,7 @@ static void phase_event(rctx *c, const char *msg)
 static int visit(const mv__record_line *r, void *ctx)
 {
     rctx *c = ctx;
-    size_t line = current_line(c);
+    size_t line = (size_t)r->lineno;
     int64_t v;
 
     if (r->kind == MV_REC_HEADER) {
@@ -169,47 +146,37 @@ static int visit(const mv__record_line *r, void *ctx)
     return 0;
 }
 
-/* Warns about a last line without newline that the reader skipped. */
-static void torn_tail(const char *name, const char *data, size_t len,
-                      mv_buf *warn)
-{
-    size_t start = len, lines = 1, i;
-    mv__record_line *rec;
-    int rc;
-
-    if (len == 0 || data[len - 1] == '\n' || !warn)
-        return;
-    while (start > 0 && data[start - 1] != '\n')
-        start--;
-    for (i = start; i < len && (data[i] == ' ' || data[i] == '\t' ||
-                                data[i] == '\r');
-         i++) {
-    }
-    if (i == len)
-        return;
-    rec = malloc(sizeof *rec);
-    if (!rec)
-        return;
-    rc = mv__record_parse_line(data + start, len - start, rec);
-    free(rec);
-    if (rc != -EINVAL)
-        return;
-    for (i = 0; i < start; i++)
-        lines += data[i] == '\n';
-    mv__buf_printf(warn, "%s: line %zu: incomplete last line (no newline) "
-                   "skipped\n", name, lines);
-}
-
 int cli_ingest_recording(const char *name, const char *data, size_t len,
                          const cli_ingest_opts *o, cli_series_set *out,
                          mv_buf *warn, char *err, size_t errlen)
 {
+    if (len == 0)
+        return -EINVAL;
+    FILE *f = fmemopen((void *)data, len, "r");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", name, strerror(e));
+        return -e;
+    }
+    int rc = cli_ingest_recording_read(name, f, o, out, warn, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+int cli_ingest_recording_read(const char *name, FILE *f,
+                              const cli_ingest_opts *o, cli_series_set *out,
+                              mv_buf *warn, char *err, size_t errlen)
+{
+    cli_ingest_opts none = {0};
+    mv__record_read_info ri;
     size_t keep = out->n, i;
     char why[256];
     rctx c;
     int rc;
 
     memset(&c, 0, sizeof c);
+    if (!o)
+        o = &none;
     c.signal = o->signal ? o->signal : "private";
     for (i = 0; signals[i]; i++)
         if (strcmp(signals[i], c.signal) == 0)
@@ -220,29 +187,16 @@ int cli_ingest_recording(const char *name, const char *data, size_t len,
                  "cg_usage)", name, c.signal);
         return -ENOENT;
     }
-    if (len == 0)
-        return -EINVAL;
-    c.f = fmemopen((void *)data, len, "r");
-    if (!c.f) {
-        snprintf(err, errlen, "%s: %s", name, strerror(errno));
-        return -errno;
-    }
     c.s = cli_series_set_add(out, name, CLI_FMT_RECORDING);
-    if (!c.s) {
-        fclose(c.f);
+    if (!c.s)
         return -ENOMEM;
-    }
     mv__strlcpy(c.s->signal, c.signal, sizeof c.s->signal);
-    c.data = data;
-    c.len = len;
-    c.line = 1;
     c.name = name;
     c.header_limit = c.last_limit = MV_NA;
     c.err = err;
     c.errlen = errlen;
     why[0] = '\0';
-    rc = mv__record_read(c.f, visit, &c, why, sizeof why);
-    fclose(c.f);
+    rc = mv__record_read_ex(f, visit, NULL, &c, &ri, why, sizeof why);
     if (rc == 0)
         rc = c.rc;
     else
@@ -251,7 +205,9 @@ int cli_ingest_recording(const char *name, const char *data, size_t len,
         cli_series_set_truncate(out, keep);
         return rc == -ENOTSUP ? -EINVAL : rc;
     }
-    torn_tail(name, data, len, warn);
+    if (ri.torn_line > 0 && warn)
+        mv__buf_printf(warn, "%s: line %lld: incomplete last line (no "
+                       "newline) skipped\n", name, ri.torn_line);
     c.s->limit_bytes = c.last_limit != MV_NA ? c.last_limit : c.header_limit;
     /* Points before any sample knew the limit get the header's. */
     for (i = 0; i < c.s->n; i++)

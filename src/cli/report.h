@@ -4,13 +4,14 @@
  * self-contained HTML page, Markdown, plain text or JSON.
  *
  * Pieces:
- *  - report_model.c: reads the recording once (mv__record_read for the
- *    documented lines; a light second pass for the optional line kinds
- *    gauge / op / progress) and builds the model: header facts, a timeline
- *    downsampled to at most CLI_REPORT_COLUMNS columns keeping min and max
- *    per column (so spikes stay visible), events, phases, gauges, operation
- *    deltas with percentiles and a histogram, progress as memory per 1000
- *    units, OOM kills, and the "what to do next" advice.
+ *  - report_model.c: reads the recording once, as a stream
+ *    (mv__record_read_ex: the documented lines, and the optional line
+ *    kinds gauge / op / progress in the same pass) and builds the model:
+ *    header facts, a timeline downsampled to at most CLI_REPORT_COLUMNS
+ *    columns keeping min and max per column (so spikes stay visible),
+ *    events, phases, gauges, operation deltas with percentiles and a
+ *    histogram, progress as memory per 1000 units, OOM kills, and the
+ *    "what to do next" advice.
  *  - report_json.c: the model as one JSON document. The HTML page embeds
  *    exactly this document and draws its charts from it, so the JSON format
  *    and the page cannot drift apart (docs/report.md documents it).
@@ -35,6 +36,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "leak.h"
 #include "memvigil.h"
@@ -193,10 +195,30 @@ typedef struct cli_report_opts {
     void *progress_ctx;
 } cli_report_opts;
 
-/* Builds the model from a recording held in data (len bytes) named name.
- * Errors: -EINVAL with "NAME: line N: why" in err (a bad line), -ENOTSUP
- * (newer version), -ENODATA ("NAME: no samples": empty file or no sample
- * line), -ENOMEM. On error r is released. */
+/* Largest recording `report` and `estimate` read, all its files together
+ * (a week at 1 s is ~200 MB). It is streamed, never held, so the cap
+ * bounds the time an endless pipe of valid lines can take, and the
+ * model's size. */
+#define CLI_REPORT_MAX_FILE ((size_t)1 << 30)
+
+struct mv__record_join;
+/* The words for an input error rc (a -errno of mv__record_stream_open or
+ * a stream's error): "file too large (over 1 GiB)", the refusal's reason
+ * (j->why) or strerror. The string is static or j's. */
+const char *cli_report_input_error(int rc, const struct mv__record_join *j);
+
+/* Builds the model from a recording read from f (to its end, once, line
+ * by line; f stays the caller's) named name. What is held is the model:
+ * every sample's columns (about 90 bytes a sample), the events and the
+ * optional lines' points, never the text. Errors: -EINVAL with
+ * "NAME: line N: why" in err (a bad line), -ENOTSUP (newer version),
+ * -ENODATA ("NAME: no samples": empty input or no sample line), -EIO (a
+ * read error of f: "NAME: line N: read error"), -ENOMEM. On error r is
+ * released. */
+int cli_report_read(const char *name, FILE *f, const cli_report_opts *o,
+                    cli_report *r, char *err, size_t errlen);
+/* cli_report_read of a recording held in data (len bytes; fmemopen): for
+ * tests and the fuzz target. */
 int cli_report_build(const char *name, const char *data, size_t len,
                      const cli_report_opts *o, cli_report *r,
                      char *err, size_t errlen);

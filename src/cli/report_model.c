@@ -3,11 +3,13 @@
  * renderers draw and print (see report.h).
  *
  * Design: the documented lines (header, sample, event) are read with the
- * library's reader (mv__record_read), so torn last lines, newer versions and
- * bad lines get the same words as everywhere else. Optional line kinds that
- * the reader skips as unknown — "gauge", "op" and "progress" (shapes in
- * docs/report.md) — are picked up by a second, cheap pass that only parses
- * lines whose text names one of those types. Samples are kept as columns
+ * library's reader (mv__record_read_ex), so torn last lines, newer versions
+ * and bad lines get the same words as everywhere else. Optional line kinds
+ * that the reader does not know — "gauge", "op" and "progress" (shapes in
+ * docs/report.md) — come from the same pass (the reader hands them over),
+ * parsed only when their text names one of those types. The input is a
+ * FILE read once, line by line (cmd_report.c gives the joined stream of a
+ * rotated recording), so what is held is the parsed model, never the file. Samples are kept as columns
  * (struct of arrays) and downsampled per series into at most
  * CLI_REPORT_COLUMNS time columns with min and max, so a week at 10 s draws
  * as fast as a minute and a one-sample spike stays visible. The verdict
@@ -62,13 +64,15 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 typedef struct sample_cols {
     int64_t *t;
     double *v[CLI_RS_COUNT];
-    int64_t *oom;
     unsigned char *phase;
     size_t n, cap;
 } sample_cols;
 
+struct extras;
+
 typedef struct read_ctx {
     cli_report *r;
+    struct extras *x;        /* optional line kinds, read in the same pass */
     sample_cols s;
     size_t ev_cap, ph_cap;
     int active_phases;
@@ -98,10 +102,6 @@ static int push_sample(read_ctx *c, const mv__record_line *l)
                 return -ENOMEM;
             s->v[i] = v;
         }
-        int64_t *o = realloc(s->oom, nc * sizeof *o);
-        if (!o)
-            return -ENOMEM;
-        s->oom = o;
         unsigned char *ph = realloc(s->phase, nc);
         if (!ph)
             return -ENOMEM;
@@ -119,7 +119,6 @@ static int push_sample(read_ctx *c, const mv__record_line *l)
     s->v[CLI_RS_WORKING_SET][i] = na(l->working_set);
     s->v[CLI_RS_LIMIT][i] = (l->limit == MV_NA || l->limit == MV_UNLIMITED)
                                 ? NAN : (double)l->limit;
-    s->oom[i] = l->oom_kill;
     s->phase[i] = c->active_phases > 0;
     return 0;
 }
@@ -530,31 +529,17 @@ static void extra_line(extras *x, const char *line, size_t len)
     json_decref(o);
 }
 
-static int starts_with(const char *p, size_t n, const char *prefix)
+/* mv__record_other_fn: the reader hands over each valid line of a type it
+ * does not know; only those naming one of the optional types are parsed
+ * (a newer writer's other kinds are skipped, not counted as bad). */
+static int other_line(const char *p, size_t n, long long lineno, void *ctx)
 {
-    size_t k = strlen(prefix);
-    return n >= k && memcmp(p, prefix, k) == 0;
-}
-
-static void scan_extras(const char *data, size_t len, extras *x)
-{
-    if (!data)
-        return;
-    const char *p = data, *end = data + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        /* cheap filter: lines as the writer shapes them (type first) are
-         * skipped at once; any other line is parsed only when it names one
-         * of the optional types (keys may come in any order) */
-        if (!starts_with(p, n, "{\"type\":\"sample\"") &&
-            !starts_with(p, n, "{\"type\":\"event\"") &&
-            !starts_with(p, n, "{\"type\":\"header\"") &&
-            (memmem(p, n, "\"gauge\"", 7) || memmem(p, n, "\"op\"", 4) ||
-             memmem(p, n, "\"progress\"", 10)))
-            extra_line(x, p, n);
-        p = nl ? nl + 1 : end;
-    }
+    read_ctx *c = ctx;
+    (void)lineno;
+    if (memmem(p, n, "\"gauge\"", 7) || memmem(p, n, "\"op\"", 4) ||
+        memmem(p, n, "\"progress\"", 10))
+        extra_line(c->x, p, n);
+    return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -923,12 +908,20 @@ int cli_report_sniff(const char *head, size_t len, void *ctx, char *why,
 
 /* ---- build ---- */
 
+const char *cli_report_input_error(int rc, const mv__record_join *j)
+{
+    if (rc == -EFBIG)
+        return "file too large (over 1 GiB)";
+    if (rc == -EINVAL && j && j->why[0])
+        return j->why;
+    return strerror(-rc);
+}
+
 static void sample_cols_release(sample_cols *s)
 {
     free(s->t);
     for (int i = 0; i < CLI_RS_COUNT; i++)
         free(s->v[i]);
-    free(s->oom);
     free(s->phase);
     memset(s, 0, sizeof *s);
 }
@@ -936,6 +929,26 @@ static void sample_cols_release(sample_cols *s)
 int cli_report_build(const char *name, const char *data, size_t len,
                      const cli_report_opts *o, cli_report *r,
                      char *err, size_t errlen)
+{
+    if (len == 0) {
+        memset(r, 0, sizeof *r);
+        snprintf(err, errlen, "%s: empty file: no samples to report", name);
+        return -ENODATA;
+    }
+    FILE *f = fmemopen((void *)data, len, "r");
+    if (!f) {
+        int e = errno;
+        memset(r, 0, sizeof *r);
+        snprintf(err, errlen, "%s: %s", name, strerror(e));
+        return -e;
+    }
+    int rc = cli_report_read(name, f, o, r, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+int cli_report_read(const char *name, FILE *f, const cli_report_opts *o,
+                    cli_report *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     mv__strlcpy(r->source, name, sizeof r->source);
@@ -953,22 +966,14 @@ int cli_report_build(const char *name, const char *data, size_t len,
     c.oom_first = c.oom_last = MV_NA;
     extras x;
     memset(&x, 0, sizeof x);
+    c.x = &x;
     int rc;
 
-    if (len == 0) {
-        snprintf(err, errlen, "%s: empty file: no samples to report", name);
-        rc = -ENODATA;
-        goto fail;
-    }
-    FILE *f = fmemopen((void *)data, len, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", name, strerror(errno));
-        rc = -errno;
-        goto fail;
-    }
+    /* one pass: the documented lines to visit, the optional ones to
+     * other_line; nothing of the input is kept but what they keep */
     char why[256] = "";
-    rc = mv__record_read(f, visit, &c, why, sizeof why);
-    fclose(f);
+    mv__record_read_info ri;
+    rc = mv__record_read_ex(f, visit, other_line, &c, &ri, why, sizeof why);
     if (rc == 0 && c.rc)
         rc = c.rc;
     if (rc) {
@@ -976,16 +981,15 @@ int cli_report_build(const char *name, const char *data, size_t len,
                  why[0] ? why : rc == -ENOMEM ? "out of memory" : strerror(-rc));
         goto fail;
     }
-    if (data[len - 1] != '\n') {
-        /* the reader skips a torn last line silently; say so */
-        const char *p = memrchr(data, '\n', len);
-        mv__record_line tmp;
-        const char *last = p ? p + 1 : data;
-        if (mv__record_parse_line(last, (size_t)(data + len - last), &tmp) != 0)
-            snprintf(r->warnings, sizeof r->warnings,
-                     "the last line is torn (the writer stopped mid-line) and "
-                     "was skipped");
+    if (ri.lines == 0) {
+        snprintf(err, errlen, "%s: empty file: no samples to report", name);
+        rc = -ENODATA;
+        goto fail;
     }
+    if (ri.torn_line > 0)   /* the reader skips it silently; say so */
+        snprintf(r->warnings, sizeof r->warnings,
+                 "the last line is torn (the writer stopped mid-line) and "
+                 "was skipped");
     if (c.s.n == 0) {
         snprintf(err, errlen, "%s: no samples: not a recording with data "
                  "(%zu event lines)", name, r->nevents);
@@ -1043,6 +1047,14 @@ int cli_report_build(const char *name, const char *data, size_t len,
         r->oom_suspected = exited && ratio_last >= 0.97;
     }
 
+    /* the drawn columns are done with: freed before the raw series are
+     * made, so the peak stays that of the columns while reading */
+    for (int k = 0; k < CLI_RS_COUNT; k++)
+        if (k != CLI_RS_PRIVATE && k != CLI_RS_LIMIT) {
+            free(s->v[k]);
+            s->v[k] = NULL;
+        }
+
     /* raw series for the verdict replay (ownership moves from s) */
     r->raw.t_ms = s->t;
     r->raw.private_bytes = s->v[CLI_RS_PRIVATE];
@@ -1056,8 +1068,8 @@ int cli_report_build(const char *name, const char *data, size_t len,
     s->t = NULL;
     s->v[CLI_RS_PRIVATE] = NULL;
     s->phase = NULL;
+    sample_cols_release(s);
 
-    scan_extras(data, len, &x);
     rc = build_extras(r, &x, columns);
     if (rc)
         goto nomem;

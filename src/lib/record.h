@@ -189,7 +189,9 @@ uint64_t mv__recorder_lost(const mv__recorder *r);
 /* Whether the recording's lines reach the file, told once per spell of
  * losses rather than once per lost line (the monitor turns it into its
  * recording_failed / recording_resumed events). A spell begins with a lost
- * line while none was being lost and ends when a line is written again. */
+ * line while none was being lost and ends at a call with no line lost since
+ * the previous call (a whole tick written), so a disk where short lines fit
+ * and sample lines do not is one spell, not a pair of events per tick. */
 typedef enum mv__record_change {
     MV__RECORD_SAME = 0,   /* nothing new to say */
     MV__RECORD_LOSING,     /* a spell began: *err = its (latest) errno, > 0 */
@@ -235,6 +237,10 @@ typedef struct mv__record_line {
     int64_t segment;         /* MV_NA when absent (files before rotation) */
     char command[256];
     char host[256];
+    /* where: the line's 1-based number in the stream mv__record_read read
+     * it from (blank and skipped lines counted); 0 from
+     * mv__record_parse_line */
+    long long lineno;
 } mv__record_line;
 
 /* Parses one line (len bytes, no newline needed). 0, or -EINVAL for a line
@@ -253,9 +259,31 @@ typedef int (*mv__record_visit_fn)(const mv__record_line *line, void *ctx);
 int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
                     char *err, size_t errlen);
 
-/* ---- rotated recordings ---- */
+/* Called by mv__record_read_ex with each valid JSON object line whose
+ * "type" the reader does not know (the application lines gauge / op /
+ * progress, or a newer writer's): its text (len bytes, no newline, not
+ * NUL-terminated) and 1-based number. A non-zero return stops reading as
+ * visit's does. */
+typedef int (*mv__record_other_fn)(const char *line, size_t len,
+                                   long long lineno, void *ctx);
 
-/* What mv__record_load joined. */
+/* What mv__record_read_ex saw. */
+typedef struct mv__record_read_info {
+    long long lines;       /* lines read (blank ones included) */
+    long long torn_line;   /* number of the torn last line that was skipped
+                              (no newline, did not parse); 0 = none */
+} mv__record_read_info;
+
+/* mv__record_read that also hands unknown-type lines to other (may be
+ * NULL: skipped) and fills info (may be NULL), so one pass over a stream
+ * serves every line kind. Same returns and errors. */
+int mv__record_read_ex(FILE *f, mv__record_visit_fn visit,
+                       mv__record_other_fn other, void *ctx,
+                       mv__record_read_info *info, char *err, size_t errlen);
+
+/* ---- rotated recordings, and inputs that may be anything ---- */
+
+/* What a stream joined (mv__record_stream_open, mv__record_load). */
 typedef struct mv__record_join {
     int files;               /* files read: 1 when path is not rotated */
     int64_t first_segment;   /* segment of the oldest file read; MV_NA
@@ -264,28 +292,12 @@ typedef struct mv__record_join {
     int64_t missing;         /* segments absent between first and last */
     int torn_dropped;        /* torn last lines of earlier files dropped */
     int skipped;             /* path.k files skipped: another recording,
-                                no header, unreadable */
+                                no header, unreadable, not text */
     char note[1024];         /* one line saying what was read, or "" when
                                 path was read alone */
     char why[256];           /* when the input was refused as content
                                 (-EINVAL): the reason, without the path */
 } mv__record_join;
-
-/* Reads the recording at path into out (reset first; NUL-terminated) and,
- * when path's header says it is segment S > 1 of a rotated recording, first
- * its predecessors: each path.k (k = 1 .. min(S-1, MV_RECORD_MAX_KEEP)) whose
- * header has the same command, pid, host and start_ms and a segment below
- * S, oldest segment first, so out holds one recording in time order. The
- * header lines of all but the oldest file are left out, as is a torn last
- * line (no newline) of any file but path (so no line is glued to the next
- * file's); path's own torn last line stays for the reader to judge. A
- * missing segment, a file of another recording or an unreadable one is a
- * note in info, not an error. Anything that is not a rotated recording
- * (CSV, an old recording) is read as it is. Returns the bytes in out, or
- * -errno for path itself (-EFBIG past max_bytes in all). info may be NULL.
- * Thread-safety: reentrant. */
-ssize_t mv__record_load(const char *path, mv_buf *out, size_t max_bytes,
-                        mv__record_join *info);
 
 /* How much of an input is looked at before the rest is read, and the
  * longest line any text input may have. */
@@ -299,21 +311,79 @@ ssize_t mv__record_load(const char *path, mv_buf *out, size_t max_bytes,
 typedef int (*mv__record_sniff_fn)(const char *head, size_t len, void *ctx,
                                    char *why, size_t whylen);
 
-/* mv__record_load for inputs that may be anything (a FIFO, /dev/zero, a
- * wrong file): reads path in chunks and refuses it as soon as it cannot be
- * a text input, with -EINVAL and the reason in info->why:
- *  - a NUL byte (recordings, CSV and JSON are text);
- *  - a line longer than MV_RECORD_SNIFF_BYTES, except a first line that
- *    begins with '{' or '[' when max_doc_bytes > 0: a single JSON document
- *    (a Prometheus response), then refused past max_doc_bytes in all;
- *  - sniff (may be NULL) refusing the first MV_RECORD_SNIFF_BYTES, or
- *    capping the rest.
- * So an endless stream costs at most max(MV_RECORD_SNIFF_BYTES,
- * max_doc_bytes) of memory and time. mv__record_load is this with
- * max_doc_bytes 0 and no sniff. info may be NULL. Thread-safety: reentrant
- * (sniff is called on the caller's thread). */
+typedef struct mv__record_src mv__record_src;
+
+/* A recording (or any text input) read as one stream, never held whole.
+ *
+ * Joining. When path's header says it is segment S > 1 of a rotated
+ * recording, the stream first gives its predecessors: each path.k (k = 1 ..
+ * min(S-1, MV_RECORD_MAX_KEEP)) whose header has the same command, pid,
+ * host and start_ms and a segment below S, oldest segment first, so the
+ * stream reads as one recording in time order. The header lines of all but
+ * the oldest file are left out, as is a torn last line (no newline) of any
+ * file but path (so no line is glued to the next file's); path's own torn
+ * last line stays for the reader to judge. A missing segment, a file of
+ * another recording or an unreadable one is a note in join, not an error;
+ * so is an earlier file that turns out not to be text (its rest is left
+ * out). Anything that is not a rotated recording (CSV, JSON, an old
+ * recording) is given as it is. The earlier files are opened (and chosen)
+ * at open time, so a rotation while reading does not change what is read;
+ * each holds a descriptor until it has been read (one that cannot be
+ * opened, e.g. EMFILE, is skipped with a note).
+ *
+ * Refusal. Because path may be anything (a FIFO, /dev/zero, a wrong file),
+ * its first MV_RECORD_SNIFF_BYTES (+1) are read at open time and the
+ * input is refused as soon as it cannot be a text input: a NUL byte; a
+ * line longer than MV_RECORD_SNIFF_BYTES, except a first line that begins
+ * with '{' or '[' when max_doc_bytes > 0 (a single JSON document, e.g. a
+ * Prometheus response, then refused past max_doc_bytes in all); sniff
+ * (may be NULL) refusing the first MV_RECORD_SNIFF_BYTES of a longer
+ * input, or capping the rest. The same checks run on every byte read later,
+ * and more than max_bytes in all is -EFBIG; a refusal while reading makes
+ * the stream's read fail (ferror) with error and join.why set.
+ *
+ * Memory: a few MiB whatever the input's size — the head (at most
+ * MV_RECORD_SNIFF_BYTES + 64 KiB) and a read buffer of about that size
+ * (the head's copy, later one 64 KiB chunk and at most one partial line,
+ * which the line cap keeps under 1 MiB). */
+typedef struct mv__record_stream {
+    FILE *f;                 /* the joined text; owned by the stream */
+    const char *head;        /* path's first bytes as read at open time
+                                (its first MiB and a little more, or all of
+                                a shorter input), NUL-terminated; owned */
+    size_t head_len;
+    int64_t size_bytes;      /* bytes of the files at open time, or -1 when
+                                one is not a regular file (a pipe) */
+    int error;               /* 0, or the -errno that stopped reading:
+                                -EINVAL (reason in join.why), -EFBIG, -EIO */
+    mv__record_join join;    /* what is read; notes added while reading
+                                (torn lines dropped) are there once the
+                                stream has been read to its end */
+    mv__record_src *src;     /* private */
+} mv__record_stream;
+
+/* Opens path as documented above into s (caller-owned; it must not move
+ * until closed). 0, or -errno for path itself with nothing left open
+ * (-EINVAL with s->join.why when refused as content, -EFBIG). On success
+ * release with mv__record_stream_close. Thread-safety: reentrant; one
+ * thread reads a stream (sniff is called on the opening thread). */
+int mv__record_stream_open(mv__record_stream *s, const char *path,
+                           size_t max_bytes, size_t max_doc_bytes,
+                           mv__record_sniff_fn sniff, void *sniff_ctx);
+/* Closes the files and frees what the stream holds. A zeroed or closed
+ * stream may be closed again. */
+void mv__record_stream_close(mv__record_stream *s);
+
+/* The whole stream of mv__record_stream_open read into out (reset first;
+ * NUL-terminated): for tests and for the inputs that are parsed whole
+ * (CSV, JSON). Returns the bytes in out, or -errno (the stream's error:
+ * -EINVAL with info->why, -EFBIG past max_bytes in all). info (may be
+ * NULL) gets the stream's join. Thread-safety: reentrant. */
 ssize_t mv__record_load_text(const char *path, mv_buf *out, size_t max_bytes,
                              size_t max_doc_bytes, mv__record_sniff_fn sniff,
                              void *sniff_ctx, mv__record_join *info);
+/* mv__record_load_text with max_doc_bytes 0 and no sniff. */
+ssize_t mv__record_load(const char *path, mv_buf *out, size_t max_bytes,
+                        mv__record_join *info);
 
 #endif /* MV_RECORD_H */
