@@ -245,19 +245,26 @@ dl_files "$out" -plugin +helper || fail "a range now anonymous executable memory
 python3 -c "import json,sys; assert json.loads(sys.argv[1])['unmapped'] > 0" "$out" || fail "the plugin's frames should be unmapped: $out"
 
 echo "== 13. a FIFO or a symlink planted at a temp file name neither blocks nor redirects the writer ($SECONDS s)"
-d="$tmp/planted"
-mkdir -p "$d"
-# The program plants them under its own pid, then execs into heap_sites
-# (same pid): the status file's temp name is a FIFO (an open for writing
-# would wait for a reader forever), and the first snapshot's is a symlink
-# to a file outside the directory.
+# The program plants it under its own pid, then execs into heap_sites (same
+# pid), at the status file's temp name (the one temp name known in advance):
+# a FIFO, which an open for writing would wait on forever, or a symlink to a
+# file outside the directory, which a write would follow.
 echo keep >"$tmp/outside"
-hrun 60 MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_SAMPLE=65536 MEMVIGIL_HEAP_DIR="$d" LD_PRELOAD="$HEAP_LIB" \
-  bash -c 'mkfifo "$1/status-$$.json.tmp"; ln -s "$2" "$1/heap-$$-000001.pb.gz.tmp"; exec "$3"' \
-  - "$d" "$tmp/outside" "$HEAP_BIN/heap_sites" || fail "writer blocked or failed on planted temp files (rc $?)"
-f=$(ls "$d"/heap-*-000001.pb.gz) || fail "no snapshot next to the planted files"
-check "$f" --period 65536 >/dev/null || fail "bad profile next to the planted files"
-[ "$(cat "$tmp/outside")" = keep ] || fail "the writer followed the planted symlink"
-[ "$(json "$d/status-$(basename "$f" | cut -d- -f2).json" snapshots)" = 1 ] || fail "status next to the planted FIFO"
+for planted in fifo symlink; do
+  d="$tmp/planted-$planted"
+  mkdir -p "$d"
+  hrun 60 MEMVIGIL_HEAP=1 MEMVIGIL_HEAP_SAMPLE=65536 MEMVIGIL_HEAP_DIR="$d" LD_PRELOAD="$HEAP_LIB" \
+    bash -c 'echo $$ >"$1.pid"; t="$1/status-$$.json.tmp"
+             if [ "$2" = fifo ]; then mkfifo "$t"; else ln -s "$3" "$t"; fi; exec "$4"' \
+    - "$d" "$planted" "$tmp/outside" "$HEAP_BIN/heap_sites" ||
+    fail "$planted: the writer blocked or failed (rc $?)"
+  pid=$(cat "$d.pid")
+  # (mkfifo or ln may have been sampled too and written files of their own)
+  f=$(ls "$d"/heap-"$pid"-*.pb.gz | head -n 1) || fail "$planted: no snapshot"
+  check "$f" --period 65536 >/dev/null || fail "$planted: bad profile"
+  [ "$(json "$d/status-$pid.json" snapshots)" = 1 ] || fail "$planted: no status file"
+  [ -L "$d/status-$pid.json" ] && fail "$planted: the status file is the planted symlink"
+  [ "$(cat "$tmp/outside")" = keep ] || fail "$planted: the writer followed the planted symlink"
+done
 
 echo "PASS"
