@@ -1,6 +1,7 @@
 /*
  * record.c — the JSON Lines recording writer (see record.h for the line
- * shapes; the reader lives in record_read.c).
+ * shapes; the reader lives in record_read.c, the joined reading of rotated
+ * files in record_stream.c).
  *
  * DESIGN. Each line is built completely in memory and handed to the kernel
  * with a single write() on an O_APPEND descriptor: there is no stdio buffer,

@@ -41,6 +41,11 @@
  * files. A line longer than the cap on its own still goes whole into a
  * fresh file. Only regular files rotate (a pipe or /dev/null does not).
  *
+ * Files: record.c writes (line files, rotation, the recorder),
+ * record_app.c writes the application lines, record_read.c parses and
+ * reads lines, record_stream.c joins a rotated recording's files into one
+ * stream and loads inputs; each section below names its file.
+ *
  * Thread-safety: a recorder or a line file has one owner (the monitor's
  * thread); the reader functions are reentrant.
  */
@@ -67,7 +72,7 @@
 /* Most files kept (FILE + FILE.1 .. FILE.999). */
 #define MV_RECORD_MAX_KEEP 1000
 
-/* ---- size-capped line files ---- */
+/* ---- size-capped line files (record.c) ---- */
 
 typedef struct mv__linefile mv__linefile;
 
@@ -116,7 +121,7 @@ void mv__linefile_close(mv__linefile *lf);
  * out. 0, or -ENAMETOOLONG when it does not fit. */
 int mv__record_segment_path(const char *path, int k, char *out, size_t n);
 
-/* ---- the recorder ---- */
+/* ---- the recorder (record.c) ---- */
 
 typedef struct mv__recorder mv__recorder;
 
@@ -142,7 +147,7 @@ int mv__recorder_open_capped(const char *path, const mv__record_header *h,
 int mv__recorder_sample(mv__recorder *r, const mv_sample *s, mv_level level,
                         double growth_bytes_per_s, double time_to_limit_s);
 int mv__recorder_event(mv__recorder *r, const mv_event *ev);
-/* ---- application lines ---- */
+/* ---- application lines (record.c, record_app.c) ---- */
 
 #define MV__RECORD_OP_BUCKETS 8
 /* At most this many application lines per tick (mv__record_app_changes). */
@@ -207,7 +212,7 @@ mv__record_change mv__recorder_take_change(mv__recorder *r, int *err,
 /* Flushes and closes; NULL is a no-op. */
 void mv__recorder_close(mv__recorder *r);
 
-/* ---- reader ---- */
+/* ---- reader (record_read.c) ---- */
 
 /* Times (t_ms, start_ms) further than this from the epoch either way are
  * refused by the reader ("out of range"): 2^53 ms is 285 000 years, every
@@ -281,7 +286,8 @@ int mv__record_read_ex(FILE *f, mv__record_visit_fn visit,
                        mv__record_other_fn other, void *ctx,
                        mv__record_read_info *info, char *err, size_t errlen);
 
-/* ---- rotated recordings, and inputs that may be anything ---- */
+/* ---- rotated recordings, and inputs that may be anything
+ * (record_stream.c) ---- */
 
 /* What a stream joined (mv__record_stream_open, mv__record_load). */
 typedef struct mv__record_join {
@@ -299,9 +305,13 @@ typedef struct mv__record_join {
                                 (-EINVAL): the reason, without the path */
 } mv__record_join;
 
-/* How much of an input is looked at before the rest is read, and the
- * longest line any text input may have. */
-#define MV_RECORD_SNIFF_BYTES ((size_t)1 << 20)
+/* The longest line the reader takes (record_read.c); a text input with a
+ * longer one is refused where the reader would refuse the line
+ * (record_stream.c). */
+#define MV_RECORD_MAX_LINE_BYTES ((size_t)1 << 20)
+/* How much of an input is looked at before the rest is read: one longest
+ * line. */
+#define MV_RECORD_SNIFF_BYTES MV_RECORD_MAX_LINE_BYTES
 
 /* A caller's check of the first MV_RECORD_SNIFF_BYTES of an input that is
  * longer than that (head holds exactly them): 0 to read on; a positive
