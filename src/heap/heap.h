@@ -6,7 +6,11 @@
  *   track.c      sampling slow path: per-thread countdown, PRNG, unwinding
  *                (libgcc's _Unwind_Backtrace: no per-thread state),
  *                stack table, live table, free filter, fork handling.
- *   snapshot.c   snapshot thread, signals, files (pprof + status), mappings.
+ *   snapshot.c   snapshot thread, signals, the snapshot and status files.
+ *   snapdir.c    the output directory: mkdir, sequence numbers, atomic
+ *                writes, pruning to MEMVIGIL_HEAP_KEEP.
+ *   mappings.c   /proc/self/maps and build ids for a snapshot's mappings.
+ *   unloaded.c   dlclose bookkeeping: the mappings of unloaded objects.
  *   pprof.c      profile.proto encoder (no protobuf library).
  *   config.c     environment parsing (pure; unit-tested).
  *
@@ -322,19 +326,25 @@ int mv__heap_snapshot_write(void);
 int mv__heap_status_write(void);
 /* Fork child: reset snapshot state (async-signal-safe operations only). */
 void mv__heap_snapshot_child(void);
-/* Around the real dlclose, so later snapshots can still name the frames of
- * what it unloads (only segments no current executable mapping overlaps):
- * mv__heap_unload_begin, just before it, notes every loaded object's
- * executable segments (path — resolved when relative — offset, build id)
- * in a private anonymous mapping; mv__heap_unload_end, just after it,
- * records those of the objects now gone (the handle's and its unloaded
- * dependencies; none when nothing unloaded) and unmaps the notes. begin
- * returns NULL on failure; end accepts NULL. No malloc; bounded work. Any
- * thread; call each with the guard raised, holding none of the profiler's
- * locks (and none across the real dlclose). */
-typedef struct mv_heap_unload mv_heap_unload;
-mv_heap_unload *mv__heap_unload_begin(void);
-void mv__heap_unload_end(mv_heap_unload *u);
+
+/* ---- the output directory (snapdir.c) ---- */
+
+/* Snapshot time only (the snapshot thread or the exit path, guard raised),
+ * with mv__heap.snap_lock held: they read mv__heap.cfg, and seq_resume and
+ * prune_dir read or write mv__heap.seq. They allocate through libc. */
+
+/* mkdir -p with mode 0700. 0 or -errno. */
+int mv__heap_mkdir_p(const char *dir);
+/* First snapshot of this pid: raises mv__heap.seq past the heap-<pid>-*
+ * files already in the directory (an exec keeps the pid). */
+void mv__heap_seq_resume(void);
+/* Writes data[0..n) (gzipped when gz) to tmp, created afresh (no symlink or
+ * FIFO followed), then renames it to path; tmp is removed on failure.
+ * 0 or -errno. */
+int mv__heap_write_atomic(const char *path, const char *tmp, const void *data, size_t n, int gz);
+/* Deletes the directory's oldest snapshots beyond cfg.keep (any pid, never
+ * this pid's newest), then the status files of pids left with none. */
+void mv__heap_prune_dir(void);
 
 /* ---- pprof encoding (pprof.c) ---- */
 
@@ -373,5 +383,50 @@ typedef struct mv_heap_profile {
  * addresses are the return address - 1 (the call instruction), each tied to
  * the mapping containing it (mapping id 0 when none). 0 or -ENOMEM. */
 int mv__heap_pprof_encode(const mv_heap_profile *prof, mv_heap_buf *out);
+
+/* ---- mappings (mappings.c) ---- */
+
+struct dl_phdr_info;
+
+/* The executable mappings of /proc/self/maps that are file-backed, with
+ * build ids, then the unloaded objects' segments still unclaimed
+ * (mv__heap_add_unloaded). *out is malloc'd (caller frees). 0 or -errno.
+ * Snapshot time only: allocates, does I/O; guard raised, no table lock. */
+int mv__heap_read_maps(mv_heap_pmap **out, size_t *nout);
+/* The hex GNU build id of a loaded object (its PT_NOTE segments, read from
+ * memory) into out[0..cap), "" when it has none. No allocation, no lock;
+ * any thread (inside a dl_iterate_phdr callback). */
+void mv__heap_build_id_of(const struct dl_phdr_info *info, char *out, size_t cap);
+
+/* ---- unloaded objects (unloaded.c) ---- */
+
+/* Around the real dlclose, so later snapshots can still name the frames of
+ * what it unloads (only segments no current executable mapping overlaps):
+ * mv__heap_unload_begin, just before it, notes every loaded object's
+ * executable segments (path — resolved when relative — offset, build id)
+ * in a private anonymous mapping; mv__heap_unload_end, just after it,
+ * records those of the objects now gone (the handle's and its unloaded
+ * dependencies; none when nothing unloaded) and unmaps the notes. begin
+ * returns NULL on failure; end accepts NULL. No malloc; bounded work. Any
+ * thread; call each with the guard raised, holding none of the profiler's
+ * locks (and none across the real dlclose). */
+typedef struct mv_heap_unload mv_heap_unload;
+mv_heap_unload *mv__heap_unload_begin(void);
+void mv__heap_unload_end(mv_heap_unload *u);
+
+/* An executable mapping of /proc/self/maps, file-backed or not. */
+typedef struct mv_heap_xrange {
+    uint64_t lo, hi;
+} mv_heap_xrange;
+
+/* Appends to m[0..*n) the recorded unloaded segments that overlap neither a
+ * current executable mapping (x[0..nx)) nor a newer unloaded one; grows m
+ * (*cap) as needed and returns the (possibly moved) array. Allocates before
+ * taking the ring's lock: snapshot time only (mappings.c). */
+mv_heap_pmap *mv__heap_add_unloaded(mv_heap_pmap *m, size_t *n, size_t *cap,
+                                    const mv_heap_xrange *x, size_t nx);
+/* Fork child: releases the ring's lock (a thread the fork left behind may
+ * have held it). Async-signal-safe (one atomic store). */
+void mv__heap_unloaded_child(void);
 
 #endif /* MV_HEAP_H */

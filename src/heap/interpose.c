@@ -12,7 +12,7 @@
  * so free needs no "resolved" check of its own. Pool blocks mark their
  * filter buckets, so the pool range test (one unsigned compare) and the
  * live-table lookup both sit behind a filter hit.
- * dlclose is wrapped too, only to let snapshot.c note the mappings of the
+ * dlclose is wrapped too, only to let unloaded.c note the mappings of the
  * objects it unloads. Everything else lives in track.c.
  *
  * dlsym itself allocates (calloc for its error state), so while the real
@@ -353,7 +353,7 @@ EXPORT void *pvalloc(size_t n)
     return p ? ACCOUNT(p, n) : p;
 }
 
-/* dlclose: snapshot.c notes the loaded objects before the real dlclose and
+/* dlclose: unloaded.c notes the loaded objects before the real dlclose and
  * records the mappings of those gone after it, so frames inside a library
  * unloaded before the next snapshot can still be symbolized. The guard is
  * down during the real dlclose (the destructors it runs are the program's
