@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "heapdir.h"
+#include "pb_encode.h"
 
 /* ---- cli_pprof_load, with a file deleted just before its reading ---- */
 
@@ -34,46 +35,6 @@ int __wrap_cli_pprof_load(const char *path, cli_pprof *out)
     if (k && n >= k && strcmp(path + n - k, vanish_suffix) == 0)
         unlink(path);
     return __real_cli_pprof_load(path, out);
-}
-
-/* ---- a minimal protobuf encoder ---- */
-
-typedef struct enc {
-    uint8_t b[512];
-    size_t n;
-} enc;
-
-static void put_varint(enc *e, uint64_t v)
-{
-    do {
-        uint8_t c = v & 0x7f;
-        v >>= 7;
-        e->b[e->n++] = c | (v ? 0x80 : 0);
-    } while (v);
-}
-
-static void put_int(enc *e, unsigned field, uint64_t v)
-{
-    put_varint(e, (uint64_t)field << 3 | 0);
-    put_varint(e, v);
-}
-
-static void put_bytes(enc *e, unsigned field, const void *p, size_t n)
-{
-    put_varint(e, (uint64_t)field << 3 | 2);
-    put_varint(e, n);
-    memcpy(e->b + e->n, p, n);
-    e->n += n;
-}
-
-static void put_msg(enc *e, unsigned field, const enc *m)
-{
-    put_bytes(e, field, m->b, m->n);
-}
-
-static void put_str(enc *e, const char *s)
-{
-    put_bytes(e, 6, s, strlen(s));
 }
 
 /* dir/name: one sample of `bytes` in leak (a.c:7), sample type `type`,

@@ -20,50 +20,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "blocked_writer.h"
+#include "pb_encode.h"
 #include "pprof.h"
-
-/* ---- a minimal protobuf encoder ---- */
-
-typedef struct enc {
-    uint8_t b[65536];
-    size_t n;
-} enc;
-
-static void put_varint(enc *e, uint64_t v)
-{
-    do {
-        uint8_t c = v & 0x7f;
-        v >>= 7;
-        e->b[e->n++] = c | (v ? 0x80 : 0);
-    } while (v);
-}
-
-static void put_int(enc *e, unsigned field, uint64_t v)
-{
-    put_varint(e, (uint64_t)field << 3 | 0);
-    put_varint(e, v);
-}
-
-static void put_bytes(enc *e, unsigned field, const void *p, size_t n)
-{
-    put_varint(e, (uint64_t)field << 3 | 2);
-    put_varint(e, n);
-    memcpy(e->b + e->n, p, n);
-    e->n += n;
-}
-
-static void put_msg(enc *e, unsigned field, const enc *m)
-{
-    put_bytes(e, field, m->b, m->n);
-}
-
-static void put_packed(enc *e, unsigned field, const uint64_t *v, size_t n)
-{
-    enc p = {.n = 0};
-    for (size_t i = 0; i < n; i++)
-        put_varint(&p, v[i]);
-    put_msg(e, field, &p);
-}
 
 /* Strings: 0 "", 1 alloc_objects, 2 count, 3 alloc_space, 4 bytes,
  * 5 inuse_objects, 6 inuse_space, 7 space, 8 /usr/bin/app, 9 abcdef01,
@@ -701,39 +660,6 @@ static void test_load_fifo_refused(void **state)
     assert_int_equal(cli_pprof_load("/dev/null", &p), -EINVAL);
     unlink(path);
     rmdir(dir);
-}
-
-/* A child that opens the FIFO path for writing: blocked in open() until a
- * reader opens it, then writes a byte and exits. The pause lets it reach
- * the open() before the reader under test runs. */
-static pid_t blocked_writer(const char *path)
-{
-    pid_t pid = fork();
-
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(path, O_WRONLY);
-        if (fd >= 0 && write(fd, "x", 1) != 1)
-            _exit(2);
-        _exit(0);
-    }
-    usleep(100 * 1000);
-    return pid;
-}
-
-/* Is the writer still blocked in its open() a moment later? Reaps it. */
-static int writer_still_blocked(pid_t pid)
-{
-    int status;
-    pid_t r;
-
-    usleep(200 * 1000);
-    r = waitpid(pid, &status, WNOHANG);
-    if (r == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
-    return r == 0;
 }
 
 /* cli_open_regular stat()s before it opens: a FIFO is refused without

@@ -19,39 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "blocked_writer.h"
 #include "symbolize.h"
-
-/* A child that opens the FIFO path for writing: blocked in open() until a
- * reader opens it. The pause lets it reach the open(). */
-static pid_t blocked_writer(const char *path)
-{
-    pid_t pid = fork();
-
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(path, O_WRONLY);
-        if (fd >= 0 && write(fd, "x", 1) != 1)
-            _exit(2);
-        _exit(0);
-    }
-    usleep(100 * 1000);
-    return pid;
-}
-
-/* Is the writer still blocked in its open() a moment later? Reaps it. */
-static int writer_still_blocked(pid_t pid)
-{
-    int status;
-    pid_t r;
-
-    usleep(200 * 1000);
-    r = waitpid(pid, &status, WNOHANG);
-    if (r == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
-    return r == 0;
-}
 
 static int lookup(cli_symbolizer *s, const char *file)
 {
