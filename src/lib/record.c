@@ -84,7 +84,9 @@ struct mv__recorder {
     int last_errno;     /* positive errno of the latest lost line */
     int told_failing;   /* 1: LOSING was told, RESUMED not yet */
     uint64_t lost_told; /* mv__recorder_lost() before the spell told */
-    uint64_t lost_seen; /* mv__recorder_lost() at the previous take_change */
+    uint64_t lost_seen; /* spell losses at the previous take_change */
+    uint64_t excused;   /* lost lines of the spell's own events (below) */
+    uint64_t all_told;  /* mv__recorder_lost() when the last spell ended */
     uint64_t app_skipped; /* application changes deferred by the cap */
     uint64_t app_rotations_seen; /* rotations the app lines have caught up
                                     with (mv__recorder_take_rotated) */
@@ -583,7 +585,18 @@ int mv__recorder_event(mv__recorder *r, const mv_event *ev)
         msg[sizeof msg - 1] = '\0';
         rc = kv_str(b, "message", msg);
     }
-    return finish_and_emit(r, rc);
+    /* The spell's own events (recording_failed / recording_resumed) take no
+     * part in the spell: an event line longer than the sample lines may not
+     * fit where samples do, and its loss must neither start a spell nor
+     * keep one going (it is still counted in mv__recorder_lost). */
+    if (ev->kind != MV_EVENT_RECORDING_FAILED && ev->kind != MV_EVENT_RECORDING_RESUMED)
+        return finish_and_emit(r, rc);
+    uint64_t before = mv__recorder_lost(r);
+    int failing = r->failing;
+    rc = finish_and_emit(r, rc);
+    r->excused += mv__recorder_lost(r) - before;
+    r->failing = failing;
+    return rc;
 }
 
 /* ---- application lines (shapes in record.h) ---- */
@@ -693,7 +706,8 @@ mv__record_change mv__recorder_take_change(mv__recorder *r, int *err,
 {
     if (!r)
         return MV__RECORD_SAME;
-    uint64_t now = mv__recorder_lost(r);
+    uint64_t all = mv__recorder_lost(r);
+    uint64_t now = all - r->excused;   /* the losses that make a spell */
     int lost_since = now != r->lost_seen;
     r->lost_seen = now;
     if (!r->told_failing) {
@@ -712,9 +726,10 @@ mv__record_change mv__recorder_take_change(mv__recorder *r, int *err,
     if (r->failing || lost_since)
         return MV__RECORD_SAME;
     r->told_failing = 0;
-    if (lost)
-        *lost = now - r->lost_told;
+    if (lost)   /* every line lost since the previous spell ended */
+        *lost = all - r->all_told;
     r->lost_told = now;
+    r->all_told = all;
     return MV__RECORD_RESUMED;
 }
 

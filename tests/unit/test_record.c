@@ -662,6 +662,61 @@ static void test_disk_full_edge_one_spell(void **state)
     unlink(path);
 }
 
+/* The spell's own event lines may be longer than a sample line and be lost
+ * where samples fit: that loss neither keeps the spell going nor starts a
+ * new one (one LOSING, one RESUMED), and it is still counted. */
+static void test_disk_full_own_events_excused(void **state)
+{
+    char path[128];
+    mv__recorder *r = NULL;
+    mv__record_header h = { "x", 1, 0, 1000, MV_NA };
+    mv_sample s;
+    mv_event ev;
+    int fd, full, saved, e = 0, losing = 0, resumed = 0;
+    uint64_t lost = 0;
+
+    (void)state;
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    tmp_path(path, sizeof path);
+    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
+    fd = find_fd(path);
+    assert_true(fd >= 0);
+    saved = dup(fd);
+    full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    assert_true(saved >= 0 && full >= 0);
+    memset(&ev, 0, sizeof ev);
+    /* tick 0: the sample is lost */
+    assert_int_equal(dup2(full, fd), fd);
+    sample_fill(&s, 1000, 4096);
+    assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), -ENOSPC);
+    for (int tick = 0; tick < 6; tick++) {
+        if (tick > 0) {   /* samples fit from tick 1 on */
+            assert_int_equal(dup2(saved, fd), fd);
+            sample_fill(&s, 1000 + tick, 4096);
+            assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
+        }
+        mv__record_change c = mv__recorder_take_change(r, &e, &lost);
+        if (c == MV__RECORD_SAME)
+            continue;
+        /* the event saying so does not fit */
+        losing += c == MV__RECORD_LOSING;
+        resumed += c == MV__RECORD_RESUMED;
+        ev.kind = c == MV__RECORD_LOSING ? MV_EVENT_RECORDING_FAILED
+                                         : MV_EVENT_RECORDING_RESUMED;
+        assert_int_equal(dup2(full, fd), fd);
+        assert_int_equal(mv__recorder_event(r, &ev), -ENOSPC);
+    }
+    assert_int_equal(losing, 1);
+    assert_int_equal(resumed, 1);
+    assert_int_equal(lost, 2);   /* the sample and the recording_failed line */
+    assert_int_equal(mv__recorder_lost(r), 3);
+    close(saved);
+    close(full);
+    mv__recorder_close(r);
+    unlink(path);
+}
+
 /* A loss and a recovery between two looks (one tick: the sample lost, an
  * event line written) is still told: LOSING, then RESUMED with its count. */
 static void test_disk_full_brief_spell(void **state)
@@ -1645,6 +1700,7 @@ int main(void)
         cmocka_unit_test(test_disk_full_told_once),
         cmocka_unit_test(test_disk_full_brief_spell),
         cmocka_unit_test(test_disk_full_edge_one_spell),
+        cmocka_unit_test(test_disk_full_own_events_excused),
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_read_endless_line),
         cmocka_unit_test(test_load_text_refusals),
