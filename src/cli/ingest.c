@@ -380,12 +380,13 @@ int cli_ingest_file(const char *path, const cli_ingest_opts *o,
             rc = cli_ingest_buffer(name, b.data ? b.data : "", b.len, o, out,
                                    warn ? &w : NULL, err, errlen);
     }
+    /* what was joined (and noted while reading), whatever came of it */
+    if (st.join.note[0] && warn)
+        mv__buf_printf(warn, "%s: %s\n", name, st.join.note);
     if (st.error) {   /* refused while reading: say why, keep nothing */
         cli_series_set_truncate(out, keep);
         rc = st.error;
         stream_error(name, rc, &st.join, err, errlen);
-    } else if (rc == 0 && !ferror(st.f) && st.join.note[0] && warn) {
-        mv__buf_printf(warn, "%s: %s\n", name, st.join.note);
     }
     if (rc == 0 && warn && w.len)
         mv__buf_append(warn, w.data, w.len);

@@ -298,7 +298,10 @@ typedef struct mv__record_join {
     int64_t missing;         /* segments absent between first and last */
     int torn_dropped;        /* torn last lines of earlier files dropped */
     int skipped;             /* path.k files skipped: another recording,
-                                no header, unreadable, not text */
+                                no header, unreadable, not text, gone or
+                                replaced before the stream reached them */
+    int truncated;           /* files found shorter at their end than the
+                                bytes read of them (truncated meanwhile) */
     char note[1024];         /* one line saying what was read, or "" when
                                 path was read alone */
     char why[256];           /* when the input was refused as content
@@ -336,10 +339,17 @@ typedef struct mv__record_src mv__record_src;
  * another recording or an unreadable one is a note in join, not an error;
  * so is an earlier file that turns out not to be text (its rest is left
  * out). Anything that is not a rotated recording (CSV, JSON, an old
- * recording) is given as it is. The earlier files are opened (and chosen)
- * at open time, so a rotation while reading does not change what is read;
- * each holds a descriptor until it has been read (one that cannot be
- * opened, e.g. EMFILE, is skipped with a note).
+ * recording) is given as it is; so is one whose header's segment is not
+ * 1 .. 2^53 (with a note). The earlier files are chosen at open time and
+ * remembered by name and st_dev/st_ino, but opened only when the stream
+ * reaches them (path stays open throughout: two descriptors at most,
+ * whatever the number of files); each must still be the file chosen, found
+ * under its name or, after a rotation while reading renamed it, under a
+ * later path.k, so a rotation does not change what is read. One that is
+ * gone, replaced or cannot be opened then is left out with a note
+ * ("changed while reading"). A file found shorter at its end than what was
+ * read of it (truncated while read) keeps what was read, with a note
+ * (join.truncated).
  *
  * Refusal. Because path may be anything (a FIFO, /dev/zero, a wrong file),
  * its first MV_RECORD_SNIFF_BYTES (+1) are read at open time and the

@@ -17,8 +17,14 @@
  * segment files rather than a buffer, so a GiB recording costs a read chunk
  * and one partial line, not a GiB: bytes of an earlier file are given only
  * up to its last newline seen so far, and what is left at its end (a torn
- * last line) is dropped. The files are chosen and opened when the stream is
- * opened, so a rotation while reading (a rename) changes nothing.
+ * last line) is dropped. The files are chosen when the stream is opened;
+ * path stays open from then on, an earlier file is opened only when the
+ * stream reaches it (so a recording of any number of segments needs two
+ * descriptors) and must be the file chosen (same st_dev/st_ino), found
+ * under its name or, after a rotation while reading (a rename), under a
+ * later path.k — so a rotation changes nothing; a file that cannot be
+ * found or opened then is left out with a note. A file that shrinks while
+ * read (truncated) keeps what was read of it, with a note.
  * mv__record_load is the same stream read into a buffer, so the joining
  * rules have this one home.
  *
@@ -103,10 +109,19 @@ static int text_scan_bytes(text_scan *sc, const char *p, size_t n, size_t off,
  * deleting files leaves holes, and those are short. */
 #define JOIN_MAX_HOLE 16
 
+/* The highest segment taken (2^53, as times are): a header with a segment
+ * outside 1 .. MAX_SEGMENT is read as one without, so no count overflows. */
+#define MAX_SEGMENT ((int64_t)1 << 53)
+
 /* One file of the stream, in the order given. */
 typedef struct src_file {
-    int fd;                /* open from selection until its end; -1 after */
+    int fd;                /* path: open from selection until its end; an
+                              earlier file: open while read; -1 otherwise */
     char *name;            /* for notes; owned */
+    int k;                 /* found as path.k; 0 for path */
+    dev_t dev;             /* the file chosen (fstat at selection) */
+    ino_t ino;
+    int64_t size;          /* st_size then, or -1 when not a regular file */
     int64_t segment;
     int is_path;           /* the file asked for: its refusal is the
                               stream's, its torn last line stays */
@@ -124,6 +139,7 @@ struct mv__record_src {
     int eof;               /* the current file is read to its end */
     int started;           /* the current file's first read happened */
     int emitted;           /* some byte of some file was made ready */
+    int truncated;         /* the current file shrank while read */
     text_scan sc;          /* checks of the current file */
     size_t off;            /* bytes read of the current file */
     text_scan path_sc;     /* path's checks after its head (open time) */
@@ -188,6 +204,22 @@ static void note_add(mv__record_join *info, const char *fmt, ...)
     va_end(ap);
 }
 
+/* note_add for notes made while reading: fmt starts with "; ", which is
+ * left out when the note is still empty. */
+static void note_more(mv__record_join *info, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note_more(mv__record_join *info, const char *fmt, ...)
+{
+    char tmp[sizeof info->note];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    note_add(info, "%s", info->note[0] == '\0' && strncmp(tmp, "; ", 2) == 0
+                             ? tmp + 2 : tmp);
+}
+
 static void file_close(src_file *f)
 {
     if (f->fd >= 0)
@@ -209,15 +241,18 @@ static void src_free(mv__record_src *sr)
     free(sr);
 }
 
-/* Adds a file to the list (name copied); 0 or -ENOMEM (fd then closed). */
+/* Adds a file to the list (name copied): fd (-1 for an earlier file,
+ * opened when reached), found as path.k, st from fstat at selection.
+ * 0 or -ENOMEM (fd then closed). */
 static int src_add(mv__record_src *sr, size_t *cap, int fd, const char *name,
-                   int64_t segment)
+                   int k, const struct stat *st, int64_t segment)
 {
     if (sr->nfiles == *cap) {
         size_t nc = *cap ? *cap * 2 : 8;
         src_file *nf = realloc(sr->files, nc * sizeof *nf);
         if (!nf) {
-            close(fd);
+            if (fd >= 0)
+                close(fd);
             return -ENOMEM;
         }
         sr->files = nf;
@@ -226,10 +261,15 @@ static int src_add(mv__record_src *sr, size_t *cap, int fd, const char *name,
     src_file *f = &sr->files[sr->nfiles];
     memset(f, 0, sizeof *f);
     f->fd = fd;
+    f->k = k;
+    f->dev = st->st_dev;
+    f->ino = st->st_ino;
+    f->size = S_ISREG(st->st_mode) ? (int64_t)st->st_size : -1;
     f->segment = segment;
     f->name = strdup(name);
     if (!f->name) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         return -ENOMEM;
     }
     sr->nfiles++;
@@ -298,8 +338,99 @@ static void src_next(mv__record_src *sr)
     sr->cur++;
     sr->buf.len = 0;
     sr->pos = sr->ready = 0;
-    sr->eof = sr->started = 0;
+    sr->eof = sr->started = sr->truncated = 0;
     src_begin(sr);
+}
+
+/* Leaves the rest of the current earlier file out and moves on; when
+ * nothing was given yet, the next file's header is the recording's. */
+static void src_leave_out(mv__record_src *sr)
+{
+    sr->s->join.skipped++;
+    if (sr->cur + 1 < sr->nfiles && !sr->emitted)
+        sr->files[sr->cur + 1].skip_header = 0;
+    src_next(sr);
+}
+
+/* Opens name if it is still the file f chosen at open time: the fd, or -1
+ * with *err (an errno, or 0 when name is another file now). */
+static int open_same(const char *name, const src_file *f, int *err)
+{
+    struct stat st;
+    /* non-blocking: a FIFO under that name must not hang the open */
+    int fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+    if (fd < 0) {
+        *err = errno;
+        return -1;
+    }
+    if (fstat(fd, &st) != 0) {
+        *err = errno;
+        close(fd);
+        return -1;
+    }
+    if (st.st_dev != f->dev || st.st_ino != f->ino) {
+        *err = 0;
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Opens the current (earlier) file when the stream reaches it: the file
+ * chosen at open time, under its name or — renamed by a rotation since —
+ * under a later path.j. 0, or -1 when it is left out (with a note). */
+static int src_reopen(mv__record_src *sr)
+{
+    src_file *f = &sr->files[sr->cur];
+    const char *path = sr->files[sr->nfiles - 1].name;
+    char name[4096];
+    struct stat st;
+    int err = 0;
+
+    f->fd = open_same(f->name, f, &err);
+    if (f->fd < 0 && (err == 0 || err == ENOENT)) {
+        int hole = 0;
+        for (int j = f->k + 1; j < MV_RECORD_MAX_KEEP && hole < JOIN_MAX_HOLE;
+             j++) {
+            if (mv__record_segment_path(path, j, name, sizeof name) != 0)
+                break;
+            if (stat(name, &st) != 0) {
+                hole += errno == ENOENT;
+                continue;
+            }
+            hole = 0;
+            if (st.st_dev == f->dev && st.st_ino == f->ino) {
+                int e2 = 0;
+                f->fd = open_same(name, f, &e2);
+                if (f->fd < 0 && e2 != 0)
+                    err = e2;
+                break;
+            }
+        }
+    }
+    if (f->fd >= 0) {
+        /* an inode number reused since: not the file chosen */
+        mv__record_line *ph = malloc(sizeof *ph);
+        int hrc = ph ? fd_header(f->fd, ph) : -ENOMEM;
+        if (hrc == 0 && ph->segment == f->segment) {
+            free(ph);
+            return 0;
+        }
+        free(ph);
+        file_close(f);
+        err = hrc < 0 && hrc != -EINVAL ? -hrc : 0;
+    }
+    mv__record_join *info = &sr->s->join;
+    if (err == 0 || err == ENOENT)
+        note_more(info, "; %s changed while reading (rotated?): left out",
+                  f->name);
+    else
+        note_more(info, "; %s could not be opened (%s): left out", f->name,
+                  strerror(err));
+    info->files--;
+    src_leave_out(sr);
+    return -1;
 }
 
 /* Makes more bytes ready, or moves on a file. 0, or -errno for the stream
@@ -319,11 +450,15 @@ static int src_fill(mv__record_src *sr)
     if (sr->eof) {
         if (sr->buf.len > 0 && !f->skip_header) {
             info->torn_dropped++;
-            note_add(info, "; a torn last line of %s was left out", f->name);
+            if (!sr->truncated)   /* the truncation's note says it */
+                note_more(info, "; a torn last line of %s was left out",
+                          f->name);
         }
         src_next(sr);
         return 0;
     }
+    if (!sr->started && f->fd < 0 && src_reopen(sr) != 0)
+        return 0;
     size_t old = sr->buf.len;
     if (!sr->started && f->is_path) {
         /* path's first bytes were read (and checked) at open time */
@@ -337,17 +472,26 @@ static int src_fill(mv__record_src *sr)
         ssize_t n = read_chunk(f->fd, &sr->buf);
         if (n < 0)
             return (int)n;
-        if (n == 0)
+        struct stat st;
+        if (n == 0) {
             sr->eof = 1;
+            /* shrunk under the reader: what was read stays, with a note */
+            if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                (uint64_t)st.st_size < (uint64_t)sr->off) {
+                sr->truncated = 1;
+                info->truncated++;
+                note_more(info, "; %s was truncated while being read (to "
+                          "%lld bytes, after %zu were read): the rest of it "
+                          "is not there", f->name, (long long)st.st_size,
+                          sr->off);
+            }
+        }
         int rc = src_check(sr, sr->buf.data + old, (size_t)n, f->is_path, why,
                            sizeof why);
         if (rc == -EINVAL && !f->is_path) {
             /* an earlier file that is not text: the rest of it is left out */
-            info->skipped++;
-            note_add(info, "; the rest of %s was left out (%s)", f->name, why);
-            if (sr->cur + 1 < sr->nfiles && !sr->emitted)
-                sr->files[sr->cur + 1].skip_header = 0;
-            src_next(sr);
+            note_more(info, "; the rest of %s was left out (%s)", f->name, why);
+            src_leave_out(sr);
             return 0;
         }
         if (rc) {
@@ -447,15 +591,17 @@ static int read_head(mv__record_src *sr, int fd, mv__record_sniff_fn sniff,
 }
 
 /* Chooses the earlier files of the rotated recording whose newest file
- * has header h (segment > 1) and puts them, oldest first, before path in
- * sr->files, writing the notes. 0 or -ENOMEM. */
+ * has header h (segment 2 .. MAX_SEGMENT) and puts them, oldest first,
+ * before path in sr->files (closed: each is opened when reached), writing
+ * the notes. 0 or -ENOMEM. */
 static int find_segments(mv__record_src *sr, size_t *cap, const char *path,
                          const mv__record_line *h)
 {
     mv__record_join *info = &sr->s->join;
     mv__record_line *ph = malloc(sizeof *ph);
     char name[4096];
-    int rc = 0;
+    struct stat st;
+    int rc = 0, unread = 0;
 
     if (!ph)
         return -ENOMEM;
@@ -468,29 +614,39 @@ static int find_segments(mv__record_src *sr, size_t *cap, const char *path,
         /* non-blocking: a FIFO under that name must not hang the open */
         int fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         int frc = fd < 0 ? -errno : fd_header(fd, ph);
+        if (frc == 0 && fstat(fd, &st) != 0)
+            frc = -errno;
+        if (fd >= 0)
+            close(fd);
         if (frc == -ENOENT) {
             hole++;
             continue;
         }
         hole = 0;
+        if (frc != 0 && frc != -EINVAL)
+            unread++;   /* there, but not read: not "rotated away" */
         if (frc != 0 || !same_recording(h, ph) || ph->segment == MV_NA ||
-            ph->segment >= h->segment) {
-            if (fd >= 0)
-                close(fd);
+            ph->segment < 1 || ph->segment >= h->segment) {
             info->skipped++;
-            note_add(info, "; skipped %s (%s)", name,
-                     frc == -EINVAL ? "no recording header"
-                     : frc != 0     ? strerror(-frc)
-                                    : "another recording");
+            if (frc == 0 && same_recording(h, ph) && ph->segment != MV_NA &&
+                ph->segment < 1)
+                note_add(info, "; skipped %s (segment %lld is not 1 to 2^53)",
+                         name, (long long)ph->segment);
+            else
+                note_add(info, "; skipped %s (%s)", name,
+                         frc == -EINVAL ? "no recording header"
+                         : frc != 0     ? strerror(-frc)
+                                        : "another recording");
             continue;
         }
-        rc = src_add(sr, cap, fd, name, ph->segment);
+        rc = src_add(sr, cap, -1, name, k, &st, ph->segment);
         if (rc)
             goto out;
     }
     if (sr->nfiles == 0) {
         note_add(info, "; segment %lld of a rotated recording: the earlier "
-                 "segments are not there", (long long)h->segment);
+                 "segments are not there%s", (long long)h->segment,
+                 unread ? " or could not be read" : "");
         goto out;
     }
     qsort(sr->files, sr->nfiles, sizeof *sr->files, file_cmp);
@@ -530,11 +686,12 @@ static int find_segments(mv__record_src *sr, size_t *cap, const char *path,
              "%s%s (segments %lld-%lld)", info->files, list, path,
              (long long)info->first_segment, (long long)h->segment);
     if (info->first_segment > 1)
-        note_add(info, "; segments 1-%lld were rotated away",
-                 (long long)info->first_segment - 1);
+        note_add(info, "; segments 1-%lld were %s",
+                 (long long)info->first_segment - 1,
+                 unread ? "not read" : "rotated away");
     if (info->missing > 0)
-        note_add(info, "; %lld segment(s) in between are missing",
-                 (long long)info->missing);
+        note_add(info, "; %lld segment(s) in between are %s",
+                 (long long)info->missing, unread ? "not read" : "missing");
     note_add(info, "%s", rest);
 out:
     free(ph);
@@ -583,12 +740,20 @@ int mv__record_stream_open(mv__record_stream *s, const char *path,
     /* a rotated recording's newest file: its predecessors come first */
     if (header_of(sr->head.data, sr->head.len, h) == 0 &&
         h->segment != MV_NA) {
-        s->join.first_segment = s->join.last_segment = h->segment;
-        if (h->segment > 1)
-            rc = find_segments(sr, &cap, path, h);
+        if (h->segment < 1 || h->segment > MAX_SEGMENT) {
+            /* as if it had none (and no overflow in the counts) */
+            note_add(&s->join, "; segment %lld is not 1 to 2^53: read alone",
+                     (long long)h->segment);
+        } else {
+            s->join.first_segment = s->join.last_segment = h->segment;
+            if (h->segment > 1)
+                rc = find_segments(sr, &cap, path, h);
+        }
     }
+    if (rc == 0 && fstat(fd, &st) != 0)
+        rc = -errno;
     if (rc == 0)
-        rc = src_add(sr, &cap, fd, path, s->join.last_segment);
+        rc = src_add(sr, &cap, fd, path, 0, &st, s->join.last_segment);
     else
         close(fd);
     if (rc)
@@ -604,11 +769,11 @@ int mv__record_stream_open(mv__record_stream *s, const char *path,
     src_begin(sr);
     s->size_bytes = 0;
     for (size_t i = 0; i < sr->nfiles; i++) {
-        if (fstat(sr->files[i].fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (sr->files[i].size < 0) {
             s->size_bytes = -1;
             break;
         }
-        s->size_bytes += st.st_size;
+        s->size_bytes += sr->files[i].size;
     }
     free(h);
     h = NULL;

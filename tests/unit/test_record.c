@@ -6,7 +6,9 @@
  * counted, and the spell told once, then its end with the count). Rotation: the
  * file names, a header atop every file, no line split, the oldest dropped,
  * a full disk around a rotation (RLIMIT_FSIZE); the loader joining the
- * files of a rotated recording, with torn, missing and foreign files.
+ * files of a rotated recording, with torn, missing and foreign files, more
+ * files than free descriptors, crafted segment numbers and a file
+ * truncated while read.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1564,6 +1566,169 @@ static void test_stream(void **state)
     unlink_segments(path, 3);
 }
 
+/* A recording of more files than free descriptors is joined whole: an
+ * earlier file is opened only when the stream reaches it (before, every
+ * file was opened up front and the oldest were skipped at EMFILE, with the
+ * note "segments 1-N were rotated away"). A file replaced after the open
+ * is left out with a note, not read. */
+static void test_stream_few_descriptors(void **state)
+{
+    enum { NSEG = 40 };
+    char path[128], name[160], text[256];
+    mv_buf b = {0};
+    mv__record_join j;
+    seen v;
+
+    (void)state;
+    tmp_path(path, sizeof path);
+    for (int s = 1; s <= NSEG; s++) {   /* path.k holds segment NSEG - k */
+        seg_name(path, NSEG - s, name, sizeof name);
+        snprintf(text, sizeof text, "{\"type\":\"header\",\"version\":1,"
+                 "\"command\":\"x\",\"pid\":1,\"host\":\"h\",\"start_ms\":5,"
+                 "\"segment\":%d}\n{\"type\":\"sample\",\"t_ms\":%d,"
+                 "\"rss\":1}\n", s, s * 10);
+        write_text(name, text);
+    }
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = 16;   /* stdio, cmocka and a few: well under NSEG */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    ssize_t n = mv__record_load(path, &b, 1 << 20, &j);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_true(n > 0);
+    seen_buf(b.data, b.len, &v);
+    assert_int_equal(v.headers, 1);
+    assert_int_equal(v.segment[0], 1);
+    assert_int_equal(v.n, NSEG);
+    for (int i = 0; i < NSEG; i++)
+        assert_int_equal(v.t[i], (i + 1) * 10);
+    assert_int_equal(j.files, NSEG);
+    assert_int_equal(j.first_segment, 1);
+    assert_int_equal(j.skipped, 0);
+    assert_null(strstr(j.note, "rotated away"));
+
+    /* path.3 (segment NSEG - 3) replaced after the open: left out */
+    mv__record_stream st;
+    assert_int_equal(mv__record_stream_open(&st, path, 1 << 20, 0, NULL, NULL), 0);
+    seg_name(path, 3, name, sizeof name);
+    snprintf(text, sizeof text, "%s.new", path);
+    write_text(text, RH("37", "5") RS("999"));
+    assert_int_equal(rename(text, name), 0);
+    char err[128];
+    memset(&v, 0, sizeof v);
+    assert_int_equal(mv__record_read(st.f, seen_visit, &v, err, sizeof err), 0);
+    assert_int_equal(v.n, NSEG - 1);
+    assert_int_equal(v.t[NSEG - 5], (NSEG - 4) * 10);
+    assert_int_equal(v.t[NSEG - 4], (NSEG - 2) * 10);
+    assert_int_equal(st.join.files, NSEG - 1);
+    assert_int_equal(st.join.skipped, 1);
+    snprintf(text, sizeof text, "%s changed while reading (rotated?)", name);
+    assert_non_null(strstr(st.join.note, text));
+    mv__record_stream_close(&st);
+    mv_buf_release(&b);
+    unlink_segments(path, NSEG);
+}
+
+/* Segment numbers far out (2^63 - 1, -(2^63 - 1)) are not taken: no
+ * overflow in the counts (UBSan), the file read alone or the stray earlier
+ * file skipped. */
+static void test_stream_segment_range(void **state)
+{
+    char path[128], n1[160], n2[160];
+    mv_buf b = {0};
+    mv__record_join j;
+
+    (void)state;
+    tmp_path(path, sizeof path);
+    seg_name(path, 1, n1, sizeof n1);
+    seg_name(path, 2, n2, sizeof n2);
+    write_text(n1, RH("-9223372036854775807", "5") RS("10"));
+    write_text(path, RH("9223372036854775807", "5") RS("20"));
+    assert_int_equal(mv__record_load(path, &b, 1 << 20, &j),
+                     (ssize_t)strlen(RH("9223372036854775807", "5") RS("20")));
+    assert_string_equal(b.data, RH("9223372036854775807", "5") RS("20"));
+    assert_int_equal(j.files, 1);
+    assert_int_equal(j.first_segment, MV_NA);
+    assert_int_equal(j.missing, 0);
+    assert_non_null(strstr(j.note, "read alone"));
+
+    /* segment 3 with a path.1 claiming -(2^63 - 1): skipped */
+    write_text(n2, RH("1", "5") RS("10"));
+    write_text(path, RH("3", "5") RS("30"));
+    assert_true(mv__record_load(path, &b, 1 << 20, &j) > 0);
+    assert_int_equal(j.files, 2);
+    assert_int_equal(j.first_segment, 1);
+    assert_int_equal(j.missing, 1);
+    assert_int_equal(j.skipped, 1);
+    assert_non_null(strstr(j.note, "is not 1 to 2^53"));
+    assert_null(strstr(j.note, "rotated away"));
+    mv_buf_release(&b);
+    unlink_segments(path, 2);
+}
+
+/* Writes n sample lines (t = 0, 1, ...) after a header of segment seg. */
+static void write_samples(const char *path, const char *seg, int n)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"type\":\"header\",\"version\":1,\"command\":\"x\","
+            "\"pid\":1,\"host\":\"h\",\"start_ms\":5,\"segment\":%s}\n", seg);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "{\"type\":\"sample\",\"t_ms\":%d,\"rss\":1}\n", i);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A file truncated while the stream reads it: what was read stays, and a
+ * note says so (before, the result was silently shorter). */
+static void test_stream_truncated(void **state)
+{
+    char path[128], n1[160], line[256];
+    (void)state;
+    tmp_path(path, sizeof path);
+    seg_name(path, 1, n1, sizeof n1);
+
+    /* path itself, 3 MiB: its first MiB is read at open time */
+    write_samples(path, "1", 80000);
+    mv__record_stream st;
+    assert_int_equal(mv__record_stream_open(&st, path, 1 << 30, 0, NULL, NULL), 0);
+    assert_non_null(fgets(line, sizeof line, st.f));
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 4096), 0);
+    close(fd);
+    size_t got = strlen(line);
+    while (fgets(line, sizeof line, st.f))
+        got += strlen(line);
+    assert_false(ferror(st.f));
+    assert_int_equal(st.error, 0);
+    assert_true(got >= MV_RECORD_SNIFF_BYTES && got < ((size_t)2 << 20));
+    assert_int_equal(st.join.truncated, 1);
+    snprintf(line, sizeof line, "%s was truncated while being read", path);
+    assert_non_null(strstr(st.join.note, line));
+    mv__record_stream_close(&st);
+
+    /* an earlier file, read in chunks after the open */
+    write_samples(n1, "1", 5000);
+    write_text(path, RH("2", "5") RS("99999"));
+    assert_int_equal(mv__record_stream_open(&st, path, 1 << 30, 0, NULL, NULL), 0);
+    assert_non_null(fgets(line, sizeof line, st.f));
+    fd = open(n1, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 0), 0);
+    close(fd);
+    int has_last = 0;
+    while (fgets(line, sizeof line, st.f))
+        has_last |= strcmp(line, RS("99999")) == 0;
+    assert_true(has_last);
+    assert_int_equal(st.error, 0);
+    assert_int_equal(st.join.truncated, 1);
+    snprintf(line, sizeof line, "%s was truncated while being read", n1);
+    assert_non_null(strstr(st.join.note, line));
+    mv__record_stream_close(&st);
+    unlink_segments(path, 1);
+}
+
 /* ---- endless and binary inputs (issue 12) ---- */
 
 /* An endless stream of 'a' (no newline), stopping at 64 MiB so that a
@@ -1716,6 +1881,9 @@ int main(void)
         cmocka_unit_test(test_load_torn_and_missing),
         cmocka_unit_test(test_read_ex),
         cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_stream_few_descriptors),
+        cmocka_unit_test(test_stream_segment_range),
+        cmocka_unit_test(test_stream_truncated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
