@@ -489,6 +489,38 @@ static int find_fd(const char *path)
     return -1;
 }
 
+/* The disk under a running recorder, switched between full and not: the
+ * recorder's descriptor is replaced by /dev/full (every write ENOSPC) and
+ * back by its saved copy. */
+typedef struct disk_switch {
+    int fd, saved, full;
+} disk_switch;
+
+static void disk_switch_init(disk_switch *d, const char *path)
+{
+    d->fd = find_fd(path);
+    assert_true(d->fd >= 0);
+    d->saved = dup(d->fd);
+    d->full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    assert_true(d->saved >= 0 && d->full >= 0);
+}
+
+static void disk_full(disk_switch *d)
+{
+    assert_int_equal(dup2(d->full, d->fd), d->fd);
+}
+
+static void disk_room(disk_switch *d)
+{
+    assert_int_equal(dup2(d->saved, d->fd), d->fd);
+}
+
+static void disk_switch_release(disk_switch *d)
+{
+    close(d->saved);
+    close(d->full);
+}
+
 static void test_disk_full(void **state)
 {
     char path[128], err[128];
@@ -497,7 +529,7 @@ static void test_disk_full(void **state)
     mv_sample s;
     mv_event ev;
     collected c = { .n = 0 };
-    int fd, full, saved;
+    disk_switch d;
 
     (void)state;
     if (access("/dev/full", W_OK) != 0)
@@ -512,12 +544,8 @@ static void test_disk_full(void **state)
     sample_fill(&s, 1000, 4096);
     assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
 
-    fd = find_fd(path);
-    assert_true(fd >= 0);
-    saved = dup(fd);
-    full = open("/dev/full", O_WRONLY | O_CLOEXEC);
-    assert_true(saved >= 0 && full >= 0);
-    assert_int_equal(dup2(full, fd), fd);
+    disk_switch_init(&d, path);
+    disk_full(&d);
 
     sample_fill(&s, 2000, 8192);
     assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), -ENOSPC);
@@ -529,9 +557,8 @@ static void test_disk_full(void **state)
     assert_int_equal(mv__recorder_lost(r), 2);
 
     /* Space comes back: the recorder carries on. */
-    assert_int_equal(dup2(saved, fd), fd);
-    close(saved);
-    close(full);
+    disk_room(&d);
+    disk_switch_release(&d);
     sample_fill(&s, 3000, 12288);
     assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
     assert_int_equal(mv__recorder_lost(r), 2);
@@ -559,7 +586,8 @@ static void test_disk_full_told_once(void **state)
     mv_sample s;
     mv_event ev;
     collected c = { .n = 0 };
-    int fd, full, saved, e = 0;
+    disk_switch d;
+    int e = 0;
     uint64_t lost = 0;
 
     (void)state;
@@ -572,17 +600,13 @@ static void test_disk_full_told_once(void **state)
     assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
     assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_SAME);
 
-    fd = find_fd(path);
-    assert_true(fd >= 0);
-    saved = dup(fd);
-    full = open("/dev/full", O_WRONLY | O_CLOEXEC);
-    assert_true(saved >= 0 && full >= 0);
+    disk_switch_init(&d, path);
     memset(&ev, 0, sizeof ev);
     ev.kind = MV_EVENT_LEVEL;
     snprintf(ev.message, sizeof ev.message, "level");
 
     for (int spell = 0; spell < 2; spell++) {
-        assert_int_equal(dup2(full, fd), fd);
+        disk_full(&d);
         for (int i = 0; i < 5; i++) {
             sample_fill(&s, 2000 + i, 8192);
             assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN),
@@ -599,7 +623,7 @@ static void test_disk_full_told_once(void **state)
         assert_int_equal(mv__recorder_lost(r), 6 * (uint64_t)(spell + 1));
 
         /* space again: the next line is written and the spell's count told */
-        assert_int_equal(dup2(saved, fd), fd);
+        disk_room(&d);
         sample_fill(&s, 3000 + spell, 12288);
         assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
         assert_int_equal(mv__recorder_take_change(r, &e, &lost),
@@ -608,8 +632,7 @@ static void test_disk_full_told_once(void **state)
         assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_SAME);
         assert_int_equal(mv__recorder_lost(r), 6 * (uint64_t)(spell + 1));
     }
-    close(saved);
-    close(full);
+    disk_switch_release(&d);
     mv__recorder_close(r);
 
     assert_int_equal(read_path(path, &c, err, sizeof err), 0);
@@ -630,7 +653,8 @@ static void test_disk_full_edge_one_spell(void **state)
     mv__record_header h = { "x", 1, 0, 1000, MV_NA };
     mv_sample s;
     mv_event ev;
-    int fd, full, saved, e = 0;
+    disk_switch d;
+    int e = 0;
     uint64_t lost = 0;
 
     (void)state;
@@ -638,18 +662,14 @@ static void test_disk_full_edge_one_spell(void **state)
         skip();
     tmp_path(path, sizeof path);
     assert_int_equal(mv__recorder_open(path, &h, &r), 0);
-    fd = find_fd(path);
-    assert_true(fd >= 0);
-    saved = dup(fd);
-    full = open("/dev/full", O_WRONLY | O_CLOEXEC);
-    assert_true(saved >= 0 && full >= 0);
+    disk_switch_init(&d, path);
     memset(&ev, 0, sizeof ev);
     ev.kind = MV_EVENT_LEVEL;
     for (int tick = 0; tick < 5; tick++) {
-        assert_int_equal(dup2(full, fd), fd);
+        disk_full(&d);
         sample_fill(&s, 1000 + tick, 4096);
         assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), -ENOSPC);
-        assert_int_equal(dup2(saved, fd), fd);
+        disk_room(&d);
         assert_int_equal(mv__recorder_event(r, &ev), 0);
         assert_int_equal(mv__recorder_take_change(r, &e, &lost),
                          tick == 0 ? MV__RECORD_LOSING : MV__RECORD_SAME);
@@ -658,8 +678,7 @@ static void test_disk_full_edge_one_spell(void **state)
     assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
     assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_RESUMED);
     assert_int_equal(lost, 5);
-    close(saved);
-    close(full);
+    disk_switch_release(&d);
     mv__recorder_close(r);
     unlink(path);
 }
@@ -674,7 +693,8 @@ static void test_disk_full_own_events_excused(void **state)
     mv__record_header h = { "x", 1, 0, 1000, MV_NA };
     mv_sample s;
     mv_event ev;
-    int fd, full, saved, e = 0, losing = 0, resumed = 0;
+    disk_switch d;
+    int e = 0, losing = 0, resumed = 0;
     uint64_t lost = 0;
 
     (void)state;
@@ -682,19 +702,15 @@ static void test_disk_full_own_events_excused(void **state)
         skip();
     tmp_path(path, sizeof path);
     assert_int_equal(mv__recorder_open(path, &h, &r), 0);
-    fd = find_fd(path);
-    assert_true(fd >= 0);
-    saved = dup(fd);
-    full = open("/dev/full", O_WRONLY | O_CLOEXEC);
-    assert_true(saved >= 0 && full >= 0);
+    disk_switch_init(&d, path);
     memset(&ev, 0, sizeof ev);
     /* tick 0: the sample is lost */
-    assert_int_equal(dup2(full, fd), fd);
+    disk_full(&d);
     sample_fill(&s, 1000, 4096);
     assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), -ENOSPC);
     for (int tick = 0; tick < 6; tick++) {
         if (tick > 0) {   /* samples fit from tick 1 on */
-            assert_int_equal(dup2(saved, fd), fd);
+            disk_room(&d);
             sample_fill(&s, 1000 + tick, 4096);
             assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), 0);
         }
@@ -706,15 +722,14 @@ static void test_disk_full_own_events_excused(void **state)
         resumed += c == MV__RECORD_RESUMED;
         ev.kind = c == MV__RECORD_LOSING ? MV_EVENT_RECORDING_FAILED
                                          : MV_EVENT_RECORDING_RESUMED;
-        assert_int_equal(dup2(full, fd), fd);
+        disk_full(&d);
         assert_int_equal(mv__recorder_event(r, &ev), -ENOSPC);
     }
     assert_int_equal(losing, 1);
     assert_int_equal(resumed, 1);
     assert_int_equal(lost, 2);   /* the sample and the recording_failed line */
     assert_int_equal(mv__recorder_lost(r), 3);
-    close(saved);
-    close(full);
+    disk_switch_release(&d);
     mv__recorder_close(r);
     unlink(path);
 }
@@ -728,7 +743,8 @@ static void test_disk_full_brief_spell(void **state)
     mv__record_header h = { "x", 1, 0, 1000, MV_NA };
     mv_sample s;
     mv_event ev;
-    int fd, full, saved, e = 0;
+    disk_switch d;
+    int e = 0;
     uint64_t lost = 0;
 
     (void)state;
@@ -736,15 +752,11 @@ static void test_disk_full_brief_spell(void **state)
         skip();
     tmp_path(path, sizeof path);
     assert_int_equal(mv__recorder_open(path, &h, &r), 0);
-    fd = find_fd(path);
-    assert_true(fd >= 0);
-    saved = dup(fd);
-    full = open("/dev/full", O_WRONLY | O_CLOEXEC);
-    assert_true(saved >= 0 && full >= 0);
-    assert_int_equal(dup2(full, fd), fd);
+    disk_switch_init(&d, path);
+    disk_full(&d);
     sample_fill(&s, 1000, 4096);
     assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), -ENOSPC);
-    assert_int_equal(dup2(saved, fd), fd);
+    disk_room(&d);
     memset(&ev, 0, sizeof ev);
     ev.kind = MV_EVENT_LEVEL;
     assert_int_equal(mv__recorder_event(r, &ev), 0);
@@ -753,8 +765,7 @@ static void test_disk_full_brief_spell(void **state)
     assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_RESUMED);
     assert_int_equal(lost, 1);
     assert_int_equal(mv__recorder_take_change(r, &e, &lost), MV__RECORD_SAME);
-    close(saved);
-    close(full);
+    disk_switch_release(&d);
     mv__recorder_close(r);
     unlink(path);
 }
