@@ -521,6 +521,21 @@ static void disk_switch_release(disk_switch *d)
     close(d->full);
 }
 
+/* A recorder on a fresh file in a test with a disk switch (skips the test
+ * where /dev/full cannot be written). */
+static mv__recorder *recorder_on_switch(char *path, size_t n, disk_switch *d)
+{
+    mv__record_header h = { "x", 1, 0, 1000, MV_NA };
+    mv__recorder *r = NULL;
+
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    tmp_path(path, n);
+    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
+    disk_switch_init(d, path);
+    return r;
+}
+
 static void test_disk_full(void **state)
 {
     char path[128], err[128];
@@ -650,7 +665,6 @@ static void test_disk_full_edge_one_spell(void **state)
 {
     char path[128];
     mv__recorder *r = NULL;
-    mv__record_header h = { "x", 1, 0, 1000, MV_NA };
     mv_sample s;
     mv_event ev;
     disk_switch d;
@@ -658,11 +672,7 @@ static void test_disk_full_edge_one_spell(void **state)
     uint64_t lost = 0;
 
     (void)state;
-    if (access("/dev/full", W_OK) != 0)
-        skip();
-    tmp_path(path, sizeof path);
-    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
-    disk_switch_init(&d, path);
+    r = recorder_on_switch(path, sizeof path, &d);
     memset(&ev, 0, sizeof ev);
     ev.kind = MV_EVENT_LEVEL;
     for (int tick = 0; tick < 5; tick++) {
@@ -690,7 +700,6 @@ static void test_disk_full_own_events_excused(void **state)
 {
     char path[128];
     mv__recorder *r = NULL;
-    mv__record_header h = { "x", 1, 0, 1000, MV_NA };
     mv_sample s;
     mv_event ev;
     disk_switch d;
@@ -698,11 +707,7 @@ static void test_disk_full_own_events_excused(void **state)
     uint64_t lost = 0;
 
     (void)state;
-    if (access("/dev/full", W_OK) != 0)
-        skip();
-    tmp_path(path, sizeof path);
-    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
-    disk_switch_init(&d, path);
+    r = recorder_on_switch(path, sizeof path, &d);
     memset(&ev, 0, sizeof ev);
     /* tick 0: the sample is lost */
     disk_full(&d);
@@ -740,7 +745,6 @@ static void test_disk_full_brief_spell(void **state)
 {
     char path[128];
     mv__recorder *r = NULL;
-    mv__record_header h = { "x", 1, 0, 1000, MV_NA };
     mv_sample s;
     mv_event ev;
     disk_switch d;
@@ -748,11 +752,7 @@ static void test_disk_full_brief_spell(void **state)
     uint64_t lost = 0;
 
     (void)state;
-    if (access("/dev/full", W_OK) != 0)
-        skip();
-    tmp_path(path, sizeof path);
-    assert_int_equal(mv__recorder_open(path, &h, &r), 0);
-    disk_switch_init(&d, path);
+    r = recorder_on_switch(path, sizeof path, &d);
     disk_full(&d);
     sample_fill(&s, 1000, 4096);
     assert_int_equal(mv__recorder_sample(r, &s, MV_LEVEL_OK, NAN, NAN), -ENOSPC);
