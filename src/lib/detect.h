@@ -102,6 +102,20 @@ typedef struct mv__growth {
 int mv__growth_estimate(const mv__series *s, int64_t now_ms, int64_t window_ms,
                         int64_t bucket_ms, mv__growth *out);
 
+/* The CURRENT growth rate of s's floor — the one figure the live status,
+ * the events and the oom_risk claim all quote. It is mv__growth_estimate
+ * over the last hour (GROWTH_NOW_MS), or since since_ms when that is later
+ * (the start of the data; -1 = no bound), unless growth has visibly
+ * dropped: when the hour's slope is positive and the estimate over the
+ * recent GROWTH_RECENT_MS (10 min, or 16 sampling intervals if longer) is
+ * valid with its upper bound below it, the recent estimate is the answer
+ * (with less than two recent spans of data, the newer half is "recent"). So a plateau shows
+ * within minutes, not after half an hour of flat data has outvoted the
+ * rise, and a sawtooth's drop shows at once. Same returns as
+ * mv__growth_estimate. Pure. */
+int mv__growth_now(const mv__series *s, int64_t now_ms, int64_t since_ms,
+                   mv__growth *out);
+
 /* Seconds until current reaches limit at slope bytes/s: INFINITY when
  * slope <= 0 or limit is MV_UNLIMITED/MV_NA, 0 when already at or above,
  * NAN when current is MV_NA or slope is NAN. */

@@ -21,6 +21,10 @@
 #include <errno.h>
 #include <math.h>
 
+/* mv__growth_now: the long and the recent window. */
+#define GROWTH_NOW_MS (3600LL * 1000)
+#define GROWTH_RECENT_MS (600LL * 1000)
+#define GROWTH_RECENT_SAMPLES 16
 /* Upper bound on buckets per estimate; see the file comment. */
 #define GROWTH_MAX_BUCKETS 128
 /* Auto bucket width = window / GROWTH_AUTO_DIV. */
@@ -102,5 +106,36 @@ int mv__growth_estimate(const mv__series *s, int64_t now_ms, int64_t window_ms,
     out->lo_bytes_per_s = sl.lo;
     out->hi_bytes_per_s = sl.hi;
     out->tau = sl.tau;
+    return 0;
+}
+
+int mv__growth_now(const mv__series *s, int64_t now_ms, int64_t since_ms,
+                   mv__growth *out)
+{
+    if (out == NULL)
+        return -EINVAL;
+    growth_clear(out);
+    if (s == NULL)
+        return -EINVAL;
+    int64_t window = GROWTH_NOW_MS;
+    if (since_ms >= 0 && since_ms < now_ms && now_ms - since_ms < window)
+        window = now_ms - since_ms;
+    if (since_ms >= now_ms)
+        return 0;
+    int rc = mv__growth_estimate(s, now_ms, window, 0, out);
+    if (rc < 0 || !out->valid || !(out->bytes_per_s > 0))
+        return rc; /* not rising over the hour: nothing to follow down */
+    int64_t recent = GROWTH_RECENT_MS;
+    int64_t res = mv__series_resolution_ms(s, now_ms - recent);
+    if (res > 0 && GROWTH_RECENT_SAMPLES * res > recent)
+        recent = GROWTH_RECENT_SAMPLES * res;
+    if (recent > window / 2)
+        recent = window / 2; /* young data: its newer half */
+    mv__growth r;
+    rc = mv__growth_estimate(s, now_ms, recent, 0, &r);
+    if (rc < 0)
+        return rc;
+    if (r.valid && r.hi_bytes_per_s < out->bytes_per_s)
+        *out = r;
     return 0;
 }

@@ -575,6 +575,55 @@ static void test_growth_tiny_buckets_capped(void **state)
 
 /* ---- time to limit ---- */
 
+/* mv__growth_now follows a plateau within minutes: 50 min of 1 MiB/s,
+ * then flat. The hour's regression still reads a rise for half an hour;
+ * the current rate does not. Young data uses its newer half. */
+static void test_growth_now_follows_plateau(void **state)
+{
+    (void)state;
+    mv__series *s = mv__series_new_default();
+    assert_non_null(s);
+    uint64_t rs = 3;
+    int64_t t0 = 1700000000000LL;
+    for (int i = 0; i <= 360; i++) { /* every 10 s for 60 min */
+        double t = i * 10.0;
+        double v = 500 * MIB + fmin(t, 3000.0) * MIB + 2 * MIB * noise(&rs);
+        assert_int_equal(mv__series_push(s, t0 + i * 10000LL, v), 0);
+    }
+    int64_t now = t0 + 3600 * 1000LL;
+    mv__growth hour, cur;
+    assert_int_equal(mv__growth_estimate(s, now, 3600 * 1000LL, 0, &hour), 0);
+    assert_int_equal(hour.valid, 1);
+    assert_true(hour.bytes_per_s > 0.5 * MIB); /* still reads the rise */
+    assert_int_equal(mv__growth_now(s, now, t0, &cur), 0);
+    assert_int_equal(cur.valid, 1);
+    assert_true(fabs(cur.bytes_per_s) < 0.02 * MIB); /* the plateau */
+    assert_true(cur.window_s <= 600);
+    /* while it still rose (at 40 min): the hour's figure, 1 MiB/s */
+    assert_int_equal(mv__growth_now(s, t0 + 2400 * 1000LL, t0, &cur), 0);
+    assert_int_equal(cur.valid, 1);
+    assert_true(fabs(cur.bytes_per_s - MIB) < 0.05 * MIB);
+    assert_true(cur.window_s > 2000);
+    /* young data (6 min) that levelled off after 2 min: its newer half */
+    mv__series_free(s);
+    s = mv__series_new_default();
+    for (int i = 0; i <= 360; i++) { /* every second */
+        double v = 100 * MIB + fmin(i, 120) * MIB;
+        mv__series_push(s, t0 + i * 1000LL, v);
+    }
+    assert_int_equal(mv__growth_now(s, t0 + 360 * 1000LL, t0, &cur), 0);
+    assert_int_equal(cur.valid, 1);
+    assert_true(fabs(cur.bytes_per_s) < 0.01 * MIB);
+    /* bad arguments */
+    assert_int_equal(mv__growth_now(NULL, now, t0, &cur), -EINVAL);
+    assert_int_equal(cur.valid, 0);
+    assert_int_equal(mv__growth_now(s, now, t0, NULL), -EINVAL);
+    /* since_ms at or after now: nothing to measure */
+    assert_int_equal(mv__growth_now(s, t0, t0, &cur), 0);
+    assert_int_equal(cur.valid, 0);
+    mv__series_free(s);
+}
+
 static void test_time_to_limit(void **state)
 {
     (void)state;
@@ -610,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_growth_spike),
         cmocka_unit_test(test_growth_not_enough),
         cmocka_unit_test(test_growth_tiny_buckets_capped),
+        cmocka_unit_test(test_growth_now_follows_plateau),
         cmocka_unit_test(test_time_to_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
