@@ -37,7 +37,8 @@ typedef struct mv__leak_cfg {
     int64_t limit_bytes;        /* effective limit; MV_NA/MV_UNLIMITED = unknown */
     double min_growth_bytes_per_h; /* absolute floor: growth below is trivial */
     int64_t eval_period_ms;     /* recompute at most this often (series time) */
-    double oom_risk_horizon_s;  /* MV_EVENT_OOM_RISK when ETA below this */
+    double oom_risk_horizon_s;  /* oom_risk while the ETA at the current
+                                   rate is below this (default 6 h) */
     /* Extension (leak engineer): what the series is, for the evidence
      * sentence ("private memory", "heap", "rss"); borrowed, copied by
      * mv__leak_new. NULL = "private memory". */
@@ -55,15 +56,36 @@ typedef enum mv__leak_reason {
     MV_LEAK_R_SLOWING,         /* growth slowing down: warm-up, cache fill */
     MV_LEAK_R_NO_NEW_HIGH,     /* the envelope stopped making new highs */
     MV_LEAK_R_DAILY,           /* the rise is matched by the day before */
-    MV_LEAK_R_PHASE            /* held: an application phase is active */
+    MV_LEAK_R_PHASE,           /* held: an application phase is active */
+    MV_LEAK_R_PLATEAU          /* cleared: no new high for a while, at peak */
 } mv__leak_reason;
 
 /* "none", "trend", "flat", "trivial", "slow", "step", "slowing",
- * "no_new_high", "daily_cycle", "phase". */
+ * "no_new_high", "daily_cycle", "phase", "plateau". */
 const char *mv__leak_reason_name(mv__leak_reason r);
 
 /* Defaults documented in leak.c. */
 void mv__leak_cfg_init(mv__leak_cfg *cfg);
+
+/* The urgency claim, apart from the leak verdict (which is about cause):
+ * at the CURRENT growth rate of the floor (mv__growth_now: the last hour,
+ * or the last 10 minutes once growth has visibly slowed), the effective
+ * limit is reached within cfg.oom_risk_horizon_s, and the floor is higher
+ * than it has been before (a GC sawtooth climbing back to its usual peak
+ * is not a risk). It may be raised early, whatever the cause of the growth
+ * (a warm-up that would fill the container is a risk), and it clears as
+ * soon as the rate drops. Only with a known limit. */
+typedef struct mv__oom_risk {
+    int active;                 /* 1 while the claim holds */
+    double growth_bytes_per_h;  /* the current rate (NAN until measured) */
+    double eta_s;               /* to the limit at that rate: INFINITY when
+                                   not rising, NAN unknown */
+    double window_s;            /* span the rate was measured over */
+    int64_t first_ms;           /* series time it first became active (-1
+                                   never); kept when it clears */
+    int64_t since_ms;           /* start of the current spell (-1 none) */
+    char evidence[256];         /* one sentence, whether active or not */
+} mv__oom_risk;
 
 typedef struct mv__leak_result {
     mv__leak_verdict verdict;
@@ -80,6 +102,7 @@ typedef struct mv__leak_result {
     int64_t first_leak_ms;      /* series time the verdict first became
                                    "leak" (-1 never); kept when it clears */
     int64_t evaluated_ms;       /* series time of the last recomputation */
+    mv__oom_risk risk;          /* the urgency claim (see above) */
 } mv__leak_result;
 
 typedef struct mv__leak_detector mv__leak_detector;
@@ -93,7 +116,8 @@ void mv__leak_set_limit(mv__leak_detector *d, int64_t limit_bytes);
  * phase_active != 0 while the application marks expected growth. Recomputes
  * when an eval period has passed; returns 1 when the verdict changed since
  * the previous call (then *out holds the new result), 0 otherwise (*out holds
- * the current result either way). */
+ * the current result either way). A change of out->risk.active alone does
+ * not count: callers compare it with the previous result. */
 int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
                   int phase_active, mv__leak_result *out);
 

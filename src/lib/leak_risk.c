@@ -1,0 +1,245 @@
+/*
+ * leak_risk.c — the oom_risk claim, apart from the leak verdict: about
+ * urgency, not cause. It holds while
+ *   - the current growth rate of the floor (mv__growth_now: the last hour,
+ *     or the last minutes once growth has visibly dropped) is significant
+ *     (its lower bound > 0) and above the trivial floor, and the floor is
+ *     still climbing now (climbing(): coarse sampling hides a plateau from
+ *     the regression for a while, not from two floors 10 minutes apart),
+ *   - at that rate the effective limit is reached within the horizon,
+ *   - and, to be raised, the floor is higher than at any time before the
+ *     last hour at the same resolution, by RISK_MARGIN_S of growth at the
+ *     rate (a GC sawtooth or a batch job climbing back to its usual peak
+ *     is no risk), and the rise is not levelling off below the limit (a
+ *     warm-up's tail, see levels_off_at), with RISK_MIN_DATA_MS of
+ *     data behind the rate, on RISK_PERSIST evaluations in a row.
+ * It clears at the first evaluation where the rate no longer reaches the
+ * limit within RISK_CLEAR_FACTOR x the horizon, or the rise is seen
+ * levelling off below the limit: a cache that caps, a warm-up that levels
+ * off, a sawtooth that drops.
+ */
+#include "leak_risk.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "detect.h"
+#include "util.h"
+
+#define RISK_MIN_DATA_MS (5 * MV_LEAK_MIN_MS)
+#define RISK_PERSIST 2
+#define RISK_CLEAR_FACTOR 1.25
+#define RISK_MARGIN_S 900.0
+/* Within RISK_REARM_AFTER_MS of a clear, the claim is raised again only
+ * after holding RISK_REARM_MS: a noisy climb near the horizon does not
+ * page and clear every few minutes. */
+#define RISK_REARM_AFTER_MS (60 * MV_LEAK_MIN_MS)
+#define RISK_REARM_MS (10 * MV_LEAK_MIN_MS)
+/* Climbing now: the floor gained CLIMB_SHARE of the rate's growth over the
+ * last CLIMB_LOOKBACK_MS (or two buckets, if longer). */
+#define CLIMB_LOOKBACK_MS (10 * MV_LEAK_MIN_MS)
+#define CLIMB_SHARE 0.5
+/* A rise decelerating this much levels off (one ratio to raise, a lower
+ * one to clear: no flapping at the edge); not a risk when what is left of
+ * it stays under DECAY_HEAD_SHARE of the headroom. */
+#define DECAY_RATIO_RAISE 0.6
+#define DECAY_RATIO_CLEAR 0.5
+#define DECAY_HEAD_SHARE 0.8
+
+void mv__leak_risk_reset(mv__oom_risk *r)
+{
+    memset(r, 0, sizeof *r);
+    r->growth_bytes_per_h = NAN;
+    r->eta_s = NAN;
+    r->first_ms = -1;
+    r->since_ms = -1;
+    snprintf(r->evidence, sizeof r->evidence, "not enough data yet");
+}
+
+/* A decelerating rise (a warm-up's tail): the newer half of the last
+ * hour (or of the data, when younger) grows at under decay_ratio x the
+ * older half's rate (DECAY_RATIO_*). Read as an exponential approach, it levels off after
+ * rising about r_new x tau more, tau = (half span) / ln(r_old / r_new).
+ * Returns that added rise when it stays below the headroom (no risk:
+ * the rate will not last), else NAN. */
+static double levels_off_at(const mv__leak_ctx *c, double head,
+                            double decay_ratio)
+{
+    int64_t span = c->now_ms - c->data_start_ms;
+    if (span > MV_LEAK_HOUR_MS)
+        span = MV_LEAK_HOUR_MS;
+    int64_t half = span / 2;
+    mv__growth older, newer;
+    if (mv__growth_estimate(c->s, c->now_ms - half, half, 0, &older) != 0 ||
+        mv__growth_estimate(c->s, c->now_ms, half, 0, &newer) != 0 ||
+        !older.valid || !newer.valid)
+        return NAN;
+    double r_old = older.bytes_per_s, r_new = newer.bytes_per_s;
+    if (!(r_old > 0) || !(r_new > 0) || !(r_new < decay_ratio * r_old))
+        return NAN;
+    double tau = (double)half / 1000.0 / log(r_old / r_new);
+    double more = r_new * tau;
+    return more < DECAY_HEAD_SHARE * head ? more : NAN;
+}
+
+/* Still climbing now: the floor over the newest bucket (2.5 min, or two
+ * samples' worth) is above the floor of the same bucket CLIMB_LOOKBACK_MS
+ * earlier by CLIMB_SHARE of what the rate would add in between. A
+ * plateau, a warm-up that has levelled off or a burst that holds is not
+ * climbing, however the last hour's regression still reads. */
+static int climbing(const mv__leak_ctx *c, double rate)
+{
+    int64_t width = MV_LEAK_HOUR_MS / MV_LEAK_WIN_BUCKETS;
+    int64_t res = mv__series_resolution_ms(c->s, c->now_ms - width);
+    if (width < 2 * res)
+        width = 2 * res;
+    int64_t back = CLIMB_LOOKBACK_MS;
+    if (back < 2 * width)
+        back = 2 * width;
+    if (c->now_ms - back - width < c->data_start_ms)
+        return 1; /* too young to tell: the regression decides */
+    mv__bucket now_b, then_b;
+    if (mv__series_window(c->s, c->now_ms - width, c->now_ms, width + 1,
+                          &now_b, 1) != 1 ||
+        mv__series_window(c->s, c->now_ms - back - width, c->now_ms - back,
+                          width + 1, &then_b, 1) != 1)
+        return 1;
+    return now_b.min - then_b.min >=
+           CLIMB_SHARE * rate * (double)back / 1000.0;
+}
+
+/* The sentence for the claim's current state. */
+static void risk_evidence(const char *sig, const mv__leak_ctx *c,
+                          const mv__growth *g, int climb, int below_past,
+                          int enough, double level_off, double horizon,
+                          mv__oom_risk *r)
+{
+    char rate[32], lim[32], eta[32], win[32], hz[32];
+    mv__human_bytes_d(r->growth_bytes_per_h, rate, sizeof rate);
+    mv__human_bytes(c->limit, lim, sizeof lim);
+    mv__human_duration(r->eta_s, eta, sizeof eta);
+    mv__human_duration(g->window_s, win, sizeof win);
+    mv__human_duration(horizon, hz, sizeof hz);
+    if (!mv__leak_limit_known(c->limit))
+        snprintf(r->evidence, sizeof r->evidence,
+                 "no limit known: no time to the limit");
+    else if (!g->valid)
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s: not enough data for a growth rate yet", sig);
+    else if (!(g->lo_bytes_per_s > 0) || !(g->bytes_per_s > 0))
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s is not growing (%s/h over the last %s)", sig, rate, win);
+    else if (g->bytes_per_s < c->floor_per_s) {
+        char fl[32];
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s grows %s/h, below the %s/h floor of trivial growth", sig,
+                 rate, mv__human_bytes_d(c->floor_per_s * 3600.0, fl,
+                                         sizeof fl));
+    }
+    else if (r->active)
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s grows %s/h (over the last %s); at this rate the %s "
+                 "limit is reached in %s", sig, rate, win, lim, eta);
+    else if (!climb)
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s grew %s/h over the last %s but has not climbed over the "
+                 "last minutes", sig, rate, win);
+    else if (!enough)
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s grows %s/h (over the last %s): too little data yet to "
+                 "call it a risk", sig, rate, win);
+    else if (!isnan(level_off)) {
+        char more[32];
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s grows %s/h but is slowing down: it levels off about %s "
+                 "higher, below the %s limit", sig, rate,
+                 mv__human_bytes_d(level_off, more, sizeof more), lim);
+    } else if (below_past)
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s grows %s/h (over the last %s) but is no higher than it "
+                 "has been before: a cycle, not a climb", sig, rate, win);
+    else if (r->eta_s < horizon)
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s grows %s/h (over the last %s); at this rate the %s "
+                 "limit is reached in %s, within the %s horizon: confirming",
+                 sig, rate, win, lim, eta, hz);
+    else
+        snprintf(r->evidence, sizeof r->evidence,
+                 "%s grows %s/h (over the last %s); the %s limit is %s "
+                 "away at this rate, beyond the %s horizon", sig, rate, win,
+                 lim, eta, hz);
+}
+
+void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
+                        double horizon_s, const mv__leak_history *past,
+                        mv__leak_risk_state *st, mv__oom_risk *r)
+{
+    mv__growth g;
+    if (mv__growth_now(c->s, c->now_ms, c->data_start_ms, &g) != 0)
+        g.valid = 0;
+    double rate = g.valid ? g.bytes_per_s : NAN;
+    r->growth_bytes_per_h = rate * 3600.0;
+    r->window_s = g.valid ? g.window_s : 0;
+    int known = mv__leak_limit_known(c->limit);
+    double head = known ? (double)c->limit - c->top : NAN;
+    if (known && head < 0)
+        head = 0;
+    if (!known || !g.valid)
+        r->eta_s = NAN;
+    else
+        r->eta_s = rate > 0 ? head / rate : INFINITY;
+
+    int growing = g.valid && g.lo_bytes_per_s > 0 &&
+                  rate >= c->floor_per_s && rate > 0;
+    int climb = growing && climbing(c, rate);
+    int rising = growing && climb;
+    int near = known && rising && r->eta_s < horizon_s;
+    int below_past = 0;
+    if (near && past->have) {
+        /* the floor now at the hour window's resolution */
+        double floor_now = NAN;
+        mv__bucket b;
+        int64_t width = MV_LEAK_HOUR_MS / MV_LEAK_WIN_BUCKETS;
+        if (mv__series_window(c->s, c->now_ms - width, c->now_ms, width + 1,
+                              &b, 1) == 1)
+            floor_now = b.min;
+        /* by a quarter of an hour's growth: the top of a cycle reached
+         * again clears the old highs by a bucket's growth at most; a climb
+         * is an hour's growth above what was there an hour ago */
+        below_past = !(floor_now > past->hi + rate * RISK_MARGIN_S);
+    }
+    int enough = c->now_ms - c->data_start_ms >= RISK_MIN_DATA_MS;
+    double level_off = NAN;
+    if (near && (r->active || (!below_past && enough)))
+        level_off = levels_off_at(c, head, r->active ? DECAY_RATIO_CLEAR
+                                                     : DECAY_RATIO_RAISE);
+
+    if (r->active) {
+        int keep = known && rising && isnan(level_off) &&
+                   r->eta_s < RISK_CLEAR_FACTOR * horizon_s;
+        if (!keep) {
+            r->active = 0;
+            r->since_ms = -1;
+            st->cleared_ms = c->now_ms;
+        }
+        st->streak = 0;
+    } else {
+        int at_risk = near && !below_past && enough && isnan(level_off);
+        if (at_risk && st->streak == 0)
+            st->streak_since_ms = c->now_ms;
+        st->streak = at_risk ? st->streak + 1 : 0;
+        /* soon after a clear, the claim must hold RISK_REARM_MS again */
+        int rearmed = st->cleared_ms < 0 ||
+                      c->now_ms - st->cleared_ms >= RISK_REARM_AFTER_MS ||
+                      c->now_ms - st->streak_since_ms >= RISK_REARM_MS;
+        if (st->streak >= RISK_PERSIST && rearmed) {
+            r->active = 1;
+            r->since_ms = c->now_ms;
+            if (r->first_ms < 0)
+                r->first_ms = c->now_ms;
+        }
+    }
+    risk_evidence(signal, c, &g, climb, below_past, enough, level_off,
+                  horizon_s, r);
+}

@@ -1,0 +1,135 @@
+/*
+ * leak_stairs.c — the leak detector's staircase test. A leak that grows in
+ * equal steps at a steady pace (a batch job that keeps what it loaded, a
+ * cache that never evicts one more shard per hour) is a one-off level
+ * shift to every window holding one step, and when the steps are hours
+ * apart the windows holding several are hours long. So the floor since the
+ * data start (at most STAIR_SPAN) is read as a staircase; see the comment
+ * above mv__leak_eval_stairs.
+ */
+#include "leak_window.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOUR_MS MV_LEAK_HOUR_MS
+#define MIN_MS MV_LEAK_MIN_MS
+#define NPTS MV_LEAK_MAX_POINTS
+/* A leak is not claimed with fewer than this many buckets. */
+#define WIN_MIN_BUCKETS 12
+#define ETA_MAX_S (14.0 * 86400.0)
+
+/* ---- staircases -------------------------------------------------------
+ * A leak that grows in equal steps at a steady pace (a batch job that keeps
+ * what it loaded, a cache that never evicts one more shard per hour) is a
+ * one-off level shift to every window holding one step, and when the steps
+ * are hours apart the windows holding several are hours long. So the
+ * floor since the data start (at most STAIR_SPAN) is read as a staircase:
+ * significant up-steps (> 6 robust sd of the bucket-to-bucket changes and
+ * > STAIR_MIN_HEAD of the headroom), flat in between, no step down, sizes
+ * within STAIR_SIZE_RATIO and intervals (counting the data start to the
+ * first step) within STAIR_GAP_RATIO of each other, the last step not
+ * overdue. Three or more such steps are a leak when the limit is within
+ * ETA_MAX_S at their pace; two, only within STAIR_TWO_ETA_S (two one-off
+ * shifts can happen, two large ones that close rarely); and, as for the
+ * windows, only once the staircase spans MV_LEAK_MIN_RISE_MS in a process
+ * MV_LEAK_MIN_AGE_MS old. */
+#define STAIR_SPAN (24 * HOUR_MS)
+#define STAIR_MIN_HEAD 0.02
+#define STAIR_SIZE_RATIO 2.5
+#define STAIR_GAP_RATIO 1.6
+#define STAIR_TWO_ETA_S (24.0 * 3600.0)
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->dod = NAN;
+    int64_t span = c->now_ms - c->data_start_ms;
+    if (span > STAIR_SPAN)
+        span = STAIR_SPAN;
+    if (span < 20 * MIN_MS || !mv__leak_limit_known(c->limit))
+        return;
+    mv__bucket bk[NPTS];
+    size_t n = mv__leak_envelope(c, c->now_ms - span, span, bk, NULL);
+    if (n < WIN_MIN_BUCKETS)
+        return;
+    double dv[NPTS], ad[NPTS];
+    for (size_t i = 0; i + 1 < n; i++) {
+        dv[i] = bk[i + 1].min - bk[i].min;
+        ad[i] = fabs(dv[i]);
+    }
+    qsort(ad, n - 1, sizeof ad[0], cmp_dbl);
+    double sd = 1.4826 * ad[(n - 1) / 2];
+    double head = (double)c->limit - c->top;
+    if (!(head > 0))
+        return;
+    double thr = fmax(6.0 * sd, STAIR_MIN_HEAD * head);
+    double size[MV_LEAK_WIN_BUCKETS], at[MV_LEAK_WIN_BUCKETS];
+    size_t k = 0;
+    double smin = INFINITY, smax = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (dv[i] < -thr)
+            return; /* a step down: not a staircase */
+        if (dv[i] > thr) {
+            size[k] = dv[i];
+            at[k] = (double)bk[i].t_end_ms / 1000.0;
+            smin = fmin(smin, dv[i]);
+            smax = fmax(smax, dv[i]);
+            k++;
+        }
+    }
+    if (k < 2 || smax > STAIR_SIZE_RATIO * smin)
+        return;
+    /* flat between the steps: every other change small against a step */
+    for (size_t i = 0; i + 1 < n; i++)
+        if (!(dv[i] > thr) && fabs(dv[i]) > 0.25 * smin)
+            return;
+    double gap[MV_LEAK_WIN_BUCKETS + 1];
+    size_t ng = 0;
+    if (c->now_ms - c->data_start_ms <= STAIR_SPAN)
+        gap[ng++] = at[0] - (double)c->data_start_ms / 1000.0;
+    for (size_t j = 1; j < k; j++)
+        gap[ng++] = at[j] - at[j - 1];
+    if (ng < 2)
+        return;
+    double gmin = INFINITY, gmax = 0, gsum = 0, ssum = 0;
+    for (size_t j = 0; j < ng; j++) {
+        gmin = fmin(gmin, gap[j]);
+        gmax = fmax(gmax, gap[j]);
+        gsum += gap[j];
+    }
+    for (size_t j = 0; j < k; j++)
+        ssum += size[j];
+    if (!(gmin > 0) || gmax > STAIR_GAP_RATIO * gmin)
+        return;
+    double period = gsum / (double)ng, step = ssum / (double)k;
+    double now_s = (double)c->now_ms / 1000.0;
+    if (now_s - at[k - 1] > 1.5 * period)
+        return; /* the staircase stopped */
+    double rate = step / period;
+    ev->valid = 1;
+    ev->exact = 1;
+    ev->stairs = (int)k;
+    ev->stair_step = step;
+    ev->stair_period_s = period;
+    ev->b = ev->lo = ev->hi = rate;
+    ev->tau = 1.0;
+    ev->z = MV_LEAK_Z_LEAK;
+    ev->span_s = now_s - at[0] + period;
+    ev->rise = ssum;
+    ev->eta = ev->eta_lo = ev->eta_hi = head / rate;
+    ev->reason = MV_LEAK_R_TREND;
+    if (ev->eta <= (k >= 3 ? ETA_MAX_S : STAIR_TWO_ETA_S) &&
+        ev->span_s * 1000.0 >= (double)MV_LEAK_MIN_RISE_MS &&
+        c->now_ms - c->first_ms >= MV_LEAK_MIN_AGE_MS)
+        ev->level = 2;
+    else
+        ev->valid = 0;
+}
