@@ -182,12 +182,16 @@ typedef enum mv_event_kind {
     MV_EVENT_LEAK_SUSPECTED,  /* the leak detector's verdict became "suspect" */
     MV_EVENT_LEAK,            /* the leak detector's verdict became "leak" */
     MV_EVENT_LEAK_CLEARED,    /* a suspect/leak verdict went back to no_leak */
-    MV_EVENT_OOM_RISK,        /* a leak will reach the limit within the risk
-                                 horizon (ETA in time_to_limit_s) */
+    MV_EVENT_OOM_RISK,        /* at the current growth rate the effective limit
+                                 is reached within the risk horizon (6 h),
+                                 whatever the cause (ETA in time_to_limit_s);
+                                 independent of the leak verdict */
     MV_EVENT_RECORDING_FAILED, /* recording lines began to be lost (a full
                                   disk): the message names the file and why */
     MV_EVENT_RECORDING_RESUMED,/* recording lines are written again; the
                                   message says how many were lost */
+    MV_EVENT_OOM_RISK_CLEARED,/* the OOM-risk claim no longer holds (the
+                                 growth rate dropped) */
     MV_EVENT_KIND_COUNT
 } mv_event_kind;
 

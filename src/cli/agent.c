@@ -75,8 +75,9 @@ const char cli_agent_options_help[] =
     "                        lock, skipped above 64 GiB mapped)\n"
     "  --on-alert PROGRAM    run PROGRAM (no shell, no arguments) on alerting\n"
     "                        events: level changes to warning or critical, growth,\n"
-    "                        oom_kill, swap_growing, target_exit; details in\n"
-    "                        MEMVIGIL_* environment variables (see docs/cli.md)\n"
+    "                        oom_kill, oom_risk, swap_growing, target_exit;\n"
+    "                        details in MEMVIGIL_* environment variables\n"
+    "                        (see docs/cli.md)\n"
     "  --quiet               no periodic status lines (events are still printed)\n"
     "  --duration DURATION   stop after this long\n"
     "  --json                print events and status lines as JSON objects\n"
@@ -351,6 +352,7 @@ static int is_alerting(const mv_event *ev)
         return ev->level == MV_LEVEL_WARNING || ev->level == MV_LEVEL_CRITICAL;
     case MV_EVENT_GROWTH:
     case MV_EVENT_OOM_KILL:
+    case MV_EVENT_OOM_RISK: /* the urgency claim: what pages */
     case MV_EVENT_SWAP_GROWING:
     case MV_EVENT_TARGET_EXIT:
         return 1;

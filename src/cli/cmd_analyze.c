@@ -10,7 +10,8 @@
  * judged, and the exit status says that something failed (1). Otherwise the
  * status answers the question scripts ask — "is anything leaking?" — with 3
  * when any series is a leak and 0 when none is (no_leak, suspect or
- * insufficient_data). --json prints one compact object per series, one per
+ * insufficient_data); the OOM-risk claim, printed apart from the verdict,
+ * does not change it. --json prints one compact object per series, one per
  * line (JSON Lines): with one series that is exactly one JSON object, and
  * with many it streams and greps well; the schema is in docs/analyze.md.
  */
@@ -41,7 +42,10 @@ const char cli_analyze_usage[] =
     "replayed point by point, and the verdict (leak, suspect, no_leak,\n"
     "insufficient_data) is printed with growth per hour, confidence, time to\n"
     "the limit, one sentence of evidence and when the live detector would\n"
-    "first have raised the leak alarm. FILE is a memvigil recording (JSON\n"
+    "first have raised the leak alarm. Apart from the verdict (the cause),\n"
+    "the OOM-risk claim (the urgency: at the current rate the limit is\n"
+    "reached within 6 h, whatever the cause) is printed as it stood at the\n"
+    "end, with when it was first raised. FILE is a memvigil recording (JSON\n"
     "lines), a CSV of 'seconds,bytes' (header optional, timestamps absolute or\n"
     "relative, extra columns ignored) or a Prometheus query_range JSON\n"
     "response; the format is detected from the content. '-' reads stdin.\n"
@@ -123,6 +127,30 @@ static const char *series_title(const cli_series *s, char *out, size_t n)
     return out;
 }
 
+/* The urgency claim, apart from the verdict: "OOM RISK" while it holds at
+ * the end of the replay; when it was first raised either way. */
+static void print_risk(const cli_replay_result *rr)
+{
+    const mv__oom_risk *k = &rr->r.risk;
+    char a[40], b[40];
+
+    if (k->active)
+        printf("  oom risk     OOM RISK: out of memory in about %s at the "
+               "current rate (%s/h)\n", hdur(k->eta_s, a, sizeof a),
+               hbytes(k->growth_bytes_per_h, b, sizeof b));
+    else
+        printf("  oom risk     none at the end%s\n",
+               isnan(rr->oom_risk_at_s) ? "" : " (it was raised, then cleared)");
+    if (isnan(rr->oom_risk_at_s))
+        printf("  risk raised  never (no OOM-risk alarm during the replay)\n");
+    else
+        printf("  risk raised  %s after the first point (out of memory in "
+               "about %s then)\n", hdur(rr->oom_risk_at_s, a, sizeof a),
+               hdur(rr->oom_risk_at_eta_s, b, sizeof b));
+    if (k->evidence[0])
+        printf("  risk evidence %s\n", k->evidence);
+}
+
 static void print_text(const cli_series *s, const cli_replay_result *rr)
 {
     const mv__leak_result *r = &rr->r;
@@ -137,6 +165,7 @@ static void print_text(const cli_series *s, const cli_replay_result *rr)
            hdur(rr->span_s, a, sizeof a));
     if (r->verdict == MV_LEAK_INSUFFICIENT_DATA) {
         printf("  evidence     %s\n", r->evidence);
+        print_risk(rr);
         return;
     }
     printf("  growth       %s/h", hbytes(r->growth_bytes_per_h, a, sizeof a));
@@ -166,6 +195,7 @@ static void print_text(const cli_series *s, const cli_replay_result *rr)
                hdur(rr->detected_at_s, a, sizeof a),
                r->verdict == MV_LEAK_LEAK ? "" : " (the alarm cleared later)");
     printf("  evidence     %s\n", r->evidence);
+    print_risk(rr);
 }
 
 static void json_pair(mv_buf *b, const char *key, double lo, double hi)
@@ -238,6 +268,16 @@ static int print_json(const cli_series *s, const cli_replay_result *rr)
     mv__buf_json_double(&b, r->window_s);
     mv__buf_puts(&b, ",\"evidence\":");
     mv__buf_json_string(&b, r->evidence);
+    /* the urgency claim, apart from the verdict (docs/analyze.md) */
+    mv__buf_printf(&b, ",\"oom_risk\":%s,\"oom_risk_at_s\":",
+                   r->risk.active ? "true" : "false");
+    mv__buf_json_double(&b, rr->oom_risk_at_s);
+    mv__buf_puts(&b, ",\"oom_risk_eta_s\":");
+    mv__buf_json_double(&b, r->risk.eta_s);
+    mv__buf_puts(&b, ",\"oom_risk_growth_bytes_per_hour\":");
+    mv__buf_json_double(&b, r->risk.growth_bytes_per_h);
+    mv__buf_puts(&b, ",\"oom_risk_evidence\":");
+    mv__buf_json_string(&b, r->risk.evidence);
     mv__buf_puts(&b, ",\"note\":");
     if (s->note[0])
         mv__buf_json_string(&b, s->note);

@@ -41,7 +41,8 @@ const char cli_report_usage[] =
     "                       [--heap DIR] RECORDING\n"
     "\n"
     "Renders a recording (memvigil run|watch --record) as a report people can\n"
-    "read: the leak verdict with growth, confidence and time to limit, OOM\n"
+    "read: the leak verdict with growth, confidence and time to limit, the\n"
+    "OOM-risk claim (the limit reached within 6 h at the current rate), OOM\n"
     "kills, a timeline (RSS split, swap, working set, limit and thresholds,\n"
     "events, phases, the fitted trend), application gauges, memory per\n"
     "operation and per unit of progress, growing heap call sites with a flame\n"
@@ -99,6 +100,10 @@ static int replay_verdict(const cli_report_raw *raw, void *ctx,
     rc = cli_replay(&s, MV_NA, &res);
     if (rc == 0) {
         *out = res.r;
+        /* the replay's own record of the first OOM-risk activation (the
+         * same point the detector's risk.first_ms names) */
+        out->risk.first_ms = res.oom_risk_at_ms != MV_NA ? res.oom_risk_at_ms
+                                                         : -1;
         *detected_at_s = res.detected_at_s;
         *limit = res.limit_bytes;
     }

@@ -59,6 +59,13 @@ static void insufficient(const cli_series *s, cli_replay_result *out)
     r->first_leak_ms = -1;
     snprintf(r->evidence, sizeof r->evidence, "%s",
              s->note[0] ? s->note : "not enough data points");
+    r->risk.active = 0;
+    r->risk.growth_bytes_per_h = NAN;
+    r->risk.eta_s = NAN;
+    r->risk.window_s = out->span_s;
+    r->risk.first_ms = -1;
+    r->risk.since_ms = -1;
+    mv__strlcpy(r->risk.evidence, r->evidence, sizeof r->risk.evidence);
 }
 
 int cli_replay(const cli_series *s, int64_t limit_bytes,
@@ -73,6 +80,9 @@ int cli_replay(const cli_series *s, int64_t limit_bytes,
     memset(out, 0, sizeof *out);
     out->detected_at_s = NAN;
     out->detected_at_ms = MV_NA;
+    out->oom_risk_at_s = NAN;
+    out->oom_risk_at_ms = MV_NA;
+    out->oom_risk_at_eta_s = NAN;
     out->points = s->n;
     out->span_s = s->n > 1 ? (double)(s->t_ms[s->n - 1] - s->t_ms[0]) / 1000.0
                            : 0.0;
@@ -106,6 +116,14 @@ int cli_replay(const cli_series *s, int64_t limit_bytes,
             out->detected_at_ms == MV_NA) {
             out->detected_at_ms = s->t_ms[i];
             out->detected_at_s = (double)(s->t_ms[i] - s->t_ms[0]) / 1000.0;
+        }
+        if (out->r.risk.active && out->oom_risk_at_ms == MV_NA) {
+            out->oom_risk_at_ms = s->t_ms[i];
+            out->oom_risk_at_s = (double)(s->t_ms[i] - s->t_ms[0]) / 1000.0;
+            out->oom_risk_at_eta_s = out->r.risk.eta_s;
+            snprintf(out->oom_risk_at_evidence,
+                     sizeof out->oom_risk_at_evidence, "%s",
+                     out->r.risk.evidence);
         }
     }
     out->limit_bytes = cur_limit;

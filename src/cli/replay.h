@@ -4,7 +4,9 @@
  * push into an mv__series of the monitor's default shape, then
  * mv__leak_tick at that point's time. The verdict after the last point is
  * the answer; detected_at_s is when, counted from the first point, the
- * live detector would first have said "leak".
+ * live detector would first have said "leak", and oom_risk_at_s when it
+ * would first have raised the OOM-risk claim (r.risk.active: the limit is
+ * reached within 6 h at the current rate, whatever the cause).
  *
  * Ownership: plain value results; nothing to free. Thread-safety: none
  * needed; no globals.
@@ -21,6 +23,12 @@ typedef struct cli_replay_result {
     mv__leak_result r;     /* the verdict after the last point */
     double detected_at_s;  /* seconds from the first point; NAN = never */
     int64_t detected_at_ms;/* the point's own time; MV_NA = never */
+    /* The urgency claim (r.risk), apart from the verdict: its first
+     * activation during the replay, kept when it cleared later. */
+    double oom_risk_at_s;  /* seconds from the first point; NAN = never */
+    int64_t oom_risk_at_ms;/* the point's own time; MV_NA = never */
+    double oom_risk_at_eta_s;       /* the ETA it told then; NAN never */
+    char oom_risk_at_evidence[256]; /* its evidence then; "" never */
     int64_t limit_bytes;   /* limit in force at the end; MV_NA unknown */
     size_t points;         /* points replayed */
     double span_s;         /* last point - first point */

@@ -153,6 +153,10 @@ typedef struct cli_report {
     int have_verdict;
     mv__leak_result verdict;
     double detected_at_s;    /* NAN = never */
+    /* the urgency claim (verdict.risk), apart from the verdict: when it
+     * was first raised, from the first sample (NAN never); whether it holds
+     * at the end is verdict.risk.active */
+    double oom_risk_at_s;
     int64_t limit_bytes;     /* at the end; MV_NA unknown */
     double warning_ratio, critical_ratio;
     char max_level[16];
@@ -180,7 +184,9 @@ typedef struct cli_report {
 } cli_report;
 
 /* Replays raw through the leak detector: fills *out, *detected_at_s (NAN
- * when never) and *limit (MV_NA unknown). 0 or negative errno. */
+ * when never) and *limit (MV_NA unknown). out->risk is the OOM-risk claim
+ * at the end, out->risk.first_ms the series time (ms since the epoch) it
+ * was first raised (-1 never). 0 or negative errno. */
 typedef int (*cli_report_verdict_fn)(const cli_report_raw *raw, void *ctx,
                                      mv__leak_result *out,
                                      double *detected_at_s, int64_t *limit);
@@ -251,10 +257,20 @@ void cli_report_cols_release(cli_report_cols *c);
 /* "LEAK", "SUSPECT", "NO LEAK", "INSUFFICIENT DATA", "no verdict". */
 const char *cli_report_verdict_label(const cli_report *r);
 
+/* The OOM-risk claim at the end: "OOM RISK", "no OOM risk" (raised earlier
+ * or never), "no verdict". */
+const char *cli_report_risk_label(const cli_report *r);
+
+/* The headline, both claims apart: "OOM RISK + LEAK", "OOM RISK" (risk,
+ * no leak verdict), else the verdict label ("LEAK", "NO LEAK"...). */
+const char *cli_report_headline(const cli_report *r, char *out, size_t n);
+
 /* The headline figures, formatted for people. */
 typedef struct cli_report_fig {
     char growth[48], confidence[16], eta[48], limit[40], duration[48],
         peak[40], oom[48];
+    char risk_eta[48];       /* the OOM-risk claim's ETA at the end */
+    char risk_at[64];        /* when it was first raised, or "never" */
 } cli_report_fig;
 void cli_report_figures(const cli_report *r, cli_report_fig *f);
 

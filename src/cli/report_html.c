@@ -75,7 +75,7 @@ int cli_report_html(const cli_report *r, const cli_report_assets *a, mv_buf *b)
     int rc = 0;
     cli_report_fig f;
     cli_report_figures(r, &f);
-    char t0[40], t1[40], tmp[64], x[40], y[40];
+    char t0[40], t1[40], tmp[64], x[40], y[40], hl[40];
     const char *vname = r->have_verdict ? mv__leak_verdict_name(r->verdict.verdict)
                                         : "unknown";
 
@@ -84,7 +84,7 @@ int cli_report_html(const cli_report *r, const cli_report_assets *a, mv_buf *b)
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         "<meta name=\"generator\" content=\"memvigil report\">\n<title>memvigil report: ");
-    ESC(cli_report_verdict_label(r));
+    ESC(cli_report_headline(r, hl, sizeof hl));
     PUT(" — ");
     ESC(r->command[0] ? r->command : r->source);
     PUT("</title>\n<style>\n");
@@ -120,6 +120,23 @@ int cli_report_html(const cli_report *r, const cli_report_assets *a, mv_buf *b)
     if (r->have_verdict && !isnan(r->detected_at_s))
         rc |= figure(b, "detected after", mv__human_duration(r->detected_at_s, tmp, sizeof tmp), NULL);
     PUT("</dl>\n</header>\n");
+
+    /* the urgency claim, apart from the verdict (the cause) */
+    {
+        int on = r->have_verdict && r->verdict.risk.active;
+        rc |= mv__buf_printf(b, "<header class=\"verdict risk %s\" id=\"oom-risk\" "
+                             "data-oom-risk=\"%s\">\n<div class=\"label\">",
+                             on ? "r-active" : "r-none",
+                             !r->have_verdict ? "unknown" : on ? "true" : "false");
+        ESC(cli_report_risk_label(r));
+        PUT("</div>\n<p class=\"evidence\">");
+        if (r->have_verdict && r->verdict.risk.evidence[0])
+            ESC(r->verdict.risk.evidence);
+        PUT("</p>\n<dl class=\"figures\">");
+        rc |= figure(b, "time to limit at the current rate", f.risk_eta, on ? "oom" : NULL);
+        rc |= figure(b, "raised after", f.risk_at, NULL);
+        PUT("</dl>\n</header>\n");
+    }
 
     /* advice */
     PUT("<h2 id=\"next\">What to do next</h2>\n<ul class=\"advice\">\n");

@@ -121,6 +121,19 @@ int cli_report_json(const cli_report *r, mv_buf *b)
     } else {
         rc |= mv__buf_puts(b, "null");
     }
+    /* the urgency claim, apart from the verdict; the names analyze --json
+     * uses (null without a verdict) */
+    rc |= key(b, "oom_risk", 1) |
+          mv__buf_puts(b, !r->have_verdict ? "null"
+                          : r->verdict.risk.active ? "true" : "false");
+    rc |= knum(b, "oom_risk_at_s", r->oom_risk_at_s);
+    rc |= knum(b, "oom_risk_eta_s", r->have_verdict ? r->verdict.risk.eta_s : NAN);
+    rc |= knum(b, "oom_risk_growth_bytes_per_hour",
+               r->have_verdict ? r->verdict.risk.growth_bytes_per_h : NAN);
+    if (r->have_verdict)
+        rc |= kstr(b, "oom_risk_evidence", r->verdict.risk.evidence);
+    else
+        rc |= key(b, "oom_risk_evidence", 1) | mv__buf_puts(b, "null");
     rc |= kint(b, "limit_bytes", r->limit_bytes);
     rc |= knum(b, "warning_ratio", r->warning_ratio);
     rc |= knum(b, "critical_ratio", r->critical_ratio);

@@ -801,6 +801,16 @@ void cli_report_finish(cli_report *r)
     const mv__leak_result *v = &r->verdict;
     mv__leak_verdict vd = r->have_verdict ? v->verdict : MV_LEAK_INSUFFICIENT_DATA;
 
+    if (r->have_verdict && v->risk.active)
+        add_advice(r, "Out of memory in about %s at the current growth rate "
+                   "(%s/h), whatever the cause: restart, raise the limit or "
+                   "shed load before then.%s",
+                   mv__human_duration(v->risk.eta_s, a, sizeof a),
+                   mv__human_bytes_d(fabs(v->risk.growth_bytes_per_h), b,
+                                     sizeof b),
+                   vd == MV_LEAK_LEAK ? "" : " The leak verdict does not "
+                   "(yet) call it a leak: the growth may be warm-up or a "
+                   "cache filling; keep recording to tell.");
     if (r->oom_kills > 0)
         add_advice(r, "The kernel OOM killer struck %lld time%s. Raise the limit "
                    "above the peak (%s private, %s RSS) or reduce concurrency so "
@@ -954,6 +964,7 @@ int cli_report_read(const char *name, FILE *f, const cli_report_opts *o,
     mv__strlcpy(r->source, name, sizeof r->source);
     mv__strlcpy(r->max_level, "ok", sizeof r->max_level);
     r->detected_at_s = NAN;
+    r->oom_risk_at_s = NAN;
     r->limit_bytes = MV_NA;
     r->warning_ratio = 0.80;
     r->critical_ratio = 0.90;
@@ -1083,6 +1094,10 @@ int cli_report_read(const char *name, FILE *f, const cli_report_opts *o,
             r->have_verdict = 1;
             if (lim != MV_NA)
                 r->limit_bytes = lim;
+            if (r->verdict.risk.first_ms >= 0 && r->t0_ms != MV_NA &&
+                r->verdict.risk.first_ms >= r->t0_ms)
+                r->oom_risk_at_s =
+                    (double)(r->verdict.risk.first_ms - r->t0_ms) / 1000.0;
         } else if (rc == -ENOMEM) {
             goto nomem;
         }

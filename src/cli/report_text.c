@@ -29,6 +29,26 @@ const char *cli_report_verdict_label(const cli_report *r)
     }
 }
 
+const char *cli_report_risk_label(const cli_report *r)
+{
+    if (!r->have_verdict)
+        return "no verdict";
+    return r->verdict.risk.active ? "OOM RISK" : "no OOM risk";
+}
+
+const char *cli_report_headline(const cli_report *r, char *out, size_t n)
+{
+    int risk = r->have_verdict && r->verdict.risk.active;
+    int leak = r->have_verdict && r->verdict.verdict == MV_LEAK_LEAK;
+    if (risk && leak)
+        snprintf(out, n, "OOM RISK + LEAK");
+    else if (risk)
+        snprintf(out, n, "OOM RISK");
+    else
+        snprintf(out, n, "%s", cli_report_verdict_label(r));
+    return out;
+}
+
 void cli_report_figures(const cli_report *r, cli_report_fig *f)
 {
     char a[40];
@@ -49,6 +69,22 @@ void cli_report_figures(const cli_report *r, cli_report_fig *f)
         mv__human_duration(v->eta_s, f->eta, sizeof f->eta);
     else
         mv__strlcpy(f->eta, "n/a", sizeof f->eta);
+    if (r->have_verdict && r->verdict.risk.active)
+        mv__human_duration(r->verdict.risk.eta_s, f->risk_eta, sizeof f->risk_eta);
+    else if (r->have_verdict && isinf(r->verdict.risk.eta_s))
+        mv__strlcpy(f->risk_eta, "never at the current rate", sizeof f->risk_eta);
+    else if (r->have_verdict && !isnan(r->verdict.risk.eta_s))
+        mv__human_duration(r->verdict.risk.eta_s, f->risk_eta, sizeof f->risk_eta);
+    else
+        mv__strlcpy(f->risk_eta, "n/a", sizeof f->risk_eta);
+    if (!isnan(r->oom_risk_at_s)) {
+        char d[40];
+        mv__human_duration(r->oom_risk_at_s, d, sizeof d);
+        snprintf(f->risk_at, sizeof f->risk_at, "%s%s", d,
+                 r->verdict.risk.active ? "" : " (cleared later)");
+    } else {
+        mv__strlcpy(f->risk_at, "never", sizeof f->risk_at);
+    }
     mv__human_bytes(r->limit_bytes, f->limit, sizeof f->limit);
     mv__human_duration((double)(r->t1_ms - r->t0_ms) / 1000.0, f->duration,
                        sizeof f->duration);
@@ -106,9 +142,17 @@ static int write_report(const cli_report *r, mv_buf *b, int md)
 
     rc |= mv__buf_printf(b, "%smemvigil report: %s\n\n", h1,
                          r->command[0] ? r->command : r->source);
+    char hl[40];
+    rc |= mv__buf_printf(b, "%sHeadline: %s%s\n\n", bold,
+                         cli_report_headline(r, hl, sizeof hl), bold);
     rc |= mv__buf_printf(b, "%sVerdict: %s%s\n", bold, cli_report_verdict_label(r), bold);
     if (r->have_verdict && r->verdict.evidence[0])
         rc |= mv__buf_printf(b, "%s%s\n", md ? "\n> " : "  ", r->verdict.evidence);
+    /* the urgency claim, apart from the verdict */
+    rc |= mv__buf_printf(b, "%s%sOOM risk: %s%s\n", md ? "\n" : "", bold,
+                         cli_report_risk_label(r), bold);
+    if (r->have_verdict && r->verdict.risk.evidence[0])
+        rc |= mv__buf_printf(b, "%s%s\n", md ? "\n> " : "  ", r->verdict.risk.evidence);
     rc |= mv__buf_puts(b, "\n");
     if (md)
         rc |= mv__buf_puts(b, "| | |\n|---|---|\n");
@@ -116,6 +160,8 @@ static int write_report(const cli_report *r, mv_buf *b, int md)
     ROW("growth", f.growth);
     ROW("confidence", f.confidence);
     ROW("time to limit", f.eta);
+    ROW("OOM risk ETA", f.risk_eta);
+    ROW("OOM risk raised", f.risk_at);
     ROW("limit", f.limit);
     ROW("peak private", f.peak);
     ROW("OOM kills", f.oom);

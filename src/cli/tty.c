@@ -63,6 +63,7 @@ void cli_tty_init(cli_tty *t, int fd, const char *cmd)
     pthread_mutex_init(&t->lock, NULL);
     t->st.cmd = cmd;
     t->st.verdict_eta_s = NAN;
+    t->st.oom_risk_eta_s = NAN;
     t->last_samples = -1;
 }
 

@@ -44,6 +44,12 @@ typedef enum tty_verdict {
     TTY_VERDICT_LEAK      /* leak */
 } tty_verdict;
 
+typedef enum tty_oom_risk {
+    TTY_OOM_RISK_NONE = 0,    /* no oom_risk event yet */
+    TTY_OOM_RISK_ACTIVE,      /* oom_risk */
+    TTY_OOM_RISK_CLEARED      /* oom_risk_cleared */
+} tty_oom_risk;
+
 typedef struct tty_event_line {
     int64_t timestamp_ms;       /* wall clock, ms since the epoch */
     mv_level level;
@@ -61,9 +67,15 @@ typedef struct tty_state {
     size_t spark_n;             /* valid entries */
 
     tty_verdict verdict;
-    double verdict_eta_s;       /* ETA told by the last leak / oom_risk event;
-                                   NAN when none */
+    double verdict_eta_s;       /* ETA told by the last leak event; NAN when
+                                   none */
     char verdict_text[TTY_EVENT_TEXT]; /* its message; "" when none */
+
+    /* The urgency claim, shown apart from the verdict (cause). */
+    tty_oom_risk oom_risk;
+    double oom_risk_eta_s;      /* ETA told by the last oom_risk event; NAN
+                                   when none or cleared */
+    char oom_risk_text[TTY_EVENT_TEXT]; /* its message; "" when none */
 
     tty_event_line events[TTY_EVENTS]; /* last events, oldest first */
     size_t events_n;
@@ -73,7 +85,8 @@ typedef struct tty_state {
 /* Appends a private-memory point (drops the oldest when full). NaN and
  * negative values are ignored. */
 void tty_state_push_sample(tty_state *s, double private_bytes);
-/* Records an event: the event list, and the verdict for leak events. */
+/* Records an event: the event list, the verdict for leak events, the
+ * OOM-risk claim for oom_risk / oom_risk_cleared. */
 void tty_state_push_event(tty_state *s, const mv_event *ev);
 
 /* Renders the view into out (appended): lines ending in '\n', each at most
@@ -108,9 +121,10 @@ int tty_env_capable(const char *term);
 
 /* ---- the view on a terminal (tty.c) ---- */
 
-/* Rows of the view: title, 3 memory lines, growth, leak, sparkline, and
- * TTY_EVENTS event lines. The view keeps this height (blank rows pad it). */
-#define TTY_VIEW_ROWS (7 + TTY_EVENTS)
+/* Rows of the view: title, 3 memory lines, growth, leak verdict, OOM risk,
+ * sparkline, and TTY_EVENTS event lines. The view keeps this height (blank
+ * rows pad it). */
+#define TTY_VIEW_ROWS (8 + TTY_EVENTS)
 
 typedef struct cli_tty {
     int fd;                     /* the terminal (stdout) */

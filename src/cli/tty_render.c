@@ -67,7 +67,12 @@ void tty_state_push_event(tty_state *s, const mv_event *ev)
         mv__strlcpy(s->verdict_text, ev->message, sizeof s->verdict_text);
         break;
     case MV_EVENT_OOM_RISK:
-        s->verdict_eta_s = ev->time_to_limit_s;
+    case MV_EVENT_OOM_RISK_CLEARED:
+        s->oom_risk = ev->kind == MV_EVENT_OOM_RISK ? TTY_OOM_RISK_ACTIVE
+                                                    : TTY_OOM_RISK_CLEARED;
+        s->oom_risk_eta_s = ev->kind == MV_EVENT_OOM_RISK ? ev->time_to_limit_s
+                                                          : NAN;
+        mv__strlcpy(s->oom_risk_text, ev->message, sizeof s->oom_risk_text);
         break;
     default:
         break;
@@ -461,6 +466,31 @@ static void trend_lines(line *l, const tty_state *s)
     if (s->verdict_text[0]) {
         text(l, ": ");
         text(l, s->verdict_text);
+    }
+    end_line(l);
+
+    /* the urgency claim, apart from the verdict */
+    text(l, "oom risk ");
+    switch (s->oom_risk) {
+    case TTY_OOM_RISK_ACTIVE:
+        sgr(l, SGR_RED);
+        text(l, "OOM RISK");
+        break;
+    case TTY_OOM_RISK_CLEARED:
+        sgr(l, SGR_GREEN);
+        text(l, "cleared");
+        break;
+    default:
+        text(l, "none reported");
+        break;
+    }
+    sgr_end(l);
+    if (s->oom_risk == TTY_OOM_RISK_ACTIVE && isfinite(s->oom_risk_eta_s))
+        textf(l, " (limit in %s)", mv__human_duration(s->oom_risk_eta_s, e,
+                                                       sizeof e));
+    if (s->oom_risk != TTY_OOM_RISK_NONE && s->oom_risk_text[0]) {
+        text(l, ": ");
+        text(l, s->oom_risk_text);
     }
     end_line(l);
 }

@@ -48,6 +48,7 @@ static const char *const kind_names[MV_EVENT_KIND_COUNT] = {
     [MV_EVENT_OOM_RISK] = "oom_risk",
     [MV_EVENT_RECORDING_FAILED] = "recording_failed",
     [MV_EVENT_RECORDING_RESUMED] = "recording_resumed",
+    [MV_EVENT_OOM_RISK_CLEARED] = "oom_risk_cleared",
 };
 
 const char *mv_event_kind_name(mv_event_kind kind)
@@ -277,6 +278,10 @@ void mv__event_describe(mv_event *ev)
     }
     case MV_EVENT_LEAK_CLEARED:
         say(m, n, "leak verdict cleared: private memory no longer grows");
+        break;
+    case MV_EVENT_OOM_RISK_CLEARED:
+        say(m, n, "out-of-memory risk cleared: private memory no longer "
+                  "grows toward the limit");
         break;
     /* The monitor passes the file, the error and the count as message. */
     case MV_EVENT_RECORDING_FAILED:

@@ -436,8 +436,9 @@ static void render_state(emit *e, const mv__expose_state *st)
         put_int(e, lab, (int)st->level == i);
     }
     fam(e, "memvigil_growth_bytes_per_second", "gauge", NULL,
-        "Robust growth rate of private memory (Theil-Sen slope of the lower "
-        "envelope); absent until enough samples.");
+        "Current robust growth rate of private memory (Theil-Sen slope of "
+        "the lower envelope over the last hour, or the last 10 minutes once "
+        "growth has visibly dropped); absent until enough samples.");
     put_dbl(e, NULL, st->growth_bytes_per_s);
     fam(e, "memvigil_growth_window_seconds", "gauge", "seconds",
         "Time span of the samples behind the growth rate.");
@@ -474,6 +475,18 @@ static void render_state(emit *e, const mv__expose_state *st)
             "Time until a detected (or suspected) leak reaches the effective "
             "limit; +Inf when not leaking.");
         put_dbl(e, NULL, lr->eta_s);
+        /* the urgency claim, apart from the verdict (cause) */
+        fam(e, "memvigil_oom_risk", "gauge", NULL,
+            "1 while the out-of-memory risk claim holds: at the current "
+            "growth rate of private memory the effective limit is reached "
+            "within the risk horizon (6 h), whatever the cause; 0 otherwise. "
+            "Independent of memvigil_leak_verdict.");
+        put_int(e, NULL, lr->risk.active ? 1 : 0);
+        fam(e, "memvigil_oom_risk_time_to_limit_seconds", "gauge", "seconds",
+            "Time until the effective limit is reached at the current growth "
+            "rate behind the OOM-risk claim; +Inf when not rising, absent "
+            "while unknown.");
+        put_dbl(e, NULL, lr->risk.eta_s);
     }
     fam(e, "memvigil_target_up", "gauge", NULL,
         "1 while the watched target exists, 0 after it exited.");
@@ -681,6 +694,27 @@ static int render_json(const mv__expose_state *st, mv_buf *b)
                                      reason_name(lr->reason),
                                      lr->held_by_phase ? "true" : "false");
         if (!rc) rc = mv__buf_json_string(b, lr->evidence);
+        if (!rc) rc = mv__buf_puts(b, "}");
+    }
+    if (!rc && st->leak) {
+        const mv__oom_risk *rk = &st->leak->risk;
+        rc = mv__buf_printf(b, ",\"oom_risk\":{\"active\":%s",
+                            rk->active ? "true" : "false");
+        if (!rc) rc = json_key_dbl(b, "growth_bytes_per_second",
+                                   rk->growth_bytes_per_h / 3600.0);
+        if (!rc) rc = json_key_dbl(b, "growth_bytes_per_hour", rk->growth_bytes_per_h);
+        if (!rc) rc = json_key_dbl(b, "time_to_limit_seconds", rk->eta_s);
+        if (!rc) rc = mv__buf_printf(b, ",\"time_to_limit_infinite\":%s",
+                                     isinf(rk->eta_s) ? "true" : "false");
+        if (!rc) rc = json_key_dbl(b, "window_seconds", rk->window_s);
+        if (!rc) rc = json_key_dbl(b, "active_seconds",
+                                   rk->active && rk->since_ms >= 0 &&
+                                           st->leak->evaluated_ms >= rk->since_ms
+                                       ? (double)(st->leak->evaluated_ms -
+                                                  rk->since_ms) / 1000.0
+                                       : NAN);
+        if (!rc) rc = mv__buf_puts(b, ",\"evidence\":");
+        if (!rc) rc = mv__buf_json_string(b, rk->evidence);
         if (!rc) rc = mv__buf_puts(b, "}");
     }
     if (!rc) rc = mv__buf_puts(b, ",\"events\":[");

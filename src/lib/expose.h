@@ -69,7 +69,10 @@ typedef struct mv__expose_state {
  * one-hot; memvigil_leak_confidence (0..1);
  * memvigil_leak_growth_bytes_per_second (absent while n/a);
  * memvigil_leak_time_to_limit_seconds (+Inf when not leaking/growing,
- * absent while unknown). memvigil_monitor_cpu_budget_ratio when
+ * absent while unknown); the OOM-risk claim, apart from the verdict:
+ * memvigil_oom_risk (1 while st->leak->risk.active, else 0) and
+ * memvigil_oom_risk_time_to_limit_seconds (the risk's ETA; +Inf when not
+ * rising, absent while unknown). memvigil_monitor_cpu_budget_ratio when
  * cpu_budget > 0.
  *
  * Text formats: families with all samples unavailable are left out
@@ -98,6 +101,11 @@ typedef struct mv__expose_state {
  *           "time_to_limit_hi_seconds","window_seconds","reason":
  *           mv__leak_reason_name,"held_by_phase":bool,"evidence":"..."}
  *          (only when st->leak is set),
+ *   "oom_risk":{"active":bool,"growth_bytes_per_second":n|null,
+ *           "growth_bytes_per_hour":n|null,"time_to_limit_seconds":n|null,
+ *           "time_to_limit_infinite":bool,"window_seconds":n|null,
+ *           "active_seconds":n|null (length of the current spell),
+ *           "evidence":"..."} (only when st->leak is set),
  *   "events":[mv__event_to_json objects, oldest first]}
  * Unavailable figures are null. time_to_limit_seconds is null both when
  * unknown and when infinite (JSON has no infinity); time_to_limit_infinite

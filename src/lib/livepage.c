@@ -197,6 +197,22 @@ int mv__live_render_json(const mv__live_point *pts, size_t n, int64_t since_ms,
         if (!rc) rc = mv__buf_json_string(out, x->evidence ? x->evidence : "");
         if (!rc) rc = mv__buf_puts(out, "}");
     }
+    /* the urgency claim, apart from the verdict */
+    if (!rc) rc = key(out, "oom_risk");
+    if (!rc && !x->verdict) {
+        rc = mv__buf_puts(out, "null");
+    } else if (!rc) {
+        rc = mv__buf_printf(out, "{\"active\":%s", x->oom_risk ? "true" : "false");
+        if (!rc) rc = key(out, "growth_bytes_per_h");
+        if (!rc) rc = mv__buf_json_double(out, x->oom_risk_growth_bytes_per_h);
+        if (!rc) rc = key(out, "eta_s");
+        if (!rc) rc = mv__buf_json_double(out, isinf(x->oom_risk_eta_s) ? NAN
+                                                                        : x->oom_risk_eta_s);
+        if (!rc) rc = key(out, "evidence");
+        if (!rc) rc = mv__buf_json_string(out, x->oom_risk_evidence
+                                                   ? x->oom_risk_evidence : "");
+        if (!rc) rc = mv__buf_puts(out, "}");
+    }
     if (!rc) rc = mv__buf_puts(out, ",\"samples\":{");
     for (size_t c = 0; c < sizeof cols / sizeof cols[0] && !rc; c++)
         rc = column(out, cols[c].name, pts, from, n, cols[c].off);
@@ -251,6 +267,9 @@ int mv__live_render_page(mv_buf *out)
         "<div class=\"label\" id=\"verdict-label\">waiting for samples</div>\n"
         "<p class=\"evidence\" id=\"evidence\"></p>\n"
         "<dl class=\"figures\" id=\"figures\"></dl>\n</header>\n"
+        "<header class=\"verdict risk\" id=\"oom-risk\" data-oom-risk=\"\">\n"
+        "<div class=\"label\" id=\"oom-risk-label\">OOM risk: waiting for samples</div>\n"
+        "<p class=\"evidence\" id=\"oom-risk-evidence\"></p>\n</header>\n"
         "<h2>Memory over time</h2>\n"
         "<div class=\"chart\" id=\"chart-timeline\"></div>\n"
         "<p class=\"hint\">Updated every sampling interval. Hover for exact values; "

@@ -57,6 +57,11 @@ typedef struct mv__live_extra {
                                    "insufficient_data"; NULL: no detector */
     double leak_growth_bytes_per_h, leak_confidence, leak_eta_s;
     const char *evidence;
+    /* The OOM-risk claim (urgency), apart from the verdict; rendered only
+     * with a detector (verdict != NULL). */
+    int oom_risk;               /* 1 while it holds */
+    double oom_risk_growth_bytes_per_h, oom_risk_eta_s;
+    const char *oom_risk_evidence;
     const mv_event *events;     /* recent events, oldest first */
     size_t nevents;
 } mv__live_extra;

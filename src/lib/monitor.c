@@ -19,12 +19,15 @@
  * Detector choices (documented here because they are policy, not maths):
  *  - Levels: usage_ratio of each sample; level_min_duration_ms < 0 (the
  *    mv_config_init default, -1) means 2 x interval_ms; 0 means at once.
- *  - Growth: mv__growth_estimate() over the newest hour of private memory,
- *    or over everything held when the monitor has run for less than an hour
- *    (so a young monitor gives a slope as soon as the detector has its
- *    minimum number of buckets). Time to limit compares the quantity the
- *    usage ratio uses (working set in a cgroup with a limit, else RSS) with
- *    the effective limit at that slope.
+ *  - Growth: mv__growth_now() over private memory since the first sample:
+ *    the newest hour (everything held when the monitor has run for less
+ *    than an hour, so a young monitor gives a slope as soon as the
+ *    detector has its minimum number of buckets), or the last 10 minutes
+ *    once growth has visibly dropped, so a plateau shows within minutes.
+ *    It is the one estimator live figures quote (status, metrics, the
+ *    recording's sample lines, GROWTH). Time to limit compares the
+ *    quantity the usage ratio uses (working set in a cgroup with a limit,
+ *    else RSS) with the effective limit at that slope.
  *  - MV_EVENT_GROWTH: growth valid, the slope's lower confidence bound > 0
  *    and a time to limit under 24 h. Raised once; re-armed when the lower
  *    bound drops to <= 0 (growth stopped) or the estimate becomes invalid.
@@ -49,10 +52,17 @@
  *    (verdicts are held then). Verdict transitions raise
  *    MV_EVENT_LEAK_SUSPECTED (-> suspect), MV_EVENT_LEAK (-> leak) and
  *    MV_EVENT_LEAK_CLEARED (suspect/leak -> no_leak), with the detector's
- *    evidence sentence as message. MV_EVENT_OOM_RISK: verdict leak and its
- *    ETA under the detector's oom_risk_horizon_s (6 h); raised once,
- *    re-armed when the verdict leaves leak or the ETA exceeds twice the
- *    horizon.
+ *    evidence sentence as message. The verdict says WHY (cause) and needs
+ *    hours of growth (leak.c: 3 h of rise in a process 2 h old).
+ *  - OOM risk, the urgency claim (DESIGN.md "Two claims"), is apart from
+ *    the verdict and not gated by it: the detector's result carries
+ *    risk.active ("at the current rate the effective limit is reached
+ *    within oom_risk_horizon_s, 6 h"), raised early whatever the cause and
+ *    cleared as soon as the rate drops. The monitor follows it on every
+ *    tick: risk.active 0 -> 1 raises MV_EVENT_OOM_RISK ("out of memory in
+ *    about <eta>: <risk evidence>"), 1 -> 0 raises
+ *    MV_EVENT_OOM_RISK_CLEARED; both carry the risk's growth and ETA.
+ *    Once per spell: the detector's own hysteresis decides the spell.
  *  - Recording: MV_EVENT_RECORDING_FAILED when its lines begin to be lost
  *    (a full disk: the message names the file and the error),
  *    MV_EVENT_RECORDING_RESUMED when a tick's lines are written again (with
@@ -80,8 +90,6 @@
 
 /* Events one tick can raise (level, growth, oom, swap, exit, budget...). */
 #define TICK_EVENTS 8
-/* Growth window: the newest hour, or everything when less is held. */
-#define GROWTH_WINDOW_MS (3600LL * 1000)
 /* A growth event needs the limit to be reached within this. */
 #define GROWTH_HORIZON_S (24.0 * 3600.0)
 /* The budget may lengthen the interval up to this factor. */
@@ -420,23 +428,42 @@ static void add_names(char *out, size_t n, const char *names)
     }
 }
 
-/* A leak event carrying the detector's figures and evidence. Caller holds
+int mv__monitor_oom_risk_event(int *was_active, const mv__oom_risk *r,
+                               mv_event *ev)
+{
+    int now = r->active != 0;
+    if (now == *was_active)
+        return 0;
+    *was_active = now;
+    ev->kind = now ? MV_EVENT_OOM_RISK : MV_EVENT_OOM_RISK_CLEARED;
+    ev->growth_bytes_per_s = r->growth_bytes_per_h / 3600.0;
+    ev->time_to_limit_s = r->eta_s;
+    if (!r->evidence[0]) {
+        mv__event_describe(ev); /* the standard sentence */
+    } else if (now) {
+        char eta[40];
+        snprintf(ev->message, sizeof ev->message,
+                 "out of memory in about %s: %.250s",
+                 mv__human_duration(r->eta_s, eta, sizeof eta), r->evidence);
+    } else {
+        snprintf(ev->message, sizeof ev->message,
+                 "out-of-memory risk cleared: %.250s", r->evidence);
+    }
+    return 1;
+}
+
+/* A leak event carrying the verdict's figures and evidence. Caller holds
  * m->lock. */
 static void leak_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
                        const mv_sample *s)
 {
     const mv__leak_result *lr = &m->leak_res;
     char msg[320];
-    if (kind == MV_EVENT_OOM_RISK) {
-        char eta[40];
-        snprintf(msg, sizeof msg, "out of memory in about %s: %.260s",
-                 mv__human_duration(lr->eta_s, eta, sizeof eta), lr->evidence);
-    } else if (kind == MV_EVENT_LEAK_CLEARED) {
+    if (kind == MV_EVENT_LEAK_CLEARED)
         snprintf(msg, sizeof msg, "leak verdict cleared: %.290s", lr->evidence);
-    } else {
+    else
         mv__strlcpy(msg, lr->evidence, sizeof msg);
-    }
-    make_event(m, se, kind, s, NULL, msg);
+    make_event(m, se, kind, s, NULL, msg[0] ? msg : NULL);
     se->ev.growth_bytes_per_s = lr->growth_bytes_per_h / 3600.0;
     se->ev.time_to_limit_s = lr->eta_s;
 }
@@ -504,12 +531,11 @@ static int collect(mv_monitor *m, int rc, const mv_sample *s,
     }
 
     /* growth and time to limit */
-    int64_t span = s->monotonic_ms - m->first_mono_ms;
-    int64_t window = span < GROWTH_WINDOW_MS ? span : GROWTH_WINDOW_MS;
     mv__growth g;
     memset(&g, 0, sizeof g);
-    if (window > 0 && mv__growth_estimate(m->series, s->monotonic_ms, window, 0,
-                                          &g) == 0 && g.valid) {
+    if (s->monotonic_ms > m->first_mono_ms &&
+        mv__growth_now(m->series, s->monotonic_ms, m->first_mono_ms,
+                       &g) == 0 && g.valid) {
         m->growth = g;
         m->time_to_limit_s = mv__time_to_limit(limited_quantity(s),
                                                s->effective_limit_bytes,
@@ -564,15 +590,12 @@ static int collect(mv_monitor *m, int rc, const mv_sample *s,
             if (kind != MV_EVENT_KIND_COUNT)
                 leak_event(m, &evs[(*nev)++], kind, s);
         }
-        const mv__leak_result *lr = &m->leak_res;
-        double horizon = m->oom_horizon_s;
-        if (lr->verdict == MV_LEAK_LEAK && isfinite(lr->eta_s) &&
-            lr->eta_s < horizon && m->oom_risk_armed) {
-            m->oom_risk_armed = 0;
-            leak_event(m, &evs[(*nev)++], MV_EVENT_OOM_RISK, s);
-        } else if (lr->verdict != MV_LEAK_LEAK ||
-                   !(lr->eta_s <= 2 * horizon)) {
-            m->oom_risk_armed = 1;
+        /* the urgency claim, whatever the verdict: follow its changes */
+        if ((m->leak_res.risk.active != 0) != m->oom_risk_active) {
+            mv__stored_event *se = &evs[(*nev)++];
+            make_event(m, se, MV_EVENT_OOM_RISK, s, NULL, NULL);
+            mv__monitor_oom_risk_event(&m->oom_risk_active, &m->leak_res.risk,
+                                       &se->ev);
         }
     }
 
@@ -996,7 +1019,7 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     m->time_to_limit_s = NAN;
     m->target_alive = 1;
     m->growth_armed = 1;
-    m->oom_risk_armed = 1;
+    m->oom_risk_active = 0;
     mv__leak_tick(NULL, NULL, 0, 0, &m->leak_res); /* resets the result */
     m->swap_armed = 1;
     m->error_armed = 1;

@@ -106,8 +106,9 @@ struct mv_monitor {
 
     mv__leak_detector *leak;     /* leak detector over series (owned) */
     mv__leak_result leak_res;    /* its current result */
-    int oom_risk_armed;          /* 1: an oom_risk event may be raised */
-    double oom_horizon_s;        /* oom_risk when a leak's ETA is below */
+    int oom_risk_active;         /* leak_res.risk.active as last told by an
+                                    oom_risk / oom_risk_cleared event */
+    double oom_horizon_s;        /* the detector's oom_risk horizon */
     int growth_armed;            /* 1: a growth event may be raised */
     int growth_held;             /* growth seen while a phase was active */
     char held_phases[MV_MONITOR_SUBJECT]; /* phases active during it */
@@ -167,5 +168,15 @@ int mv__monitor_http_render(void *ctx, mv_format fmt, mv_buf *out);
 /* The live page's callbacks (livepage.h); ctx is the monitor. */
 int mv__monitor_http_samples(void *ctx, int64_t since_ms, mv_buf *out);
 int mv__monitor_http_page(void *ctx, mv_buf *out);
+
+/* The monitor's rule for the OOM-risk claim (urgency), apart from the leak
+ * verdict: when r->active differs from *was_active, updates *was_active and
+ * makes ev (its kind, figures and message; the rest is the caller's) an
+ * MV_EVENT_OOM_RISK ("out of memory in about <eta>: <r->evidence>") or an
+ * MV_EVENT_OOM_RISK_CLEARED ("out-of-memory risk cleared: <evidence>"),
+ * growth and time to limit from r; returns 1. Returns 0 (ev untouched) when
+ * nothing changed. Pure. */
+int mv__monitor_oom_risk_event(int *was_active, const mv__oom_risk *r,
+                               mv_event *ev);
 
 #endif /* MV_MONITOR_H */

@@ -201,6 +201,10 @@ int mv__monitor_http_samples(void *ctx, int64_t since_ms, mv_buf *out)
         sn->x.leak_confidence = sn->leak.confidence;
         sn->x.leak_eta_s = sn->leak.eta_s;
         sn->x.evidence = sn->leak.evidence;
+        sn->x.oom_risk = sn->leak.risk.active;
+        sn->x.oom_risk_growth_bytes_per_h = sn->leak.risk.growth_bytes_per_h;
+        sn->x.oom_risk_eta_s = sn->leak.risk.eta_s;
+        sn->x.oom_risk_evidence = sn->leak.risk.evidence;
     }
     sn->x.events = sn->evs;
     sn->x.nevents = sn->nevents;

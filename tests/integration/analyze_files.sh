@@ -90,7 +90,9 @@ jq -e '.source == "leak.jsonl" and .format == "recording" and .labels == null an
        .eta_s > 0 and (.eta_interval_s | length) == 2 and
        (.evidence | test("2.0 GiB"))' "$tmp/out" >/dev/null || { cat "$tmp/out" >&2; fail "leak fields"; }
 expect 0 flat.jsonl --json
-jq -e '.detected_at_s == null and .verdict == "no_leak"' "$tmp/out" >/dev/null \
+jq -e '.detected_at_s == null and .verdict == "no_leak" and
+       .oom_risk == false and .oom_risk_at_s == null and
+       (.oom_risk_evidence | length > 0)' "$tmp/out" >/dev/null \
     || { cat "$tmp/out" >&2; fail "flat fields"; }
 expect 0 flat_prom.json --json
 jq -e '.labels == {"__name__": "mem_private_bytes", "job": "flat"} and .signal == "mem_private_bytes"' \
@@ -110,6 +112,33 @@ grep -q '^leak.jsonl: leak$' "$tmp/out" || fail "text title"
 grep -q '^  growth       2[0-9]\(\.[0-9]\)\? MiB/h (' "$tmp/out" || { cat "$tmp/out" >&2; fail "text growth"; }
 grep -q '^  detected at  .* after the first point$' "$tmp/out" || fail "text detected at"
 grep -q '(limit 2.0 GiB)$' "$tmp/out" || fail "text limit"
+grep -q '^  oom risk     ' "$tmp/out" || fail "text oom risk line"
+
+# ---- two claims apart: 20 minutes of fast growth under a 1 GiB limit ----
+# the OOM-risk claim (urgency) is raised within minutes, whatever the cause;
+# the verdict (cause) needs an hour or more, so it is not leak (exit 0)
+python3 - "$tmp/fast.csv" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("seconds,bytes\n")
+    for i in range(121):   # 20 min at 10 s: 300 MiB + 1.2 GiB/h
+        f.write(f"{i * 10},{300 * 2**20 + i * 10 * 1200 * 2**20 // 3600 + (i % 3) * 4096}\n")
+EOF
+expect 0 fast.csv --json --limit 1G
+jq -e '.verdict != "leak" and .detected_at_s == null and
+       .oom_risk == true and .oom_risk_at_s > 0 and .oom_risk_at_s <= .span_s and
+       .oom_risk_eta_s > 0 and .oom_risk_eta_s < 21600 and
+       .oom_risk_growth_bytes_per_hour > 900*1048576 and
+       (.oom_risk_evidence | length > 0)' "$tmp/out" >/dev/null \
+    || { cat "$tmp/out" >&2; fail "fast growth: want oom_risk without a leak verdict"; }
+expect 0 fast.csv --limit 1G
+grep -q '^  oom risk     OOM RISK: out of memory in about ' "$tmp/out" || { cat "$tmp/out" >&2; fail "text OOM RISK"; }
+grep -q '^  risk raised  .* after the first point' "$tmp/out" || fail "text risk raised"
+grep -q '^  detected at  never' "$tmp/out" || fail "text: a leak alarm after 20 minutes"
+# no limit: no time to the limit, no risk
+expect 0 fast.csv --json
+jq -e '.oom_risk == false and .oom_risk_at_s == null' "$tmp/out" >/dev/null \
+    || { cat "$tmp/out" >&2; fail "fast growth without a limit: no risk"; }
 
 # ---- a real recording ----
 if (cd "$tmp" && timeout 20 "$MEMVIGIL" run --interval 100ms --record real.jsonl --listen none \

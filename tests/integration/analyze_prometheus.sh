@@ -105,6 +105,15 @@ jq -se 'first(.[] | select(.labels.instance == "leaker:9464")) |
     || { cat "$tmp/out" >&2; fail "leaker's fields"; }
 jq -se 'first(.[] | select(.labels.instance == "flat:9464")) | .detected_at_s == null' "$tmp/out" >/dev/null \
     || { cat "$tmp/out" >&2; fail "flat series raised a leak alarm during the replay"; }
+# the OOM-risk claim is printed for every series, apart from the verdict:
+# flat never raises it; a slow leak's is a boolean with its evidence
+jq -se 'first(.[] | select(.labels.instance == "flat:9464")) |
+        .oom_risk == false and .oom_risk_at_s == null and (.oom_risk_evidence | length > 0)' \
+    "$tmp/out" >/dev/null || { cat "$tmp/out" >&2; fail "flat series: OOM-risk fields"; }
+jq -se 'first(.[] | select(.labels.instance == "leaker:9464")) |
+        (.oom_risk | type) == "boolean" and has("oom_risk_at_s") and has("oom_risk_eta_s") and
+        (.oom_risk_evidence | length > 0)' \
+    "$tmp/out" >/dev/null || { cat "$tmp/out" >&2; fail "leaker: OOM-risk fields"; }
 
 # text output names each series by its labels
 rc=0

@@ -9,35 +9,40 @@
 # this test (python3 http.server). The rules are loaded from a copy with every
 # `for:` set to 5s and the recording group's interval set to 1s (sed, below).
 #
-# Default mode (about 3 minutes): the detector's urgent 2-min window confirms
-# a straight leak that would fill the container within 30 min after ~150 s of
-# 1 s samples. Asserts, with deadlines (no fixed sleeps):
-#   - MemvigilLeakConfirmed (verdict="leak", severity=warning),
-#     MemvigilTimeToLimitShort (memvigil_leak_time_to_limit_seconds, gated by
-#     the verdict; severity=warning) and MemvigilOOMImminent (severity=
+# Default mode (about 7 minutes; ctest TIMEOUT 720): memvigil makes two claims and the rules
+# alert them apart. The leak verdict (cause) needs an hour or more of growth,
+# so a run of minutes must NOT produce it; the OOM-risk claim (urgency: at
+# the current rate the 256 MiB limit is reached within 6 h, whatever the
+# cause) is raised once the detector has 5 minutes of data behind the rate
+# (the leak fills the container in ~27 min). Asserts, with deadlines (no
+# fixed sleeps):
+#   - MemvigilOOMRisk (from memvigil_oom_risk, not gated by the verdict;
+#     severity=critical, the page) and MemvigilOOMImminent (severity=
 #     critical) arrive at the webhook, firing, with job=memvigil, target=leaky
-#     and the leaky agent's instance, summary and runbook_url;
-#     MemvigilLeakSuspected is checked the same way if it arrives (the verdict
-#     may go straight from insufficient_data to leak, so it is not required);
+#     and the leaky agent's instance, summary (MemvigilOOMRisk's names the
+#     time to limit) and runbook_url;
+#   - no MemvigilLeakConfirmed arrives (no false leak in a run of minutes);
+#     MemvigilLeakSuspected is checked for labels if it arrives;
 #   - nothing about the flat control target arrives, and Prometheus holds no
 #     pending or firing alert for it;
-#   - the live verdict read back from Prometheus (memvigil_leak_verdict) is
-#     "leak" for target=leaky, and `memvigil analyze --prometheus` on the same
-#     server, replaying memvigil_private_memory_bytes at --step 1s (the scrape
-#     resolution: the urgent windows need >= 60 samples), says the same for
-#     each target: leak (exit 3) for leaky, and for flat whatever the live
-#     detector says (insufficient_data this early: the regular windows need
-#     90% of 15 min).
+#   - the live claims read back from Prometheus: memvigil_oom_risk == 1 for
+#     target=leaky, 0 for flat; memvigil_leak_verdict is not "leak" for
+#     either; and `memvigil analyze --prometheus` on the same server,
+#     replaying memvigil_private_memory_bytes at --step 1s, says the same
+#     verdict for each target (exit 0: no leak) and the same OOM-risk claim
+#     (oom_risk true with oom_risk_at_s set for leaky, false and never for
+#     flat).
 # MV_E2E_LONG=1 keeps everything running ~17 minutes before the verdict
 # comparison (same assertions; measured: the flat target was still
 # insufficient_data after 1055 s, so no_leak is not required there either).
 #
 # Without root or a writable memory cgroup (v1 memory hierarchy, or a v2
-# hierarchy offering the memory controller) the leak cannot be asserted: the
-# leaky target's limit is the host's MemTotal, far beyond the urgent windows'
-# 30-min reach. Then the test falls back to what it can check (says why):
-# MemvigilOOMImminent with its horizon widened from 30 min to 30 days, the
-# quiet control, and live == analyze verdicts (insufficient_data).
+# hierarchy offering the memory controller) the OOM risk cannot be asserted:
+# the leaky target's limit is the host's MemTotal, far beyond the 6 h
+# horizon at 160 KiB/s. Then the test falls back to what it can check (says
+# why): MemvigilOOMImminent with its horizon widened from 30 min to 30 days,
+# no leak and no OOM-risk alert, the quiet control, and live == analyze
+# verdicts.
 # SKIP (exit 0) only when prometheus / prometheus-alertmanager / curl / jq
 # cannot be found (install them with scripts/install-deps.sh).
 # MV_E2E_NO_CGROUP=1 forces that fallback (to test it).
@@ -116,12 +121,12 @@ make_cgroup() {
     echo "$LIMIT" >"$CG/memory.max"
 }
 if ! make_cgroup; then
-    horizon_note="no writable memory cgroup (v1 memory hierarchy or v2 with the memory controller), or not root: the leaky target's limit is MemTotal, so no leak verdict can come within minutes — asserting MemvigilOOMImminent (horizon widened to 30 days), the quiet control and live == analyze verdicts only"
+    horizon_note="no writable memory cgroup (v1 memory hierarchy or v2 with the memory controller), or not root: the leaky target's limit is MemTotal, so no OOM risk can be raised — asserting MemvigilOOMImminent (horizon widened to 30 days), no leak, the quiet control and live == analyze verdicts only"
     echo "NOTE: $horizon_note"
 fi
 # RUN_S: how long leaky runs; WATCH_S: deadline for the alerts to arrive
 if [ "$LONG" = 1 ]; then RUN_S=1080; WATCH_S=1050
-elif [ -n "$CG" ]; then RUN_S=330; WATCH_S=240
+elif [ -n "$CG" ]; then RUN_S=600; WATCH_S=480
 else RUN_S=150; WATCH_S=75; fi
 
 # ---- the two agents ----
@@ -223,7 +228,7 @@ promq() { curl -sf --get "$PROM/api/v1/query" --data-urlencode "query=$1"; }
 
 # ---- watch the alerts arrive ----
 if [ -n "$CG" ]; then
-    want=(MemvigilLeakConfirmed MemvigilTimeToLimitShort MemvigilOOMImminent)
+    want=(MemvigilOOMRisk MemvigilOOMImminent)
 else
     want=(MemvigilOOMImminent)
 fi
@@ -254,7 +259,8 @@ done
     promq 'ALERTS' >"$tmp/alerts_now.json" || true
     echo "--- ALERTS in Prometheus: $(cat "$tmp/alerts_now.json" 2>/dev/null)" >&2
     echo "--- live leak verdicts: $(promq 'memvigil_leak_verdict == 1' | jq -c '[.data.result[].metric | {target, verdict}]' 2>/dev/null)" >&2
-    echo "--- leaky agent now: $(curl -sf "http://127.0.0.1:$LEAKY_PORT/metrics" | grep -E '^memvigil_(leak_|time_to_limit|growth_bytes|private_memory)' | tr '\n' ' ')" >&2
+    echo "--- leaky agent now: $(curl -sf "http://127.0.0.1:$LEAKY_PORT/metrics" | grep -E '^memvigil_(leak_|oom_risk|time_to_limit|growth_bytes|private_memory)' | tr '\n' ' ')" >&2
+    echo "--- leaky agent's oom_risk: $(curl -sf "http://127.0.0.1:$LEAKY_PORT/api/v1/status" | jq -c '.oom_risk' 2>/dev/null)" >&2
     fail "after ${elapsed}s not all of ${want[*]} reached the webhook for target=leaky"
 }
 
@@ -273,8 +279,16 @@ check_alert() { # ALERTNAME SEVERITY [JQ-EXTRA-CONDITION]
 }
 check_alert MemvigilOOMImminent critical
 if [ -n "$CG" ]; then
-    check_alert MemvigilLeakConfirmed warning '.labels.verdict == "leak"'
-    check_alert MemvigilTimeToLimitShort warning
+    # the page names the time to limit (from memvigil_oom_risk_time_to_limit_seconds)
+    check_alert MemvigilOOMRisk critical '(.annotations.summary | test("out of memory in [0-9]"))'
+else
+    if jq -s -e 'any(.[]; .labels.alertname == "MemvigilOOMRisk")' "$tmp/alerts.jsonl" >/dev/null 2>&1; then
+        fail "MemvigilOOMRisk arrived though the leaky target's limit is MemTotal (beyond the 6 h horizon)"
+    fi
+fi
+# two claims apart: minutes of growth raise the OOM risk, never a leak
+if jq -s -e 'any(.[]; .labels.alertname == "MemvigilLeakConfirmed")' "$tmp/alerts.jsonl" >/dev/null 2>&1; then
+    fail "MemvigilLeakConfirmed arrived after a run of minutes (the leak verdict needs an hour or more): $(jq -c 'select(.labels.alertname == "MemvigilLeakConfirmed")' "$tmp/alerts.jsonl" | head -n 1)"
 fi
 suspected=no
 if jq -s -e 'any(.[]; .labels.alertname == "MemvigilLeakSuspected")' "$tmp/alerts.jsonl" >/dev/null 2>&1; then
@@ -323,6 +337,11 @@ else
         jq -e --arg t "$1" '.labels.target == $t' "$tmp/analyze_$1.json" >/dev/null ||
             fail "analyze's series labels do not name target=$1"
         offline=$(jq -r '.verdict' "$tmp/analyze_$1.json")
+        offline_risk=$(jq -r '.oom_risk' "$tmp/analyze_$1.json")
+    }
+    live_risk() { # TARGET -> 1 / 0, or empty
+        promq "memvigil_oom_risk{job=\"memvigil\",target=\"$1\"}" |
+            jq -r '.data.result[0].value[1] // empty'
     }
     for t in leaky flat; do
         # Prometheus' series starts a few seconds after the agent's own (more
@@ -338,12 +357,21 @@ else
         [ -n "$live" ] || fail "no live memvigil_leak_verdict == 1 for target=$t"
         [ "$offline" = "$live" ] ||
             fail "target=$t: live verdict $live but analyze --prometheus says $offline ($(jq -r '.evidence // empty' "$tmp/analyze_$t.json"))"
+        # no false leak after minutes, live or replayed (exit 0 = no leak)
+        [ "$live" != leak ] || fail "target=$t: live verdict leak after $(( $(date +%s) - T0 ))s (needs an hour or more)"
+        [ "$rc" -eq 0 ] || fail "analyze exit $rc for target=$t, want 0 (no leak)"
+        lrisk=$(live_risk "$t")
         if [ "$t" = leaky ] && [ -n "$CG" ]; then
-            [ "$live" = leak ] || fail "the leaky target's live verdict is $live, want leak"
-            [ "$rc" -eq 3 ] || fail "analyze exit $rc for the leaky target, want 3 (a leak)"
+            [ "$lrisk" = 1 ] || fail "the leaky target's live memvigil_oom_risk is '$lrisk', want 1"
+            jq -e '.oom_risk == true and .oom_risk_at_s != null and .oom_risk_at_s > 0 and
+                   .oom_risk_eta_s != null and .oom_risk_eta_s < 21600 and
+                   (.oom_risk_evidence | length > 0)' "$tmp/analyze_$t.json" >/dev/null ||
+                fail "analyze --prometheus does not replay the leaky target's OOM risk: $(jq -c '{oom_risk, oom_risk_at_s, oom_risk_eta_s, oom_risk_evidence}' "$tmp/analyze_$t.json")"
+        else
+            [ "$lrisk" = 0 ] || fail "target=$t: live memvigil_oom_risk is '$lrisk', want 0"
+            [ "$offline_risk" = false ] || fail "target=$t: analyze says oom_risk $offline_risk, want false"
         fi
         if [ "$t" = flat ]; then
-            [ "$rc" -eq 0 ] || fail "analyze exit $rc for the flat target, want 0"
             case "$LONG:$live" in
             *:no_leak | *:insufficient_data) ;;
             *) fail "the flat target's verdict is $live after $(( $(date +%s) - T0 ))s" ;;
@@ -355,7 +383,8 @@ fi
 
 msg="PASS: fleet_e2e: ${want[*]} delivered for target=leaky (all in after ${alerts_at}s; LeakSuspected seen: $suspected); flat control quiet"
 if [ -z "$verdict_note" ]; then
-    msg+="; live and analyze --prometheus verdicts agree (leaky: $verdict_leaky, flat: $verdict_flat)"
+    msg+="; live and analyze --prometheus verdicts agree (leaky: $verdict_leaky, flat: $verdict_flat), no leak after minutes"
+    [ -z "$CG" ] || msg+="; OOM risk live and replayed for leaky, not for flat"
 else
     echo "NOTE: $verdict_note"
 fi

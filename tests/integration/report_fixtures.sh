@@ -41,9 +41,24 @@ if [ -s "$tmp/analyze.json" ]; then
     jq -e --slurpfile r "$tmp/leak.json" \
         '((.growth_bytes_per_hour - $r[0].verdict.growth_bytes_per_hour) / .growth_bytes_per_hour | fabs) < 1e-5' \
         "$tmp/analyze.json" >/dev/null || fail "analyze and report growth differ"
+    # and the same OOM-risk claim, raised at the same point
+    jq -e --slurpfile r "$tmp/leak.json" \
+        '.oom_risk == $r[0].oom_risk and .oom_risk_at_s != null and
+         ((.oom_risk_at_s - $r[0].oom_risk_at_s) | fabs) < 1 and
+         .oom_risk_evidence == $r[0].oom_risk_evidence' \
+        "$tmp/analyze.json" >/dev/null || fail "analyze and report OOM risk differ"
 fi
+# the two claims apart: 16 min at 512 KiB/s under 1.5 GiB reaches the limit
+# within 6 h, so the OOM risk holds (raised after ~5 min of data), whatever
+# the verdict says about the cause
+jqcheck "$tmp/leak.json" '.oom_risk == true and .oom_risk_at_s > 0 and .oom_risk_at_s < 600 and
+                          .oom_risk_eta_s > 0 and .oom_risk_eta_s < 21600 and
+                          (.oom_risk_evidence | length > 0)' "leak OOM risk"
+jqcheck "$tmp/leak.json" '.advice[0] | test("^Out of memory in about")' "OOM-risk advice first"
 "$MEMVIGIL" report -f text "$F/leak.jsonl" >"$tmp/leak.txt"
 grep -Eq "^Verdict: (LEAK|SUSPECT)" "$tmp/leak.txt" || fail "text verdict"
+grep -Eq "^Headline: OOM RISK( \+ LEAK)?$" "$tmp/leak.txt" || fail "text headline"
+grep -Eq "^OOM risk: OOM RISK$" "$tmp/leak.txt" || fail "text OOM risk"
 grep -Eq "growth +[0-9.]+ [MG]iB/h" "$tmp/leak.txt" || fail "text growth"
 "$MEMVIGIL" report -f markdown "$F/leak.jsonl" | grep -Eq '^\*\*Verdict: (LEAK|SUSPECT)\*\*' || fail "markdown verdict"
 
@@ -61,6 +76,7 @@ grep -q 'id="sites"' "$tmp/heap.html" || fail "html sites table"
 # --- no leak (16 min of examples/leaky with only a bounded cache)
 "$MEMVIGIL" report -f json "$F/flat.jsonl" >"$tmp/flat.json"
 jqcheck "$tmp/flat.json" '.verdict.verdict == "no_leak"' "flat verdict"
+jqcheck "$tmp/flat.json" '.oom_risk == false and .oom_risk_at_s == null' "flat: no OOM risk"
 jqcheck "$tmp/flat.json" '.oom_kills == 0' "flat oom"
 jqcheck "$tmp/flat.json" '.advice | map(test("No leak")) | any' "flat advice"
 

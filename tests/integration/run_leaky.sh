@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # run_leaky.sh — `memvigil run` on examples/leaky: the recording shows the
-# leak (private memory rises, positive growth, a finite time to the limit),
-# a level event fires (the warning threshold is set tiny on purpose), the
+# growth (private memory rises, positive growth, a finite time to the limit)
+# but no leak verdict (seconds are not enough for one), the endpoint serves
+# the OOM-risk claim (memvigil_oom_risk, the status JSON's oom_risk object)
+# beside the verdict, a level event fires (the warning threshold is set tiny
+# on purpose), the
 # endpoint serves metrics that promtool accepts in both formats, and
 # memvigil exits with leaky's own status (0).
 set -euo pipefail
@@ -132,6 +135,18 @@ fi
 om_check "$tmp/metrics.om" || fail "the OpenMetrics text is malformed"
 grep -Eq '^memvigil_private_memory_bytes(\{[^}]*\})? [0-9.e+]+' "$tmp/metrics.prom" ||
     fail "memvigil_private_memory_bytes missing from /metrics"
+# two claims, apart: the OOM-risk gauge is served beside the verdict, and
+# seconds of growth are never a leak (the verdict needs an hour or more)
+grep -Eq '^memvigil_oom_risk [01]$' "$tmp/metrics.prom" ||
+    fail "memvigil_oom_risk (0/1) missing from /metrics"
+grep -Eq '^memvigil_oom_risk [01]$' "$tmp/metrics.om" ||
+    fail "memvigil_oom_risk (0/1) missing from the OpenMetrics text"
+grep -q '^memvigil_leak_verdict{verdict="leak"} 0$' "$tmp/metrics.prom" ||
+    fail "a leak verdict after seconds: $(grep '^memvigil_leak_verdict' "$tmp/metrics.prom" | tr '\n' ' ')"
+curl -sSf "${url%/metrics}/api/v1/status" >"$tmp/status.json" || fail "GET /api/v1/status failed"
+jq -e '(.oom_risk.active | type) == "boolean" and (.oom_risk.evidence | length > 0) and
+       has("leak") and .leak.verdict != "leak"' "$tmp/status.json" >/dev/null ||
+    fail "/api/v1/status lacks the oom_risk object beside the verdict: $(jq -c '{leak: .leak.verdict, oom_risk}' "$tmp/status.json")"
 
 rc=0
 wait "$mv_pid" || rc=$?
@@ -158,4 +173,7 @@ jq -s -e '[.[] | select(.type == "sample")] | last |
 jq -s -e 'any(.[]; .type == "event" and .event == "level_changed" and .level == "warning")' \
     "$rec" >/dev/null || fail "no level warning event in the recording"
 grep -q ' warning  level warning' "$tmp/out" || fail "no level warning line on stdout"
+if jq -s -e 'any(.[]; .type == "event" and .event == "leak")' "$rec" >/dev/null; then
+    fail "a leak event in a 12 s recording (the verdict needs an hour or more)"
+fi
 echo "PASS: run_leaky ($n samples, private $first -> $last)"

@@ -90,14 +90,14 @@ env TERM=xterm-256color LANG=C.UTF-8 LC_ALL= LC_CTYPE= NO_COLOR= \
     python3 "$tmp/ptyrun.py" "$tmp/live.out" 30 100 --resize-at 1.8 40 120 \
     -- "${RUN[@]}" || rc=$?
 [ "$rc" -eq 0 ] || fail "run under a pty exited $rc (expected leaky's 0)"
-# scroll region above 11 view rows (30 - 11 = 19), view drawn from row 20
-has "$tmp/live.out" '\x1b[1;19r' || fail "no scroll region 1;19 for 30 rows"
-has "$tmp/live.out" '\x1b7\x1b[20;1H\x1b[2Kmemvigil run [' ||
-    fail "no in-place frame at row 20 (save cursor, row, clear line)"
+# scroll region above 12 view rows (30 - 12 = 18), view drawn from row 19
+has "$tmp/live.out" '\x1b[1;18r' || fail "no scroll region 1;18 for 30 rows"
+has "$tmp/live.out" '\x1b7\x1b[19;1H\x1b[2Kmemvigil run [' ||
+    fail "no in-place frame at row 19 (save cursor, row, clear line)"
 has "$tmp/live.out" '\x1b[30;1H\x1b[2K' || fail "the view does not reach row 30"
-# after the resize to 40 rows: region set up again, view from row 30
-has "$tmp/live.out" '\x1b[1;29r' || fail "no new scroll region after SIGWINCH"
-has "$tmp/live.out" '\x1b[30;1H\x1b[2Kmemvigil run [' ||
+# after the resize to 40 rows: region set up again, view from row 29
+has "$tmp/live.out" '\x1b[1;28r' || fail "no new scroll region after SIGWINCH"
+has "$tmp/live.out" '\x1b[29;1H\x1b[2Kmemvigil run [' ||
     fail "no frame at the new position after the resize"
 frames=$(grep -o $'\x1b7\x1b\\[[0-9]*;1H\x1b\\[2Kmemvigil run' "$tmp/live.out" | wc -l)
 [ "$frames" -ge 5 ] || fail "only $frames frames drawn in 3 s at 200 ms"
@@ -107,6 +107,9 @@ grep -q ' / limit .* ratio ' "$tmp/live.out" || fail "no usage / limit ratio"
 grep -q 'growth .*time to limit ' "$tmp/live.out" || fail "no growth / ETA line"
 grep -q '^leak \|leak none reported\|leak suspect\|leak .*LEAK' "$tmp/live.out" ||
     fail "no leak line"
+# the OOM-risk claim on its own line, apart from the verdict
+grep -q 'oom risk none reported\|oom risk .*OOM RISK\|oom risk cleared' "$tmp/live.out" ||
+    fail "no oom risk line"
 grep -q 'private ▁[▁▂▃▄▅▆▇█]*' "$tmp/live.out" || fail "no UTF-8 sparkline"
 has "$tmp/live.out" '\x1b[33mWARNING\x1b[0m' ||
     has "$tmp/live.out" '\x1b[1;31mCRITICAL\x1b[0m' || fail "no coloured level"
@@ -126,7 +129,7 @@ tail -c 20 "$tmp/live.out" | grep -q $'\x1b\\[r\x1b\\[40;1H' ||
 env TERM=xterm NO_COLOR=1 LANG=C LC_ALL= LC_CTYPE= PYTHONCOERCECLOCALE=0 \
     python3 "$tmp/ptyrun.py" "$tmp/nocolor.out" 30 100 -- "${RUN[@]}" ||
     fail "run with NO_COLOR failed"
-has "$tmp/nocolor.out" '\x1b[1;19r' || fail "NO_COLOR: no live view"
+has "$tmp/nocolor.out" '\x1b[1;18r' || fail "NO_COLOR: no live view"
 ! grep -q $'\x1b\\[[0-9;]*m' "$tmp/nocolor.out" ||
     fail "NO_COLOR: colour codes present"
 ! grep -q '▁' "$tmp/nocolor.out" || fail "LANG=C: UTF-8 blocks in the sparkline"
@@ -163,7 +166,7 @@ env TERM=xterm LANG=C.UTF-8 python3 "$tmp/ptyrun.py" "$tmp/sigint.out" 24 80 \
     --int-at 1.5 -- "$MEMVIGIL" watch --pid "$sleeper" --interval 200ms \
     --listen none || rc=$?
 [ "$rc" -eq 0 ] || fail "watch stopped by SIGINT exited $rc"
-has "$tmp/sigint.out" '\x1b[1;13r' || fail "watch: no live view (24 rows)"
+has "$tmp/sigint.out" '\x1b[1;12r' || fail "watch: no live view (24 rows)"
 grep -q "memvigil watch \[.*\] pid $sleeper | .* | stopped" "$tmp/sigint.out" ||
     fail "watch: no final frame saying stopped"
 has "$tmp/sigint.out" '\x1b[r\x1b[24;1H' || fail "watch: region not reset on SIGINT"

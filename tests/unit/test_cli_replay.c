@@ -2,7 +2,9 @@
  * test_cli_replay.c — analyze's replay through the live leak detector:
  * a steady leak is a leak with a detection time inside the data, a flat
  * sawtooth is not, too little data is insufficient_data with the reason,
- * --limit overrides the input's limit.
+ * --limit overrides the input's limit; the OOM-risk claim is kept apart
+ * from the verdict (raised within minutes without a leak, its first
+ * activation kept when it clears).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,6 +131,75 @@ static void test_little_data(void **state)
     drop(s);
 }
 
+static void test_oom_risk_apart_from_verdict(void **state)
+{
+    /* 20 min at 10 s of fast growth (300 MiB + 1.2 GiB/h) under a 1 GiB
+     * limit: the OOM-risk claim is raised within minutes, whatever the
+     * cause, while the verdict (needs an hour or more) is not leak */
+    cli_series *s = make(CLI_FMT_CSV, 121, 10000, 300 * MIB, 1200 * MIB, 0);
+    cli_replay_result rr;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(cli_replay(s, 1LL << 30, &rr), 0);
+    assert_true(rr.r.verdict != MV_LEAK_LEAK);
+    assert_true(isnan(rr.detected_at_s));
+    assert_int_equal(rr.r.risk.active, 1);
+    assert_true(isfinite(rr.r.risk.eta_s) && rr.r.risk.eta_s > 0 &&
+                rr.r.risk.eta_s < 6 * 3600.0);
+    assert_true(rr.r.risk.growth_bytes_per_h > 900 * MIB &&
+                rr.r.risk.growth_bytes_per_h < 1500 * MIB);
+    assert_true(strlen(rr.r.risk.evidence) > 10);
+    /* the first activation is kept, at a point's time inside the data */
+    assert_false(isnan(rr.oom_risk_at_s));
+    assert_true(rr.oom_risk_at_s > 0 && rr.oom_risk_at_s <= rr.span_s);
+    assert_int_equal(rr.oom_risk_at_ms,
+                     1700000000000LL + (int64_t)(rr.oom_risk_at_s * 1000));
+    assert_true(isfinite(rr.oom_risk_at_eta_s) &&
+                rr.oom_risk_at_eta_s < 6 * 3600.0);
+    assert_true(strlen(rr.oom_risk_at_evidence) > 10);
+    double first_at = rr.oom_risk_at_s;
+    drop(s);
+
+    /* the same climb, then 30 min level: the claim clears as the rate
+     * drops, and the replay still says when it was first raised */
+    s = make(CLI_FMT_CSV, 301, 10000, 300 * MIB, 1200 * MIB, 0);
+    for (i = 121; i < s->n; i++)
+        s->v[i] = s->v[120] + (double)(i % 3) * 0.1 * MIB;
+    assert_int_equal(cli_replay(s, 1LL << 30, &rr), 0);
+    assert_true(rr.r.verdict != MV_LEAK_LEAK);
+    assert_int_equal(rr.r.risk.active, 0);
+    assert_false(isnan(rr.oom_risk_at_s));
+    assert_true(fabs(rr.oom_risk_at_s - first_at) < 1e-9);
+    drop(s);
+
+    /* flat: never raised */
+    s = make(CLI_FMT_CSV, 121, 10000, 300 * MIB, 0, 0);
+    assert_int_equal(cli_replay(s, 1LL << 30, &rr), 0);
+    assert_int_equal(rr.r.risk.active, 0);
+    assert_true(isnan(rr.oom_risk_at_s));
+    assert_int_equal(rr.oom_risk_at_ms, MV_NA);
+    assert_true(isnan(rr.oom_risk_at_eta_s));
+    drop(s);
+
+    /* no limit known: no time to the limit, no risk */
+    s = make(CLI_FMT_CSV, 121, 10000, 300 * MIB, 1200 * MIB, 0);
+    assert_int_equal(cli_replay(s, MV_NA, &rr), 0);
+    assert_int_equal(rr.r.risk.active, 0);
+    assert_true(isnan(rr.oom_risk_at_s));
+    drop(s);
+
+    /* one point: insufficient data, no risk, its reason as evidence */
+    s = make(CLI_FMT_CSV, 1, 60000, 300 * MIB, 0, 0);
+    strcpy(s->note, "only one data point");
+    assert_int_equal(cli_replay(s, 1LL << 30, &rr), 0);
+    assert_int_equal(rr.r.risk.active, 0);
+    assert_true(isnan(rr.r.risk.eta_s));
+    assert_int_equal(rr.r.risk.first_ms, -1);
+    assert_string_equal(rr.r.risk.evidence, "only one data point");
+    drop(s);
+}
+
 static void test_limits(void **state)
 {
     /* a recording's per-point limit is followed; --limit overrides it */
@@ -152,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_leak),
         cmocka_unit_test(test_flat),
         cmocka_unit_test(test_little_data),
+        cmocka_unit_test(test_oom_risk_apart_from_verdict),
         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

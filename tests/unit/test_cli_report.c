@@ -30,6 +30,8 @@ typedef struct stub {
     double growth_h;
     int calls;
     size_t points;
+    int risk;               /* the OOM-risk claim at the end */
+    int risk_raised;        /* it was raised, 5 min after the first point */
 } stub;
 
 static int stub_verdict(const cli_report_raw *raw, void *ctx, mv__leak_result *out,
@@ -44,6 +46,14 @@ static int stub_verdict(const cli_report_raw *raw, void *ctx, mv__leak_result *o
     out->eta_s = 3600;
     out->window_s = (double)(raw->t_ms[raw->n - 1] - raw->t_ms[0]) / 1000.0;
     snprintf(out->evidence, sizeof out->evidence, "stub evidence <b>&");
+    out->risk.active = s->risk;
+    out->risk.growth_bytes_per_h = s->growth_h;
+    out->risk.eta_s = s->risk ? 5400 : INFINITY;
+    out->risk.window_s = 600;
+    out->risk.first_ms = s->risk || s->risk_raised ? raw->t_ms[0] + 300000 : -1;
+    out->risk.since_ms = s->risk ? out->risk.first_ms : -1;
+    snprintf(out->risk.evidence, sizeof out->risk.evidence, "%s",
+             s->risk ? "stub risk <i>" : "stub no risk");
     *detected_at_s = 42;
     *limit = MV_NA;
     s->calls++;
@@ -141,12 +151,15 @@ static json_t *parse_json(const cli_report *r)
     return j;
 }
 
+static const char css[] = "body{}";
+static const char js[] = "/*js*/";
+
 static void test_leak_fixture(void **state)
 {
     (void)state;
     cli_report r;
     char err[256];
-    stub st = {MV_LEAK_LEAK, 8.0 * 1024 * 1024, 0, 0};   /* 8 MiB/h */
+    stub st = {MV_LEAK_LEAK, 8.0 * 1024 * 1024, 0, 0, 0, 0};   /* 8 MiB/h */
     assert_int_equal(build_file(FIX "short_leak.jsonl", &st, &r, err, sizeof err), 0);
     assert_int_equal(st.calls, 1);
     /* 183 samples in the file, all with private memory */
@@ -193,6 +206,103 @@ static void test_leak_fixture(void **state)
     assert_non_null(strstr(b.data, "| time to limit | 1 h 0 min |"));
     mv_buf_release(&b);
     cli_report_release(&r);
+}
+
+/* The two claims apart: the headline says OOM RISK, LEAK or both; text,
+ * markdown, JSON and HTML show the OOM-risk claim beside the verdict. */
+static void test_two_claims(void **state)
+{
+    (void)state;
+    cli_report r;
+    char err[256], hl[40];
+    cli_report_assets a = {css, strlen(css), js, strlen(js)};
+    mv_buf b = {0};
+
+    /* minutes of growth: an OOM risk, no leak verdict */
+    stub st = {MV_LEAK_NO_LEAK, 60.0 * 1024 * 1024, 0, 0, 1, 1};
+    assert_int_equal(build_file(FIX "short_leak.jsonl", &st, &r, err, sizeof err), 0);
+    assert_string_equal(cli_report_headline(&r, hl, sizeof hl), "OOM RISK");
+    assert_string_equal(cli_report_risk_label(&r), "OOM RISK");
+    assert_true(fabs(r.oom_risk_at_s - 300.0) < 1e-9);
+    assert_int_equal(cli_report_text(&r, &b), 0);
+    assert_non_null(strstr(b.data, "Headline: OOM RISK\n"));
+    assert_non_null(strstr(b.data, "Verdict: NO LEAK"));
+    assert_non_null(strstr(b.data, "OOM risk: OOM RISK"));
+    assert_non_null(strstr(b.data, "stub risk <i>"));
+    assert_non_null(strstr(b.data, "OOM risk ETA       1 h 30 min"));
+    assert_non_null(strstr(b.data, "OOM risk raised    5 min 0 s"));
+    /* the advice says to act now, and that it is not (yet) a leak */
+    assert_non_null(strstr(b.data, "Out of memory in about 1 h 30 min"));
+    mv__buf_reset(&b);
+    assert_int_equal(cli_report_markdown(&r, &b), 0);
+    assert_non_null(strstr(b.data, "**Headline: OOM RISK**"));
+    assert_non_null(strstr(b.data, "**OOM risk: OOM RISK**"));
+    json_t *j = parse_json(&r);
+    assert_true(json_is_true(json_object_get(j, "oom_risk")));
+    assert_true(fabs(json_number_value(json_object_get(j, "oom_risk_at_s")) - 300.0) < 1e-9);
+    assert_true(json_number_value(json_object_get(j, "oom_risk_eta_s")) == 5400.0);
+    assert_string_equal(json_string_value(json_object_get(j, "oom_risk_evidence")),
+                        "stub risk <i>");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "verdict"), "verdict")),
+                        "no_leak");
+    json_decref(j);
+    mv__buf_reset(&b);
+    assert_int_equal(cli_report_html(&r, &a, &b), 0);
+    assert_non_null(strstr(b.data, "<title>memvigil report: OOM RISK"));
+    assert_non_null(strstr(b.data, "data-verdict=\"no_leak\""));
+    assert_non_null(strstr(b.data, "id=\"oom-risk\" data-oom-risk=\"true\""));
+    assert_non_null(strstr(b.data, "stub risk &lt;i&gt;"));
+    cli_report_release(&r);
+
+    /* both */
+    stub st2 = {MV_LEAK_LEAK, 60.0 * 1024 * 1024, 0, 0, 1, 1};
+    assert_int_equal(build_file(FIX "short_leak.jsonl", &st2, &r, err, sizeof err), 0);
+    assert_string_equal(cli_report_headline(&r, hl, sizeof hl), "OOM RISK + LEAK");
+    mv__buf_reset(&b);
+    assert_int_equal(cli_report_html(&r, &a, &b), 0);
+    assert_non_null(strstr(b.data, "<title>memvigil report: OOM RISK + LEAK"));
+    assert_non_null(strstr(b.data, "data-verdict=\"leak\""));
+    cli_report_release(&r);
+
+    /* a leak whose risk was raised and cleared: LEAK alone; when it was
+     * raised is still said */
+    stub st3 = {MV_LEAK_LEAK, 8.0 * 1024 * 1024, 0, 0, 0, 1};
+    assert_int_equal(build_file(FIX "short_leak.jsonl", &st3, &r, err, sizeof err), 0);
+    assert_string_equal(cli_report_headline(&r, hl, sizeof hl), "LEAK");
+    assert_string_equal(cli_report_risk_label(&r), "no OOM risk");
+    mv__buf_reset(&b);
+    assert_int_equal(cli_report_text(&r, &b), 0);
+    assert_non_null(strstr(b.data, "Headline: LEAK\n"));
+    assert_non_null(strstr(b.data, "OOM risk: no OOM risk"));
+    assert_non_null(strstr(b.data, "OOM risk raised    5 min 0 s (cleared later)"));
+    assert_null(strstr(b.data, "Out of memory in about"));
+    j = parse_json(&r);
+    assert_true(json_is_false(json_object_get(j, "oom_risk")));
+    assert_true(fabs(json_number_value(json_object_get(j, "oom_risk_at_s")) - 300.0) < 1e-9);
+    /* the report's JSON spells infinity "+Inf", as for eta_s */
+    assert_string_equal(json_string_value(json_object_get(j, "oom_risk_eta_s")), "+Inf");
+    json_decref(j);
+    mv__buf_reset(&b);
+    assert_int_equal(cli_report_html(&r, &a, &b), 0);
+    assert_non_null(strstr(b.data, "data-oom-risk=\"false\""));
+    cli_report_release(&r);
+
+    /* never raised, and no verdict at all */
+    stub st4 = {MV_LEAK_NO_LEAK, 0, 0, 0, 0, 0};
+    assert_int_equal(build_file(FIX "short_leak.jsonl", &st4, &r, err, sizeof err), 0);
+    assert_true(isnan(r.oom_risk_at_s));
+    j = parse_json(&r);
+    assert_true(json_is_false(json_object_get(j, "oom_risk")));
+    assert_true(json_is_null(json_object_get(j, "oom_risk_at_s")));
+    json_decref(j);
+    cli_report_release(&r);
+    assert_int_equal(build_file(FIX "short_leak.jsonl", NULL, &r, err, sizeof err), 0);
+    assert_string_equal(cli_report_headline(&r, hl, sizeof hl), "no verdict");
+    j = parse_json(&r);
+    assert_true(json_is_null(json_object_get(j, "oom_risk")));
+    json_decref(j);
+    cli_report_release(&r);
+    mv_buf_release(&b);
 }
 
 static void test_oom_fixtures(void **state)
@@ -256,8 +366,6 @@ static void test_app_records(void **state)
     cli_report_release(&r);
 }
 
-static const char css[] = "body{}";
-static const char js[] = "/*js*/";
 
 static void test_html(void **state)
 {
@@ -300,7 +408,7 @@ static void test_heap_section(void **state)
     (void)state;
     cli_report r;
     char err[256];
-    stub st = {MV_LEAK_LEAK, 900.0 * 1024 * 1024, 0, 0};
+    stub st = {MV_LEAK_LEAK, 900.0 * 1024 * 1024, 0, 0, 0, 0};
     assert_int_equal(build_file(FIX "short_leak.jsonl", &st, &r, err, sizeof err), 0);
     cli_report_heap *h = &r.heap;
     h->requested = 1;
@@ -601,6 +709,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_downsample_keeps_spike),
         cmocka_unit_test(test_leak_fixture),
+        cmocka_unit_test(test_two_claims),
         cmocka_unit_test(test_oom_fixtures),
         cmocka_unit_test(test_app_records),
         cmocka_unit_test(test_html),

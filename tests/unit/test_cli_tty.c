@@ -119,7 +119,7 @@ static void test_render_figures(void **state)
     fill_state(&s);
     for (i = 0; i < 8; i++)
         tty_state_push_sample(&s, (double)(100 + 10 * i) * MiB);
-    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 7);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 8);
     assert_string_equal(nth_line(b.data, 0, l, sizeof l),
                         "memvigil run [WARNING] pid 1234 (3 processes) | "
                         "41 samples, every 1 s");
@@ -136,7 +136,10 @@ static void test_render_figures(void **state)
                         "3 h 12 min");
     assert_string_equal(nth_line(b.data, 5, l, sizeof l),
                         "leak none reported");
+    /* the OOM-risk claim on its own line, apart from the verdict */
     assert_string_equal(nth_line(b.data, 6, l, sizeof l),
+                        "oom risk none reported");
+    assert_string_equal(nth_line(b.data, 7, l, sizeof l),
                         "private ▁▂▃▄▅▆▇█ 100 MiB..170 MiB");
     mv_buf_release(&b);
 }
@@ -162,7 +165,7 @@ static void test_render_cgroup_target_and_waiting(void **state)
     s.status.level = MV_LEVEL_OK;
     s.status.time_to_limit_s = INFINITY;
     s.status.growth_bytes_per_s = 0;
-    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 7);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 8);
     assert_string_equal(nth_line(b.data, 0, l, sizeof l),
                         "memvigil run [OK] cgroup /system.slice/x.service | "
                         "41 samples, every 1 s");
@@ -174,7 +177,7 @@ static void test_render_cgroup_target_and_waiting(void **state)
     assert_string_equal(nth_line(b.data, 4, l, sizeof l),
                         "growth 0 B/min over 5 min 0 s  time to limit never "
                         "(not growing)");
-    assert_string_equal(nth_line(b.data, 6, l, sizeof l),
+    assert_string_equal(nth_line(b.data, 7, l, sizeof l),
                         "private (no samples yet)");
 
     /* before the first sample: one line saying so */
@@ -208,7 +211,7 @@ static void test_truncation_to_width(void **state)
             const char *p;
             mv__buf_reset(&b);
             n = tty_render(&s, widths[w], 1, colour, &b);
-            assert_int_equal(n, 8);
+            assert_int_equal(n, 9);
             p = b.data;
             for (i = 0; i < (size_t)n; i++) {
                 const char *nl = strchr(p, '\n');
@@ -221,13 +224,13 @@ static void test_truncation_to_width(void **state)
     }
     /* the cut keeps the start of the line exactly */
     mv__buf_reset(&b);
-    assert_int_equal(tty_render(&s, 20, 1, 0, &b), 8);
+    assert_int_equal(tty_render(&s, 20, 1, 0, &b), 9);
     {
         char l[128];
         assert_string_equal(nth_line(b.data, 1, l, sizeof l),
                             "rss 412 MiB = anon 3");
         /* the sparkline fills the width with the latest points */
-        assert_non_null(nth_line(b.data, 6, l, sizeof l));
+        assert_non_null(nth_line(b.data, 7, l, sizeof l));
         assert_int_equal(tty_display_cols(l, strlen(l)), 20);
         assert_memory_equal(l, "private ", 8);
     }
@@ -306,31 +309,51 @@ static void test_verdict_and_events(void **state)
                     "private memory may be leaking");
     ev.time_to_limit_s = 7200;
     tty_state_push_event(&s, &ev);
-    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 8);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 9);
     assert_string_equal(nth_line(b.data, 5, l, sizeof l),
                         "leak suspect (limit in 2 h 0 min): private memory "
                         "may be leaking");
-    assert_string_equal(nth_line(b.data, 7, l, sizeof l),
+    assert_string_equal(nth_line(b.data, 6, l, sizeof l),
+                        "oom risk none reported");
+    assert_string_equal(nth_line(b.data, 8, l, sizeof l),
                         "  16:40:03 warning  private memory may be leaking");
 
-    /* oom_risk updates the ETA shown with the verdict */
+    /* oom_risk is its own claim: its line says OOM RISK with its ETA; the
+     * verdict's line (the cause) is left as it was */
     ev = make_event(MV_EVENT_OOM_RISK, MV_LEVEL_CRITICAL, 1764088804000,
-                    "limit in 10 min");
+                    "out of memory in about 10 min");
     ev.time_to_limit_s = 600;
     tty_state_push_event(&s, &ev);
     mv__buf_reset(&b);
-    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 9);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 10);
     assert_string_equal(nth_line(b.data, 5, l, sizeof l),
-                        "leak suspect (limit in 10 min 0 s): private memory "
+                        "leak suspect (limit in 2 h 0 min): private memory "
                         "may be leaking");
+    assert_string_equal(nth_line(b.data, 6, l, sizeof l),
+                        "oom risk OOM RISK (limit in 10 min 0 s): out of "
+                        "memory in about 10 min");
 
     ev = make_event(MV_EVENT_LEAK_CLEARED, MV_LEVEL_OK, 1764088805000,
                     "growth stopped");
     tty_state_push_event(&s, &ev);
     mv__buf_reset(&b);
-    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 10);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 11);
     assert_string_equal(nth_line(b.data, 5, l, sizeof l),
                         "leak no leak: growth stopped");
+    /* clearing the verdict does not clear the risk, nor the other way */
+    assert_string_equal(nth_line(b.data, 6, l, sizeof l),
+                        "oom risk OOM RISK (limit in 10 min 0 s): out of "
+                        "memory in about 10 min");
+    ev = make_event(MV_EVENT_OOM_RISK_CLEARED, MV_LEVEL_OK, 1764088805500,
+                    "the rate dropped");
+    ev.time_to_limit_s = INFINITY;
+    tty_state_push_event(&s, &ev);
+    mv__buf_reset(&b);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 12);
+    assert_string_equal(nth_line(b.data, 5, l, sizeof l),
+                        "leak no leak: growth stopped");
+    assert_string_equal(nth_line(b.data, 6, l, sizeof l),
+                        "oom risk cleared: the rate dropped");
 
     /* only the last TTY_EVENTS are kept; control characters are shown as ? */
     for (i = 0; i < 6; i++) {
@@ -342,10 +365,10 @@ static void test_verdict_and_events(void **state)
     }
     assert_int_equal((int)s.events_n, TTY_EVENTS);
     mv__buf_reset(&b);
-    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 7 + TTY_EVENTS);
-    assert_string_equal(nth_line(b.data, 7, l, sizeof l),
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 8 + TTY_EVENTS);
+    assert_string_equal(nth_line(b.data, 8, l, sizeof l),
                         "  16:40:08 ok       event 2?[2J?end");
-    assert_string_equal(nth_line(b.data, 10, l, sizeof l),
+    assert_string_equal(nth_line(b.data, 11, l, sizeof l),
                         "  16:40:11 ok       event 5?[2J?end");
     mv_buf_release(&b);
 }

@@ -75,7 +75,8 @@ static void test_names(void **state)
                                 "swap_growing", "per_unit_rising", "phase", "budget",
                                 "target_exit", "pid_reuse", "probe_error",
                                 "leak_suspected", "leak", "leak_cleared", "oom_risk",
-                                "recording_failed", "recording_resumed"};
+                                "recording_failed", "recording_resumed",
+                                "oom_risk_cleared"};
     assert_int_equal(sizeof exp / sizeof exp[0], MV_EVENT_KIND_COUNT);
     for (int k = 0; k < MV_EVENT_KIND_COUNT; k++)
         assert_string_equal(mv_event_kind_name((mv_event_kind)k), exp[k]);
@@ -198,6 +199,21 @@ static void test_oom_and_others(void **state)
     ev.subject = "files";
     mv__event_describe(&ev);
     assert_string_equal(ev.message, "memory per files keeps rising (3 checkpoints in a row)");
+    /* the OOM-risk claim and its clearing (the monitor's fallbacks) */
+    event_init(&ev, MV_EVENT_OOM_RISK, NULL);
+    ev.growth_bytes_per_s = 36.0 * MiB / 3600.0;
+    ev.time_to_limit_s = 3 * 3600;
+    mv__event_describe(&ev);
+    assert_non_null(strstr(ev.message, "out-of-memory risk: private memory grows"));
+    assert_non_null(strstr(ev.message, "the limit is reached in 3 h"));
+    event_init(&ev, MV_EVENT_OOM_RISK_CLEARED, NULL);
+    mv__event_describe(&ev);
+    assert_string_equal(ev.message, "out-of-memory risk cleared: private memory no "
+                                    "longer grows toward the limit");
+    mv_buf jb = {0};
+    assert_int_equal(mv__event_to_json(&ev, &jb), 0);
+    assert_non_null(strstr(jb.data, "\"event\":\"oom_risk_cleared\""));
+    mv_buf_release(&jb);
     /* every kind gives some message, and no kind crashes on a NULL sample */
     for (int k = 0; k <= MV_EVENT_KIND_COUNT; k++) {
         event_init(&ev, (mv_event_kind)k, NULL);

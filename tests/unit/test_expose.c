@@ -835,6 +835,98 @@ static void test_json(void **state)
     mv__registry_free(r);
 }
 
+/* The two claims, apart: the leak verdict (cause) and the OOM-risk claim
+ * (urgency) have their own families and JSON objects, and one does not
+ * follow the other (a risk without a leak verdict, and back). */
+static void test_leak_and_oom_risk(void **state)
+{
+    (void)state;
+    mv_sample s;
+    mv__self_stats m;
+    mv_event ev[2];
+    mv__expose_state st;
+    mv__leak_result lr;
+    char out[4096];
+    mv__registry *r = mv__registry_new(0);
+    full_state(&st, &s, &m, r, ev);
+    memset(&lr, 0, sizeof lr);
+    lr.verdict = MV_LEAK_NO_LEAK;
+    lr.growth_bytes_per_h = NAN;
+    lr.growth_lo_bytes_per_h = lr.growth_hi_bytes_per_h = NAN;
+    lr.eta_s = lr.eta_lo_s = lr.eta_hi_s = INFINITY;
+    lr.window_s = 900;
+    lr.first_leak_ms = -1;
+    lr.evaluated_ms = 1000000;
+    snprintf(lr.evidence, sizeof lr.evidence, "warm-up");
+    lr.risk.active = 1;
+    lr.risk.growth_bytes_per_h = 36.0 * 1024 * 1024;
+    lr.risk.eta_s = 10800;
+    lr.risk.window_s = 600;
+    lr.risk.first_ms = 700000;
+    lr.risk.since_ms = 880000;
+    snprintf(lr.risk.evidence, sizeof lr.risk.evidence,
+             "private memory grows 36 MiB/h; the limit is reached in 3 h");
+    st.leak = &lr;
+
+    char *t = render(&st, MV_FORMAT_PROMETHEUS);
+    has(t, "# TYPE memvigil_oom_risk gauge\n");
+    has(t, "\nmemvigil_oom_risk 1\n");
+    has(t, "\nmemvigil_oom_risk_time_to_limit_seconds 10800\n");
+    has(t, "\nmemvigil_leak_verdict{verdict=\"no_leak\"} 1\n");
+    has(t, "\nmemvigil_leak_verdict{verdict=\"leak\"} 0\n");
+    has(t, "\nmemvigil_leak_time_to_limit_seconds +Inf\n");
+    free(t);
+    t = render(&st, MV_FORMAT_OPENMETRICS);
+    has(t, "# UNIT memvigil_oom_risk_time_to_limit_seconds seconds\n");
+    has(t, "\nmemvigil_oom_risk 1\n");
+    free(t);
+    char *j = render(&st, MV_FORMAT_JSON);
+    assert_int_equal(jq(j, ".leak.verdict == \"no_leak\" and .oom_risk.active == true"
+                           " and .oom_risk.time_to_limit_seconds == 10800"
+                           " and .oom_risk.time_to_limit_infinite == false"
+                           " and .oom_risk.growth_bytes_per_hour == 37748736"
+                           " and .oom_risk.window_seconds == 600"
+                           " and .oom_risk.active_seconds == 120",
+                        out, sizeof out), 0);
+    assert_int_equal(jq(j, ".oom_risk.evidence", out, sizeof out), 0);
+    assert_string_equal(out, lr.risk.evidence);
+    free(j);
+
+    /* the rate dropped: the claim clears while a leak verdict holds */
+    lr.verdict = MV_LEAK_LEAK;
+    lr.eta_s = 200000;
+    lr.risk.active = 0;
+    lr.risk.eta_s = INFINITY;
+    lr.risk.since_ms = -1;
+    t = render(&st, MV_FORMAT_PROMETHEUS);
+    has(t, "\nmemvigil_oom_risk 0\n");
+    has(t, "\nmemvigil_oom_risk_time_to_limit_seconds +Inf\n");
+    has(t, "\nmemvigil_leak_verdict{verdict=\"leak\"} 1\n");
+    free(t);
+    j = render(&st, MV_FORMAT_JSON);
+    assert_int_equal(jq(j, ".leak.verdict == \"leak\" and .oom_risk.active == false"
+                           " and .oom_risk.time_to_limit_seconds == null"
+                           " and .oom_risk.time_to_limit_infinite"
+                           " and .oom_risk.active_seconds == null",
+                        out, sizeof out), 0);
+    free(j);
+
+    /* unknown ETA: the family is left out; no detector: no claim at all */
+    lr.risk.eta_s = NAN;
+    t = render(&st, MV_FORMAT_PROMETHEUS);
+    lacks(t, "\nmemvigil_oom_risk_time_to_limit_seconds ");
+    has(t, "\nmemvigil_oom_risk 0\n");
+    free(t);
+    st.leak = NULL;
+    t = render(&st, MV_FORMAT_PROMETHEUS);
+    lacks(t, "memvigil_oom_risk");
+    free(t);
+    j = render(&st, MV_FORMAT_JSON);
+    assert_int_equal(jq(j, "has(\"oom_risk\") | not", out, sizeof out), 0);
+    free(j);
+    mv__registry_free(r);
+}
+
 static void test_negotiate(void **state)
 {
     (void)state;
@@ -889,6 +981,7 @@ int main(void)
         cmocka_unit_test(test_na_state),
         cmocka_unit_test(test_process_real),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_leak_and_oom_risk),
         cmocka_unit_test(test_negotiate),
         cmocka_unit_test(test_errors),
     };

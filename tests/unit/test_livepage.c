@@ -158,6 +158,11 @@ static void test_json_since_and_columns(void **state)
     x.leak_confidence = 0.75;
     x.leak_eta_s = 120;
     x.evidence = "grew 1 MiB/h";
+    /* the OOM-risk claim, apart from the verdict */
+    x.oom_risk = 1;
+    x.oom_risk_growth_bytes_per_h = 7200;
+    x.oom_risk_eta_s = 600;
+    x.oom_risk_evidence = "limit in 10 min";
 
     mv_buf_init(&b);
     assert_int_equal(mv__live_render_json(pts, 3, 1000, 720, &x, &b), 0);
@@ -171,7 +176,9 @@ static void test_json_since_and_columns(void **state)
     assert_non_null(strstr(b.data, "\"growth_bytes_per_s\":12.5"));
     assert_non_null(strstr(b.data, "\"time_to_limit_s\":null,\"growing\":false"));
     assert_non_null(strstr(b.data, "\"leak\":{\"verdict\":\"leak\",\"growth_bytes_per_h\":3600,"
-                                   "\"confidence\":0.75,\"eta_s\":120,\"evidence\":\"grew 1 MiB/h\"}"));
+                                   "\"confidence\":0.75,\"eta_s\":120,\"evidence\":\"grew 1 MiB/h\"},"
+                                   "\"oom_risk\":{\"active\":true,\"growth_bytes_per_h\":7200,"
+                                   "\"eta_s\":600,\"evidence\":\"limit in 10 min\"}"));
     assert_non_null(strstr(b.data, "\"events\":[{\"t_ms\":2500,\"event\":\"leak\","
                                    "\"level\":\"warning\",\"message\":\"leak: \\\"quoted\\\"\"}]"));
 
@@ -181,7 +188,7 @@ static void test_json_since_and_columns(void **state)
     x.nevents = 0;
     assert_int_equal(mv__live_render_json(pts, 3, 3000, 720, &x, &b), 0);
     assert_non_null(strstr(b.data, "\"t\":[],\"rss\":[]"));
-    assert_non_null(strstr(b.data, "\"leak\":null"));
+    assert_non_null(strstr(b.data, "\"leak\":null,\"oom_risk\":null"));
     assert_non_null(strstr(b.data, "\"events\":[]}"));
     /* since 0: everything */
     mv__buf_reset(&b);
@@ -201,6 +208,7 @@ static void test_page_self_contained(void **state)
     assert_int_equal(mv__live_render_page(&b), 0);
     assert_non_null(strstr(b.data, "<!DOCTYPE html>"));
     assert_non_null(strstr(b.data, "id=\"chart-timeline\""));
+    assert_non_null(strstr(b.data, "id=\"oom-risk-label\""));
     /* the report's chart code and the page's own script are inlined */
     assert_non_null(strstr(b.data, "MV.lineChart = function"));
     assert_non_null(strstr(b.data, "MV.timelineSpec = function"));

@@ -387,6 +387,9 @@ static void test_self_samples_and_render(void **state)
     assert_non_null(strstr(b.data, "memvigil_operation_memory_delta_bytes"));
     assert_non_null(strstr(b.data, "operation=\"bulk_load\""));
     assert_non_null(strstr(b.data, "memvigil_resident_memory_bytes"));
+    /* the two claims have their own families: a young monitor has neither */
+    assert_non_null(strstr(b.data, "\nmemvigil_oom_risk 0\n"));
+    assert_non_null(strstr(b.data, "\nmemvigil_leak_verdict{verdict=\"leak\"} 0\n"));
     mv_buf_release(&b);
 
     assert_int_equal(mv_render(m, MV_FORMAT_OPENMETRICS, &b), 0);
@@ -397,6 +400,7 @@ static void test_self_samples_and_render(void **state)
     assert_int_equal(mv_render(m, MV_FORMAT_JSON, &b), 0);
     assert_int_equal(b.data[0], '{');
     assert_non_null(strstr(b.data, "\"started\""));
+    assert_non_null(strstr(b.data, "\"oom_risk\":{\"active\":false,"));
     mv_buf_release(&b);
     assert_int_equal(mv_render(m, (mv_format)42, &b), -EINVAL);
     assert_int_equal(b.len, 0);
@@ -1266,6 +1270,72 @@ static void test_recording_disk_full(void **state)
     fake_remove(&fk);
 }
 
+/* The OOM-risk claim (urgency) is followed by itself, not gated by the
+ * leak verdict: an event when risk.active turns 1 and when it turns 0,
+ * with the risk's figures and evidence, once per change. (The detector
+ * needs minutes of data to raise it, so the rule is tested directly; the
+ * end-to-end path is tests/integration/fleet_e2e.sh.) */
+static void test_oom_risk_events(void **state)
+{
+    (void)state;
+    mv__oom_risk r;
+    mv_event ev;
+    int was = 0;
+    memset(&r, 0, sizeof r);
+    memset(&ev, 0, sizeof ev);
+    r.growth_bytes_per_h = NAN;
+    r.eta_s = NAN;
+    r.first_ms = r.since_ms = -1;
+    snprintf(r.evidence, sizeof r.evidence, "not enough data yet");
+    assert_int_equal(mv__monitor_oom_risk_event(&was, &r, &ev), 0);
+    assert_int_equal(ev.kind, 0);
+
+    /* raised */
+    r.active = 1;
+    r.growth_bytes_per_h = 36.0 * 1024 * 1024;
+    r.eta_s = 3 * 3600.0;
+    r.first_ms = r.since_ms = 360000;
+    snprintf(r.evidence, sizeof r.evidence,
+             "private memory grows 36 MiB/h; the 256 MiB limit is reached in 3 h");
+    assert_int_equal(mv__monitor_oom_risk_event(&was, &r, &ev), 1);
+    assert_int_equal(was, 1);
+    assert_int_equal(ev.kind, MV_EVENT_OOM_RISK);
+    assert_string_equal(mv_event_kind_name(ev.kind), "oom_risk");
+    assert_string_equal(ev.message, "out of memory in about 3 h 0 min: private "
+                                    "memory grows 36 MiB/h; the 256 MiB limit "
+                                    "is reached in 3 h");
+    assert_true(fabs(ev.growth_bytes_per_s - 36.0 * 1024 * 1024 / 3600.0) < 1e-6);
+    assert_true(ev.time_to_limit_s == 3 * 3600.0);
+    /* still active: once per spell */
+    memset(&ev, 0, sizeof ev);
+    r.eta_s = 2 * 3600.0;
+    assert_int_equal(mv__monitor_oom_risk_event(&was, &r, &ev), 0);
+    assert_int_equal(ev.kind, 0);
+
+    /* cleared as the rate drops */
+    r.active = 0;
+    r.since_ms = -1;
+    r.growth_bytes_per_h = 0;
+    r.eta_s = INFINITY;
+    snprintf(r.evidence, sizeof r.evidence, "private memory is not growing");
+    assert_int_equal(mv__monitor_oom_risk_event(&was, &r, &ev), 1);
+    assert_int_equal(was, 0);
+    assert_int_equal(ev.kind, MV_EVENT_OOM_RISK_CLEARED);
+    assert_string_equal(mv_event_kind_name(ev.kind), "oom_risk_cleared");
+    assert_string_equal(ev.message, "out-of-memory risk cleared: private memory "
+                                    "is not growing");
+    assert_true(isinf(ev.time_to_limit_s));
+    assert_int_equal(mv__monitor_oom_risk_event(&was, &r, &ev), 0);
+
+    /* no evidence: the standard sentence, never an empty message */
+    r.active = 1;
+    r.growth_bytes_per_h = 3600.0;
+    r.eta_s = 600;
+    r.evidence[0] = 0;
+    assert_int_equal(mv__monitor_oom_risk_event(&was, &r, &ev), 1);
+    assert_non_null(strstr(ev.message, "out-of-memory risk"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1274,6 +1344,7 @@ int main(void)
         cmocka_unit_test(test_missing_target),
         cmocka_unit_test(test_self_samples_and_render),
         cmocka_unit_test(test_growth_on_self),
+        cmocka_unit_test(test_oom_risk_events),
         cmocka_unit_test(test_levels_and_oom_fake_tree),
         cmocka_unit_test(test_probe_error_event),
         cmocka_unit_test(test_swap_growing),

@@ -274,7 +274,7 @@
   var LABELS = {rss: 'RSS', anon: 'anon', file: 'file', shmem: 'shmem', swap: 'swap',
                 private: 'private (anon+swap)', working_set: 'working set', limit: 'effective limit'};
   var EVCOLORS = {oom_kill: '#b3261e', level_changed: '#b26a00', growth: '#d1495b', leak: '#b3261e',
-                  leak_suspected: '#b26a00', oom_risk: '#b3261e', target_exit: '#555', phase: '#6b6bd6'};
+                  leak_suspected: '#b26a00', oom_risk: '#b3261e', oom_risk_cleared: '#1b7f3b', target_exit: '#555', phase: '#6b6bd6'};
 
   /* The timeline spec from the report's JSON (also used by the live page). */
   MV.timelineSpec = function (d) {

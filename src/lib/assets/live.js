@@ -2,7 +2,8 @@
  * URL api/v1/samples?since=<newest t held> every sampling interval, keeps
  * the newest points (the server's capacity), and draws them with the
  * report's chart code (report.js: MV.timelineSpec + MV.lineChart), plus the
- * headline (level, leak verdict, growth, time to limit) and recent events.
+ * headline (level, leak verdict, growth, time to limit), the OOM-risk claim
+ * beside it, and recent events.
  * Relative URLs only, so it works through a port-forward or a proxy that
  * adds a path prefix; nothing is loaded from anywhere else.
  *
@@ -90,6 +91,15 @@
     fig(dl, 'time to limit', doc.growing === false ? 'never' : MV.fmtDur(doc.time_to_limit_s));
     if (doc.leak && doc.leak.confidence != null) fig(dl, 'confidence', Math.round(doc.leak.confidence * 100) + '%');
     fig(dl, 'samples shown', String(cols.t.length));
+    // the urgency claim, apart from the verdict (the cause)
+    var r = doc.oom_risk, rh = $('oom-risk');
+    var on = !!(r && r.active);
+    rh.className = 'verdict risk ' + (r ? (on ? 'r-active' : 'r-none') : '');
+    rh.setAttribute('data-oom-risk', r ? String(on) : 'unknown');
+    $('oom-risk-label').textContent = !r ? 'OOM risk: no detector'
+      : on ? 'OOM RISK \u2014 out of memory in about ' + MV.fmtDur(r.eta_s) + ' at the current rate'
+      : 'No OOM risk';
+    $('oom-risk-evidence').textContent = r && r.evidence ? r.evidence : '';
   }
   function events(doc) {
     var tb = $('events');
