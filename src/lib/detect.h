@@ -102,6 +102,11 @@ typedef struct mv__growth {
 int mv__growth_estimate(const mv__series *s, int64_t now_ms, int64_t window_ms,
                         int64_t bucket_ms, mv__growth *out);
 
+/* k-th smallest (0-based) of a[0..n) by Hoare's selection (n >= 1,
+ * k < n): afterwards a[0..k) <= a[k] <= a[k+1..n). O(n) on average; a is
+ * reordered. The order statistics of the Theil–Sen fits come from it. */
+double mv__select_kth(double *a, size_t n, size_t k);
+
 /* The CURRENT growth rate of s's floor — the one figure the live status,
  * the events and the oom_risk claim all quote. It is mv__growth_estimate
  * over the last hour (GROWTH_NOW_MS), or since since_ms when that is later

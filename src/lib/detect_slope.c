@@ -29,9 +29,7 @@
 /* Points above which a subsample is used: 512 points = 130816 pairs. */
 #define TS_MAX_POINTS 512
 
-/* k-th smallest (0-based) of a[0..n), by Hoare's selection: afterwards
- * a[0..k) <= a[k] <= a[k+1..n). O(n) on average; a is reordered. */
-static double select_kth(double *a, size_t n, size_t k)
+double mv__select_kth(double *a, size_t n, size_t k)
 {
     long l = 0, m = (long)n - 1, kk = (long)k;
     while (l < m) {
@@ -71,7 +69,7 @@ static double max_below(const double *a, size_t k)
 /* Median of a[0..n) by selection (a is reordered). */
 static double select_median(double *a, size_t n)
 {
-    double hi = select_kth(a, n, n / 2);
+    double hi = mv__select_kth(a, n, n / 2);
     if (n % 2 == 1)
         return hi;
     return 0.5 * (max_below(a, n / 2) + hi);
@@ -129,8 +127,8 @@ int mv__theil_sen(const double *t_s, const double *v, size_t n, mv__slope *out)
     size_t r_hi = M2 + 1 > (double)N ? N : (size_t)M2 + 1;
     if (r_lo > N)
         r_lo = N;
-    out->lo = r_lo - 1 < k ? select_kth(buf, k, r_lo - 1) : buf[k];
-    out->hi = r_hi - 1 > k ? select_kth(buf + k, N - k, r_hi - 1 - k)
+    out->lo = r_lo - 1 < k ? mv__select_kth(buf, k, r_lo - 1) : buf[k];
+    out->hi = r_hi - 1 > k ? mv__select_kth(buf + k, N - k, r_hi - 1 - k)
                            : buf[k];
     out->slope = slope;
     out->tau = (double)S / (double)npairs;

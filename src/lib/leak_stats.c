@@ -82,41 +82,12 @@ double mv__leak_mk_z_upper(const double *y, size_t n)
     return (s - sgn) / sqrt(dn * (dn - 1) * (2 * dn + 5) / 18.0);
 }
 
-/* k-th smallest (0-based) of a[0..n) (Wirth's selection); a is
- * reordered. */
-static double select_k(double *a, size_t n, size_t k)
-{
-    long l = 0, m = (long)n - 1, kk = (long)k;
-    while (l < m) {
-        double x = a[kk];
-        long i = l, j = m;
-        do {
-            while (a[i] < x)
-                i++;
-            while (x < a[j])
-                j--;
-            if (i <= j) {
-                double t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-                i++;
-                j--;
-            }
-        } while (i <= j);
-        if (j < kk)
-            l = i;
-        if (kk < i)
-            m = j;
-    }
-    return a[kk];
-}
-
 /* Theil–Sen over n <= MV_LEAK_WIN_BUCKETS + 2 points with distinct, increasing x:
  * slope (median of pairwise slopes), Sen's ~95% bounds (same ranks as
  * mv__theil_sen: Kendall S variance without tie correction) and tau-a.
  * Written here rather than calling mv__theil_sen because the detector
- * fits thousands of small windows per replayed day: a stack array and
- * quickselect instead of malloc and qsort (~10x faster). -EINVAL n < 3. */
+ * fits thousands of small windows per replayed day: a stack array
+ * instead of malloc. -EINVAL n < 3. */
 int mv__leak_ts_fit(const double *x, const double *y, size_t n, int want_bounds,
                   mv__slope *o)
 {
@@ -146,7 +117,7 @@ int mv__leak_ts_fit(const double *x, const double *y, size_t n, int want_bounds,
         m2 = 1;
     /* median first; then each bound is selected inside its side only */
     size_t k = m / 2;
-    double med = select_k(sl, m, k);
+    double med = mv__select_kth(sl, m, k);
     if (m % 2 == 0) {
         double below = sl[0];
         for (size_t i = 1; i < k; i++)
@@ -159,8 +130,8 @@ int mv__leak_ts_fit(const double *x, const double *y, size_t n, int want_bounds,
         o->lo = o->hi = NAN;
     } else {
         size_t r1 = (size_t)m1 - 1, r2 = (size_t)m2 - 1;
-        o->lo = r1 < k ? select_k(sl, k, r1) : sl[k];
-        o->hi = r2 > k ? select_k(sl + k, m - k, r2 - k) : sl[k];
+        o->lo = r1 < k ? mv__select_kth(sl, k, r1) : sl[k];
+        o->hi = r2 > k ? mv__select_kth(sl + k, m - k, r2 - k) : sl[k];
     }
     o->tau = s / (dn * (dn - 1) / 2.0);
     o->n = n;

@@ -568,16 +568,25 @@ static void test_poisson_steps_leak(void **state)
     assert_true(o.first_leak_h > 0 && o.first_leak_h < 5.0);
 }
 
+/* A default detector judging against limit (for the tests that drive the
+ * ticks themselves). */
+static mv__leak_detector *detector_for(int64_t limit)
+{
+    mv__leak_cfg cfg;
+    mv__leak_cfg_init(&cfg);
+    cfg.limit_bytes = limit;
+    mv__leak_detector *d = mv__leak_new(&cfg);
+    assert_non_null(d);
+    return d;
+}
+
 /* A new limit is quoted at the next evaluation, not after the windows'
  * next turn (up to W/30: hours for the long ones). */
 static void test_set_limit_applies_at_once(void **state)
 {
     (void)state;
     mv__series *ser = mv__series_new_default();
-    mv__leak_cfg cfg;
-    mv__leak_cfg_init(&cfg);
-    cfg.limit_bytes = LIMIT;
-    mv__leak_detector *d = mv__leak_new(&cfg);
+    mv__leak_detector *d = detector_for(LIMIT);
     mv__leak_result r;
     shape s = {.kind = LINEAR, .base = 600 * MIB, .rate = 140 * MIB / H};
     uint64_t st = 42;
@@ -608,10 +617,7 @@ static void test_plateau_lifted_by_drop(void **state)
 {
     (void)state;
     mv__series *ser = mv__series_new_default();
-    mv__leak_cfg cfg;
-    mv__leak_cfg_init(&cfg);
-    cfg.limit_bytes = LIMIT;
-    mv__leak_detector *d = mv__leak_new(&cfg);
+    mv__leak_detector *d = detector_for(LIMIT);
     mv__leak_result r;
     uint64_t st = 7;
     int saw_plateau = 0;
