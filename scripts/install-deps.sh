@@ -39,6 +39,8 @@ if [ "${1:-}" = "--bench" ]; then
     python3                    # workload: allocation-heavy script
     gcc                        # workload: -O2 on a large generated C file
     time                       # /usr/bin/time -f %M for peak RSS
+    redis-server               # bench/leaks/real: real-time recordings of a capped / unbounded cache
+    memcached                  # bench/leaks/real: real-time recording of a capped cache
   )
 elif [ $# -gt 0 ]; then
   echo "usage: $0 [--bench]" >&2
