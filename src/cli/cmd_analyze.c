@@ -269,7 +269,7 @@ static int print_json(const cli_series *s, const cli_replay_result *rr)
     mv__buf_puts(&b, ",\"evidence\":");
     mv__buf_json_string(&b, r->evidence);
     /* the urgency claim, apart from the verdict (docs/analyze.md) */
-    mv__buf_printf(&b, ",\"oom_risk\":%s,\"oom_risk_at_s\":",
+    mv__buf_printf(&b, ",\"oom_risk_active\":%s,\"oom_risk_at_s\":",
                    r->risk.active ? "true" : "false");
     mv__buf_json_double(&b, rr->oom_risk_at_s);
     mv__buf_puts(&b, ",\"oom_risk_eta_s\":");

@@ -123,7 +123,7 @@ int cli_report_json(const cli_report *r, mv_buf *b)
     }
     /* the urgency claim, apart from the verdict; the names analyze --json
      * uses (null without a verdict) */
-    rc |= key(b, "oom_risk", 1) |
+    rc |= key(b, "oom_risk_active", 1) |
           mv__buf_puts(b, !r->have_verdict ? "null"
                           : r->verdict.risk.active ? "true" : "false");
     rc |= knum(b, "oom_risk_at_s", r->oom_risk_at_s);

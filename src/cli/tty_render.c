@@ -489,8 +489,14 @@ static void trend_lines(line *l, const tty_state *s)
         textf(l, " (limit in %s)", mv__human_duration(s->oom_risk_eta_s, e,
                                                        sizeof e));
     if (s->oom_risk != TTY_OOM_RISK_NONE && s->oom_risk_text[0]) {
+        /* the event's message without its lead ("out of memory in about
+         * ...: ", "out-of-memory risk cleared: "): this line says both */
+        const char *t = s->oom_risk_text, *colon = strstr(t, ": ");
+        if (colon && (!strncmp(t, "out of memory in about ", 23) ||
+                      !strncmp(t, "out-of-memory risk cleared", 26)))
+            t = colon + 2;
         text(l, ": ");
-        text(l, s->oom_risk_text);
+        text(l, t);
     }
     end_line(l);
 }

@@ -79,8 +79,9 @@ typedef struct mv__oom_risk {
     int active;                 /* 1 while the claim holds */
     double growth_bytes_per_h;  /* the current rate (NAN until measured) */
     double eta_s;               /* to the limit at that rate: INFINITY when
-                                   not rising, NAN unknown */
-    double window_s;            /* span the rate was measured over */
+                                   not growing significantly, NAN unknown */
+    double window_s;            /* span the rate was measured over (NAN
+                                   until measured) */
     int64_t first_ms;           /* series time it first became active (-1
                                    never); kept when it clears */
     int64_t since_ms;           /* start of the current spell (-1 none) */

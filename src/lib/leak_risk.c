@@ -52,6 +52,7 @@ void mv__leak_risk_reset(mv__oom_risk *r)
     memset(r, 0, sizeof *r);
     r->growth_bytes_per_h = NAN;
     r->eta_s = NAN;
+    r->window_s = NAN;
     r->first_ms = -1;
     r->since_ms = -1;
     snprintf(r->evidence, sizeof r->evidence, "not enough data yet");
@@ -180,18 +181,18 @@ void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
         g.valid = 0;
     double rate = g.valid ? g.bytes_per_s : NAN;
     r->growth_bytes_per_h = rate * 3600.0;
-    r->window_s = g.valid ? g.window_s : 0;
+    r->window_s = g.valid ? g.window_s : NAN;
     int known = mv__leak_limit_known(c->limit);
     double head = known ? (double)c->limit - c->top : NAN;
     if (known && head < 0)
         head = 0;
-    if (!known || !g.valid)
-        r->eta_s = NAN;
-    else
-        r->eta_s = rate > 0 ? head / rate : INFINITY;
-
     int growing = g.valid && g.lo_bytes_per_s > 0 &&
                   rate >= c->floor_per_s && rate > 0;
+    if (!known || !g.valid)
+        r->eta_s = NAN;
+    else /* +Inf when not growing (a wiggle's rate projects nothing) */
+        r->eta_s = growing ? head / rate : INFINITY;
+
     int climb = growing && climbing(c, rate);
     int rising = growing && climb;
     int near = known && rising && r->eta_s < horizon_s;

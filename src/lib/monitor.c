@@ -989,7 +989,6 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     {
         mv__leak_cfg lc;
         mv__leak_cfg_init(&lc);
-        m->oom_horizon_s = lc.oom_risk_horizon_s;
         m->leak = mv__leak_new(&lc);
     }
     /* recent compact samples for the live page, only when it is served */

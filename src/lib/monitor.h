@@ -108,7 +108,6 @@ struct mv_monitor {
     mv__leak_result leak_res;    /* its current result */
     int oom_risk_active;         /* leak_res.risk.active as last told by an
                                     oom_risk / oom_risk_cleared event */
-    double oom_horizon_s;        /* the detector's oom_risk horizon */
     int growth_armed;            /* 1: a growth event may be raised */
     int growth_held;             /* growth seen while a phase was active */
     char held_phases[MV_MONITOR_SUBJECT]; /* phases active during it */

@@ -91,7 +91,7 @@ jq -e '.source == "leak.jsonl" and .format == "recording" and .labels == null an
        (.evidence | test("2.0 GiB"))' "$tmp/out" >/dev/null || { cat "$tmp/out" >&2; fail "leak fields"; }
 expect 0 flat.jsonl --json
 jq -e '.detected_at_s == null and .verdict == "no_leak" and
-       .oom_risk == false and .oom_risk_at_s == null and
+       .oom_risk_active == false and .oom_risk_at_s == null and
        (.oom_risk_evidence | length > 0)' "$tmp/out" >/dev/null \
     || { cat "$tmp/out" >&2; fail "flat fields"; }
 expect 0 flat_prom.json --json
@@ -126,7 +126,7 @@ with open(sys.argv[1], "w") as f:
 EOF
 expect 0 fast.csv --json --limit 1G
 jq -e '.verdict != "leak" and .detected_at_s == null and
-       .oom_risk == true and .oom_risk_at_s > 0 and .oom_risk_at_s <= .span_s and
+       .oom_risk_active == true and .oom_risk_at_s > 0 and .oom_risk_at_s <= .span_s and
        .oom_risk_eta_s > 0 and .oom_risk_eta_s < 21600 and
        .oom_risk_growth_bytes_per_hour > 900*1048576 and
        (.oom_risk_evidence | length > 0)' "$tmp/out" >/dev/null \
@@ -137,7 +137,7 @@ grep -q '^  risk raised  .* after the first point' "$tmp/out" || fail "text risk
 grep -q '^  detected at  never' "$tmp/out" || fail "text: a leak alarm after 20 minutes"
 # no limit: no time to the limit, no risk
 expect 0 fast.csv --json
-jq -e '.oom_risk == false and .oom_risk_at_s == null' "$tmp/out" >/dev/null \
+jq -e '.oom_risk_active == false and .oom_risk_at_s == null' "$tmp/out" >/dev/null \
     || { cat "$tmp/out" >&2; fail "fast growth without a limit: no risk"; }
 
 # ---- a real recording ----

@@ -108,10 +108,10 @@ jq -se 'first(.[] | select(.labels.instance == "flat:9464")) | .detected_at_s ==
 # the OOM-risk claim is printed for every series, apart from the verdict:
 # flat never raises it; a slow leak's is a boolean with its evidence
 jq -se 'first(.[] | select(.labels.instance == "flat:9464")) |
-        .oom_risk == false and .oom_risk_at_s == null and (.oom_risk_evidence | length > 0)' \
+        .oom_risk_active == false and .oom_risk_at_s == null and (.oom_risk_evidence | length > 0)' \
     "$tmp/out" >/dev/null || { cat "$tmp/out" >&2; fail "flat series: OOM-risk fields"; }
 jq -se 'first(.[] | select(.labels.instance == "leaker:9464")) |
-        (.oom_risk | type) == "boolean" and has("oom_risk_at_s") and has("oom_risk_eta_s") and
+        (.oom_risk_active | type) == "boolean" and has("oom_risk_at_s") and has("oom_risk_eta_s") and
         (.oom_risk_evidence | length > 0)' \
     "$tmp/out" >/dev/null || { cat "$tmp/out" >&2; fail "leaker: OOM-risk fields"; }
 

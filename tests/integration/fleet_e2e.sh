@@ -337,7 +337,7 @@ else
         jq -e --arg t "$1" '.labels.target == $t' "$tmp/analyze_$1.json" >/dev/null ||
             fail "analyze's series labels do not name target=$1"
         offline=$(jq -r '.verdict' "$tmp/analyze_$1.json")
-        offline_risk=$(jq -r '.oom_risk' "$tmp/analyze_$1.json")
+        offline_risk=$(jq -r '.oom_risk_active' "$tmp/analyze_$1.json")
     }
     live_risk() { # TARGET -> 1 / 0, or empty
         promq "memvigil_oom_risk{job=\"memvigil\",target=\"$1\"}" |
@@ -363,7 +363,7 @@ else
         lrisk=$(live_risk "$t")
         if [ "$t" = leaky ] && [ -n "$CG" ]; then
             [ "$lrisk" = 1 ] || fail "the leaky target's live memvigil_oom_risk is '$lrisk', want 1"
-            jq -e '.oom_risk == true and .oom_risk_at_s != null and .oom_risk_at_s > 0 and
+            jq -e '.oom_risk_active == true and .oom_risk_at_s != null and .oom_risk_at_s > 0 and
                    .oom_risk_eta_s != null and .oom_risk_eta_s < 21600 and
                    (.oom_risk_evidence | length > 0)' "$tmp/analyze_$t.json" >/dev/null ||
                 fail "analyze --prometheus does not replay the leaky target's OOM risk: $(jq -c '{oom_risk, oom_risk_at_s, oom_risk_eta_s, oom_risk_evidence}' "$tmp/analyze_$t.json")"

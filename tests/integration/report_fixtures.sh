@@ -43,7 +43,7 @@ if [ -s "$tmp/analyze.json" ]; then
         "$tmp/analyze.json" >/dev/null || fail "analyze and report growth differ"
     # and the same OOM-risk claim, raised at the same point
     jq -e --slurpfile r "$tmp/leak.json" \
-        '.oom_risk == $r[0].oom_risk and .oom_risk_at_s != null and
+        '.oom_risk_active == $r[0].oom_risk_active and .oom_risk_at_s != null and
          ((.oom_risk_at_s - $r[0].oom_risk_at_s) | fabs) < 1 and
          .oom_risk_evidence == $r[0].oom_risk_evidence' \
         "$tmp/analyze.json" >/dev/null || fail "analyze and report OOM risk differ"
@@ -51,7 +51,7 @@ fi
 # the two claims apart: 16 min at 512 KiB/s under 1.5 GiB reaches the limit
 # within 6 h, so the OOM risk holds (raised after ~5 min of data), whatever
 # the verdict says about the cause
-jqcheck "$tmp/leak.json" '.oom_risk == true and .oom_risk_at_s > 0 and .oom_risk_at_s < 600 and
+jqcheck "$tmp/leak.json" '.oom_risk_active == true and .oom_risk_at_s > 0 and .oom_risk_at_s < 600 and
                           .oom_risk_eta_s > 0 and .oom_risk_eta_s < 21600 and
                           (.oom_risk_evidence | length > 0)' "leak OOM risk"
 jqcheck "$tmp/leak.json" '.advice[0] | test("^Out of memory in about")' "OOM-risk advice first"
@@ -76,7 +76,7 @@ grep -q 'id="sites"' "$tmp/heap.html" || fail "html sites table"
 # --- no leak (16 min of examples/leaky with only a bounded cache)
 "$MEMVIGIL" report -f json "$F/flat.jsonl" >"$tmp/flat.json"
 jqcheck "$tmp/flat.json" '.verdict.verdict == "no_leak"' "flat verdict"
-jqcheck "$tmp/flat.json" '.oom_risk == false and .oom_risk_at_s == null' "flat: no OOM risk"
+jqcheck "$tmp/flat.json" '.oom_risk_active == false and .oom_risk_at_s == null' "flat: no OOM risk"
 jqcheck "$tmp/flat.json" '.oom_kills == 0' "flat oom"
 jqcheck "$tmp/flat.json" '.advice | map(test("No leak")) | any' "flat advice"
 

@@ -238,7 +238,7 @@ static void test_two_claims(void **state)
     assert_non_null(strstr(b.data, "**Headline: OOM RISK**"));
     assert_non_null(strstr(b.data, "**OOM risk: OOM RISK**"));
     json_t *j = parse_json(&r);
-    assert_true(json_is_true(json_object_get(j, "oom_risk")));
+    assert_true(json_is_true(json_object_get(j, "oom_risk_active")));
     assert_true(fabs(json_number_value(json_object_get(j, "oom_risk_at_s")) - 300.0) < 1e-9);
     assert_true(json_number_value(json_object_get(j, "oom_risk_eta_s")) == 5400.0);
     assert_string_equal(json_string_value(json_object_get(j, "oom_risk_evidence")),
@@ -277,7 +277,7 @@ static void test_two_claims(void **state)
     assert_non_null(strstr(b.data, "OOM risk raised    5 min 0 s (cleared later)"));
     assert_null(strstr(b.data, "Out of memory in about"));
     j = parse_json(&r);
-    assert_true(json_is_false(json_object_get(j, "oom_risk")));
+    assert_true(json_is_false(json_object_get(j, "oom_risk_active")));
     assert_true(fabs(json_number_value(json_object_get(j, "oom_risk_at_s")) - 300.0) < 1e-9);
     /* the report's JSON spells infinity "+Inf", as for eta_s */
     assert_string_equal(json_string_value(json_object_get(j, "oom_risk_eta_s")), "+Inf");
@@ -292,14 +292,14 @@ static void test_two_claims(void **state)
     assert_int_equal(build_file(FIX "short_leak.jsonl", &st4, &r, err, sizeof err), 0);
     assert_true(isnan(r.oom_risk_at_s));
     j = parse_json(&r);
-    assert_true(json_is_false(json_object_get(j, "oom_risk")));
+    assert_true(json_is_false(json_object_get(j, "oom_risk_active")));
     assert_true(json_is_null(json_object_get(j, "oom_risk_at_s")));
     json_decref(j);
     cli_report_release(&r);
     assert_int_equal(build_file(FIX "short_leak.jsonl", NULL, &r, err, sizeof err), 0);
     assert_string_equal(cli_report_headline(&r, hl, sizeof hl), "no verdict");
     j = parse_json(&r);
-    assert_true(json_is_null(json_object_get(j, "oom_risk")));
+    assert_true(json_is_null(json_object_get(j, "oom_risk_active")));
     json_decref(j);
     cli_report_release(&r);
     mv_buf_release(&b);
