@@ -49,22 +49,11 @@ static void insufficient(const cli_series *s, cli_replay_result *out)
 {
     mv__leak_result *r = &out->r;
 
-    r->verdict = MV_LEAK_INSUFFICIENT_DATA;
-    r->reason = MV_LEAK_R_NONE;
-    r->growth_bytes_per_h = r->growth_lo_bytes_per_h =
-        r->growth_hi_bytes_per_h = NAN;
-    r->eta_s = r->eta_lo_s = r->eta_hi_s = NAN;
-    r->confidence = 0;
+    mv__leak_result_reset(r);
     r->window_s = out->span_s;
-    r->first_leak_ms = -1;
+    r->risk.window_s = out->span_s;
     snprintf(r->evidence, sizeof r->evidence, "%s",
              s->note[0] ? s->note : "not enough data points");
-    r->risk.active = 0;
-    r->risk.growth_bytes_per_h = NAN;
-    r->risk.eta_s = NAN;
-    r->risk.window_s = out->span_s;
-    r->risk.first_ms = -1;
-    r->risk.since_ms = -1;
     mv__strlcpy(r->risk.evidence, r->evidence, sizeof r->risk.evidence);
 }
 

@@ -196,7 +196,7 @@ void mv__leak_cfg_init(mv__leak_cfg *cfg)
     cfg->signal_name = NULL;
 }
 
-static void result_reset(mv__leak_result *r)
+void mv__leak_result_reset(mv__leak_result *r)
 {
     memset(r, 0, sizeof *r);
     r->verdict = MV_LEAK_INSUFFICIENT_DATA;
@@ -240,7 +240,7 @@ mv__leak_detector *mv__leak_new(const mv__leak_cfg *cfg)
     d->risk = (mv__leak_risk_state)MV_LEAK_RISK_STATE_INIT;
     for (size_t i = 0; i < NWIN; i++)
         d->win[i].leak_since_ms = -1;
-    result_reset(&d->res);
+    mv__leak_result_reset(&d->res);
     return d;
 }
 
@@ -701,7 +701,7 @@ int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
 {
     if (!d || !s) {
         if (out)
-            result_reset(out);
+            mv__leak_result_reset(out);
         return 0;
     }
     mv__leak_verdict before = d->res.verdict;

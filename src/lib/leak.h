@@ -106,6 +106,10 @@ typedef struct mv__leak_result {
     mv__oom_risk risk;          /* the urgency claim (see above) */
 } mv__leak_result;
 
+/* A result before any data: insufficient_data, figures NAN, never raised
+ * (first_leak_ms and risk.first_ms -1), evidence "not enough data yet". */
+void mv__leak_result_reset(mv__leak_result *r);
+
 typedef struct mv__leak_detector mv__leak_detector;
 
 mv__leak_detector *mv__leak_new(const mv__leak_cfg *cfg);

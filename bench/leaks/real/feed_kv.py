@@ -11,6 +11,8 @@ import socket
 import sys
 import time
 
+from paced import every_second
+
 
 def main():
     if len(sys.argv) != 6:
@@ -27,9 +29,8 @@ def main():
         sys.exit(f"feed_kv.py: cannot connect to 127.0.0.1:{port}")
     value = os.urandom(size // 2).hex().encode()[:size]
     rnd = random.Random(42)
-    end = time.monotonic() + secs
-    tick = time.monotonic()
-    while time.monotonic() < end:
+
+    def one_second():
         batch = []
         for _ in range(rate):
             key = b"k:%010x" % rnd.getrandbits(40)
@@ -47,11 +48,8 @@ def main():
                 if not chunk:
                     sys.exit("feed_kv.py: server closed the connection")
                 got += chunk
-        tick += 1.0
-        delay = tick - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
 
+    every_second(secs, one_second)
 
 if __name__ == "__main__":
     main()

@@ -10,12 +10,8 @@ usage: py_dict.py [RATE [SECONDS]]
 """
 import random
 import sys
-import time
 
-
-def answer(key):
-    r = random.Random(key)
-    return r.randbytes(r.randint(2048, 8192))
+from paced import answer_of, every_second, service_key
 
 
 def main():
@@ -26,23 +22,14 @@ def main():
     secs = float(args[1]) if len(args) > 1 else 3600.0
     cache = {}
     rnd = random.Random(1)
-    served = 0
-    end = time.monotonic() + secs
-    tick = time.monotonic()
-    while time.monotonic() < end:
+
+    def one_second():
         for _ in range(rate):
-            if rnd.random() < 0.5:
-                key = rnd.randrange(2000)
-            else:
-                key = (1 << 40) + rnd.getrandbits(40)
-            value = cache.get(key)
-            if value is None:
-                value = cache[key] = answer(key)
-            served += len(value) > 0
-        tick += 1.0
-        delay = tick - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+            key = service_key(rnd)
+            if cache.get(key) is None:
+                cache[key] = answer_of(key)
+
+    every_second(secs, one_second)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ usage: py_lru.py [RATE [MAXSIZE [SECONDS]]]
 import functools
 import random
 import sys
-import time
+
+from paced import answer_of, every_second, service_key
 
 
 def main():
@@ -21,27 +22,14 @@ def main():
     rate = int(args[0]) if len(args) > 0 else 40
     maxsize = int(args[1]) if len(args) > 1 else 20000
     secs = float(args[2]) if len(args) > 2 else 3600.0
-
-    @functools.lru_cache(maxsize=maxsize)
-    def answer(key):
-        r = random.Random(key)
-        return r.randbytes(r.randint(2048, 8192))
-
+    answer = functools.lru_cache(maxsize=maxsize)(answer_of)
     rnd = random.Random(1)
-    served = 0
-    end = time.monotonic() + secs
-    tick = time.monotonic()
-    while time.monotonic() < end:
+
+    def one_second():
         for _ in range(rate):
-            if rnd.random() < 0.5:
-                key = rnd.randrange(2000)
-            else:
-                key = (1 << 40) + rnd.getrandbits(40)
-            served += len(answer(key)) > 0
-        tick += 1.0
-        delay = tick - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+            answer(service_key(rnd))
+
+    every_second(secs, one_second)
 
 
 if __name__ == "__main__":
