@@ -127,7 +127,7 @@ typedef struct win_state {
 typedef struct highs {
     int have;
     double hi;               /* highest floor seen (2.5 min resolution) */
-    int64_t hi_ms;           /* when it was last topped by PLATEAU_EPS */
+    int64_t hi_ms;           /* when it was last topped (new_high_step) */
     int64_t recent_gap_ms[PLATEAU_GAPS_RECENT]; /* the last waits between
                                                    new highs (a ring) */
     size_t nrecent;
