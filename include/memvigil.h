@@ -336,6 +336,25 @@ MV_EXPORT int mv_monitor_status(mv_monitor *m, mv_status *out);
 MV_EXPORT int mv_gauge_set(mv_monitor *m, const char *name, const char *labels,
                            int64_t bytes);
 
+/* The call sites whose live heap is growing fastest, as a heap profiler
+ * ranked them (memvigil run --heap does; so may an application with a
+ * profiler of its own), exported as
+ *   memvigil_heap_site_growth_bytes_per_second{site=SITE}
+ *   memvigil_heap_site_inuse_bytes{site=SITE}
+ * Replaces the whole set with sites[0..n): at most 10 are kept, so stale
+ * sites disappear and cardinality stays bounded; n == 0 clears it. site is
+ * "function (file:line)", copied (truncated to 159 bytes).
+ * Errors: -EINVAL (m NULL, sites NULL with n > 0, a NULL site), -ECHILD in a
+ * forked child. Thread-safety: any thread. */
+typedef struct mv_heap_site {
+    const char *site;
+    double growth_bytes_per_second;
+    int64_t inuse_bytes;
+} mv_heap_site;
+
+MV_EXPORT int mv_heap_sites_set(mv_monitor *m, const mv_heap_site *sites,
+                                size_t n);
+
 /* Operation scope: measures the process's memory delta from begin to end
  * (RSS anon, from /proc/self/statm) into the histogram
  * memvigil_operation_memory_delta_bytes{operation=NAME}. Returns NULL on

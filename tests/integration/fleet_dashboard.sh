@@ -6,7 +6,7 @@
 # put into a throwaway rules file as a recording rule for `promtool check
 # rules`, since promtool 2.42 has no standalone PromQL parser); and every
 # metric name they select is one memvigil exports: a family of a real scrape
-# of `memvigil run`, a family named in src/lib/*.c (application and cgroup
+# of `memvigil run`, a family named in src/lib/*/*.c (application and cgroup
 # families appear only when used), a recording rule of the rules file, or
 # Prometheus's own up / ALERTS.
 #
@@ -90,7 +90,7 @@ curl -sf "$url" >"$tmp/scrape.txt" || fail "cannot scrape $url"
             if ($4 == "histogram") { print $3 "_bucket"; print $3 "_sum"; print $3 "_count" }
          }' "$tmp/scrape.txt"
     # families named in the library (present only when used)
-    grep -ohE '"(memvigil|process)_[a-z0-9_]+' "$MV_SOURCE"/src/lib/*.c | tr -d '"' |
+    grep -ohE '"(memvigil|process)_[a-z0-9_]+' "$MV_SOURCE"/src/lib/*/*.c | tr -d '"' |
         while read -r f; do echo "$f"; echo "${f}_bucket"; echo "${f}_sum"; echo "${f}_count"; done
     # recording rules and Prometheus's own series
     python3 -c 'import sys, yaml
@@ -107,7 +107,7 @@ missing=()
 pending=()
 while read -r name; do
     grep -qx "$name" "$tmp/known.txt" && continue
-    if [[ " $contract " == *" $name "* ]] && ! grep -q '"memvigil_leak_' "$MV_SOURCE"/src/lib/*.c; then
+    if [[ " $contract " == *" $name "* ]] && ! grep -q '"memvigil_leak_' "$MV_SOURCE"/src/lib/*/*.c; then
         pending+=("$name")
         continue
     fi

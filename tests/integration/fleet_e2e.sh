@@ -313,7 +313,7 @@ live_verdict() { # TARGET -> verdict name, or empty
         jq -r '.data.result[0].metric.verdict // empty'
 }
 if ! promq 'count(memvigil_leak_verdict)' | jq -e '.data.result | length > 0' >/dev/null; then
-    if grep -q 'memvigil_leak_verdict' "$MV_SOURCE"/src/lib/expose*.c 2>/dev/null; then
+    if grep -q 'memvigil_leak_verdict' "$MV_SOURCE"/src/lib/expose/expose*.c 2>/dev/null; then
         fail "memvigil exports no memvigil_leak_verdict, though expose names it"
     fi
     verdict_note="memvigil_leak_verdict not exported yet (leak detector not wired into the exposition): verdict comparison skipped"

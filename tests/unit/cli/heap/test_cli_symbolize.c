@@ -1,5 +1,5 @@
 /*
- * test_cli_symbolize.c — the symbolizer (src/cli/symbolize.c) on mapped
+ * test_cli_symbolize.c — the symbolizer (src/cli/heap/symbolize.c) on mapped
  * files a profile names but that are not regular files: a FIFO with a
  * writer blocked in open(), a character device. The path comes from
  * untrusted profile content, so such a file must not even be opened.

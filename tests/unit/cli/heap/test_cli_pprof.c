@@ -1,5 +1,5 @@
 /*
- * test_cli_pprof.c — the pprof reader (src/cli/pprof.c) and stack builder
+ * test_cli_pprof.c — the pprof reader (src/cli/heap/pprof.c) and stack builder
  * (pprof_stacks.c), on profiles made by a tiny protobuf encoder below (so
  * the reader is tested without the preload library), gzip'd with zlib.
  */

@@ -1,5 +1,5 @@
 /*
- * test_cli_heaptrend.c — growing call sites (src/cli/heaptrend.c), fed with
+ * test_cli_heaptrend.c — growing call sites (src/cli/heap/heaptrend.c), fed with
  * simulated byte sampling: each allocation of s bytes is sampled with
  * probability 1 - exp(-s/T) and weighted s/p, as the preload library does,
  * so the tests see the same noise the real profiles have.

@@ -3,7 +3,7 @@
  * samples (what the page draws), its JSON rendering for
  * GET /api/v1/samples?since=MS, and the self-contained HTML page served at
  * GET / (styles and scripts embedded at build time: the chart code is the
- * report's own src/cli/report_assets/report.js, plus src/lib/assets/live.*).
+ * report's own src/charts/report.js, plus src/lib/expose/assets/live.*).
  * docs/live-page.md describes the page and the JSON.
  *
  * Thread-safety: none; the owner (the monitor) serialises access to a ring

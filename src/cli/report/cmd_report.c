@@ -27,7 +27,7 @@
 #include "report.h"
 #include "util.h"
 
-/* Generated from src/cli/report_assets/ (embed.cmake). */
+/* Generated from src/charts/ (embed.cmake). */
 extern const unsigned char cli_asset_report_css[];
 extern const unsigned long cli_asset_report_css_len;
 extern const unsigned char cli_asset_report_js[];

@@ -79,4 +79,9 @@ MV_INTERNAL int mv__parse_size(const char *s, int64_t *out);
 /* Copies src into dst of size n, always NUL-terminating; returns strlen(src). */
 MV_INTERNAL size_t mv__strlcpy(char *dst, const char *src, size_t n);
 
+/* Parses "host:port", ":port" (127.0.0.1), "[::1]:port" into host and
+ * port. 0 or -EINVAL. Reentrant. (util_listen.c) */
+int mv__http_parse_listen(const char *listen, char *host, size_t hostlen,
+                          int *port);
+
 #endif /* MV_UTIL_H */

@@ -2,7 +2,7 @@
  * http_listen.h — the HTTP endpoint's listening socket (internal to
  * http.c): created here rather than by libmicrohttpd so that a bind failure
  * is reported with its real errno. The listen address parser,
- * mv__http_parse_listen, is declared in http.h (the CLI uses it too).
+ * mv__http_parse_listen, is in util (the CLI uses it too).
  *
  * Ownership: the caller owns the returned descriptor (http.c hands it to
  * MHD, which closes it in MHD_stop_daemon). Thread-safety: no shared state;

@@ -17,7 +17,7 @@
  *    and the page cannot drift apart (docs/report.md documents it).
  *  - report_html.c: the page: static HTML for the verdict, tables and advice
  *    (readable without scripts, e.g. in a mail preview), the JSON, and the
- *    chart code (src/cli/report_assets/, embedded at build time).
+ *    chart code (src/charts/, embedded at build time).
  *  - report_text.c: Markdown and plain text.
  *
  * The verdict is not computed here: the caller passes a function that
@@ -283,7 +283,7 @@ int cli_report_json(const cli_report *r, mv_buf *out);
 int cli_report_markdown(const cli_report *r, mv_buf *out);
 int cli_report_text(const cli_report *r, mv_buf *out);
 
-/* The page's scripts and styles (src/cli/report_assets/), passed in so the
+/* The page's scripts and styles (src/charts/), passed in so the
  * renderer does not depend on the generated C file (tests pass the files). */
 typedef struct cli_report_assets {
     const char *css; size_t css_len;

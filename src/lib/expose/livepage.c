@@ -14,9 +14,9 @@
  * values are null (the chart skips them).
  *
  * The page is one HTML document with everything inlined: the report's
- * stylesheet and chart script (src/cli/report_assets/, the single source of
+ * stylesheet and chart script (src/charts/, the single source of
  * the chart code, embedded into the library at build time as mv__asset_*)
- * and the page's own script and styles (src/lib/assets/). It fetches only
+ * and the page's own script and styles (src/lib/expose/assets/). It fetches only
  * relative URLs, so it works through a port-forward or a path-prefixing
  * proxy, and it loads nothing else.
  */
@@ -28,7 +28,7 @@
 #include "livepage.h"
 #include "util.h"
 
-/* Generated at build time by src/cli/report_assets/embed.cmake. */
+/* Generated at build time by src/charts/embed.cmake. */
 extern const unsigned char mv__asset_report_js[], mv__asset_report_css[];
 extern const unsigned long mv__asset_report_js_len, mv__asset_report_css_len;
 extern const unsigned char mv__asset_live_js[], mv__asset_live_css[];

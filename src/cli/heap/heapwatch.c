@@ -32,7 +32,6 @@
 
 #include "cli.h"
 #include "heapdir.h"
-#include "monitor.h"
 #include "util.h"
 
 #define HEAP_LIB "libmemvigil_heap.so"
@@ -252,19 +251,17 @@ static void announce(cli_heapwatch *w, const cli_site_trend *x)
 
 static void export_metrics(mv_monitor *m, const cli_site_trend *r, size_t n)
 {
-    mv__heap_site s[MV__HEAP_SITES_MAX];
+    mv_heap_site s[10];
     size_t k = 0, i;
 
-    for (i = 0; i < n && k < MV__HEAP_SITES_MAX && r[i].growing; i++, k++) {
-        mv__strlcpy(s[k].site, r[i].site, sizeof s[k].site);
+    if (!m)
+        return;
+    for (i = 0; i < n && k < sizeof s / sizeof s[0] && r[i].growing; i++, k++) {
+        s[k].site = r[i].site;
         s[k].growth_bytes_per_second = r[i].slope;
         s[k].inuse_bytes = (int64_t)r[i].bytes;
     }
-    if (!m || !m->reg)
-        return;
-    pthread_mutex_lock(&m->app_lock);
-    mv__registry_heap_sites_set(m->reg, s, k);
-    pthread_mutex_unlock(&m->app_lock);
+    (void)mv_heap_sites_set(m, s, k);
 }
 
 /* Loads new snapshots; ranks, announces and exports when there were any. */

@@ -1,5 +1,5 @@
 /*
- * test_cli_heapdir.c — following a snapshot directory (src/cli/heapdir.c):
+ * test_cli_heapdir.c — following a snapshot directory (src/cli/heap/heapdir.c):
  * snapshots deleted between the listing and their reading, and snapshots
  * without the inuse_space sample type. Profiles are raw profile.proto
  * messages from a tiny encoder; cli_pprof_load is wrapped (-Wl,--wrap, see

@@ -33,8 +33,6 @@
 
 #include "cli.h"
 #include "events.h"
-#include "http.h"
-#include "monitor.h"
 #include "record.h"
 #include "tty.h"
 #include "util.h"
@@ -328,7 +326,7 @@ int cli_agent_start(cli_agent *a, mv_config *cfg, mv_monitor **out)
     if (cfg->http_listen) {
         char host[256];
         int port = 0;
-        int bound = mv__monitor_http_port(*out);
+        int bound = mv_monitor_http_port(*out);
 
         if (mv__http_parse_listen(cfg->http_listen, host, sizeof host,
                                   &port) != 0)

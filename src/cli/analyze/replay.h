@@ -1,6 +1,6 @@
 /*
  * replay.h — replays one ingested series through the online leak detector
- * (src/lib/leak.h), point by point, exactly as the monitor feeds it live:
+ * (src/lib/detect/leak.h), point by point, exactly as the monitor feeds it live:
  * push into an mv__series of the monitor's default shape, then
  * mv__leak_tick at that point's time. The verdict after the last point is
  * the answer; detected_at_s is when, counted from the first point, the

@@ -40,10 +40,7 @@ typedef struct mv__http_routes {
     mv__http_page_fn page;       /* optional */
 } mv__http_routes;
 
-/* Parses "host:port", ":port" (127.0.0.1), "[::1]:port". 0 or -EINVAL.
- * (http_listen.c) */
-int mv__http_parse_listen(const char *listen, char *host, size_t hostlen,
-                          int *port);
+/* The listen address is parsed by mv__http_parse_listen (util.h). */
 
 /* Starts the server. token may be NULL. -EADDRINUSE, -EINVAL, -ENOMEM. */
 int mv__http_start(const char *listen, const char *token,

@@ -46,6 +46,28 @@ int mv_gauge_set(mv_monitor *m, const char *name, const char *labels,
     return rc;
 }
 
+int mv_heap_sites_set(mv_monitor *m, const mv_heap_site *sites, size_t n)
+{
+    mv__heap_site s[MV__HEAP_SITES_MAX];
+    size_t k;
+
+    if (!m || (n > 0 && !sites))
+        return -EINVAL;
+    if (m->inherited)
+        return -ECHILD;
+    for (k = 0; k < n && k < MV__HEAP_SITES_MAX; k++) {
+        if (!sites[k].site)
+            return -EINVAL;
+        mv__strlcpy(s[k].site, sites[k].site, sizeof s[k].site);
+        s[k].growth_bytes_per_second = sites[k].growth_bytes_per_second;
+        s[k].inuse_bytes = sites[k].inuse_bytes;
+    }
+    pthread_mutex_lock(&m->app_lock);
+    int rc = mv__registry_heap_sites_set(m->reg, s, k);
+    pthread_mutex_unlock(&m->app_lock);
+    return rc;
+}
+
 /* This process's anonymous resident bytes, or MV_NA. */
 static int64_t self_anon_bytes(void)
 {

@@ -1,5 +1,5 @@
 /*
- * test_cli_tty.c — the live terminal view's renderer (src/cli/tty_render.c):
+ * test_cli_tty.c — the live terminal view's renderer (src/cli/agent/tty_render.c):
  * known states in, exact text out: figures, sparkline levels, truncation to
  * the width (display columns, escapes excluded), colour codes present or
  * absent, ETA and growth wording, the leak verdict from events, the event
