@@ -7,7 +7,8 @@
  *
  * MV_SAMPLE_FIELDS(X) expands X(member, type, where, help) once per field:
  *   member  the mv_sample member (and the JSON key, by stringizing it)
- *   type    I64 (int64_t, MV_NA = null), I32 (int32_t), INT (int),
+ *   type    I64 (int64_t, MV_NA = null), LIM (int64_t limit: MV_NA = null,
+ *           MV_UNLIMITED = "max"), I32 (int32_t), INT (int),
  *           DBL (double, NAN = null)
  *   where   REC: also in the recording's sample line; ALL: status JSON
  *           and the fuller outputs only
@@ -43,8 +44,8 @@
     X(pss_shmem_bytes, I64, ALL, "proportional shared memory (Pss_Shmem)")    \
     X(cgroup_version, INT, ALL, "0 none, 1 v1 memory, 2 unified")             \
     X(cg_usage_bytes, I64, REC, "cgroup usage (memory.current)")              \
-    X(cg_max_bytes, I64, ALL, "tightest cgroup memory.max of the chain")      \
-    X(cg_high_bytes, I64, ALL, "tightest cgroup memory.high of the chain")    \
+    X(cg_max_bytes, LIM, ALL, "tightest cgroup memory.max of the chain")      \
+    X(cg_high_bytes, LIM, ALL, "tightest cgroup memory.high of the chain")    \
     X(cg_anon_bytes, I64, ALL, "cgroup anonymous memory (memory.stat anon)")  \
     X(cg_file_bytes, I64, ALL, "cgroup page cache (memory.stat file)")        \
     X(cg_inactive_file_bytes, I64, ALL, "cgroup inactive page cache")         \
@@ -60,7 +61,7 @@
     X(swap_free_bytes, I64, ALL, "system swap free (SwapFree)")               \
     X(working_set_bytes, I64, REC, "cgroup usage less inactive page cache")   \
     X(private_bytes, I64, REC, "anonymous + swap (process, else cgroup)")     \
-    X(effective_limit_bytes, I64, REC, "tightest of cgroup max, high, MemTotal") \
+    X(effective_limit_bytes, LIM, REC, "tightest of cgroup max, high, MemTotal") \
     X(usage_ratio, DBL, REC, "working set (or RSS) / effective limit")
 
 #endif
