@@ -31,11 +31,26 @@
     return e;
   }
 
+  // The same rounding as the C side's mv__human_bytes (one decimal below
+  // 10, none above), so a figure reads the same on the page, in the event
+  // messages and in the terminal.
   MV.fmtBytes = function (v) {
     if (v == null || isNaN(v)) return 'n/a';
-    var a = Math.abs(v), u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'], i = 0;
+    var a = Math.abs(v), u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'], i = 0;
+    while (a >= 1024 && i < u.length - 1) { a /= 1024; i++; }
+    return (v < 0 ? '-' : '') + (i === 0 ? a.toFixed(0) : a.toFixed(a < 10 ? 1 : 0)) + ' ' + u[i];
+  };
+  // Axis ticks need the finer steps a nice-number axis takes (1.25 GiB).
+  MV.fmtAxisBytes = function (v) {
+    if (v == null || isNaN(v)) return 'n/a';
+    var a = Math.abs(v), u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'], i = 0;
     while (a >= 1024 && i < u.length - 1) { a /= 1024; i++; }
     return (v < 0 ? '-' : '') + (i === 0 ? a.toFixed(0) : a.toFixed(a < 10 ? 2 : a < 100 ? 1 : 0)) + ' ' + u[i];
+  };
+  // A growth rate (bytes per second in), per hour like mv__human_rate.
+  MV.fmtRate = function (bps) {
+    if (bps == null || !isFinite(bps)) return 'n/a';
+    return MV.fmtBytes(bps * 3600) + '/h';
   };
   MV.fmtExact = function (v) {
     if (v == null || isNaN(v)) return 'n/a';
@@ -76,7 +91,7 @@
   MV.lineChart = function (host, spec) {
     host.textContent = '';
     host.classList.add('chart');
-    var fmtY = spec.yFormat || MV.fmtBytes, fmtYExact = spec.yExact || MV.fmtExact;
+    var fmtY = spec.yFormat || MV.fmtAxisBytes, fmtYExact = spec.yExact || MV.fmtExact;
     var H = spec.height || 300, M = {l: 70, r: 14, t: 10, b: 26};
     var legend = el('div', 'legend', host);
     var box = el('div', null, host); box.style.position = 'relative';

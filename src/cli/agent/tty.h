@@ -105,7 +105,8 @@ int tty_sparkline(const double *v, size_t n, int utf8, mv_buf *out);
  * UTF-8 continuation bytes count 0, everything else 1. */
 size_t tty_display_cols(const char *s, size_t n);
 
-/* "+12.0 MiB/min", "-3.0 KiB/min", "0 B/min", "n/a". */
+/* A growth rate per hour as mv__human_rate writes it, with a "+" when
+ * rising: "+720 MiB/h", "-180 KiB/h", "0 B/h", "n/a". */
 char *tty_format_growth(double bytes_per_s, char *out, size_t n);
 /* Time-to-limit text: "3 h 12 min", "never (not growing)", "n/a (no limit
  * or too few samples)". */

@@ -118,15 +118,11 @@ char *tty_format_growth(double g, char *out, size_t n)
 {
     char b[32];
 
-    if (isnan(g) || isinf(g)) {
-        snprintf(out, n, "n/a");
-        return out;
-    }
-    mv__human_bytes_d(fabs(g) * 60.0, b, sizeof b);
-    if (strcmp(b, "0 B") == 0)
-        snprintf(out, n, "0 B/min");
+    mv__human_rate(g, b, sizeof b);
+    if (strcmp(b, "0 B/h") == 0 || strcmp(b, "n/a") == 0 || g < 0)
+        snprintf(out, n, "%s", b);
     else
-        snprintf(out, n, "%s%s/min", g < 0 ? "-" : "+", b);
+        snprintf(out, n, "+%s", b);
     return out;
 }
 

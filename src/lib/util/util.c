@@ -329,6 +329,21 @@ char *mv__human_bytes(int64_t bytes, char *out, size_t n)
     return out;
 }
 
+char *mv__human_rate(double bytes_per_second, char *out, size_t n)
+{
+    char b[32];
+    if (isnan(bytes_per_second) || isinf(bytes_per_second)) {
+        snprintf(out, n, "n/a");
+        return out;
+    }
+    mv__human_bytes_d(bytes_per_second * 3600.0, b, sizeof b);
+    if (strcmp(b, "n/a") == 0)
+        snprintf(out, n, "n/a");
+    else
+        snprintf(out, n, "%s/h", b);
+    return out;
+}
+
 char *mv__human_duration(double s, char *out, size_t n)
 {
     if (isnan(s)) {

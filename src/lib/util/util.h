@@ -57,6 +57,11 @@ MV_INTERNAL char *mv__human_bytes(int64_t bytes, char *out, size_t n);
  * mv__human_bytes, rounded to the nearest byte; NAN, infinities and values
  * beyond int64_t give "n/a" instead of a wrapped number. Returns out. */
 MV_INTERNAL char *mv__human_bytes_d(double bytes, char *out, size_t n);
+/* The one way a growth rate is written for people: bytes per second given,
+ * bytes per hour printed with mv__human_bytes's rounding ("1.5 GiB/h",
+ * "-12 MiB/h"); NAN or out of range gives "n/a". The metrics and JSON keep
+ * bytes per second. Returns out. */
+MV_INTERNAL char *mv__human_rate(double bytes_per_second, char *out, size_t n);
 
 /* The one checked way from a double that came from input (or was computed
  * from it) to an integer: a plain cast of a NAN, infinite or out-of-range

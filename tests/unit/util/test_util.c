@@ -90,6 +90,13 @@ static void test_human(void **state)
     assert_string_equal(mv__human_bytes(2LL << 30, s, sizeof s), "2.0 GiB");
     assert_string_equal(mv__human_bytes(MV_NA, s, sizeof s), "n/a");
     assert_string_equal(mv__human_bytes(MV_UNLIMITED, s, sizeof s), "unlimited");
+    /* rates: per second in, per hour out, with human_bytes's rounding */
+    assert_string_equal(mv__human_rate(1024.0 * 1024.0 / 3600.0, s, sizeof s), "1.0 MiB/h");
+    assert_string_equal(mv__human_rate(5.49 * 1024 * 1024, s, sizeof s), "19 GiB/h");
+    assert_string_equal(mv__human_rate(-100.0 * 1024 / 3600.0, s, sizeof s), "-100 KiB/h");
+    assert_string_equal(mv__human_rate(NAN, s, sizeof s), "n/a");
+    assert_string_equal(mv__human_rate(INFINITY, s, sizeof s), "n/a");
+    assert_string_equal(mv__human_rate(1e300, s, sizeof s), "n/a");
     assert_string_equal(mv__human_duration(41, s, sizeof s), "41 s");
     assert_string_equal(mv__human_duration(185, s, sizeof s), "3 min 5 s");
     assert_string_equal(mv__human_duration(9 * 3600 + 600, s, sizeof s), "9 h 10 min");

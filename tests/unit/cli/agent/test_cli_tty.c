@@ -21,7 +21,7 @@
 
 #define MiB (1024LL * 1024LL)
 
-/* A process target at 39% of a 1 GiB cgroup limit, growing 12 MiB/min. */
+/* A process target at 39% of a 1 GiB cgroup limit, growing 12 MiB/min (720 MiB/h). */
 static void fill_state(tty_state *s)
 {
     mv_sample *x = &s->status.sample;
@@ -132,7 +132,7 @@ static void test_render_figures(void **state)
                         "working set 400 MiB / limit 1.0 GiB (cgroup "
                         "memory.max)  ratio 0.39 (39%)");
     assert_string_equal(nth_line(b.data, 4, l, sizeof l),
-                        "growth +12 MiB/min over 5 min 0 s  time to limit "
+                        "growth +720 MiB/h over 5 min 0 s  time to limit "
                         "3 h 12 min");
     assert_string_equal(nth_line(b.data, 5, l, sizeof l),
                         "leak none reported");
@@ -175,7 +175,7 @@ static void test_render_cgroup_target_and_waiting(void **state)
     assert_string_equal(nth_line(b.data, 2, l, sizeof l),
                         "private 300 MiB  swap 2.0 MiB");
     assert_string_equal(nth_line(b.data, 4, l, sizeof l),
-                        "growth 0 B/min over 5 min 0 s  time to limit never "
+                        "growth 0 B/h over 5 min 0 s  time to limit never "
                         "(not growing)");
     assert_string_equal(nth_line(b.data, 7, l, sizeof l),
                         "private (no samples yet)");
@@ -286,10 +286,10 @@ static void test_eta_and_growth_text(void **state)
     assert_string_equal(tty_format_eta(NAN, t, sizeof t),
                         "n/a (no limit or too few samples)");
     assert_string_equal(tty_format_growth(12.0 * MiB / 60.0, t, sizeof t),
-                        "+12 MiB/min");
+                        "+720 MiB/h");
     assert_string_equal(tty_format_growth(-3.0 * 1024 / 60.0, t, sizeof t),
-                        "-3.0 KiB/min");
-    assert_string_equal(tty_format_growth(0, t, sizeof t), "0 B/min");
+                        "-180 KiB/h");
+    assert_string_equal(tty_format_growth(0, t, sizeof t), "0 B/h");
     assert_string_equal(tty_format_growth(NAN, t, sizeof t), "n/a");
 }
 
