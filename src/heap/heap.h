@@ -23,6 +23,7 @@
 #ifndef MV_HEAP_H
 #define MV_HEAP_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdatomic.h>
@@ -104,6 +105,31 @@ static inline void mv__heap_guard_leave(void) { mv__heap_tguard--; }
  * unwinder itself is never sampled (track.c, DESIGN). Returns p. Any
  * thread. */
 void *mv__heap_on_countdown(void *p, size_t n, const void *caller);
+
+/* The sampling unbias: what one sampled block stands for. The countdown
+ * (track.c, DESIGN) is exponential with mean T = sample_bytes and
+ * memoryless, so a block of n bytes is sampled with probability
+ * p = 1 - exp(-n/T) whatever came before it; counting the sample as 1/p
+ * objects and n/p bytes makes both totals unbiased. A 0-byte block counts
+ * as 1 byte. Far below T, p ~ n/T and a sample stands for about T bytes;
+ * far above T, p ~ 1 and it stands for itself. expm1 keeps p exact for
+ * small n/T (1 - exp(-x) would cancel to 0). The one home of this formula:
+ * track.c (allocated totals) and snapshot.c (in-use totals) both call it.
+ * Pure; any thread. */
+typedef struct mv_heap_weight {
+    double objects;  /* 1/p */
+    double bytes;    /* n/p */
+} mv_heap_weight;
+
+static inline mv_heap_weight mv__heap_unbias(uint64_t n, uint64_t sample_bytes)
+{
+    double s = n ? (double)n : 1.0;
+    double p = -expm1(-s / (double)sample_bytes);
+    if (p <= 0)
+        p = 1e-300; /* only for a T so large that n/T underflows */
+    mv_heap_weight w = {1.0 / p, s / p};
+    return w;
+}
 
 /* Removes p from the live table if present (call before the real free).
  * Returns 1 and fills *size and *stack when it was there. */

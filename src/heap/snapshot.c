@@ -285,7 +285,6 @@ static int snapshot_locked(void)
         rc = -ENOMEM;
         goto out;
     }
-    double T = (double)mv__heap.cfg.sample_bytes;
     /* live blocks -> in-use estimates per stack (one shard lock at a time).
      * Empty levels are skipped unread, and a level's scan stops at its last
      * entry: reading the whole table would fault in all of its 1.5 MiB. */
@@ -300,10 +299,10 @@ static int snapshot_locked(void)
                 left--;
                 if (tab[i].stack >= count)
                     continue;
-                double sz = tab[i].size ? (double)tab[i].size : 1.0;
-                double prob = -expm1(-sz / T);
-                inuse_o[tab[i].stack] += 1.0 / prob;
-                inuse_b[tab[i].stack] += sz / prob;
+                mv_heap_weight wt = mv__heap_unbias(tab[i].size,
+                                                    mv__heap.cfg.sample_bytes);
+                inuse_o[tab[i].stack] += wt.objects;
+                inuse_b[tab[i].stack] += wt.bytes;
             }
         }
         mv__heap_unlock(&sh->lock);

@@ -6,7 +6,8 @@
  * sampled and a fresh interval is drawn. Because the exponential is
  * memoryless, an allocation of s bytes is sampled with probability
  * p = 1 - exp(-s/T) whatever came before it, so counting each sample as
- * s/p bytes and 1/p objects gives unbiased estimates. The fast path (in
+ * s/p bytes and 1/p objects gives unbiased estimates (mv__heap_unbias in
+ * heap.h, the formula's one home). The fast path (in
  * interpose.c) is one thread-local subtraction and a branch.
  *
  * A sample unwinds the stack with libgcc's unwinder (_Unwind_Backtrace;
@@ -558,17 +559,14 @@ static __attribute__((noinline)) void record(void *p, size_t n)
     const uintptr_t *f = w.f;
     uint32_t depth = w.depth;
 
-    double s = n ? (double)n : 1.0;
-    double prob = -expm1(-s / (double)mv__heap.cfg.sample_bytes);
-    if (prob <= 0)
-        prob = 1e-300;
+    mv_heap_weight wt = mv__heap_unbias(n, mv__heap.cfg.sample_bytes);
     uint64_t h = frames_hash(f, depth);
 
     mv__heap_lock(&mv__heap.stack_lock);
     int64_t id = stack_intern(f, depth, h);
     if (id >= 0) {
-        mv__heap.stacks[id].alloc_objects += 1.0 / prob;
-        mv__heap.stacks[id].alloc_bytes += s / prob;
+        mv__heap.stacks[id].alloc_objects += wt.objects;
+        mv__heap.stacks[id].alloc_bytes += wt.bytes;
     }
     mv__heap_unlock(&mv__heap.stack_lock);
     if (id < 0) {

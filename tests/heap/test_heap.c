@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +240,42 @@ static void test_pprof_empty(void **state)
     mv__heap_buf_release(&b);
 }
 
+/* ---- the sampling unbias (heap.h) ---- */
+
+/* What one sample stands for at the default T = 512 KiB: far below T about
+ * T bytes (T + n/2 to first order) in T/n objects; at T, 1/(1 - 1/e)
+ * objects; far above T, the block itself. n/p over 1/p is always n, and a
+ * 0-byte block counts as 1 byte. */
+static void test_unbias(void **state)
+{
+    (void)state;
+    const uint64_t T = 524288;
+    mv_heap_weight w;
+
+    w = mv__heap_unbias(1, T);                 /* far below */
+    assert_true(fabs(w.bytes - (T + 0.5)) < 1e-6);
+    assert_true(fabs(w.objects - w.bytes) < 1e-9);
+    w = mv__heap_unbias(0, T);
+    assert_true(fabs(w.bytes - (T + 0.5)) < 1e-6);
+
+    w = mv__heap_unbias(4096, T);
+    assert_true(fabs(w.bytes - (T + 2048.0)) < 4.0); /* + n^2/12T = 2.7 */
+    assert_true(fabs(w.objects - w.bytes / 4096.0) < 1e-9);
+
+    w = mv__heap_unbias(T, T);                 /* at T */
+    assert_true(fabs(w.objects - 1.0 / (1.0 - exp(-1.0))) < 1e-12);
+    assert_true(fabs(w.objects - 1.5819767068693265) < 1e-12);
+    assert_true(fabs(w.bytes - (double)T * w.objects) < 1e-6);
+
+    w = mv__heap_unbias(64 * T, T);            /* far above */
+    assert_true(w.objects == 1.0);
+    assert_true(w.bytes == (double)(64 * T));
+
+    w = mv__heap_unbias(100, 1);               /* T of 1 byte: all sampled */
+    assert_true(w.objects == 1.0);
+    assert_true(w.bytes == 100.0);
+}
+
 /* ---- the free filter's mapping (heap.h) ---- */
 
 #define FBUCKETS (1u << MV_HEAP_FILTER_BITS)
@@ -338,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_config_setuid_inert),
         cmocka_unit_test(test_pprof_roundtrip),
         cmocka_unit_test(test_pprof_empty),
+        cmocka_unit_test(test_unbias),
         cmocka_unit_test(test_filter_locality),
         cmocka_unit_test(test_filter_regions_apart),
         cmocka_unit_test(test_filter_false_positives),

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "tty.h"
+#include "probe.h"
 #include "util.h"
 
 /* Eight levels, lowest first. */
@@ -390,16 +391,9 @@ static void memory_lines(line *l, const tty_state *s)
     end_line(l);
 
     {
-        int cg_limited = (x->limit_source == MV_LIMIT_CGROUP_MAX ||
-                          x->limit_source == MV_LIMIT_CGROUP_HIGH) &&
-                         x->working_set_bytes != MV_NA;
-        int64_t used = cg_limited ? x->working_set_bytes : x->rss_bytes;
-
-        if (used == MV_NA)
-            used = x->working_set_bytes;
-        textf(l, "%s %s / limit %s (%s)",
-              cg_limited || x->rss_bytes == MV_NA ? "working set" : "rss",
-              mv__human_bytes(used, a, sizeof a),
+        /* the figure the ratio is of (probe's one rule) */
+        textf(l, "%s %s / limit %s (%s)", mv__sample_limit_quantity_name(x),
+              mv__human_bytes(mv__sample_limit_quantity(x), a, sizeof a),
               mv__human_bytes(x->effective_limit_bytes, b, sizeof b),
               limit_source_name(x->limit_source));
         text(l, "  ratio ");

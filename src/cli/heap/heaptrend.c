@@ -58,7 +58,6 @@ struct cli_heaptrend {
     size_t nkeys, capkeys;
     uint32_t *hash;    /* id + 1, 0 = empty; capacity hcap (power of 2) */
     size_t hcap;
-    int64_t dropped;
 };
 
 cli_heaptrend *cli_heaptrend_new(size_t window)
@@ -197,10 +196,8 @@ int cli_heaptrend_add(cli_heaptrend *t, double time_s, double period_bytes,
             return -EINVAL;
         }
         id = intern(t, &e[i]);
-        if (id == -ENOSPC) {
-            t->dropped++;
-            continue;
-        }
+        if (id == -ENOSPC)
+            continue;  /* CLI_HEAPTREND_MAX_KEYS reached: left out */
         if (id < 0) {
             free(v);
             return (int)id;
@@ -235,11 +232,6 @@ int cli_heaptrend_add(cli_heaptrend *t, double time_s, double period_bytes,
 size_t cli_heaptrend_count(const cli_heaptrend *t)
 {
     return t ? t->n : 0;
-}
-
-int64_t cli_heaptrend_dropped(const cli_heaptrend *t)
-{
-    return t ? t->dropped : 0;
 }
 
 double cli_heaptrend_total(const cli_heaptrend *t)

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Stacks interned per trend; more distinct stacks are dropped (counted).
+/* Stacks interned per trend; more distinct stacks are left out.
  * 65536 stacks is more than a profile of 8 MiB of tables can hold. */
 #define CLI_HEAPTREND_MAX_KEYS 65536
 /* Snapshots kept in the window (older ones are forgotten). With the
@@ -69,8 +69,6 @@ int cli_heaptrend_add(cli_heaptrend *t, double time_s, double period_bytes,
                       double total_bytes, const cli_heap_entry *e, size_t n);
 
 size_t cli_heaptrend_count(const cli_heaptrend *t);
-/* Stacks dropped by CLI_HEAPTREND_MAX_KEYS. */
-int64_t cli_heaptrend_dropped(const cli_heaptrend *t);
 
 /* Trend of the total (all stacks): slope in bytes/s, NAN with < 3 points. */
 double cli_heaptrend_total_slope(const cli_heaptrend *t);

@@ -160,27 +160,6 @@ struct mv__leak_detector {
     highs highs;
 };
 
-const char *mv__leak_verdict_name(mv__leak_verdict v)
-{
-    switch (v) {
-    case MV_LEAK_NO_LEAK: return "no_leak";
-    case MV_LEAK_SUSPECT: return "suspect";
-    case MV_LEAK_LEAK: return "leak";
-    case MV_LEAK_INSUFFICIENT_DATA:
-    default: return "insufficient_data";
-    }
-}
-
-const char *mv__leak_reason_name(mv__leak_reason r)
-{
-    static const char *names[] = {"none", "trend", "flat", "trivial", "slow",
-                                  "step", "slowing", "no_new_high",
-                                  "daily_cycle", "phase", "plateau"};
-    if ((unsigned)r >= sizeof names / sizeof names[0])
-        return "none";
-    return names[r];
-}
-
 void mv__leak_cfg_init(mv__leak_cfg *cfg)
 {
     if (!cfg)
@@ -196,19 +175,24 @@ void mv__leak_cfg_init(mv__leak_cfg *cfg)
     cfg->signal_name = NULL;
 }
 
+/* The insufficient-data result over window_s seconds of data: no verdict,
+ * no reason, growth and ETA unknown, confidence 0. Its one home: the reset
+ * (no data at all) and insufficient() (data, but no window to judge yet). */
+static void set_insufficient(mv__leak_result *r, double window_s)
+{
+    r->verdict = MV_LEAK_INSUFFICIENT_DATA;
+    r->reason = MV_LEAK_R_NONE;
+    r->growth_bytes_per_h = r->growth_lo_bytes_per_h =
+        r->growth_hi_bytes_per_h = NAN;
+    r->eta_s = r->eta_lo_s = r->eta_hi_s = NAN;
+    r->confidence = 0.0;
+    r->window_s = window_s;
+}
+
 void mv__leak_result_reset(mv__leak_result *r)
 {
     memset(r, 0, sizeof *r);
-    r->verdict = MV_LEAK_INSUFFICIENT_DATA;
-    r->growth_bytes_per_h = NAN;
-    r->growth_lo_bytes_per_h = NAN;
-    r->growth_hi_bytes_per_h = NAN;
-    r->confidence = 0.0;
-    r->eta_s = NAN;
-    r->eta_lo_s = NAN;
-    r->eta_hi_s = NAN;
-    r->window_s = 0.0;
-    r->reason = MV_LEAK_R_NONE;
+    set_insufficient(r, 0.0);
     r->first_leak_ms = -1;
     r->evaluated_ms = -1;
     snprintf(r->evidence, sizeof r->evidence, "not enough data yet");
@@ -553,13 +537,7 @@ static void insufficient(mv__leak_detector *d, int64_t now_ms)
     int64_t first = d->phase_end_ms > d->first_ms ? d->phase_end_ms
                                                   : d->first_ms;
     char t1[32], t2[32];
-    r->verdict = MV_LEAK_INSUFFICIENT_DATA;
-    r->reason = MV_LEAK_R_NONE;
-    r->growth_bytes_per_h = r->growth_lo_bytes_per_h =
-        r->growth_hi_bytes_per_h = NAN;
-    r->eta_s = r->eta_lo_s = r->eta_hi_s = NAN;
-    r->confidence = 0;
-    r->window_s = (double)(now_ms - first) / 1000.0;
+    set_insufficient(r, (double)(now_ms - first) / 1000.0);
     snprintf(r->evidence, sizeof r->evidence,
              "%s: %s of data, %s needed before a verdict", d->signal,
              mv__human_duration(r->window_s, t1, sizeof t1),

@@ -30,8 +30,19 @@ typedef enum mv__leak_verdict {
     MV_LEAK_LEAK
 } mv__leak_verdict;
 
-/* "insufficient_data", "no_leak", "suspect", "leak". */
-const char *mv__leak_verdict_name(mv__leak_verdict v);
+/* "insufficient_data", "no_leak", "suspect", "leak". Inline, so that the
+ * exposition (which does not link the detector) names verdicts from the
+ * same list. */
+static inline const char *mv__leak_verdict_name(mv__leak_verdict v)
+{
+    switch (v) {
+    case MV_LEAK_NO_LEAK: return "no_leak";
+    case MV_LEAK_SUSPECT: return "suspect";
+    case MV_LEAK_LEAK: return "leak";
+    case MV_LEAK_INSUFFICIENT_DATA:
+    default: return "insufficient_data";
+    }
+}
 
 typedef struct mv__leak_cfg {
     int64_t limit_bytes;        /* effective limit; MV_NA/MV_UNLIMITED = unknown */
@@ -61,8 +72,19 @@ typedef enum mv__leak_reason {
 } mv__leak_reason;
 
 /* "none", "trend", "flat", "trivial", "slow", "step", "slowing",
- * "no_new_high", "daily_cycle", "phase", "plateau". */
-const char *mv__leak_reason_name(mv__leak_reason r);
+ * "no_new_high", "daily_cycle", "phase", "plateau" (inline, as above). */
+static inline const char *mv__leak_reason_name(mv__leak_reason r)
+{
+    static const char *const names[] = {"none", "trend", "flat", "trivial",
+                                        "slow", "step", "slowing",
+                                        "no_new_high", "daily_cycle", "phase",
+                                        "plateau"};
+    _Static_assert(sizeof names / sizeof names[0] == MV_LEAK_R_PLATEAU + 1,
+                   "one name per reason");
+    if ((unsigned)r >= sizeof names / sizeof names[0])
+        return "none";
+    return names[r];
+}
 
 /* Defaults documented in leak.c. */
 void mv__leak_cfg_init(mv__leak_cfg *cfg);

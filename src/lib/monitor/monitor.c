@@ -26,8 +26,9 @@
  *    once growth has visibly dropped, so a plateau shows within minutes.
  *    It is the one estimator live figures quote (status, metrics, the
  *    recording's sample lines, GROWTH). Time to limit compares the
- *    quantity the usage ratio uses (working set in a cgroup with a limit,
- *    else RSS) with the effective limit at that slope.
+ *    quantity the usage ratio uses (mv__sample_limit_quantity: working set
+ *    in a cgroup with a limit, else RSS) with the effective limit at that
+ *    slope.
  *  - MV_EVENT_GROWTH: growth valid, the slope's lower confidence bound > 0
  *    and a time to limit under 24 h. Raised once; re-armed when the lower
  *    bound drops to <= 0 (growth stopped) or the estimate becomes invalid.
@@ -257,6 +258,12 @@ static void stored_fix(mv__stored_event *se)
     se->ev.subject = se->subject[0] ? se->subject : NULL;
 }
 
+/* The last good sample, for events raised without a new one. */
+static const mv_sample *last_sample(const mv_monitor *m)
+{
+    return m->have_last ? &m->last : NULL;
+}
+
 /* Builds an event from the current state. Caller holds m->lock. message
  * NULL: the standard description of mv__event_describe(). */
 static void make_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
@@ -289,7 +296,7 @@ void mv__monitor_queue_event(mv_monitor *m, mv_event_kind kind,
     pthread_mutex_lock(&m->lock);
     if (m->pending_n < MV_MONITOR_PENDING && !m->stopping) {
         make_event(m, &m->pending[m->pending_n++], kind,
-                   m->have_last ? &m->last : NULL, subject, message);
+                   last_sample(m), subject, message);
         pthread_cond_signal(&m->wake);
     } else {
         m->self.events_dropped++;
@@ -392,16 +399,6 @@ static int swap_rule(mv_monitor *m, const mv_sample *s)
            m->swap_hist[m->swap_n - 1] - m->swap_hist[0] >= SWAP_MIN_RISE_BYTES;
 }
 
-/* The quantity the usage ratio compares with the limit. */
-static int64_t limited_quantity(const mv_sample *s)
-{
-    if ((s->limit_source == MV_LIMIT_CGROUP_MAX ||
-         s->limit_source == MV_LIMIT_CGROUP_HIGH) &&
-        s->working_set_bytes != MV_NA)
-        return s->working_set_bytes;
-    return s->rss_bytes != MV_NA ? s->rss_bytes : s->working_set_bytes;
-}
-
 /* Appends name to the comma list in out unless already there. */
 static void add_names(char *out, size_t n, const char *names)
 {
@@ -468,151 +465,246 @@ static void leak_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
     se->ev.time_to_limit_s = lr->eta_s;
 }
 
-/* Runs the detectors over one probe result, updating state and filling
- * evs. Caller holds m->lock. Returns the tick's result (-ESRCH when the
- * target is gone, including PID reuse). */
-static int collect(mv_monitor *m, int rc, const mv_sample *s,
-                   int nphases, const char *phases,
-                   mv__stored_event *evs, size_t *nev, tick_view *view)
+/* ---- the tick's event rules ------------------------------------------
+ *
+ * One function per rule (the policy is in the file comment), called by
+ * collect() in this order, which is the order of the tick's events. Each
+ * appends its event to evs[*nev] and advances *nev; the caller holds
+ * m->lock. The rules before the sample is accepted (target exit, probe
+ * error, PID reuse) end the tick; the others see the new sample s. */
+
+/* The probe found no target: it exited (or never was). */
+static void rule_target_exit(mv_monitor *m, mv__stored_event *evs,
+                             size_t *nev)
+{
+    m->target_alive = 0;
+    make_event(m, &evs[(*nev)++], MV_EVENT_TARGET_EXIT, last_sample(m), NULL,
+               NULL);
+}
+
+/* Any other probe failure: counted every time, raised only on the first
+ * failure after a success (collect re-arms it on every success). */
+static void rule_probe_error(mv_monitor *m, int rc, mv__stored_event *evs,
+                             size_t *nev)
 {
     char msg[320];
-    *nev = 0;
-    view->record = 0;
 
-    if (rc == -ESRCH) {
-        m->target_alive = 0;
-        make_event(m, &evs[(*nev)++], MV_EVENT_TARGET_EXIT,
-                   m->have_last ? &m->last : NULL, NULL, NULL);
-        return rc;
-    }
-    if (rc < 0) {
-        m->self.errors++;
-        if (m->error_armed) {
-            m->error_armed = 0;
-            snprintf(msg, sizeof msg, "sampling failed: %s", mv_strerror(rc));
-            make_event(m, &evs[(*nev)++], MV_EVENT_PROBE_ERROR,
-                       m->have_last ? &m->last : NULL, NULL, msg);
-        }
-        return rc;
-    }
-    m->error_armed = 1;
+    m->self.errors++;
+    if (!m->error_armed)
+        return;
+    m->error_armed = 0;
+    snprintf(msg, sizeof msg, "sampling failed: %s", mv_strerror(rc));
+    make_event(m, &evs[(*nev)++], MV_EVENT_PROBE_ERROR, last_sample(m), NULL,
+               msg);
+}
 
-    if (m->start_time_ticks != MV_NA && s->start_time_ticks != MV_NA &&
-        s->start_time_ticks != m->start_time_ticks) {
-        m->target_alive = 0;
-        snprintf(msg, sizeof msg,
-                 "pid %d now names another process (start time %lld, was %lld); "
-                 "watching stopped", (int)s->pid,
-                 (long long)s->start_time_ticks, (long long)m->start_time_ticks);
-        make_event(m, &evs[(*nev)++], MV_EVENT_PID_REUSE,
-                   m->have_last ? &m->last : NULL, NULL, msg);
-        return -ESRCH;
-    }
+/* The target's PID now names another process (a changed start time):
+ * watching stops. Returns 1 then. */
+static int rule_pid_reuse(mv_monitor *m, const mv_sample *s,
+                          mv__stored_event *evs, size_t *nev)
+{
+    char msg[320];
 
-    mv_sample prev = m->last;
-    int had_prev = m->have_last;
+    if (m->start_time_ticks == MV_NA || s->start_time_ticks == MV_NA ||
+        s->start_time_ticks == m->start_time_ticks)
+        return 0;
+    m->target_alive = 0;
+    snprintf(msg, sizeof msg,
+             "pid %d now names another process (start time %lld, was %lld); "
+             "watching stopped", (int)s->pid,
+             (long long)s->start_time_ticks, (long long)m->start_time_ticks);
+    make_event(m, &evs[(*nev)++], MV_EVENT_PID_REUSE, last_sample(m), NULL,
+               msg);
+    return 1;
+}
+
+/* Accepts s as the last good sample and feeds its private memory to the
+ * series (growth and leak read it). */
+static void accept_sample(mv_monitor *m, const mv_sample *s)
+{
     m->last = *s;
     m->have_last = 1;
     m->samples_taken++;
     if (m->samples_taken == 1)
         m->first_mono_ms = s->monotonic_ms;
-
     if (s->private_bytes != MV_NA)
         mv__series_push(m->series, s->monotonic_ms, (double)s->private_bytes);
+}
 
-    /* level */
+/* The usage ratio's level changed (after its minimum duration). */
+static void rule_level(mv_monitor *m, const mv_sample *s,
+                       mv__stored_event *evs, size_t *nev)
+{
     mv_level prev_level;
-    if (mv__level_update(&m->lstate, &m->lcfg, s->usage_ratio, s->monotonic_ms,
-                         &prev_level)) {
-        mv__stored_event *se = &evs[(*nev)++];
-        make_event(m, se, MV_EVENT_LEVEL, s, NULL, NULL);
-        se->ev.prev_level = prev_level;
-        mv__event_describe(&se->ev);
-    }
 
-    /* growth and time to limit */
+    if (!mv__level_update(&m->lstate, &m->lcfg, s->usage_ratio,
+                          s->monotonic_ms, &prev_level))
+        return;
+    mv__stored_event *se = &evs[(*nev)++];
+    make_event(m, se, MV_EVENT_LEVEL, s, NULL, NULL);
+    se->ev.prev_level = prev_level;
+    mv__event_describe(&se->ev);
+}
+
+/* The live growth estimate and the time to limit at that slope (what
+ * later events, status and the recording quote). */
+static void update_growth(mv_monitor *m, const mv_sample *s)
+{
     mv__growth g;
+
     memset(&g, 0, sizeof g);
     if (s->monotonic_ms > m->first_mono_ms &&
         mv__growth_now(m->series, s->monotonic_ms, m->first_mono_ms,
                        &g) == 0 && g.valid) {
         m->growth = g;
-        m->time_to_limit_s = mv__time_to_limit(limited_quantity(s),
+        m->time_to_limit_s = mv__time_to_limit(mv__sample_limit_quantity(s),
                                                s->effective_limit_bytes,
                                                g.bytes_per_s);
     } else {
         m->growth.valid = 0;
         m->time_to_limit_s = NAN;
     }
+}
 
+/* Growth that reaches the limit within GROWTH_HORIZON_S: once, held back
+ * during application phases (and then labelled with them), re-armed when
+ * growth stops or the estimate becomes invalid. */
+static void rule_growth(mv_monitor *m, const mv_sample *s, int nphases,
+                        const char *phases, mv__stored_event *evs, size_t *nev)
+{
     int growing = m->growth.valid && m->growth.lo_bytes_per_s > 0 &&
                   isfinite(m->time_to_limit_s) &&
                   m->time_to_limit_s < GROWTH_HORIZON_S;
+
     if (growing && m->growth_armed) {
         if (nphases > 0) {
             m->growth_held = 1;
             add_names(m->held_phases, sizeof m->held_phases, phases);
-        } else {
-            mv__stored_event *se = &evs[(*nev)++];
-            make_event(m, se, MV_EVENT_GROWTH, s,
-                       m->growth_held ? m->held_phases : NULL, NULL);
-            if (m->growth_held) {
-                size_t len = strlen(se->ev.message);
-                snprintf(se->ev.message + len, sizeof se->ev.message - len,
-                         " (held back during phase %s)", m->held_phases);
-            }
-            m->growth_armed = 0;
-            m->growth_held = 0;
-            m->held_phases[0] = 0;
+            return;
         }
+        mv__stored_event *se = &evs[(*nev)++];
+        make_event(m, se, MV_EVENT_GROWTH, s,
+                   m->growth_held ? m->held_phases : NULL, NULL);
+        if (m->growth_held) {
+            size_t len = strlen(se->ev.message);
+            snprintf(se->ev.message + len, sizeof se->ev.message - len,
+                     " (held back during phase %s)", m->held_phases);
+        }
+        m->growth_armed = 0;
+        m->growth_held = 0;
+        m->held_phases[0] = 0;
     } else if (!growing &&
                (!m->growth.valid || !(m->growth.lo_bytes_per_s > 0))) {
         m->growth_armed = 1;
         m->growth_held = 0;
         m->held_phases[0] = 0;
     }
+}
 
-    /* leak verdict */
+mv_event_kind mv__monitor_leak_event_kind(mv__leak_verdict was,
+                                          mv__leak_verdict now)
+{
+    if (now == MV_LEAK_LEAK)
+        return MV_EVENT_LEAK;
+    if (now == MV_LEAK_SUSPECT && was != MV_LEAK_LEAK)
+        return MV_EVENT_LEAK_SUSPECTED;
+    if (now == MV_LEAK_NO_LEAK &&
+        (was == MV_LEAK_SUSPECT || was == MV_LEAK_LEAK))
+        return MV_EVENT_LEAK_CLEARED;
+    return MV_EVENT_KIND_COUNT;
+}
+
+/* The leak detector's tick over the private-memory series (verdicts held
+ * while a phase is active); a changed verdict raises its event. Runs only
+ * when the sample has private memory (see collect). */
+static void rule_leak_verdict(mv_monitor *m, const mv_sample *s, int nphases,
+                              mv__stored_event *evs, size_t *nev)
+{
+    mv__leak_verdict was = m->leak_res.verdict;
+
+    mv__leak_set_limit(m->leak, s->effective_limit_bytes);
+    if (!mv__leak_tick(m->leak, m->series, s->monotonic_ms, nphases > 0,
+                       &m->leak_res))
+        return;
+    mv_event_kind kind = mv__monitor_leak_event_kind(was, m->leak_res.verdict);
+    if (kind != MV_EVENT_KIND_COUNT)
+        leak_event(m, &evs[(*nev)++], kind, s);
+}
+
+/* The urgency claim, whatever the verdict: its changes are followed
+ * (mv__monitor_oom_risk_event). After rule_leak_verdict's tick. */
+static void rule_oom_risk(mv_monitor *m, const mv_sample *s,
+                          mv__stored_event *evs, size_t *nev)
+{
+    if ((m->leak_res.risk.active != 0) == m->oom_risk_active)
+        return;
+    mv__stored_event *se = &evs[(*nev)++];
+    make_event(m, se, MV_EVENT_OOM_RISK, s, NULL, NULL);
+    mv__monitor_oom_risk_event(&m->oom_risk_active, &m->leak_res.risk,
+                               &se->ev);
+}
+
+/* The cgroup's oom_kill count rose since the previous sample (prev NULL:
+ * none). */
+static void rule_oom_kill(mv_monitor *m, const mv_sample *prev,
+                          const mv_sample *s, mv__stored_event *evs,
+                          size_t *nev)
+{
+    if (!prev || prev->cg_oom_kill_events == MV_NA ||
+        s->cg_oom_kill_events == MV_NA ||
+        s->cg_oom_kill_events <= prev->cg_oom_kill_events)
+        return;
+    mv__stored_event *se = &evs[(*nev)++];
+    make_event(m, se, MV_EVENT_OOM_KILL, s, NULL, NULL);
+    mv__event_describe_oom(&se->ev, prev->cg_oom_kill_events);
+}
+
+/* Swap keeps growing (swap_rule): once, re-armed when swap falls. */
+static void rule_swap(mv_monitor *m, const mv_sample *s,
+                      mv__stored_event *evs, size_t *nev)
+{
+    if (!swap_rule(m, s) || !m->swap_armed)
+        return;
+    m->swap_armed = 0;
+    make_event(m, &evs[(*nev)++], MV_EVENT_SWAP_GROWING, s, NULL, NULL);
+}
+
+/* Runs the detectors over one probe result, updating state and filling
+ * evs (at most 6 events once a sample is accepted). Caller holds m->lock.
+ * Returns the tick's result (-ESRCH when the target is gone, including PID
+ * reuse). */
+static int collect(mv_monitor *m, int rc, const mv_sample *s,
+                   int nphases, const char *phases,
+                   mv__stored_event *evs, size_t *nev, tick_view *view)
+{
+    *nev = 0;
+    view->record = 0;
+
+    if (rc == -ESRCH) {
+        rule_target_exit(m, evs, nev);
+        return rc;
+    }
+    if (rc < 0) {
+        rule_probe_error(m, rc, evs, nev);
+        return rc;
+    }
+    m->error_armed = 1;
+    if (rule_pid_reuse(m, s, evs, nev))
+        return -ESRCH;
+
+    mv_sample prev = m->last;
+    int had_prev = m->have_last;
+    accept_sample(m, s);
+
+    rule_level(m, s, evs, nev);
+    update_growth(m, s);
+    rule_growth(m, s, nphases, phases, evs, nev);
     if (m->leak && s->private_bytes != MV_NA) {
-        mv__leak_verdict was = m->leak_res.verdict;
-        mv__leak_set_limit(m->leak, s->effective_limit_bytes);
-        if (mv__leak_tick(m->leak, m->series, s->monotonic_ms, nphases > 0,
-                          &m->leak_res)) {
-            mv__leak_verdict now = m->leak_res.verdict;
-            mv_event_kind kind = MV_EVENT_KIND_COUNT;
-            if (now == MV_LEAK_LEAK)
-                kind = MV_EVENT_LEAK;
-            else if (now == MV_LEAK_SUSPECT && was != MV_LEAK_LEAK)
-                kind = MV_EVENT_LEAK_SUSPECTED;
-            else if (now == MV_LEAK_NO_LEAK &&
-                     (was == MV_LEAK_SUSPECT || was == MV_LEAK_LEAK))
-                kind = MV_EVENT_LEAK_CLEARED;
-            if (kind != MV_EVENT_KIND_COUNT)
-                leak_event(m, &evs[(*nev)++], kind, s);
-        }
-        /* the urgency claim, whatever the verdict: follow its changes */
-        if ((m->leak_res.risk.active != 0) != m->oom_risk_active) {
-            mv__stored_event *se = &evs[(*nev)++];
-            make_event(m, se, MV_EVENT_OOM_RISK, s, NULL, NULL);
-            mv__monitor_oom_risk_event(&m->oom_risk_active, &m->leak_res.risk,
-                                       &se->ev);
-        }
+        rule_leak_verdict(m, s, nphases, evs, nev);
+        rule_oom_risk(m, s, evs, nev);
     }
-
-    /* OOM kills in the cgroup */
-    if (had_prev && prev.cg_oom_kill_events != MV_NA &&
-        s->cg_oom_kill_events != MV_NA &&
-        s->cg_oom_kill_events > prev.cg_oom_kill_events) {
-        mv__stored_event *se = &evs[(*nev)++];
-        make_event(m, se, MV_EVENT_OOM_KILL, s, NULL, NULL);
-        mv__event_describe_oom(&se->ev, prev.cg_oom_kill_events);
-    }
-
-    /* swap */
-    if (swap_rule(m, s) && m->swap_armed) {
-        m->swap_armed = 0;
-        make_event(m, &evs[(*nev)++], MV_EVENT_SWAP_GROWING, s, NULL, NULL);
-    }
+    rule_oom_kill(m, had_prev ? &prev : NULL, s, evs, nev);
+    rule_swap(m, s, evs, nev);
 
     /* the live page's ring (only with an endpoint) */
     if (m->live) {
@@ -654,7 +746,7 @@ static int recording_health(mv_monitor *m, const rec_view *rv,
                  "(and counted) until it can be written again",
                  m->cfg.record_path, strerror(rv->err));
         make_event(m, se, MV_EVENT_RECORDING_FAILED,
-                   m->have_last ? &m->last : NULL, NULL, msg);
+                   last_sample(m), NULL, msg);
         return 1;
     }
     if (rv->change == MV__RECORD_RESUMED) {
@@ -663,7 +755,7 @@ static int recording_health(mv_monitor *m, const rec_view *rv,
                  m->cfg.record_path, (unsigned long long)rv->spell_lost,
                  rv->spell_lost == 1 ? " was" : "s were");
         make_event(m, se, MV_EVENT_RECORDING_RESUMED,
-                   m->have_last ? &m->last : NULL, NULL, msg);
+                   last_sample(m), NULL, msg);
         return 1;
     }
     return 0;
@@ -716,7 +808,7 @@ static int account(mv_monitor *m, int64_t t0_us, int64_t wall_us,
                      share * 100.0, m->cfg.cpu_budget * 100.0, (long long)old,
                      (long long)m->interval_ms);
             make_event(m, budget_ev, MV_EVENT_BUDGET,
-                       m->have_last ? &m->last : NULL, NULL, msg);
+                       last_sample(m), NULL, msg);
             fired = 1;
         }
     }

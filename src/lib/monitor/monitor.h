@@ -158,10 +158,6 @@ void mv__monitor_queue_event(mv_monitor *m, mv_event_kind kind,
 
 /* ---- monitor_render.c ---- */
 
-/* The port the embedded HTTP endpoint is bound to (useful with port 0),
- * or -ENOENT when the monitor has no endpoint. Thread-safety: any thread. */
-int mv__monitor_http_port(mv_monitor *m);
-
 /* Render callback handed to the HTTP endpoint; ctx is the monitor. */
 int mv__monitor_http_render(void *ctx, mv_format fmt, mv_buf *out);
 /* The live page's callbacks (livepage.h); ctx is the monitor. */
@@ -177,5 +173,12 @@ int mv__monitor_http_page(void *ctx, mv_buf *out);
  * nothing changed. Pure. */
 int mv__monitor_oom_risk_event(int *was_active, const mv__oom_risk *r,
                                mv_event *ev);
+/* The monitor's rule for the leak verdict's events: the kind a change of
+ * verdict from was to now raises, MV_EVENT_KIND_COUNT for none.
+ * MV_EVENT_LEAK on reaching leak, MV_EVENT_LEAK_SUSPECTED on reaching
+ * suspect (not when a leak fades to suspect), MV_EVENT_LEAK_CLEARED on
+ * reaching no_leak from suspect or leak. Pure. */
+mv_event_kind mv__monitor_leak_event_kind(mv__leak_verdict was,
+                                          mv__leak_verdict now);
 
 #endif /* MV_MONITOR_H */

@@ -189,6 +189,11 @@ static void test_insufficient(void **state)
     assert_int_equal(o.last.verdict, MV_LEAK_INSUFFICIENT_DATA);
     assert_int_equal(o.changes, 0);
     assert_non_null(strstr(o.last.evidence, "needed before a verdict"));
+    /* the same figures as a reset result, over the data seen so far */
+    assert_int_equal(o.last.reason, MV_LEAK_R_NONE);
+    assert_true(isnan(o.last.growth_bytes_per_h) && isnan(o.last.eta_hi_s));
+    assert_true(o.last.confidence == 0.0);
+    assert_true(o.last.window_s > 0.1 * 3600 && o.last.window_s <= 0.15 * 3600);
 }
 
 static void test_steady_leak(void **state)

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,6 +295,42 @@ static void test_duplicates_summed(void **state)
     cli_heaptrend_free(t);
 }
 
+/* Past CLI_HEAPTREND_MAX_KEYS distinct stacks, new ones are left out of
+ * the trend; the snapshot is still taken and known stacks still count. */
+static void test_key_cap(void **state)
+{
+    const size_t max = CLI_HEAPTREND_MAX_KEYS, extra = 10;
+    cli_heaptrend *t = cli_heaptrend_new(0);
+    cli_heap_entry *e = calloc(max + extra, sizeof *e);
+    char (*keys)[16] = calloc(max + extra, sizeof *keys);
+    cli_site_trend *r;
+    size_t n;
+    (void)state;
+
+    assert_non_null(t);
+    assert_non_null(e);
+    assert_non_null(keys);
+    for (size_t i = 0; i < max + extra; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%zu", i);
+        e[i].key = e[i].site = keys[i];
+        e[i].bytes = 1;
+    }
+    assert_int_equal(cli_heaptrend_add(t, 0, 0, (double)(max + extra), e,
+                                       max + extra), 0);
+    e[0].bytes = 5; /* a known stack, then one more unknown */
+    assert_int_equal(cli_heaptrend_add(t, 60, 0, 5, e, 1), 0);
+    assert_int_equal(cli_heaptrend_add(t, 120, 0, 1, &e[max + extra - 1], 1), 0);
+    assert_int_equal(cli_heaptrend_count(t), 3);
+    assert_int_equal(cli_heaptrend_rank(t, &r, &n), 0);
+    assert_int_equal(n, max);
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(r[i].key, keys[max + extra - 1]);
+    free(r);
+    free(keys);
+    free(e);
+    cli_heaptrend_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_stopped_growing),
         cmocka_unit_test(test_window_and_absent),
         cmocka_unit_test(test_duplicates_summed),
+        cmocka_unit_test(test_key_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
