@@ -11,7 +11,7 @@
  *   - mv_phase_begin / mv_phase_end around a bulk import: growth there is
  *     expected, so leak/growth events are held back while it runs;
  *   - mv_progress_add during the import: rows done, which gives memory per
- *     1000 rows and warns when that keeps rising;
+ *     row (bytes per unit) and warns when that keeps rising;
  *   - mv_op_begin / mv_op_end around a search: the memory delta of each
  *     operation, as a histogram;
  *   - mv_render: the exposition text, for a service that serves metrics from
@@ -195,8 +195,8 @@ int main(int argc, char **argv)
         rows = grown;
         memset(rows + nrows * ROW_BYTES, b, (size_t)ROWS_PER_BATCH * ROW_BYTES);
         nrows += ROWS_PER_BATCH;
-        /* memvigil: count the work done; memory per 1000 rows is derived from
-         * it, and a steady rise of that ratio raises "per_unit_rising". */
+        /* memvigil: count the work done; memory per row is derived from it,
+         * and a steady rise of that ratio raises "per_unit_rising". */
         mv_progress_add(m, "rows", ROWS_PER_BATCH);
         sleep_ms(10);
     }

@@ -108,6 +108,9 @@ typedef struct mv_sample {
     int64_t rss_peak_bytes;      /* VmHWM (target process only) */
     int64_t vm_size_bytes;       /* VmSize */
     int64_t threads;             /* Threads */
+    int64_t major_faults;        /* /proc/PID/stat majflt (field 12): page
+                                    faults that had to read from disk, since
+                                    the process started */
     /* smaps_rollup (only when enabled and under the size gate, else MV_NA) */
     int64_t pss_bytes;           /* Pss */
     int64_t pss_anon_bytes;      /* Pss_Anon */
@@ -366,7 +369,8 @@ MV_EXPORT mv_op *mv_op_begin(mv_monitor *m, const char *name);
 MV_EXPORT void mv_op_end(mv_op *op);
 
 /* Adds n units of work done (files indexed, rows imported). Gives
- * memvigil_progress_units_total{unit}, memory per 1000 units and units/s, and
+ * memvigil_progress_units_total{unit}, memory per unit
+ * (memvigil_progress_memory_per_unit_bytes) and units/s, and
  * MV_EVENT_PER_UNIT_RISING when memory per unit keeps rising.
  * Thread-safety: any thread. */
 MV_EXPORT int mv_progress_add(mv_monitor *m, const char *unit, int64_t n);

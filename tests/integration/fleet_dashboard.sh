@@ -8,7 +8,9 @@
 # metric name they select is one memvigil exports: a family of a real scrape
 # of `memvigil run`, a family named in src/lib/*/*.c (application and cgroup
 # families appear only when used), a recording rule of the rules file, or
-# Prometheus's own up / ALERTS.
+# Prometheus's own up / ALERTS; and every label value they match with `=` on
+# a documented label is one docs/metrics.md lists for that family (a renamed
+# label value, such as kind="inactive_file" after 0.2, fails).
 #
 # The leak detector's families (memvigil_leak_*, the CPU budget) are a
 # contract being implemented in parallel: until src/lib names them they are
@@ -116,5 +118,13 @@ done <"$tmp/used.txt"
 [ ${#missing[@]} -eq 0 ] || fail "queries name metrics memvigil does not export: ${missing[*]}"
 [ ${#pending[@]} -eq 0 ] ||
     echo "NOTE: leak-detector families not in src/lib yet (contract, accepted): ${pending[*]}"
+
+# ---- every label value matched is a documented one ----
+# (the checker itself: a value that was split off into its own family fails)
+echo '"memvigil_cgroup_memory_bytes{kind=\"inactive_file\"}"' >"$tmp/bad.jsonl"
+! python3 "$HELPER" check-labels "$tmp/bad.jsonl" "$MV_SOURCE/docs/metrics.md" >/dev/null ||
+    fail "check-labels accepts kind=\"inactive_file\""
+python3 "$HELPER" check-labels "$tmp/exprs.jsonl" "$MV_SOURCE/docs/metrics.md" >"$tmp/labels.out" ||
+    fail "queries match label values memvigil does not export: $(cat "$tmp/labels.out")"
 echo "PASS: fleet_dashboard: $(jq '[.. | objects | select(has("gridPos"))] | length' "$DASH") panels," \
      "$n expressions parse, $(wc -l <"$tmp/used.txt") metric names all exported"

@@ -11,6 +11,13 @@
       standalone PromQL parser).
   fleet_promql_names.py names EXPRS.jsonl
       prints the metric names the expressions select, one per line.
+  fleet_promql_names.py check-labels EXPRS.jsonl METRICS.md
+      checks every equality matcher name{label="value"} of the expressions
+      against the family's row in docs/metrics.md: when the row's Labels
+      cell names the label, the value must be one it lists (so a query on a
+      label value that was renamed or removed, such as
+      memvigil_cgroup_memory_bytes{kind="inactive_file"}, fails). Prints
+      one line per bad matcher and exits 1 if there is any.
 
 Metric names are found by a small lexer: string literals, label matchers
 ({...}), range/subquery brackets, grouping label lists (by/without/on/
@@ -80,6 +87,54 @@ def names(expr):
     return found
 
 
+def equality_matchers(expr):
+    """(name, label, value) for each name{..., label="value", ...}."""
+    out = []
+    for m in re.finditer(r"([A-Za-z_:][A-Za-z0-9_:]*)\s*\{([^}]*)\}", expr):
+        for lm in re.finditer(r'([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)"',
+                              m.group(2)):
+            if lm.group(2) == "=":
+                out.append((m.group(1), lm.group(1), lm.group(3)))
+    return out
+
+
+def doc_label_cells(path):
+    """family -> Labels cell of its row in a '| Family |' table."""
+    cells = {}
+    header = None
+    for line in open(path, encoding="utf-8"):
+        if line.startswith("| Family |"):
+            header = [c.strip() for c in line.strip().strip("|").split("|")]
+            continue
+        if not line.startswith("|"):
+            header = None
+            continue
+        if header is None or "Labels" not in header:
+            continue
+        cols = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.match(r"^`([A-Za-z_:][A-Za-z0-9_:]*)`$", cols[0])
+        if m and len(cols) > header.index("Labels"):
+            cells[m.group(1)] = cols[header.index("Labels")]
+    return cells
+
+
+def check_labels(exprs_path, doc_path):
+    cells = doc_label_cells(doc_path)
+    bad = []
+    for l in open(exprs_path, encoding="utf-8"):
+        if not l.strip():
+            continue
+        for name, label, value in equality_matchers(json.loads(l)):
+            cell = cells.get(name)
+            if cell is None or f"`{label}`" not in cell:
+                continue
+            if f"`{value}`" not in cell:
+                bad.append(f'{name}{{{label}="{value}"}}: docs/metrics.md lists {cell}')
+    for b in bad:
+        print(b)
+    return 1 if bad else 0
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "dashboard-exprs":
@@ -92,6 +147,8 @@ def main():
             for i, e in enumerate(exprs):
                 f.write(f"      - record: parse_check_{i}\n")
                 f.write(f"        expr: {json.dumps(e)}\n")
+    elif cmd == "check-labels":
+        sys.exit(check_labels(sys.argv[2], sys.argv[3]))
     elif cmd == "names":
         out = set()
         for l in open(sys.argv[2], encoding="utf-8"):

@@ -36,9 +36,12 @@ url=$(grep -o 'http://[^ ]*/metrics' run.err | head -1 || true)
 curl -sf "$url" > metrics.txt || fail "cannot scrape $url"
 wait "$runpid" || fail "run exited with $?"
 
-# metrics: bounded family naming the leak first
-grep -q '^memvigil_heap_site_growth_bytes_per_second{site="leak_fast (heap_sites.c:[0-9]*)",rank="1"}' metrics.txt \
-    || fail "metrics: leak_fast is not rank 1: $(grep heap_site metrics.txt)"
+# metrics: bounded family naming the leak first (the order of the lines;
+# the site is the only label, no rank)
+grep -m1 '^memvigil_heap_site_growth_bytes_per_second{' metrics.txt \
+    | grep -q '^memvigil_heap_site_growth_bytes_per_second{site="leak_fast (heap_sites.c:[0-9]*)"} ' \
+    || fail "metrics: leak_fast is not first: $(grep heap_site metrics.txt)"
+! grep -q '^memvigil_heap_site.*rank=' metrics.txt || fail "metrics: heap sites carry a rank label"
 n=$(grep -c '^memvigil_heap_site_inuse_bytes{' metrics.txt)
 [ "$n" -le 10 ] || fail "more than 10 heap site series"
 ! grep -q 'heap_site.*site="\(churn\|bounded_fill\)' metrics.txt || fail "churn/bounded in metrics"

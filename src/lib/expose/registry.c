@@ -82,7 +82,7 @@ typedef struct progress {
     int have_base;        /* baseline of private memory known */
     int64_t base_private; /* private bytes at the baseline */
     int64_t base_units;   /* units at the baseline */
-    double per1000;       /* bytes per 1000 units; NAN until known */
+    double per_unit;      /* private bytes per unit of work; NAN until known */
     double rate;          /* units per second; NAN until time passed */
     int have_cp;          /* a checkpoint exists */
     int64_t cp_units;     /* units since baseline at the last checkpoint */
@@ -121,7 +121,7 @@ struct mv__registry {
     vec progs;        /* progress*, by unit */
     vec phases;       /* phase*, by name */
     int64_t dropped;  /* series refused by the cap */
-    mv__heap_site heap_sites[MV__HEAP_SITES_MAX]; /* rank order */
+    mv__heap_site heap_sites[MV__HEAP_SITES_MAX]; /* as given, sites unique */
     size_t heap_n;
     /* change tracking for mv__registry_changes (the recorder) */
     int tracking;          /* set by the first mv__registry_changes call */
@@ -551,7 +551,7 @@ int mv__registry_progress_add(mv__registry *r, const char *unit, int64_t n,
     if (!found) {
         p->first_ms = now_ms;
         p->first_units = p->units;
-        p->per1000 = NAN;
+        p->per_unit = NAN;
         p->rate = NAN;
     } else if (now_ms > p->first_ms) {
         p->rate = (double)(p->units - p->first_units) * 1000.0 /
@@ -569,7 +569,7 @@ int mv__registry_progress_add(mv__registry *r, const char *unit, int64_t n,
     if (u <= 0)
         goto out;
     double per_unit = (double)(private_bytes - p->base_private) / (double)u;
-    p->per1000 = per_unit * 1000.0;
+    p->per_unit = per_unit;
     if (p->have_cp && (double)u < 1.1 * (double)p->cp_units)
         goto out;
     if (p->have_cp) {
@@ -752,16 +752,16 @@ static int render_text(mv__registry *r, mv_format fmt, mv_buf *b)
             TRY(mv__metric_sample_int(b, f, p->text, p->units));
         }
         int any = 0;
-        f = "memvigil_progress_memory_per_1000_units_bytes";
+        f = "memvigil_progress_memory_per_unit_bytes";
         for (size_t i = 0; i < r->progs.n; i++) {
             progress *p = r->progs.v[i];
-            if (isnan(p->per1000))
+            if (isnan(p->per_unit))
                 continue;
             if (!any++)
                 TRY(mv__metric_family(b, fmt, f, "gauge", "bytes",
                     "Growth of private memory since progress began, per "
-                    "1000 units of work."));
-            TRY(mv__metric_sample_double(b, f, p->text, p->per1000));
+                    "unit of work."));
+            TRY(mv__metric_sample_double(b, f, p->text, p->per_unit));
         }
         any = 0;
         f = "memvigil_progress_units_per_second";
@@ -908,7 +908,7 @@ int mv__registry_changes(mv__registry *r, size_t max,
         mv__registry_change *c = &v[n - 1];
         c->units = p->units;
         c->private_bytes = p->last_private;
-        c->per1000 = p->per1000;
+        c->memory_per_unit_bytes = p->per_unit;
         p->dirty = 0;
     }
     for (size_t i = 0; i < r->gauges.n && n < max && rc == 0; i++) {
@@ -1042,8 +1042,8 @@ static int render_json(mv__registry *r, mv_buf *b)
         TRY(mv__buf_json_string(b, p->key));
         TRY(mv__buf_puts(b, ",\"units\":"));
         TRY(mv__metric_int(b, p->units));
-        TRY(mv__buf_puts(b, ",\"memory_per_1000_units_bytes\":"));
-        TRY(mv__json_number(b, p->per1000));
+        TRY(mv__buf_puts(b, ",\"memory_per_unit_bytes\":"));
+        TRY(mv__json_number(b, p->per_unit));
         TRY(mv__buf_puts(b, ",\"units_per_second\":"));
         TRY(mv__json_number(b, p->rate));
         TRY(mv__buf_puts(b, "}"));
@@ -1071,11 +1071,25 @@ int mv__registry_heap_sites_set(mv__registry *r, const mv__heap_site *sites,
     if (n > MV__HEAP_SITES_MAX)
         n = MV__HEAP_SITES_MAX;
     pthread_mutex_lock(&r->mu);
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        r->heap_sites[i] = sites[i];
-        r->heap_sites[i].site[sizeof r->heap_sites[i].site - 1] = '\0';
+        mv__heap_site s = sites[i];
+        s.site[sizeof s.site - 1] = '\0';
+        /* The site is the only label: a site named twice (two call sites
+         * that symbolize alike) is one series, its figures summed. */
+        size_t j = 0;
+        while (j < k && strcmp(r->heap_sites[j].site, s.site) != 0)
+            j++;
+        if (j < k) {
+            r->heap_sites[j].growth_bytes_per_second += s.growth_bytes_per_second;
+            if (__builtin_add_overflow(r->heap_sites[j].inuse_bytes, s.inuse_bytes,
+                                       &r->heap_sites[j].inuse_bytes))
+                r->heap_sites[j].inuse_bytes = s.inuse_bytes < 0 ? INT64_MIN : INT64_MAX;
+        } else {
+            r->heap_sites[k++] = s;
+        }
     }
-    r->heap_n = n;
+    r->heap_n = k;
     pthread_mutex_unlock(&r->mu);
     return 0;
 }
@@ -1101,7 +1115,7 @@ static int render_heap_sites(mv__registry *r, mv_format fmt, mv_buf *b)
             if (!rc)
                 rc = mv__metric_label_value(&l, r->heap_sites[i].site);
             if (!rc)
-                rc = mv__buf_printf(&l, "\",rank=\"%zu\"", i + 1);
+                rc = mv__buf_puts(&l, "\"");
             if (!rc)
                 rc = f == 0 ? mv__metric_sample_double(b, fam[f], l.data,
                                   r->heap_sites[i].growth_bytes_per_second)

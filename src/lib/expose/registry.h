@@ -55,7 +55,7 @@ int64_t mv__registry_dropped(mv__registry *r);
 
 /* Appends the registry's families (memvigil_app_memory_bytes,
  * memvigil_operation_memory_delta_bytes, memvigil_operations_total,
- * memvigil_progress_units_total, memvigil_progress_memory_per_1000_units_bytes,
+ * memvigil_progress_units_total, memvigil_progress_memory_per_unit_bytes,
  * memvigil_progress_units_per_second, memvigil_phase_active,
  * memvigil_series_dropped_total) in the given text format.
  * MV_FORMAT_JSON appends a JSON object value {"gauges":[...],...}. */
@@ -69,8 +69,10 @@ int mv__registry_render(mv__registry *r, mv_format fmt, mv_buf *out);
  *    exported in both formats as the gauge
  *    memvigil_operation_memory_delta_net_bytes{operation}.
  *  - memvigil_operation_duration_seconds_total{operation}: summed durations.
- *  - Progress: memory per 1000 units = (private bytes now - private bytes at
- *    the first call that knew them) * 1000 / (units added since that call);
+ *  - Progress: memory per unit = (private bytes now - private bytes at the
+ *    first call that knew them) / (units added since that call), in bytes
+ *    per unit (a base unit: the metric, the status JSON's
+ *    "memory_per_unit_bytes" and the recording all carry this figure);
  *    units/s = units added since the first call / seconds since it.
  *  - Rising: a checkpoint is taken each time the units since the baseline
  *    reach >= 1.1x those of the previous checkpoint; a checkpoint "rises"
@@ -90,7 +92,7 @@ int mv__registry_render(mv__registry *r, mv_format fmt, mv_buf *out);
  *    1 GiB, +Inf) — at most one change per operation per drain;
  *  - per progress unit added to since the last drain: total units, the
  *    private bytes passed with the last add (MV_NA if unknown) and memory
- *    per 1000 units (NAN until known).
+ *    per unit in bytes (NAN until known).
  * Order: removals (oldest first), operations, progress, gauges. At most max
  * changes per call; the rest stay pending for the next call (operations keep
  * accumulating, nothing is lost), each family resuming round-robin where the
@@ -117,7 +119,7 @@ typedef struct mv__registry_change {
     /* progress */
     int64_t units;          /* cumulative */
     int64_t private_bytes;  /* at the last add; MV_NA if unknown */
-    double per1000;         /* NAN until known */
+    double memory_per_unit_bytes; /* bytes per unit; NAN until known */
 } mv__registry_change;
 
 /* Drains up to max changes into a new array (*out, *n; *out NULL when
@@ -138,18 +140,21 @@ double mv__registry_op_bound(size_t i);
 /* ---- heap profiler: top growing allocation sites (memvigil run --heap) ----
  * A bounded family set by the agent from heap snapshot trends, rendered in
  * Prometheus/OpenMetrics text (not in JSON) as
- *   memvigil_heap_site_growth_bytes_per_second{site="f (file.c:12)",rank="1"}
- *   memvigil_heap_site_inuse_bytes{site=...,rank=...}
- * At most MV__HEAP_SITES_MAX series per family: the set is replaced whole,
- * so stale sites disappear, and cardinality never exceeds the cap. */
+ *   memvigil_heap_site_growth_bytes_per_second{site="f (file.c:12)"}
+ *   memvigil_heap_site_inuse_bytes{site=...}
+ * The site is the only label (no rank: a site that changes place keeps its
+ * series; the order is in the values). At most MV__HEAP_SITES_MAX series
+ * per family: the set is replaced whole, so stale sites disappear, and
+ * cardinality never exceeds the cap. */
 #define MV__HEAP_SITES_MAX 10
 typedef struct mv__heap_site {
     char site[160];                 /* "function (file:line)" */
     double growth_bytes_per_second; /* trend of the site's live bytes */
     int64_t inuse_bytes;            /* live bytes in the latest snapshot */
 } mv__heap_site;
-/* Replaces the set with sites[0..n) (ranks 1..n; entries past
- * MV__HEAP_SITES_MAX are ignored); n = 0 clears it. 0 or -EINVAL. */
+/* Replaces the set with sites[0..n), rendered in that order (entries past
+ * MV__HEAP_SITES_MAX are ignored; a site named twice is one series with
+ * the two figures summed); n = 0 clears it. 0 or -EINVAL. */
 int mv__registry_heap_sites_set(mv__registry *r, const mv__heap_site *sites,
                                 size_t n);
 

@@ -55,9 +55,10 @@ int mv_heap_sites_set(mv_monitor *m, const mv_heap_site *sites, size_t n)
         return -EINVAL;
     if (m->inherited)
         return -ECHILD;
-    for (k = 0; k < n && k < MV__HEAP_SITES_MAX; k++) {
+    for (k = 0; k < n; k++)
         if (!sites[k].site)
             return -EINVAL;
+    for (k = 0; k < n && k < MV__HEAP_SITES_MAX; k++) {
         mv__strlcpy(s[k].site, sites[k].site, sizeof s[k].site);
         s[k].growth_bytes_per_second = sites[k].growth_bytes_per_second;
         s[k].inuse_bytes = sites[k].inuse_bytes;

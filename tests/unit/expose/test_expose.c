@@ -3,7 +3,8 @@
  * `promtool check metrics` and by exact lines), as OpenMetrics (checked by a
  * structural validator below, since promtool 2.42's `check metrics` only
  * parses the 0.0.4 text format, plus exact lines), and as JSON (checked with
- * jq); process_* from a fixture proc tree; Accept negotiation; content
+ * jq); process_* from a fixture proc tree; every rendered family has a row
+ * in docs/metrics.md and every row is rendered; Accept negotiation; content
  * types. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -546,20 +547,34 @@ static void test_full_prometheus(void **state)
     has(t, "\nmemvigil_private_memory_bytes 1234571986\n");
     has(t, "\nmemvigil_threads 17\n");
     has(t, "\nmemvigil_processes 3\n");
-    has(t, "\nmemvigil_proportional_memory_bytes{kind=\"all\"} 1400000000\n");
+    /* sum-safe families: the parts in one, the total or an overlapping
+     * part in its own */
+    has(t, "\nmemvigil_proportional_set_size_bytes 1400000000\n");
+    has(t, "\nmemvigil_proportional_memory_bytes{kind=\"anon\"} 1234567890\n");
+    has(t, "\nmemvigil_proportional_memory_bytes{kind=\"shmem\"} 65432110\n");
+    lacks(t, "kind=\"all\"");
     has(t, "\nmemvigil_cgroup_info{path=\"/system.slice/my \\\"svc\\\".service\","
            "version=\"2\"} 1\n");
-    has(t, "\nmemvigil_cgroup_limit_bytes{type=\"max\"} 2147483648\n");
-    has(t, "\nmemvigil_cgroup_limit_bytes{type=\"high\"} +Inf\n");
+    has(t, "\nmemvigil_cgroup_limit_max_bytes 2147483648\n");
+    has(t, "\nmemvigil_cgroup_limit_high_bytes +Inf\n");
+    lacks(t, "type=\"");
     has(t, "\nmemvigil_cgroup_working_set_bytes 1650000000\n");
-    has(t, "\nmemvigil_cgroup_memory_bytes{kind=\"inactive_file\"} 150000000\n");
+    has(t, "# TYPE memvigil_cgroup_memory_bytes gauge\n"
+           "memvigil_cgroup_memory_bytes{kind=\"anon\"} 1300000000\n"
+           "memvigil_cgroup_memory_bytes{kind=\"file\"} 400000000\n# HELP ");
+    has(t, "\nmemvigil_cgroup_inactive_file_bytes 150000000\n");
+    has(t, "\nmemvigil_cgroup_shmem_bytes 65432110\n");
+    lacks(t, "kind=\"inactive_file\"");
     has(t, "\nmemvigil_cgroup_swap_bytes 0\n");
     has(t, "# TYPE memvigil_cgroup_events_total counter\n");
     has(t, "\nmemvigil_cgroup_events_total{event=\"oom_kill\"} 2\n");
     has(t, "\nmemvigil_cgroup_events_total{event=\"max\"} 41\n");
-    has(t, "\nmemvigil_pressure_stalled_seconds_total{scope=\"cgroup\",kind=\"some\"} "
-           "12.345678\n");
-    has(t, "\nmemvigil_pressure_stalled_seconds_total{scope=\"host\",kind=\"full\"} 1e-06\n");
+    has(t, "# TYPE memvigil_cgroup_pressure_some_seconds_total counter\n"
+           "memvigil_cgroup_pressure_some_seconds_total 12.345678\n");
+    has(t, "\nmemvigil_cgroup_pressure_full_seconds_total 2.5\n");
+    has(t, "\nmemvigil_host_pressure_some_seconds_total 99\n");
+    has(t, "\nmemvigil_host_pressure_full_seconds_total 1e-06\n");
+    lacks(t, "scope=");
     has(t, "\nmemvigil_host_memory_total_bytes 17179869184\n");
     has(t, "\nmemvigil_host_swap_free_bytes 2147479552\n");
     has(t, "\nmemvigil_effective_limit_bytes 2147483648\n");
@@ -652,8 +667,8 @@ static void test_full_openmetrics(void **state)
     has(t, "# TYPE memvigil_cgroup_events counter\n");
     has(t, "# HELP memvigil_cgroup_events Cgroup memory events");
     has(t, "\nmemvigil_cgroup_events_total{event=\"oom_kill\"} 2\n");
-    has(t, "# TYPE memvigil_pressure_stalled_seconds counter\n");
-    has(t, "# UNIT memvigil_pressure_stalled_seconds seconds\n");
+    has(t, "# TYPE memvigil_cgroup_pressure_some_seconds counter\n");
+    has(t, "# UNIT memvigil_cgroup_pressure_some_seconds seconds\n");
     has(t, "# UNIT memvigil_resident_memory_bytes bytes\n");
     has(t, "# TYPE process_cpu_seconds counter\n");
     has(t, "\nprocess_cpu_seconds_total ");
@@ -664,7 +679,7 @@ static void test_full_openmetrics(void **state)
     has(t, "# TYPE memvigil_cgroup info\n");
     /* values */
     has(t, "\nmemvigil_resident_memory_bytes{kind=\"anon\"} 1234567890\n");
-    has(t, "\nmemvigil_cgroup_limit_bytes{type=\"high\"} +Inf\n");
+    has(t, "\nmemvigil_cgroup_limit_high_bytes +Inf\n");
     has(t, "\nmemvigil_tick_duration_seconds_bucket{le=\"1.0\"} 9\n");
     has(t, "\nmemvigil_tick_duration_seconds_bucket{le=\"+Inf\"} 10\n");
     lacks(t, "_sum{operation=");
@@ -705,7 +720,8 @@ static void test_na_state(void **state)
         lacks(t, "memvigil_resident_memory");
         lacks(t, "memvigil_private_memory_bytes");
         lacks(t, "memvigil_cgroup");
-        lacks(t, "memvigil_pressure");
+        lacks(t, "_pressure_");
+        lacks(t, "memvigil_proportional");
         lacks(t, "memvigil_host_");
         lacks(t, "memvigil_effective_limit_bytes");
         lacks(t, "memvigil_usage_ratio");
@@ -911,6 +927,20 @@ static void test_leak_and_oom_risk(void **state)
                         out, sizeof out), 0);
     free(j);
 
+    /* every reason by the detector's own name (a plateau read "none" while
+     * expose kept a copy of the list) */
+    lr.verdict = MV_LEAK_NO_LEAK;
+    lr.reason = MV_LEAK_R_PLATEAU;
+    j = render(&st, MV_FORMAT_JSON);
+    assert_int_equal(jq(j, ".leak.reason", out, sizeof out), 0);
+    assert_string_equal(out, "plateau");
+    free(j);
+    lr.reason = MV_LEAK_R_DAILY;
+    j = render(&st, MV_FORMAT_JSON);
+    assert_int_equal(jq(j, ".leak.reason", out, sizeof out), 0);
+    assert_string_equal(out, "daily_cycle");
+    free(j);
+
     /* unknown ETA: the family is left out; no detector: no claim at all */
     lr.risk.eta_s = NAN;
     t = render(&st, MV_FORMAT_PROMETHEUS);
@@ -925,6 +955,128 @@ static void test_leak_and_oom_risk(void **state)
     assert_int_equal(jq(j, "has(\"oom_risk\") | not", out, sizeof out), 0);
     free(j);
     mv__registry_free(r);
+}
+
+/* ---- every family is documented ---- */
+
+#define MAX_NAMES 256
+
+/* Adds name [p, p + n) to set (names, *count) unless present. */
+static void name_add(char names[][96], size_t *count, const char *p, size_t n)
+{
+    assert_true(n > 0 && n < 96);
+    for (size_t i = 0; i < *count; i++)
+        if (strlen(names[i]) == n && memcmp(names[i], p, n) == 0)
+            return;
+    assert_true(*count < MAX_NAMES);
+    memcpy(names[*count], p, n);
+    names[(*count)++][n] = '\0';
+}
+
+static int name_in(char names[][96], size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* docs/metrics.md, found from the fixtures directory (tests/fixtures). */
+static char *read_metrics_doc(void)
+{
+    const char *path = MV_FIXTURES "/../../docs/metrics.md";
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    mv_buf b;
+    mv_buf_init(&b);
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        assert_int_equal(mv__buf_append(&b, chunk, got), 0);
+    fclose(f);
+    assert_non_null(b.data);
+    return b.data;
+}
+
+/* Every family of a full rendering (sample, state, leak claims, monitor
+ * stats, every registry family including progress figures and heap sites,
+ * process_*) has a row in docs/metrics.md — a row of a "| Family |" table
+ * whose first cell is the family name in backticks — and every documented
+ * family is rendered:
+ * a new, renamed or removed family fails here until the reference says so. */
+static void test_families_documented(void **state)
+{
+    (void)state;
+    mv_sample s;
+    mv__self_stats m;
+    mv_event ev[2];
+    mv__expose_state st;
+    mv__leak_result lr;
+    mv__registry *r = mv__registry_new(0);
+    full_state(&st, &s, &m, r, ev);
+    /* a second progress call: per-unit memory and the rate become known */
+    assert_int_equal(mv__registry_progress_add(r, "files", 100, 1000 + 5000, 2000, NULL), 0);
+    mv__heap_site hs = {.growth_bytes_per_second = 12.5, .inuse_bytes = 4096};
+    snprintf(hs.site, sizeof hs.site, "leak (a.c:1)");
+    assert_int_equal(mv__registry_heap_sites_set(r, &hs, 1), 0);
+    memset(&lr, 0, sizeof lr);
+    lr.verdict = MV_LEAK_LEAK;
+    lr.confidence = 0.99;
+    lr.growth_bytes_per_h = 3600.0 * 1024;
+    lr.growth_lo_bytes_per_h = lr.growth_hi_bytes_per_h = NAN;
+    lr.eta_s = 7200;
+    lr.eta_lo_s = lr.eta_hi_s = NAN;
+    lr.risk.active = 1;
+    lr.risk.eta_s = 7200;
+    st.leak = &lr;
+    st.cpu_budget = 0.01;
+
+    char *t = render(&st, MV_FORMAT_PROMETHEUS);
+    static char exposed[MAX_NAMES][96], documented[MAX_NAMES][96];
+    size_t ne = 0, nd = 0;
+    for (const char *p = t; (p = strstr(p, "# TYPE ")) != NULL;) {
+        p += strlen("# TYPE ");
+        name_add(exposed, &ne, p, strcspn(p, " "));
+    }
+    free(t);
+    mv__registry_free(r);
+
+    /* the reference tables: those whose header row starts "| Family |" */
+    char *doc = read_metrics_doc();
+    int in_table = 0;
+    for (const char *p = doc; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, "| Family |", 10) == 0)
+            in_table = 1;
+        else if (*p != '|')
+            in_table = 0;
+        if (!in_table || strncmp(p, "| `", 3) != 0)
+            continue;
+        const char *name = p + 3;
+        size_t n = strcspn(name, "`\n");
+        if (name[n] == '`' &&
+            (strncmp(name, "memvigil_", 9) == 0 || strncmp(name, "process_", 8) == 0))
+            name_add(documented, &nd, name, n);
+    }
+    free(doc);
+
+    assert_true(ne > 60);
+    mv_buf missing, extra;
+    mv_buf_init(&missing);
+    mv_buf_init(&extra);
+    assert_int_equal(mv__buf_puts(&missing, ""), 0);
+    assert_int_equal(mv__buf_puts(&extra, ""), 0);
+    for (size_t i = 0; i < ne; i++)
+        if (!name_in(documented, nd, exposed[i]))
+            assert_int_equal(mv__buf_printf(&missing, " %s", exposed[i]), 0);
+    for (size_t i = 0; i < nd; i++)
+        if (!name_in(exposed, ne, documented[i]))
+            assert_int_equal(mv__buf_printf(&extra, " %s", documented[i]), 0);
+    if (missing.len || extra.len)
+        fail_msg("docs/metrics.md is out of date; exposed but not documented:%s;"
+                 " documented but not exposed:%s", missing.data, extra.data);
+    mv_buf_release(&missing);
+    mv_buf_release(&extra);
 }
 
 static void test_negotiate(void **state)
@@ -982,6 +1134,7 @@ int main(void)
         cmocka_unit_test(test_process_real),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_leak_and_oom_risk),
+        cmocka_unit_test(test_families_documented),
         cmocka_unit_test(test_negotiate),
         cmocka_unit_test(test_errors),
     };

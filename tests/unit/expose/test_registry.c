@@ -1,7 +1,8 @@
 /* test_registry.c — unit tests of the registry: gauges (labels, removal,
  * cardinality cap), operation histograms, progress per-unit math and the
  * rising detector, phases, name validation, text and JSON rendering
- * (JSON checked with jq), and a complete 10k-series rendering. */
+ * (JSON checked with jq), a complete 10k-series rendering, and the heap-site
+ * families. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -237,18 +238,28 @@ static void test_progress(void **state)
     assert_int_equal(rising, 0);
     char *t = render(r, MV_FORMAT_PROMETHEUS);
     assert_non_null(strstr(t, "memvigil_progress_units_total{unit=\"files\"} 10\n"));
-    assert_null(strstr(t, "memvigil_progress_memory_per_1000_units_bytes{"));
+    assert_null(strstr(t, "memvigil_progress_memory_per_unit_bytes{"));
     assert_null(strstr(t, "memvigil_progress_units_per_second{"));
     free(t);
-    /* 1000 more units over 4 s, 2 MB more: 2 MB per 1000 units, 250 units/s */
+    /* 1000 more units over 4 s, 2 MB more: 2000 bytes per unit (a base
+     * unit, not per 1000), 250 units/s */
     assert_int_equal(mv__registry_progress_add(r, "files", 1000, base + 2000000, 5000,
                                                &rising), 0);
     assert_int_equal(rising, 0);
     t = render(r, MV_FORMAT_PROMETHEUS);
     assert_non_null(strstr(t, "memvigil_progress_units_total{unit=\"files\"} 1010\n"));
     assert_non_null(strstr(t,
-        "memvigil_progress_memory_per_1000_units_bytes{unit=\"files\"} 2000000\n"));
+        "# TYPE memvigil_progress_memory_per_unit_bytes gauge\n"
+        "memvigil_progress_memory_per_unit_bytes{unit=\"files\"} 2000\n"));
+    assert_null(strstr(t, "per_1000"));
     assert_non_null(strstr(t, "memvigil_progress_units_per_second{unit=\"files\"} 250\n"));
+    free(t);
+    /* the status JSON: the same figure, bytes per unit, under one key */
+    t = render(r, MV_FORMAT_JSON);
+    assert_non_null(strstr(t, "{\"unit\":\"files\",\"units\":1010,"
+                              "\"memory_per_unit_bytes\":2000,"
+                              "\"units_per_second\":250}"));
+    assert_null(strstr(t, "per_1000"));
     free(t);
     /* an n/a private reading counts the units, keeps the figure */
     assert_int_equal(mv__registry_progress_add(r, "files", 0, MV_NA, 5000, &rising), 0);
@@ -355,8 +366,8 @@ static void test_json(void **state)
     assert_string_equal(out, "1,1,2,2,2,2,2,2");
     assert_int_equal(jq(j, ".operations[0].buckets[7].le", out, sizeof out), 0);
     assert_string_equal(out, "+Inf");
-    assert_int_equal(jq(j, ".progress[0].memory_per_1000_units_bytes == null", out,
-                        sizeof out), 0);
+    assert_int_equal(jq(j, ".progress[0] | has(\"memory_per_unit_bytes\") and "
+                           ".memory_per_unit_bytes == null", out, sizeof out), 0);
     assert_string_equal(out, "true");
     assert_int_equal(jq(j, ".phases[0].active", out, sizeof out), 0);
     assert_string_equal(out, "true");
@@ -507,7 +518,8 @@ static void test_changes(void **state)
     c = find_change(v, n, MV__REG_PROGRESS, "rows");
     assert_int_equal(c->units, 2000);
     assert_int_equal(c->private_bytes, 3 << 20);
-    assert_true(c->per1000 == 2.0 * (1 << 20));
+    /* 2 MiB more over 1000 more units: bytes per unit */
+    assert_true(c->memory_per_unit_bytes == 2.0 * (1 << 20) / 1000.0);
     c = find_change(v, n, MV__REG_GAUGE, "idx");
     assert_string_equal(c->labels, "a=1,b=2");
     assert_int_equal(c->value, 1000);
@@ -581,6 +593,93 @@ static void test_changes_cap(void **state)
     mv__registry_free(r);
 }
 
+/* The heap-site families: the site is the only label (no rank, so a site
+ * that changes place keeps its series), the set is replaced whole, capped
+ * at MV__HEAP_SITES_MAX, a site named twice is one series. */
+static void test_heap_sites(void **state)
+{
+    (void)state;
+    mv__registry *r = mv__registry_new(0);
+    mv__heap_site s[MV__HEAP_SITES_MAX + 3];
+    memset(s, 0, sizeof s);
+    snprintf(s[0].site, sizeof s[0].site, "leak_fast (a.c:12)");
+    s[0].growth_bytes_per_second = 1500.5;
+    s[0].inuse_bytes = 4096;
+    snprintf(s[1].site, sizeof s[1].site, "f \"q\" (b.c:3)");
+    s[1].growth_bytes_per_second = 10;
+    s[1].inuse_bytes = 100;
+    assert_int_equal(mv__registry_heap_sites_set(r, s, 2), 0);
+    char *t = render(r, MV_FORMAT_PROMETHEUS);
+    assert_non_null(strstr(t,
+        "# TYPE memvigil_heap_site_growth_bytes_per_second gauge\n"
+        "memvigil_heap_site_growth_bytes_per_second{site=\"leak_fast (a.c:12)\"} 1500.5\n"
+        "memvigil_heap_site_growth_bytes_per_second{site=\"f \\\"q\\\" (b.c:3)\"} 10\n"));
+    assert_non_null(strstr(t,
+        "# TYPE memvigil_heap_site_inuse_bytes gauge\n"
+        "memvigil_heap_site_inuse_bytes{site=\"leak_fast (a.c:12)\"} 4096\n"
+        "memvigil_heap_site_inuse_bytes{site=\"f \\\"q\\\" (b.c:3)\"} 100\n"));
+    assert_null(strstr(t, "rank"));
+    free(t);
+
+    /* the two swap places: the same two series, in the new order */
+    mv__heap_site sw[2] = {s[1], s[0]};
+    sw[0].growth_bytes_per_second = 2000;
+    assert_int_equal(mv__registry_heap_sites_set(r, sw, 2), 0);
+    t = render(r, MV_FORMAT_PROMETHEUS);
+    assert_non_null(strstr(t,
+        "memvigil_heap_site_growth_bytes_per_second{site=\"f \\\"q\\\" (b.c:3)\"} 2000\n"
+        "memvigil_heap_site_growth_bytes_per_second{site=\"leak_fast (a.c:12)\"} 1500.5\n"));
+    free(t);
+
+    /* a site named twice is one series with the figures summed */
+    s[2] = s[0];
+    s[2].growth_bytes_per_second = 0.5;
+    s[2].inuse_bytes = 4;
+    mv__heap_site dup[3] = {s[0], s[1], s[2]};
+    assert_int_equal(mv__registry_heap_sites_set(r, dup, 3), 0);
+    t = render(r, MV_FORMAT_PROMETHEUS);
+    assert_non_null(strstr(t,
+        "memvigil_heap_site_growth_bytes_per_second{site=\"leak_fast (a.c:12)\"} 1501\n"));
+    assert_non_null(strstr(t,
+        "memvigil_heap_site_inuse_bytes{site=\"leak_fast (a.c:12)\"} 4100\n"));
+    const char *p = t;
+    int n = 0;
+    while ((p = strstr(p, "\nmemvigil_heap_site_inuse_bytes{")) != NULL)
+        n++, p++;
+    assert_int_equal(n, 2);
+    free(t);
+
+    /* more than the cap: the first MV__HEAP_SITES_MAX are kept */
+    for (int i = 0; i < MV__HEAP_SITES_MAX + 3; i++) {
+        snprintf(s[i].site, sizeof s[i].site, "site%d (c.c:%d)", i, i);
+        s[i].growth_bytes_per_second = 100 - i;
+        s[i].inuse_bytes = 1000 - i;
+    }
+    assert_int_equal(mv__registry_heap_sites_set(r, s, MV__HEAP_SITES_MAX + 3), 0);
+    t = render(r, MV_FORMAT_OPENMETRICS);
+    assert_non_null(strstr(t, "# UNIT memvigil_heap_site_growth_bytes_per_second "
+                              "bytes_per_second\n"));
+    assert_non_null(strstr(t, "\nmemvigil_heap_site_inuse_bytes{site=\"site9 (c.c:9)\"} 991\n"));
+    assert_null(strstr(t, "site10 "));
+    n = 0;
+    for (p = t; (p = strstr(p, "\nmemvigil_heap_site_inuse_bytes{")) != NULL; p++)
+        n++;
+    assert_int_equal(n, MV__HEAP_SITES_MAX);
+    free(t);
+
+    /* JSON has no heap sites; n = 0 clears; bad arguments */
+    t = render(r, MV_FORMAT_JSON);
+    assert_null(strstr(t, "heap_site"));
+    free(t);
+    assert_int_equal(mv__registry_heap_sites_set(r, NULL, 0), 0);
+    t = render(r, MV_FORMAT_PROMETHEUS);
+    assert_null(strstr(t, "heap_site"));
+    free(t);
+    assert_int_equal(mv__registry_heap_sites_set(r, NULL, 1), -EINVAL);
+    assert_int_equal(mv__registry_heap_sites_set(NULL, s, 1), -EINVAL);
+    mv__registry_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -596,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_render_10k),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_heap_sites),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

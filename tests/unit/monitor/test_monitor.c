@@ -418,6 +418,90 @@ static void test_self_samples_and_render(void **state)
     mv_monitor_stop(NULL);
 }
 
+/* Lines of a rendering that start with prefix. */
+static int count_prefixed(const char *text, const char *prefix)
+{
+    int n = 0;
+    size_t pl = strlen(prefix);
+    for (const char *p = text; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, prefix, pl) == 0)
+            n++;
+    return n;
+}
+
+/* The public mv_heap_sites_set through a real monitor's rendering: the site
+ * is the only label (no rank), a new set replaces the old one, more than 10
+ * are capped, a NULL site is -EINVAL and changes nothing. */
+static void test_heap_sites_public(void **state)
+{
+    (void)state;
+    mv_config c;
+    mv_config_init(&c);
+    c.interval_ms = 60000;
+    mv_monitor *m = NULL;
+    assert_int_equal(mv_monitor_start(&c, &m), 0);
+
+    mv_heap_site two[2] = {{"leak_fast (heap_sites.c:33)", 49670200.25, 380786746},
+                           {"leak_slow (heap_sites.c:40)", 1024, 65536}};
+    assert_int_equal(mv_heap_sites_set(m, two, 2), 0);
+    mv_buf b = {0};
+    assert_int_equal(mv_render(m, MV_FORMAT_PROMETHEUS, &b), 0);
+    assert_non_null(strstr(b.data,
+        "\nmemvigil_heap_site_growth_bytes_per_second{site=\"leak_fast (heap_sites.c:33)\"}"
+        " 49670200.25\n"
+        "memvigil_heap_site_growth_bytes_per_second{site=\"leak_slow (heap_sites.c:40)\"}"
+        " 1024\n"));
+    assert_non_null(strstr(b.data,
+        "\nmemvigil_heap_site_inuse_bytes{site=\"leak_fast (heap_sites.c:33)\"} 380786746\n"));
+    assert_null(strstr(b.data, "rank="));
+    mv_buf_release(&b);
+
+    /* a new set replaces the old one: leak_slow's series are gone */
+    mv_heap_site one = {"other (o.c:7)", 5, 4096};
+    assert_int_equal(mv_heap_sites_set(m, &one, 1), 0);
+    assert_int_equal(mv_render(m, MV_FORMAT_PROMETHEUS, &b), 0);
+    assert_non_null(strstr(b.data,
+        "\nmemvigil_heap_site_inuse_bytes{site=\"other (o.c:7)\"} 4096\n"));
+    assert_null(strstr(b.data, "leak_fast ("));
+    assert_null(strstr(b.data, "leak_slow ("));
+    assert_int_equal(count_prefixed(b.data, "memvigil_heap_site_inuse_bytes{"), 1);
+    mv_buf_release(&b);
+
+    /* twelve sites: the first ten are kept */
+    char names[12][32];
+    mv_heap_site many[12];
+    for (int i = 0; i < 12; i++) {
+        snprintf(names[i], sizeof names[i], "f%d (m.c:%d)", i, i + 1);
+        many[i] = (mv_heap_site){names[i], 1000.0 - i, 100 + i};
+    }
+    assert_int_equal(mv_heap_sites_set(m, many, 12), 0);
+    assert_int_equal(mv_render(m, MV_FORMAT_PROMETHEUS, &b), 0);
+    assert_int_equal(count_prefixed(b.data, "memvigil_heap_site_growth_bytes_per_second{"), 10);
+    assert_int_equal(count_prefixed(b.data, "memvigil_heap_site_inuse_bytes{"), 10);
+    assert_non_null(strstr(b.data, "\nmemvigil_heap_site_inuse_bytes{site=\"f9 (m.c:10)\"} 109\n"));
+    assert_null(strstr(b.data, "f10 "));
+    assert_null(strstr(b.data, "other (o.c:7)"));
+    mv_buf_release(&b);
+
+    /* errors change nothing */
+    mv_heap_site bad[2] = {{"ok (a.c:1)", 1, 1}, {NULL, 2, 2}};
+    assert_int_equal(mv_heap_sites_set(m, bad, 2), -EINVAL);
+    assert_int_equal(mv_heap_sites_set(m, NULL, 1), -EINVAL);
+    assert_int_equal(mv_heap_sites_set(NULL, many, 1), -EINVAL);
+    assert_int_equal(mv_render(m, MV_FORMAT_OPENMETRICS, &b), 0);
+    assert_int_equal(count_prefixed(b.data, "memvigil_heap_site_inuse_bytes{"), 10);
+    assert_null(strstr(b.data, "ok (a.c:1)"));
+    assert_non_null(strstr(b.data, "# UNIT memvigil_heap_site_inuse_bytes bytes\n"));
+    mv_buf_release(&b);
+
+    /* n == 0 clears: no series, no metadata */
+    assert_int_equal(mv_heap_sites_set(m, NULL, 0), 0);
+    assert_int_equal(mv_render(m, MV_FORMAT_PROMETHEUS, &b), 0);
+    assert_null(strstr(b.data, "memvigil_heap_site"));
+    mv_buf_release(&b);
+    mv_monitor_stop(m);
+}
+
 /* Allocates and touches 2 MiB every 50 ms for ms milliseconds. */
 typedef struct grower {
     char **blocks;
@@ -930,7 +1014,7 @@ static void test_http_endpoint(void **state)
     c.http_listen = "127.0.0.1:0";
     mv_monitor *m = NULL;
     assert_int_equal(mv_monitor_start(&c, &m), 0);
-    int port = mv__monitor_http_port(m);
+    int port = mv_monitor_http_port(m);
     assert_true(port > 0 && port < 65536);
     assert_int_equal(mv_gauge_set(m, "cache", NULL, 4096), 0);
 
@@ -963,7 +1047,7 @@ static void test_http_endpoint(void **state)
     mv_monitor *m3 = NULL;
     c2.http_listen = NULL;
     assert_int_equal(mv_monitor_start(&c2, &m3), 0);
-    assert_int_equal(mv__monitor_http_port(m3), -ENOENT);
+    assert_int_equal(mv_monitor_http_port(m3), -ENOENT);
     mv_monitor_stop(m3);
     mv_monitor_stop(m);
 }
@@ -1061,7 +1145,7 @@ static void test_fork_safety(void **state)
     assert_int_equal(mv_monitor_status(m, &st), 0);
     assert_true(st.samples_taken > n);
     assert_int_equal(st.target_alive, 1);
-    int port = mv__monitor_http_port(m);
+    int port = mv_monitor_http_port(m);
     char cmd[256];
     snprintf(cmd, sizeof cmd,
              "curl -s -o /dev/null -w '%%{http_code}' --max-time 5 "
@@ -1336,6 +1420,30 @@ static void test_oom_risk_events(void **state)
     assert_non_null(strstr(ev.message, "out-of-memory risk"));
 }
 
+/* The leak verdict's events (the detector needs hours of data to reach a
+ * verdict, so the rule is tested directly): each change of verdict and the
+ * event it raises, if any. */
+static void test_leak_event_kinds(void **state)
+{
+    (void)state;
+    const mv__leak_verdict I = MV_LEAK_INSUFFICIENT_DATA, N = MV_LEAK_NO_LEAK,
+                           S = MV_LEAK_SUSPECT, L = MV_LEAK_LEAK;
+    const mv_event_kind none = MV_EVENT_KIND_COUNT;
+    const struct {
+        mv__leak_verdict was, now;
+        mv_event_kind kind;
+    } cases[] = {
+        {I, N, none}, {I, S, MV_EVENT_LEAK_SUSPECTED}, {I, L, MV_EVENT_LEAK},
+        {N, I, none}, {N, S, MV_EVENT_LEAK_SUSPECTED}, {N, L, MV_EVENT_LEAK},
+        {S, I, none}, {S, N, MV_EVENT_LEAK_CLEARED},   {S, L, MV_EVENT_LEAK},
+        {L, I, none}, {L, N, MV_EVENT_LEAK_CLEARED},
+        {L, S, none}, /* a leak fading to suspect is not news */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(mv__monitor_leak_event_kind(cases[i].was, cases[i].now),
+                         cases[i].kind);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1345,6 +1453,7 @@ int main(void)
         cmocka_unit_test(test_self_samples_and_render),
         cmocka_unit_test(test_growth_on_self),
         cmocka_unit_test(test_oom_risk_events),
+        cmocka_unit_test(test_leak_event_kinds),
         cmocka_unit_test(test_levels_and_oom_fake_tree),
         cmocka_unit_test(test_probe_error_event),
         cmocka_unit_test(test_swap_growing),
@@ -1360,6 +1469,7 @@ int main(void)
         cmocka_unit_test(test_fork_safety),
         cmocka_unit_test(test_stalled_event_log),
         cmocka_unit_test(test_recording_disk_full),
+        cmocka_unit_test(test_heap_sites_public),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
