@@ -29,8 +29,12 @@ rec lru "$bin/leak_prog_lru" "$secs" 120 40 &
 rec frag "$bin/leak_prog_frag" "$secs" &
 wait
 for f in "$out"/*.jsonl; do
-    jq -r --argjson k "$TIME_SCALE" 'select(.type == "sample" and .private != null)
-        | "\((.t_ms / 1000 * $k * 10 | round) / 10),\(.private)"' "$f" \
+    # recording version 2 keys (timestamp_ms, private_bytes); version 1's
+    # (t_ms, private) too
+    jq -r --argjson k "$TIME_SCALE" 'select(.type == "sample")
+        | {t: (.timestamp_ms // .t_ms), p: (.private_bytes // .private)}
+        | select(.p != null)
+        | "\((.t / 1000 * $k * 10 | round) / 10),\(.p)"' "$f" \
         >"${f%.jsonl}.csv"
 done
 echo "recorded into $out"

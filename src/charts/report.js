@@ -291,9 +291,18 @@
   var EVCOLORS = {oom_kill: '#b3261e', level_changed: '#b26a00', growth: '#d1495b', leak: '#b3261e',
                   leak_suspected: '#b26a00', oom_risk: '#b3261e', oom_risk_cleared: '#1b7f3b', target_exit: '#555', phase: '#6b6bd6'};
 
+  /* The document's series are named after the sample's fields (the names
+   * of every JSON output); the chart's own short names are these. */
+  var FIELDS = {rss: 'rss_bytes', anon: 'rss_anon_bytes', file: 'rss_file_bytes', shmem: 'rss_shmem_bytes',
+                swap: 'swap_bytes', private: 'private_bytes', working_set: 'working_set_bytes',
+                limit: 'effective_limit_bytes'};
+
   /* The timeline spec from the report's JSON (also used by the live page). */
   MV.timelineSpec = function (d) {
-    var ser = d.timeline.series, spec = {t0: d.t0_ms, series: [], hlines: [], bands: [], markers: []};
+    var ser = {}, spec = {t0: d.t0_ms, series: [], hlines: [], bands: [], markers: []};
+    Object.keys(FIELDS).forEach(function (k) {
+      if (d.timeline.series[FIELDS[k]]) ser[k] = d.timeline.series[FIELDS[k]];
+    });
     ['rss', 'anon', 'file', 'shmem', 'swap', 'private', 'working_set'].forEach(function (k) {
       if (!ser[k]) return;
       spec.series.push({name: k, label: LABELS[k], color: COLORS[k], t: ser[k].t, min: ser[k].min, max: ser[k].max,
@@ -314,7 +323,7 @@
     (d.phases || []).forEach(function (p) { spec.bands.push({t0: p.t0_ms - d.t0_ms, t1: p.t1_ms - d.t0_ms, label: p.name}); });
     (d.events || []).forEach(function (e) {
       if (e.event === 'started') return;
-      spec.markers.push({t: e.t_ms - d.t0_ms, label: e.event + ': ' + e.message, color: EVCOLORS[e.event] || '#777'});
+      spec.markers.push({t: e.timestamp_ms - d.t0_ms, label: e.event + ': ' + e.message, color: EVCOLORS[e.event] || '#777'});
     });
     if (d.timeline.trend) {
       var tr = d.timeline.trend;
@@ -420,12 +429,18 @@
     });
     var ph = document.getElementById('chart-progress');
     if (ph && d.progress.length) {
+      /* the document gives memory per unit in bytes per unit
+       * (memory_per_unit_bytes); the chart shows it per SHOWN_UNITS units,
+       * as the page's text does (CLI_SHOWN_UNITS, src/cli/report/report.h) */
+      var SHOWN_UNITS = 1000;
+      var perShown = function (v) { return v == null ? v : v * SHOWN_UNITS; };
       var markers = [];
       d.progress.forEach(function (p) {
         if (p.rising_at_ms != null) markers.push({t: p.rising_at_ms - d.t0_ms, label: 'memory per ' + p.unit + ' keeps rising', color: '#b3261e'});
       });
       MV.lineChart(ph, {t0: d.t0_ms, height: 220, markers: markers, series: d.progress.map(function (p, i) {
-        return {name: p.unit, label: 'memory per 1000 ' + p.unit, color: PALETTE[i % PALETTE.length], t: p.t, min: p.min, max: p.max};
+        return {name: p.unit, label: 'memory per ' + SHOWN_UNITS + ' ' + p.unit, color: PALETTE[i % PALETTE.length],
+                t: p.t, min: p.min.map(perShown), max: p.max.map(perShown)};
       })});
       n++;
     }

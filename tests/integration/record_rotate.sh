@@ -77,8 +77,8 @@ for n in names:
             elif h != head0:
                 bad.append(f"{n}: header names another recording: {h}")
         elif o["type"] == "sample":
-            times.append(o["t_ms"])
-            if o["private"] is not None:
+            times.append(o["timestamp_ms"])
+            if o["private_bytes"] is not None:
                 private += 1
 if segs[2] < 4:
     bad.append(f"F is segment {segs[2]}: expected at least 4 (one dropped)")

@@ -6,8 +6,10 @@
 #    its calls, and the "rows" progress at 100000 units;
 #  - tests/integration/app_records.c (8 steps of 4 MiB per 1000 rows, one
 #    tick each): `memvigil estimate --json FILE` fits ~4 MiB per 1000 rows
-#    from the recorded progress lines, and the report shows the "load"
-#    operation at ~4 MiB per call and the "cache" gauge's last value.
+#    (average_memory_per_unit_bytes ~4194 bytes per row) from the recorded progress
+#    lines, the recording's last progress line and the report carry the
+#    same bytes per unit under the same key, and the report shows the
+#    "load" operation at ~4 MiB per call and the "cache" gauge's last value.
 set -euo pipefail
 : "${MEMVIGIL:?}" "${MV_BUILD:?}" "${MV_SOURCE:?}"
 skip() { echo "SKIP: $*"; exit 0; }
@@ -54,12 +56,19 @@ cc -O1 -I "$MV_SOURCE/include" -o "$tmp/app_records" \
 "$tmp/app_records" "$tmp/app.jsonl" || fail "app_records exited $?"
 "$MEMVIGIL" estimate --json "$tmp/app.jsonl" >"$tmp/est.json" || fail "estimate exited $?"
 jq -e '.unit == "rows" and .model == "fitted" and .points >= 5 and
-       .bytes_per_1000_units > 3.8e6 and .bytes_per_1000_units < 4.6e6' \
+       .average_memory_per_unit_bytes > 3800 and
+       .average_memory_per_unit_bytes < 4600 and
+       (has("bytes_per_1000_units") or has("bytes_per_unit") | not)' \
    "$tmp/est.json" >/dev/null || fail "estimate: $(cat "$tmp/est.json")"
+# the recording (version 2) names the figure as every JSON output does
+grep -q '"per1000"' "$tmp/app.jsonl" && fail "a progress line still has per1000"
+rec_per_unit=$(jq -s 'map(select(.type=="progress" and .unit=="rows")) | last
+                      | .memory_per_unit_bytes' "$tmp/app.jsonl")
 "$MEMVIGIL" report -f json "$tmp/app.jsonl" >"$tmp/app.json" || fail "report exited $?"
 jq -e '(.ops[] | select(.name=="load") | .count == 8 and .p50 > 4.0e6 and .p50 < 4.4e6)
        and (.gauges[] | select(.name=="cache{tier=hot}") | .last == 33554432)
        and (.progress[] | select(.unit=="rows") | .units_total == 8000 and
-            .last_per1k > 3.8e6 and .last_per1k < 4.6e6)' "$tmp/app.json" >/dev/null \
-    || fail "report: $(jq -c '{ops,gauges,progress}' "$tmp/app.json")"
+            .memory_per_unit_bytes > 3800 and .memory_per_unit_bytes < 4600 and
+            .memory_per_unit_bytes == '"$rec_per_unit"')' "$tmp/app.json" >/dev/null \
+    || fail "report: $(jq -c '{ops,gauges,progress}' "$tmp/app.json"), recorded $rec_per_unit"
 echo "OK: gauges, ops and progress recorded and reported"

@@ -20,19 +20,24 @@ jqcheck "$tmp/leak.json" '.verdict.verdict == "leak" or .verdict.verdict == "sus
 # 512 KiB/s is 1800 MiB/h; the detector's figure within a factor of 1.5
 jqcheck "$tmp/leak.json" '.verdict.growth_bytes_per_hour > 1200*1048576 and .verdict.growth_bytes_per_hour < 2700*1048576' "leak growth"
 jqcheck "$tmp/leak.json" '.verdict.confidence > 0.5' "leak confidence"
-jqcheck "$tmp/leak.json" '(.verdict.eta_s | type) == "number"' "leak eta"
+jqcheck "$tmp/leak.json" '(.verdict.time_to_limit_seconds | type) == "number"' "leak eta"
 jqcheck "$tmp/leak.json" '.timeline.trend != null and .timeline.trend.v1 > .timeline.trend.v0' "fitted trend"
 n=$(grep -c '"type":"sample"' "$F/leak.jsonl")
 jqcheck "$tmp/leak.json" ".samples == $n" "sample count"
 # every series has one point per sample where the field was available
 # (the last sample of a run may lack per-process figures: the target exited)
-for s in rss anon file shmem swap private working_set limit; do
+# (the fixture's keys are the version 1 recording's; the report's series
+# are named after the sample fields)
+for pair in rss:rss_bytes anon:rss_anon_bytes file:rss_file_bytes shmem:rss_shmem_bytes \
+            swap:swap_bytes private:private_bytes working_set:working_set_bytes \
+            limit:effective_limit_bytes; do
+    s=${pair%%:*} f=${pair#*:}
     k=$(jq -s "[.[] | select(.type == \"sample\" and .$s != null)] | length" "$F/leak.jsonl")
     [ "$k" -ge $((n - 2)) ] || fail "series $s available in only $k of $n samples"
-    jqcheck "$tmp/leak.json" ".timeline.series.$s.t | length == $k" "series $s has $k points"
-    jqcheck "$tmp/leak.json" ".timeline.series.$s.max | length == $k" "series $s has $k values"
+    jqcheck "$tmp/leak.json" ".timeline.series.$f.t | length == $k" "series $f has $k points"
+    jqcheck "$tmp/leak.json" ".timeline.series.$f.max | length == $k" "series $f has $k values"
 done
-jqcheck "$tmp/leak.json" '.timeline.series.private.max[-1] > .timeline.series.private.max[0] + 100*1048576' "private rises"
+jqcheck "$tmp/leak.json" '.timeline.series.private_bytes.max[-1] > .timeline.series.private_bytes.max[0] + 100*1048576' "private rises"
 # the same replay as analyze: the same verdict and growth
 if "$MEMVIGIL" analyze --json "$F/leak.jsonl" >"$tmp/analyze.json" 2>/dev/null; then :; fi
 if [ -s "$tmp/analyze.json" ]; then
@@ -52,7 +57,7 @@ fi
 # within 6 h, so the OOM risk holds (raised after ~5 min of data), whatever
 # the verdict says about the cause
 jqcheck "$tmp/leak.json" '.oom_risk_active == true and .oom_risk_at_s > 0 and .oom_risk_at_s < 600 and
-                          .oom_risk_eta_s > 0 and .oom_risk_eta_s < 21600 and
+                          .oom_risk_time_to_limit_seconds > 0 and .oom_risk_time_to_limit_seconds < 21600 and
                           (.oom_risk_evidence | length > 0)' "leak OOM risk"
 jqcheck "$tmp/leak.json" '.advice[0] | test("^Out of memory in about")' "OOM-risk advice first"
 "$MEMVIGIL" report -f text "$F/leak.jsonl" >"$tmp/leak.txt"
@@ -83,7 +88,7 @@ jqcheck "$tmp/flat.json" '.advice | map(test("No leak")) | any' "flat advice"
 # --- OOM kill (real v1 cgroup run; the kill event added, see README)
 "$MEMVIGIL" report -f json "$F/oom_killed.jsonl" >"$tmp/oom.json"
 jqcheck "$tmp/oom.json" '.oom_kills == 1 and .max_level == "critical"' "oom count"
-jqcheck "$tmp/oom.json" '.limit_bytes == 67108864' "oom limit"
+jqcheck "$tmp/oom.json" '.effective_limit_bytes == 67108864' "oom limit"
 jqcheck "$tmp/oom.json" '.events | map(.event) | index("oom_kill") != null' "oom event"
 "$MEMVIGIL" report -f text "$F/oom_killed.jsonl" | grep -q "OOM kills  *1" || fail "text oom"
 "$MEMVIGIL" report -f json "$F/oom_uncounted.jsonl" | jq -e '.oom_suspected == true' >/dev/null || fail "oom suspected"
@@ -94,6 +99,21 @@ jqcheck "$tmp/app.json" '.gauges | map(.name) == ["index_bytes", "cache_bytes{ca
 jqcheck "$tmp/app.json" '.ops[0].name == "query" and .ops[0].count == 181 and .ops[0].max == 9000' "ops"
 jqcheck "$tmp/app.json" '.progress[0].unit == "files" and .progress[0].rising_at_ms != null' "progress"
 jqcheck "$tmp/app.json" '.phases[0].name == "index_build"' "phases"
+# memory per unit in bytes per unit, as the registry computes it: the
+# first checkpoint is 1000 files at 8451853 B, the next 2000 at 8567493, the
+# last 181000 at 162398231; the version-2 copy (whose progress lines carry
+# it as memory_per_unit_bytes, version 1's as per1000) gives the same
+jqcheck "$tmp/app.json" '.progress[0].first_memory_per_unit_bytes == 115.64 and
+    .progress[0].memory_per_unit_bytes == 855.2576555555555 and
+    .progress[0].min[0] == 115.64 and
+    (.progress[0] | has("first_per1k") or has("last_per1k") | not)' "progress per unit"
+"$MEMVIGIL" report -f json "$MV_FIXTURES/record/app_records_v2.jsonl" >"$tmp/app2.json"
+jqcheck "$tmp/app2.json" '.progress[0].first_memory_per_unit_bytes == 115.64 and
+    .progress[0].memory_per_unit_bytes == 855.2576555555555' "v2 progress per unit"
+# the text shows it per 1000 units (115640 B and 855258 B)
+"$MEMVIGIL" report -f text "$F/app_records.jsonl" >"$tmp/app.txt"
+grep -q "181000 files; memory per 1000 files: 113 KiB -> 835 KiB (keeps rising)" "$tmp/app.txt" \
+    || fail "text progress: $(grep -A2 Progress "$tmp/app.txt")"
 
 # --- estimate
 "$MEMVIGIL" estimate --json --units 1M --memory 8G "$F/app_records.jsonl" >"$tmp/est.json"
@@ -101,6 +121,10 @@ jqcheck "$tmp/est.json" '.growth == "superlinear" and .exponent > 1.3 and .expon
 jqcheck "$tmp/est.json" '.recommended_limit_bytes >= .need_bytes * 1.25 and .concurrency >= 1' "estimate plan"
 "$MEMVIGIL" estimate --per-unit 300K --units 20k --base 200M --memory 16G >"$tmp/est.txt"
 grep -q "concurrency: 2 such jobs" "$tmp/est.txt" || fail "per-unit concurrency"
+"$MEMVIGIL" estimate --json --per-unit 300K --units 20k --base 200M --memory 16G >"$tmp/est-pu.json"
+jqcheck "$tmp/est-pu.json" '.model == "per_unit" and .average_memory_per_unit_bytes == 307200 and
+    .marginal_memory_per_unit_bytes == 307200 and (has("bytes_per_1000_units") | not)' \
+    "per-unit estimate JSON"
 rc=0; "$MEMVIGIL" estimate "$F/leak.jsonl" 2>"$tmp/err" || rc=$?
 [ $rc -eq 1 ] && grep -q "no progress counters" "$tmp/err" || fail "estimate without progress"
 

@@ -157,18 +157,19 @@ rec="$tmp/rec.jsonl"
 [ "$(head -n1 "$rec" | jq -r .type)" = header ] || fail "first line is not a header"
 n=$(jq -c 'select(.type == "sample")' "$rec" | wc -l)
 [ "$n" -ge 20 ] || fail "only $n sample lines"
-first=$(jq -s '[.[] | select(.type == "sample" and .private != null)] | first | .private' "$rec")
+first=$(jq -s '[.[] | select(.type == "sample" and .private_bytes != null)] | first | .private_bytes' "$rec")
 # the peak, not the last sample: the last one may catch the process while
 # the kernel is already tearing its memory down at exit
-last=$(jq -s '[.[] | select(.type == "sample" and .private != null) | .private] | max' "$rec")
+last=$(jq -s '[.[] | select(.type == "sample" and .private_bytes != null) | .private_bytes] | max' "$rec")
 # 12 s at 4 MiB/s is ~48 MiB; ask for a third of it
 [ "$((last - first))" -gt $((16 * 1024 * 1024)) ] ||
     fail "private memory did not rise: $first -> $last"
 jq -s -e '[.[] | select(.type == "sample")] | .[-3:] |
-          all(.growth_bps != null and .growth_bps > 0)' "$rec" >/dev/null ||
+          all(.growth_bytes_per_second != null and .growth_bytes_per_second > 0)' "$rec" >/dev/null ||
     fail "last samples do not show positive growth"
 jq -s -e '[.[] | select(.type == "sample")] | last |
-          (.ttl_s != null and .ttl_s > 0 and .ttl_s < 1e12)' "$rec" >/dev/null ||
+          (.time_to_limit_seconds != null and .time_to_limit_seconds > 0 and
+           .time_to_limit_seconds < 1e12)' "$rec" >/dev/null ||
     fail "last sample has no finite positive time to limit"
 jq -s -e 'any(.[]; .type == "event" and .event == "level_changed" and .level == "warning")' \
     "$rec" >/dev/null || fail "no level warning event in the recording"

@@ -170,8 +170,12 @@ to_fixture() { # NAME
     local name=$1 rec="$out/$1.jsonl"
     [ -s "$rec" ] || { echo "$0: no recording $rec" >&2; return 1; }
     mkdir -p "$fixtures"
-    jq -r -s '[.[] | select(.type == "sample" and .private != null)]
-        | .[0].t_ms as $t0 | .[] | "\((.t_ms - $t0) / 1000),\(.private)"' \
+    # recording version 2 keys (timestamp_ms, private_bytes); version 1's
+    # (t_ms, private) too
+    jq -r -s '[.[] | select(.type == "sample")
+               | {t: (.timestamp_ms // .t_ms), p: (.private_bytes // .private)}
+               | select(.p != null)]
+        | .[0].t as $t0 | .[] | "\((.t - $t0) / 1000),\(.p)"' \
         "$rec" >"$fixtures/$name.csv"
     gzip -9 -c "$rec" >"$fixtures/$name.jsonl.gz"
     printf '%-18s %-5s %s\n' "$name.csv" "$(field "$name" 4)" \

@@ -98,9 +98,12 @@ static void print_json(const cli_estimate *e, const char *unit, const char *sour
     NUM("base_bytes", e->base_bytes);
     NUM("base_units", e->u0);
     NUM("max_units_seen", e->from_data ? e->u_max : NAN);
-    NUM("bytes_per_unit", e->per_unit_bytes);
-    NUM("bytes_per_1000_units", e->per_unit_bytes * 1000);
-    NUM("marginal_bytes_per_unit", e->per_unit_last);
+    /* memory per unit in bytes per unit, as every output, but two other
+     * figures than the registry's memory_per_unit_bytes (growth since the
+     * first checkpoint over units since, at the last one), so two other
+     * keys: the average over the data and the marginal cost at its end */
+    NUM("average_memory_per_unit_bytes", e->per_unit_bytes);
+    NUM("marginal_memory_per_unit_bytes", e->per_unit_last);
     NUM("units", e->units);
     NUM("margin", e->margin);
     NUM("need_bytes", round(e->need_bytes));
@@ -126,14 +129,17 @@ static void print_text(const cli_estimate *e, const char *unit, int units_given)
                mv__human_bytes_d(e->base_bytes, a, sizeof a), e->coef, unit,
                e->exponent, e->r2);
         if (e->superlinear)
-            printf("memory per %s is RISING (superlinear, exponent %.2f): %s per 1000 on "
-                   "average, %s per 1000 at the end\n", unit, e->exponent,
-                   mv__human_bytes_d((e->per_unit_bytes * 1000), b, sizeof b),
-                   mv__human_bytes_d((e->per_unit_last * 1000), c, sizeof c));
+            printf("memory per %s is RISING (superlinear, exponent %.2f): %s per %d on "
+                   "average, %s per %d at the end\n", unit, e->exponent,
+                   mv__human_bytes_d(cli_per_shown_units(e->per_unit_bytes), b, sizeof b),
+                   CLI_SHOWN_UNITS,
+                   mv__human_bytes_d(cli_per_shown_units(e->per_unit_last), c, sizeof c),
+                   CLI_SHOWN_UNITS);
         else
-            printf("memory per %s is flat (linear, exponent %.2f): %s per 1000 %s\n",
+            printf("memory per %s is flat (linear, exponent %.2f): %s per %d %s\n",
                    unit, e->exponent,
-                   mv__human_bytes_d((e->per_unit_bytes * 1000), b, sizeof b), unit);
+                   mv__human_bytes_d(cli_per_shown_units(e->per_unit_bytes), b, sizeof b),
+                   CLI_SHOWN_UNITS, unit);
     } else {
         printf("given: %s + %s per %s (linear)\n",
                mv__human_bytes_d(e->base_bytes, a, sizeof a),

@@ -74,7 +74,7 @@ cli_format cli_ingest_detect(const char *data, size_t len)
     if (*p == '{' || *p == '[') {
         rec = malloc(sizeof *rec);
         if (rec) {
-            rc = mv__record_parse_line(p, (size_t)(eol - p), rec);
+            rc = mv__record_parse_line(p, (size_t)(eol - p), 0, rec);
             free(rec);
             if (rc == 0)
                 return CLI_FMT_RECORDING;

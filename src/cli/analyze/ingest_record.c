@@ -4,8 +4,10 @@
  *
  * DESIGN. The recording reader of the library (mv__record_read) does the
  * parsing and its rules hold unchanged: strict JSON per line, unknown keys
- * and line types skipped, a torn last line skipped, any other bad line an
- * error "line N: why". It reads a FILE line by line — cli_ingest_file's
+ * and line types skipped, version-1 keys read, a torn last line skipped,
+ * any other bad line an error "line N: why"; the application lines it
+ * gives (gauge, op, progress) are not analyze's and are passed over. The
+ * signal is read from the line's mv_sample. It reads a FILE line by line — cli_ingest_file's
  * stream over the file (or the files of a rotated recording), or a buffer
  * through fmemopen() — so only the series is held, never the text; the
  * reader numbers each line it hands over, which lets this file's own
@@ -31,6 +33,7 @@
 typedef struct rctx {
     const char *name;
     const char *signal;
+    const char *time_key;   /* the time's key in the recording's version */
     cli_series *s;
     int64_t header_limit, last_limit;
     int64_t prev_t;
@@ -48,16 +51,18 @@ static const char *const signals[] = {
     "cg_usage", NULL
 };
 
-static int64_t field_of(const mv__record_line *r, const char *sig)
+/* The signal's sample field (the signal names are analyze's --signal
+ * words, which predate the table of sample fields). */
+static int64_t field_of(const mv_sample *m, const char *sig)
 {
-    if (strcmp(sig, "private") == 0) return r->private_bytes;
-    if (strcmp(sig, "rss") == 0) return r->rss;
-    if (strcmp(sig, "anon") == 0) return r->anon;
-    if (strcmp(sig, "file") == 0) return r->file;
-    if (strcmp(sig, "shmem") == 0) return r->shmem;
-    if (strcmp(sig, "swap") == 0) return r->swap;
-    if (strcmp(sig, "working_set") == 0) return r->working_set;
-    return r->cg_usage;
+    if (strcmp(sig, "private") == 0) return m->private_bytes;
+    if (strcmp(sig, "rss") == 0) return m->rss_bytes;
+    if (strcmp(sig, "anon") == 0) return m->rss_anon_bytes;
+    if (strcmp(sig, "file") == 0) return m->rss_file_bytes;
+    if (strcmp(sig, "shmem") == 0) return m->rss_shmem_bytes;
+    if (strcmp(sig, "swap") == 0) return m->swap_bytes;
+    if (strcmp(sig, "working_set") == 0) return m->working_set_bytes;
+    return m->cg_usage_bytes;
 }
 
 static void phase_event(rctx *c, const char *msg)
@@ -94,11 +99,12 @@ static int visit(const mv__record_line *r, void *ctx)
 {
     rctx *c = ctx;
     size_t line = (size_t)r->lineno;
-    int64_t v;
+    int64_t v, limit;
 
     if (r->kind == MV_REC_HEADER) {
-        if (r->limit != MV_NA && r->limit > 0)
-            c->header_limit = r->limit;
+        if (r->limit_bytes != MV_NA && r->limit_bytes > 0)
+            c->header_limit = r->limit_bytes;
+        c->time_key = r->version == 1 ? "t_ms" : "timestamp_ms";
         return 0;
     }
     if (r->kind == MV_REC_EVENT) {
@@ -106,10 +112,13 @@ static int visit(const mv__record_line *r, void *ctx)
             phase_event(c, r->message);
         return 0;
     }
+    if (r->kind != MV_REC_SAMPLE)
+        return 0;   /* application lines: the report's */
     c->samples++;
-    if (r->limit != MV_NA && r->limit > 0)
-        c->last_limit = r->limit;
-    v = field_of(r, c->signal);
+    limit = r->sample.effective_limit_bytes;
+    if (limit != MV_NA && limit > 0)
+        c->last_limit = limit;
+    v = field_of(&r->sample, c->signal);
     if (v == MV_NA) {
         if (c->nulls++ == 0)
             c->first_null_line = line;
@@ -125,12 +134,13 @@ static int visit(const mv__record_line *r, void *ctx)
     if (c->s->n > 0 && r->t_ms <= c->prev_t) {
         if (r->t_ms == c->prev_t)
             snprintf(c->err, c->errlen, "%s: line %zu: duplicate timestamp "
-                     "t_ms %lld (also at line %zu)", c->name, line,
-                     (long long)r->t_ms, c->prev_line);
+                     "%s %lld (also at line %zu)", c->name, line,
+                     c->time_key, (long long)r->t_ms, c->prev_line);
         else
-            snprintf(c->err, c->errlen, "%s: line %zu: t_ms %lld is before "
+            snprintf(c->err, c->errlen, "%s: line %zu: %s %lld is before "
                      "the previous sample's (%lld at line %zu); timestamps "
-                     "must increase", c->name, line, (long long)r->t_ms,
+                     "must increase", c->name, line, c->time_key,
+                     (long long)r->t_ms,
                      (long long)c->prev_t, c->prev_line);
         c->rc = -EINVAL;
         return 1;
@@ -139,7 +149,7 @@ static int visit(const mv__record_line *r, void *ctx)
         c->rc = -ENOMEM;
         return 1;
     }
-    c->s->limit[c->s->n - 1] = r->limit > 0 ? r->limit : MV_NA;
+    c->s->limit[c->s->n - 1] = limit > 0 ? limit : MV_NA;
     c->s->phase[c->s->n - 1] = c->nphases > 0;
     c->prev_t = r->t_ms;
     c->prev_line = line;
@@ -192,11 +202,12 @@ int cli_ingest_recording_read(const char *name, FILE *f,
         return -ENOMEM;
     mv__strlcpy(c.s->signal, c.signal, sizeof c.s->signal);
     c.name = name;
+    c.time_key = "timestamp_ms";
     c.header_limit = c.last_limit = MV_NA;
     c.err = err;
     c.errlen = errlen;
     why[0] = '\0';
-    rc = mv__record_read_ex(f, visit, NULL, &c, &ri, why, sizeof why);
+    rc = mv__record_read_ex(f, visit, &c, &ri, why, sizeof why);
     if (rc == 0)
         rc = c.rc;
     else

@@ -5,12 +5,15 @@
  *
  * Pieces:
  *  - report_model.c: reads the recording once, as a stream
- *    (mv__record_read_ex: the documented lines, and the optional line
- *    kinds gauge / op / progress in the same pass) and builds the model:
+ *    (mv__record_read_ex: the library's one reader gives every line kind,
+ *    the optional gauge / op / progress too, parsed; no JSON is parsed
+ *    here) and builds the model:
  *    header facts, a timeline downsampled to at most CLI_REPORT_COLUMNS
  *    columns keeping min and max per column (so spikes stay visible),
  *    events, phases, gauges, operation deltas with percentiles and a
- *    histogram, progress as memory per 1000 units, OOM kills, and the
+ *    histogram, progress as memory per unit (bytes per unit, the figure
+ *    every JSON output and the recording carry; the human-readable
+ *    renderers show it per CLI_SHOWN_UNITS units), OOM kills, and the
  *    "what to do next" advice.
  *  - report_json.c: the model as one JSON document. The HTML page embeds
  *    exactly this document and draws its charts from it, so the JSON format
@@ -100,11 +103,24 @@ typedef struct cli_report_op {
     uint32_t hist[CLI_REPORT_HIST_BINS];
 } cli_report_op;
 
+/* Memory per unit is kept and exported in bytes per unit (a base unit);
+ * the human-readable outputs (report text, Markdown and HTML, estimate's
+ * table, the page's chart in src/charts/report.js) show it per this many
+ * units, which reads better for small per-unit costs. */
+#define CLI_SHOWN_UNITS 1000
+
+/* Bytes per CLI_SHOWN_UNITS units from bytes per unit: the one place the
+ * human-readable outputs scale it. */
+static inline double cli_per_shown_units(double bytes_per_unit)
+{
+    return bytes_per_unit * CLI_SHOWN_UNITS;
+}
+
 typedef struct cli_report_progress {
     char unit[64];
-    cli_report_cols per1k;   /* private bytes per 1000 units over time */
+    cli_report_cols per_unit; /* private bytes per unit over time */
     int64_t units_total;
-    double first_per1k, last_per1k;
+    double first_per_unit, last_per_unit; /* bytes per unit */
     int64_t rising_at_ms;    /* per_unit_rising event time; MV_NA = none */
     double *units, *private_bytes; /* raw checkpoints (cumulative units,
                                     * private memory then), for estimate */

@@ -198,10 +198,12 @@ int cli_report_html(const cli_report *r, const cli_report_assets *a, mv_buf *b)
             const cli_report_progress *p = &r->progress[i];
             PUT("<li>");
             ESC(p->unit);
-            rc |= mv__buf_printf(b, ": %lld units; memory per 1000: %s → %s%s</li>\n",
-                                 (long long)p->units_total,
-                                 mv__human_bytes_d(p->first_per1k, x, sizeof x),
-                                 mv__human_bytes_d(p->last_per1k, y, sizeof y),
+            rc |= mv__buf_printf(b, ": %lld units; memory per %d: %s → %s%s</li>\n",
+                                 (long long)p->units_total, CLI_SHOWN_UNITS,
+                                 mv__human_bytes_d(cli_per_shown_units(p->first_per_unit),
+                                                   x, sizeof x),
+                                 mv__human_bytes_d(cli_per_shown_units(p->last_per_unit),
+                                                   y, sizeof y),
                                  p->rising_at_ms != MV_NA
                                      ? " — <b class=\"oom\">memory per unit keeps rising</b>"
                                      : " (flat)");

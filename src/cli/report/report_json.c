@@ -7,8 +7,14 @@
  * the bulk is a few long arrays of numbers; times inside the timeline are
  * offsets in ms from t0_ms (shorter than epoch times), byte figures are
  * printed as integers, other numbers with 6 significant digits. Non-finite
- * numbers are null, except eta_s, which is "+Inf" when memory is not
- * growing (the recording format's convention).
+ * numbers are null, except the times to the limit, which are "+Inf" when
+ * memory is not growing (the recording format's convention).
+ *
+ * Names: a series of the timeline is named after the sample field it
+ * draws (the mv_sample member, as in every JSON output: see
+ * src/lib/record/sample_fields.h), growth and time to limit are
+ * growth_bytes_per_second and time_to_limit_seconds as in the status
+ * document, and an event's time is timestamp_ms.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,6 +23,22 @@
 
 #include "report.h"
 #include "util.h"
+
+/* The key of a timeline series: its sample field's member name (the sizeof
+ * fails to compile when the name is not an mv_sample member; 0 * it leaves
+ * the name as it is). */
+#define FIELD_KEY(m) (&(#m)[0 * sizeof(((const mv_sample *)0)->m)])
+
+static const char *const series_keys[CLI_RS_COUNT] = {
+    [CLI_RS_RSS] = FIELD_KEY(rss_bytes),
+    [CLI_RS_ANON] = FIELD_KEY(rss_anon_bytes),
+    [CLI_RS_FILE] = FIELD_KEY(rss_file_bytes),
+    [CLI_RS_SHMEM] = FIELD_KEY(rss_shmem_bytes),
+    [CLI_RS_SWAP] = FIELD_KEY(swap_bytes),
+    [CLI_RS_PRIVATE] = FIELD_KEY(private_bytes),
+    [CLI_RS_WORKING_SET] = FIELD_KEY(working_set_bytes),
+    [CLI_RS_LIMIT] = FIELD_KEY(effective_limit_bytes),
+};
 
 static int num(mv_buf *b, double v)
 {
@@ -106,14 +128,15 @@ int cli_report_json(const cli_report *r, mv_buf *b)
         const mv__leak_result *v = &r->verdict;
         rc |= mv__buf_puts(b, "{\"verdict\":");
         rc |= mv__buf_json_string(b, verdict_name(r));
+        rc |= knum(b, "growth_bytes_per_second", v->growth_bytes_per_h / 3600.0);
         rc |= knum(b, "growth_bytes_per_hour", v->growth_bytes_per_h);
         rc |= knum(b, "growth_lo_bytes_per_hour", v->growth_lo_bytes_per_h);
         rc |= knum(b, "growth_hi_bytes_per_hour", v->growth_hi_bytes_per_h);
         rc |= knum(b, "confidence", v->confidence);
-        rc |= knum(b, "eta_s", v->eta_s);
-        rc |= knum(b, "eta_lo_s", v->eta_lo_s);
-        rc |= knum(b, "eta_hi_s", v->eta_hi_s);
-        rc |= knum(b, "window_s", v->window_s);
+        rc |= knum(b, "time_to_limit_seconds", v->eta_s);
+        rc |= knum(b, "time_to_limit_lo_seconds", v->eta_lo_s);
+        rc |= knum(b, "time_to_limit_hi_seconds", v->eta_hi_s);
+        rc |= knum(b, "window_seconds", v->window_s);
         rc |= knum(b, "detected_at_s", r->detected_at_s);
         rc |= key(b, "held_by_phase", 1) | mv__buf_puts(b, v->held_by_phase ? "true" : "false");
         rc |= kstr(b, "evidence", v->evidence);
@@ -127,14 +150,17 @@ int cli_report_json(const cli_report *r, mv_buf *b)
           mv__buf_puts(b, !r->have_verdict ? "null"
                           : r->verdict.risk.active ? "true" : "false");
     rc |= knum(b, "oom_risk_at_s", r->oom_risk_at_s);
-    rc |= knum(b, "oom_risk_eta_s", r->have_verdict ? r->verdict.risk.eta_s : NAN);
+    rc |= knum(b, "oom_risk_time_to_limit_seconds",
+               r->have_verdict ? r->verdict.risk.eta_s : NAN);
+    rc |= knum(b, "oom_risk_growth_bytes_per_second",
+               r->have_verdict ? r->verdict.risk.growth_bytes_per_h / 3600.0 : NAN);
     rc |= knum(b, "oom_risk_growth_bytes_per_hour",
                r->have_verdict ? r->verdict.risk.growth_bytes_per_h : NAN);
     if (r->have_verdict)
         rc |= kstr(b, "oom_risk_evidence", r->verdict.risk.evidence);
     else
         rc |= key(b, "oom_risk_evidence", 1) | mv__buf_puts(b, "null");
-    rc |= kint(b, "limit_bytes", r->limit_bytes);
+    rc |= kint(b, "effective_limit_bytes", r->limit_bytes);
     rc |= knum(b, "warning_ratio", r->warning_ratio);
     rc |= knum(b, "critical_ratio", r->critical_ratio);
     rc |= kstr(b, "max_level", r->max_level);
@@ -152,7 +178,7 @@ int cli_report_json(const cli_report *r, mv_buf *b)
     for (int k = 0; k < CLI_RS_COUNT; k++) {
         if (!r->series_present[k])
             continue;
-        rc |= key(b, cli_report_series_name(k), !first) | mv__buf_puts(b, "{");
+        rc |= key(b, series_keys[k], !first) | mv__buf_puts(b, "{");
         rc |= cols(b, &r->cols[k], r->t0_ms) | mv__buf_puts(b, "}");
         first = 0;
     }
@@ -169,7 +195,7 @@ int cli_report_json(const cli_report *r, mv_buf *b)
     rc |= key(b, "events", 1) | mv__buf_puts(b, "[");
     for (size_t i = 0; i < r->nevents && !rc; i++) {
         const cli_report_event *e = &r->events[i];
-        rc |= mv__buf_puts(b, i ? ",{\"t_ms\":" : "{\"t_ms\":") |
+        rc |= mv__buf_puts(b, i ? ",{\"timestamp_ms\":" : "{\"timestamp_ms\":") |
               mv__buf_json_int(b, e->t_ms);
         rc |= kstr(b, "event", e->event) | kstr(b, "level", e->level);
         rc |= kstr(b, "message", e->message) | mv__buf_puts(b, "}");
@@ -217,10 +243,15 @@ int cli_report_json(const cli_report *r, mv_buf *b)
         rc |= mv__buf_puts(b, i ? ",{\"unit\":" : "{\"unit\":") |
               mv__buf_json_string(b, p->unit);
         rc |= kint(b, "units_total", p->units_total);
-        rc |= knum(b, "first_per1k", p->first_per1k);
-        rc |= knum(b, "last_per1k", p->last_per1k);
+        /* bytes per unit, as the status document and the recording: the
+         * last checkpoint's under the same key and the first's, exact
+         * (round-trip digits), then the series (t, min, max) */
+        rc |= key(b, "memory_per_unit_bytes", 1) |
+              mv__buf_json_double(b, p->last_per_unit);
+        rc |= key(b, "first_memory_per_unit_bytes", 1) |
+              mv__buf_json_double(b, p->first_per_unit);
         rc |= kint(b, "rising_at_ms", p->rising_at_ms) | mv__buf_puts(b, ",");
-        rc |= cols(b, &p->per1k, r->t0_ms) | mv__buf_puts(b, "}");
+        rc |= cols(b, &p->per_unit, r->t0_ms) | mv__buf_puts(b, "}");
     }
     rc |= mv__buf_puts(b, "]");
 

@@ -2,12 +2,11 @@
  * report_model.c — builds the report's model from a recording: what the
  * renderers draw and print (see report.h).
  *
- * Design: the documented lines (header, sample, event) are read with the
- * library's reader (mv__record_read_ex), so torn last lines, newer versions
- * and bad lines get the same words as everywhere else. Optional line kinds
- * that the reader does not know — "gauge", "op" and "progress" (shapes in
- * docs/report.md) — come from the same pass (the reader hands them over),
- * parsed only when their text names one of those types. The input is a
+ * Design: every line kind — header, sample, event and the optional
+ * "gauge", "op" and "progress" lines (shapes in docs/report.md) — is read
+ * by the library's reader (mv__record_read_ex), so torn last lines, newer
+ * versions, version-1 keys and bad lines get the same words as everywhere
+ * else, and this file parses no JSON of its own. The input is a
  * FILE read once, line by line (cmd_report.c gives the joined stream of a
  * rotated recording), so what is held is the parsed model, never the file. Samples are kept as columns
  * (struct of arrays) and downsampled per series into at most
@@ -27,8 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "record.h"
 #include "report.h"
@@ -109,16 +106,18 @@ static int push_sample(read_ctx *c, const mv__record_line *l)
         s->cap = nc;
     }
     size_t i = s->n++;
+    const mv_sample *m = &l->sample;
     s->t[i] = l->t_ms;
-    s->v[CLI_RS_RSS][i] = na(l->rss);
-    s->v[CLI_RS_ANON][i] = na(l->anon);
-    s->v[CLI_RS_FILE][i] = na(l->file);
-    s->v[CLI_RS_SHMEM][i] = na(l->shmem);
-    s->v[CLI_RS_SWAP][i] = na(l->swap);
-    s->v[CLI_RS_PRIVATE][i] = na(l->private_bytes);
-    s->v[CLI_RS_WORKING_SET][i] = na(l->working_set);
-    s->v[CLI_RS_LIMIT][i] = (l->limit == MV_NA || l->limit == MV_UNLIMITED)
-                                ? NAN : (double)l->limit;
+    s->v[CLI_RS_RSS][i] = na(m->rss_bytes);
+    s->v[CLI_RS_ANON][i] = na(m->rss_anon_bytes);
+    s->v[CLI_RS_FILE][i] = na(m->rss_file_bytes);
+    s->v[CLI_RS_SHMEM][i] = na(m->rss_shmem_bytes);
+    s->v[CLI_RS_SWAP][i] = na(m->swap_bytes);
+    s->v[CLI_RS_PRIVATE][i] = na(m->private_bytes);
+    s->v[CLI_RS_WORKING_SET][i] = na(m->working_set_bytes);
+    s->v[CLI_RS_LIMIT][i] = (m->effective_limit_bytes == MV_NA ||
+                             m->effective_limit_bytes == MV_UNLIMITED)
+                                ? NAN : (double)m->effective_limit_bytes;
     s->phase[i] = c->active_phases > 0;
     return 0;
 }
@@ -185,6 +184,8 @@ static int on_phase(read_ctx *c, const mv__record_line *l)
     return 0;
 }
 
+static void extra_line(struct extras *x, const mv__record_line *l);
+
 static int visit(const mv__record_line *l, void *ctx)
 {
     read_ctx *c = ctx;
@@ -206,10 +207,10 @@ static int visit(const mv__record_line *l, void *ctx)
         rc = push_sample(c, l);
         if (level_rank(l->level) > level_rank(r->max_level))
             mv__strlcpy(r->max_level, l->level, sizeof r->max_level);
-        if (l->oom_kill != MV_NA) {
+        if (l->sample.cg_oom_kill_events != MV_NA) {
             if (c->oom_first == MV_NA)
-                c->oom_first = l->oom_kill;
-            c->oom_last = l->oom_kill;
+                c->oom_first = l->sample.cg_oom_kill_events;
+            c->oom_last = l->sample.cg_oom_kill_events;
         }
         break;
     case MV_REC_EVENT:
@@ -230,6 +231,11 @@ static int visit(const mv__record_line *l, void *ctx)
             rc = on_phase(c, l);
         if (level_rank(l->level) > level_rank(r->max_level))
             mv__strlcpy(r->max_level, l->level, sizeof r->max_level);
+        break;
+    case MV_REC_GAUGE:
+    case MV_REC_OP:
+    case MV_REC_PROGRESS:
+        extra_line(c->x, l);
         break;
     }
     if (rc) {
@@ -369,18 +375,6 @@ static void named_release(named_set *s)
     memset(s, 0, sizeof *s);
 }
 
-static double jnum(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 /* Largest count of calls one op line may claim, and the largest progress
  * total: integers up to 2^53 are exact in a double, so sums and the casts
  * to integers stay defined; a bigger figure is a corrupted line. */
@@ -417,24 +411,22 @@ static const double op_bucket_hi[8] = {
  * buckets[8]): each non-empty bucket becomes one value weighted by its
  * count, at the middle of the bucket clipped to [min, max] (the mean when
  * one bucket holds every call, so uniform deltas stay exact). 0 or -EINVAL. */
-static int op_line_agg(json_t *o, named_set *ops, const char *n, int64_t t)
+static int op_line_agg(const mv__record_app *a, named_set *ops, int64_t t)
 {
-    double c = jnum(o, "count"), sum = jnum(o, "sum_bytes");
-    double mn = jnum(o, "min_bytes"), mx = jnum(o, "max_bytes");
+    double c = a->count, sum = a->sum_bytes;
+    double mn = a->min_bytes, mx = a->max_bytes;
     if (!(c >= 1 && c <= EXTRA_MAX_COUNT) || !isfinite(sum) || !isfinite(mn) ||
         !isfinite(mx) || mn > mx)
         return -EINVAL;
-    named_pts *p = named_get(ops, n);
+    named_pts *p = named_get(ops, a->name);
     if (!p)
         return 0;   /* over the name cap: dropped, not bad */
-    json_t *b = json_object_get(o, "buckets");
     double w[8];
     double tot = 0;
-    int ok = json_is_array(b) && json_array_size(b) == 8;
+    int ok = a->nbuckets == 8;
     for (size_t i = 0; ok && i < 8; i++) {
-        w[i] = json_is_number(json_array_get(b, i))
-                   ? json_number_value(json_array_get(b, i)) : -1;
-        ok = w[i] >= 0;
+        w[i] = a->buckets[i];
+        ok = w[i] >= 0;   /* NAN (not a number) fails too */
         tot += ok ? w[i] : 0;
     }
     if (!ok || tot != c) {
@@ -462,84 +454,53 @@ static int op_line_agg(json_t *o, named_set *ops, const char *n, int64_t t)
     return 0;
 }
 
-/* t_ms of an optional line as an integer, or -ERANGE when it is missing,
- * not a number or beyond MV_RECORD_MAX_ABS_T_MS (as the reader's bound). */
-static int extra_time(json_t *o, int64_t *t)
+/* One optional line (the reader's figures as written; see record.h):
+ * kept when usable, else counted as bad. A line with no time in range
+ * (t_ms MV_NA) or no name is bad. */
+static void extra_line(extras *x, const mv__record_line *l)
 {
-    if (mv__double_to_i64(jnum(o, "t_ms"), t) != 0 ||
-        *t > MV_RECORD_MAX_ABS_T_MS || *t < -MV_RECORD_MAX_ABS_T_MS)
-        return -ERANGE;
-    return 0;
-}
-
-static void extra_line(extras *x, const char *line, size_t len)
-{
-    json_error_t je;
-    json_t *o = json_loadb(line, len, 0, &je);
-    if (!json_is_object(o)) {
+    const mv__record_app *a = &l->app;
+    int64_t t = l->t_ms;
+    if (t == MV_NA) {
         x->bad++;
-        json_decref(o);
-        return;
-    }
-    const char *type = jstr(o, "type");
-    int64_t t;
-    if (!type || extra_time(o, &t) != 0) {
-        x->bad++;
-        json_decref(o);
         return;
     }
     char name[160];
     named_pts *p = NULL;
-    if (strcmp(type, "gauge") == 0) {
-        const char *n = jstr(o, "name"), *lb = jstr(o, "labels");
-        double v = jnum(o, "value");
-        if (n && isfinite(v)) {
-            snprintf(name, sizeof name, "%s%s%s%s", n, lb && *lb ? "{" : "",
-                     lb && *lb ? lb : "", lb && *lb ? "}" : "");
-            if ((p = named_get(&x->gauges, name)))
-                pts_push(&p->p, t, v);
+    if (l->kind == MV_REC_GAUGE) {
+        if (a->name[0] && isfinite(a->value)) {
+            /* name{labels}, cut to the name cap as before */
+            int n = snprintf(name, sizeof name, "%s%s%s%s", a->name,
+                             a->labels[0] ? "{" : "", a->labels,
+                             a->labels[0] ? "}" : "");
+            if (n >= 0 && (p = named_get(&x->gauges, name)))
+                pts_push(&p->p, t, a->value);
         } else {
             x->bad++;
         }
-    } else if (strcmp(type, "op") == 0) {
-        const char *n = jstr(o, "name");
-        double d = jnum(o, "delta_bytes");
-        if (n && isfinite(d)) {
-            if ((p = named_get(&x->ops, n)))
+    } else if (l->kind == MV_REC_OP) {
+        double d = a->delta_bytes;
+        if (a->name[0] && isfinite(d)) {
+            if ((p = named_get(&x->ops, a->name)))
                 op_add(p, t, d, 1, d, d, d);
-        } else if (n && op_line_agg(o, &x->ops, n, t) == 0) {
+        } else if (a->name[0] && op_line_agg(a, &x->ops, t) == 0) {
             /* the recorder's aggregated line */
         } else {
             x->bad++;
         }
-    } else if (strcmp(type, "progress") == 0) {
-        const char *u = jstr(o, "unit");
-        double units = jnum(o, "units");
-        if (u && units >= 0 && units <= EXTRA_MAX_COUNT) {
-            if ((p = named_get(&x->progress, u))) {
+    } else if (l->kind == MV_REC_PROGRESS) {
+        double units = a->units;
+        if (a->name[0] && units >= 0 && units <= EXTRA_MAX_COUNT) {
+            if ((p = named_get(&x->progress, a->name))) {
                 /* both or neither: the two arrays stay paired */
                 if (pts_push(&p->aux, t, units) == 0 &&
-                    pts_push(&p->p, t, jnum(o, "private")) != 0)
+                    pts_push(&p->p, t, a->private_bytes) != 0)
                     p->aux.n--;
             }
         } else {
             x->bad++;
         }
     }
-    json_decref(o);
-}
-
-/* mv__record_other_fn: the reader hands over each valid line of a type it
- * does not know; only those naming one of the optional types are parsed
- * (a newer writer's other kinds are skipped, not counted as bad). */
-static int other_line(const char *p, size_t n, long long lineno, void *ctx)
-{
-    read_ctx *c = ctx;
-    (void)lineno;
-    if (memmem(p, n, "\"gauge\"", 7) || memmem(p, n, "\"op\"", 4) ||
-        memmem(p, n, "\"progress\"", 10))
-        extra_line(c->x, p, n);
-    return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -680,9 +641,10 @@ static int build_extras(cli_report *r, extras *x, size_t columns)
             cli_report_progress *o = &r->progress[r->nprogress++];
             mv__strlcpy(o->unit, g->name, sizeof o->unit);
             o->rising_at_ms = MV_NA;
-            o->first_per1k = o->last_per1k = NAN;
-            /* memory per 1000 units as the registry computes it: growth of
-             * private memory since the first checkpoint over units since */
+            o->first_per_unit = o->last_per_unit = NAN;
+            /* memory per unit (bytes per unit) as the registry computes
+             * it: growth of private memory since the first checkpoint over
+             * units since */
             pts per = {0};
             double base_p = NAN, base_u = NAN;
             o->units = malloc((g->aux.n + 1) * sizeof *o->units);
@@ -706,7 +668,7 @@ static int build_extras(cli_report *r, extras *x, size_t columns)
                 }
                 if (u - base_u <= 0)
                     continue;
-                double v = (pb - base_p) / (u - base_u) * 1000.0;
+                double v = (pb - base_p) / (u - base_u);
                 if (pts_push(&per, g->aux.t[k], v)) {
                     free(per.t);
                     free(per.v);
@@ -714,10 +676,11 @@ static int build_extras(cli_report *r, extras *x, size_t columns)
                 }
             }
             if (per.n) {
-                o->first_per1k = per.v[0];
-                o->last_per1k = per.v[per.n - 1];
+                o->first_per_unit = per.v[0];
+                o->last_per_unit = per.v[per.n - 1];
                 rc = cli_report_downsample(per.t, per.v, per.n, per.t[0],
-                                           per.t[per.n - 1], columns, &o->per1k);
+                                           per.t[per.n - 1], columns,
+                                           &o->per_unit);
             }
             free(per.t);
             free(per.v);
@@ -980,11 +943,11 @@ int cli_report_read(const char *name, FILE *f, const cli_report_opts *o,
     c.x = &x;
     int rc;
 
-    /* one pass: the documented lines to visit, the optional ones to
-     * other_line; nothing of the input is kept but what they keep */
+    /* one pass over every line kind; nothing of the input is kept but
+     * what visit keeps */
     char why[256] = "";
     mv__record_read_info ri;
-    rc = mv__record_read_ex(f, visit, other_line, &c, &ri, why, sizeof why);
+    rc = mv__record_read_ex(f, visit, &c, &ri, why, sizeof why);
     if (rc == 0 && c.rc)
         rc = c.rc;
     if (rc) {
@@ -1161,7 +1124,7 @@ void cli_report_release(cli_report *r)
     free(r->gauges);
     free(r->ops);
     for (size_t i = 0; i < r->nprogress; i++) {
-        cli_report_cols_release(&r->progress[i].per1k);
+        cli_report_cols_release(&r->progress[i].per_unit);
         free(r->progress[i].units);
         free(r->progress[i].private_bytes);
     }

@@ -219,11 +219,12 @@ static int write_report(const cli_report *r, mv_buf *b, int md)
     }
     for (size_t i = 0; i < r->nprogress; i++) {
         const cli_report_progress *p = &r->progress[i];
-        mv__human_bytes_d(p->first_per1k, a, sizeof a);
-        mv__human_bytes_d(p->last_per1k, t, sizeof t);
-        rc |= mv__buf_printf(b, "%sProgress (%s)%s\n\n  %lld %s; memory per 1000 %s: "
+        mv__human_bytes_d(cli_per_shown_units(p->first_per_unit), a, sizeof a);
+        mv__human_bytes_d(cli_per_shown_units(p->last_per_unit), t, sizeof t);
+        rc |= mv__buf_printf(b, "%sProgress (%s)%s\n\n  %lld %s; memory per %d %s: "
                              "%s -> %s%s\n", h2, p->unit, md ? "" : ":",
-                             (long long)p->units_total, p->unit, p->unit, a, t,
+                             (long long)p->units_total, p->unit, CLI_SHOWN_UNITS,
+                             p->unit, a, t,
                              p->rising_at_ms != MV_NA ? " (keeps rising)" : "");
     }
     size_t shown = 0;

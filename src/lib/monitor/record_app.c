@@ -52,7 +52,8 @@ int mv__record_app_changes(mv__recorder *r, struct mv__registry *reg,
             wrc = mv__recorder_op(r, t_ms, &op);
         } else {
             wrc = mv__recorder_progress(r, t_ms, c->name, c->units,
-                                        c->private_bytes, c->per1000);
+                                        c->private_bytes,
+                                        c->memory_per_unit_bytes);
         }
         if (wrc == 0)
             written++;

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "record.h"
+#include "sample_fields.h"
 #include "util.h"
 
 /* Lines between retries of a rotation that failed. */
@@ -70,7 +71,7 @@ struct mv__linefile {
     mv__linefile_header_fn header;
     void *ctx;
     mv_buf hbuf;        /* header line scratch */
-    uint64_t lost, rotations, rotate_errors;
+    uint64_t lost, rotations;
 };
 
 struct mv__recorder {
@@ -291,7 +292,6 @@ int mv__linefile_write(mv__linefile *lf, const char *line, size_t len)
         if (lf->retry_in > 0) {
             lf->retry_in--;
         } else if (rotate(lf) != 0) {
-            lf->rotate_errors++;
             lf->retry_in = ROTATE_RETRY_LINES;
         }
     }
@@ -368,11 +368,6 @@ uint64_t mv__linefile_lost(const mv__linefile *lf)
 uint64_t mv__linefile_rotations(const mv__linefile *lf)
 {
     return lf ? lf->rotations : 0;
-}
-
-uint64_t mv__linefile_rotate_errors(const mv__linefile *lf)
-{
-    return lf ? lf->rotate_errors : 0;
 }
 
 int mv__linefile_regular(const mv__linefile *lf)
@@ -510,6 +505,18 @@ int mv__recorder_open(const char *path, const mv__record_header *h,
     return mv__recorder_open_capped(path, h, 0, 0, out);
 }
 
+/* One sample field of sample_fields.h by its type: I64 / I32 / INT as
+ * integers (MV_NA: null), LIM as I64 but MV_UNLIMITED as "max", DBL as
+ * put_double; by its place: REC fields are written, ALL ones are not part
+ * of the recording. The key is the mv_sample member's name. */
+#define KV_I64(b, k, v) kv_int(b, k, v)
+#define KV_I32(b, k, v) kv_int(b, k, (int64_t)(v))
+#define KV_INT(b, k, v) kv_int(b, k, (int64_t)(v))
+#define KV_DBL(b, k, v) kv_double(b, k, v)
+#define KV_LIM(b, k, v) ((v) == MV_UNLIMITED ? kv_str(b, k, "max") : kv_int(b, k, v))
+#define KV_REC(type, b, k, v) KV_##type(b, k, v)
+#define KV_ALL(type, b, k, v) 0
+
 int mv__recorder_sample(mv__recorder *r, const mv_sample *s, mv_level level,
                         double growth_bytes_per_s, double time_to_limit_s)
 {
@@ -521,36 +528,18 @@ int mv__recorder_sample(mv__recorder *r, const mv_sample *s, mv_level level,
     b = &r->line;
     mv__buf_reset(b);
     rc = mv__buf_puts(b, "{\"type\":\"sample\"");
-    if (!rc)
-        rc = kv_int(b, "t_ms", s->timestamp_ms);
-    if (!rc)
-        rc = kv_int(b, "rss", s->rss_bytes);
-    if (!rc)
-        rc = kv_int(b, "anon", s->rss_anon_bytes);
-    if (!rc)
-        rc = kv_int(b, "file", s->rss_file_bytes);
-    if (!rc)
-        rc = kv_int(b, "shmem", s->rss_shmem_bytes);
-    if (!rc)
-        rc = kv_int(b, "swap", s->swap_bytes);
-    if (!rc)
-        rc = kv_int(b, "private", s->private_bytes);
-    if (!rc)
-        rc = kv_int(b, "working_set", s->working_set_bytes);
-    if (!rc)
-        rc = kv_int(b, "cg_usage", s->cg_usage_bytes);
-    if (!rc)
-        rc = kv_int(b, "limit", s->effective_limit_bytes);
-    if (!rc)
-        rc = kv_double(b, "ratio", s->usage_ratio);
-    if (!rc)
-        rc = kv_int(b, "oom_kill", s->cg_oom_kill_events);
+    /* every REC field of the table, under its own name */
+#define X(member, type, where, help) \
+    if (!rc)                        \
+        rc = KV_##where(type, b, #member, s->member);
+    MV_SAMPLE_FIELDS(X)
+#undef X
     if (!rc)
         rc = kv_str(b, "level", mv_level_name(level));
     if (!rc)
-        rc = kv_double(b, "growth_bps", growth_bytes_per_s);
+        rc = kv_double(b, "growth_bytes_per_second", growth_bytes_per_s);
     if (!rc)
-        rc = kv_double(b, "ttl_s", time_to_limit_s);
+        rc = kv_double(b, "time_to_limit_seconds", time_to_limit_s);
     return finish_and_emit(r, rc);
 }
 
@@ -565,7 +554,7 @@ int mv__recorder_event(mv__recorder *r, const mv_event *ev)
     mv__buf_reset(b);
     rc = mv__buf_puts(b, "{\"type\":\"event\"");
     if (!rc)
-        rc = kv_int(b, "t_ms", ev->timestamp_ms);
+        rc = kv_int(b, "timestamp_ms", ev->timestamp_ms);
     if (!rc)
         rc = kv_str(b, "event", mv_event_kind_name(ev->kind));
     if (!rc)
@@ -575,9 +564,9 @@ int mv__recorder_event(mv__recorder *r, const mv_event *ev)
     if (!rc && ev->subject)
         rc = kv_str(b, "subject", ev->subject);
     if (!rc)
-        rc = kv_double(b, "growth_bps", ev->growth_bytes_per_s);
+        rc = kv_double(b, "growth_bytes_per_second", ev->growth_bytes_per_s);
     if (!rc)
-        rc = kv_double(b, "ttl_s", ev->time_to_limit_s);
+        rc = kv_double(b, "time_to_limit_seconds", ev->time_to_limit_s);
     if (!rc) {
         char msg[sizeof ev->message];
         /* message is a fixed array: never read past it. */
@@ -610,7 +599,7 @@ int mv__recorder_gauge(mv__recorder *r, int64_t t_ms, const char *name,
     mv__buf_reset(b);
     int rc = mv__buf_puts(b, "{\"type\":\"gauge\"");
     if (!rc)
-        rc = kv_int(b, "t_ms", t_ms);
+        rc = kv_int(b, "timestamp_ms", t_ms);
     if (!rc)
         rc = kv_str(b, "name", name);
     if (!rc)
@@ -628,7 +617,7 @@ int mv__recorder_op(mv__recorder *r, int64_t t_ms, const mv__record_op *op)
     mv__buf_reset(b);
     int rc = mv__buf_puts(b, "{\"type\":\"op\"");
     if (!rc)
-        rc = kv_int(b, "t_ms", t_ms);
+        rc = kv_int(b, "timestamp_ms", t_ms);
     if (!rc)
         rc = kv_str(b, "name", op->name);
     if (!rc)
@@ -654,7 +643,7 @@ int mv__recorder_op(mv__recorder *r, int64_t t_ms, const mv__record_op *op)
 
 int mv__recorder_progress(mv__recorder *r, int64_t t_ms, const char *unit,
                           int64_t units, int64_t private_bytes,
-                          double per1000)
+                          double memory_per_unit_bytes)
 {
     if (!r || !unit)
         return -EINVAL;
@@ -662,15 +651,17 @@ int mv__recorder_progress(mv__recorder *r, int64_t t_ms, const char *unit,
     mv__buf_reset(b);
     int rc = mv__buf_puts(b, "{\"type\":\"progress\"");
     if (!rc)
-        rc = kv_int(b, "t_ms", t_ms);
+        rc = kv_int(b, "timestamp_ms", t_ms);
     if (!rc)
         rc = kv_str(b, "unit", unit);
     if (!rc)
         rc = kv_int(b, "units", units);
     if (!rc)
-        rc = kv_int(b, "private", private_bytes);
+        rc = kv_int(b, "private_bytes", private_bytes);
     if (!rc)
-        rc = kv_double(b, "per1000", isinf(per1000) ? NAN : per1000);
+        rc = kv_double(b, "memory_per_unit_bytes",
+                       isinf(memory_per_unit_bytes) ? NAN
+                                                    : memory_per_unit_bytes);
     return finish_and_emit(r, rc);
 }
 

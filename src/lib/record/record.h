@@ -5,33 +5,42 @@
  * reported with its line number).
  *
  * Line shapes (one JSON object per line, "type" first):
- *  {"type":"header","version":1,"tool":"memvigil 0.1.0","command":"...",
+ *  {"type":"header","version":2,"tool":"memvigil 0.1.0","command":"...",
  *   "pid":123,"host":"...","start_ms":...,"interval_ms":...,"limit_bytes":...,
  *   "segment":1}
  *   (segment: 1 in the first file of a recording, N in the file started by
  *   the (N-1)th rotation; the other fields are the same in every segment,
  *   which is how a reader knows the files belong together. Files written
  *   before rotation existed have no "segment": read as 1.)
- *  {"type":"sample","t_ms":...,"rss":...,"anon":...,"file":...,"shmem":...,
- *   "swap":...,"private":...,"working_set":...,"cg_usage":...,"limit":...,
- *   "ratio":...,"oom_kill":...,"level":"ok","growth_bps":...,"ttl_s":...}
- *   (MV_NA fields and NAN doubles are written as null; +/-INFINITY, e.g.
- *   ttl_s when not growing, as the strings "+Inf" / "-Inf")
- *  {"type":"event","t_ms":...,"event":"level_changed","level":"warning",
- *   "message":"..."}
+ *  {"type":"sample","timestamp_ms":...,"rss_bytes":...,...,"usage_ratio":...,
+ *   "level":"ok","growth_bytes_per_second":...,"time_to_limit_seconds":...}
+ *   (every REC field of sample_fields.h under its mv_sample member's name,
+ *   in the table's order; MV_NA fields and NAN doubles are written as null,
+ *   an MV_UNLIMITED limit as "max"; +/-INFINITY, e.g. time_to_limit_seconds
+ *   when not growing, as the strings "+Inf" / "-Inf")
+ *  {"type":"event","timestamp_ms":...,"event":"level_changed",
+ *   "level":"warning","growth_bytes_per_second":...,
+ *   "time_to_limit_seconds":...,"message":"..."}
+ * Version 1 (t_ms, rss, anon, file, shmem, swap, private, working_set,
+ * cg_usage, limit, ratio, oom_kill, growth_bps, ttl_s) is still read:
+ * record_read.c maps those keys.
  *
  * Application lines (written each tick by mv__record_app_changes for what the
- * registry says changed since the previous tick; the reader below skips them
- * as unknown types, `memvigil report` / `estimate` read them):
- *  {"type":"gauge","t_ms":...,"name":"index","labels":"k=v,k=v","value":N}
- *   (value 0: the gauge was removed)
- *  {"type":"op","t_ms":...,"name":"search","count":N,"sum_bytes":S,
+ * registry says changed since the previous tick; the reader below gives
+ * them as MV_REC_GAUGE / MV_REC_OP / MV_REC_PROGRESS, `memvigil report` /
+ * `estimate` use them):
+ *  {"type":"gauge","timestamp_ms":...,"name":"index","labels":"k=v,k=v",
+ *   "value":N}   (value 0: the gauge was removed)
+ *  {"type":"op","timestamp_ms":...,"name":"search","count":N,"sum_bytes":S,
  *   "min_bytes":A,"max_bytes":B,"duration_s":D,"buckets":[c0,...,c7]}
  *   (observations since the previous op line of that name; buckets are
  *   non-cumulative counts of deltas <= 0, 4 KiB, 64 KiB, 1 MiB, 16 MiB,
  *   256 MiB, 1 GiB, +Inf)
- *  {"type":"progress","t_ms":...,"unit":"rows","units":N,"private":P,
- *   "per1000":X}   (units cumulative; private/per1000 may be null)
+ *  {"type":"progress","timestamp_ms":...,"unit":"rows","units":N,
+ *   "private_bytes":P,"memory_per_unit_bytes":X}   (units cumulative;
+ *   X is the registry's memory per unit, in bytes per unit; private_bytes
+ *   and X may be null. Version 1 wrote "per1000", bytes per 1000 units:
+ *   the reader divides it by 1000)
  *
  * Rotation (size cap). A recorder, and an event log (mv__linefile below),
  * never lets FILE grow past max_bytes: when the next line would take it
@@ -58,11 +67,14 @@
 
 #include "memvigil.h"
 
-#define MV_RECORD_VERSION 1
+/* 2: every key is its field's one name (sample_fields.h; timestamp_ms,
+ * growth_bytes_per_second, time_to_limit_seconds, private_bytes). Version 1
+ * files (t_ms, rss, anon, ...) are still read. */
+#define MV_RECORD_VERSION 2
 
 /* Rotation defaults (mv_config.record_max_bytes / record_keep and the event
- * log's pair, 0 = these). 64 MiB holds about 3 weeks of samples at 10 s
- * (~310 bytes a line) or 2.5 days at 1 s; 4 files bound the disk use to
+ * log's pair, 0 = these). 64 MiB holds about 2.5 weeks of samples at 10 s
+ * (~420 bytes a line) or 1.8 days at 1 s; 4 files bound the disk use to
  * 256 MiB, which no service host should miss, while keeping well over a
  * week at the default interval. */
 #define MV_RECORD_DEFAULT_MAX_BYTES ((int64_t)64 << 20)
@@ -106,11 +118,8 @@ int mv__linefile_from_fd(int fd, mv__linefile **out);
 int mv__linefile_write(mv__linefile *lf, const char *line, size_t len);
 /* Lines lost so far (write errors; a line is never half written). */
 uint64_t mv__linefile_lost(const mv__linefile *lf);
-/* Rotations done so far, and rotations that failed (a rename or the new
- * file's open; the file then keeps growing past the cap until a retry,
- * 64 lines later, succeeds). */
+/* Rotations done so far. */
 uint64_t mv__linefile_rotations(const mv__linefile *lf);
-uint64_t mv__linefile_rotate_errors(const mv__linefile *lf);
 /* 1 when the file is a regular file (it rotates and is cut back after a
  * failed write), 0 for a FIFO, terminal or device. */
 int mv__linefile_regular(const mv__linefile *lf);
@@ -165,10 +174,11 @@ typedef struct mv__record_op {
 int mv__recorder_gauge(mv__recorder *r, int64_t t_ms, const char *name,
                        const char *labels, int64_t value);
 int mv__recorder_op(mv__recorder *r, int64_t t_ms, const mv__record_op *op);
-/* private_bytes MV_NA and per1000 NAN are written as null. */
+/* private_bytes MV_NA and memory_per_unit_bytes NAN (or infinite) are
+ * written as null. */
 int mv__recorder_progress(mv__recorder *r, int64_t t_ms, const char *unit,
                           int64_t units, int64_t private_bytes,
-                          double per1000);
+                          double memory_per_unit_bytes);
 
 struct mv__registry;
 /* Writes one line per change the registry reports since the previous call
@@ -214,24 +224,54 @@ void mv__recorder_close(mv__recorder *r);
 
 /* ---- reader (record_read.c) ---- */
 
-/* Times (t_ms, start_ms) further than this from the epoch either way are
- * refused by the reader ("out of range"): 2^53 ms is 285 000 years, every
- * such time is exact in a double, and the difference of two never
- * overflows int64_t. Readers of optional line kinds apply the same bound. */
+/* Times (timestamp_ms, start_ms) further than this from the epoch either
+ * way are refused by the reader ("out of range"): 2^53 ms is 285 000 years,
+ * every such time is exact in a double, and the difference of two never
+ * overflows int64_t. */
 #define MV_RECORD_MAX_ABS_T_MS ((int64_t)1 << 53)
 
 typedef enum mv__record_kind {
-    MV_REC_HEADER, MV_REC_SAMPLE, MV_REC_EVENT
+    MV_REC_HEADER, MV_REC_SAMPLE, MV_REC_EVENT,
+    MV_REC_GAUGE, MV_REC_OP, MV_REC_PROGRESS    /* application lines */
 } mv__record_kind;
 
+/* The figures of an application line (gauge, op, progress) as written:
+ * doubles, NAN when missing or not a number, "" for a missing or
+ * non-string name. Application lines are optional: a figure of the wrong
+ * type reads as missing instead of failing the recording (their time is
+ * checked as every line's), and the consumer (the report) judges whether
+ * the line is usable. Counts the writer puts in a line are exact in a
+ * double up to 2^53. */
+typedef struct mv__record_app {
+    char name[160];          /* gauge and op: "name"; progress: "unit" */
+    char labels[256];        /* gauge: "k=v,k=v" or "" */
+    double value;            /* gauge (0: the gauge was removed) */
+    /* op: either one call (delta_bytes) or the recorder's aggregate
+     * (count, sum_bytes, min_bytes, max_bytes, buckets) */
+    double delta_bytes;
+    double count, sum_bytes, min_bytes, max_bytes, duration_s;
+    double buckets[MV__RECORD_OP_BUCKETS]; /* first ones, NAN if not a number */
+    size_t nbuckets;         /* length of "buckets" (0: none or not an array) */
+    /* progress */
+    double units;            /* cumulative */
+    double private_bytes;    /* private memory at the checkpoint, or NAN */
+    double memory_per_unit_bytes; /* bytes per unit, or NAN (version 1's
+                                     "per1000" is read divided by 1000) */
+} mv__record_app;
+
+/* One line of a recording, of any kind. */
 typedef struct mv__record_line {
     mv__record_kind kind;
-    int64_t t_ms;            /* sample/event time; header: start_ms */
-    /* sample */
-    int64_t rss, anon, file, shmem, swap, private_bytes, working_set,
-        cg_usage, limit, oom_kill;   /* MV_NA when null/missing */
-    double ratio, growth_bps, ttl_s; /* NAN when null/missing */
+    int64_t t_ms;            /* the line's "timestamp_ms" (version 1:
+                                "t_ms"); header: start_ms; MV_NA when
+                                missing or null */
+    /* sample: every field of sample_fields.h found in the line (those
+     * missing or null are MV_NA / NAN, as mv_sample_clear leaves them) */
+    mv_sample sample;
+    /* sample and event */
     char level[16];
+    double growth_bytes_per_second;   /* NAN when null/missing */
+    double time_to_limit_seconds;     /* +INFINITY: not growing */
     /* event */
     char event[32];
     char message[320];
@@ -239,38 +279,40 @@ typedef struct mv__record_line {
     int version;
     int32_t pid;
     int64_t interval_ms;
+    int64_t limit_bytes;     /* MV_NA when unknown */
     int64_t segment;         /* MV_NA when absent (files before rotation) */
     char command[256];
     char host[256];
+    /* gauge, op, progress */
+    mv__record_app app;
     /* where: the line's 1-based number in the stream mv__record_read read
      * it from (blank and skipped lines counted); 0 from
      * mv__record_parse_line */
     long long lineno;
 } mv__record_line;
 
-/* Parses one line (len bytes, no newline needed). 0, or -EINVAL for a line
- * that is not a recording line, or -ENOMSG for a valid JSON object whose
- * "type" is unknown (a newer writer's line; callers skip it). Unknown keys
- * are ignored; missing fields read as MV_NA / NAN / "". */
-int mv__record_parse_line(const char *line, size_t len, mv__record_line *out);
+/* Parses one line (len bytes, no newline needed) written under header
+ * version `version` (1: the version-1 keys, t_ms, rss, anon, ...; 2: this
+ * version's; 0: unknown, as a line before any header: this version's key
+ * where present, else version 1's). 0, or -EINVAL for a line that is not a recording line,
+ * or -ENOMSG for a valid JSON object whose "type" is unknown (a newer
+ * writer's line; callers skip it), or -ENOMEM. Unknown keys are ignored;
+ * missing fields read as MV_NA / NAN / "". A header line reads the same in
+ * every version. */
+int mv__record_parse_line(const char *line, size_t len, int version,
+                          mv__record_line *out);
 
 typedef int (*mv__record_visit_fn)(const mv__record_line *line, void *ctx);
-/* Reads a recording, calling visit per good line (a non-zero return stops;
- * mv__record_read then returns 0). A torn final line (no newline, does not
- * parse) is skipped; lines of unknown type and blank lines are skipped.
- * A bad line elsewhere: "line N: why" in err (if err != NULL) and -EINVAL.
- * A header with a version newer than MV_RECORD_VERSION: "line N: recording
- * version V is newer ..." and -ENOTSUP. -EIO on a read error. */
+/* Reads a recording, calling visit per good line of every kind (a non-zero
+ * return stops; mv__record_read then returns 0). Lines are read with the
+ * keys of the version of the latest header line (before any header:
+ * either version's, as version 0 above). A torn final line (no newline, does not parse) is skipped;
+ * lines of unknown type and blank lines are skipped. A bad line elsewhere:
+ * "line N: why" in err (if err != NULL) and -EINVAL. A header with a
+ * version newer than MV_RECORD_VERSION: "line N: recording version V is
+ * newer ..." and -ENOTSUP. -EIO on a read error, -ENOMEM. */
 int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
                     char *err, size_t errlen);
-
-/* Called by mv__record_read_ex with each valid JSON object line whose
- * "type" the reader does not know (the application lines gauge / op /
- * progress, or a newer writer's): its text (len bytes, no newline, not
- * NUL-terminated) and 1-based number. A non-zero return stops reading as
- * visit's does. */
-typedef int (*mv__record_other_fn)(const char *line, size_t len,
-                                   long long lineno, void *ctx);
 
 /* What mv__record_read_ex saw. */
 typedef struct mv__record_read_info {
@@ -279,11 +321,9 @@ typedef struct mv__record_read_info {
                               (no newline, did not parse); 0 = none */
 } mv__record_read_info;
 
-/* mv__record_read that also hands unknown-type lines to other (may be
- * NULL: skipped) and fills info (may be NULL), so one pass over a stream
- * serves every line kind. Same returns and errors. */
-int mv__record_read_ex(FILE *f, mv__record_visit_fn visit,
-                       mv__record_other_fn other, void *ctx,
+/* mv__record_read that also fills info (may be NULL). Same returns and
+ * errors. */
+int mv__record_read_ex(FILE *f, mv__record_visit_fn visit, void *ctx,
                        mv__record_read_info *info, char *err, size_t errlen);
 
 /* ---- rotated recordings, and inputs that may be anything

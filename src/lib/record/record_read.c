@@ -1,19 +1,26 @@
 /*
- * record_read.c — the recording reader: a small JSON object parser
- * (mv__record_parse_line) and the line-by-line reader built on it
- * (mv__record_read, mv__record_read_ex); see record.h. The joined stream
- * over a rotated recording's files, which the commands hand to this reader,
- * is record_stream.c.
+ * record_read.c — the recording reader: one line of any kind into an
+ * mv__record_line (mv__record_parse_line) and the line-by-line reader built
+ * on it (mv__record_read, mv__record_read_ex); see record.h. The joined
+ * stream over a rotated recording's files, which the commands hand to this
+ * reader, is record_stream.c.
  *
- * DESIGN. Recording lines are flat JSON objects of strings, numbers, null
- * and booleans, so the parser is a single pass over one object that assigns
- * each known key straight into the mv__record_line; unknown keys are
- * skipped (nested objects and arrays included, depth-bounded) so newer
- * writers may add fields. The grammar is checked strictly (RFC 8259 numbers,
- * string escapes, no trailing garbage) because a line that is only half
- * right is more likely a torn or corrupted line than a valid one. Parsing is
- * separate from I/O: mv__record_parse_line works on bytes, mv__record_read
- * only splits a FILE into lines and decides what an error means where:
+ * DESIGN. JSON is parsed by jansson, the one JSON parser of memvigil outside
+ * the preload library; this file only maps keys to fields. A sample line's
+ * keys are the table of sample fields (sample_fields.h: the key is the
+ * mv_sample member's name), decoded straight into an mv_sample by the type
+ * the table gives; the other line kinds have a small table each. Version-1
+ * recordings used other keys (t_ms, rss, anon, ...): one alias table maps
+ * them, and only lines read under a version-1 header (or before any
+ * header, which says nothing) look them up; an alias whose figure was in
+ * another unit (per1000: bytes per 1000 units) says by what to divide it
+ * into this version's (bytes per unit). Unknown
+ * keys are ignored so newer writers may add fields. jansson checks the
+ * grammar strictly (RFC 8259, UTF-8, no trailing garbage), because a line
+ * that is only half right is more likely torn or corrupted than valid.
+ * Parsing is separate from I/O: mv__record_parse_line works on bytes,
+ * mv__record_read only splits a FILE into lines and decides what an error
+ * means where:
  *  - the last line without a newline that does not parse is a torn write
  *    (the process died mid-line) and is skipped silently;
  *  - any other bad line is an error "line N: why" and -EINVAL; a line
@@ -22,6 +29,11 @@
  *  - a valid object of an unknown "type" is skipped (forward compatible);
  *  - a header of a newer version than MV_RECORD_VERSION is refused with
  *    -ENOTSUP and a message naming the version.
+ * Header, sample and event lines are strict: a field of the wrong type
+ * makes the line bad. Application lines (gauge, op, progress) are optional
+ * extras: their time is checked as every line's, but their figures are
+ * read as doubles, a wrong type as missing, and their consumer judges them
+ * (record.h).
  *
  * Thread-safety: reentrant, no shared state; a FILE is read by one thread
  * at a time. Ownership: mv__record_read_ex holds its line buffer and
@@ -35,591 +47,477 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "record.h"
+#include "sample_fields.h"
 #include "util.h"
 
-#define MAX_DEPTH 32
 #define MAX_LINE_BYTES MV_RECORD_MAX_LINE_BYTES
 
-typedef struct parser {
-    const char *p, *end;
-    const char *why;     /* static reason of the first error */
-    char msg[128];       /* the reason with context, when built */
-} parser;
+/* ---- keys ---- */
 
-typedef enum vkind { V_NULL, V_BOOL, V_NUM, V_STR, V_NESTED } vkind;
+/* Version 1's names of the fields that version 2 names by their field
+ * (sample_fields.h for the sample's, record.h for the rest), and, when
+ * version 1 had another unit, what to divide its figure by (0: the same). */
+static const struct alias {
+    const char *key, *v1;
+    double divide_by;
+} v1_keys[] = {
+    {"timestamp_ms", "t_ms", 0},
+    {"rss_bytes", "rss", 0},
+    {"rss_anon_bytes", "anon", 0},
+    {"rss_file_bytes", "file", 0},
+    {"rss_shmem_bytes", "shmem", 0},
+    {"swap_bytes", "swap", 0},
+    {"private_bytes", "private", 0},   /* samples and progress lines */
+    {"working_set_bytes", "working_set", 0},
+    {"cg_usage_bytes", "cg_usage", 0},
+    {"effective_limit_bytes", "limit", 0},
+    {"usage_ratio", "ratio", 0},
+    {"cg_oom_kill_events", "oom_kill", 0},
+    {"growth_bytes_per_second", "growth_bps", 0},
+    {"time_to_limit_seconds", "ttl_s", 0},
+    /* progress lines: bytes per 1000 units, now bytes per unit */
+    {"memory_per_unit_bytes", "per1000", 1000},
+};
 
-typedef struct value {
-    vkind kind;
-    int boolean;
-    double num;          /* V_NUM */
-    int is_int;          /* V_NUM written without fraction/exponent */
-    long long ival;      /* V_NUM when is_int and it fits */
-    int ival_ok;
-    char str[512];       /* V_STR, decoded UTF-8, truncated if longer */
-} value;
-
-static int fail(parser *ps, const char *why)
+/* Version 1's spelling of a field: NULL when it had the same name. */
+static const struct alias *v1_key(const char *key)
 {
-    if (!ps->why)
-        ps->why = why;
-    return -EINVAL;
+    for (size_t i = 0; i < sizeof v1_keys / sizeof v1_keys[0]; i++)
+        if (strcmp(v1_keys[i].key, key) == 0)
+            return &v1_keys[i];
+    return NULL;
 }
 
-static void skip_ws(parser *ps)
+/* Field key's value in o of a line of version `version` (0: unknown, a
+ * line before any header: this version's key, else version 1's, old), with
+ * the key found in *found. NULL when absent. */
+static json_t *get_field(json_t *o, const char *key, const char *old,
+                         int version, const char **found)
 {
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
-                               *ps->p == '\r' || *ps->p == '\n'))
-        ps->p++;
+    json_t *v;
+
+    if (version != 1 && version != 0)
+        old = NULL;
+    v = version == 1 && old ? NULL : json_object_get(o, key);
+
+    *found = key;
+    if (!v && old) {
+        v = json_object_get(o, old);
+        *found = old;
+    }
+    return v;
 }
 
-static int hex4(parser *ps, unsigned *out)
-{
-    unsigned v = 0;
+/* ---- typed fields ---- */
 
-    if (ps->end - ps->p < 4)
-        return fail(ps, "truncated \\u escape");
-    for (int i = 0; i < 4; i++) {
-        char c = *ps->p++;
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return fail(ps, "bad \\u escape");
-    }
-    *out = v;
-    return 0;
-}
-
-/* Appends c to out (size n, at *len) if it fits, keeping room for NUL. */
-static void put_byte(char *out, size_t n, size_t *len, char c)
-{
-    if (out && *len + 1 < n)
-        out[*len] = c;
-    (*len)++;
-}
-
-static void put_utf8(char *out, size_t n, size_t *len, unsigned cp)
-{
-    if (cp < 0x80) {
-        put_byte(out, n, len, (char)cp);
-    } else if (cp < 0x800) {
-        put_byte(out, n, len, (char)(0xC0 | (cp >> 6)));
-        put_byte(out, n, len, (char)(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        put_byte(out, n, len, (char)(0xE0 | (cp >> 12)));
-        put_byte(out, n, len, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        put_byte(out, n, len, (char)(0x80 | (cp & 0x3F)));
-    } else {
-        put_byte(out, n, len, (char)(0xF0 | (cp >> 18)));
-        put_byte(out, n, len, (char)(0x80 | ((cp >> 12) & 0x3F)));
-        put_byte(out, n, len, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        put_byte(out, n, len, (char)(0x80 | (cp & 0x3F)));
-    }
-}
-
-/* Parses a string literal at ps->p (the opening quote). Decodes into out
- * (size n; may be NULL to only skip), truncating silently; *full is the
- * decoded length before truncation. */
-static int parse_string(parser *ps, char *out, size_t n, size_t *full)
-{
-    size_t len = 0;
-
-    if (ps->p >= ps->end || *ps->p != '"')
-        return fail(ps, "expected a string");
-    ps->p++;
-    for (;;) {
-        unsigned char c;
-        if (ps->p >= ps->end)
-            return fail(ps, "unterminated string");
-        c = (unsigned char)*ps->p++;
-        if (c == '"')
-            break;
-        if (c < 0x20)
-            return fail(ps, "control character in string");
-        if (c != '\\') {
-            put_byte(out, n, &len, (char)c);
-            continue;
-        }
-        if (ps->p >= ps->end)
-            return fail(ps, "unterminated string");
-        c = (unsigned char)*ps->p++;
-        switch (c) {
-        case '"': case '\\': case '/':
-            put_byte(out, n, &len, (char)c);
-            break;
-        case 'b': put_byte(out, n, &len, '\b'); break;
-        case 'f': put_byte(out, n, &len, '\f'); break;
-        case 'n': put_byte(out, n, &len, '\n'); break;
-        case 'r': put_byte(out, n, &len, '\r'); break;
-        case 't': put_byte(out, n, &len, '\t'); break;
-        case 'u': {
-            unsigned cp, lo;
-            if (hex4(ps, &cp))
-                return -EINVAL;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (ps->end - ps->p >= 6 && ps->p[0] == '\\' &&
-                    ps->p[1] == 'u') {
-                    ps->p += 2;
-                    if (hex4(ps, &lo))
-                        return -EINVAL;
-                    if (lo >= 0xDC00 && lo <= 0xDFFF)
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    else
-                        cp = 0xFFFD;
-                } else {
-                    cp = 0xFFFD;
-                }
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                cp = 0xFFFD;
-            }
-            if (cp == 0)
-                cp = 0xFFFD;   /* keep C strings whole */
-            put_utf8(out, n, &len, cp);
-            break;
-        }
-        default:
-            return fail(ps, "bad escape in string");
-        }
-    }
-    if (out && n > 0)
-        out[len < n ? len : n - 1] = '\0';
-    if (full)
-        *full = len;
-    return 0;
-}
-
-/* RFC 8259 number. */
-static int parse_number(parser *ps, value *v)
-{
-    const char *start = ps->p;
-    char tmp[64];
-    size_t len;
-    char *endp;
-
-    v->is_int = 1;
-    if (ps->p < ps->end && *ps->p == '-')
-        ps->p++;
-    if (ps->p >= ps->end)
-        return fail(ps, "bad number");
-    if (*ps->p == '0') {
-        ps->p++;
-    } else if (*ps->p >= '1' && *ps->p <= '9') {
-        while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
-            ps->p++;
-    } else {
-        return fail(ps, "bad value");
-    }
-    if (ps->p < ps->end && *ps->p == '.') {
-        v->is_int = 0;
-        ps->p++;
-        if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9')
-            return fail(ps, "bad number");
-        while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
-            ps->p++;
-    }
-    if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
-        v->is_int = 0;
-        ps->p++;
-        if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-'))
-            ps->p++;
-        if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9')
-            return fail(ps, "bad number");
-        while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
-            ps->p++;
-    }
-    len = (size_t)(ps->p - start);
-    if (len >= sizeof tmp)
-        return fail(ps, "number too long");
-    memcpy(tmp, start, len);
-    tmp[len] = '\0';
-    v->kind = V_NUM;
-    v->num = strtod(tmp, NULL);
-    v->ival_ok = 0;
-    if (v->is_int) {
-        errno = 0;
-        v->ival = strtoll(tmp, &endp, 10);
-        v->ival_ok = (errno == 0 && *endp == '\0');
-    }
-    return 0;
-}
-
-static int match_word(parser *ps, const char *w)
-{
-    size_t n = strlen(w);
-
-    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, w, n) != 0)
-        return fail(ps, "bad value");
-    ps->p += n;
-    return 0;
-}
-
-static int skip_value(parser *ps, int depth);
-
-/* Skips a nested object or array (at '{' or '['). */
-static int skip_nested(parser *ps, int depth)
-{
-    char close = *ps->p == '{' ? '}' : ']';
-    int is_obj = close == '}';
-
-    if (depth >= MAX_DEPTH)
-        return fail(ps, "nesting too deep");
-    ps->p++;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == close) {
-        ps->p++;
-        return 0;
-    }
-    for (;;) {
-        skip_ws(ps);
-        if (is_obj) {
-            if (parse_string(ps, NULL, 0, NULL))
-                return -EINVAL;
-            skip_ws(ps);
-            if (ps->p >= ps->end || *ps->p != ':')
-                return fail(ps, "expected ':'");
-            ps->p++;
-            skip_ws(ps);
-        }
-        if (skip_value(ps, depth + 1))
-            return -EINVAL;
-        skip_ws(ps);
-        if (ps->p >= ps->end)
-            return fail(ps, "unterminated object or array");
-        if (*ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (*ps->p == close) {
-            ps->p++;
-            return 0;
-        }
-        return fail(ps, "expected ',' or end of object/array");
-    }
-}
-
-static int skip_value(parser *ps, int depth)
-{
-    value v;
-
-    if (ps->p >= ps->end)
-        return fail(ps, "missing value");
-    switch (*ps->p) {
-    case '{': case '[':
-        return skip_nested(ps, depth);
-    case '"':
-        return parse_string(ps, NULL, 0, NULL);
-    case 't': return match_word(ps, "true");
-    case 'f': return match_word(ps, "false");
-    case 'n': return match_word(ps, "null");
-    default:
-        return parse_number(ps, &v);
-    }
-}
-
-/* Parses a top-level member value into v (nested values are skipped and
- * reported as V_NESTED). */
-static int parse_value(parser *ps, value *v)
-{
-    v->str[0] = '\0';
-    if (ps->p >= ps->end)
-        return fail(ps, "missing value");
-    switch (*ps->p) {
-    case '{': case '[':
-        v->kind = V_NESTED;
-        return skip_nested(ps, 1);
-    case '"':
-        v->kind = V_STR;
-        return parse_string(ps, v->str, sizeof v->str, NULL);
-    case 't':
-        v->kind = V_BOOL;
-        v->boolean = 1;
-        return match_word(ps, "true");
-    case 'f':
-        v->kind = V_BOOL;
-        v->boolean = 0;
-        return match_word(ps, "false");
-    case 'n':
-        v->kind = V_NULL;
-        return match_word(ps, "null");
-    default:
-        return parse_number(ps, v);
-    }
-}
-
-/* ---- typed assignment ---- */
-
-static int as_int(parser *ps, const value *v, int64_t *out)
-{
-    if (v->kind == V_NULL) {
-        *out = MV_NA;
-        return 0;
-    }
-    if (v->kind != V_NUM)
-        return fail(ps, "expected an integer or null");
-    if (v->is_int && v->ival_ok) {
-        *out = v->ival;
-        return 0;
-    }
-    /* 1.5e9 style: accept when integral and in range. */
-    if (isfinite(v->num) && v->num == floor(v->num) &&
-        v->num >= -9.2e18 && v->num <= 9.2e18) {
-        *out = (int64_t)v->num;
-        return 0;
-    }
-    return fail(ps, "expected an integer");
-}
-
-static int as_double(parser *ps, const value *v, double *out)
-{
-    if (v->kind == V_NULL) {
-        *out = NAN;
-        return 0;
-    }
-    if (v->kind == V_NUM) {
-        *out = v->num;
-        return 0;
-    }
-    if (v->kind == V_STR) {
-        if (!strcmp(v->str, "+Inf") || !strcmp(v->str, "Inf")) {
-            *out = INFINITY;
-            return 0;
-        }
-        if (!strcmp(v->str, "-Inf")) {
-            *out = -INFINITY;
-            return 0;
-        }
-        if (!strcmp(v->str, "NaN")) {
-            *out = NAN;
-            return 0;
-        }
-    }
-    return fail(ps, "expected a number or null");
-}
-
-static int as_str(parser *ps, const value *v, char *out, size_t n)
-{
-    if (v->kind == V_NULL) {
-        out[0] = '\0';
-        return 0;
-    }
-    if (v->kind != V_STR)
-        return fail(ps, "expected a string or null");
-    mv__strlcpy(out, v->str, n);
-    return 0;
-}
-
-typedef enum fkind { F_INT, F_DBL, F_STR } fkind;
+typedef enum fkind {
+    F_I64,    /* int64_t; null = MV_NA */
+    F_LIM,    /* F_I64, and "max" = MV_UNLIMITED */
+    F_I32,    /* int32_t */
+    F_INT,    /* int */
+    F_DBL,    /* double; null = NAN, "+Inf" / "-Inf" / "NaN" */
+    F_STR,    /* char[size]; null = "", truncated to fit */
+    F_TIME,   /* F_I64 within MV_RECORD_MAX_ABS_T_MS */
+    F_PID,    /* int32_t; out of range reads as 0 (a header's pid) */
+    F_XDBL,   /* application figure: double, NAN when not a number */
+    F_XSTR,   /* application string: "" when not a string */
+    F_XBUCKETS /* application op buckets (an array of numbers) */
+} fkind;
 
 typedef struct field {
     const char *key;
     fkind kind;
     size_t off;
-    size_t size;   /* F_STR: capacity */
+    size_t size;   /* F_STR, F_XSTR: capacity */
 } field;
 
-#define FI(k, m) { k, F_INT, offsetof(mv__record_line, m), 0 }
-#define FD(k, m) { k, F_DBL, offsetof(mv__record_line, m), 0 }
-#define FS(k, m) { k, F_STR, offsetof(mv__record_line, m), \
-                   sizeof(((mv__record_line *)0)->m) }
+#define LINE_OFF(m) offsetof(mv__record_line, m)
+#define F(k, kind, m) {k, kind, LINE_OFF(m), 0}
+#define FS(k, kind, m) {k, kind, LINE_OFF(m), sizeof(((mv__record_line *)0)->m)}
 
-/* Keys of every line kind; a key means the same in each kind it appears. */
-static const field fields[] = {
-    FI("t_ms", t_ms), FI("start_ms", t_ms),
-    FI("rss", rss), FI("anon", anon), FI("file", file),
-    FI("shmem", shmem), FI("swap", swap), FI("private", private_bytes),
-    FI("working_set", working_set), FI("cg_usage", cg_usage),
-    FI("limit", limit), FI("limit_bytes", limit), FI("oom_kill", oom_kill),
-    FD("ratio", ratio), FD("growth_bps", growth_bps), FD("ttl_s", ttl_s),
-    FS("level", level), FS("event", event), FS("message", message),
-    FS("command", command), FI("interval_ms", interval_ms),
-    FI("segment", segment), FS("host", host),
+#define SAMPLE_KIND_I64 F_I64
+#define SAMPLE_KIND_LIM F_LIM
+#define SAMPLE_KIND_I32 F_I32
+#define SAMPLE_KIND_INT F_INT
+#define SAMPLE_KIND_DBL F_DBL
+#define SAMPLE_FIELD(member, type, where, help) \
+    F(#member, SAMPLE_KIND_##type, sample.member),
+
+static const field sample_fields[] = {
+    MV_SAMPLE_FIELDS(SAMPLE_FIELD)
+    FS("level", F_STR, level),
+    F("growth_bytes_per_second", F_DBL, growth_bytes_per_second),
+    F("time_to_limit_seconds", F_DBL, time_to_limit_seconds),
 };
+
+static const field header_fields[] = {
+    F("start_ms", F_TIME, t_ms),
+    F("pid", F_PID, pid),
+    F("interval_ms", F_I64, interval_ms),
+    F("limit_bytes", F_I64, limit_bytes),
+    F("segment", F_I64, segment),
+    FS("command", F_STR, command),
+    FS("host", F_STR, host),
+};
+
+static const field event_fields[] = {
+    F("timestamp_ms", F_TIME, t_ms),
+    FS("event", F_STR, event),
+    FS("level", F_STR, level),
+    FS("message", F_STR, message),
+    F("growth_bytes_per_second", F_DBL, growth_bytes_per_second),
+    F("time_to_limit_seconds", F_DBL, time_to_limit_seconds),
+};
+
+static const field gauge_fields[] = {
+    F("timestamp_ms", F_TIME, t_ms),
+    FS("name", F_XSTR, app.name),
+    FS("labels", F_XSTR, app.labels),
+    F("value", F_XDBL, app.value),
+};
+
+static const field op_fields[] = {
+    F("timestamp_ms", F_TIME, t_ms),
+    FS("name", F_XSTR, app.name),
+    F("delta_bytes", F_XDBL, app.delta_bytes),
+    F("count", F_XDBL, app.count),
+    F("sum_bytes", F_XDBL, app.sum_bytes),
+    F("min_bytes", F_XDBL, app.min_bytes),
+    F("max_bytes", F_XDBL, app.max_bytes),
+    F("duration_s", F_XDBL, app.duration_s),
+    F("buckets", F_XBUCKETS, app.buckets),
+};
+
+static const field progress_fields[] = {
+    F("timestamp_ms", F_TIME, t_ms),
+    FS("unit", F_XSTR, app.name),
+    F("units", F_XDBL, app.units),
+    F("private_bytes", F_XDBL, app.private_bytes),
+    F("memory_per_unit_bytes", F_XDBL, app.memory_per_unit_bytes),
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct kind_table {
+    const char *type;
+    mv__record_kind kind;
+    const field *fields;
+    size_t n;
+} kinds[] = {
+    {"sample", MV_REC_SAMPLE, sample_fields, N(sample_fields)},
+    {"event", MV_REC_EVENT, event_fields, N(event_fields)},
+    {"header", MV_REC_HEADER, header_fields, N(header_fields)},
+    {"gauge", MV_REC_GAUGE, gauge_fields, N(gauge_fields)},
+    {"op", MV_REC_OP, op_fields, N(op_fields)},
+    {"progress", MV_REC_PROGRESS, progress_fields, N(progress_fields)},
+};
+
+#define MAX_FIELDS 64
+_Static_assert(N(sample_fields) <= MAX_FIELDS, "raise MAX_FIELDS");
+
+/* Version 1's spelling of each field of each kind (NULL: the same key),
+ * looked up in v1_keys once per read instead of once per field and line. */
+typedef struct v1_names {
+    const struct alias *of[N(kinds)][MAX_FIELDS];
+} v1_names;
+
+static void v1_names_init(v1_names *n)
+{
+    for (size_t k = 0; k < N(kinds); k++)
+        for (size_t i = 0; i < kinds[k].n; i++)
+            n->of[k][i] = v1_key(kinds[k].fields[i].key);
+}
+
+/* A JSON number as an int64_t: integers as they are, reals when integral
+ * and in range (1.5e9). 0, or -EINVAL. */
+static int num_i64(const json_t *v, int64_t *out)
+{
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (isfinite(d) && d == floor(d) && d >= -9.2e18 && d <= 9.2e18) {
+            *out = (int64_t)d;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* A JSON value as a double: numbers, and the strings the writer uses for
+ * infinities (and "NaN"). 0, or -EINVAL. */
+static int num_dbl(const json_t *v, double *out)
+{
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return 0;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (!strcmp(s, "+Inf") || !strcmp(s, "Inf")) {
+            *out = INFINITY;
+            return 0;
+        }
+        if (!strcmp(s, "-Inf")) {
+            *out = -INFINITY;
+            return 0;
+        }
+        if (!strcmp(s, "NaN")) {
+            *out = NAN;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* Assigns v to field f of out as a `kind`. 0, or -EINVAL with the reason
+ * in *why. */
+static int assign(const field *f, fkind kind, const json_t *v,
+                  mv__record_line *out, const char **why)
+{
+    char *dst = (char *)out + f->off;
+    int64_t i;
+    double d;
+
+    switch (kind) {
+    case F_I64:
+    case F_LIM:
+    case F_TIME:
+        if (json_is_null(v)) {
+            i = MV_NA;
+        } else if (kind == F_LIM && json_is_string(v) &&
+                   !strcmp(json_string_value(v), "max")) {
+            i = MV_UNLIMITED;
+        } else if (num_i64(v, &i) != 0) {
+            *why = kind == F_LIM ? "expected an integer, \"max\" or null"
+                                    : "expected an integer or null";
+            return -EINVAL;
+        } else if (kind == F_TIME && (i > MV_RECORD_MAX_ABS_T_MS ||
+                                         i < -MV_RECORD_MAX_ABS_T_MS)) {
+            *why = "time out of range";
+            return -EINVAL;
+        }
+        memcpy(dst, &i, sizeof i);
+        return 0;
+    case F_I32:
+    case F_INT:
+    case F_PID:
+        if (json_is_null(v)) {
+            if (kind != F_PID)
+                return 0;   /* stays as mv_sample_clear left it */
+            i = 0;
+        } else if (num_i64(v, &i) != 0) {
+            *why = "expected an integer or null";
+            return -EINVAL;
+        }
+        if (i < INT32_MIN || i > INT32_MAX) {
+            if (kind != F_PID) {
+                *why = "out of range";
+                return -EINVAL;
+            }
+            i = 0;
+        }
+        if (kind == F_INT) {
+            int x = (int)i;
+            memcpy(dst, &x, sizeof x);
+        } else {
+            int32_t x = (int32_t)i;
+            memcpy(dst, &x, sizeof x);
+        }
+        return 0;
+    case F_DBL:
+        if (json_is_null(v)) {
+            d = NAN;
+        } else if (num_dbl(v, &d) != 0) {
+            *why = "expected a number or null";
+            return -EINVAL;
+        }
+        memcpy(dst, &d, sizeof d);
+        return 0;
+    case F_STR:
+        if (json_is_null(v)) {
+            dst[0] = '\0';
+            return 0;
+        }
+        if (!json_is_string(v)) {
+            *why = "expected a string or null";
+            return -EINVAL;
+        }
+        mv__strlcpy(dst, json_string_value(v), f->size);
+        return 0;
+    case F_XDBL:
+        d = json_is_number(v) ? json_number_value(v) : NAN;
+        memcpy(dst, &d, sizeof d);
+        return 0;
+    case F_XSTR:
+        mv__strlcpy(dst, json_is_string(v) ? json_string_value(v) : "",
+                    f->size);
+        return 0;
+    case F_XBUCKETS:
+        out->app.nbuckets = json_is_array(v) ? json_array_size(v) : 0;
+        for (size_t k = 0; k < out->app.nbuckets && k < MV__RECORD_OP_BUCKETS;
+             k++) {
+            const json_t *b = json_array_get(v, k);
+            out->app.buckets[k] = json_is_number(b) ? json_number_value(b)
+                                                    : NAN;
+        }
+        return 0;
+    }
+    return 0;
+}
 
 static void line_clear(mv__record_line *l)
 {
-    memset(l, 0, sizeof *l);
+    /* only what a line of any kind may leave unset: the big strings are
+     * cleared by their first byte */
     l->t_ms = MV_NA;
-    l->rss = l->anon = l->file = l->shmem = l->swap = l->private_bytes =
-        l->working_set = l->cg_usage = l->limit = l->oom_kill = MV_NA;
-    l->ratio = l->growth_bps = l->ttl_s = NAN;
-    l->interval_ms = MV_NA;
-    l->segment = MV_NA;
-    l->pid = 0;
+    mv_sample_clear(&l->sample);
+    l->level[0] = l->event[0] = l->message[0] = '\0';
+    l->command[0] = l->host[0] = '\0';
+    l->growth_bytes_per_second = l->time_to_limit_seconds = NAN;
     l->version = 0;
+    l->pid = 0;
+    l->interval_ms = l->limit_bytes = l->segment = MV_NA;
+    l->app.name[0] = l->app.labels[0] = '\0';
+    l->app.value = l->app.delta_bytes = l->app.count = l->app.sum_bytes =
+        l->app.min_bytes = l->app.max_bytes = l->app.duration_s = NAN;
+    for (size_t k = 0; k < MV__RECORD_OP_BUCKETS; k++)
+        l->app.buckets[k] = NAN;
+    l->app.nbuckets = 0;
+    l->app.units = l->app.private_bytes = l->app.memory_per_unit_bytes = NAN;
+    l->lineno = 0;
 }
 
-static int assign(parser *ps, const char *key, const value *v,
-                  mv__record_line *out, int *type_seen, char *type,
-                  size_t typelen)
+/* The fields of one line kind from the object o. 0, or -EINVAL with the
+ * reason in why. */
+static int decode(const struct kind_table *k, const struct alias *const *v1,
+                  json_t *o, int version, mv__record_line *out, char *why,
+                  size_t whylen)
 {
-    if (!strcmp(key, "type")) {
-        if (v->kind != V_STR)
-            return fail(ps, "\"type\" is not a string");
-        mv__strlcpy(type, v->str, typelen);
-        *type_seen = 1;
-        return 0;
-    }
-    if (!strcmp(key, "version")) {
-        int64_t x;
-        if (as_int(ps, v, &x))
+    for (size_t i = 0; i < k->n; i++) {
+        const field *f = &k->fields[i];
+        const char *key;
+        json_t *v = get_field(o, f->key, v1[i] ? v1[i]->v1 : NULL, version,
+                              &key);
+        const char *r = NULL;
+        /* the sample's time is an I64 of the table, bounded as every
+         * line's time */
+        fkind kind = f->off == LINE_OFF(sample.timestamp_ms) ? F_TIME
+                                                             : f->kind;
+        if (!v)
+            continue;   /* missing: stays n/a */
+        if (assign(f, kind, v, out, &r) != 0) {
+            snprintf(why, whylen, "field \"%s\": %s", key, r);
             return -EINVAL;
-        if (x < 0 || x > 1000000)
-            return fail(ps, "bad version");
-        out->version = (int)x;
-        return 0;
-    }
-    if (!strcmp(key, "pid")) {
-        int64_t x;
-        if (as_int(ps, v, &x))
-            return -EINVAL;
-        out->pid = (x >= INT32_MIN && x <= INT32_MAX) ? (int32_t)x : 0;
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        const field *f = &fields[i];
-        char *dst = (char *)out + f->off;
-        if (strcmp(key, f->key) != 0)
-            continue;
-        switch (f->kind) {
-        case F_INT: {
-            int64_t x;
-            if (as_int(ps, v, &x))
-                return -EINVAL;
-            if (f->off == offsetof(mv__record_line, t_ms) &&
-                (x > MV_RECORD_MAX_ABS_T_MS || x < -MV_RECORD_MAX_ABS_T_MS))
-                return fail(ps, "time out of range");
-            memcpy(dst, &x, sizeof x);
-            return 0;
         }
-        case F_DBL: {
-            double x;
-            if (as_double(ps, v, &x))
-                return -EINVAL;
-            memcpy(dst, &x, sizeof x);
-            return 0;
-        }
-        case F_STR:
-            return as_str(ps, v, dst, f->size);
+        if (v1[i] && v1[i]->divide_by != 0 && key == v1[i]->v1 &&
+            (kind == F_DBL || kind == F_XDBL)) {
+            /* version 1's figure in version 1's unit */
+            double d;
+            memcpy(&d, (char *)out + f->off, sizeof d);
+            d /= v1[i]->divide_by;
+            memcpy((char *)out + f->off, &d, sizeof d);
         }
     }
-    return 0;   /* unknown key: ignored */
+    if (k->kind == MV_REC_SAMPLE)
+        out->t_ms = out->sample.timestamp_ms;
+    return 0;
 }
 
-/* Parses one line; on error *why names the reason. -EINVAL: not a
- * recording line; -ENOMSG: a valid object of an unknown type. */
-static int parse_line(const char *line, size_t len, mv__record_line *out,
-                      char *why, size_t whylen, char *type, size_t typelen)
+/* The header's version. 0, or -EINVAL with the reason in why. */
+static int header_version(json_t *o, mv__record_line *out, char *why,
+                          size_t whylen)
 {
-    parser ps = { line, line + len, NULL, "" };
-    value *v;
-    int type_seen = 0;
+    json_t *v = json_object_get(o, "version");
+    int64_t x;
+
+    if (!v || json_is_null(v)) {
+        mv__strlcpy(why, "header without a version", whylen);
+        return -EINVAL;
+    }
+    if (num_i64(v, &x) != 0 || x <= 0 || x > 1000000) {
+        mv__strlcpy(why, "field \"version\": bad version", whylen);
+        return -EINVAL;
+    }
+    out->version = (int)x;
+    return 0;
+}
+
+/* Parses one line read under header version `version`; on error why names
+ * the reason. -EINVAL: not a recording line; -ENOMSG: a valid object of an
+ * unknown type; -ENOMEM. */
+static int parse_line(const char *line, size_t len, int version,
+                      const v1_names *names, mv__record_line *out, char *why,
+                      size_t whylen)
+{
+    json_error_t je;
+    json_t *o, *t;
+    const char *type;
     int rc = -EINVAL;
 
     line_clear(out);
-    type[0] = '\0';
     why[0] = '\0';
-    v = malloc(sizeof *v);
-    if (!v)
-        return -ENOMEM;
-
-    skip_ws(&ps);
-    if (ps.p >= ps.end) {
-        fail(&ps, "empty line");
+    /* JSON_REJECT_DUPLICATES is not set: the last of a repeated key wins */
+    o = json_loadb(line, len, 0, &je);
+    if (!o) {
+        size_t i = 0;
+        if (json_error_code(&je) == json_error_out_of_memory)
+            return -ENOMEM;
+        while (i < len && (line[i] == ' ' || line[i] == '\t' ||
+                           line[i] == '\r'))
+            i++;
+        if (i < len && line[i] != '{' && line[i] != '[')
+            mv__strlcpy(why, "not a JSON object", whylen);
+        else
+            snprintf(why, whylen, "bad JSON: %s", je.text);
+        return -EINVAL;
+    }
+    if (!json_is_object(o)) {
+        mv__strlcpy(why, "not a JSON object", whylen);
         goto out;
     }
-    if (*ps.p != '{') {
-        fail(&ps, "not a JSON object");
+    t = json_object_get(o, "type");
+    if (!t) {
+        mv__strlcpy(why, "no \"type\"", whylen);
         goto out;
     }
-    ps.p++;
-    skip_ws(&ps);
-    if (ps.p < ps.end && *ps.p == '}') {
-        ps.p++;
-    } else {
-        for (;;) {
-            char key[64];
-            size_t klen;
-            skip_ws(&ps);
-            if (parse_string(&ps, key, sizeof key, &klen))
-                goto out;
-            if (klen >= sizeof key)
-                key[0] = '\0';   /* too long to be one of ours */
-            skip_ws(&ps);
-            if (ps.p >= ps.end || *ps.p != ':') {
-                fail(&ps, "expected ':' after a key");
-                goto out;
-            }
-            ps.p++;
-            skip_ws(&ps);
-            if (parse_value(&ps, v))
-                goto out;
-            if (key[0] && assign(&ps, key, v, out, &type_seen, type, typelen)) {
-                snprintf(ps.msg, sizeof ps.msg, "field \"%s\": %s", key,
-                         ps.why ? ps.why : "bad value");
-                ps.why = ps.msg;
-                goto out;
-            }
-            skip_ws(&ps);
-            if (ps.p >= ps.end) {
-                fail(&ps, "unterminated object");
-                goto out;
-            }
-            if (*ps.p == ',') {
-                ps.p++;
-                continue;
-            }
-            if (*ps.p == '}') {
-                ps.p++;
-                break;
-            }
-            fail(&ps, "expected ',' or '}'");
+    if (!json_is_string(t)) {
+        mv__strlcpy(why, "\"type\" is not a string", whylen);
+        goto out;
+    }
+    type = json_string_value(t);
+    for (size_t i = 0; i < N(kinds); i++) {
+        if (strcmp(type, kinds[i].type) != 0)
+            continue;
+        out->kind = kinds[i].kind;
+        if (kinds[i].kind == MV_REC_HEADER &&
+            header_version(o, out, why, whylen) != 0)
             goto out;
-        }
-    }
-    skip_ws(&ps);
-    if (ps.p != ps.end) {
-        fail(&ps, "trailing data after the object");
+        rc = decode(&kinds[i], names->of[i], o, version, out, why, whylen);
         goto out;
     }
-    if (!type_seen) {
-        fail(&ps, "no \"type\"");
-        goto out;
-    }
-    if (!strcmp(type, "header")) {
-        out->kind = MV_REC_HEADER;
-        if (out->version <= 0) {
-            fail(&ps, "header without a version");
-            goto out;
-        }
-    } else if (!strcmp(type, "sample")) {
-        out->kind = MV_REC_SAMPLE;
-    } else if (!strcmp(type, "event")) {
-        out->kind = MV_REC_EVENT;
-    } else {
-        rc = -ENOMSG;
-        goto out;
-    }
-    rc = 0;
+    rc = -ENOMSG;
 out:
-    free(v);
-    if (rc == -EINVAL)
-        mv__strlcpy(why, ps.why ? ps.why : "invalid line", whylen);
+    json_decref(o);
     return rc;
 }
 
-int mv__record_parse_line(const char *line, size_t len, mv__record_line *out)
+int mv__record_parse_line(const char *line, size_t len, int version,
+                          mv__record_line *out)
 {
-    char why[128];
-    char type[32];
+    char why[256];
+    v1_names names;
 
     if (!line || !out)
         return -EINVAL;
-    return parse_line(line, len, out, why, sizeof why, type, sizeof type);
+    v1_names_init(&names);
+    return parse_line(line, len, version > 0 ? version : 0, &names, out, why,
+                      sizeof why);
 }
 
 /* Reads one line of f (without its '\n') into *buf, grown as needed but
@@ -672,11 +570,10 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t *len,
 int mv__record_read(FILE *f, mv__record_visit_fn visit, void *ctx,
                     char *err, size_t errlen)
 {
-    return mv__record_read_ex(f, visit, NULL, ctx, NULL, err, errlen);
+    return mv__record_read_ex(f, visit, ctx, NULL, err, errlen);
 }
 
-int mv__record_read_ex(FILE *f, mv__record_visit_fn visit,
-                       mv__record_other_fn other, void *ctx,
+int mv__record_read_ex(FILE *f, mv__record_visit_fn visit, void *ctx,
                        mv__record_read_info *info, char *err, size_t errlen)
 {
     char *line = NULL;
@@ -684,7 +581,9 @@ int mv__record_read_ex(FILE *f, mv__record_visit_fn visit,
     int has_nl, got;
     long long lineno = 0;
     int rc = 0;
+    int version = 0;   /* before any header: either version's keys */
     mv__record_line *rec;
+    v1_names names;
 
     if (err && errlen)
         err[0] = '\0';
@@ -695,10 +594,10 @@ int mv__record_read_ex(FILE *f, mv__record_visit_fn visit,
     rec = malloc(sizeof *rec);
     if (!rec)
         return -ENOMEM;
+    v1_names_init(&names);
 
     while ((got = read_line(f, &line, &cap, &len, &has_nl)) > 0) {
-        char why[128];
-        char type[32];
+        char why[256];
         int prc;
         size_t i;
 
@@ -713,14 +612,11 @@ int mv__record_read_ex(FILE *f, mv__record_visit_fn visit,
             prc = -EINVAL;
             mv__strlcpy(why, "longer than 1 MiB", sizeof why);
         } else {
-            prc = parse_line(line, len, rec, why, sizeof why, type, sizeof type);
+            prc = parse_line(line, len, version, &names, rec, why,
+                             sizeof why);
         }
-        if (prc == -ENOMSG) {
-            /* an application line, or a kind from a newer writer */
-            if (other && other(line, len, lineno, ctx) != 0)
-                break;
-            continue;
-        }
+        if (prc == -ENOMSG)
+            continue;   /* a kind from a newer writer */
         if (prc == -EINVAL) {
             /* Torn final line: the writer died mid-write. */
             if (!has_nl && getc(f) == EOF && !ferror(f)) {
@@ -746,6 +642,8 @@ int mv__record_read_ex(FILE *f, mv__record_visit_fn visit,
             rc = -ENOTSUP;
             break;
         }
+        if (rec->kind == MV_REC_HEADER)
+            version = rec->version;   /* the keys of the lines after it */
         rec->lineno = lineno;
         if (visit(rec, ctx) != 0)
             break;

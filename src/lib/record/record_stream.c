@@ -154,7 +154,7 @@ static int header_of(const char *data, size_t len, mv__record_line *h)
 {
     const char *nl = memchr(data, '\n', len);
 
-    if (!nl || mv__record_parse_line(data, (size_t)(nl - data), h) != 0 ||
+    if (!nl || mv__record_parse_line(data, (size_t)(nl - data), 0, h) != 0 ||
         h->kind != MV_REC_HEADER)
         return -EINVAL;
     return 0;

@@ -308,14 +308,17 @@ static void test_recording(void **state)
                "expected an integer or null");
     done(g);
 
-    g = parse("d.jsonl", "{\"type\":\"sample\",\"t_ms\":5,\"private\":1}\n\n"
-              "{\"type\":\"sample\",\"t_ms\":5,\"private\":2}\n", NULL);
-    assert_err(g, -EINVAL, "d.jsonl: line 3: duplicate timestamp t_ms 5 "
-               "(also at line 1)");
+    /* lines before any header have this version's keys */
+    g = parse("d.jsonl", "{\"type\":\"sample\",\"timestamp_ms\":5,"
+              "\"private_bytes\":1}\n\n"
+              "{\"type\":\"sample\",\"timestamp_ms\":5,"
+              "\"private_bytes\":2}\n", NULL);
+    assert_err(g, -EINVAL, "d.jsonl: line 3: duplicate timestamp "
+               "timestamp_ms 5 (also at line 1)");
     done(g);
 
-    g = parse("n.jsonl", "{\"type\":\"sample\",\"t_ms\":5,\"private\":-7}\n",
-              NULL);
+    g = parse("n.jsonl", "{\"type\":\"sample\",\"timestamp_ms\":5,"
+              "\"private_bytes\":-7}\n", NULL);
     assert_err(g, -EINVAL, "n.jsonl: line 1: negative private -7 (memory "
                "cannot be negative)");
     done(g);

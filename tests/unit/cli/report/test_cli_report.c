@@ -177,7 +177,10 @@ static void test_leak_fixture(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "verdict"), "verdict")),
                         "leak");
     json_t *ser = json_object_get(json_object_get(j, "timeline"), "series");
-    const char *want[] = {"rss", "anon", "file", "shmem", "swap", "private", "working_set", "limit"};
+    /* series named after the sample's fields */
+    const char *want[] = {"rss_bytes", "rss_anon_bytes", "rss_file_bytes", "rss_shmem_bytes",
+                          "swap_bytes", "private_bytes", "working_set_bytes",
+                          "effective_limit_bytes"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         json_t *s = json_object_get(ser, want[i]);
         assert_non_null(s);
@@ -185,7 +188,7 @@ static void test_leak_fixture(void **state)
         assert_int_equal(json_array_size(json_object_get(s, "max")), 183);
     }
     /* first private point: offset 0, value as recorded */
-    json_t *p = json_object_get(ser, "private");
+    json_t *p = json_object_get(ser, "private_bytes");
     assert_int_equal(json_integer_value(json_array_get(json_object_get(p, "t"), 0)), 0);
     assert_int_equal(json_integer_value(json_array_get(json_object_get(p, "max"), 0)), 520192);
     /* events: started, growth, target_exit */
@@ -240,7 +243,7 @@ static void test_two_claims(void **state)
     json_t *j = parse_json(&r);
     assert_true(json_is_true(json_object_get(j, "oom_risk_active")));
     assert_true(fabs(json_number_value(json_object_get(j, "oom_risk_at_s")) - 300.0) < 1e-9);
-    assert_true(json_number_value(json_object_get(j, "oom_risk_eta_s")) == 5400.0);
+    assert_true(json_number_value(json_object_get(j, "oom_risk_time_to_limit_seconds")) == 5400.0);
     assert_string_equal(json_string_value(json_object_get(j, "oom_risk_evidence")),
                         "stub risk <i>");
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "verdict"), "verdict")),
@@ -280,7 +283,8 @@ static void test_two_claims(void **state)
     assert_true(json_is_false(json_object_get(j, "oom_risk_active")));
     assert_true(fabs(json_number_value(json_object_get(j, "oom_risk_at_s")) - 300.0) < 1e-9);
     /* the report's JSON spells infinity "+Inf", as for eta_s */
-    assert_string_equal(json_string_value(json_object_get(j, "oom_risk_eta_s")), "+Inf");
+    assert_string_equal(json_string_value(json_object_get(j, "oom_risk_time_to_limit_seconds")),
+                        "+Inf");
     json_decref(j);
     mv__buf_reset(&b);
     assert_int_equal(cli_report_html(&r, &a, &b), 0);
@@ -352,7 +356,12 @@ static void test_app_records(void **state)
     assert_string_equal(r.progress[0].unit, "files");
     assert_int_equal(r.progress[0].units_total, 181000);
     assert_int_equal(r.progress[0].npts, 181);
-    assert_true(r.progress[0].last_per1k > r.progress[0].first_per1k * 5);
+    /* bytes per unit, as the registry: private growth since the first
+     * checkpoint (1000 files, 8451853 B) over the units since; the second
+     * checkpoint is 2000 files at 8567493 B, the last 181000 at 162398231 */
+    assert_true(r.progress[0].first_per_unit == 115640.0 / 1000.0);
+    assert_true(r.progress[0].last_per_unit == 153946378.0 / 180000.0);
+    assert_true(r.progress[0].per_unit.n > 0);
     assert_true(r.progress[0].rising_at_ms != MV_NA);
     assert_int_equal(r.nphases, 1);
     assert_string_equal(r.phases[0].name, "index_build");
@@ -366,6 +375,49 @@ static void test_app_records(void **state)
     cli_report_release(&r);
 }
 
+
+/* The same application records in a version-2 recording (the recorder's
+ * copy of app_records.jsonl, tests/fixtures/record/) build the same model:
+ * the report parses no JSON of its own, the library's reader gives it
+ * gauge, op and progress lines of either version. */
+static void test_app_records_v2(void **state)
+{
+    (void)state;
+    cli_report a, b;
+    char err[256];
+    assert_int_equal(build_file(FIX "app_records.jsonl", NULL, &a, err, sizeof err), 0);
+    assert_int_equal(build_file(MV_FIXTURES "/record/app_records_v2.jsonl", NULL,
+                                &b, err, sizeof err), 0);
+    assert_int_equal(b.version, 2);
+    assert_int_equal(a.nsamples, b.nsamples);
+    assert_int_equal(a.t0_ms, b.t0_ms);
+    assert_int_equal(a.t1_ms, b.t1_ms);
+    assert_true(a.private_peak == b.private_peak && a.rss_peak == b.rss_peak);
+    assert_int_equal(a.limit_bytes, b.limit_bytes);
+    assert_int_equal(a.nevents, b.nevents);
+    assert_int_equal(b.ngauges, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(a.gauges[i].name, b.gauges[i].name);
+        assert_true(a.gauges[i].last == b.gauges[i].last);
+        assert_int_equal(a.gauges[i].cols.n, b.gauges[i].cols.n);
+    }
+    assert_true(b.gauges[0].last == 181.0 * 1048576);
+    assert_int_equal(b.nops, 0);   /* the recorder writes no one-call op line */
+    assert_int_equal(b.nprogress, 1);
+    assert_string_equal(b.progress[0].unit, "files");
+    assert_int_equal(b.progress[0].units_total, 181000);
+    assert_int_equal(b.progress[0].npts, a.progress[0].npts);
+    for (size_t k = 0; k < b.progress[0].npts; k++)
+        assert_true(a.progress[0].private_bytes[k] == b.progress[0].private_bytes[k]);
+    assert_true(b.progress[0].first_per_unit == 115640.0 / 1000.0);
+    assert_true(a.progress[0].first_per_unit == b.progress[0].first_per_unit);
+    assert_true(a.progress[0].last_per_unit == b.progress[0].last_per_unit);
+    assert_int_equal(a.progress[0].rising_at_ms, b.progress[0].rising_at_ms);
+    assert_int_equal(b.nphases, 1);
+    assert_string_equal(b.warnings, "");
+    cli_report_release(&a);
+    cli_report_release(&b);
+}
 
 static void test_html(void **state)
 {
@@ -485,10 +537,10 @@ static void test_bad_input(void **state)
     const char *newer =
         "{\"type\":\"header\",\"version\":1,\"pid\":1,\"start_ms\":1,\"interval_ms\":1}\n"
         "{\"type\":\"sample\",\"t_ms\":1,\"private\":5,\"level\":\"ok\"}\n"
-        "{\"type\":\"header\",\"version\":2,\"pid\":1,\"start_ms\":1,\"interval_ms\":1}\n";
+        "{\"type\":\"header\",\"version\":3,\"pid\":1,\"start_ms\":1,\"interval_ms\":1}\n";
     assert_int_equal(build_str(newer, &r, err, sizeof err), -ENOTSUP);
     assert_non_null(strstr(err, "line 3"));
-    assert_non_null(strstr(err, "version 2"));
+    assert_non_null(strstr(err, "version 3"));
 
     const char *garbage =
         "{\"type\":\"sample\",\"t_ms\":1,\"private\":5,\"level\":\"ok\"}\n"
@@ -545,8 +597,23 @@ static void test_progress_private_null(void **state)
     assert_true(r.progress[0].private_bytes[0] == 101000000.0);
     assert_true(r.progress[0].private_bytes[1] == 103000000.0);
     assert_true(r.progress[0].private_bytes[2] == 103000000.0);
-    /* (103 MB - 101 MB) over 1000 units, per 1000 units */
-    assert_true(r.progress[0].first_per1k == 2000000.0);
+    /* (103 MB - 101 MB) over 1000 units: 2000 bytes per unit; over 2000
+     * units at the last checkpoint: 1000 */
+    assert_true(r.progress[0].first_per_unit == 2000.0);
+    assert_true(r.progress[0].last_per_unit == 1000.0);
+    /* the JSON carries bytes per unit under the key of every output; the
+     * text shows it per 1000 units */
+    mv_buf b = {0};
+    assert_int_equal(cli_report_json(&r, &b), 0);
+    assert_non_null(strstr(b.data, "{\"unit\":\"files\",\"units_total\":3000,"
+                                   "\"memory_per_unit_bytes\":1000,"
+                                   "\"first_memory_per_unit_bytes\":2000,"));
+    assert_null(strstr(b.data, "per1k"));
+    mv__buf_reset(&b);
+    assert_int_equal(cli_report_text(&r, &b), 0);
+    assert_non_null(strstr(b.data, "3000 files; memory per 1000 files: "
+                                   "1.9 MiB -> 977 KiB"));
+    mv_buf_release(&b);
     cli_report_release(&r);
 }
 
@@ -712,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_two_claims),
         cmocka_unit_test(test_oom_fixtures),
         cmocka_unit_test(test_app_records),
+        cmocka_unit_test(test_app_records_v2),
         cmocka_unit_test(test_html),
         cmocka_unit_test(test_heap_section),
         cmocka_unit_test(test_bad_input),
