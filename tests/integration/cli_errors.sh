@@ -61,7 +61,7 @@ for section in Process "Top mappings" "OOM score" Cgroup System Findings; do
     grep -q "^$section" "$tmp/out" || fail "inspect: no '$section' section"
 done
 expect 0 "$MEMVIGIL" inspect --json $$
-jq -e '.pid > 0 and .process.rss_bytes > 0 and (.findings | length) > 0' \
+jq -e '.pid > 0 and .sample.rss_bytes > 0 and (.findings | length) > 0' \
     "$tmp/out" >/dev/null || fail "inspect --json: $(cat "$tmp/out")"
 expect 1 "$MEMVIGIL" inspect 999999
 grep -q "no such process 999999" "$tmp/err" || fail "inspect: missing pid message"

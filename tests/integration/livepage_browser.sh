@@ -55,12 +55,12 @@ if grep -qiP '<script[^>]+src=|<link[^>]+href="(?!data:)|@import|@font-face' "$t
     fail "the page loads external scripts, styles or fonts"
 fi
 curl -sSf "${base}api/v1/samples?since=0" >"$tmp/s0.json" || fail "GET samples failed"
-jq -e '.version == 1 and (.samples.t | length) >= 2 and (.samples.private | length) == (.samples.t | length)
+jq -e '.version == 1 and (.samples.timestamp_ms | length) >= 2 and (.samples.private_bytes | length) == (.samples.timestamp_ms | length)
        and .capacity == 720 and (.level | type) == "string"' "$tmp/s0.json" >/dev/null ||
     fail "samples JSON: $(head -c 400 "$tmp/s0.json")"
-last=$(jq '.samples.t[-1]' "$tmp/s0.json")
+last=$(jq '.samples.timestamp_ms[-1]' "$tmp/s0.json")
 sleep 1
-n_new=$(curl -sSf "${base}api/v1/samples?since=$last" | jq '[.samples.t[] | select(. <= '"$last"')] | length')
+n_new=$(curl -sSf "${base}api/v1/samples?since=$last" | jq '[.samples.timestamp_ms[] | select(. <= '"$last"')] | length')
 [ "$n_new" = 0 ] || fail "since=$last returned $n_new old points"
 code=$(curl -s -o /dev/null -w '%{http_code}' "${base}api/v1/samples?since=abc")
 [ "$code" = 400 ] || fail "since=abc gave $code, expected 400"

@@ -81,6 +81,13 @@ def check(p, url, origin, shot, min_points, fails, seen):
         fails.append("the headline has no verdict/level")
     if "private" not in (figures or ""):
         fails.append("the headline figures are missing")
+    # the headline's rate says its span and reads per hour, as the event
+    # messages do; the events say their figures are of their own moment
+    if "growth now" not in (figures or "") or "/h" not in (figures or ""):
+        fails.append("the headline growth does not say its span in /h: %r" % figures)
+    ev_head = p.js("document.querySelector('#events tr').textContent")
+    if "as of the event" not in (ev_head or ""):
+        fails.append("the events table does not say when its figures are from: %r" % ev_head)
     errors = p.js("document.documentElement.getAttribute('data-errors')")
     stale = p.js("document.documentElement.getAttribute('data-stale')")
     if errors:

@@ -34,6 +34,7 @@
 #include "cli.h"
 #include "events.h"
 #include "record.h"
+#include "sample_json.h"
 #include "tty.h"
 #include "util.h"
 
@@ -544,25 +545,25 @@ void cli_agent_print_status(cli_agent *a, const mv_status *st)
     double g = st->growth_bytes_per_s;
     int rc;
 
-    cli_format_time(s->timestamp_ms > 0 ? s->timestamp_ms : mv__now_wall_ms(),
-                    ts, sizeof ts);
+    int64_t when = s->timestamp_ms > 0 ? s->timestamp_ms : mv__now_wall_ms();
+
+    cli_format_time(when, ts, sizeof ts);
     if (a->opts->json) {
-        rc = mv__buf_printf(&line, "{\"time\":\"%s\",\"event\":\"status\","
-                            "\"level\":\"%s\",\"rss_bytes\":", ts,
-                            mv_level_name(st->level));
-        rc = rc ? rc : mv__buf_json_int(&line, s->rss_bytes);
-        rc = rc ? rc : mv__buf_puts(&line, ",\"anon_bytes\":");
-        rc = rc ? rc : mv__buf_json_int(&line, s->rss_anon_bytes);
-        rc = rc ? rc : mv__buf_puts(&line, ",\"private_bytes\":");
-        rc = rc ? rc : mv__buf_json_int(&line, s->private_bytes);
-        rc = rc ? rc : mv__buf_puts(&line, ",\"limit_bytes\":");
-        rc = rc ? rc : mv__buf_json_int(&line, s->effective_limit_bytes);
-        rc = rc ? rc : mv__buf_puts(&line, ",\"ratio\":");
-        rc = rc ? rc : mv__buf_json_double(&line, s->usage_ratio);
+        /* the event lines' shape: line time, then the sample's short set by
+         * the table's names (sample_json.h) */
+        rc = mv__buf_puts(&line, "{");
+        rc = rc ? rc : mv__json_line_time(&line, when);
+        rc = rc ? rc : mv__buf_printf(&line, ",\"event\":\"status\",\"level\":\"%s\""
+                                      ",\"pid\":%d", mv_level_name(st->level),
+                                      (int)s->pid);
+        rc = rc ? rc : mv__sample_json_fields(&line, s,
+                                              MV__SJ_REC | MV__SJ_NO_TIMESTAMP);
         rc = rc ? rc : mv__buf_puts(&line, ",\"growth_bytes_per_second\":");
-        rc = rc ? rc : mv__buf_json_double(&line, g);
+        rc = rc ? rc : mv__json_double(&line, g);
         rc = rc ? rc : mv__buf_puts(&line, ",\"time_to_limit_seconds\":");
-        rc = rc ? rc : mv__buf_json_double(&line, st->time_to_limit_s);
+        rc = rc ? rc : mv__json_double(&line, st->time_to_limit_s);
+        if (rc == 0 && isinf(st->time_to_limit_s))
+            rc = mv__buf_puts(&line, ",\"time_to_limit_infinite\":true");
         rc = rc ? rc : mv__buf_puts(&line, "}\n");
     } else {
         mv__human_bytes(s->rss_bytes, rss, sizeof rss);

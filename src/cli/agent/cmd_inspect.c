@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "probe.h"
+#include "sample_json.h"
 #include "util.h"
 
 #define TOP_MAPPINGS 10
@@ -376,131 +377,60 @@ static void print_text(const report *r)
 
 /* ---- JSON output -------------------------------------------------------- */
 
-static int json_kv_int(mv_buf *b, const char *key, int64_t v, int comma)
+/* One error of a part that could not be read: "part":"text". */
+static int json_error(mv_buf *b, const char *key, int err, int *first)
 {
-    int rc = mv__buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
-    if (rc == 0) {
-        if (v == MV_UNLIMITED)
-            rc = mv__buf_puts(b, "null");
-        else
-            rc = mv__buf_json_int(b, v);
-    }
-    return rc;
+    if (err == 0)
+        return 0;
+    int rc = mv__buf_printf(b, "%s\"%s\":", *first ? "" : ",", key);
+    *first = 0;
+    return rc ? rc : mv__buf_json_string(b, errtext(err));
 }
 
-static int json_kv_double(mv_buf *b, const char *key, double v, int comma)
-{
-    int rc = mv__buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
-    return rc ? rc : mv__buf_json_double(b, v);
-}
-
-static int json_error(mv_buf *b, const char *key, int err, int comma)
-{
-    int rc = mv__buf_printf(b, "%s\"%s\":{\"error\":", comma ? "," : "", key);
-    rc = rc ? rc : mv__buf_json_string(b, errtext(err));
-    return rc ? rc : mv__buf_puts(b, "}");
-}
-
-static int json_psi(mv_buf *b, const char *key, const mv_psi *some,
-                    const mv_psi *full)
-{
-    int rc = mv__buf_printf(b, ",\"%s\":{\"some\":{", key);
-    rc = rc ? rc : json_kv_double(b, "avg10", some->avg10, 0);
-    rc = rc ? rc : json_kv_double(b, "avg60", some->avg60, 1);
-    rc = rc ? rc : json_kv_double(b, "avg300", some->avg300, 1);
-    rc = rc ? rc : mv__buf_puts(b, "},\"full\":{");
-    rc = rc ? rc : json_kv_double(b, "avg10", full->avg10, 0);
-    rc = rc ? rc : json_kv_double(b, "avg60", full->avg60, 1);
-    rc = rc ? rc : json_kv_double(b, "avg300", full->avg300, 1);
-    return rc ? rc : mv__buf_puts(b, "}}");
-}
-
+/* The sample is the status document's "sample" object (mv__sample_to_json:
+ * every field by its table name); what could not be read is null there and
+ * said in "errors". */
 static int render_json(const report *r, mv_buf *b)
 {
     const mv_sample *s = &r->s;
     size_t i;
-    int rc;
+    int rc, first = 1;
 
     rc = mv__buf_printf(b, "{\"pid\":%d,\"comm\":", (int)r->pid);
     rc = rc ? rc : mv__buf_json_string(b, r->comm);
-    if (r->err_process != 0) {
-        rc = rc ? rc : json_error(b, "process", r->err_process, 1);
-    } else {
-        rc = rc ? rc : mv__buf_puts(b, ",\"process\":{");
-        rc = rc ? rc : json_kv_int(b, "rss_bytes", s->rss_bytes, 0);
-        rc = rc ? rc : json_kv_int(b, "anon_bytes", s->rss_anon_bytes, 1);
-        rc = rc ? rc : json_kv_int(b, "file_bytes", s->rss_file_bytes, 1);
-        rc = rc ? rc : json_kv_int(b, "shmem_bytes", s->rss_shmem_bytes, 1);
-        rc = rc ? rc : json_kv_int(b, "swap_bytes", s->swap_bytes, 1);
-        rc = rc ? rc : json_kv_int(b, "private_bytes", s->private_bytes, 1);
-        rc = rc ? rc : json_kv_int(b, "rss_peak_bytes", s->rss_peak_bytes, 1);
-        rc = rc ? rc : json_kv_int(b, "vm_size_bytes", s->vm_size_bytes, 1);
-        rc = rc ? rc : json_kv_int(b, "threads", s->threads, 1);
-        rc = rc ? rc : mv__buf_puts(b, "}");
-    }
-    if (r->err_maps != 0) {
-        rc = rc ? rc : json_error(b, "mappings", r->err_maps, 1);
-    } else {
+    rc = rc ? rc : mv__buf_puts(b, ",\"sample\":");
+    rc = rc ? rc : mv__sample_to_json(b, s);
+    rc = rc ? rc : mv__buf_puts(b, ",\"errors\":{");
+    rc = rc ? rc : json_error(b, "process", r->err_process, &first);
+    rc = rc ? rc : json_error(b, "mappings", r->err_maps, &first);
+    rc = rc ? rc : json_error(b, "oom", r->err_oom, &first);
+    rc = rc ? rc : json_error(b, "cgroup", r->err_cgroup, &first);
+    rc = rc ? rc : json_error(b, "system", r->err_system, &first);
+    rc = rc ? rc : mv__buf_puts(b, "}");
+    if (r->err_maps == 0) {
+        /* a mapping's figures under the names of the sample's own */
         rc = rc ? rc : mv__buf_puts(b, ",\"mappings\":[");
         for (i = 0; i < r->nmaps && rc == 0; i++) {
             rc = mv__buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
             rc = rc ? rc : mv__buf_json_string(b, r->maps[i].name);
-            rc = rc ? rc : json_kv_int(b, "rss_bytes", r->maps[i].rss_bytes, 1);
-            rc = rc ? rc : json_kv_int(b, "anon_bytes", r->maps[i].anon_bytes, 1);
-            rc = rc ? rc : json_kv_int(b, "file_bytes", r->maps[i].file_bytes, 1);
-            rc = rc ? rc : json_kv_int(b, "swap_bytes", r->maps[i].swap_bytes, 1);
+            rc = rc ? rc : mv__buf_printf(b, ",\"rss_bytes\":");
+            rc = rc ? rc : mv__buf_json_int(b, r->maps[i].rss_bytes);
+            rc = rc ? rc : mv__buf_printf(b, ",\"rss_anon_bytes\":");
+            rc = rc ? rc : mv__buf_json_int(b, r->maps[i].anon_bytes);
+            rc = rc ? rc : mv__buf_printf(b, ",\"rss_file_bytes\":");
+            rc = rc ? rc : mv__buf_json_int(b, r->maps[i].file_bytes);
+            rc = rc ? rc : mv__buf_printf(b, ",\"swap_bytes\":");
+            rc = rc ? rc : mv__buf_json_int(b, r->maps[i].swap_bytes);
             rc = rc ? rc : mv__buf_printf(b, ",\"file_backed\":%s}",
                                           r->maps[i].file_backed ? "true"
                                                                  : "false");
         }
         rc = rc ? rc : mv__buf_puts(b, "]");
     }
-    if (r->err_oom != 0)
-        rc = rc ? rc : json_error(b, "oom", r->err_oom, 1);
-    else
+    if (r->err_oom == 0)
         rc = rc ? rc : mv__buf_printf(b, ",\"oom\":{\"score\":%d,"
                                       "\"score_adj\":%d}", r->oom_score,
                                       r->oom_adj);
-    if (r->err_cgroup != 0 && s->cgroup_version == 0) {
-        rc = rc ? rc : json_error(b, "cgroup", r->err_cgroup, 1);
-    } else {
-        rc = rc ? rc : mv__buf_printf(b, ",\"cgroup\":{\"version\":%d,"
-                                      "\"path\":", s->cgroup_version);
-        rc = rc ? rc : mv__buf_json_string(b, s->cgroup_path);
-        if (r->err_cgroup != 0) {
-            rc = rc ? rc : mv__buf_puts(b, ",\"error\":");
-            rc = rc ? rc : mv__buf_json_string(b, errtext(r->err_cgroup));
-        } else {
-            rc = rc ? rc : json_kv_int(b, "usage_bytes", s->cg_usage_bytes, 1);
-            rc = rc ? rc : json_kv_int(b, "working_set_bytes",
-                                       s->working_set_bytes, 1);
-            rc = rc ? rc : json_kv_int(b, "limit_bytes", s->cg_max_bytes, 1);
-            rc = rc ? rc : json_kv_int(b, "high_bytes", s->cg_high_bytes, 1);
-            rc = rc ? rc : json_kv_int(b, "swap_bytes", s->cg_swap_bytes, 1);
-            rc = rc ? rc : json_kv_int(b, "oom_events", s->cg_oom_events, 1);
-            rc = rc ? rc : json_kv_int(b, "oom_kill_events",
-                                       s->cg_oom_kill_events, 1);
-            rc = rc ? rc : json_psi(b, "pressure", &s->cg_psi_some,
-                                    &s->cg_psi_full);
-        }
-        rc = rc ? rc : mv__buf_puts(b, "}");
-    }
-    if (r->err_system != 0) {
-        rc = rc ? rc : json_error(b, "system", r->err_system, 1);
-    } else {
-        rc = rc ? rc : mv__buf_puts(b, ",\"system\":{");
-        rc = rc ? rc : json_kv_int(b, "mem_total_bytes", s->mem_total_bytes, 0);
-        rc = rc ? rc : json_kv_int(b, "mem_available_bytes",
-                                   s->mem_available_bytes, 1);
-        rc = rc ? rc : json_kv_int(b, "swap_total_bytes", s->swap_total_bytes, 1);
-        rc = rc ? rc : json_kv_int(b, "swap_free_bytes", s->swap_free_bytes, 1);
-        rc = rc ? rc : json_psi(b, "pressure", &s->sys_psi_some,
-                                &s->sys_psi_full);
-        rc = rc ? rc : mv__buf_puts(b, "}");
-    }
-    rc = rc ? rc : json_kv_int(b, "effective_limit_bytes",
-                               s->effective_limit_bytes, 1);
-    rc = rc ? rc : json_kv_double(b, "usage_ratio", s->usage_ratio, 1);
     rc = rc ? rc : mv__buf_puts(b, ",\"findings\":[");
     for (i = 0; i < r->nfind && rc == 0; i++) {
         if (i)

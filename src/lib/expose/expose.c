@@ -9,7 +9,9 @@
  *    the copy, never for the rendering.
  *  - Naming follows Prometheus practice: base units (_bytes, _seconds),
  *    counters end in _total, ratios are 0..1, and there is no pid label (a
- *    restart must not create new series).
+ *    restart must not create new series). Labelled families are sum-safe:
+ *    their label values are parts that do not overlap (or one-hot states);
+ *    a total or a part of a part is a family of its own.
  *  - A field that is unavailable (MV_NA, NAN) has no sample at all — never
  *    a 0 that would read as a fact — and a family whose samples are all
  *    unavailable has no metadata either. An unset limit is +Inf.
@@ -34,6 +36,7 @@
 #include "events.h"
 #include "expose.h"
 #include "registry.h"
+#include "sample_json.h"
 #include "util.h"
 
 /* Sampler tick durations: a tick reads a handful of small /proc and cgroup
@@ -183,10 +186,14 @@ static void render_sample(emit *e, const mv_sample *s)
     fam(e, "memvigil_swap_bytes", "gauge", "bytes",
         "Swap used by the target (VmSwap), summed over the process tree.");
     put_int(e, NULL, s->swap_bytes);
+    fam(e, "memvigil_proportional_set_size_bytes", "gauge", "bytes",
+        "Proportional set size (Pss from smaps_rollup: shared pages divided "
+        "among their users), summed over the process tree; present when "
+        "smaps_rollup is enabled.");
+    put_int(e, NULL, s->pss_bytes);
     fam(e, "memvigil_proportional_memory_bytes", "gauge", "bytes",
-        "Proportional set size from smaps_rollup (shared pages divided among "
-        "their users), total and by kind; present when smaps_rollup is enabled.");
-    put_int(e, "kind=\"all\"", s->pss_bytes);
+        "Proportional set size by kind: anon, file, shmem (Pss_Anon, "
+        "Pss_File, Pss_Shmem; they add up to the proportional set size).");
     put_int(e, "kind=\"anon\"", s->pss_anon_bytes);
     put_int(e, "kind=\"file\"", s->pss_file_bytes);
     put_int(e, "kind=\"shmem\"", s->pss_shmem_bytes);
@@ -228,18 +235,30 @@ static void render_sample(emit *e, const mv_sample *s)
             "Cgroup usage minus inactive file cache, as the kubelet computes "
             "the working set it evicts on.");
         put_int(e, NULL, s->working_set_bytes);
-        fam(e, "memvigil_cgroup_limit_bytes", "gauge", "bytes",
-            "Cgroup memory limits: max (OOM kill above it) and high (reclaim "
-            "and throttling above it); +Inf when not set.");
-        put_int(e, "type=\"max\"", s->cg_max_bytes);
-        put_int(e, "type=\"high\"", s->cg_high_bytes);
+        /* Two limits, two families: a sum of max and high means nothing. */
+        fam(e, "memvigil_cgroup_limit_max_bytes", "gauge", "bytes",
+            "Cgroup hard memory limit (memory.max; OOM kill above it), the "
+            "tightest of the cgroup's and its ancestors'; +Inf when not set.");
+        put_int(e, NULL, s->cg_max_bytes);
+        fam(e, "memvigil_cgroup_limit_high_bytes", "gauge", "bytes",
+            "Cgroup memory throttling limit (memory.high; reclaim and "
+            "throttling above it), the tightest of the chain; +Inf when not set.");
+        put_int(e, NULL, s->cg_high_bytes);
+        /* Sum-safe: anon and file do not overlap. inactive_file and shmem
+         * are parts of file, so each has a family of its own. */
         fam(e, "memvigil_cgroup_memory_bytes", "gauge", "bytes",
-            "Cgroup memory by kind from memory.stat: anon, file (page cache), "
-            "inactive_file (reclaimable first), shmem.");
+            "Cgroup memory by kind from memory.stat: anon, file (page cache, "
+            "shmem included); they do not overlap.");
         put_int(e, "kind=\"anon\"", s->cg_anon_bytes);
         put_int(e, "kind=\"file\"", s->cg_file_bytes);
-        put_int(e, "kind=\"inactive_file\"", s->cg_inactive_file_bytes);
-        put_int(e, "kind=\"shmem\"", s->cg_shmem_bytes);
+        fam(e, "memvigil_cgroup_inactive_file_bytes", "gauge", "bytes",
+            "Inactive page cache of the cgroup (memory.stat inactive_file, "
+            "part of file): reclaimed first, left out of the working set.");
+        put_int(e, NULL, s->cg_inactive_file_bytes);
+        fam(e, "memvigil_cgroup_shmem_bytes", "gauge", "bytes",
+            "Shared memory and tmpfs of the cgroup (memory.stat shmem, part "
+            "of file).");
+        put_int(e, NULL, s->cg_shmem_bytes);
         fam(e, "memvigil_cgroup_swap_bytes", "gauge", "bytes",
             "Swap used by the cgroup.");
         put_int(e, NULL, s->cg_swap_bytes);
@@ -252,18 +271,27 @@ static void render_sample(emit *e, const mv_sample *s)
         put_int(e, "event=\"max\"", s->cg_max_events);
     }
 
-    fam(e, "memvigil_pressure_stalled_seconds_total", "counter", "seconds",
-        "Time tasks were stalled waiting for memory (PSI): some = at least "
-        "one task, full = all non-idle tasks; scope cgroup or host.");
-    const struct { const char *labels; const mv_psi *psi; } psi[] = {
-        {"scope=\"cgroup\",kind=\"some\"", &s->cg_psi_some},
-        {"scope=\"cgroup\",kind=\"full\"", &s->cg_psi_full},
-        {"scope=\"host\",kind=\"some\"", &s->sys_psi_some},
-        {"scope=\"host\",kind=\"full\"", &s->sys_psi_full},
+    /* One family per PSI line: full time is part of some time, and the
+     * host's stalls include the cgroup's, so no label could be summed. */
+    const struct { const char *name, *help; const mv_psi *psi; } psi[] = {
+        {"memvigil_cgroup_pressure_some_seconds_total",
+         "Time at least one task of the cgroup was stalled waiting for memory "
+         "(memory.pressure some total).", &s->cg_psi_some},
+        {"memvigil_cgroup_pressure_full_seconds_total",
+         "Time all non-idle tasks of the cgroup were stalled waiting for "
+         "memory (memory.pressure full total; part of some).", &s->cg_psi_full},
+        {"memvigil_host_pressure_some_seconds_total",
+         "Time at least one task of the host was stalled waiting for memory "
+         "(/proc/pressure/memory some total).", &s->sys_psi_some},
+        {"memvigil_host_pressure_full_seconds_total",
+         "Time all non-idle tasks of the host were stalled waiting for memory "
+         "(/proc/pressure/memory full total; part of some).", &s->sys_psi_full},
     };
-    for (size_t i = 0; i < sizeof psi / sizeof psi[0]; i++)
+    for (size_t i = 0; i < sizeof psi / sizeof psi[0]; i++) {
+        fam(e, psi[i].name, "counter", "seconds", psi[i].help);
         if (psi[i].psi->total_us != MV_NA && psi[i].psi->total_us >= 0)
-            put_dbl(e, psi[i].labels, (double)psi[i].psi->total_us / 1e6);
+            put_dbl(e, NULL, (double)psi[i].psi->total_us / 1e6);
+    }
 
     fam(e, "memvigil_host_memory_total_bytes", "gauge", "bytes",
         "Physical memory of the host (MemTotal).");
@@ -398,29 +426,6 @@ static void render_process(emit *e, const char *proc_root)
 
 /* ---- the monitor's own cost and state ---- */
 
-/* Local copies of leak.c's names: expose must not link the detector (its
- * unit test links registry and events only). Keep in sync with leak.c. */
-static const char *verdict_name(mv__leak_verdict v)
-{
-    switch (v) {
-    case MV_LEAK_NO_LEAK: return "no_leak";
-    case MV_LEAK_SUSPECT: return "suspect";
-    case MV_LEAK_LEAK: return "leak";
-    case MV_LEAK_INSUFFICIENT_DATA:
-    default: return "insufficient_data";
-    }
-}
-
-static const char *reason_name(mv__leak_reason r)
-{
-    static const char *const names[] = {"none", "trend", "flat", "trivial",
-                                        "slow", "step", "slowing",
-                                        "no_new_high", "daily_cycle", "phase"};
-    if ((unsigned)r >= sizeof names / sizeof names[0])
-        return "none";
-    return names[r];
-}
-
 static void render_state(emit *e, const mv__expose_state *st)
 {
     static const char *const lv[] = {"ok", "warning", "critical"};
@@ -460,7 +465,7 @@ static void render_state(emit *e, const mv__expose_state *st)
         for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
             char lab[48];
             snprintf(lab, sizeof lab, "verdict=\"%s\"",
-                     verdict_name(vs[i]));
+                     mv__leak_verdict_name(vs[i]));
             put_int(e, lab, lr->verdict == vs[i]);
         }
         fam(e, "memvigil_leak_confidence", "gauge", NULL,
@@ -559,78 +564,10 @@ static int json_key_int(mv_buf *b, const char *key, int64_t v)
     return rc ? rc : mv__buf_json_int(b, v);
 }
 
-/* A limit: number, null when unreadable, "max" when not set. */
-static int json_key_limit(mv_buf *b, const char *key, int64_t v)
-{
-    if (v == MV_UNLIMITED)
-        return mv__buf_printf(b, ",\"%s\":\"max\"", key);
-    return json_key_int(b, key, v);
-}
-
 static int json_key_dbl(mv_buf *b, const char *key, double v)
 {
     int rc = mv__buf_printf(b, ",\"%s\":", key);
     return rc ? rc : mv__json_number(b, v);
-}
-
-static int json_psi(mv_buf *b, const char *key, const mv_psi *p)
-{
-    int rc = mv__buf_printf(b, ",\"%s\":{\"avg10\":", key);
-    if (!rc) rc = mv__json_number(b, p->avg10);
-    if (!rc) rc = json_key_dbl(b, "avg60", p->avg60);
-    if (!rc) rc = json_key_dbl(b, "avg300", p->avg300);
-    if (!rc) rc = json_key_int(b, "total_us", p->total_us);
-    if (!rc) rc = mv__buf_puts(b, "}");
-    return rc;
-}
-
-static const char *limit_source_name(mv_limit_source src)
-{
-    switch (src) {
-    case MV_LIMIT_CGROUP_MAX: return "cgroup_max";
-    case MV_LIMIT_CGROUP_HIGH: return "cgroup_high";
-    case MV_LIMIT_MEMTOTAL: return "memtotal";
-    case MV_LIMIT_CONFIG: return "config";
-    case MV_LIMIT_NONE:
-    default: return "none";
-    }
-}
-
-static int json_sample(mv_buf *b, const mv_sample *s)
-{
-    int rc = mv__buf_puts(b, "{\"timestamp_ms\":");
-    if (!rc) rc = mv__buf_json_int(b, s->timestamp_ms);
-#define I(k) if (!rc) rc = json_key_int(b, #k, s->k)
-#define L(k) if (!rc) rc = json_key_limit(b, #k, s->k)
-#define P(k) if (!rc) rc = json_psi(b, #k, &s->k)
-    I(monotonic_ms);
-    if (!rc) rc = mv__buf_printf(b, ",\"pid\":%d,\"nprocs\":%d", (int)s->pid, (int)s->nprocs);
-    I(start_time_ticks); I(rss_bytes); I(rss_anon_bytes); I(rss_file_bytes);
-    I(rss_shmem_bytes); I(swap_bytes); I(rss_peak_bytes); I(vm_size_bytes);
-    I(threads); I(pss_bytes); I(pss_anon_bytes); I(pss_file_bytes); I(pss_shmem_bytes);
-    if (!rc) rc = mv__buf_printf(b, ",\"cgroup_version\":%d,\"cgroup_path\":",
-                                 s->cgroup_version);
-    if (!rc) {
-        if (s->cgroup_version)
-            rc = mv__buf_json_string(b, s->cgroup_path);
-        else
-            rc = mv__buf_puts(b, "null");
-    }
-    I(cg_usage_bytes); L(cg_max_bytes); L(cg_high_bytes); I(cg_anon_bytes);
-    I(cg_file_bytes); I(cg_inactive_file_bytes); I(cg_shmem_bytes); I(cg_swap_bytes);
-    I(cg_oom_events); I(cg_oom_kill_events); I(cg_high_events); I(cg_max_events);
-    P(cg_psi_some); P(cg_psi_full);
-    I(mem_total_bytes); I(mem_available_bytes); I(swap_total_bytes); I(swap_free_bytes);
-    P(sys_psi_some); P(sys_psi_full);
-    I(working_set_bytes); I(private_bytes); L(effective_limit_bytes);
-#undef I
-#undef L
-#undef P
-    if (!rc) rc = mv__buf_printf(b, ",\"limit_source\":\"%s\"",
-                                 limit_source_name(s->limit_source));
-    if (!rc) rc = json_key_dbl(b, "usage_ratio", s->usage_ratio);
-    if (!rc) rc = mv__buf_puts(b, "}");
-    return rc;
 }
 
 static int render_json(const mv__expose_state *st, mv_buf *b)
@@ -645,7 +582,7 @@ static int render_json(const mv__expose_state *st, mv_buf *b)
     if (!rc) rc = mv__buf_printf(b, ",\"time_to_limit_infinite\":%s",
                                  isinf(st->time_to_limit_s) ? "true" : "false");
     if (!rc) rc = mv__buf_puts(b, ",\"sample\":");
-    if (!rc) rc = st->sample ? json_sample(b, st->sample) : mv__buf_puts(b, "null");
+    if (!rc) rc = st->sample ? mv__sample_to_json(b, st->sample) : mv__buf_puts(b, "null");
     if (!rc) rc = mv__buf_puts(b, ",\"monitor\":");
     if (!rc) {
         const mv__self_stats *m = st->self;
@@ -676,7 +613,7 @@ static int render_json(const mv__expose_state *st, mv_buf *b)
     if (!rc && st->leak) {
         const mv__leak_result *lr = st->leak;
         rc = mv__buf_printf(b, ",\"leak\":{\"verdict\":\"%s\"",
-                            verdict_name(lr->verdict));
+                            mv__leak_verdict_name(lr->verdict));
         if (!rc) rc = json_key_dbl(b, "confidence", lr->confidence);
         if (!rc) rc = json_key_dbl(b, "growth_bytes_per_second",
                                    lr->growth_bytes_per_h / 3600.0);
@@ -691,7 +628,7 @@ static int render_json(const mv__expose_state *st, mv_buf *b)
         if (!rc) rc = json_key_dbl(b, "window_seconds", lr->window_s);
         if (!rc) rc = mv__buf_printf(b, ",\"reason\":\"%s\",\"held_by_phase\":%s,"
                                      "\"evidence\":",
-                                     reason_name(lr->reason),
+                                     mv__leak_reason_name(lr->reason),
                                      lr->held_by_phase ? "true" : "false");
         if (!rc) rc = mv__buf_json_string(b, lr->evidence);
         if (!rc) rc = mv__buf_puts(b, "}");

@@ -4,12 +4,14 @@
  * DESIGN. The monitor's mv__series keeps one signal (private bytes) at
  * several resolutions for the detectors; the page needs several quantities
  * side by side (the RSS split, swap, working set, private, limit, level), so
- * a separate small ring of compact points is kept: 720 points of 80 bytes,
+ * a separate small ring of compact points is kept: 720 points of 112 bytes,
  * allocated once, pushed under the monitor's lock at each good sample.
  *
- * The JSON is column-wise ({"t":[...],"rss":[...],...}), which is what the
- * report's chart code (MV.timelineSpec) takes and about half the size of an
- * array of objects; the page asks with since=<newest t it holds> and
+ * The JSON is column-wise ({"timestamp_ms":[...],"rss_bytes":[...],...},
+ * each column named after its mv_sample field, as in every JSON output),
+ * which is about half the size of an array of objects and what the page's
+ * script turns into the report's chart input (MV.timelineSpec); the page
+ * asks with since=<newest timestamp_ms it holds> and
  * appends, so a poll every interval moves a few hundred bytes. Unknown
  * values are null (the chart skips them).
  *
@@ -61,22 +63,24 @@ static int64_t limit_of(int64_t v)
 void mv__live_point_from(mv__live_point *p, const mv_sample *s, mv_level level)
 {
     memset(p, 0, sizeof *p);
-    p->t_ms = s->timestamp_ms;
-    p->rss = s->rss_bytes;
-    p->anon = s->rss_anon_bytes;
-    p->file = s->rss_file_bytes;
-    p->shmem = s->rss_shmem_bytes;
-    p->swap = s->swap_bytes;
-    /* a cgroup target has no process RSS: show the cgroup's split */
-    if (p->rss == MV_NA && s->cg_usage_bytes != MV_NA) {
-        p->anon = s->cg_anon_bytes;
-        p->file = s->cg_file_bytes;
-        p->shmem = s->cg_shmem_bytes;
-        p->swap = s->cg_swap_bytes;
+    p->timestamp_ms = s->timestamp_ms;
+    p->rss_bytes = s->rss_bytes;
+    p->rss_anon_bytes = s->rss_anon_bytes;
+    p->rss_file_bytes = s->rss_file_bytes;
+    p->rss_shmem_bytes = s->rss_shmem_bytes;
+    p->swap_bytes = s->swap_bytes;
+    p->cg_anon_bytes = p->cg_file_bytes = MV_NA;
+    p->cg_shmem_bytes = p->cg_swap_bytes = MV_NA;
+    /* a cgroup target has no process RSS: keep the cgroup's split */
+    if (p->rss_bytes == MV_NA && s->cg_usage_bytes != MV_NA) {
+        p->cg_anon_bytes = s->cg_anon_bytes;
+        p->cg_file_bytes = s->cg_file_bytes;
+        p->cg_shmem_bytes = s->cg_shmem_bytes;
+        p->cg_swap_bytes = s->cg_swap_bytes;
     }
-    p->working_set = s->working_set_bytes;
-    p->priv = s->private_bytes;
-    p->limit = limit_of(s->effective_limit_bytes);
+    p->working_set_bytes = s->working_set_bytes;
+    p->private_bytes = s->private_bytes;
+    p->effective_limit_bytes = limit_of(s->effective_limit_bytes);
     p->level = (int8_t)level;
 }
 
@@ -86,7 +90,7 @@ int mv__live_push(mv__live_ring *r, const mv__live_point *p)
         return -EINVAL;
     if (r->n) {
         const mv__live_point *last = &r->pts[(r->head + r->cap - 1) % r->cap];
-        if (p->t_ms < last->t_ms)
+        if (p->timestamp_ms < last->timestamp_ms)
             return -EINVAL;
     }
     r->pts[r->head] = *p;
@@ -125,10 +129,18 @@ static int key(mv_buf *b, const char *k)
     return mv__buf_printf(b, ",\"%s\":", k);
 }
 
-/* One column: "name":[v,...] over pts[from..n). */
+/* One column: "name":[v,...] over pts[from..n). A sparse column (the
+ * cgroup split of a process target) is left out when it holds no value. */
 static int column(mv_buf *b, const char *name, const mv__live_point *pts,
-                  size_t from, size_t n, size_t off)
+                  size_t from, size_t n, size_t off, int sparse)
 {
+    if (sparse) {
+        size_t i = from;
+        while (i < n && *(const int64_t *)((const char *)&pts[i] + off) == MV_NA)
+            i++;
+        if (i == n)
+            return 0;
+    }
     int rc = mv__buf_printf(b, "%s\"%s\":[", off ? "," : "", name);
     for (size_t i = from; i < n && !rc; i++) {
         int64_t v = *(const int64_t *)((const char *)&pts[i] + off);
@@ -140,19 +152,30 @@ static int column(mv_buf *b, const char *name, const mv__live_point *pts,
     return rc ? rc : mv__buf_puts(b, "]");
 }
 
+/* A column named after its mv__live_point member, which must be an
+ * mv_sample member too: the sizeof fails to compile otherwise (0 * it
+ * leaves the name as it is). */
+#define COL(m, sparse)                                                        \
+    { &(#m)[0 * sizeof(((const mv_sample *)0)->m)], offsetof(mv__live_point, m), \
+      sparse }
+
 int mv__live_render_json(const mv__live_point *pts, size_t n, int64_t since_ms,
                          size_t capacity, const mv__live_extra *x, mv_buf *out)
 {
-    static const struct { const char *name; size_t off; } cols[] = {
-        { "t", offsetof(mv__live_point, t_ms) },
-        { "rss", offsetof(mv__live_point, rss) },
-        { "anon", offsetof(mv__live_point, anon) },
-        { "file", offsetof(mv__live_point, file) },
-        { "shmem", offsetof(mv__live_point, shmem) },
-        { "swap", offsetof(mv__live_point, swap) },
-        { "working_set", offsetof(mv__live_point, working_set) },
-        { "private", offsetof(mv__live_point, priv) },
-        { "limit", offsetof(mv__live_point, limit) },
+    static const struct { const char *name; size_t off; int sparse; } cols[] = {
+        COL(timestamp_ms, 0),
+        COL(rss_bytes, 0),
+        COL(rss_anon_bytes, 0),
+        COL(rss_file_bytes, 0),
+        COL(rss_shmem_bytes, 0),
+        COL(swap_bytes, 0),
+        COL(cg_anon_bytes, 1),
+        COL(cg_file_bytes, 1),
+        COL(cg_shmem_bytes, 1),
+        COL(cg_swap_bytes, 1),
+        COL(working_set_bytes, 0),
+        COL(private_bytes, 0),
+        COL(effective_limit_bytes, 0),
     };
     size_t from = 0, old_len;
     int rc;
@@ -160,7 +183,7 @@ int mv__live_render_json(const mv__live_point *pts, size_t n, int64_t since_ms,
     if (!out || !x || (n && !pts))
         return -EINVAL;
     old_len = out->len;
-    while (from < n && pts[from].t_ms <= since_ms)
+    while (from < n && pts[from].timestamp_ms <= since_ms)
         from++;
 
     rc = mv__buf_printf(out, "{\"version\":1,\"now_ms\":%lld,\"since_ms\":%lld,"
@@ -173,9 +196,12 @@ int mv__live_render_json(const mv__live_point *pts, size_t n, int64_t since_ms,
     if (!rc) rc = mv__buf_json_double(out, x->warning_ratio);
     if (!rc) rc = key(out, "critical_ratio");
     if (!rc) rc = mv__buf_json_double(out, x->critical_ratio);
-    if (!rc) rc = key(out, "growth_bytes_per_s");
+    if (!rc) rc = key(out, "growth_bytes_per_second");
     if (!rc) rc = mv__buf_json_double(out, x->growth_bytes_per_s);
-    if (!rc) rc = key(out, "time_to_limit_s");
+    if (!rc) rc = key(out, "growth_window_seconds");
+    if (!rc) rc = mv__buf_json_double(out, isnan(x->growth_bytes_per_s) ? NAN
+                                                                     : x->growth_window_s);
+    if (!rc) rc = key(out, "time_to_limit_seconds");
     /* JSON has no infinity: "never" is said with a flag */
     if (!rc) rc = mv__buf_json_double(out, isinf(x->time_to_limit_s) ? NAN
                                                                       : x->time_to_limit_s);
@@ -187,11 +213,11 @@ int mv__live_render_json(const mv__live_point *pts, size_t n, int64_t since_ms,
     } else if (!rc) {
         rc = mv__buf_puts(out, "{\"verdict\":");
         if (!rc) rc = mv__buf_json_string(out, x->verdict);
-        if (!rc) rc = key(out, "growth_bytes_per_h");
-        if (!rc) rc = mv__buf_json_double(out, x->leak_growth_bytes_per_h);
+        if (!rc) rc = key(out, "growth_bytes_per_second");
+        if (!rc) rc = mv__buf_json_double(out, x->leak_growth_bytes_per_h / 3600.0);
         if (!rc) rc = key(out, "confidence");
         if (!rc) rc = mv__buf_json_double(out, x->leak_confidence);
-        if (!rc) rc = key(out, "eta_s");
+        if (!rc) rc = key(out, "time_to_limit_seconds");
         if (!rc) rc = mv__buf_json_double(out, isinf(x->leak_eta_s) ? NAN : x->leak_eta_s);
         if (!rc) rc = key(out, "evidence");
         if (!rc) rc = mv__buf_json_string(out, x->evidence ? x->evidence : "");
@@ -203,9 +229,9 @@ int mv__live_render_json(const mv__live_point *pts, size_t n, int64_t since_ms,
         rc = mv__buf_puts(out, "null");
     } else if (!rc) {
         rc = mv__buf_printf(out, "{\"active\":%s", x->oom_risk ? "true" : "false");
-        if (!rc) rc = key(out, "growth_bytes_per_h");
-        if (!rc) rc = mv__buf_json_double(out, x->oom_risk_growth_bytes_per_h);
-        if (!rc) rc = key(out, "eta_s");
+        if (!rc) rc = key(out, "growth_bytes_per_second");
+        if (!rc) rc = mv__buf_json_double(out, x->oom_risk_growth_bytes_per_h / 3600.0);
+        if (!rc) rc = key(out, "time_to_limit_seconds");
         if (!rc) rc = mv__buf_json_double(out, isinf(x->oom_risk_eta_s) ? NAN
                                                                         : x->oom_risk_eta_s);
         if (!rc) rc = key(out, "evidence");
@@ -215,14 +241,14 @@ int mv__live_render_json(const mv__live_point *pts, size_t n, int64_t since_ms,
     }
     if (!rc) rc = mv__buf_puts(out, ",\"samples\":{");
     for (size_t c = 0; c < sizeof cols / sizeof cols[0] && !rc; c++)
-        rc = column(out, cols[c].name, pts, from, n, cols[c].off);
+        rc = column(out, cols[c].name, pts, from, n, cols[c].off, cols[c].sparse);
     if (!rc) rc = mv__buf_puts(out, ",\"level\":[");
     for (size_t i = from; i < n && !rc; i++)
         rc = mv__buf_printf(out, "%s%d", i > from ? "," : "", pts[i].level);
     if (!rc) rc = mv__buf_puts(out, "]},\"events\":[");
     for (size_t i = 0; i < x->nevents && !rc; i++) {
         const mv_event *e = &x->events[i];
-        rc = mv__buf_printf(out, "%s{\"t_ms\":%lld,\"event\":\"%s\",\"level\":\"%s\","
+        rc = mv__buf_printf(out, "%s{\"timestamp_ms\":%lld,\"event\":\"%s\",\"level\":\"%s\","
                             "\"message\":", i ? "," : "", (long long)e->timestamp_ms,
                             mv_event_kind_name(e->kind), mv_level_name(e->level));
         if (!rc) rc = mv__buf_json_string(out, e->message);
@@ -277,7 +303,7 @@ int mv__live_render_page(mv_buf *out)
         "double-click to follow again); click a legend entry to show or hide it.</p>\n"
         "<h2>Recent events</h2>\n"
         "<table id=\"events\"><tr><th>time (UTC)</th><th>event</th><th>level</th>"
-        "<th>message</th></tr></table>\n"
+        "<th>message (figures as of the event)</th></tr></table>\n"
         "<footer>memvigil live page &mdash; data: <a href=\"api/v1/samples\">api/v1/samples</a>, "
         "<a href=\"api/v1/status\">api/v1/status</a>, <a href=\"metrics\">metrics</a>. "
         "Nothing here is loaded from elsewhere.</footer>\n<script>\n");

@@ -20,10 +20,18 @@
 /* Points kept by the monitor: 720 x the interval (2 h at 10 s). */
 #define MV_LIVE_POINTS 720
 
-/* One compact sample; byte fields are MV_NA when not available. */
+/* One compact sample: the fields the page draws. Each member is the
+ * mv_sample member of the same name, and its JSON column is named after it
+ * (livepage.c checks that the name is an mv_sample member), so the page
+ * speaks the names of every other output. Byte fields are MV_NA when not
+ * available. */
 typedef struct mv__live_point {
-    int64_t t_ms;               /* wall clock, ms since the epoch */
-    int64_t rss, anon, file, shmem, swap, working_set, priv, limit;
+    int64_t timestamp_ms;       /* wall clock, ms since the epoch */
+    int64_t rss_bytes, rss_anon_bytes, rss_file_bytes, rss_shmem_bytes, swap_bytes;
+    /* a cgroup target (no process RSS): the cgroup's split; else MV_NA */
+    int64_t cg_anon_bytes, cg_file_bytes, cg_shmem_bytes, cg_swap_bytes;
+    int64_t working_set_bytes, private_bytes;
+    int64_t effective_limit_bytes; /* MV_NA also when unlimited */
     int8_t level;               /* mv_level at that sample */
 } mv__live_point;
 
@@ -52,6 +60,7 @@ typedef struct mv__live_extra {
     mv_level level;
     double warning_ratio, critical_ratio;
     double growth_bytes_per_s;  /* NAN n/a */
+    double growth_window_s;     /* span of data behind it; NAN n/a */
     double time_to_limit_s;     /* INFINITY never, NAN n/a */
     const char *verdict;        /* "leak", "suspect", "no_leak",
                                    "insufficient_data"; NULL: no detector */
@@ -66,7 +75,7 @@ typedef struct mv__live_extra {
     size_t nevents;
 } mv__live_extra;
 
-/* Appends the samples document: the points with t_ms > since_ms (all of
+/* Appends the samples document: the points with timestamp_ms > since_ms (all of
  * them with since_ms <= 0), column-wise, plus x. pts are oldest first.
  * 0 or -ENOMEM/-EINVAL (out keeps its previous contents on error). */
 int mv__live_render_json(const mv__live_point *pts, size_t n, int64_t since_ms,

@@ -135,14 +135,12 @@ int mv__monitor_http_render(void *ctx, mv_format fmt, mv_buf *out)
     return mv_render(ctx, fmt, out);
 }
 
-int mv__monitor_http_port(mv_monitor *m)
+int mv_monitor_http_port(mv_monitor *m)
 {
     if (!m || !m->http)
         return -ENOENT;
     return mv__http_port(m->http);
 }
-
-int mv_monitor_http_port(mv_monitor *m) { return mv__monitor_http_port(m); }
 
 /* ---- the live page (livepage.h) ---- */
 
@@ -183,6 +181,7 @@ int mv__monitor_http_samples(void *ctx, int64_t since_ms, mv_buf *out)
     sn->x.target_alive = m->target_alive;
     sn->x.level = m->lstate.level;
     sn->x.growth_bytes_per_s = m->growth.valid ? m->growth.bytes_per_s : NAN;
+    sn->x.growth_window_s = m->growth.valid ? m->growth.window_s : NAN;
     sn->x.time_to_limit_s = m->time_to_limit_s;
     int have_leak = m->leak != NULL;
     pthread_mutex_unlock(&m->lock);

@@ -34,8 +34,10 @@ void mv__probe_opts_init(mv__probe_opts *o);
  * VmSize (kB -> bytes), Threads. */
 int mv__parse_status(const char *text, mv_sample *s);
 /* /proc/PID/stat: comm may hold spaces and ')' — parse from the last ')'.
- * Gives ppid (field 4) and starttime (field 22). */
-int mv__parse_stat(const char *text, int32_t *ppid, int64_t *start_time_ticks);
+ * Gives ppid (field 4; -1 on error) and, when s is not NULL, the fields of
+ * s that come from stat (start_time_ticks = field 22, ...; the list is in
+ * probe_parse.c), MV_NA on error; other fields of s are left alone. */
+int mv__parse_stat(const char *text, int32_t *ppid, mv_sample *s);
 /* /proc/PID/smaps_rollup: Pss, Pss_Anon, Pss_File, Pss_Shmem. */
 int mv__parse_smaps_rollup(const char *text, mv_sample *s);
 /* /proc/meminfo: MemTotal, MemAvailable, SwapTotal, SwapFree. */
@@ -63,9 +65,6 @@ int mv__parse_oom_control(const char *text, mv_sample *s);
 /* Fills the process fields of s for one pid. Returns -ESRCH when the
  * process does not exist (or vanished while being read), -EACCES. */
 int mv__probe_process(const mv__probe_opts *o, int32_t pid, mv_sample *s);
-/* Same, summed over pid and all its descendants (found via each process's
- * ppid under proc_root). s->nprocs says how many. */
-int mv__probe_tree(const mv__probe_opts *o, int32_t pid, mv_sample *s);
 /* Finds pid's cgroup (version and path) from /proc/PID/cgroup. */
 int mv__probe_find_cgroup(const mv__probe_opts *o, int32_t pid, int *version,
                           char *path, size_t n);
@@ -78,11 +77,30 @@ int mv__probe_cgroup(const mv__probe_opts *o, int version, const char *path,
 int mv__probe_system(const mv__probe_opts *o, mv_sample *s);
 /* Set the process fields (nprocs .. pss_shmem_bytes) or the cgroup fields
  * (cgroup_version .. cg_psi_full) of s to "unavailable"; mv_sample_clear
- * is both plus the rest. */
+ * is both plus the rest. Each walks the table of sample fields
+ * (sample_fields.h), so a field added there is cleared by its type. */
 void mv__sample_clear_process(mv_sample *s);
+/* Whether member m of mv_sample is a process field or a cgroup field: the
+ * struct's blocks (include/memvigil.h), process from nprocs up to
+ * cgroup_version, cgroup from cgroup_version up to mem_total_bytes. */
+#define MV__PROCESS_FIELD(m)                                                  \
+    (offsetof(mv_sample, m) > offsetof(mv_sample, pid) &&                     \
+     offsetof(mv_sample, m) < offsetof(mv_sample, cgroup_version))
+#define MV__CGROUP_FIELD(m)                                                   \
+    (offsetof(mv_sample, m) >= offsetof(mv_sample, cgroup_version) &&         \
+     offsetof(mv_sample, m) < offsetof(mv_sample, mem_total_bytes))
 void mv__sample_clear_cgroup(mv_sample *s);
 /* Computes the derived fields from the others. Pure. */
 void mv__sample_derive(mv_sample *s);
+/* The quantity compared with the effective limit (by usage_ratio and the
+ * time to limit): the working set when the limit is the cgroup's
+ * (limit_source CGROUP_MAX or CGROUP_HIGH: the kernel charges the whole
+ * cgroup), else the target's RSS (against MemTotal or a configured limit);
+ * each falls back to the other when unavailable; MV_NA when both are.
+ * Pure; s must not be NULL. */
+int64_t mv__sample_limit_quantity(const mv_sample *s);
+/* Which one that is, for people: "working set" or "rss". Pure. */
+const char *mv__sample_limit_quantity_name(const mv_sample *s);
 
 /* The whole sample for a target: pid (with descendants if tree) or a set of
  * pids summed, or a cgroup when cgroup != NULL. Clears s first, fills
@@ -131,8 +149,9 @@ ssize_t mv__probe_read_small(const char *path, char *buf, size_t cap);
 ssize_t mv__probe_read_at(int dirfd, const char *path, char *buf, size_t cap);
 
 /* The process fields summed over a set of pids (pids[0] is the primary;
- * with tree, every descendant of each pid too). Used by mv__probe_tree and
- * mv__probe_target; see the notes below. */
+ * with tree, every descendant of each pid too, found via each process's
+ * ppid under proc_root; s->nprocs says how many). Used by mv__probe_target;
+ * see the notes below. */
 int mv__probe_pids(const mv__probe_opts *o, const int32_t *pids, size_t npids,
                    int tree, mv_sample *s);
 
@@ -268,7 +287,7 @@ int mv__probe_session_sample(mv__probe_session *ps, mv_sample *s);
 void mv__probe_session_free(mv__probe_session *ps);
 
 /* Notes on the I/O functions above (behaviour the monitor can rely on):
- *  - mv__probe_process / mv__probe_tree first set every process field of s
+ *  - mv__probe_process / mv__probe_pids first set every process field of s
  *    to MV_NA, then fill what they can read. Only /proc/PID/status is
  *    mandatory; stat, smaps_rollup errors leave their fields MV_NA.
  *  - Tree sums skip MV_NA (a zombie child has no VmRSS); a field is MV_NA

@@ -12,7 +12,9 @@
  *    otherwise the machine is the real bound.
  *  - The usage ratio compares like with like: with a real cgroup limit the
  *    kernel charges the whole cgroup, so its working set is what matters;
- *    without one, the target's own RSS against MemTotal.
+ *    without one, the target's own RSS against MemTotal. That rule is
+ *    mv__sample_limit_quantity, its one home: the monitor's time to limit
+ *    uses it too.
  *  - A configured limit (mv_config.limit_bytes, `--limit`) is applied after
  *    the derivation by mv__sample_apply_limit, so the sample alone stays
  *    the kernel's view: it replaces the effective limit only when strictly
@@ -24,43 +26,38 @@
 #include <string.h>
 
 #include "probe.h"
+#include "sample_fields.h"
+
+/* "Unavailable" by the table's type (sample_fields.h): MV_NA for integers
+ * and limits, NAN for doubles; counts of things (pid, nprocs,
+ * cgroup_version) are 0. */
+#define NA_I64(x) (x) = MV_NA;
+#define NA_LIM(x) (x) = MV_NA;
+#define NA_I32(x) (x) = 0;
+#define NA_INT(x) (x) = 0;
+#define NA_DBL(x) (x) = NAN;
 
 void mv__sample_clear_process(mv_sample *s)
 {
-    s->nprocs = 0;
-    s->start_time_ticks = MV_NA;
-    s->rss_bytes = MV_NA;
-    s->rss_anon_bytes = MV_NA;
-    s->rss_file_bytes = MV_NA;
-    s->rss_shmem_bytes = MV_NA;
-    s->swap_bytes = MV_NA;
-    s->rss_peak_bytes = MV_NA;
-    s->vm_size_bytes = MV_NA;
-    s->threads = MV_NA;
-    s->pss_bytes = MV_NA;
-    s->pss_anon_bytes = MV_NA;
-    s->pss_file_bytes = MV_NA;
-    s->pss_shmem_bytes = MV_NA;
+#define X(member, type, where, help)                                          \
+    if (MV__PROCESS_FIELD(member)) {                                           \
+        NA_##type(s->member)                                                   \
+    }
+    MV_SAMPLE_FIELDS(X)
+#undef X
 }
 
 void mv__sample_clear_cgroup(mv_sample *s)
 {
     const mv_psi na = {NAN, NAN, NAN, MV_NA};
 
-    s->cgroup_version = 0;
+#define X(member, type, where, help)                                          \
+    if (MV__CGROUP_FIELD(member)) {                                            \
+        NA_##type(s->member)                                                   \
+    }
+    MV_SAMPLE_FIELDS(X)
+#undef X
     s->cgroup_path[0] = '\0';
-    s->cg_usage_bytes = MV_NA;
-    s->cg_max_bytes = MV_NA;
-    s->cg_high_bytes = MV_NA;
-    s->cg_anon_bytes = MV_NA;
-    s->cg_file_bytes = MV_NA;
-    s->cg_inactive_file_bytes = MV_NA;
-    s->cg_shmem_bytes = MV_NA;
-    s->cg_swap_bytes = MV_NA;
-    s->cg_oom_events = MV_NA;
-    s->cg_oom_kill_events = MV_NA;
-    s->cg_high_events = MV_NA;
-    s->cg_max_events = MV_NA;
     s->cg_psi_some = na;
     s->cg_psi_full = na;
 }
@@ -72,24 +69,14 @@ MV_EXPORT void mv_sample_clear(mv_sample *s)
     memset(s, 0, sizeof(*s));
     const mv_psi na = {NAN, NAN, NAN, MV_NA};
 
-    s->timestamp_ms = MV_NA;
-    s->monotonic_ms = MV_NA;
-    s->pid = 0;
-    mv__sample_clear_process(s);
-    mv__sample_clear_cgroup(s);
-
-    s->mem_total_bytes = MV_NA;
-    s->mem_available_bytes = MV_NA;
-    s->swap_total_bytes = MV_NA;
-    s->swap_free_bytes = MV_NA;
+#define X(member, type, where, help) NA_##type(s->member)
+    MV_SAMPLE_FIELDS(X)
+#undef X
+    s->cg_psi_some = na;
+    s->cg_psi_full = na;
     s->sys_psi_some = na;
     s->sys_psi_full = na;
-
-    s->working_set_bytes = MV_NA;
-    s->private_bytes = MV_NA;
-    s->effective_limit_bytes = MV_NA;
     s->limit_source = MV_LIMIT_NONE;
-    s->usage_ratio = NAN;
 }
 
 /* a + b for byte counts >= 0, saturating at INT64_MAX (a garbage "max"
@@ -107,17 +94,31 @@ static int is_limit(int64_t v)
     return v != MV_NA && v != MV_UNLIMITED && v > 0;
 }
 
-/* usage_ratio from effective_limit_bytes, limit_source and the usage
- * fields (see the file comment for which usage). */
+/* 1 when the rule picks the working set, 0 when RSS. */
+static int limit_quantity_is_working_set(const mv_sample *s)
+{
+    if (s->limit_source == MV_LIMIT_CGROUP_MAX ||
+        s->limit_source == MV_LIMIT_CGROUP_HIGH)
+        return s->working_set_bytes != MV_NA;
+    return s->rss_bytes == MV_NA;
+}
+
+int64_t mv__sample_limit_quantity(const mv_sample *s)
+{
+    return limit_quantity_is_working_set(s) ? s->working_set_bytes
+                                            : s->rss_bytes;
+}
+
+const char *mv__sample_limit_quantity_name(const mv_sample *s)
+{
+    return limit_quantity_is_working_set(s) ? "working set" : "rss";
+}
+
+/* usage_ratio from effective_limit_bytes and mv__sample_limit_quantity. */
 static void derive_ratio(mv_sample *s)
 {
     int64_t lim = s->effective_limit_bytes;
-    int64_t num = MV_NA;
-    if (s->limit_source == MV_LIMIT_CGROUP_MAX ||
-        s->limit_source == MV_LIMIT_CGROUP_HIGH)
-        num = s->working_set_bytes != MV_NA ? s->working_set_bytes : s->rss_bytes;
-    else
-        num = s->rss_bytes != MV_NA ? s->rss_bytes : s->working_set_bytes;
+    int64_t num = mv__sample_limit_quantity(s);
     if (num != MV_NA && lim != MV_NA && lim > 0)
         s->usage_ratio = (double)num / (double)lim;
     else

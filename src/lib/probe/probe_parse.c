@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,14 +190,40 @@ int mv__parse_status(const char *text, mv_sample *s)
     return seen > 0 ? 0 : -EINVAL;
 }
 
-int mv__parse_stat(const char *text, int32_t *ppid, int64_t *start_time_ticks)
+/* The fields of mv_sample read from /proc/PID/stat, by field number (1 =
+ * pid; proc(5)): counters and times, unsigned in the kernel, kept when they
+ * fit an int64_t. A field added here is summed over a process tree unless
+ * probe_proc.c names it as the target's own. */
+static const struct {
+    int field;
+    size_t off;
+} stat_fields[] = {
+    {12, offsetof(mv_sample, major_faults)},
+    {22, offsetof(mv_sample, start_time_ticks)},
+};
+#define STAT_NFIELDS (sizeof stat_fields / sizeof stat_fields[0])
+
+static void stat_na(mv_sample *s)
 {
+    for (size_t k = 0; s && k < STAT_NFIELDS; k++)
+        *(int64_t *)((char *)s + stat_fields[k].off) = MV_NA;
+}
+
+int mv__parse_stat(const char *text, int32_t *ppid, mv_sample *s)
+{
+    int64_t vals[STAT_NFIELDS];
+    int last = 4;
+
     if (ppid)
         *ppid = -1;
-    if (start_time_ticks)
-        *start_time_ticks = MV_NA;
+    stat_na(s);
     if (!text)
         return -EINVAL;
+    for (size_t k = 0; k < STAT_NFIELDS; k++) {
+        vals[k] = MV_NA;
+        if (stat_fields[k].field > last)
+            last = stat_fields[k].field;
+    }
 
     /* comm is "(...)" and may itself contain ") "; the real end is the
      * last ')' in the line. */
@@ -205,36 +232,36 @@ int mv__parse_stat(const char *text, int32_t *ppid, int64_t *start_time_ticks)
         return -EINVAL;
     const char *end = text + strlen(text);
     const char *p = close + 1;
-    int64_t pp = MV_NA, st = MV_NA;
+    int64_t pp = MV_NA;
 
     /* Fields after comm start at field 3 (state). */
-    for (int field = 3; field <= 22; field++) {
+    for (int field = 3; field <= last; field++) {
         p = skip_blanks(p, end);
         if (p >= end || *p == '\n')
             return -EINVAL;
         const char *tok = p;
         while (p < end && !is_blank(*p) && *p != '\n')
             p++;
-        if (field == 4 || field == 22) {
-            uint64_t v;
-            const char *rest;
-            if (parse_u64(tok, p, &v, &rest) != 0 || rest != p)
+        uint64_t v;
+        const char *rest;
+        if (field == 4) {
+            if (parse_u64(tok, p, &v, &rest) != 0 || rest != p || v > INT32_MAX)
                 return -EINVAL;
-            if (field == 4) {
-                if (v > INT32_MAX)
-                    return -EINVAL;
-                pp = (int64_t)v;
-            } else {
-                if (v > (uint64_t)INT64_MAX)
-                    return -EINVAL;
-                st = (int64_t)v;
-            }
+            pp = (int64_t)v;
+        }
+        for (size_t k = 0; k < STAT_NFIELDS; k++) {
+            if (stat_fields[k].field != field)
+                continue;
+            if (parse_u64(tok, p, &v, &rest) != 0 || rest != p ||
+                v > (uint64_t)INT64_MAX)
+                return -EINVAL;
+            vals[k] = (int64_t)v;
         }
     }
     if (ppid)
         *ppid = (int32_t)pp;
-    if (start_time_ticks)
-        *start_time_ticks = st;
+    for (size_t k = 0; s && k < STAT_NFIELDS; k++)
+        *(int64_t *)((char *)s + stat_fields[k].off) = vals[k];
     return 0;
 }
 

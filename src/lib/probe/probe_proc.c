@@ -16,6 +16,7 @@
  *    Processes that vanish between the scan and the read are skipped.
  */
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "sample_fields.h"
 #include "util.h"
 
 /* Big enough for status on machines with thousands of CPUs; the fields we
@@ -195,7 +197,7 @@ int mv__probe_process_read(const mv__probe_opts *o, int32_t pid,
                                 sizeof(buf));
         if (n > 0) {
             int32_t ppid;
-            (void)mv__parse_stat(buf, &ppid, &s->start_time_ticks);
+            (void)mv__parse_stat(buf, &ppid, s);
         } else if (gone(n) || (n == 0 && h->keep)) {
             mv__sample_clear_process(s);
             return -ESRCH;  /* exited between the two reads */
@@ -299,12 +301,11 @@ static int scan_pairs(const mv__probe_opts *o, pid_pair **out, size_t *count)
     while ((de = readdir(d)) != NULL) {
         int32_t pid = numeric_name(de->d_name);
         int32_t ppid;
-        int64_t st;
         if (pid <= 0 || pid_path(path, sizeof(path), o, pid, "stat") != 0)
             continue;
         if (mv__probe_read_small(path, buf, sizeof(buf)) < 0)
             continue;  /* vanished, or not a process */
-        if (mv__parse_stat(buf, &ppid, &st) != 0)
+        if (mv__parse_stat(buf, &ppid, NULL) != 0)
             continue;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 256;
@@ -401,19 +402,28 @@ static void add_field(int64_t *acc, int64_t v)
         *acc += v;
 }
 
+/* The process fields that are the target's own, not sums: its start time
+ * (PID reuse) and its peak (VmHWM; a sum of peaks reached at different
+ * times would be no peak at all). */
+#define TARGET_OWN(m)                                                         \
+    (offsetof(mv_sample, m) == offsetof(mv_sample, start_time_ticks) ||       \
+     offsetof(mv_sample, m) == offsetof(mv_sample, rss_peak_bytes))
+
+/* Every integer process field of the table (sample_fields.h) is summed,
+ * so a field added there is summed too; nprocs counts the processes. */
 static void add_process(mv_sample *acc, const mv_sample *p)
 {
-    add_field(&acc->rss_bytes, p->rss_bytes);
-    add_field(&acc->rss_anon_bytes, p->rss_anon_bytes);
-    add_field(&acc->rss_file_bytes, p->rss_file_bytes);
-    add_field(&acc->rss_shmem_bytes, p->rss_shmem_bytes);
-    add_field(&acc->swap_bytes, p->swap_bytes);
-    add_field(&acc->vm_size_bytes, p->vm_size_bytes);
-    add_field(&acc->threads, p->threads);
-    add_field(&acc->pss_bytes, p->pss_bytes);
-    add_field(&acc->pss_anon_bytes, p->pss_anon_bytes);
-    add_field(&acc->pss_file_bytes, p->pss_file_bytes);
-    add_field(&acc->pss_shmem_bytes, p->pss_shmem_bytes);
+#define ADD_I64(m) add_field(&acc->m, p->m);
+#define ADD_LIM(m) add_field(&acc->m, p->m);
+#define ADD_I32(m)
+#define ADD_INT(m)
+#define ADD_DBL(m)
+#define X(member, type, where, help)                                          \
+    if (MV__PROCESS_FIELD(member) && !TARGET_OWN(member)) {                    \
+        ADD_##type(member)                                                     \
+    }
+    MV_SAMPLE_FIELDS(X)
+#undef X
     acc->nprocs += p->nprocs;
 }
 
@@ -456,22 +466,18 @@ int mv__probe_pids_rest(const mv__probe_opts *o, const int32_t *pids,
         mv__sample_clear_process(s);
         return rc;
     }
-    /* Transient opens; stat is skipped: the scan above has just read it
-     * (for the ppid) and a sum uses no start time. */
+    /* Transient opens; stat is read again (the scan above kept only the
+     * ppid) for the counters it holds, which are summed like the rest. */
     mv__proc_handle_init(&h, 0);
+    mv_sample_clear(&one);
     for (size_t i = 1; i < set.n; i++) {
-        if (mv__probe_process_read(o, set.v[i], &h, 0, &one) != 0)
+        if (mv__probe_process_read(o, set.v[i], &h, 1, &one) != 0)
             continue;  /* vanished mid-scan (or unreadable): skip */
         add_process(s, &one);
     }
     free(set.v);
     s->pid = pids[0];
     return 0;
-}
-
-int mv__probe_tree(const mv__probe_opts *o, int32_t pid, mv_sample *s)
-{
-    return mv__probe_pids(o, &pid, 1, 1, s);
 }
 
 /* ---- cgroup membership, inspect helpers ------------------------------- */

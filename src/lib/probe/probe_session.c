@@ -16,9 +16,11 @@
  *    on: after it exits the kernel answers ESRCH (or 0 bytes), never the
  *    text of a new process that got the same pid. The session then answers
  *    -ESRCH for good. The start time read at creation is compared as well.
- *  - /proc/PID/stat only gives the primary's start time, which cannot
- *    change for a pinned process: it is read at _new and re-read (and
- *    compared) at each recheck, not every tick (it cost ~14 us spaced).
+ *  - /proc/PID/stat gives the primary's start time, which cannot change
+ *    for a pinned process (compared at _new and at each recheck), and
+ *    counters that are sample fields (probe_parse.c's list of stat
+ *    fields), so it is read at every tick: one pread of the kept
+ *    descriptor (~14 us spaced).
  *  - The cgroup of a pid target can change (a process moved by systemd or a
  *    container runtime): /proc/PID/cgroup, itself kept open, is read again
  *    every MV__PROBE_SESSION_RECHECK samples, and at once when a kept
@@ -276,10 +278,10 @@ int mv__probe_session_sample(mv__probe_session *ps, mv_sample *s)
     } else {
         if (ps->dead)
             return -ESRCH;
-        /* stat only gives the start time, constant for the pinned
-         * process: it is read (and compared) at each recheck only. */
-        rc = mv__probe_process_read(&ps->o, ps->pids[0], &ps->proc, recheck,
-                                    s);
+        /* stat is read at every tick: besides the start time (constant
+         * for the pinned process, compared at each recheck) it holds
+         * counters that are sample fields (probe_parse.c's list). */
+        rc = mv__probe_process_read(&ps->o, ps->pids[0], &ps->proc, 1, s);
         if (rc == 0 && recheck && ps->start_time != MV_NA &&
             s->start_time_ticks != ps->start_time) {
             /* Cannot happen with pinned fds on a real /proc: a safety net.

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "events.h"
+#include "sample_json.h"
 #include "util.h"
 
 static const char *const level_names[] = {"ok", "warning", "critical"};
@@ -116,29 +117,6 @@ static void usage_phrase(const mv_sample *s, char *out, size_t n)
     say(out, n, "%s %s of %s limit (%.0f%%)", what, u, l, ratio * 100.0);
 }
 
-/* A growth rate in the unit that reads best: "12.3 MiB/h", "1.5 KiB/s". */
-static void rate_phrase(double bps, char *out, size_t n)
-{
-    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = bps;
-    const char *per = "s";
-    if (fabs(v) < 1024.0 * 1024.0) { /* below 1 MiB/s, per hour reads better */
-        v *= 3600.0;
-        per = "h";
-    }
-    size_t u = 0;
-    while (fabs(v) >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {
-        v /= 1024.0;
-        u++;
-    }
-    if (fabs(v) < 10.0 && u > 0)
-        snprintf(out, n, "%.2f %s/%s", v, units[u], per);
-    else if (fabs(v) < 100.0 && u > 0)
-        snprintf(out, n, "%.1f %s/%s", v, units[u], per);
-    else
-        snprintf(out, n, "%.0f %s/%s", v, units[u], per);
-}
-
 void mv__event_describe_oom(mv_event *ev, int64_t prev_count)
 {
     const mv_sample *s = ev->sample;
@@ -195,7 +173,7 @@ void mv__event_describe(mv_event *ev)
             say(m, n, "growth detected");
             break;
         }
-        rate_phrase(ev->growth_bytes_per_s, a, sizeof a);
+        mv__human_rate(ev->growth_bytes_per_s, a, sizeof a);
         if (s && known_limit(s->effective_limit_bytes) && isfinite(ev->time_to_limit_s)) {
             mv__human_bytes(s->effective_limit_bytes, b, sizeof b);
             char eta[40];
@@ -266,7 +244,7 @@ void mv__event_describe(mv_event *ev)
             say(m, n, "%s", what);
             break;
         }
-        rate_phrase(ev->growth_bytes_per_s, a, sizeof a);
+        mv__human_rate(ev->growth_bytes_per_s, a, sizeof a);
         if (isfinite(ev->time_to_limit_s)) {
             mv__human_duration(ev->time_to_limit_s, b, sizeof b);
             say(m, n, "%s: private memory grows %s; the limit is reached in %s",
@@ -298,77 +276,36 @@ void mv__event_describe(mv_event *ev)
 
 /* ---- JSON ---- */
 
-static int json_double(mv_buf *b, double v)
-{
-    if (!isfinite(v))
-        return mv__buf_append(b, "null", 4);
-    char tmp[40];
-    int len = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        len = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    return mv__buf_append(b, tmp, (size_t)len);
-}
-
-/* Limits: a number, or null when unknown or unlimited. */
-static int json_limit(mv_buf *b, int64_t v)
-{
-    return mv__buf_json_int(b, v == MV_UNLIMITED ? MV_NA : v);
-}
-
 int mv__event_to_json(const mv_event *ev, mv_buf *out)
 {
     if (!ev || !out)
         return -EINVAL;
     size_t start = out->len;
-    char ts[64];
-    time_t secs = (time_t)(ev->timestamp_ms / 1000);
-    int ms = (int)(ev->timestamp_ms % 1000);
-    if (ms < 0) {
-        ms += 1000;
-        secs -= 1;
-    }
-    struct tm tm;
-    if (gmtime_r(&secs, &tm))
-        snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-    else
-        snprintf(ts, sizeof ts, "1970-01-01T00:00:00.000Z");
     const mv_sample *s = ev->sample;
-    int rc = mv__buf_printf(out, "{\"ts\":\"%s\",\"ts_ms\":%" PRId64 ",\"event\":\"%s\","
-                            "\"level\":\"%s\"",
-                            ts, ev->timestamp_ms, mv_event_kind_name(ev->kind),
-                            mv_level_name(ev->level));
+    int rc = mv__buf_puts(out, "{");
+    if (!rc) rc = mv__json_line_time(out, ev->timestamp_ms);
+    if (!rc) rc = mv__buf_printf(out, ",\"event\":\"%s\",\"level\":\"%s\"",
+                                 mv_event_kind_name(ev->kind), mv_level_name(ev->level));
     if (!rc && ev->kind == MV_EVENT_LEVEL)
         rc = mv__buf_printf(out, ",\"prev_level\":\"%s\"", mv_level_name(ev->prev_level));
     if (!rc && s) {
+        /* the sample's short set, by the table's names; pid and the cgroup
+         * say whose figures they are */
         rc = mv__buf_printf(out, ",\"pid\":%d", (int)s->pid);
-        if (!rc) rc = mv__buf_puts(out, ",\"rss_bytes\":");
-        if (!rc) rc = mv__buf_json_int(out, s->rss_bytes);
-        if (!rc) rc = mv__buf_puts(out, ",\"private_bytes\":");
-        if (!rc) rc = mv__buf_json_int(out, s->private_bytes);
-        if (!rc) rc = mv__buf_puts(out, ",\"working_set_bytes\":");
-        if (!rc) rc = mv__buf_json_int(out, s->working_set_bytes);
-        if (!rc) rc = mv__buf_puts(out, ",\"limit_bytes\":");
-        if (!rc) rc = json_limit(out, s->effective_limit_bytes);
-        if (!rc) rc = mv__buf_puts(out, ",\"usage_ratio\":");
-        if (!rc) rc = json_double(out, s->usage_ratio);
-        if (!rc && ev->kind == MV_EVENT_OOM_KILL) {
-            rc = mv__buf_puts(out, ",\"oom_kill_count\":");
-            if (!rc) rc = mv__buf_json_int(out, s->cg_oom_kill_events);
-        }
+        if (!rc) rc = mv__sample_json_fields(out, s, MV__SJ_REC | MV__SJ_NO_TIMESTAMP);
         if (!rc && s->cgroup_path[0]) {
-            rc = mv__buf_puts(out, ",\"cgroup\":");
-            if (!rc) rc = mv__buf_json_string(out, s->cgroup_path);
+            char path[sizeof s->cgroup_path];
+            memcpy(path, s->cgroup_path, sizeof path); /* never trust termination */
+            path[sizeof path - 1] = '\0';
+            rc = mv__buf_puts(out, ",\"cgroup_path\":");
+            if (!rc) rc = mv__buf_json_string(out, path);
         }
     }
     if (!rc) rc = mv__buf_puts(out, ",\"growth_bytes_per_second\":");
-    if (!rc) rc = json_double(out, ev->growth_bytes_per_s);
+    if (!rc) rc = mv__json_double(out, ev->growth_bytes_per_s);
     /* null for both "n/a" and "never": time_to_limit_infinite tells which */
     if (!rc) rc = mv__buf_puts(out, ",\"time_to_limit_seconds\":");
-    if (!rc) rc = json_double(out, ev->time_to_limit_s);
+    if (!rc) rc = mv__json_double(out, ev->time_to_limit_s);
     if (!rc && isinf(ev->time_to_limit_s))
         rc = mv__buf_puts(out, ",\"time_to_limit_infinite\":true");
     if (!rc && ev->subject) {

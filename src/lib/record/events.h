@@ -11,9 +11,10 @@
 
 #include "memvigil.h"
 
-/* Appends one JSON object (no newline) describing ev: timestamp (RFC 3339
- * UTC and ms), event, level, figures of the sample (rss, private, limit,
- * ratio), growth, time to limit, subject and message. */
+/* Appends one JSON object (no newline) describing ev: its time ("time",
+ * RFC 3339 UTC, and "timestamp_ms", as every one-line output), event, level,
+ * the sample's short set of fields by their table names (sample_json.h),
+ * growth, time to limit, subject and message. */
 int mv__event_to_json(const mv_event *ev, mv_buf *out);
 
 /* Fills ev->message with a one-line human message for its kind and figures
@@ -31,14 +32,15 @@ void mv__event_describe_oom(mv_event *ev, int64_t prev_count);
 void mv__event_describe_phase(mv_event *ev, int began);
 
 /* JSON shape of mv__event_to_json:
- *  {"ts":"2024-05-01T12:00:00.123Z","ts_ms":...,"event":"level_changed",
- *   "level":"warning","prev_level":"ok" (level events only),
- *   "pid":..,"rss_bytes":..,"private_bytes":..,"working_set_bytes":..,
- *   "limit_bytes":..,"usage_ratio":..,"oom_kill_count":.. (oom events),
- *   "cgroup":"/x" (when known)   <- these only when ev->sample != NULL
+ *  {"time":"2024-05-01T12:00:00.123Z","timestamp_ms":...,
+ *   "event":"level_changed","level":"warning",
+ *   "prev_level":"ok" (level events only),
+ *   "pid":..,"rss_bytes":..,"rss_anon_bytes":..,... every field marked REC
+ *   in sample_fields.h, by its member name (timestamp_ms being the line's),
+ *   "cgroup_path":"/x" (when known)   <- these only when ev->sample != NULL
  *   "growth_bytes_per_second":..,"time_to_limit_seconds":..,
  *   "time_to_limit_infinite":true (only when infinite),
  *   "subject":"..." (when set),"message":"..."}
- * n/a figures and unlimited limits are null. 0 or -ENOMEM (out unchanged). */
+ * n/a figures are null, an unset limit "max". 0 or -ENOMEM (out unchanged). */
 
 #endif /* MV_EVENTS_H */

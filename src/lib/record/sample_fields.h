@@ -38,6 +38,7 @@
     X(rss_peak_bytes, I64, ALL, "peak resident set of the target (VmHWM)")    \
     X(vm_size_bytes, I64, ALL, "virtual size (VmSize)")                       \
     X(threads, I64, ALL, "threads")                                           \
+    X(major_faults, I64, ALL, "major page faults since start (stat majflt)")  \
     X(pss_bytes, I64, ALL, "proportional set size (smaps_rollup Pss)")        \
     X(pss_anon_bytes, I64, ALL, "proportional anonymous memory (Pss_Anon)")   \
     X(pss_file_bytes, I64, ALL, "proportional file-backed memory (Pss_File)") \

@@ -45,15 +45,16 @@ static mv__live_point pt(int64_t t, int64_t priv)
 {
     mv__live_point p;
     memset(&p, 0, sizeof p);
-    p.t_ms = t;
-    p.rss = priv + 1000;
-    p.anon = priv;
-    p.file = 1000;
-    p.shmem = 0;
-    p.swap = MV_NA;
-    p.working_set = priv + 500;
-    p.priv = priv;
-    p.limit = 1 << 30;
+    p.timestamp_ms = t;
+    p.rss_bytes = priv + 1000;
+    p.rss_anon_bytes = priv;
+    p.rss_file_bytes = 1000;
+    p.rss_shmem_bytes = 0;
+    p.swap_bytes = MV_NA;
+    p.cg_anon_bytes = p.cg_file_bytes = p.cg_shmem_bytes = p.cg_swap_bytes = MV_NA;
+    p.working_set_bytes = priv + 500;
+    p.private_bytes = priv;
+    p.effective_limit_bytes = 1 << 30;
     p.level = MV_LEVEL_OK;
     return p;
 }
@@ -72,12 +73,12 @@ static void test_ring_wraps_and_refuses_older(void **state)
     }
     assert_int_equal(mv__live_copy(r, NULL, 0), 3);
     assert_int_equal(mv__live_copy(r, out, 5), 3);
-    assert_int_equal(out[0].t_ms, 3000);
-    assert_int_equal(out[2].t_ms, 5000);
-    assert_int_equal(out[2].priv, 50);
+    assert_int_equal(out[0].timestamp_ms, 3000);
+    assert_int_equal(out[2].timestamp_ms, 5000);
+    assert_int_equal(out[2].private_bytes, 50);
     /* max smaller than held: the newest */
     assert_int_equal(mv__live_copy(r, out, 2), 2);
-    assert_int_equal(out[0].t_ms, 4000);
+    assert_int_equal(out[0].timestamp_ms, 4000);
     mv__live_point old = pt(4500, 1);
     assert_int_equal(mv__live_push(r, &old), -EINVAL);
     mv__live_point same = pt(5000, 2);
@@ -103,11 +104,12 @@ static void test_point_from_sample(void **state)
     s.private_bytes = 3100;
     s.effective_limit_bytes = MV_UNLIMITED;
     mv__live_point_from(&p, &s, MV_LEVEL_WARNING);
-    assert_int_equal(p.t_ms, 1700000000123);
-    assert_int_equal(p.anon, 3000);
-    assert_int_equal(p.priv, 3100);
-    assert_int_equal(p.limit, MV_NA);
-    assert_int_equal(p.working_set, MV_NA);
+    assert_int_equal(p.timestamp_ms, 1700000000123);
+    assert_int_equal(p.rss_anon_bytes, 3000);
+    assert_int_equal(p.cg_anon_bytes, MV_NA);
+    assert_int_equal(p.private_bytes, 3100);
+    assert_int_equal(p.effective_limit_bytes, MV_NA);
+    assert_int_equal(p.working_set_bytes, MV_NA);
     assert_int_equal(p.level, MV_LEVEL_WARNING);
     /* a cgroup target: the cgroup's split */
     clear(&s);
@@ -118,10 +120,11 @@ static void test_point_from_sample(void **state)
     s.cg_shmem_bytes = 500;
     s.effective_limit_bytes = 1 << 20;
     mv__live_point_from(&p, &s, MV_LEVEL_OK);
-    assert_int_equal(p.rss, MV_NA);
-    assert_int_equal(p.anon, 7000);
-    assert_int_equal(p.file, 1500);
-    assert_int_equal(p.limit, 1 << 20);
+    assert_int_equal(p.rss_bytes, MV_NA);
+    assert_int_equal(p.rss_anon_bytes, MV_NA);
+    assert_int_equal(p.cg_anon_bytes, 7000);
+    assert_int_equal(p.cg_file_bytes, 1500);
+    assert_int_equal(p.effective_limit_bytes, 1 << 20);
 }
 
 static mv__live_extra extra(void)
@@ -135,6 +138,7 @@ static mv__live_extra extra(void)
     x.warning_ratio = 0.8;
     x.critical_ratio = 0.9;
     x.growth_bytes_per_s = 12.5;
+    x.growth_window_s = 1800;
     x.time_to_limit_s = INFINITY;
     return x;
 }
@@ -168,18 +172,26 @@ static void test_json_since_and_columns(void **state)
     assert_int_equal(mv__live_render_json(pts, 3, 1000, 720, &x, &b), 0);
     assert_non_null(strstr(b.data, "\"since_ms\":1000,\"interval_ms\":1000,\"capacity\":720,"
                                    "\"target_alive\":true,\"level\":\"warning\""));
-    assert_non_null(strstr(b.data, "\"samples\":{\"t\":[2000,3000],\"rss\":[1020,1030],"
-                                   "\"anon\":[20,30],\"file\":[1000,1000],\"shmem\":[0,0],"
-                                   "\"swap\":[null,null],\"working_set\":[520,530],"
-                                   "\"private\":[20,30],\"limit\":[1073741824,1073741824],"
+    /* columns named after the sample's fields; the cgroup split of a
+     * process target, all null, is left out */
+    assert_non_null(strstr(b.data, "\"samples\":{\"timestamp_ms\":[2000,3000],"
+                                   "\"rss_bytes\":[1020,1030],"
+                                   "\"rss_anon_bytes\":[20,30],\"rss_file_bytes\":[1000,1000],"
+                                   "\"rss_shmem_bytes\":[0,0],"
+                                   "\"swap_bytes\":[null,null],\"working_set_bytes\":[520,530],"
+                                   "\"private_bytes\":[20,30],"
+                                   "\"effective_limit_bytes\":[1073741824,1073741824],"
                                    "\"level\":[0,0]}"));
-    assert_non_null(strstr(b.data, "\"growth_bytes_per_s\":12.5"));
-    assert_non_null(strstr(b.data, "\"time_to_limit_s\":null,\"growing\":false"));
-    assert_non_null(strstr(b.data, "\"leak\":{\"verdict\":\"leak\",\"growth_bytes_per_h\":3600,"
-                                   "\"confidence\":0.75,\"eta_s\":120,\"evidence\":\"grew 1 MiB/h\"},"
-                                   "\"oom_risk\":{\"active\":true,\"growth_bytes_per_h\":7200,"
-                                   "\"eta_s\":600,\"evidence\":\"limit in 10 min\"}"));
-    assert_non_null(strstr(b.data, "\"events\":[{\"t_ms\":2500,\"event\":\"leak\","
+    /* the headline's rate says over which span it was measured */
+    assert_non_null(strstr(b.data, "\"growth_bytes_per_second\":12.5,"
+                                   "\"growth_window_seconds\":1800,"));
+    assert_non_null(strstr(b.data, "\"time_to_limit_seconds\":null,\"growing\":false"));
+    assert_non_null(strstr(b.data, "\"leak\":{\"verdict\":\"leak\",\"growth_bytes_per_second\":1,"
+                                   "\"confidence\":0.75,\"time_to_limit_seconds\":120,"
+                                   "\"evidence\":\"grew 1 MiB/h\"},"
+                                   "\"oom_risk\":{\"active\":true,\"growth_bytes_per_second\":2,"
+                                   "\"time_to_limit_seconds\":600,\"evidence\":\"limit in 10 min\"}"));
+    assert_non_null(strstr(b.data, "\"events\":[{\"timestamp_ms\":2500,\"event\":\"leak\","
                                    "\"level\":\"warning\",\"message\":\"leak: \\\"quoted\\\"\"}]"));
 
     /* nothing newer: empty columns; no detector: leak null */
@@ -187,13 +199,13 @@ static void test_json_since_and_columns(void **state)
     x.verdict = NULL;
     x.nevents = 0;
     assert_int_equal(mv__live_render_json(pts, 3, 3000, 720, &x, &b), 0);
-    assert_non_null(strstr(b.data, "\"t\":[],\"rss\":[]"));
+    assert_non_null(strstr(b.data, "\"timestamp_ms\":[],\"rss_bytes\":[]"));
     assert_non_null(strstr(b.data, "\"leak\":null,\"oom_risk\":null"));
     assert_non_null(strstr(b.data, "\"events\":[]}"));
     /* since 0: everything */
     mv__buf_reset(&b);
     assert_int_equal(mv__live_render_json(pts, 3, 0, 720, &x, &b), 0);
-    assert_non_null(strstr(b.data, "\"t\":[1000,2000,3000]"));
+    assert_non_null(strstr(b.data, "\"timestamp_ms\":[1000,2000,3000]"));
     /* bad arguments */
     assert_int_equal(mv__live_render_json(NULL, 3, 0, 720, &x, &b), -EINVAL);
     assert_int_equal(mv__live_render_json(pts, 3, 0, 720, NULL, &b), -EINVAL);
@@ -299,10 +311,10 @@ static void test_http_routes(void **state)
     assert_non_null(strstr(body, "id=\"chart-timeline\""));
     free(body);
     assert_int_equal(get(port, "/api/v1/samples?since=1000", NULL, &body), 200);
-    assert_non_null(strstr(body, "\"t\":[2000]"));
+    assert_non_null(strstr(body, "\"timestamp_ms\":[2000]"));
     free(body);
     assert_int_equal(get(port, "/api/v1/samples", NULL, &body), 200);
-    assert_non_null(strstr(body, "\"t\":[1000,2000]"));
+    assert_non_null(strstr(body, "\"timestamp_ms\":[1000,2000]"));
     free(body);
     assert_int_equal(get(port, "/api/v1/samples?since=-5", NULL, &body), 400);
     assert_non_null(strstr(body, "since must be"));

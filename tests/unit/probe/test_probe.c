@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "sample_fields.h"
 
 #define KB(x) ((int64_t)(x) * 1024)
 
@@ -38,6 +39,12 @@ static mv__probe_opts fixture_opts(const char *name, char *proc, char *cg,
     o.proc_root = proc;
     o.cgroup_root = cg;
     return o;
+}
+
+/* The process fields of pid and its descendants. */
+static int probe_tree(const mv__probe_opts *o, int32_t pid, mv_sample *s)
+{
+    return mv__probe_pids(o, &pid, 1, 1, s);
 }
 
 #define FIXTURE(name)                                                        \
@@ -90,27 +97,39 @@ static void test_parse_stat(void **state)
 {
     (void)state;
     int32_t ppid;
-    int64_t st;
+    mv_sample s;
+    mv_sample_clear(&s);
+    s.rss_bytes = 5;  /* other fields are left alone */
     const char *t = "3528 (cat) R 3525 3525 3146 0 -1 4194304 99 0 0 0 0 0 0 0 "
                     "20 0 1 0 29271 3133440 393 18446744073709551615 1 2 3\n";
-    assert_int_equal(mv__parse_stat(t, &ppid, &st), 0);
+    assert_int_equal(mv__parse_stat(t, &ppid, &s), 0);
     assert_int_equal(ppid, 3525);
-    assert_int_equal(st, 29271);
+    assert_int_equal(s.start_time_ticks, 29271);
+    assert_int_equal(s.major_faults, 0);
+    assert_int_equal(s.rss_bytes, 5);
+    assert_int_equal(mv__parse_stat(t, &ppid, NULL), 0);  /* the ppid alone */
+    assert_int_equal(ppid, 3525);
 
     /* comm with spaces and parentheses: parse after the LAST ')' */
     const char *w = "77 (a) b (c) d) S 12 77 77 0 -1 0 0 0 0 0 0 0 0 0 "
                     "20 0 1 0 424242 0 0\n";
-    assert_int_equal(mv__parse_stat(w, &ppid, &st), 0);
+    assert_int_equal(mv__parse_stat(w, &ppid, &s), 0);
     assert_int_equal(ppid, 12);
-    assert_int_equal(st, 424242);
+    assert_int_equal(s.start_time_ticks, 424242);
+    /* major faults: field 12 */
+    const char *mf = "9 (m) S 1 9 9 0 -1 0 5 0 4242 0 0 0 0 0 20 0 1 0 77 0 0\n";
+    assert_int_equal(mv__parse_stat(mf, &ppid, &s), 0);
+    assert_int_equal(s.major_faults, 4242);
+    assert_int_equal(s.start_time_ticks, 77);
 
     /* truncated before field 22, garbage, no ')' */
-    assert_int_equal(mv__parse_stat("1 (x) S 0 1 1 0\n", &ppid, &st), -EINVAL);
-    assert_int_equal(st, MV_NA);
+    assert_int_equal(mv__parse_stat("1 (x) S 0 1 1 0\n", &ppid, &s), -EINVAL);
+    assert_int_equal(s.start_time_ticks, MV_NA);
+    assert_int_equal(ppid, -1);
     assert_int_equal(mv__parse_stat("1 (x) S zz 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n",
-                                    &ppid, &st), -EINVAL);
-    assert_int_equal(mv__parse_stat("no parens", &ppid, &st), -EINVAL);
-    assert_int_equal(mv__parse_stat(NULL, &ppid, &st), -EINVAL);
+                                    &ppid, &s), -EINVAL);
+    assert_int_equal(mv__parse_stat("no parens", &ppid, &s), -EINVAL);
+    assert_int_equal(mv__parse_stat(NULL, &ppid, &s), -EINVAL);
 }
 
 static void test_parse_meminfo_rollup(void **state)
@@ -453,6 +472,57 @@ static void test_apply_limit(void **state)
     mv__sample_apply_limit(NULL, 1200);  /* no crash */
 }
 
+/* mv__sample_limit_quantity: the working set against a cgroup's limit,
+ * else RSS; each stands in for the other when unavailable. usage_ratio is
+ * that quantity over the effective limit. */
+static void test_limit_quantity(void **state)
+{
+    (void)state;
+    mv_sample s;
+
+    mv_sample_clear(&s);
+    assert_int_equal(mv__sample_limit_quantity(&s), MV_NA);
+    s.rss_bytes = 300;
+    s.working_set_bytes = 500;
+    s.effective_limit_bytes = 1000;
+    const struct { mv_limit_source src; int64_t want; } cases[] = {
+        {MV_LIMIT_CGROUP_MAX, 500}, {MV_LIMIT_CGROUP_HIGH, 500},
+        {MV_LIMIT_MEMTOTAL, 300},   {MV_LIMIT_CONFIG, 300},
+        {MV_LIMIT_NONE, 300},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s.limit_source = cases[i].src;
+        assert_int_equal(mv__sample_limit_quantity(&s), cases[i].want);
+        assert_string_equal(mv__sample_limit_quantity_name(&s),
+                            cases[i].want == 500 ? "working set" : "rss");
+    }
+    /* fallbacks: a cgroup limit without a working set, RSS unknown */
+    s.limit_source = MV_LIMIT_CGROUP_MAX;
+    s.working_set_bytes = MV_NA;
+    assert_int_equal(mv__sample_limit_quantity(&s), 300);
+    assert_string_equal(mv__sample_limit_quantity_name(&s), "rss");
+    s.limit_source = MV_LIMIT_MEMTOTAL;
+    s.working_set_bytes = 500;
+    s.rss_bytes = MV_NA;
+    assert_int_equal(mv__sample_limit_quantity(&s), 500);
+    assert_string_equal(mv__sample_limit_quantity_name(&s), "working set");
+
+    /* the ratio derive computes uses the same quantity */
+    mv_sample_clear(&s);
+    s.rss_bytes = 300;
+    s.cg_usage_bytes = 600;
+    s.cg_inactive_file_bytes = 100;
+    s.cg_max_bytes = 1000;
+    s.mem_total_bytes = 4000;
+    mv__sample_derive(&s);
+    assert_int_equal(mv__sample_limit_quantity(&s), 500);
+    assert_true(fabs(s.usage_ratio - 500.0 / 1000.0) < 1e-12);
+    s.cg_max_bytes = 9000;
+    mv__sample_derive(&s);
+    assert_int_equal(mv__sample_limit_quantity(&s), 300);
+    assert_true(fabs(s.usage_ratio - 300.0 / 4000.0) < 1e-12);
+}
+
 static void test_sample_clear(void **state)
 {
     (void)state;
@@ -471,6 +541,40 @@ static void test_sample_clear(void **state)
     assert_int_equal(s.sys_psi_some.total_us, MV_NA);
     assert_true(isnan(s.usage_ratio));
     mv_sample_clear(NULL);  /* no crash */
+
+    /* every field of the table, by its type: a field added there is
+     * cleared without another edit; the blocks clear only their own */
+#define NA_IS_I64(m) assert_int_equal(s.m, MV_NA);
+#define NA_IS_LIM(m) assert_int_equal(s.m, MV_NA);
+#define NA_IS_I32(m) assert_int_equal(s.m, 0);
+#define NA_IS_INT(m) assert_int_equal(s.m, 0);
+#define NA_IS_DBL(m) assert_true(isnan(s.m));
+    memset(&s, 0x5a, sizeof(s));
+    mv_sample_clear(&s);
+#define X(member, type, where, help) NA_IS_##type(member)
+    MV_SAMPLE_FIELDS(X)
+#undef X
+    memset(&s, 0x5a, sizeof(s));
+    mv__sample_clear_process(&s);
+#define X(member, type, where, help)                                          \
+    if (MV__PROCESS_FIELD(member)) {                                           \
+        NA_IS_##type(member)                                                   \
+    }
+    MV_SAMPLE_FIELDS(X)
+#undef X
+    assert_int_equal(s.nprocs, 0);
+    assert_int_equal(s.mem_total_bytes, 0x5a5a5a5a5a5a5a5aLL);  /* not its block */
+    assert_int_equal(s.cg_usage_bytes, 0x5a5a5a5a5a5a5a5aLL);
+    memset(&s, 0x5a, sizeof(s));
+    mv__sample_clear_cgroup(&s);
+#define X(member, type, where, help)                                          \
+    if (MV__CGROUP_FIELD(member)) {                                            \
+        NA_IS_##type(member)                                                   \
+    }
+    MV_SAMPLE_FIELDS(X)
+#undef X
+    assert_string_equal(s.cgroup_path, "");
+    assert_int_equal(s.rss_bytes, 0x5a5a5a5a5a5a5a5aLL);
 }
 
 /* ---- fixture trees ----------------------------------------------------- */
@@ -792,7 +896,7 @@ static void test_fixture_tree(void **state)
 
     /* 100 -> 101 -> 103, 100 -> 102, 100 -> 104 (gone), 100 -> 105 (zombie);
      * 200 unrelated */
-    assert_int_equal(mv__probe_tree(&o, 100, &s), 0);
+    assert_int_equal(probe_tree(&o, 100, &s), 0);
     assert_int_equal(s.pid, 100);
     assert_int_equal(s.nprocs, 5);
     assert_int_equal(s.rss_bytes, KB(10000 + 5000 + 3000 + 1000));
@@ -801,14 +905,55 @@ static void test_fixture_tree(void **state)
     assert_int_equal(s.threads, 2 * 4 + 1);
     assert_int_equal(s.rss_peak_bytes, KB(10100));  /* target's own */
     assert_int_equal(s.start_time_ticks, 200);
+    assert_int_equal(s.major_faults, 11 + 22 + 33 + 44);  /* zombie: 0 */
+
+    /* every integer process field of the table is the sum of the
+     * processes' own (MV_NA skipped), but the target's start time and
+     * peak: a field added to the table is summed without another edit */
+    {
+        static const int32_t members[] = {100, 101, 102, 103, 105};
+        mv_sample one, want;
+        mv_sample_clear(&want);
+        for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
+            assert_int_equal(mv__probe_process(&o, members[i], &one), 0);
+#define SUM_I64(m)                                                            \
+            if (one.m != MV_NA)                                                \
+                want.m = (want.m == MV_NA ? 0 : want.m) + one.m;
+#define SUM_LIM(m) SUM_I64(m)
+#define SUM_I32(m)
+#define SUM_INT(m)
+#define SUM_DBL(m)
+#define X(member, type, where, help)                                          \
+            if (MV__PROCESS_FIELD(member)) {                                   \
+                SUM_##type(member)                                             \
+            }
+            MV_SAMPLE_FIELDS(X)
+#undef X
+        }
+        assert_int_equal(probe_tree(&o, 100, &s), 0);
+        int checked = 0;
+#define X(member, type, where, help)                                          \
+        if (MV__PROCESS_FIELD(member) && sizeof(s.member) == 8 &&              \
+            offsetof(mv_sample, member) != offsetof(mv_sample, start_time_ticks) && \
+            offsetof(mv_sample, member) != offsetof(mv_sample, rss_peak_bytes)) { \
+            if (s.member != want.member)                                       \
+                fail_msg(#member ": tree %lld, sum %lld", (long long)s.member,  \
+                         (long long)want.member);                              \
+            checked++;                                                         \
+        }
+        MV_SAMPLE_FIELDS(X)
+#undef X
+        assert_true(checked >= 11);
+    }
 
     /* subtree */
-    assert_int_equal(mv__probe_tree(&o, 101, &s), 0);
+    assert_int_equal(probe_tree(&o, 101, &s), 0);
     assert_int_equal(s.nprocs, 2);
     assert_int_equal(s.rss_bytes, KB(6000));
+    assert_int_equal(s.major_faults, 22 + 44);
 
     /* leaf and unrelated */
-    assert_int_equal(mv__probe_tree(&o, 200, &s), 0);
+    assert_int_equal(probe_tree(&o, 200, &s), 0);
     assert_int_equal(s.nprocs, 1);
     assert_int_equal(s.rss_bytes, KB(7777));
 
@@ -835,7 +980,7 @@ static void test_fixture_tree(void **state)
     assert_int_equal(s.nprocs, 1);
     int32_t gone_first[] = {104, 200};
     assert_int_equal(mv__probe_target(&o, gone_first, 2, 0, NULL, &s), -ESRCH);
-    assert_int_equal(mv__probe_tree(&o, 99999, &s), -ESRCH);
+    assert_int_equal(probe_tree(&o, 99999, &s), -ESRCH);
     assert_int_equal(s.rss_bytes, MV_NA);
 }
 
@@ -1202,7 +1347,7 @@ static void test_real_proc(void **state)
     assert_int_equal(mv__probe_target(&o, &none, 1, 1, NULL, &s), -ESRCH);
 
     /* the real tree of this process: itself (no children) */
-    assert_int_equal(mv__probe_tree(&o, pid, &s), 0);
+    assert_int_equal(probe_tree(&o, pid, &s), 0);
     assert_int_equal(s.nprocs, 1);
 
     /* real smaps, comm, oom_score */
@@ -1548,6 +1693,7 @@ int main(void)
         cmocka_unit_test(test_parse_smaps_top),
         cmocka_unit_test(test_derive),
         cmocka_unit_test(test_apply_limit),
+        cmocka_unit_test(test_limit_quantity),
         cmocka_unit_test(test_sample_clear),
         cmocka_unit_test(test_fixture_v1),
         cmocka_unit_test(test_fixture_v1_cgroup_paths),
