@@ -57,8 +57,6 @@ enum {
     CLI_RS_RSS, CLI_RS_ANON, CLI_RS_FILE, CLI_RS_SHMEM, CLI_RS_SWAP,
     CLI_RS_PRIVATE, CLI_RS_WORKING_SET, CLI_RS_LIMIT, CLI_RS_COUNT
 };
-/* "rss", "anon", ... */
-const char *cli_report_series_name(int i);
 
 /* Raw samples kept for the verdict replay and for estimate. */
 typedef struct cli_report_raw {

@@ -31,15 +31,6 @@
 #include "report.h"
 #include "util.h"
 
-static const char *const series_names[CLI_RS_COUNT] = {
-    "rss", "anon", "file", "shmem", "swap", "private", "working_set", "limit",
-};
-
-const char *cli_report_series_name(int i)
-{
-    return i >= 0 && i < CLI_RS_COUNT ? series_names[i] : "?";
-}
-
 /* ---- growable arrays ---- */
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
