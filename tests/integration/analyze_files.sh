@@ -75,19 +75,22 @@ for t in leak flat; do
         [ "$(wc -l <"$tmp/out")" -eq 1 ] || fail "$f: want exactly one JSON object"
         [ "$(field .verdict)" = "$want" ] || { cat "$tmp/out" >&2; fail "$f: verdict $(field .verdict), want $want"; }
         [ "$(field .points)" = 1440 ] || fail "$f: points $(field .points)"
-        [ "$(field .limit_bytes)" = 2147483648 ] || fail "$f: limit"
+        [ "$(field .effective_limit_bytes)" = 2147483648 ] || fail "$f: limit"
         [ -s "$tmp/err" ] && { cat "$tmp/err" >&2; fail "$f: unexpected stderr"; }
     done
 done
 # the leak's figures (recording: limit from the file, no --limit)
 expect 3 leak.jsonl --json
 jq -e '.source == "leak.jsonl" and .format == "recording" and .labels == null and
-       .signal == "private" and .limit_bytes == 2147483648 and
+       .signal == "private" and .effective_limit_bytes == 2147483648 and
        .detected_at_s > 0 and .detected_at_s < 86400 and
        .growth_bytes_per_hour > 20*1048576 and .growth_bytes_per_hour < 30*1048576 and
-       (.growth_bytes_per_hour_interval | length) == 2 and
+       .growth_lo_bytes_per_hour <= .growth_bytes_per_hour and
+       .growth_bytes_per_hour <= .growth_hi_bytes_per_hour and
        .confidence > 0.5 and .confidence <= 1 and
-       .eta_s > 0 and (.eta_interval_s | length) == 2 and
+       .time_to_limit_seconds > 0 and .time_to_limit_infinite == false and
+       .time_to_limit_lo_seconds > 0 and .time_to_limit_hi_seconds >= .time_to_limit_lo_seconds and
+       (has("eta_s") or has("limit_bytes") or has("window_s") or has("oom_risk_eta_s")) == false and
        (.evidence | test("2.0 GiB"))' "$tmp/out" >/dev/null || { cat "$tmp/out" >&2; fail "leak fields"; }
 expect 0 flat.jsonl --json
 jq -e '.detected_at_s == null and .verdict == "no_leak" and
@@ -127,7 +130,7 @@ EOF
 expect 0 fast.csv --json --limit 1G
 jq -e '.verdict != "leak" and .detected_at_s == null and
        .oom_risk_active == true and .oom_risk_at_s > 0 and .oom_risk_at_s <= .span_s and
-       .oom_risk_eta_s > 0 and .oom_risk_eta_s < 21600 and
+       .oom_risk_time_to_limit_seconds > 0 and .oom_risk_time_to_limit_seconds < 21600 and
        .oom_risk_growth_bytes_per_hour > 900*1048576 and
        (.oom_risk_evidence | length > 0)' "$tmp/out" >/dev/null \
     || { cat "$tmp/out" >&2; fail "fast growth: want oom_risk without a leak verdict"; }

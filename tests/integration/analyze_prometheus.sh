@@ -100,8 +100,8 @@ jq -se 'first(.[] | select(.labels.instance == "leaker:9464")) |
        .labels.job == "api" and .labels.__name__ == "mvtest_private_bytes" and
        .points > 2800 and .detected_at_s > 0 and .detected_at_s < 172800 and
        .growth_bytes_per_hour > 15*1048576 and .growth_bytes_per_hour < 25*1048576 and
-       .confidence > 0.5 and .eta_s > 0 and (.evidence | length) > 20 and
-       .limit_bytes == 2147483648 and .source == "'"$url"'"' "$tmp/out" >/dev/null \
+       .confidence > 0.5 and .time_to_limit_seconds > 0 and (.evidence | length) > 20 and
+       .effective_limit_bytes == 2147483648 and .source == "'"$url"'"' "$tmp/out" >/dev/null \
     || { cat "$tmp/out" >&2; fail "leaker's fields"; }
 jq -se 'first(.[] | select(.labels.instance == "flat:9464")) | .detected_at_s == null' "$tmp/out" >/dev/null \
     || { cat "$tmp/out" >&2; fail "flat series raised a leak alarm during the replay"; }
@@ -111,7 +111,7 @@ jq -se 'first(.[] | select(.labels.instance == "flat:9464")) |
         .oom_risk_active == false and .oom_risk_at_s == null and (.oom_risk_evidence | length > 0)' \
     "$tmp/out" >/dev/null || { cat "$tmp/out" >&2; fail "flat series: OOM-risk fields"; }
 jq -se 'first(.[] | select(.labels.instance == "leaker:9464")) |
-        (.oom_risk_active | type) == "boolean" and has("oom_risk_at_s") and has("oom_risk_eta_s") and
+        (.oom_risk_active | type) == "boolean" and has("oom_risk_at_s") and has("oom_risk_time_to_limit_seconds") and
         (.oom_risk_evidence | length > 0)' \
     "$tmp/out" >/dev/null || { cat "$tmp/out" >&2; fail "leaker: OOM-risk fields"; }
 

@@ -364,9 +364,9 @@ else
         if [ "$t" = leaky ] && [ -n "$CG" ]; then
             [ "$lrisk" = 1 ] || fail "the leaky target's live memvigil_oom_risk is '$lrisk', want 1"
             jq -e '.oom_risk_active == true and .oom_risk_at_s != null and .oom_risk_at_s > 0 and
-                   .oom_risk_eta_s != null and .oom_risk_eta_s < 21600 and
+                   .oom_risk_time_to_limit_seconds != null and .oom_risk_time_to_limit_seconds < 21600 and
                    (.oom_risk_evidence | length > 0)' "$tmp/analyze_$t.json" >/dev/null ||
-                fail "analyze --prometheus does not replay the leaky target's OOM risk: $(jq -c '{oom_risk, oom_risk_at_s, oom_risk_eta_s, oom_risk_evidence}' "$tmp/analyze_$t.json")"
+                fail "analyze --prometheus does not replay the leaky target's OOM risk: $(jq -c '{oom_risk_active, oom_risk_at_s, oom_risk_time_to_limit_seconds, oom_risk_evidence}' "$tmp/analyze_$t.json")"
         else
             [ "$lrisk" = 0 ] || fail "target=$t: live memvigil_oom_risk is '$lrisk', want 0"
             [ "$offline_risk" = false ] || fail "target=$t: analyze says oom_risk $offline_risk, want false"

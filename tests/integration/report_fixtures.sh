@@ -52,6 +52,19 @@ if [ -s "$tmp/analyze.json" ]; then
          ((.oom_risk_at_s - $r[0].oom_risk_at_s) | fabs) < 1 and
          .oom_risk_evidence == $r[0].oom_risk_evidence' \
         "$tmp/analyze.json" >/dev/null || fail "analyze and report OOM risk differ"
+    # one name per figure: the verdict's figures and the claim's ETA go by
+    # the same keys in analyze --json and the report's JSON
+    jq -e --slurpfile r "$tmp/leak.json" '
+        ["growth_bytes_per_hour", "growth_lo_bytes_per_hour", "growth_hi_bytes_per_hour",
+         "confidence", "time_to_limit_seconds", "time_to_limit_lo_seconds",
+         "time_to_limit_hi_seconds", "window_seconds", "detected_at_s"] as $v |
+        ["oom_risk_active", "oom_risk_at_s", "oom_risk_time_to_limit_seconds",
+         "oom_risk_growth_bytes_per_hour", "oom_risk_evidence", "effective_limit_bytes"] as $top |
+        . as $a |
+        all($v[]; . as $k | ($r[0].verdict | has($k))) and all($top[]; . as $k | ($r[0] | has($k))) and
+        all($v[], $top[]; . as $k | $a | has($k))' \
+        "$tmp/analyze.json" >/dev/null ||
+        fail "analyze --json and the report name the verdict's figures differently: $(jq -c keys "$tmp/analyze.json")"
 fi
 # the two claims apart: 16 min at 512 KiB/s under 1.5 GiB reaches the limit
 # within 6 h, so the OOM risk holds (raised after ~5 min of data), whatever

@@ -198,20 +198,6 @@ static void print_text(const cli_series *s, const cli_replay_result *rr)
     print_risk(rr);
 }
 
-static void json_pair(mv_buf *b, const char *key, double lo, double hi)
-{
-    mv__buf_printf(b, ",\"%s\":", key);
-    if (isnan(lo) && isnan(hi)) {
-        mv__buf_puts(b, "null");
-        return;
-    }
-    mv__buf_puts(b, "[");
-    mv__buf_json_double(b, lo);
-    mv__buf_puts(b, ",");
-    mv__buf_json_double(b, hi);
-    mv__buf_puts(b, "]");
-}
-
 static int print_json(const cli_series *s, const cli_replay_result *rr)
 {
     const mv__leak_result *r = &rr->r;
@@ -248,23 +234,31 @@ static int print_json(const cli_series *s, const cli_replay_result *rr)
     mv__buf_json_string(&b, mv__leak_reason_name(r->reason));
     mv__buf_puts(&b, ",\"detected_at_s\":");
     mv__buf_json_double(&b, rr->detected_at_s);
+    /* the same names as the report's verdict and the status JSON's leak
+     * object (docs/api-status.md "Renamed keys") */
     mv__buf_puts(&b, ",\"growth_bytes_per_hour\":");
     mv__buf_json_double(&b, r->growth_bytes_per_h);
-    json_pair(&b, "growth_bytes_per_hour_interval", r->growth_lo_bytes_per_h,
-              r->growth_hi_bytes_per_h);
+    mv__buf_puts(&b, ",\"growth_lo_bytes_per_hour\":");
+    mv__buf_json_double(&b, r->growth_lo_bytes_per_h);
+    mv__buf_puts(&b, ",\"growth_hi_bytes_per_hour\":");
+    mv__buf_json_double(&b, r->growth_hi_bytes_per_h);
     mv__buf_puts(&b, ",\"confidence\":");
     mv__buf_json_double(&b, r->confidence);
-    mv__buf_puts(&b, ",\"eta_s\":");
-    mv__buf_json_double(&b, r->eta_s);
-    if (isinf(r->eta_s) || isnan(r->eta_s))
-        mv__buf_puts(&b, ",\"eta_interval_s\":null");
-    else
-        json_pair(&b, "eta_interval_s", r->eta_lo_s, r->eta_hi_s);
-    mv__buf_puts(&b, ",\"limit_bytes\":");
+    /* JSON has no infinity: null, and time_to_limit_infinite says "never" */
+    mv__buf_puts(&b, ",\"time_to_limit_seconds\":");
+    mv__buf_json_double(&b, isinf(r->eta_s) ? NAN : r->eta_s);
+    mv__buf_printf(&b, ",\"time_to_limit_infinite\":%s",
+                   isinf(r->eta_s) ? "true" : "false");
+    int eta_known = isfinite(r->eta_s);
+    mv__buf_puts(&b, ",\"time_to_limit_lo_seconds\":");
+    mv__buf_json_double(&b, eta_known && isfinite(r->eta_lo_s) ? r->eta_lo_s : NAN);
+    mv__buf_puts(&b, ",\"time_to_limit_hi_seconds\":");
+    mv__buf_json_double(&b, eta_known && isfinite(r->eta_hi_s) ? r->eta_hi_s : NAN);
+    mv__buf_puts(&b, ",\"effective_limit_bytes\":");
     mv__buf_json_int(&b, rr->limit_bytes > 0 &&
                              rr->limit_bytes != MV_UNLIMITED
                          ? rr->limit_bytes : MV_NA);
-    mv__buf_puts(&b, ",\"window_s\":");
+    mv__buf_puts(&b, ",\"window_seconds\":");
     mv__buf_json_double(&b, r->window_s);
     mv__buf_puts(&b, ",\"evidence\":");
     mv__buf_json_string(&b, r->evidence);
@@ -272,8 +266,8 @@ static int print_json(const cli_series *s, const cli_replay_result *rr)
     mv__buf_printf(&b, ",\"oom_risk_active\":%s,\"oom_risk_at_s\":",
                    r->risk.active ? "true" : "false");
     mv__buf_json_double(&b, rr->oom_risk_at_s);
-    mv__buf_puts(&b, ",\"oom_risk_eta_s\":");
-    mv__buf_json_double(&b, r->risk.eta_s);
+    mv__buf_puts(&b, ",\"oom_risk_time_to_limit_seconds\":");
+    mv__buf_json_double(&b, isinf(r->risk.eta_s) ? NAN : r->risk.eta_s);
     mv__buf_puts(&b, ",\"oom_risk_growth_bytes_per_hour\":");
     mv__buf_json_double(&b, r->risk.growth_bytes_per_h);
     mv__buf_puts(&b, ",\"oom_risk_evidence\":");
