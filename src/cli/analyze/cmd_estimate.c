@@ -186,8 +186,10 @@ int cli_cmd_estimate(int argc, char **argv)
     const char *unit = NULL;
     int json = 0, c;
     char unit_name[64];
+    /* options anywhere (GNU permutation): `estimate REC --units 1e6` */
+    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case O_UNITS:
             if (parse_count(optarg, &units))
@@ -213,7 +215,12 @@ int cli_cmd_estimate(int argc, char **argv)
             break;
         case O_JSON: json = 1; break;
         case 'h': fputs(cli_estimate_usage, stdout); return CLI_EXIT_OK;
-        default: return cli_usage_error("estimate", "unknown option");
+        case ':':
+            return cli_usage_error("estimate", "option '%s' needs a value",
+                                   argv[optind - 1]);
+        default:
+            return cli_usage_error("estimate", "unknown option '%s'",
+                                   argv[optind - 1]);
         }
     }
     cli_estimate e;

@@ -65,7 +65,7 @@ typedef struct heap_opts {
 
 enum { OPT_PID = 1000, OPT_TYPE, OPT_NOSYM, OPT_JSON };
 
-static int parse(int argc, char **argv, const char *sub, heap_opts *o)
+static int parse(int argc, char **argv, heap_opts *o)
 {
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
@@ -106,8 +106,8 @@ static int parse(int argc, char **argv, const char *sub, heap_opts *o)
             return cli_usage_error("heap", "option '%s' needs a value",
                                    argv[optind - 1]);
         default:
-            return cli_usage_error("heap", "unknown option '%s' for heap %s",
-                                   argv[optind - 1], sub);
+            return cli_usage_error("heap", "unknown option '%s'",
+                                   argv[optind - 1]);
         }
     }
     o->nargs = argc - optind;
@@ -564,18 +564,18 @@ int cli_cmd_heap(int argc, char **argv)
     struct stat st;
     int rc;
 
-    if (argc < 2)
-        return cli_usage_error("heap", "missing subcommand (top, diff, folded)");
-    sub = argv[1];
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
-        fputs(cli_heap_usage, stdout);
-        return CLI_EXIT_OK;
-    }
-    rc = parse(argc - 1, argv + 1, sub, &o);
+    /* options anywhere, before or after the subcommand and its operands
+     * (GNU permutation): the first operand is the subcommand */
+    rc = parse(argc, argv, &o);
     if (rc < 0)
         return CLI_EXIT_OK;
     if (rc)
         return rc;
+    if (o.nargs < 1)
+        return cli_usage_error("heap", "missing subcommand (top, diff, folded)");
+    sub = o.args[0];
+    o.args++;
+    o.nargs--;
     if (o.type && strcmp(o.type, "inuse_space") != 0 &&
         strcmp(o.type, "inuse_objects") != 0 && strcmp(o.type, "alloc_space") != 0 &&
         strcmp(o.type, "alloc_objects") != 0)

@@ -254,14 +254,21 @@ int cli_cmd_report(int argc, char **argv)
     };
     const char *output = NULL, *format = "html", *heap = NULL;
     int c;
+    /* options anywhere (GNU permutation): `report REC -o out.html` */
+    opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:f:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:f:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
         case 'f': format = optarg; break;
         case 'H': heap = optarg; break;
         case 'h': fputs(cli_report_usage, stdout); return CLI_EXIT_OK;
-        default: return cli_usage_error("report", "unknown option");
+        case ':':
+            return cli_usage_error("report", "option '%s' needs a value",
+                                   argv[optind - 1]);
+        default:
+            return cli_usage_error("report", "unknown option '%s'",
+                                   argv[optind - 1]);
         }
     }
     if (strcmp(format, "html") && strcmp(format, "markdown") && strcmp(format, "md") &&
