@@ -60,10 +60,23 @@
     if (s == null || isNaN(s)) return 'n/a';
     if (!isFinite(s)) return 'never';
     s = Math.max(0, s);
-    if (s < 60) return s.toFixed(s < 10 ? 1 : 0) + ' s';
-    if (s < 3600) return Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s';
-    if (s < 86400) return Math.floor(s / 3600) + ' h ' + Math.round((s % 3600) / 60) + ' min';
-    return Math.floor(s / 86400) + ' d ' + Math.round((s % 86400) / 3600) + ' h';
+    // the C side's rules (mv__human_duration): rounded to whole seconds
+    // first, a zero second unit left out ("6 h", not "6 h 0 min")
+    var t = Math.round(s), two = function (a, ua, b, ub) {
+      return b ? a + ' ' + ua + ' ' + b + ' ' + ub : a + ' ' + ua;
+    };
+    if (t < 60) return s < 10 && s !== t ? s.toFixed(1) + ' s' : t + ' s';
+    if (t < 3600) return two(Math.floor(t / 60), 'min', t % 60, 's');
+    if (t < 86400) return two(Math.floor(t / 3600), 'h', Math.floor((t % 3600) / 60), 'min');
+    return two(Math.floor(t / 86400), 'd', Math.floor((t % 86400) / 3600), 'h');
+  };
+  // A time to the limit, as the C side says it (mv__human_eta): beyond
+  // 14 days "more than 14 days", since a rate extrapolated further is not
+  // a date to plan by.
+  MV.ETA_SAY_MAX_S = 14 * 86400;
+  MV.fmtEta = function (s) {
+    if (s != null && isFinite(s) && s > MV.ETA_SAY_MAX_S) return 'more than 14 days';
+    return MV.fmtDur(s);
   };
   MV.fmtTime = function (ms) {
     return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');

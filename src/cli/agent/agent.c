@@ -571,7 +571,7 @@ void cli_agent_print_status(cli_agent *a, const mv_status *st)
         mv__human_bytes(s->private_bytes, priv, sizeof priv);
         mv__human_bytes(s->effective_limit_bytes, lim, sizeof lim);
         tty_format_growth(g, gr, sizeof gr);
-        mv__human_duration(st->time_to_limit_s, eta, sizeof eta);
+        mv__human_eta(st->time_to_limit_s, eta, sizeof eta);
         rc = mv__buf_printf(&line, "%s %-8s rss %s (anon %s) private %s "
                             "limit %s ratio ", ts, "status", rss, anon, priv,
                             lim);

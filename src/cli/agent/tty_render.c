@@ -134,7 +134,7 @@ char *tty_format_eta(double s, char *out, size_t n)
     else if (isinf(s))
         snprintf(out, n, "never (not growing)");
     else
-        mv__human_duration(s, out, n);
+        mv__human_eta(s, out, n);
     return out;
 }
 
@@ -450,7 +450,7 @@ static void trend_lines(line *l, const tty_state *s)
     sgr_end(l);
     if (s->verdict != TTY_VERDICT_NONE && s->verdict != TTY_VERDICT_NO_LEAK &&
         isfinite(s->verdict_eta_s)) {
-        textf(l, " (limit in %s)", mv__human_duration(s->verdict_eta_s, e,
+        textf(l, " (limit in %s)", mv__human_eta(s->verdict_eta_s, e,
                                                        sizeof e));
     }
     if (s->verdict_text[0]) {
@@ -476,7 +476,7 @@ static void trend_lines(line *l, const tty_state *s)
     }
     sgr_end(l);
     if (s->oom_risk == TTY_OOM_RISK_ACTIVE && isfinite(s->oom_risk_eta_s))
-        textf(l, " (limit in %s)", mv__human_duration(s->oom_risk_eta_s, e,
+        textf(l, " (limit in %s)", mv__human_eta(s->oom_risk_eta_s, e,
                                                        sizeof e));
     if (s->oom_risk != TTY_OOM_RISK_NONE && s->oom_risk_text[0]) {
         /* the event's message without its lead ("out of memory in about

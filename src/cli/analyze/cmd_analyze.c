@@ -112,6 +112,11 @@ static const char *hdur(double s, char *out, size_t n)
     return mv__human_duration(s, out, n);
 }
 
+static const char *heta(double s, char *out, size_t n)
+{
+    return mv__human_eta(s, out, n);
+}
+
 static const char *series_title(const cli_series *s, char *out, size_t n)
 {
     char labels[512];
@@ -136,7 +141,7 @@ static void print_risk(const cli_replay_result *rr)
 
     if (k->active)
         printf("  oom risk     OOM RISK: out of memory in about %s at the "
-               "current rate (%s/h)\n", hdur(k->eta_s, a, sizeof a),
+               "current rate (%s/h)\n", heta(k->eta_s, a, sizeof a),
                hbytes(k->growth_bytes_per_h, b, sizeof b));
     else
         printf("  oom risk     none at the end%s\n",
@@ -146,7 +151,7 @@ static void print_risk(const cli_replay_result *rr)
     else
         printf("  risk raised  %s after the first point (out of memory in "
                "about %s then)\n", hdur(rr->oom_risk_at_s, a, sizeof a),
-               hdur(rr->oom_risk_at_eta_s, b, sizeof b));
+               heta(rr->oom_risk_at_eta_s, b, sizeof b));
     if (k->evidence[0])
         printf("  risk evidence %s\n", k->evidence);
 }
@@ -178,14 +183,23 @@ static void print_text(const cli_series *s, const cli_replay_result *rr)
         mv__human_bytes(rr->limit_bytes, lim, sizeof lim);
     else
         snprintf(lim, sizeof lim, "unknown");
-    if (isnan(r->eta_s) || isinf(r->eta_s)) {
+    if (isnan(r->eta_s)) {
+        printf("  time to limit n/a (limit %s)\n", lim);
+    } else if (isinf(r->eta_s)) {
+        /* the verdict projects no rise: say why, not "never" beside a
+         * positive growth figure */
         printf("  time to limit %s (limit %s)\n",
-               isinf(r->eta_s) ? "never at this rate" : "n/a", lim);
+               r->growth_bytes_per_h > 0
+                   ? "not projected: the rise is not a lasting trend (see the evidence)"
+                   : "never: memory is not growing", lim);
+    } else if (r->eta_s > MV_ETA_SAY_MAX_S) {
+        printf("  time to limit %s at this rate (limit %s)\n",
+               heta(r->eta_s, a, sizeof a), lim);
     } else {
-        printf("  time to limit %s", hdur(r->eta_s, a, sizeof a));
+        printf("  time to limit %s", heta(r->eta_s, a, sizeof a));
         if (!isnan(r->eta_lo_s) && !isnan(r->eta_hi_s))
-            printf(" (%s to %s)", hdur(r->eta_lo_s, b, sizeof b),
-                   hdur(r->eta_hi_s, c, sizeof c));
+            printf(" (%s to %s)", heta(r->eta_lo_s, b, sizeof b),
+                   heta(r->eta_hi_s, c, sizeof c));
         printf(" (limit %s)\n", lim);
     }
     if (isnan(rr->detected_at_s))

@@ -759,7 +759,7 @@ void cli_report_finish(cli_report *r)
         add_advice(r, "Out of memory in about %s at the current growth rate "
                    "(%s/h), whatever the cause: restart, raise the limit or "
                    "shed load before then.%s",
-                   mv__human_duration(v->risk.eta_s, a, sizeof a),
+                   mv__human_eta(v->risk.eta_s, a, sizeof a),
                    mv__human_bytes_d(fabs(v->risk.growth_bytes_per_h), b,
                                      sizeof b),
                    vd == MV_LEAK_LEAK ? "" : " The leak verdict does not "
@@ -792,7 +792,7 @@ void cli_report_finish(cli_report *r)
         if (!isnan(v->eta_s) && isfinite(v->eta_s))
             add_advice(r, "Until it is fixed, plan a restart or a higher limit "
                        "before the limit is reached (in about %s).",
-                       mv__human_duration(v->eta_s, a, sizeof a));
+                       mv__human_eta(v->eta_s, a, sizeof a));
         if (vd == MV_LEAK_SUSPECT)
             add_advice(r, "The growth is not yet certain: keep recording (a longer "
                        "window raises the confidence) and compare with the "

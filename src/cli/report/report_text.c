@@ -66,15 +66,15 @@ void cli_report_figures(const cli_report *r, cli_report_fig *f)
     else
         mv__strlcpy(f->confidence, "n/a", sizeof f->confidence);
     if (r->have_verdict)
-        mv__human_duration(v->eta_s, f->eta, sizeof f->eta);
+        mv__human_eta(v->eta_s, f->eta, sizeof f->eta);
     else
         mv__strlcpy(f->eta, "n/a", sizeof f->eta);
     if (r->have_verdict && r->verdict.risk.active)
-        mv__human_duration(r->verdict.risk.eta_s, f->risk_eta, sizeof f->risk_eta);
+        mv__human_eta(r->verdict.risk.eta_s, f->risk_eta, sizeof f->risk_eta);
     else if (r->have_verdict && isinf(r->verdict.risk.eta_s))
-        mv__strlcpy(f->risk_eta, "never at the current rate", sizeof f->risk_eta);
+        mv__strlcpy(f->risk_eta, "never (not growing)", sizeof f->risk_eta);
     else if (r->have_verdict && !isnan(r->verdict.risk.eta_s))
-        mv__human_duration(r->verdict.risk.eta_s, f->risk_eta, sizeof f->risk_eta);
+        mv__human_eta(r->verdict.risk.eta_s, f->risk_eta, sizeof f->risk_eta);
     else
         mv__strlcpy(f->risk_eta, "n/a", sizeof f->risk_eta);
     if (!isnan(r->oom_risk_at_s)) {

@@ -267,7 +267,7 @@ static void evidence(const mv__leak_detector *d, const mv__leak_window_eval *ev,
             snprintf(out + len, n - (size_t)len,
                      "; at this pace the %s limit is reached in %s",
                      mv__human_bytes(lim, b2, sizeof b2),
-                     mv__human_duration(ev->eta, t2, sizeof t2));
+                     mv__human_eta(ev->eta, t2, sizeof t2));
         return;
     }
     switch (ev->reason) {
@@ -294,11 +294,11 @@ static void evidence(const mv__leak_detector *d, const mv__leak_window_eval *ev,
             snprintf(out + len, n - (size_t)len,
                      "; at this rate the %s limit is reached in %s",
                      mv__human_bytes(lim, b2, sizeof b2),
-                     mv__human_duration(ev->eta, t2, sizeof t2));
+                     mv__human_eta(ev->eta, t2, sizeof t2));
         else
             snprintf(out + len, n - (size_t)len,
                      "; no limit known, at this rate it doubles in %s",
-                     mv__human_duration(ev->eta, t2, sizeof t2));
+                     mv__human_eta(ev->eta, t2, sizeof t2));
         break;
     }
     case MV_LEAK_R_TRIVIAL:
@@ -312,7 +312,7 @@ static void evidence(const mv__leak_detector *d, const mv__leak_window_eval *ev,
                  "away at that rate: not a threat yet", sig,
                  mv__human_bytes_d(ev->b * 3600, b1, sizeof b1), t1,
                  ev->tau, mv__leak_limit_known(lim) ? "limit" : "doubling",
-                 mv__human_duration(ev->eta, t2, sizeof t2));
+                 mv__human_eta(ev->eta, t2, sizeof t2));
         break;
     case MV_LEAK_R_STEP:
         snprintf(out, n, "%s shifted once by %s %s ago and stayed level "
@@ -633,6 +633,12 @@ static void decide(mv__leak_detector *d, const mv__leak_ctx *c)
         r->eta_hi_s = ev->eta_hi;
     } else if (v >= MV_LEAK_SUSPECT) {
         r->eta_s = r->eta_lo_s = r->eta_hi_s = NAN; /* no limit known */
+    } else if (ev->reason == MV_LEAK_R_SLOW &&
+               mv__leak_limit_known(d->cfg.limit_bytes)) {
+        /* rising but far from the limit: the time is true, only long */
+        r->eta_s = ev->eta;
+        r->eta_lo_s = ev->eta_lo;
+        r->eta_hi_s = ev->eta_hi;
     } else {
         r->eta_s = r->eta_lo_s = r->eta_hi_s = INFINITY;
     }

@@ -177,12 +177,12 @@ void mv__event_describe(mv_event *ev)
         if (s && known_limit(s->effective_limit_bytes) && isfinite(ev->time_to_limit_s)) {
             mv__human_bytes(s->effective_limit_bytes, b, sizeof b);
             char eta[40];
-            mv__human_duration(ev->time_to_limit_s, eta, sizeof eta);
+            mv__human_eta(ev->time_to_limit_s, eta, sizeof eta);
             say(m, n, "growth %s; at this rate the %s limit is reached in %s", a, b,
                      eta);
         } else if (isfinite(ev->time_to_limit_s)) {
             char eta[40];
-            mv__human_duration(ev->time_to_limit_s, eta, sizeof eta);
+            mv__human_eta(ev->time_to_limit_s, eta, sizeof eta);
             say(m, n, "growth %s; at this rate the limit is reached in %s", a, eta);
         } else {
             say(m, n, "growth %s", a);
@@ -246,7 +246,7 @@ void mv__event_describe(mv_event *ev)
         }
         mv__human_rate(ev->growth_bytes_per_s, a, sizeof a);
         if (isfinite(ev->time_to_limit_s)) {
-            mv__human_duration(ev->time_to_limit_s, b, sizeof b);
+            mv__human_eta(ev->time_to_limit_s, b, sizeof b);
             say(m, n, "%s: private memory grows %s; the limit is reached in %s",
                 what, a, b);
         } else {

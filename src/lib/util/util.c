@@ -344,6 +344,15 @@ char *mv__human_rate(double bytes_per_second, char *out, size_t n)
     return out;
 }
 
+char *mv__human_eta(double s, char *out, size_t n)
+{
+    if (isfinite(s) && s > MV_ETA_SAY_MAX_S) {
+        snprintf(out, n, "more than %.0f days", MV_ETA_SAY_MAX_S / 86400.0);
+        return out;
+    }
+    return mv__human_duration(s, out, n);
+}
+
 char *mv__human_duration(double s, char *out, size_t n)
 {
     if (isnan(s)) {
@@ -360,12 +369,19 @@ char *mv__human_duration(double s, char *out, size_t n)
         s = 1e15;
     uint64_t t = (uint64_t)(s + 0.5);
     uint64_t d = t / 86400, h = (t % 86400) / 3600, m = (t % 3600) / 60, sec = t % 60;
-    if (d > 0)
+    /* a zero second unit is left out: "6 h", not "6 h 0 min" */
+    if (d > 0 && h > 0)
         snprintf(out, n, "%" PRIu64 " d %" PRIu64 " h", d, h);
-    else if (h > 0)
+    else if (d > 0)
+        snprintf(out, n, "%" PRIu64 " d", d);
+    else if (h > 0 && m > 0)
         snprintf(out, n, "%" PRIu64 " h %" PRIu64 " min", h, m);
-    else if (m > 0)
+    else if (h > 0)
+        snprintf(out, n, "%" PRIu64 " h", h);
+    else if (m > 0 && sec > 0)
         snprintf(out, n, "%" PRIu64 " min %" PRIu64 " s", m, sec);
+    else if (m > 0)
+        snprintf(out, n, "%" PRIu64 " min", m);
     else if (s < 10 && s != (double)t)
         snprintf(out, n, "%.1f s", s);
     else

@@ -77,6 +77,15 @@ MV_INTERNAL int64_t mv__double_to_i64_or(double v, int64_t fallback);
  * NAN "n/a". Returns out. */
 MV_INTERNAL char *mv__human_duration(double seconds, char *out, size_t n);
 
+/* Beyond this, a time to the limit is said as "more than 14 days": a rate
+ * extrapolated further than that is not a date anyone should plan by. */
+#define MV_ETA_SAY_MAX_S (14.0 * 86400.0)
+/* Formats a time to the limit: "3 h 12 min" up to MV_ETA_SAY_MAX_S, then
+ * "more than 14 days"; INFINITY "never", NAN "n/a". The one formatter of
+ * every time to limit a person reads (events, evidence, analyze, report,
+ * terminal). Returns out. */
+MV_INTERNAL char *mv__human_eta(double seconds, char *out, size_t n);
+
 /* Parses a size such as "512M", "2GiB", "1048576", "64k" (binary units).
  * 0 or -EINVAL. */
 MV_INTERNAL int mv__parse_size(const char *s, int64_t *out);

@@ -447,7 +447,7 @@ static void test_risk_fast_leak(void **state)
     run_step(&s, 8.0 / 60, (int64_t)(64 * GIB), -1, -1, 1, &o);
     assert_true(o.first_risk_h < 0);
     assert_false(o.last.risk.active);
-    assert_non_null(strstr(o.last.risk.evidence, "beyond the 6 h 0 min horizon"));
+    assert_non_null(strstr(o.last.risk.evidence, "beyond the 6 h horizon"));
     /* no limit known: no risk, and the sentence says why */
     run_step(&s, 8.0 / 60, MV_NA, -1, -1, 1, &o);
     assert_true(o.first_risk_h < 0);

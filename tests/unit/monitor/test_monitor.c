@@ -1385,7 +1385,7 @@ static void test_oom_risk_events(void **state)
     assert_int_equal(was, 1);
     assert_int_equal(ev.kind, MV_EVENT_OOM_RISK);
     assert_string_equal(mv_event_kind_name(ev.kind), "oom_risk");
-    assert_string_equal(ev.message, "out of memory in about 3 h 0 min: private "
+    assert_string_equal(ev.message, "out of memory in about 3 h: private "
                                     "memory grows 36 MiB/h; the 256 MiB limit "
                                     "is reached in 3 h");
     assert_true(fabs(ev.growth_bytes_per_s - 36.0 * 1024 * 1024 / 3600.0) < 1e-6);

@@ -103,6 +103,20 @@ static void test_human(void **state)
     assert_string_equal(mv__human_duration(3 * 86400 + 7200, s, sizeof s), "3 d 2 h");
     assert_string_equal(mv__human_duration(INFINITY, s, sizeof s), "never");
     assert_string_equal(mv__human_duration(NAN, s, sizeof s), "n/a");
+    /* a zero second unit is left out */
+    assert_string_equal(mv__human_duration(6 * 3600, s, sizeof s), "6 h");
+    assert_string_equal(mv__human_duration(300, s, sizeof s), "5 min");
+    assert_string_equal(mv__human_duration(2 * 86400 + 20, s, sizeof s), "2 d");
+    assert_string_equal(mv__human_duration(3599.6, s, sizeof s), "1 h");
+    /* times to the limit: beyond 14 days no date is given */
+    assert_string_equal(mv__human_eta(14 * 86400, s, sizeof s), "14 d");
+    assert_string_equal(mv__human_eta(14 * 86400 + 1, s, sizeof s),
+                        "more than 14 days");
+    assert_string_equal(mv__human_eta(27.8 * 86400, s, sizeof s),
+                        "more than 14 days");
+    assert_string_equal(mv__human_eta(4000, s, sizeof s), "1 h 6 min");
+    assert_string_equal(mv__human_eta(INFINITY, s, sizeof s), "never");
+    assert_string_equal(mv__human_eta(NAN, s, sizeof s), "n/a");
 }
 
 static void test_parse_size(void **state)

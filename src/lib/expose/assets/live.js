@@ -105,7 +105,7 @@
     // their own moment, so the two may differ and each says when it is from.
     var span = doc.growth_window_seconds == null ? '' : ' (last ' + MV.fmtDur(doc.growth_window_seconds) + ')';
     fig(dl, 'growth now' + span, MV.fmtRate(doc.growth_bytes_per_second));
-    fig(dl, 'time to limit at that rate', doc.growing === false ? 'never' : MV.fmtDur(doc.time_to_limit_seconds));
+    fig(dl, 'time to limit at that rate', doc.growing === false ? 'never (not growing)' : MV.fmtEta(doc.time_to_limit_seconds));
     if (doc.leak && doc.leak.confidence != null) fig(dl, 'confidence', Math.round(doc.leak.confidence * 100) + '%');
     fig(dl, 'samples shown', String(cols.timestamp_ms.length));
     // the urgency claim, apart from the verdict (the cause)
@@ -114,7 +114,7 @@
     rh.className = 'verdict risk ' + (r ? (on ? 'r-active' : 'r-none') : '');
     rh.setAttribute('data-oom-risk', r ? String(on) : 'unknown');
     $('oom-risk-label').textContent = !r ? 'OOM risk: no detector'
-      : on ? 'OOM RISK \u2014 out of memory in about ' + MV.fmtDur(r.time_to_limit_seconds) + ' at the current rate'
+      : on ? 'OOM RISK \u2014 out of memory in about ' + MV.fmtEta(r.time_to_limit_seconds) + ' at the current rate'
       : 'No OOM risk';
     $('oom-risk-evidence').textContent = r && r.evidence ? r.evidence : '';
   }

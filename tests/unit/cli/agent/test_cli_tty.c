@@ -132,7 +132,7 @@ static void test_render_figures(void **state)
                         "working set 400 MiB / limit 1.0 GiB (cgroup "
                         "memory.max)  ratio 0.39 (39%)");
     assert_string_equal(nth_line(b.data, 4, l, sizeof l),
-                        "growth +720 MiB/h over 5 min 0 s  time to limit "
+                        "growth +720 MiB/h over 5 min  time to limit "
                         "3 h 12 min");
     assert_string_equal(nth_line(b.data, 5, l, sizeof l),
                         "leak none reported");
@@ -175,7 +175,7 @@ static void test_render_cgroup_target_and_waiting(void **state)
     assert_string_equal(nth_line(b.data, 2, l, sizeof l),
                         "private 300 MiB  swap 2.0 MiB");
     assert_string_equal(nth_line(b.data, 4, l, sizeof l),
-                        "growth 0 B/h over 5 min 0 s  time to limit never "
+                        "growth 0 B/h over 5 min  time to limit never "
                         "(not growing)");
     assert_string_equal(nth_line(b.data, 7, l, sizeof l),
                         "private (no samples yet)");
@@ -311,7 +311,7 @@ static void test_verdict_and_events(void **state)
     tty_state_push_event(&s, &ev);
     assert_int_equal(tty_render(&s, 200, 1, 0, &b), 9);
     assert_string_equal(nth_line(b.data, 5, l, sizeof l),
-                        "leak suspect (limit in 2 h 0 min): private memory "
+                        "leak suspect (limit in 2 h): private memory "
                         "may be leaking");
     assert_string_equal(nth_line(b.data, 6, l, sizeof l),
                         "oom risk none reported");
@@ -327,10 +327,10 @@ static void test_verdict_and_events(void **state)
     mv__buf_reset(&b);
     assert_int_equal(tty_render(&s, 200, 1, 0, &b), 10);
     assert_string_equal(nth_line(b.data, 5, l, sizeof l),
-                        "leak suspect (limit in 2 h 0 min): private memory "
+                        "leak suspect (limit in 2 h): private memory "
                         "may be leaking");
     assert_string_equal(nth_line(b.data, 6, l, sizeof l),
-                        "oom risk OOM RISK (limit in 10 min 0 s): out of "
+                        "oom risk OOM RISK (limit in 10 min): out of "
                         "memory in about 10 min");
 
     ev = make_event(MV_EVENT_LEAK_CLEARED, MV_LEVEL_OK, 1764088805000,
@@ -342,7 +342,7 @@ static void test_verdict_and_events(void **state)
                         "leak no leak: growth stopped");
     /* clearing the verdict does not clear the risk, nor the other way */
     assert_string_equal(nth_line(b.data, 6, l, sizeof l),
-                        "oom risk OOM RISK (limit in 10 min 0 s): out of "
+                        "oom risk OOM RISK (limit in 10 min): out of "
                         "memory in about 10 min");
     ev = make_event(MV_EVENT_OOM_RISK_CLEARED, MV_LEVEL_OK, 1764088805500,
                     "the rate dropped");
