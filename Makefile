@@ -3,7 +3,6 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMV_WERROR=ON
-DEMO_SECONDS ?= 60
 # The sanitizer builds `make test` runs after the plain one: ASan+UBSan with
 # the fuzz targets (clang), and ThreadSanitizer for the threaded unit tests.
 SAN_BUILD  ?= build-asan
@@ -31,12 +30,12 @@ build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The demo: watch examples/leaky (a slow anonymous leak plus a bounded cache)
-# for about a minute, print what memvigil sees, leave demo-recording.jsonl.
+# The demo (scripts/demo.sh): examples/leaky leaks against a small limit
+# (a real memory cgroup when possible) under `memvigil run --heap`; about a
+# minute and a half. Leaves demo/: the recording, heap snapshots and the
+# HTML report.
 run: build
-	$(BUILD)/memvigil run --interval 1s --record demo-recording.jsonl \
-	    --listen 127.0.0.1:0 -- $(BUILD)/examples/leaky --seconds $(DEMO_SECONDS)
-	@echo "recording: demo-recording.jsonl"
+	@./scripts/demo.sh $(BUILD)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600

@@ -43,10 +43,15 @@ grep -q '^oom_kill ' "$CG/memory.oom_control" ||
 
 # The wrapper moves itself into the cgroup, then becomes leaky (same pid).
 rc=0
-timeout 60 "$MEMVIGIL" run --interval 200ms --listen none -- \
+timeout 60 "$MEMVIGIL" run --interval 200ms --listen none --record "$tmp/rec.jsonl" -- \
     sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" --until-oom --leak-rate 16MiB --cache-cap 1MiB' \
     wrapper "$CG" "$LEAKY" >"$tmp/out" 2>"$tmp/err" || rc=$?
 [ "$rc" -eq 137 ] || fail "memvigil exited $rc, want 137"
 grep -q "killed by the kernel OOM killer" "$tmp/err" || fail "no OOM message"
 grep -q "oom_kill 0 -> 1" "$tmp/err" || fail "OOM message lacks the oom_kill count"
+# the kill is in the recording too (read from the cgroup once the process
+# has gone), before target_exit, so a report of it says so
+grep -q '"event":"oom_kill".*count 0 -> 1' "$tmp/rec.jsonl" || fail "no oom_kill event in the recording"
+"$MEMVIGIL" report "$tmp/rec.jsonl" --format text >"$tmp/report.txt"
+grep -Eq "OOM kills +1" "$tmp/report.txt" || fail "report does not count the OOM kill: $(grep 'OOM kills' "$tmp/report.txt")"
 echo "PASS: run_oom_cgroup_v1: $(grep 'OOM killer' "$tmp/err")"

@@ -12,7 +12,8 @@
  *     rate (a GC sawtooth or a batch job climbing back to its usual peak
  *     is no risk), and the rise is not levelling off below the limit (a
  *     warm-up's tail, see levels_off_at), with RISK_MIN_DATA_MS of
- *     data behind the rate, on RISK_PERSIST evaluations in a row.
+ *     data behind the rate (less when the limit is nearer than the climb
+ *     has been watched), on RISK_PERSIST evaluations in a row.
  * It clears at the first evaluation where the rate no longer reaches the
  * limit within RISK_CLEAR_FACTOR x the horizon, or the rise is seen
  * levelling off below the limit: a cache that caps, a warm-up that levels
@@ -28,6 +29,10 @@
 #include "util.h"
 
 #define RISK_MIN_DATA_MS (5 * MV_LEAK_MIN_MS)
+/* ...except for a climb that reaches the limit sooner than it has been
+ * watched: waiting out RISK_MIN_DATA_MS would tell it after the OOM kill.
+ * It still needs RISK_URGENT_MIN_DATA_MS of data and every other test. */
+#define RISK_URGENT_MIN_DATA_MS MV_LEAK_MIN_MS
 #define RISK_PERSIST 2
 #define RISK_CLEAR_FACTOR 1.25
 #define RISK_MARGIN_S 900.0
@@ -119,7 +124,7 @@ static void risk_evidence(const char *sig, const mv__leak_ctx *c,
     char rate[32], lim[32], eta[32], win[32], hz[32];
     mv__human_bytes_d(r->growth_bytes_per_h, rate, sizeof rate);
     mv__human_bytes(c->limit, lim, sizeof lim);
-    mv__human_duration(r->eta_s, eta, sizeof eta);
+    mv__human_eta(r->eta_s, eta, sizeof eta);
     mv__human_duration(g->window_s, win, sizeof win);
     mv__human_duration(horizon, hz, sizeof hz);
     if (!mv__leak_limit_known(c->limit))
@@ -210,7 +215,10 @@ void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
          * is an hour's growth above what was there an hour ago */
         below_past = !(floor_now > past->hi + rate * RISK_MARGIN_S);
     }
-    int enough = c->now_ms - c->data_start_ms >= RISK_MIN_DATA_MS;
+    int64_t watched_ms = c->now_ms - c->data_start_ms;
+    int enough = watched_ms >= RISK_MIN_DATA_MS ||
+                 (near && watched_ms >= RISK_URGENT_MIN_DATA_MS &&
+                  r->eta_s * 1000.0 < (double)watched_ms);
     double level_off = NAN;
     if (near && (r->active || (!below_past && enough)))
         level_off = levels_off_at(c, head, r->active ? DECAY_RATIO_CLEAR

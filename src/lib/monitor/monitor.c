@@ -40,7 +40,8 @@
  *    the 5 steps and by at least 4 MiB in all. Raised once; re-armed when
  *    swap falls.
  *  - MV_EVENT_OOM_KILL: the cgroup's oom_kill count is higher than in the
- *    previous sample.
+ *    previous sample, or, read once when the target has gone, than in
+ *    its last sample (the kill that took it).
  *  - -ESRCH from the probe gives MV_EVENT_TARGET_EXIT; a changed start time
  *    for the same PID gives MV_EVENT_PID_REUSE. Both keep the last good
  *    sample, clear target_alive and stop sampling (the thread stays, to
@@ -441,7 +442,7 @@ int mv__monitor_oom_risk_event(int *was_active, const mv__oom_risk *r,
         char eta[40];
         snprintf(ev->message, sizeof ev->message,
                  "out of memory in about %s: %.250s",
-                 mv__human_duration(r->eta_s, eta, sizeof eta), r->evidence);
+                 mv__human_eta(r->eta_s, eta, sizeof eta), r->evidence);
     } else {
         snprintf(ev->message, sizeof ev->message,
                  "out-of-memory risk cleared: %.250s", r->evidence);
@@ -473,10 +474,35 @@ static void leak_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
  * m->lock. The rules before the sample is accepted (target exit, probe
  * error, PID reuse) end the tick; the others see the new sample s. */
 
+/* The target's cgroup once the target has gone: a kill by the OOM killer
+ * takes the process before the next sample, so the count that rose is
+ * read here, once, from the cgroup the last sample was in. */
+static void rule_oom_kill_at_exit(mv_monitor *m, mv__stored_event *evs,
+                                  size_t *nev)
+{
+    if (!m->have_last || m->last.cgroup_version == 0 ||
+        !m->last.cgroup_path[0] || m->last.cg_oom_kill_events == MV_NA)
+        return;
+    mv_sample now; /* not a copy of m->last: the probe clears it first */
+    mv_sample_clear(&now);
+    if (mv__probe_cgroup(&m->popts, m->last.cgroup_version,
+                         m->last.cgroup_path, &now) != 0 ||
+        now.cg_oom_kill_events == MV_NA ||
+        now.cg_oom_kill_events <= m->last.cg_oom_kill_events)
+        return;
+    int64_t before = m->last.cg_oom_kill_events;
+    m->last.cg_oom_kill_events = now.cg_oom_kill_events;
+    mv__stored_event *se = &evs[(*nev)++];
+    make_event(m, se, MV_EVENT_OOM_KILL, &m->last, NULL, NULL);
+    mv__event_describe_oom(&se->ev, before);
+}
+
 /* The probe found no target: it exited (or never was). */
 static void rule_target_exit(mv_monitor *m, mv__stored_event *evs,
                              size_t *nev)
 {
+    if (m->target_alive)
+        rule_oom_kill_at_exit(m, evs, nev);
     m->target_alive = 0;
     make_event(m, &evs[(*nev)++], MV_EVENT_TARGET_EXIT, last_sample(m), NULL,
                NULL);
