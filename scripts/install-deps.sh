@@ -21,6 +21,7 @@ PACKAGES=(
   python3-yaml                       # fleet_*.sh tests parse deploy/ YAML
   wrk                                # bench/ exporter load
   chromium                           # headless browser test of the HTML report / live page
+  man-db bash-completion zsh         # man_pages.sh renders the pages, completion.sh drives the completions
 )
 
 # `--bench`: the packages used only by the heap-profiler benchmark

@@ -21,6 +21,14 @@ for f in "$prefix/include/memvigil.h" "$prefix/bin/memvigil" "$libdir/pkgconfig/
   [ -e "$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
 ls "$libdir"/libmemvigil.so* >/dev/null && ls "$libdir"/libmemvigil.a >/dev/null
+# man pages (docs/man) and shell completion (completions/), Debian's paths
+for f in man/man1/memvigil.1 man/man3/libmemvigil.3 man/man7/libmemvigil_heap.7 \
+         bash-completion/completions/memvigil zsh/vendor-completions/_memvigil; do
+  [ -s "$prefix/share/$f" ] || { echo "FAIL: share/$f not installed"; exit 1; }
+done
+for c in $("$prefix/bin/memvigil" --help | sed -n '/^Commands:/,/^ *$/p' | awk '/^  [a-z]/ {print $1}'); do
+  [ -s "$prefix/share/man/man1/memvigil-$c.1" ] || { echo "FAIL: man page memvigil-$c.1 not installed"; exit 1; }
+done
 
 "$prefix/bin/memvigil" --version | grep -q "0.1.0" || { echo "FAIL: installed binary --version"; exit 1; }
 
