@@ -21,6 +21,7 @@ PACKAGES=(
   python3-yaml                       # fleet_*.sh tests parse deploy/ YAML
   wrk                                # bench/ exporter load
   chromium                           # headless browser test of the HTML report / live page
+  dpkg-dev debhelper fakeroot lintian  # deb_package.sh: build and check the Debian packages
 )
 
 # `--bench`: the packages used only by the heap-profiler benchmark
