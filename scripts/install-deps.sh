@@ -22,6 +22,7 @@ PACKAGES=(
   wrk                                # bench/ exporter load
   chromium                           # headless browser test of the HTML report / live page
   man-db bash-completion zsh         # man_pages.sh renders the pages, completion.sh drives the completions
+  dpkg-dev debhelper fakeroot lintian  # deb_package.sh: build and check the Debian packages
 )
 
 # `--bench`: the packages used only by the heap-profiler benchmark
