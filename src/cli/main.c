@@ -61,6 +61,10 @@ static void print_help(FILE *f)
           "from normal growth, says how long until the limit, and serves\n"
           "Prometheus metrics.\n"
           "\n"
+          "Options:\n"
+          "  -V, --version   print the version and exit\n"
+          "  -h, --help      this help\n"
+          "\n"
           "Commands:\n", f);
     for (i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
@@ -68,9 +72,10 @@ static void print_help(FILE *f)
           "'memvigil help COMMAND' or 'memvigil COMMAND --help' shows a\n"
           "command's options.\n"
           "\n"
-          "Exit status: 0 ok, 1 runtime error, 2 usage error; run exits with\n"
-          "the program's status (128+N when killed by signal N, 137 when the\n"
-          "OOM killer killed it, 127 when it was not found).\n", f);
+          "Exit status: 0 ok, 1 runtime error, 2 usage error; analyze exits\n"
+          "3 when a series leaks; run exits with the program's status (128+N\n"
+          "when killed by signal N, 137 when the OOM killer killed it, 127\n"
+          "when it was not found).\n", f);
 }
 
 static int print_command_help(const cli_command *c)

@@ -83,7 +83,8 @@ const char cli_agent_options_help[] =
     "  --cpu-budget RATIO    CPU share the sampler may use before it samples\n"
     "                        less often (default 0.01 = 1%)\n"
     "  --no-tty              plain event and status lines even on a terminal\n"
-    "                        (default there: a live view redrawn in place)\n";
+    "                        (default there: a live view redrawn in place)\n"
+    "  -h, --help            this help\n";
 
 /* ---- options ---------------------------------------------------------- */
 
