@@ -183,25 +183,12 @@ static void print_text(const cli_series *s, const cli_replay_result *rr)
         mv__human_bytes(rr->limit_bytes, lim, sizeof lim);
     else
         snprintf(lim, sizeof lim, "unknown");
-    if (isnan(r->eta_s)) {
-        printf("  time to limit n/a (limit %s)\n", lim);
-    } else if (isinf(r->eta_s)) {
-        /* the verdict projects no rise: say why, not "never" beside a
-         * positive growth figure */
-        printf("  time to limit %s (limit %s)\n",
-               r->growth_bytes_per_h > 0
-                   ? "not projected: the rise is not a lasting trend (see the evidence)"
-                   : "never: memory is not growing", lim);
-    } else if (r->eta_s > MV_ETA_SAY_MAX_S) {
-        printf("  time to limit %s at this rate (limit %s)\n",
-               heta(r->eta_s, a, sizeof a), lim);
-    } else {
-        printf("  time to limit %s", heta(r->eta_s, a, sizeof a));
-        if (!isnan(r->eta_lo_s) && !isnan(r->eta_hi_s))
-            printf(" (%s to %s)", heta(r->eta_lo_s, b, sizeof b),
-                   heta(r->eta_hi_s, c, sizeof c));
-        printf(" (limit %s)\n", lim);
-    }
+    printf("  time to limit %s", mv__leak_eta_text(r, a, sizeof a));
+    if (isfinite(r->eta_s) && r->eta_s <= MV_ETA_SAY_MAX_S &&
+        !isnan(r->eta_lo_s) && !isnan(r->eta_hi_s))
+        printf(" (%s to %s)", heta(r->eta_lo_s, b, sizeof b),
+               heta(r->eta_hi_s, c, sizeof c));
+    printf(" (limit %s)\n", lim);
     if (isnan(rr->detected_at_s))
         printf("  detected at  never (no leak alarm during the replay)\n");
     else

@@ -189,6 +189,22 @@ static void set_insufficient(mv__leak_result *r, double window_s)
     r->window_s = window_s;
 }
 
+char *mv__leak_eta_text(const mv__leak_result *r, char *out, size_t n)
+{
+    if (isnan(r->eta_s))
+        snprintf(out, n, "n/a");
+    else if (isinf(r->eta_s))
+        snprintf(out, n, "%s", r->growth_bytes_per_h > 0
+                                   ? "not projected: the rise is not a lasting trend"
+                                   : "never (not growing)");
+    else if (r->eta_s > MV_ETA_SAY_MAX_S)
+        snprintf(out, n, "more than %.0f days at this rate",
+                 MV_ETA_SAY_MAX_S / 86400.0);
+    else
+        mv__human_eta(r->eta_s, out, n);
+    return out;
+}
+
 void mv__leak_result_reset(mv__leak_result *r)
 {
     memset(r, 0, sizeof *r);

@@ -131,6 +131,12 @@ typedef struct mv__leak_result {
 /* A result before any data: insufficient_data, figures NAN, never raised
  * (first_leak_ms and risk.first_ms -1), evidence "not enough data yet". */
 void mv__leak_result_reset(mv__leak_result *r);
+/* The verdict's time to the limit in words, said the same by analyze and
+ * the report: "3 h 12 min"; "more than 14 days at this rate"; "never (not
+ * growing)"; "not projected: the rise is not a lasting trend" when the
+ * verdict does not take a positive growth for a trend; "n/a" when no
+ * limit is known. Returns out. */
+char *mv__leak_eta_text(const mv__leak_result *r, char *out, size_t n);
 
 typedef struct mv__leak_detector mv__leak_detector;
 
