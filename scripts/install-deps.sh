@@ -21,6 +21,7 @@ PACKAGES=(
   python3-yaml                       # fleet_*.sh tests parse deploy/ YAML
   wrk                                # bench/ exporter load
   chromium                           # headless browser test of the HTML report / live page
+  podman runc mmdebstrap             # container_image.sh: builds and runs the image, no Docker engine
 )
 
 # `--bench`: the packages used only by the heap-profiler benchmark
