@@ -23,6 +23,7 @@ PACKAGES=(
   chromium                           # headless browser test of the HTML report / live page
   man-db bash-completion zsh         # man_pages.sh renders the pages, completion.sh drives the completions
   dpkg-dev debhelper fakeroot lintian  # deb_package.sh: build and check the Debian packages
+  podman runc mmdebstrap             # container_image.sh: builds and runs the image, no Docker engine
 )
 
 # `--bench`: the packages used only by the heap-profiler benchmark
