@@ -30,6 +30,11 @@ for c in $("$prefix/bin/memvigil" --help | sed -n '/^Commands:/,/^ *$/p' | awk '
   [ -s "$prefix/share/man/man1/memvigil-$c.1" ] || { echo "FAIL: man page memvigil-$c.1 not installed"; exit 1; }
 done
 
+# the systemd template unit, its ExecStart the installed binary
+unit="$prefix/lib/systemd/system/memvigil-watch@.service"
+grep -q "^ExecStart=$prefix/bin/memvigil watch " "$unit" ||
+  { echo "FAIL: $unit missing or its ExecStart is not $prefix/bin/memvigil"; exit 1; }
+
 "$prefix/bin/memvigil" --version | grep -q "0.1.0" || { echo "FAIL: installed binary --version"; exit 1; }
 
 cat > "$tmp/app.c" <<'C'

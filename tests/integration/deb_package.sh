@@ -109,6 +109,14 @@ for f in /usr/share/man/man1/memvigil.1.gz /usr/share/man/man1/memvigil-report.1
          /usr/share/bash-completion/completions/memvigil /usr/share/zsh/vendor-completions/_memvigil; do
     contents "$tmp/memvigil_"*.deb | grep -qx "$f" || fail "memvigil: no $f"
 done
+# the systemd template unit, pointing at the packaged binary and docs
+contents "$tmp/memvigil_"*.deb | grep -qx "/lib/systemd/system/memvigil-watch@.service" ||
+    fail "memvigil: no systemd unit"
+dpkg-deb --fsys-tarfile "$tmp/memvigil_"*.deb |
+    tar -xO ./lib/systemd/system/memvigil-watch@.service >"$tmp/unit"
+grep -q "^ExecStart=/usr/bin/memvigil watch " "$tmp/unit" || fail "unit: ExecStart is not /usr/bin/memvigil"
+grep -q "^Documentation=file:///usr/share/doc/memvigil/operating.md" "$tmp/unit" ||
+    fail "unit: Documentation is not the packaged docs"
 contents "$tmp/libmemvigil-dev_"*.deb | grep -qx /usr/share/man/man3/libmemvigil.3.gz ||
     fail "libmemvigil-dev: no libmemvigil(3)"
 for f in /usr/include/memvigil.h "/usr/lib/$M/libmemvigil.so" "/usr/lib/$M/libmemvigil.a" \
