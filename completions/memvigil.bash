@@ -147,22 +147,39 @@ _memvigil()
         return
     fi
 
-    # heap's subcommand comes right after it
+    # heap's subcommand: its first operand (options, and their values,
+    # may come before it)
     local -a ctx=("$cmd")
     local first=2
     local subs
     subs=$(_memvigil_subcommands "$bin" "$cmd")
     if [[ -n $subs ]]; then
-        if ((cword == 2)); then
-            if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "$(_memvigil_options "$bin" "$cmd" | cut -d' ' -f1)" -- "$cur"))
+        local -A hmeta=()
+        local ho hm j hw sub="" subi=0
+        while read -r ho hm; do
+            [[ -n $ho ]] && hmeta[$ho]=$hm
+        done <<<"$(_memvigil_options "$bin" "$cmd")"
+        for ((j = 2; j < cword; j++)); do
+            hw=${words[j]}
+            if [[ $hw == -?* ]]; then
+                [[ $hw != *=* && -n ${hmeta[$hw]-} ]] && ((j++))
+            else
+                sub=$hw subi=$j
+                break
+            fi
+        done
+        if [[ -z $sub ]]; then
+            if [[ -n ${hmeta[$prev]-} ]]; then
+                _memvigil_value "$prev" "${hmeta[$prev]}" "$cur"
+            elif [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "${!hmeta[*]}" -- "$cur"))
             else
                 COMPREPLY=($(compgen -W "$subs" -- "$cur"))
             fi
             return
         fi
-        ctx+=("${words[2]}")
-        first=3
+        ctx+=("$sub")
+        first=$((subi + 1))
     fi
 
     local optlist
@@ -192,7 +209,7 @@ _memvigil()
         if [[ $w == -- ]]; then
             dashdash=1
         elif [[ $w == -?* ]]; then
-            [[ $w != *=* && -n ${meta[$w]} ]] && ((i++))
+            [[ $w != *=* && -n ${meta[$w]-} ]] && ((i++))
         else
             ((operands++))
             ((cmdstart)) || cmdstart=$i

@@ -26,10 +26,19 @@ done
 command -v jq >/dev/null || { echo "demo: jq is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
 
 to_bytes() { numfmt --from=iec-i "${1%B}"; }   # 384MiB -> 402653184
-limit_bytes=$(to_bytes "$LIMIT") && rate_bytes=$(to_bytes "$RATE") ||
-  { echo "demo: MV_DEMO_LIMIT/MV_DEMO_LEAK_RATE take sizes like 384MiB, 4MiB" >&2; exit 2; }
+limit_bytes=$(to_bytes "$LIMIT") && rate_bytes=$(to_bytes "$RATE") &&
+  [ "$limit_bytes" -gt 0 ] && [ "$rate_bytes" -gt 0 ] ||
+  { echo "demo: MV_DEMO_LIMIT/MV_DEMO_LEAK_RATE take sizes above 0, like 384MiB, 4MiB" >&2; exit 2; }
+# the output directory is the demo's own: an earlier demo's is replaced,
+# anything else is left alone
+if [ -e "$OUT" ] && [ ! -e "$OUT/.memvigil-demo" ] &&
+   [ -n "$(ls -A "$OUT" 2>/dev/null)" ]; then
+  echo "demo: $OUT exists and is not a demo's output; set MV_DEMO_DIR to another directory" >&2
+  exit 2
+fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
+: >"$OUT/.memvigil-demo"
 
 # ---- a real memory cgroup when we may make one -------------------------
 cg="" cg_kind=""
@@ -37,19 +46,23 @@ make_cgroup() {
   [ "$(id -u)" -eq 0 ] || return 1
   local v1=/sys/fs/cgroup/memory v2=/sys/fs/cgroup
   if [ -f "$v1/memory.limit_in_bytes" ]; then
+    mkdir "$v1/memvigil-demo-$$" 2>/dev/null || return 1
     cg="$v1/memvigil-demo-$$"
-    mkdir "$cg" 2>/dev/null || return 1
-    echo "$limit_bytes" >"$cg/memory.limit_in_bytes" || return 1
-    # no escape into swap
-    [ -f "$cg/memory.memsw.limit_in_bytes" ] &&
-      { echo "$limit_bytes" >"$cg/memory.memsw.limit_in_bytes" || true; }
+    echo "$limit_bytes" >"$cg/memory.limit_in_bytes" 2>/dev/null || return 1
+    # no escape into swap (memsw exists only with swap accounting)
+    echo 0 >"$cg/memory.swappiness" 2>/dev/null || true
+    if [ -f "$cg/memory.memsw.limit_in_bytes" ]; then
+      echo "$limit_bytes" >"$cg/memory.memsw.limit_in_bytes" 2>/dev/null || true
+    fi
     cg_kind="cgroup v1"
   elif [ -f "$v2/cgroup.controllers" ] &&
        grep -qw memory "$v2/cgroup.subtree_control" 2>/dev/null; then
+    mkdir "$v2/memvigil-demo-$$" 2>/dev/null || return 1
     cg="$v2/memvigil-demo-$$"
-    mkdir "$cg" 2>/dev/null || return 1
-    echo "$limit_bytes" >"$cg/memory.max" || return 1
-    [ -f "$cg/memory.swap.max" ] && { echo 0 >"$cg/memory.swap.max" || true; }
+    echo "$limit_bytes" >"$cg/memory.max" 2>/dev/null || return 1
+    if [ -f "$cg/memory.swap.max" ]; then
+      echo 0 >"$cg/memory.swap.max" 2>/dev/null || true
+    fi
     cg_kind="cgroup v2"
   else
     return 1
@@ -64,8 +77,9 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'echo; echo "demo: interrupted" >&2; exit 130' INT TERM
 if ! make_cgroup; then
-  [ -n "$cg" ] && rmdir "$cg" 2>/dev/null
+  cleanup
   cg=""
 fi
 
@@ -90,6 +104,8 @@ echo
 rc=0
 "${cmd[@]}" || rc=$?
 echo
+# memvigil stopped by Ctrl-C (130) or a usage/runtime error: no summary
+case $rc in 130|1|2) echo "demo: memvigil exited $rc; no summary" >&2; exit "$rc" ;; esac
 
 # ---- what the recording says ----------------------------------------------
 rec="$OUT/recording.jsonl"
@@ -109,7 +125,7 @@ first_level() { # seconds to the first level change to $1
      "$rec" | head -1
 }
 verdict=$(jq -r '.verdict' "$OUT/analyze.json" | head -1)
-risk_eta=$(jq -r 'select(.type=="event" and .event=="oom_risk") | .time_to_limit_seconds | floor' "$rec" | head -1)
+risk_eta=$(jq -r 'select(.type=="event" and .event=="oom_risk" and (.time_to_limit_seconds|type)=="number") | .time_to_limit_seconds | floor' "$rec" | head -1)
 site=$("$MV" heap top "$OUT/heap" --json 2>/dev/null | jq -r '.growing[0].site // empty' 2>/dev/null || true)
 
 say() { printf '  %-14s %s\n' "$1" "$2"; }
@@ -119,14 +135,17 @@ say "levels" "warning after ${w:-(never)} s, critical after ${c:-(never)} s"
 if [ -n "$r" ]; then
   say "oom_risk" "raised after $r s: out of memory in about ${risk_eta} s at the rate then"
 else
-  say "oom_risk" "not raised (it needs a minute of climb, and the limit nearer than that)"
+  say "oom_risk" "not raised (in a run this short it needs the limit nearer than the climb has lasted)"
 fi
 if [ -n "$k" ]; then
-  say "OOM kill" "after $k s; memvigil exited $rc (137: the kernel OOM killer)"
+  say "OOM kill" "after $k s, by the kernel; memvigil exited $rc (its program's status)"
 else
   say "exit" "the program ended; memvigil exited $rc"
 fi
-[ -n "$site" ] && say "heap" "growing call site: $site (a last-gasp snapshot was asked for at critical)"
+nsnap=$(find "$OUT/heap" -name '*.pb.gz' 2>/dev/null | wc -l)
+if [ -n "$site" ]; then
+  say "heap" "growing call site: $site ($nsnap snapshots in $OUT/heap${c:+, the last asked for at critical})"
+fi
 say "leak verdict" "$verdict: a leak (the cause) is only called after an hour or more of"
 say "" "rise, since a minute of growth can be warm-up; oom_risk (the urgency) does not wait"
 say "report" "$OUT/report.html"

@@ -61,6 +61,12 @@ void cli_error(const char *cmd, const char *fmt, ...)
 /* Prints the usage error line plus a hint to --help; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The usage error for what getopt_long() just refused (c is '?' or ':'):
+ * names the option as typed ("-x", also from inside a cluster such as
+ * "-qx", "--bogus", "--json=1" for a flag that takes no value) and says
+ * whether it is unknown, needs a value or takes none. Returns
+ * CLI_EXIT_USAGE. */
+int cli_option_error(const char *cmd, int c, char **argv);
 
 /* "500ms", "1s", "10s", "2m", "2min", "1h", "1.5s"; a bare number is
  * seconds. 0 or -EINVAL. */

@@ -53,6 +53,25 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+int cli_option_error(const char *cmd, int c, char **argv)
+{
+    const char *word = optind > 0 ? argv[optind - 1] : "";
+    int is_long = word[0] == '-' && word[1] == '-';
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+
+    /* an unknown or value-less short option: optopt is the letter, and
+     * optind may not have moved past its cluster yet */
+    if (!is_long && optopt > 0 && optopt < 128 && isalnum(optopt))
+        word = shortopt;
+    if (c == ':')
+        return cli_usage_error(cmd, "option '%s' needs a value", word);
+    const char *eq = is_long ? strchr(word, '=') : NULL;
+    if (eq && optopt != 0) /* a known flag given "=VALUE" */
+        return cli_usage_error(cmd, "option '%.*s' takes no value",
+                               (int)(eq - word), word);
+    return cli_usage_error(cmd, "unknown option '%s'", word);
+}
+
 int cli_parse_duration_ms(const char *s, int64_t *out_ms)
 {
     char *end;

@@ -66,6 +66,11 @@ expect "memvigil help ins" "inspect"
 subs=$(help_subcommands heap)
 [ "$(echo $subs)" = "diff folded top" ] || die "heap subcommands in its usage: $(echo $subs)"
 expect "memvigil heap " "$subs"
+# heap takes options before its subcommand too: the subcommand is then the
+# first operand, and an option's value is not taken for it
+expect "memvigil heap --json " "$subs"
+expect "memvigil heap -n 5 t" "top"
+expect "memvigil heap -n 5 top dir --no-s" "--no-symbolize"
 
 # every option of every command, and of heap's subcommands, as --help prints them
 for c in $commands; do

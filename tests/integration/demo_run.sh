@@ -29,7 +29,7 @@ grep -q "^next: memvigil watch --pid" "$tmp/out" || fail "no 'next' line"
 grep -q "OOM RISK" "$tmp/demo/report.html" || fail "report headline lacks OOM RISK"
 if grep -q "in a cgroup v[12] memory cgroup" "$tmp/out"; then
     # a real limit: the kernel killed it, and the recording says so
-    grep -Eq "^  OOM kill +after [0-9]+ s; memvigil exited 137" "$tmp/out" || fail "no OOM kill in the summary"
+    grep -Eq "^  OOM kill +after [0-9]+ s, by the kernel; memvigil exited 137" "$tmp/out" || fail "no OOM kill in the summary"
     grep -q '"event":"oom_kill"' "$tmp/demo/recording.jsonl" || fail "no oom_kill event recorded"
     how="a real cgroup, OOM-killed"
 else

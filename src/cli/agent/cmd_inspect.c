@@ -463,11 +463,8 @@ int cli_cmd_inspect(int argc, char **argv)
             json = 1;
             break;
         case ':':
-            return cli_usage_error("inspect", "option '%s' needs a value",
-                                   argv[optind - 1]);
         default:
-            return cli_usage_error("inspect", "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error("inspect", c, argv);
         }
     }
     if (optind >= argc)

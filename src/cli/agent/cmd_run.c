@@ -150,12 +150,8 @@ static int parse_args(int argc, char **argv, cli_agent_opts *o, int *first,
             fputs(cli_agent_options_help, stdout);
             return -1;
         }
-        if (c == '?')
-            return cli_usage_error("run", "unknown option '%s'",
-                                   argv[optind - 1]);
-        if (c == ':')
-            return cli_usage_error("run", "option '%s' needs a value",
-                                   argv[optind - 1]);
+        if (c == '?' || c == ':')
+            return cli_option_error("run", c, argv);
         if (c == OPT_HEAP || c == OPT_HEAP_DIR) {
             hw->enabled = 1;
             if (c == OPT_HEAP_DIR)

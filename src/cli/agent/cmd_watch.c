@@ -103,11 +103,8 @@ int cli_cmd_watch(int argc, char **argv)
             fputs(cli_agent_options_help, stdout);
             return CLI_EXIT_OK;
         case '?':
-            return cli_usage_error("watch", "unknown option '%s'",
-                                   argv[optind - 1]);
         case ':':
-            return cli_usage_error("watch", "option '%s' needs a value",
-                                   argv[optind - 1]);
+            return cli_option_error("watch", c, argv);
         case OPT_PID:
             if (npids >= MAX_PIDS)
                 return cli_usage_error("watch", "too many --pid (at most %d)",

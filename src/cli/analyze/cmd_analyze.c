@@ -179,16 +179,17 @@ static void print_text(const cli_series *s, const cli_replay_result *rr)
                hbytes(r->growth_lo_bytes_per_h, b, sizeof b),
                hbytes(r->growth_hi_bytes_per_h, c, sizeof c));
     printf("\n  confidence   %.2f\n", r->confidence);
-    if (rr->limit_bytes > 0 && rr->limit_bytes != MV_UNLIMITED)
-        mv__human_bytes(rr->limit_bytes, lim, sizeof lim);
-    else
-        snprintf(lim, sizeof lim, "unknown");
-    printf("  time to limit %s", mv__leak_eta_text(r, a, sizeof a));
+    int limit_known = rr->limit_bytes > 0 && rr->limit_bytes != MV_UNLIMITED;
+    char eta[96];
+    printf("  time to limit %s",
+           mv__leak_eta_text(r, limit_known, eta, sizeof eta));
     if (isfinite(r->eta_s) && r->eta_s <= MV_ETA_SAY_MAX_S &&
         !isnan(r->eta_lo_s) && !isnan(r->eta_hi_s))
         printf(" (%s to %s)", heta(r->eta_lo_s, b, sizeof b),
                heta(r->eta_hi_s, c, sizeof c));
-    printf(" (limit %s)\n", lim);
+    if (limit_known)
+        printf(" (limit %s)", mv__human_bytes(rr->limit_bytes, lim, sizeof lim));
+    putchar('\n');
     if (isnan(rr->detected_at_s))
         printf("  detected at  never (no leak alarm during the replay)\n");
     else
@@ -361,11 +362,8 @@ static int parse_opts(int argc, char **argv, opts *o)
                 return cli_usage_error(CMD, "bad --timeout '%s'", optarg);
             break;
         case ':':
-            return cli_usage_error(CMD, "option '%s' needs a value",
-                                   argv[optind - 1]);
         default:
-            return cli_usage_error(CMD, "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error(CMD, c, argv);
         }
     }
     if (!!o->prom_url != !!o->query)

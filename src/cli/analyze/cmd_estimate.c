@@ -216,11 +216,8 @@ int cli_cmd_estimate(int argc, char **argv)
         case O_JSON: json = 1; break;
         case 'h': fputs(cli_estimate_usage, stdout); return CLI_EXIT_OK;
         case ':':
-            return cli_usage_error("estimate", "option '%s' needs a value",
-                                   argv[optind - 1]);
         default:
-            return cli_usage_error("estimate", "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error("estimate", c, argv);
         }
     }
     cli_estimate e;

@@ -103,11 +103,8 @@ static int parse(int argc, char **argv, heap_opts *o)
         case OPT_TYPE: o->type = optarg; break;
         case OPT_NOSYM: o->symbolize = 0; break;
         case ':':
-            return cli_usage_error("heap", "option '%s' needs a value",
-                                   argv[optind - 1]);
         default:
-            return cli_usage_error("heap", "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error("heap", c, argv);
         }
     }
     o->nargs = argc - optind;
@@ -564,18 +561,24 @@ int cli_cmd_heap(int argc, char **argv)
     struct stat st;
     int rc;
 
-    /* options anywhere, before or after the subcommand and its operands
-     * (GNU permutation): the first operand is the subcommand */
-    rc = parse(argc, argv, &o);
+    /* options anywhere: after the subcommand (whatever POSIXLY_CORRECT
+     * says, as the usage shows them), and before it (GNU permutation: the
+     * first operand is the subcommand) */
+    int sub_first = argc >= 2 && argv[1][0] != '-';
+    rc = sub_first ? parse(argc - 1, argv + 1, &o) : parse(argc, argv, &o);
     if (rc < 0)
         return CLI_EXIT_OK;
     if (rc)
         return rc;
-    if (o.nargs < 1)
-        return cli_usage_error("heap", "missing subcommand (top, diff, folded)");
-    sub = o.args[0];
-    o.args++;
-    o.nargs--;
+    if (sub_first) {
+        sub = argv[1];
+    } else {
+        if (o.nargs < 1)
+            return cli_usage_error("heap", "missing subcommand (top, diff, folded)");
+        sub = o.args[0];
+        o.args++;
+        o.nargs--;
+    }
     if (o.type && strcmp(o.type, "inuse_space") != 0 &&
         strcmp(o.type, "inuse_objects") != 0 && strcmp(o.type, "alloc_space") != 0 &&
         strcmp(o.type, "alloc_objects") != 0)

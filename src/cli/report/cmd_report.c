@@ -264,11 +264,8 @@ int cli_cmd_report(int argc, char **argv)
         case 'H': heap = optarg; break;
         case 'h': fputs(cli_report_usage, stdout); return CLI_EXIT_OK;
         case ':':
-            return cli_usage_error("report", "option '%s' needs a value",
-                                   argv[optind - 1]);
         default:
-            return cli_usage_error("report", "unknown option '%s'",
-                                   argv[optind - 1]);
+            return cli_option_error("report", c, argv);
         }
     }
     if (strcmp(format, "html") && strcmp(format, "markdown") && strcmp(format, "md") &&

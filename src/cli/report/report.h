@@ -281,7 +281,7 @@ const char *cli_report_headline(const cli_report *r, char *out, size_t n);
 
 /* The headline figures, formatted for people. */
 typedef struct cli_report_fig {
-    char growth[48], confidence[16], eta[48], limit[40], duration[48],
+    char growth[48], confidence[16], eta[96], limit[40], duration[48],
         peak[40], oom[48];
     char risk_eta[48];       /* the OOM-risk claim's ETA at the end */
     char risk_at[64];        /* when it was first raised, or "never" */

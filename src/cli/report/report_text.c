@@ -66,7 +66,8 @@ void cli_report_figures(const cli_report *r, cli_report_fig *f)
     else
         mv__strlcpy(f->confidence, "n/a", sizeof f->confidence);
     if (r->have_verdict)
-        mv__leak_eta_text(v, f->eta, sizeof f->eta);
+        mv__leak_eta_text(v, r->limit_bytes > 0 && r->limit_bytes != MV_UNLIMITED,
+                          f->eta, sizeof f->eta);
     else
         mv__strlcpy(f->eta, "n/a", sizeof f->eta);
     if (r->have_verdict && r->verdict.risk.active)

@@ -189,14 +189,20 @@ static void set_insufficient(mv__leak_result *r, double window_s)
     r->window_s = window_s;
 }
 
-char *mv__leak_eta_text(const mv__leak_result *r, char *out, size_t n)
+char *mv__leak_eta_text(const mv__leak_result *r, int limit_known, char *out,
+                        size_t n)
 {
-    if (isnan(r->eta_s))
+    if (!limit_known)
+        snprintf(out, n, "n/a (no limit known)");
+    else if (isnan(r->eta_s))
         snprintf(out, n, "n/a");
+    else if (isinf(r->eta_s) && !(r->growth_bytes_per_h > 0))
+        snprintf(out, n, "never (not growing)");
     else if (isinf(r->eta_s))
-        snprintf(out, n, "%s", r->growth_bytes_per_h > 0
-                                   ? "not projected: the rise is not a lasting trend"
-                                   : "never (not growing)");
+        snprintf(out, n, "not projected: %s",
+                 r->reason == MV_LEAK_R_TRIVIAL
+                     ? "growth below the trivial floor"
+                     : "the rise is not a lasting trend");
     else if (r->eta_s > MV_ETA_SAY_MAX_S)
         snprintf(out, n, "more than %.0f days at this rate",
                  MV_ETA_SAY_MAX_S / 86400.0);
@@ -324,11 +330,19 @@ static void evidence(const mv__leak_detector *d, const mv__leak_window_eval *ev,
                                  sizeof b2));
         break;
     case MV_LEAK_R_SLOW:
-        snprintf(out, n, "%s grows %s/h over %s (tau=%.2f) but the %s is %s "
-                 "away at that rate: not a threat yet", sig,
-                 mv__human_bytes_d(ev->b * 3600, b1, sizeof b1), t1,
-                 ev->tau, mv__leak_limit_known(lim) ? "limit" : "doubling",
-                 mv__human_eta(ev->eta, t2, sizeof t2));
+        if (ev->eta > MV_ETA_SAY_MAX_S)
+            snprintf(out, n, "%s grows %s/h over %s (tau=%.2f) but the %s is "
+                     "%s away at that rate: not a threat yet", sig,
+                     mv__human_bytes_d(ev->b * 3600, b1, sizeof b1), t1,
+                     ev->tau, mv__leak_limit_known(lim) ? "limit" : "doubling",
+                     mv__human_eta(ev->eta, t2, sizeof t2));
+        else /* within reach, but the leak tests did not all hold */
+            snprintf(out, n, "%s grows %s/h over %s (tau=%.2f), not (yet) "
+                     "steadily enough to call a leak; at that rate the %s is "
+                     "%s away", sig,
+                     mv__human_bytes_d(ev->b * 3600, b1, sizeof b1), t1,
+                     ev->tau, mv__leak_limit_known(lim) ? "limit" : "doubling",
+                     mv__human_eta(ev->eta, t2, sizeof t2));
         break;
     case MV_LEAK_R_STEP:
         snprintf(out, n, "%s shifted once by %s %s ago and stayed level "
@@ -651,7 +665,9 @@ static void decide(mv__leak_detector *d, const mv__leak_ctx *c)
         r->eta_s = r->eta_lo_s = r->eta_hi_s = NAN; /* no limit known */
     } else if (ev->reason == MV_LEAK_R_SLOW &&
                mv__leak_limit_known(d->cfg.limit_bytes)) {
-        /* rising but far from the limit: the time is true, only long */
+        /* rising, not a leak (far from the limit, or not steady enough):
+         * its time at this rate is still true, for the words; the metric
+         * keeps +Inf for it (expose.c) */
         r->eta_s = ev->eta;
         r->eta_lo_s = ev->eta_lo;
         r->eta_hi_s = ev->eta_hi;

@@ -479,7 +479,9 @@ static void render_state(emit *e, const mv__expose_state *st)
         fam(e, "memvigil_leak_time_to_limit_seconds", "gauge", "seconds",
             "Time until a detected (or suspected) leak reaches the effective "
             "limit; +Inf when not leaking.");
-        put_dbl(e, NULL, lr->eta_s);
+        /* a slow no_leak rise has a (long) time to limit of its own, for
+         * the words; the metric keeps to leaks, as alerts expect */
+        put_dbl(e, NULL, lr->verdict >= MV_LEAK_SUSPECT ? lr->eta_s : INFINITY);
         /* the urgency claim, apart from the verdict (cause) */
         fam(e, "memvigil_oom_risk", "gauge", NULL,
             "1 while the out-of-memory risk claim holds: at the current "

@@ -476,17 +476,18 @@ static void leak_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
 
 /* The target's cgroup once the target has gone: a kill by the OOM killer
  * takes the process before the next sample, so the count that rose is
- * read here, once, from the cgroup the last sample was in. */
+ * read here, once, from the cgroup the last sample was in (through the
+ * session's open descriptor: its path may not resolve in a container).
+ * On the sampler thread, as every tick. */
 static void rule_oom_kill_at_exit(mv_monitor *m, mv__stored_event *evs,
                                   size_t *nev)
 {
-    if (!m->have_last || m->last.cgroup_version == 0 ||
-        !m->last.cgroup_path[0] || m->last.cg_oom_kill_events == MV_NA)
+    if (!m->have_last || !m->ps || m->last.cgroup_version == 0 ||
+        m->last.cg_oom_kill_events == MV_NA)
         return;
-    mv_sample now; /* not a copy of m->last: the probe clears it first */
+    mv_sample now;
     mv_sample_clear(&now);
-    if (mv__probe_cgroup(&m->popts, m->last.cgroup_version,
-                         m->last.cgroup_path, &now) != 0 ||
+    if (mv__probe_session_read_cgroup(m->ps, &now) != 0 ||
         now.cg_oom_kill_events == MV_NA ||
         now.cg_oom_kill_events <= m->last.cg_oom_kill_events)
         return;

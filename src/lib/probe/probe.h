@@ -283,6 +283,12 @@ mv__probe_session *mv__probe_session_new(const mv__probe_opts *o,
                                          int tree, const char *cgroup,
                                          int *err);
 int mv__probe_session_sample(mv__probe_session *ps, mv_sample *s);
+/* Reads the cgroup fields of s again from the cgroup the last sample was
+ * in, through the descriptor already open (so also where its path does
+ * not resolve, as in a container): once the target has gone, what its
+ * cgroup says of it (an OOM kill). -ENOENT when no cgroup is open. Same
+ * thread as mv__probe_session_sample. */
+int mv__probe_session_read_cgroup(mv__probe_session *ps, mv_sample *s);
 /* NULL is a no-op. */
 void mv__probe_session_free(mv__probe_session *ps);
 

@@ -65,13 +65,20 @@ struct mv__probe_session {
     unsigned since_check;      /* samples since the last recheck */
 };
 
-static void close_all(mv__probe_session *ps)
+/* Every descriptor but the cgroup's: what a gone target leaves, so that
+ * mv__probe_session_read_cgroup can still read what happened to it. */
+static void close_but_cgroup(mv__probe_session *ps)
 {
     mv__proc_handle_close(&ps->proc);
     mv__probe_slot_close(&ps->cgfile);
-    mv__probe_cgroup_close(&ps->cg);
     mv__probe_slot_close(&ps->meminfo);
     mv__probe_slot_close(&ps->psi);
+}
+
+static void close_all(mv__probe_session *ps)
+{
+    close_but_cgroup(ps);
+    mv__probe_cgroup_close(&ps->cg);
 }
 
 void mv__probe_session_free(mv__probe_session *ps)
@@ -255,6 +262,16 @@ mv__probe_session *mv__probe_session_new(const mv__probe_opts *o,
     return ps;
 }
 
+int mv__probe_session_read_cgroup(mv__probe_session *ps, mv_sample *s)
+{
+    if (!ps || !s)
+        return -EINVAL;
+    mv__sample_clear_cgroup(s);
+    if (ps->cg.dirfd < 0)
+        return -ENOENT;
+    return mv__probe_cgroup_read(&ps->cg, s);
+}
+
 int mv__probe_session_sample(mv__probe_session *ps, mv_sample *s)
 {
     int rc;
@@ -297,7 +314,7 @@ int mv__probe_session_sample(mv__probe_session *ps, mv_sample *s)
             ps->start_time = s->start_time_ticks;  /* stat was unreadable */
         if (rc == -ESRCH) {
             ps->dead = 1;
-            close_all(ps);
+            close_but_cgroup(ps);
         }
         if (rc)
             return rc;
