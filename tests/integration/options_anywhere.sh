@@ -43,6 +43,10 @@ grep -q "<html" "$tmp/r.html" || fail "report REC -o FILE wrote no HTML"
 grep -q "option '--format' needs a value" "$tmp/err" || fail "report: no 'needs a value' message"
 "$MV" report "$rec" --bogus >"$tmp/out" 2>"$tmp/err" && fail "report --bogus succeeded"
 grep -q "unknown option '--bogus'" "$tmp/err" || fail "report: unknown option not named"
+"$MV" heap top "$F/report/heap" -qx >"$tmp/out" 2>"$tmp/err" && fail "heap -qx succeeded"
+grep -q "unknown option '-q'" "$tmp/err" || fail "heap: an unknown short option in a cluster not named"
+"$MV" analyze --json=1 "$rec" >"$tmp/out" 2>"$tmp/err" && fail "analyze --json=1 succeeded"
+grep -q "option '--json' takes no value" "$tmp/err" || fail "analyze --json=1: not 'takes no value'"
 echo "ok: report REC -o FILE, errors name the option"
 
 # estimate
@@ -51,6 +55,11 @@ same_output "estimate REC --json" estimate --json --units 500000 "$rec" ::: esti
 # heap: options before the subcommand, between, and after its operands
 same_output "heap top DIR --json -n 2" heap top --json -n 2 "$F/report/heap" ::: heap top "$F/report/heap" -n 2 --json
 same_output "heap --json top DIR" heap -n 2 --json top "$F/report/heap" ::: heap top "$F/report/heap" --json -n 2
+# as its usage shows, heap's options follow its subcommand even where
+# POSIXLY_CORRECT stops options at the first operand
+POSIXLY_CORRECT=1 "$MV" heap top -n 2 --json "$F/report/heap" >"$tmp/out" 2>"$tmp/err" ||
+    fail "POSIXLY_CORRECT heap top -n 2 DIR"
+jq -e '.growing | length > 0' "$tmp/out" >/dev/null || fail "POSIXLY_CORRECT heap top: no growing site"
 jq -e '.growing | length > 0' "$tmp/out" >/dev/null || fail "heap top --json: no growing site"
 
 # inspect (a real process of ours)
