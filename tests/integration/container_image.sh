@@ -241,16 +241,20 @@ echo "run --heap: $(ls "$tmp/data/heap"/heap-*.pb.gz | wc -l) snapshots," \
 
 # The sidecar's way (deploy/kubernetes/sidecar.yaml): /bin/sh as the
 # command, pgrep finds the app, under the pod's user (not the image's).
-pm "${RUN[@]}" --user 10001:10001 --entrypoint /bin/sh "$IMAGE" -c '
+# The app's limit comes as APP_MEMORY_LIMIT (the downward API there).
+pm "${RUN[@]}" --user 10001:10001 -e APP_MEMORY_LIMIT=104857600 --entrypoint /bin/sh "$IMAGE" -c '
     id -u >&2
     sleep 30 & app=$!
     while ! pid=$(pgrep -o -f "^sleep 30$"); do sleep 0.1; done
     [ "$pid" = "$app" ] || { echo "pgrep found $pid, not $app" >&2; exit 9; }
-    exec memvigil watch --pid "$pid" --duration 2s --interval 500ms --listen none --json --quiet' \
+    exec memvigil watch --pid "$pid" --duration 2s --interval 500ms --listen none --json --quiet \
+        --limit "$APP_MEMORY_LIMIT"' \
     >"$tmp/out" 2>"$tmp/err" || fail "the sidecar's command as 10001"
 grep -qx 10001 "$tmp/err" || fail "the sidecar's command did not run as 10001"
 jq -s -e '.[0].event == "started" and .[0].pid > 1 and .[0].rss_bytes > 0' "$tmp/out" >/dev/null ||
     fail "the sidecar's watch: no started event with the app's RSS"
+jq -s -e '[.[] | select(.effective_limit_bytes != null)][0].effective_limit_bytes == 104857600' "$tmp/out" >/dev/null ||
+    fail "the sidecar's watch: the effective limit is not the app's --limit (100 MiB)"
 
 # The DaemonSet's way (deploy/kubernetes/daemonset.yaml): the host's PID
 # namespace and cgroup tree (read-only), `watch --cgroup` of a host cgroup:

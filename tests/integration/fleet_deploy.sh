@@ -87,6 +87,18 @@ for kind in ("Deployment", "DaemonSet"):
             opts_ok(where, cmd)
             if not re.search(r"(memvigil |^)watch ", cmd):
                 err.append(f"{where}: does not run memvigil watch")
+            if kind == "Deployment":
+                # the sidecar judges against the app container's limit, fed
+                # by the downward API into --limit
+                apps = [a["name"] for a in spec["containers"] if a is not c]
+                refs = {e["name"]: e.get("valueFrom", {}).get("resourceFieldRef", {})
+                        for e in c.get("env", [])}
+                fed = [n for n, r in refs.items()
+                       if r.get("resource") == "limits.memory" and r.get("containerName") in apps]
+                if not fed:
+                    err.append(f"{where}: no env var with the app container's limits.memory (resourceFieldRef)")
+                elif not re.search(r"--limit +\"?\$\{?" + re.escape(fed[0]), cmd):
+                    err.append(f"{where}: --limit is not fed from ${fed[0]}")
 
 u = open(unit).read()
 m = re.search(r"^ExecStart=(.*)$", u, re.M)
