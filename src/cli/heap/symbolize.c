@@ -25,8 +25,11 @@
  *    hang the reader or swallow a writer's data, nor one naming
  *    /dev/watchdog arm it. A file swapped for a FIFO or device between the
  *    check and libdwfl's open is not guarded against.
- *  - Names are not demangled (C++ names appear mangled in the symbol-table
- *    fallback; DWARF names are already plain).
+ *  - C++ names: a DWARF scope's linkage name (or a symbol-table name) is
+ *    demangled (demangle.h) to the qualified name with its template
+ *    arguments, "store::Shelf<int>::grow", rather than DWARF's bare
+ *    "grow"; C names, and C++ where no C++ runtime can demangle, stay as
+ *    they are. Demangled strings live as long as the symbolizer.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -39,6 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "symbolize.h"
 
 #define MAX_FRAMES 16
@@ -62,9 +66,15 @@ typedef struct entry {
     struct entry *next;
 } entry;
 
+typedef struct owned_name {
+    struct owned_name *next;
+    char name[];
+} owned_name;
+
 struct cli_symbolizer {
     module *modules;
     entry *buckets[NBUCKETS];
+    owned_name *names;     /* demangled names the entries point into */
 };
 
 static const Dwfl_Callbacks offline_callbacks = {
@@ -91,6 +101,11 @@ void cli_symbolizer_free(cli_symbolizer *s)
             free(e);
             e = n;
         }
+    }
+    while (s->names) {
+        owned_name *o = s->names;
+        s->names = o->next;
+        free(o);
     }
     while (s->modules) {
         module *m = s->modules;
@@ -208,13 +223,53 @@ static const char *file_of(Dwarf_Die *cu, Dwarf_Word idx)
     return dwarf_filesrc(files, idx, NULL, NULL);
 }
 
+/* The readable name of a mangled C++ name, kept by s; name itself when it
+ * is not one (or cannot be demangled). */
+static const char *readable(cli_symbolizer *s, const char *name)
+{
+    char *d = cli_demangle(name);
+    if (!d)
+        return name;
+    size_t n = strlen(d) + 1;
+    owned_name *o = malloc(sizeof *o + n);
+    if (!o) {
+        free(d);
+        return name;
+    }
+    memcpy(o->name, d, n);
+    free(d);
+    o->next = s->names;
+    s->names = o;
+    return o->name;
+}
+
+/* A scope's name: its demangled linkage name (qualified, through its
+ * abstract origin for an inlined one), else DWARF's plain name. */
+static const char *scope_name(cli_symbolizer *s, Dwarf_Die *die)
+{
+    Dwarf_Attribute at;
+    const char *link = NULL;
+
+    if (dwarf_attr_integrate(die, DW_AT_linkage_name, &at) ||
+        dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &at))
+        link = dwarf_formstring(&at);
+    if (link) {
+        const char *r = readable(s, link);
+        if (r != link)
+            return r;
+    }
+    return dwarf_diename(die);
+}
+
 /* Resolves module address a into e->f. */
-static void lookup(module *md, Dwarf_Addr a, entry *e)
+static void lookup(cli_symbolizer *s, module *md, Dwarf_Addr a, entry *e)
 {
     Dwarf_Addr cubias = 0;
     Dwarf_Die *cu = dwfl_module_addrdie(md->mod, a, &cubias);
     Dwfl_Line *line = dwfl_module_getsrc(md->mod, a);
     const char *file = NULL, *symname = dwfl_module_addrname(md->mod, a);
+    if (symname)
+        symname = readable(s, symname);
     int lineno = 0;
 
     if (line)
@@ -230,7 +285,7 @@ static void lookup(module *md, Dwarf_Addr a, entry *e)
             const char *name;
             if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
                 continue;
-            name = dwarf_diename(&scopes[i]);
+            name = scope_name(s, &scopes[i]);
             if (!name && tag == DW_TAG_subprogram)
                 name = symname;
             e->f[e->n].function = name ? name : "??";
@@ -288,7 +343,7 @@ int cli_symbolize(void *ctx, const cli_pprof_mapping *m, uint64_t addr,
         e->mod = md;
         e->file_offset = off;
         if (offset_to_vaddr(md->elf, off, &vaddr) == 0)
-            lookup(md, (Dwarf_Addr)(vaddr + md->bias), e);
+            lookup(s, md, (Dwarf_Addr)(vaddr + md->bias), e);
         e->next = s->buckets[h];
         s->buckets[h] = e;
     }

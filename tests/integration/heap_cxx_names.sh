@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# heap_cxx_names.sh — a g++ program's allocation sites read as C++ names:
+# `memvigil run --heap` and `memvigil heap top|folded` name the leaking
+# member function of a class template in a namespace by its qualified,
+# demangled name (store::Shelf<int>::grow), never a mangled _Z symbol.
+set -euo pipefail
+: "${MEMVIGIL:?MEMVIGIL must name the memvigil binary}"
+: "${MV_BUILD:?MV_BUILD must name the build directory}"
+command -v g++ >/dev/null || { echo "FAIL: g++ not installed (build-essential)"; exit 1; }
+[ -e "$MV_BUILD/src/heap/libmemvigil_heap.so" ] || [ -e "$MV_BUILD/libmemvigil_heap.so" ] ||
+    { echo "SKIP: no preload library in this build"; exit 0; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=common.bash
+. "$(dirname "$0")/common.bash"
+
+cat >"$tmp/prog.cc" <<'CC'
+#include <cstdio>
+#include <cstring>
+#include <unistd.h>
+#include <vector>
+namespace store {
+template <typename T> struct Shelf {
+    std::vector<T *> items;
+    __attribute__((noinline)) void grow(size_t n) {
+        T *p = new T[n];
+        std::memset(p, 1, n * sizeof(T));
+        items.push_back(p);
+    }
+};
+}
+int main() {
+    store::Shelf<int> s;
+    auto feed = [&s](size_t n) { s.grow(n); };
+    for (int i = 0; i < 140; i++) { feed(64 * 1024); usleep(50000); }
+    std::printf("%zu\n", s.items.size());
+    return 0;
+}
+CC
+g++ -O1 -g -o "$tmp/prog" "$tmp/prog.cc"
+
+"$MEMVIGIL" run --heap --heap-interval 1s --heap-dir "$tmp/heap" --listen none --quiet \
+    -- "$tmp/prog" >"$tmp/out" 2>"$tmp/err" || fail "run --heap of the C++ program"
+grep -qx 140 "$tmp/out" || fail "the program did not finish"
+"$MEMVIGIL" heap top "$tmp/heap" >"$tmp/out" 2>"$tmp/err" || fail "heap top"
+grep -Eq "^ +1 .*store::Shelf<int>::grow \(prog.cc:[0-9]+\)" "$tmp/out" ||
+    fail "heap top does not rank store::Shelf<int>::grow first"
+last=$(ls "$tmp/heap"/heap-*.pb.gz | tail -1)
+"$MEMVIGIL" heap folded "$last" >"$tmp/out" 2>"$tmp/err" || fail "heap folded"
+grep -q ";store::Shelf<int>::grow " "$tmp/out" || fail "folded stacks lack the demangled name"
+if grep -q "_Z" "$tmp/out"; then fail "a mangled name is left in the folded stacks"; fi
+echo "PASS: heap_cxx_names: $(grep -o 'store::Shelf<int>::grow ([^)]*)' <("$MEMVIGIL" heap top "$tmp/heap") | head -1)"
