@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # heap_cxx_names.sh — a g++ program's allocation sites read as C++ names:
 # `memvigil run --heap` and `memvigil heap top|folded` name the leaking
-# member function of a class template in a namespace by its qualified,
-# demangled name (store::Shelf<int>::grow), never a mangled _Z symbol.
+# member functions of a class template in a namespace by their qualified,
+# demangled names (store::Shelf<int>::grow), never a mangled _Z symbol;
+# memory a std::vector grows is charged to the program's function that
+# grows it, not to the standard library's allocator internals.
 set -euo pipefail
 : "${MEMVIGIL:?MEMVIGIL must name the memvigil binary}"
 : "${MV_BUILD:?MV_BUILD must name the build directory}"
@@ -22,17 +24,21 @@ cat >"$tmp/prog.cc" <<'CC'
 namespace store {
 template <typename T> struct Shelf {
     std::vector<T *> items;
+    std::vector<char> journal;
     __attribute__((noinline)) void grow(size_t n) {
         T *p = new T[n];
         std::memset(p, 1, n * sizeof(T));
         items.push_back(p);
+    }
+    __attribute__((noinline)) void note(size_t n) {
+        journal.insert(journal.end(), n, 'x');
     }
 };
 }
 int main() {
     store::Shelf<int> s;
     auto feed = [&s](size_t n) { s.grow(n); };
-    for (int i = 0; i < 140; i++) { feed(64 * 1024); usleep(50000); }
+    for (int i = 0; i < 140; i++) { feed(64 * 1024); s.note(64 * 1024); usleep(50000); }
     std::printf("%zu\n", s.items.size());
     return 0;
 }
@@ -45,6 +51,9 @@ grep -qx 140 "$tmp/out" || fail "the program did not finish"
 "$MEMVIGIL" heap top "$tmp/heap" >"$tmp/out" 2>"$tmp/err" || fail "heap top"
 grep -Eq "^ +1 .*store::Shelf<int>::grow \(prog.cc:[0-9]+\)" "$tmp/out" ||
     fail "heap top does not rank store::Shelf<int>::grow first"
+grep -Eq "store::Shelf<int>::note \(prog.cc:[0-9]+\)" "$tmp/out" ||
+    fail "the vector's growth is not charged to store::Shelf<int>::note"
+if grep -Eq "  std::|__gnu_cxx::" "$tmp/out"; then fail "a standard-library frame is named as a site"; fi
 last=$(ls "$tmp/heap"/heap-*.pb.gz | tail -1)
 "$MEMVIGIL" heap folded "$last" >"$tmp/out" 2>"$tmp/err" || fail "heap folded"
 grep -q ";store::Shelf<int>::grow " "$tmp/out" || fail "folded stacks lack the demangled name"

@@ -11,9 +11,10 @@
  *  - A stack's identity (key) includes file and line of every frame, so two
  *    malloc calls in one function (one leaking, one not) stay apart; the
  *    folded line uses function names only, as flame-graph tools expect.
- *  - Allocator frames (malloc, operator new, the profiler's own library) are
- *    dropped from the leaf end: the "site" is the first frame of the
- *    program's own code.
+ *  - Allocator frames (malloc, operator new, the profiler's own library,
+ *    well-known allocation wrappers such as zmalloc or g_malloc, and the
+ *    C++ standard library's std:: frames) are dropped from the leaf end:
+ *    the "site" is the first frame of the program's own code.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +40,20 @@ static const char *const allocator_names[] = {
     "__libc_pvalloc", "__posix_memalign", "operator new", "operator new[]",
     NULL};
 
+/* Well-known allocation wrappers of C programs and runtimes, by prefix:
+ * the frame above them says who allocates (redis's zmalloc_usable,
+ * GNU's xmalloc, GLib, CPython, PostgreSQL, nginx, SQLite). */
+static const char *const allocator_wrapper_prefixes[] = {
+    "zmalloc", "ztrymalloc", "zcalloc", "ztrycalloc", "zrealloc",
+    "ztryrealloc", "zstrdup", "xmalloc", "xcalloc", "xrealloc", "xstrdup",
+    "xzalloc", "g_malloc", "g_try_malloc", "g_realloc", "g_try_realloc",
+    "g_slice_alloc", "g_strdup", "PyMem_", "_PyMem_", "PyObject_Malloc",
+    "PyObject_Calloc", "PyObject_Realloc", "_PyObject_Malloc",
+    "_PyObject_Calloc", "_PyObject_Realloc", "palloc", "MemoryContextAlloc",
+    "ngx_alloc", "ngx_calloc", "ngx_palloc", "ngx_pnalloc", "ngx_pcalloc",
+    "sqlite3Malloc", "sqlite3DbMalloc", "sqlite3Realloc", "sqlite3DbRealloc",
+    NULL};
+
 int cli_is_allocator_frame(const char *name)
 {
     size_t i;
@@ -54,6 +69,14 @@ int cli_is_allocator_frame(const char *name)
         strncmp(name, "_Zna", 4) == 0 || strncmp(name, "mvh_", 4) == 0 ||
         strncmp(name, "mv_heap_", 8) == 0 || strncmp(name, "mv__heap", 8) == 0)
         return 1;
+    /* the C++ standard library (allocators, containers growing): never
+     * the program's own code */
+    if (strncmp(name, "std::", 5) == 0 || strncmp(name, "__gnu_cxx::", 11) == 0)
+        return 1;
+    for (i = 0; allocator_wrapper_prefixes[i]; i++)
+        if (strncmp(name, allocator_wrapper_prefixes[i],
+                    strlen(allocator_wrapper_prefixes[i])) == 0)
+            return 1;
     return 0;
 }
 

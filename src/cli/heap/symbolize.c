@@ -278,6 +278,7 @@ static void lookup(cli_symbolizer *s, module *md, Dwarf_Addr a, entry *e)
     if (cu) {
         Dwarf_Die *scopes = NULL;
         int ns = dwarf_getscopes(cu, a - cubias, &scopes), i;
+        int outer = 0; /* the enclosing DW_TAG_subprogram was seen */
         for (i = 0; i < ns && e->n < MAX_FRAMES; i++) {
             int tag = dwarf_tag(&scopes[i]);
             Dwarf_Attribute at;
@@ -292,8 +293,10 @@ static void lookup(cli_symbolizer *s, module *md, Dwarf_Addr a, entry *e)
             e->f[e->n].file = file;
             e->f[e->n].line = lineno;
             e->n++;
-            if (tag == DW_TAG_subprogram)
+            if (tag == DW_TAG_subprogram) {
+                outer = 1;
                 break;
+            }
             /* the next (outer) frame is at this inlined call's site */
             file = NULL;
             lineno = 0;
@@ -305,6 +308,15 @@ static void lookup(cli_symbolizer *s, module *md, Dwarf_Addr a, entry *e)
                 lineno = (int)w;
         }
         free(scopes);
+        /* inlined frames whose enclosing function's scope libdw did not
+         * give (seen in out-of-line template instances): the function is
+         * the symbol holding the address, at the inlined call's line */
+        if (e->n > 0 && !outer && symname && e->n < MAX_FRAMES) {
+            e->f[e->n].function = symname;
+            e->f[e->n].file = file;
+            e->f[e->n].line = lineno;
+            e->n++;
+        }
     }
     if (e->n == 0 && symname) {
         e->f[0].function = symname;

@@ -247,6 +247,18 @@ static void test_allocator_names(void **state)
     assert_true(cli_is_allocator_frame("_Znwm"));
     assert_true(cli_is_allocator_frame("posix_memalign"));
     assert_false(cli_is_allocator_frame("malloc_wrapper_in_app"));
+    /* wrappers and the C++ standard library: the caller is the site */
+    assert_true(cli_is_allocator_frame("zmalloc_usable"));
+    assert_true(cli_is_allocator_frame("ztrymalloc_usable_internal"));
+    assert_true(cli_is_allocator_frame("g_malloc0"));
+    assert_true(cli_is_allocator_frame("PyObject_Malloc"));
+    assert_true(cli_is_allocator_frame("ngx_palloc"));
+    assert_true(cli_is_allocator_frame("std::__new_allocator<int>::allocate"));
+    assert_true(cli_is_allocator_frame("std::vector<int, std::allocator<int> >::_M_realloc_insert<int const&>"));
+    assert_true(cli_is_allocator_frame("__gnu_cxx::new_allocator<char>::allocate"));
+    assert_false(cli_is_allocator_frame("_sdsnewlen"));
+    assert_false(cli_is_allocator_frame("store::Shelf<int>::grow"));
+    assert_false(cli_is_allocator_frame("stdio_flush"));
     assert_false(cli_is_allocator_frame("main"));
     assert_false(cli_is_allocator_frame(NULL));
 }
