@@ -24,6 +24,7 @@ PACKAGES=(
   man-db bash-completion zsh         # man_pages.sh renders the pages, completion.sh drives the completions
   dpkg-dev debhelper fakeroot lintian  # deb_package.sh: build and check the Debian packages
   podman runc mmdebstrap             # container_image.sh: builds and runs the image, no Docker engine
+  redis-server                       # heap_redis_site.sh: a real program allocating through its own wrapper
 )
 
 # `--bench`: the packages used only by the heap-profiler benchmark
