@@ -54,6 +54,15 @@ grep -Eq "^ +1 .*store::Shelf<int>::grow \(prog.cc:[0-9]+\)" "$tmp/out" ||
 grep -Eq "store::Shelf<int>::note \(prog.cc:[0-9]+\)" "$tmp/out" ||
     fail "the vector's growth is not charged to store::Shelf<int>::note"
 if grep -Eq "  std::|__gnu_cxx::" "$tmp/out"; then fail "a standard-library frame is named as a site"; fi
+# --skip: a wrapper of the program's own is skipped like malloc, so the
+# caller becomes the site (here the lambda in main that calls grow)
+"$MEMVIGIL" heap top "$tmp/heap" --skip 'Shelf<int>::grow$' >"$tmp/out" 2>"$tmp/err" || fail "heap top --skip"
+first=$(awk '/^ +1 / {for (i = 5; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : ""); exit}' "$tmp/out")
+case $first in
+    *"Shelf<int>::grow"*|"") fail "--skip did not move the site off grow: '$first'" ;;
+    *main*|*"operator()"*) ;;
+    *) fail "--skip: rank 1 is '$first', not grow's caller in main" ;;
+esac
 last=$(ls "$tmp/heap"/heap-*.pb.gz | tail -1)
 "$MEMVIGIL" heap folded "$last" >"$tmp/out" 2>"$tmp/err" || fail "heap folded"
 grep -q ";store::Shelf<int>::grow " "$tmp/out" || fail "folded stacks lack the demangled name"

@@ -53,6 +53,8 @@ const char cli_run_usage[] =
     "                        growing (events, metrics, a summary at exit)\n"
     "  --heap-dir DIR        snapshot directory (default ./memvigil-heap-PID)\n"
     "  --heap-interval DURATION  time between snapshots (default 60s)\n"
+    "  --heap-skip REGEX     skip frames matching REGEX to find a call site,\n"
+    "                        as `heap --skip` (repeatable)\n"
     "\n";
 
 /* What the main loop learns about the child's cgroup as the run goes. */
@@ -127,7 +129,7 @@ static char *join_command(char **argv, int argc)
     return b.data ? b.data : strdup("");
 }
 
-enum { OPT_HEAP = 1000, OPT_HEAP_DIR, OPT_HEAP_INTERVAL };
+enum { OPT_HEAP = 1000, OPT_HEAP_DIR, OPT_HEAP_INTERVAL, OPT_HEAP_SKIP };
 
 static int parse_args(int argc, char **argv, cli_agent_opts *o, int *first,
                       cli_heapwatch *hw)
@@ -137,6 +139,7 @@ static int parse_args(int argc, char **argv, cli_agent_opts *o, int *first,
         {"heap", no_argument, NULL, OPT_HEAP},
         {"heap-dir", required_argument, NULL, OPT_HEAP_DIR},
         {"heap-interval", required_argument, NULL, OPT_HEAP_INTERVAL},
+        {"heap-skip", required_argument, NULL, OPT_HEAP_SKIP},
         CLI_AGENT_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     int c, rc;
@@ -156,6 +159,14 @@ static int parse_args(int argc, char **argv, cli_agent_opts *o, int *first,
             hw->enabled = 1;
             if (c == OPT_HEAP_DIR)
                 hw->dir_opt = optarg;
+            continue;
+        }
+        if (c == OPT_HEAP_SKIP) {
+            char err[128];
+            if (cli_heap_skip_add(optarg, err, sizeof err) != 0)
+                return cli_usage_error("run", "bad --heap-skip '%s': %s",
+                                       optarg, err);
+            hw->enabled = 1;
             continue;
         }
         if (c == OPT_HEAP_INTERVAL) {

@@ -49,6 +49,10 @@ const char cli_heap_usage[] =
     "  --type TYPE           sample type: inuse_space (default), inuse_objects,\n"
     "                        alloc_space, alloc_objects\n"
     "  --no-symbolize        do not read the mapped files' debug info\n"
+    "  --skip REGEX          also skip frames whose function matches REGEX\n"
+    "                        (POSIX extended; repeatable) to find the site,\n"
+    "                        as for malloc and known wrappers (zmalloc,\n"
+    "                        g_malloc, std::...): your own allocation wrappers\n"
     "  -h, --help            this help\n"
     "\n"
     "Exit status: 0 ok, 1 a file could not be read or decoded, 2 usage.\n";
@@ -63,7 +67,7 @@ typedef struct heap_opts {
     char **args;
 } heap_opts;
 
-enum { OPT_PID = 1000, OPT_TYPE, OPT_NOSYM, OPT_JSON };
+enum { OPT_PID = 1000, OPT_TYPE, OPT_NOSYM, OPT_JSON, OPT_SKIP };
 
 static int parse(int argc, char **argv, heap_opts *o)
 {
@@ -73,6 +77,7 @@ static int parse(int argc, char **argv, heap_opts *o)
         {"pid", required_argument, NULL, OPT_PID},
         {"type", required_argument, NULL, OPT_TYPE},
         {"no-symbolize", no_argument, NULL, OPT_NOSYM},
+        {"skip", required_argument, NULL, OPT_SKIP},
         {NULL, 0, NULL, 0}};
     int c;
 
@@ -102,6 +107,13 @@ static int parse(int argc, char **argv, heap_opts *o)
             break;
         case OPT_TYPE: o->type = optarg; break;
         case OPT_NOSYM: o->symbolize = 0; break;
+        case OPT_SKIP: {
+            char err[128];
+            if (cli_heap_skip_add(optarg, err, sizeof err) != 0)
+                return cli_usage_error("heap", "bad --skip '%s': %s", optarg,
+                                       err);
+            break;
+        }
         case ':':
         default:
             return cli_option_error("heap", c, argv);

@@ -228,7 +228,16 @@ int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
                      void *sym_ctx, cli_stacks *out);
 void cli_stacks_release(cli_stacks *s);
 
-/* Is name an allocator entry point (or the profiler's own code)? */
+/* Is name an allocator entry point (or the profiler's own code, a known
+ * allocation wrapper, a std:: frame, or a function cli_heap_skip_add
+ * named)? */
 int cli_is_allocator_frame(const char *name);
+
+/* --skip REGEX: frames whose function name matches the POSIX extended
+ * regular expression are skipped like allocator frames (a program's own
+ * allocation wrappers). At most 16. Process-wide: call from the main
+ * thread before stacks are read. Returns 0, -EINVAL for a bad expression,
+ * -E2BIG past 16; errbuf gets regerror's text. */
+int cli_heap_skip_add(const char *regex, char *errbuf, size_t errlen);
 
 #endif /* MV_CLI_PPROF_H */

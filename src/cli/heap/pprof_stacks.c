@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,25 @@ static const char *const allocator_wrapper_prefixes[] = {
     "sqlite3Malloc", "sqlite3DbMalloc", "sqlite3Realloc", "sqlite3DbRealloc",
     NULL};
 
+#define MAX_SKIP 16
+static regex_t skip_re[MAX_SKIP];
+static int nskip;
+
+int cli_heap_skip_add(const char *regex, char *errbuf, size_t errlen)
+{
+    if (nskip >= MAX_SKIP) {
+        snprintf(errbuf, errlen, "at most %d expressions", MAX_SKIP);
+        return -E2BIG;
+    }
+    int rc = regcomp(&skip_re[nskip], regex, REG_EXTENDED | REG_NOSUB);
+    if (rc != 0) {
+        regerror(rc, &skip_re[nskip], errbuf, errlen);
+        return -EINVAL;
+    }
+    nskip++;
+    return 0;
+}
+
 int cli_is_allocator_frame(const char *name)
 {
     size_t i;
@@ -76,6 +96,9 @@ int cli_is_allocator_frame(const char *name)
     for (i = 0; allocator_wrapper_prefixes[i]; i++)
         if (strncmp(name, allocator_wrapper_prefixes[i],
                     strlen(allocator_wrapper_prefixes[i])) == 0)
+            return 1;
+    for (int k = 0; k < nskip; k++)
+        if (regexec(&skip_re[k], name, 0, NULL, 0) == 0)
             return 1;
     return 0;
 }

@@ -53,6 +53,8 @@ const char cli_report_usage[] =
     "                        is recommended)\n"
     "  -f, --format FMT      html (default), markdown, text or json\n"
     "      --heap DIR        heap snapshots of the same run (memvigil run --heap)\n"
+    "      --heap-skip REGEX skip frames matching REGEX to find a call site,\n"
+    "                        as `heap --skip` (repeatable)\n"
     "  -h, --help            this help\n"
     "\n"
     "Exits 0, 1 when the recording cannot be read (the message says why and\n"
@@ -249,6 +251,7 @@ int cli_cmd_report(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, 'f'},
         {"heap", required_argument, NULL, 'H'},
+        {"heap-skip", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -262,6 +265,13 @@ int cli_cmd_report(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'f': format = optarg; break;
         case 'H': heap = optarg; break;
+        case 'S': {
+            char err[128];
+            if (cli_heap_skip_add(optarg, err, sizeof err) != 0)
+                return cli_usage_error("report", "bad --heap-skip '%s': %s",
+                                       optarg, err);
+            break;
+        }
         case 'h': fputs(cli_report_usage, stdout); return CLI_EXIT_OK;
         case ':':
         default:
