@@ -55,4 +55,10 @@ case $first in
 esac
 grep -Eq "^ +1 .*(_sdsnewlen|sdsnewlen|createStringObject|processMultibulkBuffer)" "$tmp/out" ||
     fail "rank 1 is not redis's own string/request code: $first"
-echo "PASS: heap_redis_site: rank 1 $first"
+# the frames above it say which request path makes the values
+callers=$(awk '/^ +1 / {getline; print; exit}' "$tmp/out")
+case $callers in
+    *"<- createStringObject"*) ;;
+    *) fail "no caller line naming createStringObject under rank 1: '$callers'" ;;
+esac
+echo "PASS: heap_redis_site: rank 1 $first$callers"

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "callers.h"
 #include "cli.h"
 #include "heapdir.h"
 #include "util.h"
@@ -335,11 +336,15 @@ void cli_heap_print_trend(FILE *f, const cli_heapdir *h, const cli_site_trend *r
     if (ngrowing) {
         fprintf(f, "growing call sites:\n%5s %12s %6s %12s  %s\n", "rank",
                 "growth/h", "share", "live", "site");
-        for (i = 0; i < ngrowing && (int)i < rows; i++)
+        for (i = 0; i < ngrowing && (int)i < rows; i++) {
+            char callers[512];
             fprintf(f, "%5d %12s %5.0f%% %12s  %s\n", r[i].rank,
                     human(r[i].growth_per_hour, a, sizeof a),
                     isfinite(r[i].share) ? r[i].share * 100 : 0.0,
                     human(r[i].bytes, b, sizeof b), r[i].site);
+            if (cli_heap_callers(r[i].folded, 3, callers, sizeof callers)[0])
+                fprintf(f, "%39s  <- %s\n", "", callers);
+        }
     } else if (count >= 3) {
         fprintf(f, "no call site is growing above sampling noise\n");
     }

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "callers.h"
 #include "cli.h"
 #include "heapdir.h"
 #include "util.h"
@@ -230,17 +231,20 @@ static void announce(cli_heapwatch *w, const cli_site_trend *x)
         rc |= mv__buf_json_string(&line, x->folded ? x->folded : "");
         rc |= mv__buf_puts(&line, "}\n");
     } else {
+        char callers[512], from[600] = "";
         mv__human_bytes((int64_t)x->growth_per_hour, g, sizeof g);
         mv__human_bytes((int64_t)x->bytes, b, sizeof b);
+        if (cli_heap_callers(x->folded, 3, callers, sizeof callers)[0])
+            snprintf(from, sizeof from, " (from %s)", callers);
         if (isfinite(x->share))
-            rc = mv__buf_printf(&line, "%s %-8s heap: call site %s is growing "
+            rc = mv__buf_printf(&line, "%s %-8s heap: call site %s%s is growing "
                                 "%s/h (%.0f%% of the heap's growth), live %s "
-                                "[rank %d]\n", ts, "warning", x->site, g,
+                                "[rank %d]\n", ts, "warning", x->site, from, g,
                                 x->share * 100, b, x->rank);
         else
-            rc = mv__buf_printf(&line, "%s %-8s heap: call site %s is growing "
+            rc = mv__buf_printf(&line, "%s %-8s heap: call site %s%s is growing "
                                 "%s/h, live %s [rank %d]\n", ts, "warning",
-                                x->site, g, b, x->rank);
+                                x->site, from, g, b, x->rank);
     }
     if (rc == 0) {
         fputs(line.data, stdout);

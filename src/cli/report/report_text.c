@@ -14,6 +14,7 @@
 
 #include <time.h>
 
+#include "callers.h"
 #include "report.h"
 #include "util.h"
 
@@ -201,6 +202,10 @@ static int write_report(const cli_report *r, mv_buf *b, int md)
             rc |= mv__buf_printf(b, md ? "| `%s` | %s | %.0f%% | %s |\n"
                                        : "  %-50s %10s/h %4.0f%% %10s\n",
                                  s->site, a, isnan(s->share) ? 0 : s->share * 100, t);
+            char callers[512];
+            if (cli_heap_callers(s->stack, 3, callers, sizeof callers)[0])
+                rc |= mv__buf_printf(b, md ? "| &nbsp;&nbsp;from `%s` | | | |\n"
+                                           : "    from %s\n", callers);
         }
     }
     if (r->nops) {
