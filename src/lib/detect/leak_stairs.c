@@ -30,7 +30,8 @@
  * > STAIR_MIN_HEAD of the headroom), flat in between, no step down, sizes
  * within STAIR_SIZE_RATIO and intervals (counting the data start to the
  * first step) within STAIR_GAP_RATIO of each other, the last step not
- * overdue. Three or more such steps are a leak when the limit is within
+ * overdue; or, from STAIR_IRREG_MIN steps, at irregular times (below).
+ * Three or more such steps are a leak when the limit is within
  * ETA_MAX_S at their pace; two, only within STAIR_TWO_ETA_S (two one-off
  * shifts can happen, two large ones that close rarely); and, as for the
  * windows, only once the staircase spans MV_LEAK_MIN_RISE_MS in a process
@@ -40,11 +41,86 @@
 #define STAIR_SIZE_RATIO 2.5
 #define STAIR_GAP_RATIO 1.6
 #define STAIR_TWO_ETA_S (24.0 * 3600.0)
+/* From STAIR_IRREG_MIN steps up, none down, the steps may come at
+ * irregular (Poisson-like) times: intervals unchecked, sizes within
+ * STAIR_IRREG_SIZE_RATIO, the last step not older than STAIR_IRREG_OVERDUE
+ * x the mean interval (a one-off shift or two is a level shift; four
+ * shifts up and none down is growth). Here steps in adjacent buckets
+ * count as one: a fast ramp (a cache filling in a few buckets) is one
+ * shift, not several. */
+#define STAIR_IRREG_MIN 4
+#define STAIR_IRREG_SIZE_RATIO 4.0
+#define STAIR_IRREG_OVERDUE 2.5
 
 static int cmp_dbl(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* The pace of the k steps up (size[], at[] in seconds): mean interval
+ * (counting the data start to the first step while the data start is
+ * within STAIR_SPAN), mean step and their sum. Fails on fewer than two intervals
+ * and, for a regular staircase, on intervals beyond STAIR_GAP_RATIO of each
+ * other. */
+static int stair_pace(const mv__leak_ctx *c, const double *size,
+                      const double *at, size_t k, int regular,
+                      double *period, double *step, double *ssum)
+{
+    double gap[MV_LEAK_WIN_BUCKETS + 1];
+    size_t ng = 0;
+    if (c->now_ms - c->data_start_ms <= STAIR_SPAN)
+        gap[ng++] = at[0] - (double)c->data_start_ms / 1000.0;
+    for (size_t j = 1; j < k; j++)
+        gap[ng++] = at[j] - at[j - 1];
+    if (ng < 2)
+        return 0;
+    double gmin = INFINITY, gmax = 0, gsum = 0;
+    for (size_t j = 0; j < ng; j++) {
+        gmin = fmin(gmin, gap[j]);
+        gmax = fmax(gmax, gap[j]);
+        gsum += gap[j];
+    }
+    if (!(gmin > 0) || (regular && gmax > STAIR_GAP_RATIO * gmin))
+        return 0;
+    *ssum = 0;
+    for (size_t j = 0; j < k; j++)
+        *ssum += size[j];
+    *period = gsum / (double)ng;
+    *step = *ssum / (double)k;
+    return 1;
+}
+
+/* The steps up of dv[] (over thr) with those in adjacent buckets merged
+ * into one, into size[] and at[] (when each ended); returns how many. A
+ * fast ramp over a few buckets (a cache filling) is one shift. */
+static size_t stair_merge(const mv__bucket *bk, const double *dv, size_t n,
+                          double thr, double *size, double *at)
+{
+    size_t m = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!(dv[i] > thr))
+            continue;
+        if (i > 0 && dv[i - 1] > thr) {
+            size[m - 1] += dv[i];
+        } else {
+            size[m] = dv[i];
+            m++;
+        }
+        at[m - 1] = (double)bk[i].t_end_ms / 1000.0;
+    }
+    return m;
+}
+
+/* The k sizes are within ratio of each other. */
+static int stair_sizes_within(const double *size, size_t k, double ratio)
+{
+    double smin = INFINITY, smax = 0;
+    for (size_t j = 0; j < k; j++) {
+        smin = fmin(smin, size[j]);
+        smax = fmax(smax, size[j]);
+    }
+    return !(smax > ratio * smin);
 }
 
 void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev)
@@ -85,33 +161,25 @@ void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev)
             k++;
         }
     }
-    if (k < 2 || smax > STAIR_SIZE_RATIO * smin)
+    if (k < 2)
         return;
     /* flat between the steps: every other change small against a step */
     for (size_t i = 0; i + 1 < n; i++)
         if (!(dv[i] > thr) && fabs(dv[i]) > 0.25 * smin)
             return;
-    double gap[MV_LEAK_WIN_BUCKETS + 1];
-    size_t ng = 0;
-    if (c->now_ms - c->data_start_ms <= STAIR_SPAN)
-        gap[ng++] = at[0] - (double)c->data_start_ms / 1000.0;
-    for (size_t j = 1; j < k; j++)
-        gap[ng++] = at[j] - at[j - 1];
-    if (ng < 2)
-        return;
-    double gmin = INFINITY, gmax = 0, gsum = 0, ssum = 0;
-    for (size_t j = 0; j < ng; j++) {
-        gmin = fmin(gmin, gap[j]);
-        gmax = fmax(gmax, gap[j]);
-        gsum += gap[j];
+    /* a regular staircase first; failing that, an irregular one */
+    double period, step, ssum, overdue = 1.5;
+    if (!(smax <= STAIR_SIZE_RATIO * smin &&
+          stair_pace(c, size, at, k, 1, &period, &step, &ssum))) {
+        k = stair_merge(bk, dv, n, thr, size, at);
+        if (k < STAIR_IRREG_MIN ||
+            !stair_sizes_within(size, k, STAIR_IRREG_SIZE_RATIO) ||
+            !stair_pace(c, size, at, k, 0, &period, &step, &ssum))
+            return;
+        overdue = STAIR_IRREG_OVERDUE;
     }
-    for (size_t j = 0; j < k; j++)
-        ssum += size[j];
-    if (!(gmin > 0) || gmax > STAIR_GAP_RATIO * gmin)
-        return;
-    double period = gsum / (double)ng, step = ssum / (double)k;
     double now_s = (double)c->now_ms / 1000.0;
-    if (now_s - at[k - 1] > 1.5 * period)
+    if (now_s - at[k - 1] > overdue * period)
         return; /* the staircase stopped */
     double rate = step / period;
     ev->valid = 1;
