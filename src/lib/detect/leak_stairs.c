@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #define HOUR_MS MV_LEAK_HOUR_MS
 #define MIN_MS MV_LEAK_MIN_MS
 #define NPTS MV_LEAK_MAX_POINTS
 /* A leak is not claimed with fewer than this many buckets. */
 #define WIN_MIN_BUCKETS 12
-#define ETA_MAX_S (14.0 * 86400.0)
+#define ETA_MAX_S MV_ETA_SAY_MAX_S /* util.h: the leak horizon, as for windows */
 
 /* ---- staircases -------------------------------------------------------
  * A leak that grows in equal steps at a steady pace (a batch job that keeps

@@ -23,6 +23,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "util.h"
+
 #define MIN_MS MV_LEAK_MIN_MS
 #define HOUR_MS MV_LEAK_HOUR_MS
 #define WIN_BUCKETS MV_LEAK_WIN_BUCKETS
@@ -43,9 +45,10 @@
 #define TAU_SUSPECT 0.45
 #define SUSPECT_ETA_FACTOR 4.0
 /* Time to the limit must be under this many window widths, and never more
- * than ETA_MAX_S. */
+ * than ETA_MAX_S: the horizon beyond which the words say "more than 14
+ * days" too (util.h), one number for both. */
 #define ETA_PER_WINDOW 15.0
-#define ETA_MAX_S (14.0 * 86400.0)
+#define ETA_MAX_S MV_ETA_SAY_MAX_S
 /* Data over this many widths gives the window a context to compare with
  * (warm-up and cache fill slow down) ... */
 #define CONTEXT_WIDTHS 1.5
