@@ -102,12 +102,24 @@ static int64_t now_ns(clockid_t c)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The first periodic snapshots come fast, then back off: 1, 2, 4 ... s
+ * after sampling starts, doubling up to the configured interval, so a
+ * run of under a minute still leaves enough snapshots for a trend. */
+#define FIRST_PERIOD_NS 1000000000LL
+
+static int64_t first_period(int64_t full)
+{
+    return full < FIRST_PERIOD_NS ? full : FIRST_PERIOD_NS;
+}
+
 static void *snapshot_thread(void *arg)
 {
     (void)arg;
     mv__heap_guard_enter(); /* for good: this thread is the profiler */
     atomic_store(&mv__heap.thread_state, 2);
-    int64_t next = now_ns(CLOCK_MONOTONIC) + (int64_t)mv__heap.cfg.interval_s * 1000000000;
+    int64_t full = (int64_t)mv__heap.cfg.interval_s * 1000000000;
+    int64_t period = first_period(full);
+    int64_t next = now_ns(CLOCK_MONOTONIC) + period;
     for (;;) {
         int timed_out = 0;
         if (mv__heap.cfg.interval_s && atomic_load(&mv__heap.enabled)) {
@@ -119,12 +131,15 @@ static void *snapshot_thread(void *arg)
             struct timespec ts = {.tv_sec = time(NULL) + 1, .tv_nsec = 0};
             /* re-check "enabled" every second to arm the period */
             (void)sem_timedwait(&mv__heap.sem, &ts);
-            next = now_ns(CLOCK_MONOTONIC) + (int64_t)mv__heap.cfg.interval_s * 1000000000;
+            period = first_period(full);
+            next = now_ns(CLOCK_MONOTONIC) + period;
         }
         if (atomic_load(&mv__heap.exiting))
             break;
-        if (timed_out)
-            next += (int64_t)mv__heap.cfg.interval_s * 1000000000;
+        if (timed_out) {
+            period = period * 2 < full ? period * 2 : full;
+            next += period;
+        }
         if (atomic_exchange(&mv__heap.req_snapshot, 0) ||
             (timed_out && atomic_load(&mv__heap.enabled) && has_samples())) {
             mv__heap_snapshot_write();
