@@ -12,6 +12,19 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=common.bash
 . "$(dirname "$0")/common.bash"
 
+# bad settings and a directory that is not the demo's: refused at once,
+# with nothing removed
+for bad in "MV_DEMO_LEAK_RATE=0MiB" "MV_DEMO_LIMIT=lots"; do
+    rc=0
+    env "$bad" MV_DEMO_DIR="$tmp/bad" bash "$MV_SOURCE/scripts/demo.sh" "$MV_BUILD" \
+        >"$tmp/out" 2>"$tmp/err" || rc=$?
+    [ "$rc" -eq 2 ] && grep -q "take sizes above 0" "$tmp/err" || fail "$bad: rc $rc"
+done
+mkdir "$tmp/mine" && touch "$tmp/mine/keep"
+rc=0
+MV_DEMO_DIR="$tmp/mine" bash "$MV_SOURCE/scripts/demo.sh" "$MV_BUILD" >"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && [ -e "$tmp/mine/keep" ] || fail "a foreign MV_DEMO_DIR: rc $rc, or it was emptied"
+
 rc=0
 MV_DEMO_DIR="$tmp/demo" timeout 240 bash "$MV_SOURCE/scripts/demo.sh" "$MV_BUILD" \
     >"$tmp/out" 2>"$tmp/err" || rc=$?

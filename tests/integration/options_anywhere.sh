@@ -47,6 +47,14 @@ grep -q "unknown option '--bogus'" "$tmp/err" || fail "report: unknown option no
 grep -q "unknown option '-q'" "$tmp/err" || fail "heap: an unknown short option in a cluster not named"
 "$MV" analyze --json=1 "$rec" >"$tmp/out" 2>"$tmp/err" && fail "analyze --json=1 succeeded"
 grep -q "option '--json' takes no value" "$tmp/err" || fail "analyze --json=1: not 'takes no value'"
+# a bad --skip / --heap-skip expression: a usage error that says why,
+# before anything is read or started
+rc=0; "$MV" heap top "$F/report/heap" --skip '(' >"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "bad --skip '(': " "$tmp/err" || fail "heap --skip '(': rc $rc"
+rc=0; "$MV" report "$rec" --heap-skip '[' >"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "bad --heap-skip '\[': " "$tmp/err" || fail "report --heap-skip '[': rc $rc"
+rc=0; "$MV" run --heap-skip '(' -- touch "$tmp/ran" >"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && [ ! -e "$tmp/ran" ] || fail "run --heap-skip '(': rc $rc, or the program ran"
 echo "ok: report REC -o FILE, errors name the option"
 
 # estimate

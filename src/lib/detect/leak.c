@@ -198,6 +198,8 @@ char *mv__leak_eta_text(const mv__leak_result *r, int limit_known, char *out,
         snprintf(out, n, "n/a");
     else if (isinf(r->eta_s) && !(r->growth_bytes_per_h > 0))
         snprintf(out, n, "never (not growing)");
+    else if (isinf(r->eta_s) && r->reason == MV_LEAK_R_FLAT)
+        snprintf(out, n, "never (no significant growth)");
     else if (isinf(r->eta_s))
         snprintf(out, n, "not projected: %s",
                  r->reason == MV_LEAK_R_TRIVIAL

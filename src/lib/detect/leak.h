@@ -133,10 +133,10 @@ typedef struct mv__leak_result {
 void mv__leak_result_reset(mv__leak_result *r);
 /* The verdict's time to the limit in words, said the same by analyze and
  * the report: "3 h 12 min"; "more than 14 days at this rate"; "never (not
- * growing)"; "n/a (no limit known)"; for a positive growth the verdict
- * projects nothing from, why ("not projected: growth below the trivial
- * floor", "...: the rise is not a lasting trend"). out should hold 64
- * bytes. Returns out. */
+ * growing)" or "never (no significant growth)"; "n/a (no limit known)";
+ * for a rise the verdict projects nothing from, why ("not projected:
+ * growth below the trivial floor", "...: the rise is not a lasting
+ * trend"). out should hold 64 bytes. Returns out. */
 char *mv__leak_eta_text(const mv__leak_result *r, int limit_known, char *out,
                         size_t n);
 
