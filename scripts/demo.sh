@@ -114,15 +114,11 @@ rec="$OUT/recording.jsonl"
 "$MV" analyze "$rec" --json >"$OUT/analyze.json"
 
 t0=$(jq -r 'select(.type=="header") | .start_ms' "$rec" | head -1)
-at() { # seconds from the start to the first event of kind $1, or ""
-  jq -r --arg k "$1" --argjson t0 "$t0" \
-     'select(.type=="event" and .event==$k) | ((.timestamp_ms - $t0) / 1000 | floor)' \
-     "$rec" | head -1
-}
-first_level() { # seconds to the first level change to $1
-  jq -r --arg l "$1" --argjson t0 "$t0" \
-     'select(.type=="event" and .event=="level_changed" and .level==$l) | ((.timestamp_ms - $t0) / 1000 | floor)' \
-     "$rec" | head -1
+at() { # seconds from the start to the first event of kind $1 (at level $2
+        # when given), or ""
+  jq -r --arg k "$1" --arg l "${2:-}" --argjson t0 "$t0" \
+     'select(.type=="event" and .event==$k and ($l == "" or .level==$l))
+      | ((.timestamp_ms - $t0) / 1000 | floor)' "$rec" | head -1
 }
 verdict=$(jq -r '.verdict' "$OUT/analyze.json" | head -1)
 risk_eta=$(jq -r 'select(.type=="event" and .event=="oom_risk" and (.time_to_limit_seconds|type)=="number") | .time_to_limit_seconds | floor' "$rec" | head -1)
@@ -130,7 +126,7 @@ site=$("$MV" heap top "$OUT/heap" --json 2>/dev/null | jq -r '.growing[0].site /
 
 say() { printf '  %-14s %s\n' "$1" "$2"; }
 echo "demo: what memvigil saw (from $rec)"
-w=$(first_level warning) c=$(first_level critical) r=$(at oom_risk) k=$(at oom_kill)
+w=$(at level_changed warning) c=$(at level_changed critical) r=$(at oom_risk) k=$(at oom_kill)
 say "levels" "warning after ${w:-(never)} s, critical after ${c:-(never)} s"
 if [ -n "$r" ]; then
   say "oom_risk" "raised after $r s: out of memory in about ${risk_eta} s at the rate then"

@@ -38,6 +38,10 @@ int cli_cmd_run(int argc, char **argv);
 int cli_cmd_watch(int argc, char **argv);
 int cli_cmd_inspect(int argc, char **argv);
 int cli_cmd_heap(int argc, char **argv);
+/* heap --skip, run/report --heap-skip REGEX (cmd_heap.c): adds the
+ * expression (cli_heap_skip_add); 0, or the usage error naming option. */
+int cli_heap_skip_option(const char *cmd, const char *option,
+                         const char *regex);
 int cli_cmd_analyze(int argc, char **argv);
 int cli_cmd_report(int argc, char **argv);
 int cli_cmd_estimate(int argc, char **argv);

@@ -162,10 +162,8 @@ static int parse_args(int argc, char **argv, cli_agent_opts *o, int *first,
             continue;
         }
         if (c == OPT_HEAP_SKIP) {
-            char err[128];
-            if (cli_heap_skip_add(optarg, err, sizeof err) != 0)
-                return cli_usage_error("run", "bad --heap-skip '%s': %s",
-                                       optarg, err);
+            if ((rc = cli_heap_skip_option("run", "--heap-skip", optarg)) != 0)
+                return rc;
             hw->enabled = 1;
             continue;
         }

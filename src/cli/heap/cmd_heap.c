@@ -70,6 +70,16 @@ typedef struct heap_opts {
 
 enum { OPT_PID = 1000, OPT_TYPE, OPT_NOSYM, OPT_JSON, OPT_SKIP };
 
+int cli_heap_skip_option(const char *cmd, const char *option,
+                         const char *regex)
+{
+    char err[128];
+
+    if (cli_heap_skip_add(regex, err, sizeof err) != 0)
+        return cli_usage_error(cmd, "bad %s '%s': %s", option, regex, err);
+    return 0;
+}
+
 static int parse(int argc, char **argv, heap_opts *o)
 {
     static const struct option longopts[] = {
@@ -80,7 +90,7 @@ static int parse(int argc, char **argv, heap_opts *o)
         {"no-symbolize", no_argument, NULL, OPT_NOSYM},
         {"skip", required_argument, NULL, OPT_SKIP},
         {NULL, 0, NULL, 0}};
-    int c;
+    int c, rc;
 
     memset(o, 0, sizeof *o);
     o->n = 10;
@@ -108,13 +118,10 @@ static int parse(int argc, char **argv, heap_opts *o)
             break;
         case OPT_TYPE: o->type = optarg; break;
         case OPT_NOSYM: o->symbolize = 0; break;
-        case OPT_SKIP: {
-            char err[128];
-            if (cli_heap_skip_add(optarg, err, sizeof err) != 0)
-                return cli_usage_error("heap", "bad --skip '%s': %s", optarg,
-                                       err);
+        case OPT_SKIP:
+            if ((rc = cli_heap_skip_option("heap", "--skip", optarg)) != 0)
+                return rc;
             break;
-        }
         case ':':
         default:
             return cli_option_error("heap", c, argv);

@@ -266,10 +266,9 @@ int cli_cmd_report(int argc, char **argv)
         case 'f': format = optarg; break;
         case 'H': heap = optarg; break;
         case 'S': {
-            char err[128];
-            if (cli_heap_skip_add(optarg, err, sizeof err) != 0)
-                return cli_usage_error("report", "bad --heap-skip '%s': %s",
-                                       optarg, err);
+            int rc = cli_heap_skip_option("report", "--heap-skip", optarg);
+            if (rc != 0)
+                return rc;
             break;
         }
         case 'h': fputs(cli_report_usage, stdout); return CLI_EXIT_OK;
