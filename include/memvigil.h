@@ -67,6 +67,55 @@ typedef struct mv_buf {
 MV_EXPORT void mv_buf_init(mv_buf *b);
 /* Frees the storage and resets the buffer to empty. NULL is a no-op. */
 MV_EXPORT void mv_buf_release(mv_buf *b);
+/* Appends data[0..n) (any bytes) to b, keeping it NUL-terminated.
+ * 0 or -ENOMEM (b unchanged). */
+MV_EXPORT int mv_buf_append(mv_buf *b, const void *data, size_t n);
+
+/* ---- extra HTTP routes ----------------------------------------------- */
+
+/* A route of the application's own on the monitor's HTTP endpoint (for
+ * example memvigil's CLI serves /debug/pprof/heap this way). It answers GET
+ * and HEAD at exactly path, behind the endpoint's token (mv_config's
+ * http_token) like /metrics. The handler runs on a worker thread of the
+ * endpoint's own, never on the thread that serves /metrics, so it may block
+ * (read files, wait with mv_http_request_wait); at most 4 such requests run
+ * at once, more are answered 503. A route named like a built-in one
+ * (/metrics, /healthz, /, /api/v1/...) is -EINVAL; a route at
+ * /debug/pprof/heap replaces the library's own (see docs/embedding.md). */
+typedef struct mv_http_request mv_http_request;
+
+/* The query parameter name of the request ("" when given without a value),
+ * or NULL when absent. Valid during the handler. Thread-safety: the
+ * handler's thread. */
+MV_EXPORT const char *mv_http_request_arg(const mv_http_request *req,
+                                          const char *name);
+
+/* Sleeps ms milliseconds, or less when the endpoint is stopping. 0 after
+ * the full wait, -ECANCELED when the endpoint stops (the handler should then
+ * return at once). Thread-safety: the handler's thread. */
+MV_EXPORT int mv_http_request_wait(const mv_http_request *req, int64_t ms);
+
+/* What a handler answers. The body is binary-safe; the endpoint releases it.
+ * content_type and filename must have static storage (string literals). */
+typedef struct mv_http_reply {
+    int status;                  /* HTTP status; 0 = 200 */
+    const char *content_type;    /* NULL = "text/plain; charset=utf-8" */
+    const char *filename;        /* NULL, or sends Content-Disposition:
+                                  * attachment; filename="<filename>" */
+    mv_buf body;
+} mv_http_reply;
+
+/* Fills reply (initialised empty); returns 0, or a negative errno, which is
+ * answered 500 with mv_strerror's text (the body is then discarded). */
+typedef int (*mv_http_handler_fn)(void *ctx, const mv_http_request *req,
+                                  mv_http_reply *reply);
+
+typedef struct mv_http_route {
+    const char *path;            /* "/debug/pprof/heap" (copied) */
+    mv_http_handler_fn handler;
+    void *ctx;                   /* passed to handler; must outlive the
+                                  * monitor */
+} mv_http_route;
 
 /* ---- the sample ------------------------------------------------------ */
 
@@ -258,6 +307,8 @@ typedef struct mv_config {
     const char *http_listen;     /* "127.0.0.1:9464", ":9464" (= 127.0.0.1),
                                     "0.0.0.0:9464"; NULL = no endpoint */
     const char *http_token;      /* bearer token required when set */
+    const mv_http_route *http_routes; /* extra routes (see above); copied */
+    size_t http_nroutes;
 
     /* Size-capped rotation (docs/recording.md). When the next line would
      * take the file past *_max_bytes, FILE becomes FILE.1 (FILE.1 becomes

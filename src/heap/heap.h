@@ -352,6 +352,9 @@ int mv__heap_snapshot_write(void);
 int mv__heap_status_write(void);
 /* Fork child: reset snapshot state (async-signal-safe operations only). */
 void mv__heap_snapshot_child(void);
+/* Exported for libmemvigil's /debug/pprof/heap, found with dlsym: the
+ * current profile in memory (see snapshot.c). */
+__attribute__((visibility("default"))) int mv_heap_pprof_take(void **data, size_t *len);
 
 /* ---- the output directory (snapdir.c) ---- */
 

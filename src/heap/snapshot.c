@@ -279,7 +279,9 @@ int mv__heap_status_write(void)
 
 /* ---- the snapshot ---- */
 
-static int snapshot_locked(void)
+/* Encodes the current profile (uncompressed profile.proto) into *pb.
+ * Called with snap_lock held and the guard raised. 0 or -errno. */
+static int profile_build(mv_heap_buf *pb)
 {
     /* The stacks this snapshot covers: those interned by now (a stack is
      * complete once the count covers it; later ones wait for the next
@@ -294,7 +296,6 @@ static int snapshot_locked(void)
     mv_heap_psample *smp = calloc(count ? count : 1, sizeof *smp);
     mv_heap_pmap *maps = NULL;
     size_t nmaps = 0;
-    mv_heap_buf pb = {0};
     int rc = 0;
     if (!inuse_o || !inuse_b || !smp) {
         rc = -ENOMEM;
@@ -351,7 +352,19 @@ static int snapshot_locked(void)
         .period = (int64_t)mv__heap.cfg.sample_bytes, .time_nanos = now,
         .duration_nanos = mv__heap.start_ns && now > mv__heap.start_ns ? now - mv__heap.start_ns : 0,
         .comment = comment};
-    rc = mv__heap_pprof_encode(&prof, &pb);
+    rc = mv__heap_pprof_encode(&prof, pb);
+out:
+    free(inuse_o);
+    free(inuse_b);
+    free(smp);
+    free(maps);
+    return rc;
+}
+
+static int snapshot_locked(void)
+{
+    mv_heap_buf pb = {0};
+    int rc = profile_build(&pb);
     if (rc)
         goto out;
 
@@ -373,10 +386,6 @@ static int snapshot_locked(void)
     snprintf(mv__heap.last, sizeof mv__heap.last, "%s", name);
     mv__heap_prune_dir();
 out:
-    free(inuse_o);
-    free(inuse_b);
-    free(smp);
-    free(maps);
     mv__heap_buf_release(&pb);
     int src = status_write_locked();
     return rc ? rc : src;
@@ -388,6 +397,46 @@ int mv__heap_snapshot_write(void)
     mv__heap_lock(&mv__heap.snap_lock);
     int rc = snapshot_locked();
     mv__heap_unlock(&mv__heap.snap_lock);
+    mv__heap_guard_leave();
+    return rc;
+}
+
+/* ---- the profile in memory, for libmemvigil's endpoint ---- */
+
+/* Exported (the library's one public symbol besides the malloc family):
+ * libmemvigil looks it up at run time with dlsym, so a program that embeds
+ * the library serves this process's heap profile at /debug/pprof/heap when
+ * the preload is loaded, with no link-time dependency either way. Writes
+ * the current profile, uncompressed profile.proto (pprof readers take it
+ * raw or gzip'd), to a malloc'd buffer *data of *len bytes; the caller
+ * frees it with free(). Returns 0, -ENODEV (the profiler is loaded but
+ * inert: setuid, or not initialised), -ENODATA (sampling has never been
+ * on: MEMVIGIL_HEAP=1 or SIGRTMIN+9 turns it on), -EINVAL or -ENOMEM.
+ * Any thread; takes the snapshot lock (serialised with the file
+ * snapshots), never called from a signal handler. */
+__attribute__((visibility("default"))) int mv_heap_pprof_take(void **data, size_t *len)
+{
+    if (!data || !len)
+        return -EINVAL;
+    *data = NULL;
+    *len = 0;
+    if (atomic_load(&mv__heap.init_state) != 2 || !mv__heap.cfg.active)
+        return -ENODEV;
+    if (!atomic_load(&mv__heap.ever_enabled))
+        return -ENODATA;
+    mv__heap_guard_enter();
+    mv__heap_lock(&mv__heap.snap_lock);
+    mv_heap_buf pb = {0};
+    int rc = profile_build(&pb);
+    mv__heap_unlock(&mv__heap.snap_lock);
+    if (rc == 0 && pb.oom)
+        rc = -ENOMEM;
+    if (rc == 0) {
+        *data = pb.data; /* real malloc's: free() passes it through */
+        *len = pb.len;
+    } else {
+        mv__heap_buf_release(&pb);
+    }
     mv__heap_guard_leave();
     return rc;
 }

@@ -58,6 +58,7 @@
 #include "http.h"
 #include "http_guard.h"
 #include "http_listen.h"
+#include "http_route.h"
 #include "util.h"
 
 /* Tunables. Why these values: a scrape endpoint sees a few scrapers, so 64
@@ -81,6 +82,7 @@ struct mv__http {
     mv__http_page_fn page;
     void *ctx;
     mv__http_guard *guard;   /* owned; slow-client defence (http_guard.h) */
+    mv__http_route_table *extra; /* owned; the application's routes */
 };
 
 /* ---- request handling ---- */
@@ -245,11 +247,13 @@ static int has_body(struct MHD_Connection *c)
 }
 
 typedef enum route {
-    R_NONE, R_INDEX, R_METRICS, R_HEALTH, R_STATUS, R_SAMPLES
+    R_NONE, R_INDEX, R_METRICS, R_HEALTH, R_STATUS, R_SAMPLES, R_EXTRA
 } route;
 
 static route route_of(const mv__http *h, const char *url)
 {
+    if (mv__http_route_find(h->extra, url))
+        return R_EXTRA;
     if (!strcmp(url, "/"))
         return R_INDEX;
     if (!strcmp(url, "/metrics"))
@@ -266,7 +270,7 @@ static route route_of(const mv__http *h, const char *url)
 /* Answers one request: 401, 404, 405, 413, or the route's page. */
 static enum MHD_Result respond(mv__http *h, struct MHD_Connection *c,
                                const char *url, const char *method,
-                               int body)
+                               int body, void **con_cls)
 {
     route r = route_of(h, url);
     int is_get;
@@ -312,6 +316,21 @@ static enum MHD_Result respond(mv__http *h, struct MHD_Connection *c,
         return serve_render(h, c, MV_FORMAT_JSON);
     case R_SAMPLES:
         return serve_live(h, c, 1);
+    case R_EXTRA: {
+        int rc = mv__http_route_begin(h->extra,
+                                      mv__http_route_find(h->extra, url), c,
+                                      con_cls);
+        if (rc == -EBUSY) {
+            static const char msg[] =
+                "service unavailable: too many requests in progress\n";
+            return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                         "text/plain; charset=utf-8", msg, sizeof msg - 1,
+                         MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        }
+        if (rc < 0)
+            return reply_render_failed(c, rc);
+        return MHD_YES; /* suspended; answered by mv__http_route_finish */
+    }
     case R_NONE:
         break;
     }
@@ -347,12 +366,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         body = has_body(c);
         if (body || (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
                      strcmp(method, MHD_HTTP_METHOD_HEAD) != 0))
-            return respond(h, c, url, method, body);
+            return respond(h, c, url, method, body, con_cls);
         return MHD_YES;
     }
+    if (*con_cls != h)   /* an extra route's request, back from its worker */
+        return mv__http_route_finish(c, con_cls, h);
     if (*upload_data_size != 0)
         return MHD_NO;   /* a body we did not announce: cannot happen */
-    return respond(h, c, url, method, 0);
+    return respond(h, c, url, method, 0, con_cls);
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: the guard's bookkeeping, and the request of
+ * an extra route whose connection ended before its reply was queued. */
+static void request_completed(void *cls, struct MHD_Connection *c,
+                              void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    mv__http *h = cls;
+
+    mv__http_guard_request_completed(h->guard, c, con_cls, toe);
+    mv__http_route_completed(con_cls, h);
 }
 
 /* ---- lifecycle ---- */
@@ -369,6 +402,7 @@ static int same_socket(int fd, const struct stat *st)
  * and h. */
 static void discard(mv__http *h)
 {
+    mv__http_route_table_free(h->extra);
     mv__http_guard_free(h->guard);
     free(h->token);
     free(h);
@@ -377,7 +411,7 @@ static void discard(mv__http *h)
 int mv__http_start(const char *listen_addr, const char *token,
                    mv__http_render_fn render, void *ctx, mv__http **out)
 {
-    mv__http_routes r = { render, NULL, NULL };
+    mv__http_routes r = { render, NULL, NULL, NULL, 0 };
     return mv__http_start_routes(listen_addr, token, &r, ctx, out);
 }
 
@@ -413,6 +447,11 @@ int mv__http_start_routes(const char *listen_addr, const char *token,
         free(h);
         return rc;
     }
+    rc = mv__http_route_table_new(routes->extra, routes->nextra, &h->extra);
+    if (rc) {
+        discard(h);
+        return rc;
+    }
     h->render = render;
     h->samples = routes->page ? routes->samples : NULL;
     h->page = routes->samples ? routes->page : NULL;
@@ -437,7 +476,8 @@ int mv__http_start_routes(const char *listen_addr, const char *token,
         discard(h);
         return rc;
     }
-    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+            MHD_ALLOW_SUSPEND_RESUME;
     if (is_v6)
         flags |= MHD_USE_IPv6;
     h->daemon = MHD_start_daemon(
@@ -449,8 +489,7 @@ int mv__http_start_routes(const char *listen_addr, const char *token,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT,
         MHD_OPTION_NOTIFY_CONNECTION, mv__http_guard_notify_connection,
         h->guard,
-        MHD_OPTION_NOTIFY_COMPLETED, mv__http_guard_request_completed,
-        h->guard,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
         MHD_OPTION_URI_LOG_CALLBACK, mv__http_guard_uri_logged, h->guard,
         MHD_OPTION_END);
     if (!h->daemon) {
@@ -488,6 +527,9 @@ void mv__http_stop(mv__http *h)
     if (!h)
         return;
     mv__http_guard_stop(h->guard);
+    /* No connection may stay suspended when MHD stops: wait for the extra
+     * routes' handlers (their waits are cut short). */
+    mv__http_route_stop(h->extra);
     /* Joins MHD's thread and closes the listening socket; every connection
      * is closed first, with its CLOSED notification, which empties the
      * guard's list. */

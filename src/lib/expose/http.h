@@ -38,6 +38,11 @@ typedef struct mv__http_routes {
     mv__http_render_fn render;   /* required */
     mv__http_samples_fn samples; /* optional */
     mv__http_page_fn page;       /* optional */
+    /* The application's routes (memvigil.h, mv_http_route), copied; of two
+     * with one path the later wins. Their handlers run on worker threads
+     * (http_route.c). */
+    const mv_http_route *extra;
+    size_t nextra;
 } mv__http_routes;
 
 /* The listen address is parsed by mv__http_parse_listen (util.h). */

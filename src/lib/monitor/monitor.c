@@ -220,6 +220,9 @@ static int config_copy(mv_monitor *m, const mv_config *c)
     m->cfg.record_command = m->s_record_command;
     m->cfg.http_listen = m->s_http_listen;
     m->cfg.http_token = m->s_http_token;
+    /* routes are copied by the endpoint at start; none kept here */
+    m->cfg.http_routes = NULL;
+    m->cfg.http_nroutes = 0;
 
     m->npids = c->npids > 0 ? c->npids : 1;
     m->pids = calloc(m->npids, sizeof *m->pids);
@@ -1164,11 +1167,25 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
 
     if (m->cfg.http_listen) {
         block_signals(&oldmask); /* MHD's thread inherits the mask */
+        /* the library's /debug/pprof/heap first: a route of the
+         * application's at the same path replaces it */
+        size_t nextra = 1 + (cfg->http_routes ? cfg->http_nroutes : 0);
+        mv_http_route *extra = calloc(nextra, sizeof *extra);
+        if (!extra) {
+            restore_signals(&oldmask);
+            rc = -ENOMEM;
+            goto fail;
+        }
+        extra[0] = (mv_http_route){"/debug/pprof/heap",
+                                   mv__monitor_heap_pprof, m};
+        for (size_t i = 1; i < nextra; i++)
+            extra[i] = cfg->http_routes[i - 1];
         mv__http_routes routes = { mv__monitor_http_render,
                                    mv__monitor_http_samples,
-                                   mv__monitor_http_page };
+                                   mv__monitor_http_page, extra, nextra };
         rc = mv__http_start_routes(m->cfg.http_listen, m->cfg.http_token,
                                    &routes, m, &m->http);
+        free(extra);
         restore_signals(&oldmask);
         if (rc)
             goto fail;

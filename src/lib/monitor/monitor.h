@@ -164,6 +164,14 @@ int mv__monitor_http_render(void *ctx, mv_format fmt, mv_buf *out);
 int mv__monitor_http_samples(void *ctx, int64_t since_ms, mv_buf *out);
 int mv__monitor_http_page(void *ctx, mv_buf *out);
 
+/* ---- monitor_heap.c ---- */
+
+/* The library's /debug/pprof/heap (an mv_http_handler_fn; ctx is the
+ * monitor): the preload's profile of this process, or a 404 that says why
+ * there is none. Any worker thread. */
+int mv__monitor_heap_pprof(void *ctx, const mv_http_request *req,
+                           mv_http_reply *reply);
+
 /* The monitor's rule for the OOM-risk claim (urgency), apart from the leak
  * verdict: when r->active differs from *was_active, updates *was_active and
  * makes ev (its kind, figures and message; the rest is the caller's) an

@@ -60,6 +60,13 @@ void mv_buf_release(mv_buf *b)
     mv_buf_init(b);
 }
 
+int mv_buf_append(mv_buf *b, const void *data, size_t n)
+{
+    if (!b || (!data && n))
+        return -EINVAL;
+    return mv__buf_append(b, data, n);
+}
+
 void mv__buf_reset(mv_buf *b)
 {
     b->len = 0;

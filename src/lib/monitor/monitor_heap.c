@@ -1,0 +1,87 @@
+/*
+ * monitor_heap.c — the library's own /debug/pprof/heap: the heap profile
+ * of this process when libmemvigil_heap.so is preloaded into it.
+ *
+ * The library has no link-time dependency on the preload: it looks up the
+ * preload's one exported function, mv_heap_pprof_take (src/heap/snapshot.c),
+ * with dlsym at request time, and serves what it returns (profile.proto,
+ * address-only: the preload does not symbolize inside its host, and the
+ * library does not either; go tool pprof symbolizes from the local binary,
+ * `memvigil heap symbolize` makes a profile that stands alone). Without the
+ * preload, or when the monitor watches another process, the answer is a 404
+ * that says so. ?seconds and ?debug need the CLI's profile reader and are
+ * answered 400 here; `memvigil run --heap` serves them (docs/heap.md).
+ *
+ * Thread-safety: the handler runs on the endpoint's worker threads
+ * (http_route.c), any number at once; it reads only the monitor's
+ * immutable target (pids, cgroup) and the preload's locked snapshot.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "monitor.h"
+#include "util.h"
+
+typedef int (*take_fn)(void **data, size_t *len);
+
+static int say(mv_http_reply *reply, int status, const char *text)
+{
+    reply->status = status;
+    return mv__buf_puts(&reply->body, text);
+}
+
+/* 1 when the monitor's target is this process alone. */
+static int watches_self(const mv_monitor *m)
+{
+    return !m->cfg.cgroup && m->npids == 1 && m->pids[0] == (int32_t)getpid();
+}
+
+int mv__monitor_heap_pprof(void *ctx, const mv_http_request *req,
+                           mv_http_reply *reply)
+{
+    const mv_monitor *m = ctx;
+    take_fn take;
+    void *data = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!watches_self(m))
+        return say(reply, 404,
+                   "not found: this monitor watches another process; its heap "
+                   "profile is served by `memvigil run --heap` or by the "
+                   "process's own endpoint\n");
+    *(void **)&take = dlsym(RTLD_DEFAULT, "mv_heap_pprof_take");
+    if (!take)
+        return say(reply, 404,
+                   "not found: no heap profiler is active in this process "
+                   "(start it with LD_PRELOAD=libmemvigil_heap.so "
+                   "MEMVIGIL_HEAP=1, or use `memvigil run --heap`)\n");
+    if ((mv_http_request_arg(req, "seconds") &&
+         strcmp(mv_http_request_arg(req, "seconds"), "0") != 0) ||
+        (mv_http_request_arg(req, "debug") &&
+         strcmp(mv_http_request_arg(req, "debug"), "0") != 0))
+        return say(reply, 400,
+                   "bad request: the embedded endpoint serves the current heap "
+                   "profile only; ?seconds and ?debug are served by "
+                   "`memvigil run --heap`\n");
+    rc = take(&data, &len);
+    if (rc == -ENODEV || rc == -ENODATA)
+        return say(reply, 404,
+                   rc == -ENODEV
+                       ? "not found: the heap profiler is loaded but inert in "
+                         "this process (setuid, or not initialised)\n"
+                       : "not found: the heap profiler is loaded but sampling "
+                         "is off (MEMVIGIL_HEAP=1, or send SIGRTMIN+9)\n");
+    if (rc < 0)
+        return rc;
+    rc = mv__buf_append(&reply->body, data, len);
+    free(data);
+    if (rc)
+        return rc;
+    reply->content_type = "application/octet-stream";
+    reply->filename = "heap";
+    return 0;
+}
