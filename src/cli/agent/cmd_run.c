@@ -336,6 +336,7 @@ int cli_cmd_run(int argc, char **argv)
     cfg.pid = child;
     cfg.include_descendants = 1;
     cfg.record_command = cmdline;
+    cli_heapwatch_config(&hw, &cfg); /* /debug/pprof/heap with --heap */
     rc = cli_agent_start(&a, &cfg, &m);
     if (rc != 0) {
         report_start_error(rc, &o);

@@ -24,12 +24,14 @@
 #include "callers.h"
 #include "cli.h"
 #include "heapdir.h"
+#include "heapexport.h"
 #include "util.h"
 
 const char cli_heap_usage[] =
     "usage: memvigil heap top DIR|FILE [--json] [-n N] [--pid PID]\n"
     "       memvigil heap diff A B [--json] [-n N]\n"
     "       memvigil heap folded FILE\n"
+    "       memvigil heap symbolize FILE [-o OUT]\n"
     "\n"
     "Read heap snapshots (pprof profile.proto, gzip'd) written by\n"
     "libmemvigil_heap.so (`memvigil run --heap`) or any pprof heap profile.\n"
@@ -42,8 +44,14 @@ const char cli_heap_usage[] =
     "               first\n"
     "  folded FILE  folded stacks (\"main;f;g 12345\") for flamegraph.pl,\n"
     "               inferno or speedscope\n"
+    "  symbolize FILE  the profile with function names, files and lines\n"
+    "               written in (pprof Function records, inlined frames\n"
+    "               kept), so go tool pprof, Pyroscope and Parca need\n"
+    "               neither the binary nor its debug info\n"
     "\n"
     "  -n N                  rows to print (default 10)\n"
+    "  -o, --output FILE     symbolize: where to write the profile (gzip'd\n"
+    "                        profile.proto; default stdout)\n"
     "  --json                one JSON object\n"
     "  --pid PID             top DIR: the process to follow (default: the one\n"
     "                        with the newest snapshot)\n"
@@ -64,6 +72,7 @@ typedef struct heap_opts {
     int32_t pid;
     const char *type;
     int symbolize;
+    const char *output;
     int nargs;
     char **args;
 } heap_opts;
@@ -89,6 +98,7 @@ static int parse(int argc, char **argv, heap_opts *o)
         {"type", required_argument, NULL, OPT_TYPE},
         {"no-symbolize", no_argument, NULL, OPT_NOSYM},
         {"skip", required_argument, NULL, OPT_SKIP},
+        {"output", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0}};
     int c, rc;
 
@@ -97,7 +107,7 @@ static int parse(int argc, char **argv, heap_opts *o)
     o->symbolize = 1;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":hn:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hn:o:", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(cli_heap_usage, stdout);
@@ -112,6 +122,7 @@ static int parse(int argc, char **argv, heap_opts *o)
             break;
         }
         case OPT_JSON: o->json = 1; break;
+        case 'o': o->output = optarg; break;
         case OPT_PID:
             if (cli_parse_pid(optarg, &o->pid) != 0)
                 return cli_usage_error("heap", "bad --pid '%s'", optarg);
@@ -598,7 +609,8 @@ int cli_cmd_heap(int argc, char **argv)
         sub = argv[1];
     } else {
         if (o.nargs < 1)
-            return cli_usage_error("heap", "missing subcommand (top, diff, folded)");
+            return cli_usage_error("heap", "missing subcommand (top, diff, "
+                                   "folded, symbolize)");
         sub = o.args[0];
         o.args++;
         o.nargs--;
@@ -627,6 +639,11 @@ int cli_cmd_heap(int argc, char **argv)
             return cli_usage_error("heap", "folded takes one FILE");
         return folded(o.args[0], &o);
     }
-    return cli_usage_error("heap", "no such subcommand '%s' (top, diff, folded)",
-                           sub);
+    if (strcmp(sub, "symbolize") == 0) {
+        if (o.nargs != 1)
+            return cli_usage_error("heap", "symbolize takes one FILE");
+        return cli_heap_symbolize_cmd(o.args[0], o.output, o.symbolize);
+    }
+    return cli_usage_error("heap", "no such subcommand '%s' (top, diff, "
+                           "folded, symbolize)", sub);
 }

@@ -94,6 +94,8 @@ typedef struct cli_heapwatch {
     cli_heapdir hd;
     char **reported;         /* keys already announced as growing */
     size_t nreported;
+    struct cli_heapserve *serve; /* /debug/pprof/heap (heapserve.h); owned */
+    mv_http_route route;     /* its route, for the monitor's config */
 } cli_heapwatch;
 
 void cli_heapwatch_init(cli_heapwatch *w);
@@ -106,6 +108,10 @@ void cli_heapwatch_tick(cli_heapwatch *w, mv_monitor *m, mv_level level);
 /* Loads the final snapshot and prints the ranking (also with --quiet:
  * it is the run's result, not a status line). */
 void cli_heapwatch_finish(cli_heapwatch *w, mv_monitor *m);
+/* After start: adds /debug/pprof/heap (heapserve.h) to cfg's HTTP routes
+ * when --heap is on; w must outlive the monitor started with cfg. */
+void cli_heapwatch_config(cli_heapwatch *w, mv_config *cfg);
+/* Call after the monitor has stopped (it frees the route's state). */
 void cli_heapwatch_release(cli_heapwatch *w);
 
 #endif /* MV_CLI_HEAPDIR_H */

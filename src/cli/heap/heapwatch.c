@@ -33,6 +33,7 @@
 #include "callers.h"
 #include "cli.h"
 #include "heapdir.h"
+#include "heapserve.h"
 #include "util.h"
 
 #define HEAP_LIB "libmemvigil_heap.so"
@@ -186,8 +187,22 @@ int cli_heapwatch_start(cli_heapwatch *w, pid_t child, const char *cmd)
     }
     w->child = child;
     w->started = 1;
+    w->serve = cli_heapserve_new(dir, child);
+    if (!w->serve) {
+        cli_error(cmd, "--heap: out of memory");
+        return CLI_EXIT_ERROR;
+    }
     fprintf(stderr, "memvigil %s: heap snapshots in %s\n", cmd, dir);
     return 0;
+}
+
+void cli_heapwatch_config(cli_heapwatch *w, mv_config *cfg)
+{
+    if (!w->enabled || !w->serve)
+        return;
+    w->route = cli_heapserve_route(w->serve);
+    cfg->http_routes = &w->route;
+    cfg->http_nroutes = 1;
 }
 
 static int reported(cli_heapwatch *w, const char *key)
@@ -332,5 +347,6 @@ void cli_heapwatch_release(cli_heapwatch *w)
     free(w->reported);
     if (w->started)
         cli_heapdir_release(&w->hd);
+    cli_heapserve_free(w->serve);
     memset(w, 0, sizeof *w);
 }

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memvigil.h"
+
 typedef struct cli_pprof_value_type {
     const char *type;  /* "inuse_space", ... ("" when unset) */
     const char *unit;  /* "bytes", "count", ... */
@@ -180,6 +182,10 @@ typedef struct cli_frame {
     const char *function;            /* NULL when unknown */
     const char *file;                /* NULL when unknown */
     int64_t line;                    /* 0 when unknown */
+    const char *system_name;         /* the linkage (mangled) name when it
+                                      * differs from function, else NULL */
+    int64_t start_line;              /* the function's first line, 0 when
+                                      * unknown */
 } cli_frame;
 
 /* Symbolizer: fills up to max frames for addr in mapping m (innermost
@@ -239,5 +245,37 @@ int cli_is_allocator_frame(const char *name);
  * thread before stacks are read. Returns 0, -EINVAL for a bad expression,
  * -E2BIG past 16; errbuf gets regerror's text. */
 int cli_heap_skip_add(const char *regex, char *errbuf, size_t errlen);
+
+/* ---- pprof_write.c, pprof_edit.c, pprof_text.c: profiles written ----
+ *
+ * These change or write a decoded profile. After cli_pprof_symbolize, the
+ * profile's new function names point into the symbolizer's caches: keep
+ * the symbolizer until the profile is written or released. */
+
+/* Adds Function records (name demangled, system_name the linkage name,
+ * filename, start_line) and Line entries (innermost inlined frame first)
+ * to every location without lines that sym resolves, so the profile needs
+ * neither the binary nor its debug info; mappings and build ids are kept.
+ * 0, -EINVAL or -ENOMEM (then p holds the locations resolved so far, still
+ * consistent). */
+int cli_pprof_symbolize(cli_pprof *p, cli_symbolize_fn sym, void *ctx);
+
+/* b -= a, sample by sample (matched by their stacks' addresses), for every
+ * sample type both have; samples left all zero are dropped; duration_nanos
+ * becomes b's time minus a's. The delta of Go's ?seconds=N. 0, -EINVAL
+ * (more than 64 sample types) or -ENOMEM (b unchanged). */
+int cli_pprof_subtract(cli_pprof *b, const cli_pprof *a);
+
+/* Appends p encoded as profile.proto (uncompressed) to out. 0, -EINVAL or
+ * -ENOMEM (out may hold part of it). */
+int cli_pprof_encode(const cli_pprof *p, mv_buf *out);
+
+/* Appends in[0..n) gzip'd to out. 0, -EFBIG (n over 4 GiB) or -ENOMEM. */
+int cli_pprof_gzip(const void *in, size_t n, mv_buf *out);
+
+/* Appends p as the legacy text of Go's /debug/pprof/heap?debug=1 ("heap
+ * profile: ..." and a record per stack with its symbolized frames; see
+ * pprof_text.c) to out. 0 or -ENOMEM. */
+int cli_pprof_text(const cli_pprof *p, mv_buf *out);
 
 #endif /* MV_CLI_PPROF_H */

@@ -244,21 +244,39 @@ static const char *readable(cli_symbolizer *s, const char *name)
 }
 
 /* A scope's name: its demangled linkage name (qualified, through its
- * abstract origin for an inlined one), else DWARF's plain name. */
-static const char *scope_name(cli_symbolizer *s, Dwarf_Die *die)
+ * abstract origin for an inlined one), else DWARF's plain name. *link gets
+ * the linkage name when the name returned is its demangling, else NULL. */
+static const char *scope_name(cli_symbolizer *s, Dwarf_Die *die,
+                              const char **link_out)
 {
     Dwarf_Attribute at;
     const char *link = NULL;
 
+    *link_out = NULL;
     if (dwarf_attr_integrate(die, DW_AT_linkage_name, &at) ||
         dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &at))
         link = dwarf_formstring(&at);
     if (link) {
         const char *r = readable(s, link);
-        if (r != link)
+        if (r != link) {
+            *link_out = link;
             return r;
+        }
     }
     return dwarf_diename(die);
+}
+
+/* The first line of a scope's function (DW_AT_decl_line, through its
+ * abstract origin or specification), 0 when DWARF does not say. */
+static int64_t scope_start_line(Dwarf_Die *die)
+{
+    Dwarf_Attribute at;
+    Dwarf_Word w;
+
+    if (dwarf_attr_integrate(die, DW_AT_decl_line, &at) &&
+        dwarf_formudata(&at, &w) == 0)
+        return (int64_t)w;
+    return 0;
 }
 
 /* Resolves module address a into e->f. */
@@ -267,9 +285,9 @@ static void lookup(cli_symbolizer *s, module *md, Dwarf_Addr a, entry *e)
     Dwarf_Addr cubias = 0;
     Dwarf_Die *cu = dwfl_module_addrdie(md->mod, a, &cubias);
     Dwfl_Line *line = dwfl_module_getsrc(md->mod, a);
-    const char *file = NULL, *symname = dwfl_module_addrname(md->mod, a);
-    if (symname)
-        symname = readable(s, symname);
+    const char *file = NULL, *rawsym = dwfl_module_addrname(md->mod, a);
+    const char *symname = rawsym ? readable(s, rawsym) : NULL;
+    const char *symlink = symname != rawsym ? rawsym : NULL;
     int lineno = 0;
 
     if (line)
@@ -283,13 +301,17 @@ static void lookup(cli_symbolizer *s, module *md, Dwarf_Addr a, entry *e)
             int tag = dwarf_tag(&scopes[i]);
             Dwarf_Attribute at;
             Dwarf_Word w;
-            const char *name;
+            const char *name, *link;
             if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
                 continue;
-            name = scope_name(s, &scopes[i]);
-            if (!name && tag == DW_TAG_subprogram)
+            name = scope_name(s, &scopes[i], &link);
+            if (!name && tag == DW_TAG_subprogram) {
                 name = symname;
+                link = symlink;
+            }
             e->f[e->n].function = name ? name : "??";
+            e->f[e->n].system_name = link;
+            e->f[e->n].start_line = scope_start_line(&scopes[i]);
             e->f[e->n].file = file;
             e->f[e->n].line = lineno;
             e->n++;
@@ -313,6 +335,7 @@ static void lookup(cli_symbolizer *s, module *md, Dwarf_Addr a, entry *e)
          * the symbol holding the address, at the inlined call's line */
         if (e->n > 0 && !outer && symname && e->n < MAX_FRAMES) {
             e->f[e->n].function = symname;
+            e->f[e->n].system_name = symlink;
             e->f[e->n].file = file;
             e->f[e->n].line = lineno;
             e->n++;
@@ -320,6 +343,7 @@ static void lookup(cli_symbolizer *s, module *md, Dwarf_Addr a, entry *e)
     }
     if (e->n == 0 && symname) {
         e->f[0].function = symname;
+        e->f[0].system_name = symlink;
         e->f[0].file = file;
         e->f[0].line = lineno;
         e->n = 1;
