@@ -67,4 +67,36 @@ last=$(ls "$tmp/heap"/heap-*.pb.gz | tail -1)
 "$MEMVIGIL" heap folded "$last" >"$tmp/out" 2>"$tmp/err" || fail "heap folded"
 grep -q ";store::Shelf<int>::grow " "$tmp/out" || fail "folded stacks lack the demangled name"
 if grep -q "_Z" "$tmp/out"; then fail "a mangled name is left in the folded stacks"; fi
+
+# A profile that stands alone: `heap symbolize` writes Function records
+# (demangled name, mangled system name, file, start line) and inlined Lines;
+# go tool pprof reads a copy with no binary in reach and no symbolization,
+# and heap top|folded read it as they read the address-only snapshot.
+"$MEMVIGIL" heap symbolize "$last" -o "$tmp/sym.pb.gz" >"$tmp/out" 2>"$tmp/err" || fail "heap symbolize"
+mkdir "$tmp/alone" "$tmp/nobin"
+cp "$tmp/sym.pb.gz" "$tmp/alone/profile.pb.gz"
+if command -v go >/dev/null; then
+    (cd "$tmp/alone" && HOME=$tmp PPROF_TMPDIR=$tmp PPROF_BINARY_PATH=$tmp/nobin \
+        go tool pprof -top -sample_index=alloc_space -symbolize=none profile.pb.gz) \
+        >"$tmp/out" 2>"$tmp/err" || fail "go tool pprof -top on the copy"
+    grep -q ' store::Shelf<int>::grow$' "$tmp/out" || fail "go tool pprof: no store::Shelf<int>::grow"
+    grep -q ' store::Shelf<int>::note$' "$tmp/out" || fail "go tool pprof: no store::Shelf<int>::note"
+    grep -q ' main$' "$tmp/out" || fail "go tool pprof: no main"
+    if grep -Eq ' (0x[0-9a-f]+|_Z[A-Za-z0-9_]+)$' "$tmp/out"; then
+        fail "go tool pprof shows an address or a mangled name"
+    fi
+    (cd "$tmp/alone" && HOME=$tmp PPROF_TMPDIR=$tmp PPROF_BINARY_PATH=$tmp/nobin \
+        go tool pprof -raw -symbolize=none profile.pb.gz) >"$tmp/out" 2>"$tmp/err" ||
+        fail "go tool pprof -raw on the copy"
+    grep -Eq 'store::Shelf<int>::grow .*prog\.cc:[0-9]+ s=[1-9][0-9]*\(_ZN5store5ShelfIiE4growEm\)' "$tmp/out" ||
+        fail "the function record lacks its file, start line or mangled system name"
+    grep -q 'Build ID: ' <(cd "$tmp/alone" && HOME=$tmp PPROF_TMPDIR=$tmp go tool pprof -top \
+        -symbolize=none profile.pb.gz 2>&1) || fail "the mapping lost its build id"
+fi
+rm -f "$tmp/prog"   # without the binary, our own readers too
+"$MEMVIGIL" heap folded "$tmp/alone/profile.pb.gz" >"$tmp/out" 2>"$tmp/err" || fail "heap folded of the copy"
+grep -q ";store::Shelf<int>::grow " "$tmp/out" || fail "the copy's folded stacks lack store::Shelf<int>::grow"
+"$MEMVIGIL" heap top "$tmp/alone/profile.pb.gz" >"$tmp/out" 2>"$tmp/err" || fail "heap top of the copy"
+grep -Eq "store::Shelf<int>::grow \(prog.cc:[0-9]+\)" "$tmp/out" || fail "heap top of the copy"
+
 echo "PASS: heap_cxx_names: $(grep -o 'store::Shelf<int>::grow ([^)]*)' <("$MEMVIGIL" heap top "$tmp/heap") | head -1)"
