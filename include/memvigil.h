@@ -75,7 +75,7 @@ MV_EXPORT int mv_buf_append(mv_buf *b, const void *data, size_t n);
 
 /* A route of the application's own on the monitor's HTTP endpoint (for
  * example memvigil's CLI serves /debug/pprof/heap this way). It answers GET
- * and HEAD at exactly path, behind the endpoint's token (mv_config's
+ * and HEAD (and POST when max_body_bytes > 0) at exactly path, behind the endpoint's token (mv_config's
  * http_token) like /metrics. The handler runs on a worker thread of the
  * endpoint's own, never on the thread that serves /metrics, so it may block
  * (read files, wait with mv_http_request_wait); at most 4 such requests run
@@ -89,6 +89,12 @@ typedef struct mv_http_request mv_http_request;
  * handler's thread. */
 MV_EXPORT const char *mv_http_request_arg(const mv_http_request *req,
                                           const char *name);
+
+/* The request's body (POST to a route with max_body_bytes > 0; "" and
+ * *len 0 otherwise), valid during the handler. len may be NULL.
+ * Thread-safety: the handler's thread. */
+MV_EXPORT const char *mv_http_request_body(const mv_http_request *req,
+                                           size_t *len);
 
 /* Sleeps ms milliseconds, or less when the endpoint is stopping. 0 after
  * the full wait, -ECANCELED when the endpoint stops (the handler should then
@@ -115,6 +121,9 @@ typedef struct mv_http_route {
     mv_http_handler_fn handler;
     void *ctx;                   /* passed to handler; must outlive the
                                   * monitor */
+    size_t max_body_bytes;       /* 0: GET and HEAD only; else POST too,
+                                  * with a body of at most this (413
+                                  * beyond) */
 } mv_http_route;
 
 /* ---- the sample ------------------------------------------------------ */

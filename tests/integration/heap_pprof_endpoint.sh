@@ -75,7 +75,8 @@ first=$(awk '/flat%/ {getline; print $NF; exit}' "$tmp/out")
 # the profile stands alone: a copy, no binary, no symbolization
 mkdir "$tmp/alone" "$tmp/nobin"
 cp "$tmp/heap.pb.gz" "$tmp/alone/"
-(cd "$tmp/alone" && PPROF_BINARY_PATH=$tmp/nobin go tool pprof -top -symbolize=none heap.pb.gz) \
+(cd "$tmp/alone" && PPROF_BINARY_PATH=$tmp/nobin go tool pprof -top -sample_index=alloc_space \
+    -symbolize=none heap.pb.gz) \
     >"$tmp/out" 2>"$tmp/err" || fail "go tool pprof on a copy"
 grep -q ' leak_grow$' "$tmp/out" || fail "the copy does not name leak_grow"
 grep -q ' churn$' "$tmp/out" || fail "the copy does not name churn"

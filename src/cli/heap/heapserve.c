@@ -304,6 +304,6 @@ static int handle(void *ctx, const mv_http_request *req, mv_http_reply *reply)
 
 mv_http_route cli_heapserve_route(cli_heapserve *s)
 {
-    mv_http_route r = {"/debug/pprof/heap", handle, s};
+    mv_http_route r = {"/debug/pprof/heap", handle, s, 0};
     return r;
 }

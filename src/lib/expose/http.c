@@ -267,13 +267,49 @@ static route route_of(const mv__http *h, const char *url)
     return R_NONE;
 }
 
-/* Answers one request: 401, 404, 405, 413, or the route's page. */
+/* The Content-Length a request announces, 0 when none or malformed (MHD
+ * has refused a malformed one already). */
+static uint64_t content_length(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return cl ? strtoull(cl, NULL, 10) : 0;
+}
+
+/* Starts the extra route's request *con_cls (its body, if any, is in):
+ * 413, 503 or 500 when it cannot run; else the reply comes from
+ * mv__http_route_finish once the worker is done. */
+static enum MHD_Result start_extra(mv__http *h, struct MHD_Connection *c,
+                                   void **con_cls)
+{
+    int rc = mv__http_route_start(con_cls, h);
+
+    if (rc == -EFBIG)
+        return reply_text(c, MHD_HTTP_CONTENT_TOO_LARGE,
+                          "content too large\n");
+    if (rc == -EBUSY) {
+        static const char msg[] =
+            "service unavailable: too many requests in progress\n";
+        return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     "text/plain; charset=utf-8", msg, sizeof msg - 1,
+                     MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    }
+    if (rc < 0)
+        return reply_render_failed(c, rc);
+    return MHD_YES; /* suspended; answered by mv__http_route_finish */
+}
+
+/* Answers one request: 401, 404, 405, 413, or the route's page. An extra
+ * route's request is opened instead (*con_cls becomes it): a POST's body
+ * is read first, a GET starts at once. */
 static enum MHD_Result respond(mv__http *h, struct MHD_Connection *c,
                                const char *url, const char *method,
                                int body, void **con_cls)
 {
     route r = route_of(h, url);
-    int is_get;
+    const mv_http_route *xr = r == R_EXTRA ? mv__http_route_find(h->extra, url)
+                                           : NULL;
+    int is_get, post_ok;
 
     if (h->token && r != R_HEALTH) {
         const char *auth = MHD_lookup_connection_value(
@@ -293,15 +329,29 @@ static enum MHD_Result respond(mv__http *h, struct MHD_Connection *c,
 
     is_get = !strcmp(method, MHD_HTTP_METHOD_GET) ||
              !strcmp(method, MHD_HTTP_METHOD_HEAD);
-    if (!is_get) {
+    post_ok = xr && xr->max_body_bytes > 0 &&
+              !strcmp(method, MHD_HTTP_METHOD_POST);
+    if (!is_get && !post_ok) {
         static const char msg[] = "method not allowed\n";
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
                      "text/plain; charset=utf-8", msg, sizeof msg - 1,
-                     MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+                     MHD_HTTP_HEADER_ALLOW,
+                     xr && xr->max_body_bytes ? "GET, HEAD, POST"
+                                              : "GET, HEAD");
     }
-    if (body)
+    if (body && (!post_ok || content_length(c) > xr->max_body_bytes))
         return reply_text(c, MHD_HTTP_CONTENT_TOO_LARGE,
-                          "content too large: requests here take no body\n");
+                          post_ok ? "content too large\n"
+                                  : "content too large: requests here take "
+                                    "no body\n");
+    if (xr) {
+        int rc = mv__http_route_open(h->extra, xr, c, con_cls);
+        if (rc < 0)
+            return reply_render_failed(c, rc);
+        if (post_ok)
+            return MHD_YES; /* the body (if any) comes in the next calls */
+        return start_extra(h, c, con_cls);
+    }
     switch (r) {
     case R_INDEX:
         if (h->page)
@@ -316,21 +366,7 @@ static enum MHD_Result respond(mv__http *h, struct MHD_Connection *c,
         return serve_render(h, c, MV_FORMAT_JSON);
     case R_SAMPLES:
         return serve_live(h, c, 1);
-    case R_EXTRA: {
-        int rc = mv__http_route_begin(h->extra,
-                                      mv__http_route_find(h->extra, url), c,
-                                      con_cls);
-        if (rc == -EBUSY) {
-            static const char msg[] =
-                "service unavailable: too many requests in progress\n";
-            return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-                         "text/plain; charset=utf-8", msg, sizeof msg - 1,
-                         MHD_HTTP_HEADER_RETRY_AFTER, "1");
-        }
-        if (rc < 0)
-            return reply_render_failed(c, rc);
-        return MHD_YES; /* suspended; answered by mv__http_route_finish */
-    }
+    case R_EXTRA:
     case R_NONE:
         break;
     }
@@ -346,7 +382,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     mv__http *h = cls;
 
     (void)version;
-    (void)upload_data;
 
     if (!con_cls || !url || !method || !upload_data_size)
         return MHD_NO;
@@ -369,8 +404,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
             return respond(h, c, url, method, body, con_cls);
         return MHD_YES;
     }
-    if (*con_cls != h)   /* an extra route's request, back from its worker */
-        return mv__http_route_finish(c, con_cls, h);
+    if (*con_cls != h) { /* an extra route's request */
+        if (!mv__http_route_reading(*con_cls))   /* back from its worker */
+            return mv__http_route_finish(c, con_cls, h);
+        if (*upload_data_size != 0) {   /* a piece of a POST's body */
+            (void)mv__http_route_body(*con_cls, upload_data,
+                                      *upload_data_size);
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return start_extra(h, c, con_cls);
+    }
     if (*upload_data_size != 0)
         return MHD_NO;   /* a body we did not announce: cannot happen */
     return respond(h, c, url, method, 0, con_cls);

@@ -60,6 +60,9 @@ struct mv_http_request {
     struct MHD_Connection *conn;
     char *keys[MAX_ARGS], *values[MAX_ARGS];
     int nargs;
+    int reading;             /* the body is still arriving */
+    int too_large;           /* the body went past route->max_body_bytes */
+    mv_buf body;
     int rc;                  /* the handler's result */
     mv_http_reply reply;
 };
@@ -145,6 +148,7 @@ static void request_free(mv_http_request *r)
         free(r->values[i]);
     }
     mv_buf_release(&r->reply.body);
+    mv_buf_release(&r->body);
     free(r);
 }
 
@@ -185,34 +189,70 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int mv__http_route_begin(mv__http_route_table *t, const mv_http_route *route,
-                         struct MHD_Connection *c, void **con_cls)
+int mv__http_route_open(mv__http_route_table *t, const mv_http_route *route,
+                        struct MHD_Connection *c, void **con_cls)
 {
-    mv_http_request *r;
-    pthread_attr_t at;
-    pthread_t tid;
-    int rc;
+    mv_http_request *r = calloc(1, sizeof *r);
 
-    r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
     r->t = t;
     r->route = route;
     r->conn = c;
+    r->reading = 1;
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, copy_arg, r);
     if (r->rc) {
         request_free(r);
         return -ENOMEM;
     }
+    *con_cls = r;
+    return 0;
+}
+
+int mv__http_route_reading(void *con_cls)
+{
+    return ((mv_http_request *)con_cls)->reading;
+}
+
+int mv__http_route_body(void *con_cls, const char *data, size_t n)
+{
+    mv_http_request *r = con_cls;
+
+    if (r->too_large || r->body.len + n > r->route->max_body_bytes) {
+        r->too_large = 1;
+        return -EFBIG;
+    }
+    if (mv__buf_append(&r->body, data, n) != 0) {
+        r->too_large = 1;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int mv__http_route_start(void **con_cls, void *marker)
+{
+    mv_http_request *r = *con_cls;
+    mv__http_route_table *t = r->t;
+    struct MHD_Connection *c = r->conn;
+    pthread_attr_t at;
+    pthread_t tid;
+    int rc;
+
+    r->reading = 0;
+    if (r->too_large) {
+        request_free(r);
+        *con_cls = marker;
+        return -EFBIG;
+    }
     pthread_mutex_lock(&t->lock);
     if (t->stopping || t->active >= MAX_WORKERS) {
         pthread_mutex_unlock(&t->lock);
         request_free(r);
+        *con_cls = marker;
         return -EBUSY;
     }
     t->active++;
     pthread_mutex_unlock(&t->lock);
-    *con_cls = r;
     MHD_suspend_connection(c);
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
@@ -309,6 +349,18 @@ const char *mv_http_request_arg(const mv_http_request *req, const char *name)
         if (!strcmp(req->keys[i], name))
             return req->values[i];
     return NULL;
+}
+
+const char *mv_http_request_body(const mv_http_request *req, size_t *len)
+{
+    if (!req) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    if (len)
+        *len = req->body.len;
+    return req->body.data ? req->body.data : "";
 }
 
 int mv_http_request_wait(const mv_http_request *req, int64_t ms)

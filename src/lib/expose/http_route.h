@@ -36,10 +36,21 @@ void mv__http_route_table_free(mv__http_route_table *t);
 /* The route at exactly url (the last one of that path), or NULL. */
 const mv_http_route *mv__http_route_find(const mv__http_route_table *t,
                                          const char *url);
-/* Suspends c and runs route's handler on a worker. 0, -ENOMEM, -EBUSY (too
- * many running, or stopping: answer 503). On error nothing was started. */
-int mv__http_route_begin(mv__http_route_table *t, const mv_http_route *route,
-                         struct MHD_Connection *c, void **con_cls);
+/* A request for route on c, its query copied; *con_cls becomes it. Its body
+ * (if any) is then fed with mv__http_route_body, and it is started with
+ * mv__http_route_start. 0 or -ENOMEM (nothing changed). */
+int mv__http_route_open(mv__http_route_table *t, const mv_http_route *route,
+                        struct MHD_Connection *c, void **con_cls);
+/* 1 while the request con_cls is still open (not started). */
+int mv__http_route_reading(void *con_cls);
+/* Appends a piece of the body; -EFBIG past route->max_body_bytes (the
+ * request is then refused at start), -ENOMEM. */
+int mv__http_route_body(void *con_cls, const char *data, size_t n);
+/* Suspends the connection and runs the handler on a worker. 0, or -EFBIG
+ * (the body was too large: answer 413), -EBUSY (too many running, or
+ * stopping: answer 503); on error the request is freed and *con_cls is
+ * marker. */
+int mv__http_route_start(void **con_cls, void *marker);
 /* Queues the reply of the finished request *con_cls, frees it and sets
  * *con_cls = marker. */
 enum MHD_Result mv__http_route_finish(struct MHD_Connection *c, void **con_cls,

@@ -1169,7 +1169,7 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
         block_signals(&oldmask); /* MHD's thread inherits the mask */
         /* the library's /debug/pprof/heap first: a route of the
          * application's at the same path replaces it */
-        size_t nextra = 1 + (cfg->http_routes ? cfg->http_nroutes : 0);
+        size_t nextra = 2 + (cfg->http_routes ? cfg->http_nroutes : 0);
         mv_http_route *extra = calloc(nextra, sizeof *extra);
         if (!extra) {
             restore_signals(&oldmask);
@@ -1177,9 +1177,12 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
             goto fail;
         }
         extra[0] = (mv_http_route){"/debug/pprof/heap",
-                                   mv__monitor_heap_pprof, m};
-        for (size_t i = 1; i < nextra; i++)
-            extra[i] = cfg->http_routes[i - 1];
+                                   mv__monitor_heap_pprof, m, 0};
+        extra[1] = (mv_http_route){"/debug/pprof/symbol",
+                                   mv__monitor_pprof_symbol, m,
+                                   MV_PPROF_SYMBOL_MAX_BODY};
+        for (size_t i = 2; i < nextra; i++)
+            extra[i] = cfg->http_routes[i - 2];
         mv__http_routes routes = { mv__monitor_http_render,
                                    mv__monitor_http_samples,
                                    mv__monitor_http_page, extra, nextra };

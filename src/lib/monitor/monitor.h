@@ -171,6 +171,15 @@ int mv__monitor_http_page(void *ctx, mv_buf *out);
  * there is none. Any worker thread. */
 int mv__monitor_heap_pprof(void *ctx, const mv_http_request *req,
                            mv_http_reply *reply);
+/* /debug/pprof/symbol as Go serves it, for go tool pprof's remote
+ * symbolization of what it cannot symbolize locally: GET says
+ * "num_symbols: 1"; POST "0xADDR+0xADDR..." gets "0xADDR name" lines for
+ * the addresses of this process that dladdr names. Any worker thread. */
+int mv__monitor_pprof_symbol(void *ctx, const mv_http_request *req,
+                             mv_http_reply *reply);
+/* Its body bound: pprof posts one mapping's unsymbolized addresses, ~20
+ * bytes each; 1 MiB is some 50000 of them. */
+#define MV_PPROF_SYMBOL_MAX_BODY ((size_t)1 << 20)
 
 /* The monitor's rule for the OOM-risk claim (urgency), apart from the leak
  * verdict: when r->active differs from *was_active, updates *was_active and

@@ -12,12 +12,21 @@
  * that says so. ?seconds and ?debug need the CLI's profile reader and are
  * answered 400 here; `memvigil run --heap` serves them (docs/heap.md).
  *
+ * go tool pprof symbolizes a fetched profile with the local binaries, then
+ * asks the server's /debug/pprof/symbol for the mappings it could not
+ * (a libc without debug info), and gives up with an error when that route
+ * is missing. So it is served too, as Go's net/http/pprof does with
+ * runtime.FuncForPC: here dladdr names what the dynamic symbol tables hold
+ * (exported functions; a static function stays unnamed, as the local pass
+ * already named it when the binary has symbols).
+ *
  * Thread-safety: the handler runs on the endpoint's worker threads
  * (http_route.c), any number at once; it reads only the monitor's
  * immutable target (pids, cgroup) and the preload's locked snapshot.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,4 +93,41 @@ int mv__monitor_heap_pprof(void *ctx, const mv_http_request *req,
     reply->content_type = "application/octet-stream";
     reply->filename = "heap";
     return 0;
+}
+
+int mv__monitor_pprof_symbol(void *ctx, const mv_http_request *req,
+                             mv_http_reply *reply)
+{
+    const mv_monitor *m = ctx;
+    size_t len, i = 0;
+    const char *body = mv_http_request_body(req, &len);
+    int rc;
+
+    /* another process's addresses mean nothing here: no symbols, which
+     * pprof takes without an error (a 404 would stop it) */
+    if (!watches_self(m))
+        return mv__buf_puts(&reply->body, "num_symbols: 0\n");
+    /* pprof only cares whether the count is 0; Go prints 1 too */
+    rc = mv__buf_puts(&reply->body, "num_symbols: 1\n");
+    while (!rc && i < len) {
+        char word[32];
+        size_t n = 0;
+        Dl_info info;
+        uint64_t pc;
+        char *end;
+
+        while (i < len && body[i] != '+' && n < sizeof word - 1)
+            word[n++] = body[i++];
+        while (i < len && body[i] != '+')
+            i++;            /* a word too long for an address: dropped */
+        i++;
+        word[n] = '\0';
+        pc = strtoull(word, &end, 0);
+        if (end == word || *end || pc == 0)
+            continue;
+        if (dladdr((void *)(uintptr_t)pc, &info) && info.dli_sname)
+            rc = mv__buf_printf(&reply->body, "0x%" PRIx64 " %s\n", pc,
+                                info.dli_sname);
+    }
+    return rc;
 }
