@@ -734,6 +734,195 @@ static void test_strerror_distinct(void **state)
     assert_true(strstr(cli_pprof_strerror(-EFBIG), "256 MiB as stored"));
 }
 
+
+/* ---- writing (pprof_write.c), symbolizing and subtracting (pprof_edit.c),
+ * text (pprof_text.c) ---- */
+
+/* A symbolizer giving loc 4 two frames: parse inlined into serve, with
+ * linkage names and start lines. */
+static int inline_sym(void *ctx, const cli_pprof_mapping *m, uint64_t addr,
+                      int pc_is_return, cli_frame *frames, int max)
+{
+    (void)ctx;
+    (void)m;
+    (void)pc_is_return;
+    if (addr != 0x401234 || max < 2)
+        return 0;
+    frames[0].function = "net::Req<int>::parse";
+    frames[0].system_name = "_ZN3net3ReqIiE5parseEv";
+    frames[0].file = "/src/net/req.c";
+    frames[0].line = 88;
+    frames[0].start_line = 80;
+    frames[1].function = "serve";
+    frames[1].file = "/src/net/srv.c";
+    frames[1].line = 12;
+    frames[1].start_line = 10;
+    return 2;
+}
+
+static const cli_pprof_function *fn_named(const cli_pprof *p, const char *name)
+{
+    for (size_t i = 0; i < p->nfunctions; i++)
+        if (!strcmp(p->functions[i].name, name))
+            return &p->functions[i];
+    return NULL;
+}
+
+static void test_symbolize_encode_roundtrip(void **state)
+{
+    enc e;
+    cli_pprof p, q;
+    cli_stacks st;
+    mv_buf raw, gz;
+    (void)state;
+
+    build_profile(&e);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    assert_int_equal(cli_pprof_symbolize(&p, inline_sym, NULL), 0);
+    /* only the address-only location got lines; new functions after 5 */
+    assert_int_equal(p.nfunctions, 7);
+    const cli_pprof_location *l4 = cli_pprof_location_get(&p, 4);
+    assert_int_equal(l4->nlines, 2);
+
+    mv_buf_init(&raw);
+    assert_int_equal(cli_pprof_encode(&p, &raw), 0);
+    assert_int_equal(cli_pprof_decode((const uint8_t *)raw.data, raw.len, &q), 0);
+    /* what the profile said survives */
+    assert_int_equal(q.ntypes, 4);
+    assert_string_equal(q.types[3].type, "inuse_space");
+    assert_int_equal(q.nsamples, 4);
+    assert_int_equal(q.period, 524288);
+    assert_string_equal(q.period_type.type, "space");
+    assert_int_equal(q.time_nanos, 1700000000123456789ll);
+    assert_string_equal(q.default_type, "inuse_space");
+    assert_int_equal(q.nmappings, 1);
+    assert_string_equal(q.mappings[0].filename, "/usr/bin/app");
+    assert_string_equal(q.mappings[0].build_id, "abcdef01");
+    assert_int_equal(q.mappings[0].start, 0x400000);
+    /* the new Function records and Lines, innermost first */
+    const cli_pprof_function *f = fn_named(&q, "net::Req<int>::parse");
+    assert_non_null(f);
+    assert_string_equal(f->system_name, "_ZN3net3ReqIiE5parseEv");
+    assert_string_equal(f->filename, "/src/net/req.c");
+    assert_int_equal(f->start_line, 80);
+    const cli_pprof_location *q4 = cli_pprof_location_get(&q, 4);
+    assert_int_equal(q4->address, 0x401234);
+    assert_int_equal(q4->nlines, 2);
+    assert_int_equal(q.lines[q4->line0].function_id, f->id);
+    assert_int_equal(q.lines[q4->line0].line, 88);
+    assert_int_equal(q.lines[q4->line0 + 1].line, 12);
+    assert_string_equal(cli_pprof_function_get(&q, q.lines[q4->line0 + 1].function_id)->name,
+                        "serve");
+    /* read without any symbolizer, the stacks name the frames */
+    assert_int_equal(cli_stacks_build(&q, 3, NULL, NULL, &st), 0);
+    assert_string_equal(st.v[1].site, "net::Req<int>::parse (req.c:88)");
+    assert_string_equal(st.v[1].folded, "main;serve;net::Req<int>::parse");
+    assert_string_equal(st.v[0].site, "leak_fast (app.c:42)");
+    cli_stacks_release(&st);
+
+    /* gzip'd, it parses the same */
+    mv_buf_init(&gz);
+    assert_int_equal(cli_pprof_gzip(raw.data, raw.len, &gz), 0);
+    assert_true((unsigned char)gz.data[0] == 0x1f && (unsigned char)gz.data[1] == 0x8b);
+    cli_pprof_release(&q);
+    assert_int_equal(cli_pprof_parse((const uint8_t *)gz.data, gz.len,
+                                     CLI_PPROF_MAX_INFLATED_BYTES, &q), 0);
+    assert_int_equal(q.nfunctions, 7);
+    cli_pprof_release(&q);
+    mv_buf_release(&gz);
+    mv_buf_release(&raw);
+    cli_pprof_release(&p);
+}
+
+/* Two locations resolving to one function share its record. */
+static int same_fn_sym(void *ctx, const cli_pprof_mapping *m, uint64_t addr,
+                       int pc_is_return, cli_frame *frames, int max)
+{
+    (void)ctx;
+    (void)m;
+    (void)pc_is_return;
+    (void)max;
+    frames[0].function = "worker";
+    frames[0].file = "w.c";
+    frames[0].line = (int64_t)(addr & 0xff);
+    return 1;
+}
+
+static void test_symbolize_shares_functions(void **state)
+{
+    enc e;
+    cli_pprof p;
+    (void)state;
+
+    build_profile(&e);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    /* drop the lines of every location: all five get resolved */
+    for (size_t i = 0; i < p.nlocations; i++)
+        p.locations[i].nlines = 0;
+    assert_int_equal(cli_pprof_symbolize(&p, same_fn_sym, NULL), 0);
+    assert_int_equal(p.nfunctions, 6);   /* 5 from the file + "worker" */
+    for (size_t i = 0; i < p.nlocations; i++) {
+        assert_int_equal(p.locations[i].nlines, 1);
+        assert_int_equal(p.lines[p.locations[i].line0].function_id, 6);
+    }
+    assert_int_equal(cli_pprof_symbolize(&p, NULL, NULL), -EINVAL);
+    cli_pprof_release(&p);
+}
+
+static void test_subtract(void **state)
+{
+    enc e;
+    cli_pprof a, b;
+    (void)state;
+
+    build_profile(&e);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &a), 0);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &b), 0);
+    /* the older profile: sample 0 had 1 object, 1 MiB less; sample 2 the
+     * same as now (so it drops out of the delta) */
+    a.values[a.samples[0].val0 + 0] -= 1;
+    a.values[a.samples[0].val0 + 1] -= 1 << 20;
+    a.values[a.samples[0].val0 + 3] -= 1 << 20;
+    b.time_nanos = a.time_nanos + 2000000000ll;
+    /* a type only b has is left alone */
+    assert_int_equal(cli_pprof_subtract(&b, &a), 0);
+    assert_int_equal(b.nsamples, 1);
+    assert_int_equal(b.values[b.samples[0].val0 + 0], 1);
+    assert_int_equal(b.values[b.samples[0].val0 + 1], 1 << 20);
+    assert_int_equal(b.values[b.samples[0].val0 + 3], 1 << 20);
+    assert_int_equal(b.duration_nanos, 2000000000ll);
+    /* the stack is the original one (malloc, leak_fast, main) */
+    assert_int_equal(b.samples[0].nlocs, 3);
+    cli_pprof_release(&a);
+    cli_pprof_release(&b);
+}
+
+static void test_text(void **state)
+{
+    enc e;
+    cli_pprof p;
+    mv_buf t;
+    (void)state;
+
+    build_profile(&e);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    mv_buf_init(&t);
+    assert_int_equal(cli_pprof_text(&p, &t), 0);
+    /* totals: in-use objects 3+1+2+1, bytes 3 MiB+1 MiB+512 KiB+4 KiB;
+     * Go's "@ heap/" is twice the sampling period */
+    assert_non_null(strstr(t.data, "heap profile: 7: 4722688 [7: 4722688] @ heap/1048576\n"));
+    /* largest first; addresses as return addresses (+1) */
+    assert_non_null(strstr(t.data, "\n3: 3145728 [3: 3145728] @ 0x401001 0x401101 0x401201\n"));
+    assert_non_null(strstr(t.data, "#\t0x401101\tleak_fast\tapp.c:42\n"));
+    /* inlined frames: one line each, innermost first */
+    assert_non_null(strstr(t.data, "#\t0x401301\thelper\tapp.c:20\n#\t0x401301\tchurn\tapp.c:30\n"));
+    /* an address-only frame is its address */
+    assert_non_null(strstr(t.data, "#\t0x401235\n"));
+    assert_true(strstr(t.data, "3: 3145728") < strstr(t.data, "2: 524288"));
+    mv_buf_release(&t);
+    cli_pprof_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -754,6 +943,10 @@ int main(void)
         cmocka_unit_test(test_many_samples_cap),
         cmocka_unit_test(test_open_regular_stat_first),
         cmocka_unit_test(test_strerror_distinct),
+        cmocka_unit_test(test_symbolize_encode_roundtrip),
+        cmocka_unit_test(test_symbolize_shares_functions),
+        cmocka_unit_test(test_subtract),
+        cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
