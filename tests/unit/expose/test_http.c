@@ -966,6 +966,258 @@ static void test_slow_head_cut(void **state)
     assert_true(closed_at >= 4500 && closed_at <= 6500);
 }
 
+
+/* ---- the application's routes (http_route.c) ---- */
+
+typedef struct xstate {
+    int waits_cancelled;     /* handlers whose wait returned -ECANCELED */
+    pthread_mutex_t lock;
+} xstate;
+
+/* /slow?ms=N: waits N ms, then answers "slept N" */
+static int slow_handler(void *ctx, const mv_http_request *req,
+                        mv_http_reply *reply)
+{
+    xstate *x = ctx;
+    const char *ms = mv_http_request_arg(req, "ms");
+    int rc = mv_http_request_wait(req, ms ? atoll(ms) : 0);
+
+    if (rc == -ECANCELED) {
+        pthread_mutex_lock(&x->lock);
+        x->waits_cancelled++;
+        pthread_mutex_unlock(&x->lock);
+        return rc;
+    }
+    reply->content_type = "application/octet-stream";
+    reply->filename = "heap";
+    return mv__buf_printf(&reply->body, "slept %s", ms ? ms : "0");
+}
+
+/* /echo: a POST's body back, with status ?status= */
+static int echo_handler(void *ctx, const mv_http_request *req,
+                        mv_http_reply *reply)
+{
+    size_t n;
+    const char *b = mv_http_request_body(req, &n);
+    const char *st = mv_http_request_arg(req, "status");
+
+    (void)ctx;
+    reply->status = st ? atoi(st) : 0;
+    return mv_buf_append(&reply->body, b, n);
+}
+
+static int fail_handler(void *ctx, const mv_http_request *req,
+                        mv_http_reply *reply)
+{
+    (void)ctx;
+    (void)req;
+    mv__buf_puts(&reply->body, "half");
+    return -EIO;
+}
+
+typedef struct xserver {
+    fake f;
+    xstate x;
+    mv__http *h;
+    int port;
+} xserver;
+
+static int start_extra(void **state, const char *token)
+{
+    xserver *s = calloc(1, sizeof *s);
+    if (!s)
+        return -1;
+    pthread_mutex_init(&s->x.lock, NULL);
+    mv_http_route routes[] = {
+        {"/slow", slow_handler, &s->x, 0},
+        {"/echo", echo_handler, NULL, 16},
+        {"/fail", fail_handler, NULL, 0},
+    };
+    mv__http_routes r = {render, NULL, NULL, routes, 3};
+    if (mv__http_start_routes("127.0.0.1:0", token, &r, &s->f, &s->h) != 0) {
+        free(s);
+        return -1;
+    }
+    s->port = mv__http_port(s->h);
+    *state = s;
+    return 0;
+}
+
+static int setup_extra(void **state) { return start_extra(state, NULL); }
+static int setup_extra_token(void **state) { return start_extra(state, "tok"); }
+
+static int teardown_extra(void **state)
+{
+    xserver *s = *state;
+    mv__http_stop(s->h);
+    pthread_mutex_destroy(&s->x.lock);
+    free(s);
+    return 0;
+}
+
+static int64_t ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct bg_get {
+    int port;
+    const char *path;
+    resp r;
+    pthread_t t;
+} bg_get;
+
+static void *bg_get_run(void *arg)
+{
+    bg_get *g = arg;
+    get(g->port, "GET", g->path, NULL, &g->r);
+    return NULL;
+}
+
+static void test_extra_route(void **state)
+{
+    xserver *s = *state;
+    resp r;
+    char v[128];
+
+    assert_int_equal(get(s->port, "GET", "/slow?ms=10", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "slept 10");
+    assert_non_null(header(&r, "Content-Type", v, sizeof v));
+    assert_string_equal(v, "application/octet-stream");
+    assert_non_null(header(&r, "Content-Disposition", v, sizeof v));
+    assert_string_equal(v, "attachment; filename=\"heap\"");
+    assert_non_null(header(&r, "Cache-Control", v, sizeof v));
+    /* HEAD: headers only */
+    assert_int_equal(get(s->port, "HEAD", "/slow", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "");
+    /* a handler's error is a 500 with its reason, its body dropped */
+    assert_int_equal(get(s->port, "GET", "/fail", NULL, &r), 0);
+    assert_int_equal(r.status, 500);
+    assert_null(strstr(r.body, "half"));
+    assert_non_null(strstr(r.body, "internal error"));
+    /* the handler's status */
+    assert_int_equal(with_body(s->port, "POST", "/echo?status=404",
+                               "Content-Length: 5\r\n", "hello", &r), 0);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(r.body, "hello");
+    /* POST only where the route takes a body, within its bound */
+    assert_int_equal(with_body(s->port, "POST", "/echo", "Content-Length: 17\r\n",
+                               "0123456789abcdefg", &r), 0);
+    assert_int_equal(r.status, 413);
+    assert_int_equal(with_body(s->port, "POST", "/echo",
+                               "Transfer-Encoding: chunked\r\n",
+                               "10\r\n0123456789abcdef\r\n2\r\nxy\r\n0\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 413);
+    assert_int_equal(with_body(s->port, "POST", "/echo",
+                               "Transfer-Encoding: chunked\r\n",
+                               "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "abcde");
+    assert_int_equal(with_body(s->port, "POST", "/slow", "Content-Length: 2\r\n",
+                               "hi", &r), 0);
+    assert_int_equal(r.status, 405);
+    assert_non_null(header(&r, "Allow", v, sizeof v));
+    assert_string_equal(v, "GET, HEAD");
+    assert_int_equal(get(s->port, "DELETE", "/echo", NULL, &r), 0);
+    assert_int_equal(r.status, 405);
+    assert_non_null(header(&r, "Allow", v, sizeof v));
+    assert_string_equal(v, "GET, HEAD, POST");
+    /* the built-in routes are still there */
+    assert_int_equal(get(s->port, "GET", "/metrics", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(get(s->port, "GET", "/slow/", NULL, &r), 0);
+    assert_int_equal(r.status, 404);
+}
+
+/* A slow handler holds neither /metrics nor other handlers; a fifth at
+ * once is 503. */
+static void test_extra_route_off_the_polling_thread(void **state)
+{
+    xserver *s = *state;
+    bg_get g[4];
+    resp r;
+    int64_t t0, t1;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        g[i].port = s->port;
+        g[i].path = "/slow?ms=1500";
+        assert_int_equal(pthread_create(&g[i].t, NULL, bg_get_run, &g[i]), 0);
+    }
+    usleep(400 * 1000);
+    t0 = ms_now();
+    assert_int_equal(get(s->port, "GET", "/metrics", NULL, &r), 0);
+    t1 = ms_now();
+    assert_int_equal(r.status, 200);
+    assert_true(t1 - t0 < 500);
+    assert_int_equal(get(s->port, "GET", "/slow?ms=1", NULL, &r), 0);
+    assert_int_equal(r.status, 503);
+    for (i = 0; i < 4; i++) {
+        pthread_join(g[i].t, NULL);
+        assert_int_equal(g[i].r.status, 200);
+        assert_string_equal(g[i].r.body, "slept 1500");
+    }
+    /* the workers are free again */
+    assert_int_equal(get(s->port, "GET", "/slow?ms=1", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+}
+
+/* Stopping the endpoint cuts a handler's wait short. */
+static void test_extra_route_stop_cancels(void **state)
+{
+    xserver *s = *state;
+    bg_get g = {.port = s->port, .path = "/slow?ms=60000"};
+    int64_t t0;
+
+    assert_int_equal(pthread_create(&g.t, NULL, bg_get_run, &g), 0);
+    usleep(300 * 1000);
+    t0 = ms_now();
+    mv__http_stop(s->h);
+    s->h = NULL;
+    assert_true(ms_now() - t0 < 3000);
+    pthread_join(g.t, NULL);
+    assert_int_equal(s->x.waits_cancelled, 1);
+}
+
+static void test_extra_route_token(void **state)
+{
+    xserver *s = *state;
+    resp r;
+
+    assert_int_equal(get(s->port, "GET", "/slow", NULL, &r), 0);
+    assert_int_equal(r.status, 401);
+    assert_int_equal(with_body(s->port, "POST", "/echo", "Content-Length: 2\r\n",
+                               "hi", &r), 0);
+    assert_int_equal(r.status, 401);
+    assert_int_equal(get(s->port, "GET", "/slow", "Authorization: Bearer tok\r\n",
+                         &r), 0);
+    assert_int_equal(r.status, 200);
+}
+
+static void test_extra_route_refused(void **state)
+{
+    fake f = {0};
+    mv__http *h = NULL;
+    (void)state;
+    const char *bad[] = {"/metrics", "/healthz", "/", "/api/v1/status",
+                         "/api/x", "noslash"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mv_http_route rt = {bad[i], echo_handler, NULL, 0};
+        mv__http_routes r = {render, NULL, NULL, &rt, 1};
+        assert_int_equal(mv__http_start_routes("127.0.0.1:0", NULL, &r, &f, &h),
+                         -EINVAL);
+        assert_null(h);
+    }
+    mv_http_route rt = {"/x", NULL, NULL, 0};
+    mv__http_routes r = {render, NULL, NULL, &rt, 1};
+    assert_int_equal(mv__http_start_routes("127.0.0.1:0", NULL, &r, &f, &h),
+                     -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -989,6 +1241,14 @@ int main(void)
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_start_errors),
         cmocka_unit_test(test_ipv6_loopback),
+        cmocka_unit_test_setup_teardown(test_extra_route, setup_extra, teardown_extra),
+        cmocka_unit_test_setup_teardown(test_extra_route_off_the_polling_thread,
+                                        setup_extra, teardown_extra),
+        cmocka_unit_test_setup_teardown(test_extra_route_stop_cancels, setup_extra,
+                                        teardown_extra),
+        cmocka_unit_test_setup_teardown(test_extra_route_token, setup_extra_token,
+                                        teardown_extra),
+        cmocka_unit_test(test_extra_route_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
