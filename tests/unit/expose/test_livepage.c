@@ -302,7 +302,7 @@ static void test_http_routes(void **state)
 {
     (void)state;
     mv__http *h;
-    mv__http_routes r = { render, samples, page };
+    mv__http_routes r = { render, samples, page, NULL, 0 };
     char *body;
 
     assert_int_equal(mv__http_start_routes("127.0.0.1:0", NULL, &r, NULL, &h), 0);
@@ -340,7 +340,7 @@ static void test_http_token(void **state)
 {
     (void)state;
     mv__http *h;
-    mv__http_routes r = { render, samples, page };
+    mv__http_routes r = { render, samples, page, NULL, 0 };
     char *body;
 
     assert_int_equal(mv__http_start_routes("127.0.0.1:0", "tok-1", &r, NULL, &h), 0);
