@@ -122,6 +122,17 @@ code=$(curl -s -o "$tmp/out" -w '%{http_code}' "${auth[@]}" "$url?seconds=1&debu
 [ "$code" = 400 ] && grep -q 'incompatible' "$tmp/out" || fail "?seconds&debug: $code"
 code=$(curl -s -o "$tmp/out" -w '%{http_code}' "${auth[@]}" "$url?gc=1")
 [ "$code" = 200 ] || fail "?gc=1: $code"
+# a torn or foreign file as the newest snapshot: a 500 that names it, and
+# the endpoint keeps serving
+child=$(ls "$tmp/heap" | sed -n 's/^heap-\([0-9]*\)-[0-9]*\.pb\.gz$/\1/p' | head -n 1)
+[ -n "$child" ] || fail "no snapshot names the child's pid"
+printf '\x1f\x8b\x08garbage' >"$tmp/heap/heap-$child-999999.pb.gz"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' "${auth[@]}" "$url")
+[ "$code" = 500 ] && grep -q "cannot read the snapshot .*heap-$child-999999.pb.gz" "$tmp/out" ||
+    fail "a garbage snapshot: $code"
+rm "$tmp/heap/heap-$child-999999.pb.gz"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' "${auth[@]}" "$base/metrics")
+[ "$code" = 200 ] || fail "/metrics after a garbage snapshot: $code"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 pid=
 
