@@ -1,7 +1,9 @@
 /*
  * http.h — the embedded HTTP endpoint (libmicrohttpd, internal thread):
  * GET /metrics (format by Accept), /healthz, /api/v1/status (JSON), / (the
- * live page, or a short index without one), /api/v1/samples (live page).
+ * live page, or a short index without one), /api/v1/samples (live page),
+ * and the application's routes (mv_http_route: /debug/pprof/heap, ...),
+ * whose handlers run on worker threads (http_route.c).
  * Binds 127.0.0.1 unless another address is asked for; optional bearer
  * token; bounded connections, per-IP connections, request sizes and query
  * parameters; a request head must arrive within 5 s, and slow heads are
@@ -12,7 +14,8 @@
  * Thread-safety: start/stop from one owner. The server runs two threads of
  * its own, MHD's polling thread and a watchdog for the head deadline; the
  * render, samples and page callbacks are called on the polling thread, one
- * at a time.
+ * at a time; the application routes' handlers on worker threads, up to 4 at
+ * once.
  */
 #ifndef MV_HTTP_H
 #define MV_HTTP_H
