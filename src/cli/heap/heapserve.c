@@ -22,7 +22,8 @@
  *  - ?gc=1: accepted and ignored; a malloc heap has no collector to run.
  *  - No snapshot at all (the program has not allocated through malloc yet,
  *    or is static and the preload is not in it): 404 with the reason.
- * A snapshot is asked for by the signal and waited for (at most
+ * A snapshot is asked for by the signal (through a pidfd, so a reaped
+ * child's reused pid is never hit) and waited for (at most
  * FRESH_WAIT_MS) by watching the child's sequence numbers grow; when none
  * comes (the program owns the signal, or it is gone), the newest snapshot
  * there is serves.
@@ -36,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "heapdir.h"
 #include "heapexport.h"
@@ -53,6 +56,8 @@
 struct cli_heapserve {
     char *dir;
     pid_t pid;
+    int pidfd;                  /* the child, opened while it cannot have
+                                 * been reaped; -1: never signalled */
     pthread_mutex_t lock;       /* sym */
     cli_symbolizer *sym;
 };
@@ -72,6 +77,11 @@ cli_heapserve *cli_heapserve_new(const char *dir, pid_t pid)
         return NULL;
     }
     s->pid = pid;
+    /* Signalled through a pidfd: once the child is reaped its pid may name
+     * another process, which a plain kill() would hit (SIGRTMIN+8's default
+     * action terminates). Without pidfds (Linux < 5.3) no snapshot is asked
+     * for; the newest there is serves. */
+    s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     pthread_mutex_init(&s->lock, NULL);
     return s;
 }
@@ -81,6 +91,8 @@ void cli_heapserve_free(cli_heapserve *s)
     if (!s)
         return;
     pthread_mutex_destroy(&s->lock);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
     cli_symbolizer_free(s->sym);
     free(s->dir);
     free(s);
@@ -147,8 +159,9 @@ static int fresh(const cli_heapserve *s, const mv_http_request *req,
 
     find_newest(s, n);
     before = n->child_seq;
-    if (kill(s->pid, SIGRTMIN + 8) != 0)
-        return 0;
+    if (s->pidfd < 0 ||
+        syscall(SYS_pidfd_send_signal, s->pidfd, SIGRTMIN + 8, NULL, 0) != 0)
+        return 0;   /* gone (or no pidfd): the newest there is */
     for (waited = 0; waited < FRESH_WAIT_MS; waited += FRESH_POLL_MS) {
         if (mv_http_request_wait(req, FRESH_POLL_MS) != 0)
             return -ECANCELED;
