@@ -68,7 +68,7 @@ MV_EXPORT void mv_buf_init(mv_buf *b);
 /* Frees the storage and resets the buffer to empty. NULL is a no-op. */
 MV_EXPORT void mv_buf_release(mv_buf *b);
 /* Appends data[0..n) (any bytes) to b, keeping it NUL-terminated.
- * 0 or -ENOMEM (b unchanged). */
+ * 0, -EINVAL (b NULL, or data NULL with n > 0) or -ENOMEM (b unchanged). */
 MV_EXPORT int mv_buf_append(mv_buf *b, const void *data, size_t n);
 
 /* ---- extra HTTP routes ----------------------------------------------- */
