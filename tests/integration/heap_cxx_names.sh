@@ -93,10 +93,11 @@ if command -v go >/dev/null; then
     grep -q 'Build ID: ' <(cd "$tmp/alone" && HOME=$tmp PPROF_TMPDIR=$tmp go tool pprof -top \
         -symbolize=none profile.pb.gz 2>&1) || fail "the mapping lost its build id"
 fi
+site=$(grep -o 'store::Shelf<int>::grow ([^)]*)' <("$MEMVIGIL" heap top "$tmp/heap") | head -1)
 rm -f "$tmp/prog"   # without the binary, our own readers too
 "$MEMVIGIL" heap folded "$tmp/alone/profile.pb.gz" >"$tmp/out" 2>"$tmp/err" || fail "heap folded of the copy"
 grep -q ";store::Shelf<int>::grow " "$tmp/out" || fail "the copy's folded stacks lack store::Shelf<int>::grow"
 "$MEMVIGIL" heap top "$tmp/alone/profile.pb.gz" >"$tmp/out" 2>"$tmp/err" || fail "heap top of the copy"
 grep -Eq "store::Shelf<int>::grow \(prog.cc:[0-9]+\)" "$tmp/out" || fail "heap top of the copy"
 
-echo "PASS: heap_cxx_names: $(grep -o 'store::Shelf<int>::grow ([^)]*)' <("$MEMVIGIL" heap top "$tmp/heap") | head -1)"
+echo "PASS: heap_cxx_names: $site"
