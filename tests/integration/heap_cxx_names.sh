@@ -2,7 +2,8 @@
 # heap_cxx_names.sh — a g++ program's allocation sites read as C++ names:
 # `memvigil run --heap` and `memvigil heap top|folded` name the leaking
 # member functions of a class template in a namespace by their qualified,
-# demangled names (store::Shelf<int>::grow), never a mangled _Z symbol;
+# demangled names (store::Shelf<int>::grow), never a mangled _Z symbol, and
+# an inlined lambda by the function it is in (main::{lambda}::operator());
 # memory a std::vector grows is charged to the program's function that
 # grows it, not to the standard library's allocator internals.
 set -euo pipefail
@@ -66,6 +67,10 @@ esac
 last=$(ls "$tmp/heap"/heap-*.pb.gz | tail -1)
 "$MEMVIGIL" heap folded "$last" >"$tmp/out" 2>"$tmp/err" || fail "heap folded"
 grep -q ";store::Shelf<int>::grow " "$tmp/out" || fail "folded stacks lack the demangled name"
+# the lambda in main, inlined (GCC gives it no linkage name), is named for
+# the function it is in, as the demangler names one that is not inlined
+grep -q ";main::{lambda}::operator();store::Shelf<int>::grow " "$tmp/out" ||
+    fail "the inlined lambda is not named main::{lambda}::operator()"
 if grep -q "_Z" "$tmp/out"; then fail "a mangled name is left in the folded stacks"; fi
 
 # A profile that stands alone: `heap symbolize` writes Function records
@@ -82,6 +87,7 @@ if command -v go >/dev/null; then
     grep -q ' store::Shelf<int>::grow$' "$tmp/out" || fail "go tool pprof: no store::Shelf<int>::grow"
     grep -q ' store::Shelf<int>::note$' "$tmp/out" || fail "go tool pprof: no store::Shelf<int>::note"
     grep -q ' main$' "$tmp/out" || fail "go tool pprof: no main"
+    grep -q ' main::{lambda}::operator() (inline)$' "$tmp/out" || fail "go tool pprof: no lambda"
     if grep -Eq ' (0x[0-9a-f]+|_Z[A-Za-z0-9_]+)$' "$tmp/out"; then
         fail "go tool pprof shows an address or a mangled name"
     fi

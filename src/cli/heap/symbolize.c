@@ -243,14 +243,67 @@ static const char *readable(cli_symbolizer *s, const char *name)
     return o->name;
 }
 
+/* A copy of name kept by s; NULL when out of memory. */
+static const char *keep(cli_symbolizer *s, const char *name)
+{
+    size_t n = strlen(name) + 1;
+    owned_name *o = malloc(sizeof *o + n);
+
+    if (!o)
+        return NULL;
+    memcpy(o->name, name, n);
+    o->next = s->names;
+    s->names = o;
+    return o->name;
+}
+
+static const char *scope_name(cli_symbolizer *s, Dwarf_Die *die,
+                              const char **link_out);
+
+/* GCC gives an inlined lambda's call operator no linkage name (it has no
+ * symbol), only "operator()" in an unnamed structure declared inside a
+ * function. Such a frame is named "FUNC::{lambda}::operator()", after the
+ * demangler's "FUNC::{lambda(ARGS)#N}::operator()" for one that is not
+ * inlined; NULL when die is not one. */
+static const char *lambda_name(cli_symbolizer *s, Dwarf_Die *die)
+{
+    Dwarf_Die origin, decl, *d = die, *scopes = NULL;
+    Dwarf_Attribute at;
+    const char *fn = NULL, *link, *r = NULL;
+    char buf[1024];
+    int n, i;
+
+    if (dwarf_attr(d, DW_AT_abstract_origin, &at) &&
+        dwarf_formref_die(&at, &origin))
+        d = &origin;
+    if (dwarf_attr(d, DW_AT_specification, &at) &&
+        dwarf_formref_die(&at, &decl))
+        d = &decl;
+    n = dwarf_getscopes_die(d, &scopes);
+    /* scopes[0] is d, [1] its structure, then what encloses that */
+    if (n >= 3 && (dwarf_tag(&scopes[1]) == DW_TAG_structure_type ||
+                   dwarf_tag(&scopes[1]) == DW_TAG_class_type) &&
+        !dwarf_diename(&scopes[1])) {
+        for (i = 2; i < n && !fn; i++)
+            if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+                fn = scope_name(s, &scopes[i], &link);
+        if (fn && snprintf(buf, sizeof buf, "%s::{lambda}::operator()", fn) <
+                      (int)sizeof buf)
+            r = keep(s, buf);
+    }
+    free(scopes);
+    return r;
+}
+
 /* A scope's name: its demangled linkage name (qualified, through its
- * abstract origin for an inlined one), else DWARF's plain name. *link gets
- * the linkage name when the name returned is its demangling, else NULL. */
+ * abstract origin for an inlined one), else DWARF's plain name (an inlined
+ * lambda's: lambda_name). *link gets the linkage name when the name
+ * returned is its demangling, else NULL. */
 static const char *scope_name(cli_symbolizer *s, Dwarf_Die *die,
                               const char **link_out)
 {
     Dwarf_Attribute at;
-    const char *link = NULL;
+    const char *link = NULL, *name;
 
     *link_out = NULL;
     if (dwarf_attr_integrate(die, DW_AT_linkage_name, &at) ||
@@ -263,7 +316,13 @@ static const char *scope_name(cli_symbolizer *s, Dwarf_Die *die,
             return r;
         }
     }
-    return dwarf_diename(die);
+    name = dwarf_diename(die);
+    if (name && !link && !strcmp(name, "operator()")) {
+        const char *l = lambda_name(s, die);
+        if (l)
+            return l;
+    }
+    return name;
 }
 
 /* The first line of a scope's function (DW_AT_decl_line, through its
