@@ -23,17 +23,17 @@
  * No built-in route takes a request body. A request that announces one is
  * answered on the handler's first call (405 for a method other than GET and
  * HEAD, 413 for a GET or HEAD with a body), before MHD reads the body; MHD
- * then closes the connection. The one exception is a POST to an
- * application route that takes a body (mv_http_route.max_body_bytes, e.g.
+ * then closes the connection. Answering on the second call, as for other
+ * requests, is refused by MHD once a body is being read (that was issue
+ * 12's silent close). The one exception is a POST to an application route
+ * that takes a body (mv_http_route.max_body_bytes, e.g.
  * /debug/pprof/symbol): its announced length is checked on the first call
  * (413), the body is gathered up to the bound as MHD hands it over, and
  * the route runs once it is all in (http_route.c).
  *
  * Application routes (mv_http_route, memvigil.h) run their handlers on
  * worker threads, the connection suspended meanwhile, so a slow handler
- * never holds up /metrics (http_route.c). Answering on the second call, as for other requests, is
- * refused by MHD once a body is being read (that was issue 12's silent
- * close).
+ * never holds up /metrics (http_route.c).
  *
  * The listening socket is created by http_listen.c rather than by MHD so
  * that a bind failure is reported with its real errno (-EADDRINUSE,
