@@ -116,6 +116,14 @@ typedef struct mv_http_reply {
 typedef int (*mv_http_handler_fn)(void *ctx, const mv_http_request *req,
                                   mv_http_reply *reply);
 
+/* The longest delta profile /debug/pprof/heap?seconds=N serves, on the
+ * library's endpoint and on `memvigil run --heap`'s (400 beyond): a delta
+ * holds a connection and a worker thread for N seconds; 5 minutes covers
+ * go tool pprof -seconds uses (Go's own bound is the server's write
+ * timeout, often 30-60 s) while a client cannot hold the workers for
+ * hours. */
+#define MV_PPROF_MAX_SECONDS 300
+
 typedef struct mv_http_route {
     const char *path;            /* "/debug/pprof/heap" (copied) */
     mv_http_handler_fn handler;

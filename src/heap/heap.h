@@ -352,9 +352,25 @@ int mv__heap_snapshot_write(void);
 int mv__heap_status_write(void);
 /* Fork child: reset snapshot state (async-signal-safe operations only). */
 void mv__heap_snapshot_child(void);
-/* Exported for libmemvigil's /debug/pprof/heap, found with dlsym: the
- * current profile in memory (see snapshot.c). */
+/* ---- the profile in memory (snapshot.c) ----
+ * Exported for libmemvigil's /debug/pprof/heap, which finds them with
+ * dlsym. Any thread; they take the snapshot lock (serialised with the file
+ * snapshots); never from a signal handler. Errors: -ENODEV (the profiler
+ * is loaded but inert: setuid, or not initialised), -ENODATA (sampling has
+ * never been on: MEMVIGIL_HEAP=1 or SIGRTMIN+9), -EINVAL, -ENOMEM. */
+
+/* The current profile, uncompressed profile.proto (pprof readers take it
+ * raw or gzip'd), in a malloc'd *data of *len bytes; the caller free()s
+ * it. */
 __attribute__((visibility("default"))) int mv_heap_pprof_take(void **data, size_t *len);
+/* ?seconds=N: mark the values of every stack now (*out, free() it), then,
+ * N seconds later, take the profile minus the mark: each stack's four
+ * values less its values at the mark, stacks left at zero dropped,
+ * duration_nanos the time since the mark (Go's delta profile). */
+typedef struct mv_heap_mark mv_heap_mark;
+__attribute__((visibility("default"))) int mv_heap_pprof_mark(mv_heap_mark **out);
+__attribute__((visibility("default"))) int mv_heap_pprof_take_since(const mv_heap_mark *mark,
+                                                                     void **data, size_t *len);
 
 /* ---- the output directory (snapdir.c) ---- */
 

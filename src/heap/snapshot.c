@@ -279,9 +279,21 @@ int mv__heap_status_write(void)
 
 /* ---- the snapshot ---- */
 
-/* Encodes the current profile (uncompressed profile.proto) into *pb.
- * Called with snap_lock held and the guard raised. 0 or -errno. */
-static int profile_build(mv_heap_buf *pb)
+/* The values of every stack at one moment, for a delta profile
+ * (mv_heap_pprof_mark): stack i's four values are v[i]. Stack indices never
+ * change, so a later profile subtracts by index. Real malloc's memory. */
+struct mv_heap_mark {
+    int64_t time_ns;
+    uint32_t count;
+    int64_t v[][4];
+};
+
+/* Encodes the current profile (uncompressed profile.proto) into *pb; with
+ * base, each stack's values minus base's (stacks left at zero dropped,
+ * duration since base); with mark_out (pb unused), only the values, into a
+ * new mark. Called with snap_lock held and the guard raised. 0 or -errno. */
+static int profile_build(mv_heap_buf *pb, const mv_heap_mark *base,
+                         mv_heap_mark **mark_out)
 {
     /* The stacks this snapshot covers: those interned by now (a stack is
      * complete once the count covers it; later ones wait for the next
@@ -339,10 +351,37 @@ static int profile_build(mv_heap_buf *pb)
     }
     mv__heap_unlock(&mv__heap.stack_lock);
 
+    int64_t now = now_ns(CLOCK_REALTIME);
+    if (mark_out) {
+        mv_heap_mark *m = malloc(sizeof *m + (size_t)count * sizeof m->v[0]);
+        if (!m) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        m->time_ns = now;
+        m->count = count;
+        for (uint32_t i = 0; i < count; i++)
+            memcpy(m->v[i], smp[i].values, sizeof m->v[i]);
+        *mark_out = m;
+        goto out;
+    }
+    if (base) {
+        size_t kept = 0;
+        for (size_t i = 0; i < ns; i++) {
+            int nonzero = 0;
+            for (int k = 0; k < 4; k++) {
+                if (i < base->count)
+                    smp[i].values[k] -= base->v[i][k];
+                nonzero |= smp[i].values[k] != 0;
+            }
+            if (nonzero)
+                smp[kept++] = smp[i];
+        }
+        ns = kept;
+    }
     rc = mv__heap_read_maps(&maps, &nmaps);
     if (rc)
         goto out;
-    int64_t now = now_ns(CLOCK_REALTIME);
     char comment[160];
     snprintf(comment, sizeof comment, "memvigil-heap pid=%ld dropped_stacks=%llu dropped_live=%llu",
              (long)mv__heap.pid, (unsigned long long)atomic_load(&mv__heap.dropped_stacks),
@@ -350,7 +389,8 @@ static int profile_build(mv_heap_buf *pb)
     mv_heap_profile prof = {
         .samples = smp, .nsamples = ns, .maps = maps, .nmaps = nmaps,
         .period = (int64_t)mv__heap.cfg.sample_bytes, .time_nanos = now,
-        .duration_nanos = mv__heap.start_ns && now > mv__heap.start_ns ? now - mv__heap.start_ns : 0,
+        .duration_nanos = base ? (now > base->time_ns ? now - base->time_ns : 0)
+                          : mv__heap.start_ns && now > mv__heap.start_ns ? now - mv__heap.start_ns : 0,
         .comment = comment};
     rc = mv__heap_pprof_encode(&prof, pb);
 out:
@@ -364,7 +404,7 @@ out:
 static int snapshot_locked(void)
 {
     mv_heap_buf pb = {0};
-    int rc = profile_build(&pb);
+    int rc = profile_build(&pb, NULL, NULL);
     if (rc)
         goto out;
 
@@ -403,31 +443,34 @@ int mv__heap_snapshot_write(void)
 
 /* ---- the profile in memory, for libmemvigil's endpoint ---- */
 
-/* Exported (the library's one public symbol besides the malloc family):
- * libmemvigil looks it up at run time with dlsym, so a program that embeds
- * the library serves this process's heap profile at /debug/pprof/heap when
- * the preload is loaded, with no link-time dependency either way. Writes
- * the current profile, uncompressed profile.proto (pprof readers take it
- * raw or gzip'd), to a malloc'd buffer *data of *len bytes; the caller
- * frees it with free(). Returns 0, -ENODEV (the profiler is loaded but
- * inert: setuid, or not initialised), -ENODATA (sampling has never been
- * on: MEMVIGIL_HEAP=1 or SIGRTMIN+9 turns it on), -EINVAL or -ENOMEM.
- * Any thread; takes the snapshot lock (serialised with the file
- * snapshots), never called from a signal handler. */
-__attribute__((visibility("default"))) int mv_heap_pprof_take(void **data, size_t *len)
+/* Exported (with the malloc family, the library's only public symbols):
+ * libmemvigil looks them up at run time with dlsym, so a program that
+ * embeds the library serves this process's heap profile at
+ * /debug/pprof/heap when the preload is loaded, with no link-time
+ * dependency either way. Contracts in heap.h. */
+/* 0 when the profiler can give a profile, else why not (see heap.h). */
+static int take_ready(void)
+{
+    if (atomic_load(&mv__heap.init_state) != 2 || !mv__heap.cfg.active)
+        return -ENODEV;
+    if (!atomic_load(&mv__heap.ever_enabled))
+        return -ENODATA;
+    return 0;
+}
+
+static int take(const mv_heap_mark *base, void **data, size_t *len)
 {
     if (!data || !len)
         return -EINVAL;
     *data = NULL;
     *len = 0;
-    if (atomic_load(&mv__heap.init_state) != 2 || !mv__heap.cfg.active)
-        return -ENODEV;
-    if (!atomic_load(&mv__heap.ever_enabled))
-        return -ENODATA;
+    int rc = take_ready();
+    if (rc)
+        return rc;
     mv__heap_guard_enter();
     mv__heap_lock(&mv__heap.snap_lock);
     mv_heap_buf pb = {0};
-    int rc = profile_build(&pb);
+    rc = profile_build(&pb, base, NULL);
     mv__heap_unlock(&mv__heap.snap_lock);
     if (rc == 0 && pb.oom)
         rc = -ENOMEM;
@@ -439,4 +482,33 @@ __attribute__((visibility("default"))) int mv_heap_pprof_take(void **data, size_
     }
     mv__heap_guard_leave();
     return rc;
+}
+
+__attribute__((visibility("default"))) int mv_heap_pprof_take(void **data, size_t *len)
+{
+    return take(NULL, data, len);
+}
+
+__attribute__((visibility("default"))) int mv_heap_pprof_mark(mv_heap_mark **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    int rc = take_ready();
+    if (rc)
+        return rc;
+    mv__heap_guard_enter();
+    mv__heap_lock(&mv__heap.snap_lock);
+    rc = profile_build(NULL, NULL, out);
+    mv__heap_unlock(&mv__heap.snap_lock);
+    mv__heap_guard_leave();
+    return rc;
+}
+
+__attribute__((visibility("default"))) int mv_heap_pprof_take_since(const mv_heap_mark *mark,
+                                                                     void **data, size_t *len)
+{
+    if (!mark)
+        return -EINVAL;
+    return take(mark, data, len);
 }

@@ -4,7 +4,8 @@
 # profile when libmemvigil_heap.so is preloaded (found at run time, no link
 # dependency), which go tool pprof ranks with the leaking function first;
 # without the preload, the route answers 404 saying no profiler is active;
-# with a token, 401 without it; ?seconds is 400 here (run --heap serves it).
+# with a token, 401 without it; ?seconds=2 is a 2 s delta; ?debug=1 is 400
+# here (run --heap serves it).
 set -euo pipefail
 : "${MV_BUILD:?MV_BUILD must name the build directory}"
 : "${MV_SOURCE:?MV_SOURCE must name the source directory}"
@@ -78,8 +79,21 @@ grep -qi 'filename="heap"' "$tmp/headers" || fail "content disposition"
     fail "go tool pprof -top $url"
 first=$(awk '/flat%/ {getline; print $NF; exit}' "$tmp/out")
 [ "$first" = cache_insert ] || fail "go tool pprof ranks '$first' first, not cache_insert"
-code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$url?seconds=2")
-[ "$code" = 400 ] || fail "?seconds on the embedded endpoint: $code"
+# ?seconds=2: Go's delta, 2 s of growth (40 x 256 KiB = 10 MiB, give or
+# take the sampling), as go tool pprof -seconds asks for it
+(cd "$tmp" && go tool pprof -top -seconds 2 "$url") >"$tmp/out" 2>"$tmp/err" ||
+    fail "go tool pprof -seconds 2 $url"
+grep -Eq 'Duration: 2(\.[0-9]+)?s,' "$tmp/out" || fail "the delta's duration is not about 2 s"
+total=$(awk '/Total samples =/ {for (i = 1; i <= NF; i++) if ($i == "=") {print $(i + 1); exit}}' "$tmp/out")
+awk -v t="${total%MB}" 'BEGIN {exit !(t >= 4 && t <= 20)}' || fail "the 2 s delta holds $total, not about 10MB"
+first=$(awk '/flat%/ {getline; print $NF; exit}' "$tmp/out")
+[ "$first" = cache_insert ] || fail "the delta ranks '$first' first"
+curl -s -D "$tmp/dheaders" -o /dev/null "$url?seconds=1" || fail "GET ?seconds=1"
+grep -qi 'filename="heap-delta"' "$tmp/dheaders" || fail "delta disposition"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$url?seconds=100000")
+[ "$code" = 400 ] && grep -q exceeds "$tmp/out" || fail "?seconds=100000: $code"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$url?debug=1")
+[ "$code" = 400 ] || fail "?debug=1 on the embedded endpoint: $code"
 # /debug/pprof/symbol, Go's protocol (go tool pprof above posted to it for
 # libc's frames): GET says it has symbols, POST names exported functions,
 # a body past 1 MiB is 413

@@ -12,7 +12,7 @@
  *    Parca) poll every 10-15 s; asking for a snapshot at each would fill
  *    the directory and cut the trend's history short (MEMVIGIL_HEAP_KEEP).
  *    Only when there is no snapshot yet is one asked for.
- *  - ?seconds=N (1..CLI_HEAPSERVE_MAX_SECONDS): a snapshot now (SIGRTMIN+8
+ *  - ?seconds=N (1..MV_PPROF_MAX_SECONDS): a snapshot now (SIGRTMIN+8
  *    to the child, whose preload writes one), N seconds, a snapshot again,
  *    the second minus the first (cli_pprof_subtract), filename
  *    "heap-delta". Beyond the bound: 400, as Go answers when seconds
@@ -273,11 +273,11 @@ static int handle(void *ctx, const mv_http_request *req, mv_http_reply *reply)
     if (arg_count(req, "seconds", LONG_MAX / 10, &secs) != 0)
         return say(reply, 400, "bad request: seconds must be a whole number "
                    "of seconds\n");
-    if (secs > CLI_HEAPSERVE_MAX_SECONDS) {
+    if (secs > MV_PPROF_MAX_SECONDS) {
         char msg[160];
         snprintf(msg, sizeof msg, "bad request: profile duration %ld s "
                  "exceeds the server's limit of %d s\n", secs,
-                 CLI_HEAPSERVE_MAX_SECONDS);
+                 MV_PPROF_MAX_SECONDS);
         return say(reply, 400, msg);
     }
     if (arg_count(req, "debug", 1000, &debug) != 0)

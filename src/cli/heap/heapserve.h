@@ -3,7 +3,8 @@
  * `memvigil run --heap`, with Go net/http/pprof's semantics (heapserve.c):
  * the newest snapshot of the run's heap directory as a standalone gzip'd
  * profile.proto; ?seconds=N the delta over N fresh seconds; ?debug=1 the
- * legacy text; ?gc accepted and ignored (the preload has no collector).
+ * legacy text; ?gc accepted and ignored; ?seconds at most
+ * MV_PPROF_MAX_SECONDS (memvigil.h) (the preload has no collector).
  * It is an mv_http_route (memvigil.h): the library runs it on a worker
  * thread, behind the endpoint's token.
  *
@@ -18,12 +19,6 @@
 #include <sys/types.h>
 
 #include "memvigil.h"
-
-/* The longest ?seconds=N: a delta request holds a connection and a worker
- * thread for N seconds; 5 minutes covers go tool pprof -seconds uses (Go's
- * own bound is the server's write timeout, often 30-60 s) while a client
- * cannot hold the endpoint's workers for hours. */
-#define CLI_HEAPSERVE_MAX_SECONDS 300
 
 typedef struct cli_heapserve cli_heapserve;
 

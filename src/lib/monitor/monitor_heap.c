@@ -9,8 +9,11 @@
  * library does not either; go tool pprof symbolizes from the local binary,
  * `memvigil heap symbolize` makes a profile that stands alone). Without the
  * preload, or when the monitor watches another process, the answer is a 404
- * that says so. ?seconds and ?debug need the CLI's profile reader and are
- * answered 400 here; `memvigil run --heap` serves them (docs/heap.md).
+ * that says so. ?seconds=N is Go's delta: the preload marks every stack's
+ * values (mv_heap_pprof_mark), N seconds pass, and it writes the profile
+ * minus the mark (mv_heap_pprof_take_since). ?debug=1 needs symbolized
+ * frames and is answered 400 here; `memvigil run --heap` serves it
+ * (docs/heap.md).
  *
  * go tool pprof symbolizes a fetched profile with the local binaries, then
  * asks the server's /debug/pprof/symbol for the mappings it could not
@@ -27,6 +30,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +39,9 @@
 #include "util.h"
 
 typedef int (*take_fn)(void **data, size_t *len);
+typedef struct mv_heap_mark mv_heap_mark;
+typedef int (*mark_fn)(mv_heap_mark **out);
+typedef int (*since_fn)(const mv_heap_mark *mark, void **data, size_t *len);
 
 static int say(mv_http_reply *reply, int status, const char *text)
 {
@@ -48,6 +55,24 @@ static int watches_self(const mv_monitor *m)
     return !m->cfg.cgroup && m->npids == 1 && m->pids[0] == (int32_t)getpid();
 }
 
+/* A non-negative integer parameter: absent or "" = 0. 0 or -EINVAL. */
+static int arg_count(const mv_http_request *req, const char *name, long *out)
+{
+    const char *v = mv_http_request_arg(req, name);
+    long n = 0;
+
+    *out = 0;
+    if (!v || !*v)
+        return 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9' || n > 100000000)
+            return -EINVAL;
+        n = n * 10 + (*p - '0');
+    }
+    *out = n;
+    return 0;
+}
+
 int mv__monitor_heap_pprof(void *ctx, const mv_http_request *req,
                            mv_http_reply *reply)
 {
@@ -55,6 +80,7 @@ int mv__monitor_heap_pprof(void *ctx, const mv_http_request *req,
     take_fn take;
     void *data = NULL;
     size_t len = 0;
+    long secs, debug;
     int rc;
 
     if (!watches_self(m))
@@ -68,15 +94,49 @@ int mv__monitor_heap_pprof(void *ctx, const mv_http_request *req,
                    "not found: no heap profiler is active in this process "
                    "(start it with LD_PRELOAD=libmemvigil_heap.so "
                    "MEMVIGIL_HEAP=1, or use `memvigil run --heap`)\n");
-    if ((mv_http_request_arg(req, "seconds") &&
-         strcmp(mv_http_request_arg(req, "seconds"), "0") != 0) ||
-        (mv_http_request_arg(req, "debug") &&
-         strcmp(mv_http_request_arg(req, "debug"), "0") != 0))
+    rc = arg_count(req, "seconds", &secs);
+    if (rc == 0)
+        rc = arg_count(req, "debug", &debug);
+    if (rc)
+        return say(reply, 400, "bad request: seconds and debug must be whole "
+                   "numbers\n");
+    if (secs > MV_PPROF_MAX_SECONDS) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "bad request: profile duration %ld s "
+                 "exceeds the server's limit of %d s\n", secs,
+                 MV_PPROF_MAX_SECONDS);
+        return say(reply, 400, msg);
+    }
+    if (secs > 0 && debug > 0)
+        return say(reply, 400, "bad request: seconds and debug params are "
+                   "incompatible\n");
+    if (debug > 0)
         return say(reply, 400,
-                   "bad request: the embedded endpoint serves the current heap "
-                   "profile only; ?seconds and ?debug are served by "
-                   "`memvigil run --heap`\n");
-    rc = take(&data, &len);
+                   "bad request: the embedded endpoint serves the binary "
+                   "profile only (go tool pprof symbolizes it); ?debug=1 is "
+                   "served by `memvigil run --heap`\n");
+    if (secs > 0) {
+        mark_fn mark;
+        since_fn since;
+        mv_heap_mark *m0 = NULL;
+        *(void **)&mark = dlsym(RTLD_DEFAULT, "mv_heap_pprof_mark");
+        *(void **)&since = dlsym(RTLD_DEFAULT, "mv_heap_pprof_take_since");
+        if (!mark || !since)
+            return say(reply, 404, "not found: this heap profiler has no "
+                       "delta profiles (an older libmemvigil_heap.so)\n");
+        rc = mark(&m0);
+        if (rc == 0) {
+            if (mv_http_request_wait(req, (int64_t)secs * 1000) != 0) {
+                free(m0);
+                return say(reply, 503, "service unavailable: the endpoint "
+                           "is stopping\n");
+            }
+            rc = since(m0, &data, &len);
+            free(m0);
+        }
+    } else {
+        rc = take(&data, &len);
+    }
     if (rc == -ENODEV || rc == -ENODATA)
         return say(reply, 404,
                    rc == -ENODEV
@@ -91,7 +151,7 @@ int mv__monitor_heap_pprof(void *ctx, const mv_http_request *req,
     if (rc)
         return rc;
     reply->content_type = "application/octet-stream";
-    reply->filename = "heap";
+    reply->filename = secs > 0 ? "heap-delta" : "heap";
     return 0;
 }
 
