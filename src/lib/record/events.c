@@ -312,6 +312,22 @@ int mv__event_to_json(const mv_event *ev, mv_buf *out)
         rc = mv__buf_puts(out, ",\"subject\":");
         if (!rc) rc = mv__buf_json_string(out, ev->subject);
     }
+    if (!rc && ev->container) {
+        /* node mode: the container's labels, named as on its metrics */
+        const mv_container_labels *l = ev->container;
+        const char *keys[] = {"namespace", "pod", "container", "pod_uid",
+                              "container_id", "qos", "id"};
+        const char *vals[] = {l->namespace_name, l->pod, l->container,
+                              l->pod_uid, l->container_id, l->qos, l->id};
+        rc = mv__buf_puts(out, ",\"labels\":{");
+        for (size_t i = 0; i < sizeof keys / sizeof *keys && !rc; i++) {
+            char v[MV_CGROUP_PATH_MAX];
+            mv__strlcpy(v, vals[i], sizeof v);
+            rc = mv__buf_printf(out, "%s\"%s\":", i ? "," : "", keys[i]);
+            if (!rc) rc = mv__buf_json_string(out, v);
+        }
+        if (!rc) rc = mv__buf_puts(out, "}");
+    }
     if (!rc) rc = mv__buf_puts(out, ",\"message\":");
     if (!rc) {
         char msg[sizeof ev->message];
