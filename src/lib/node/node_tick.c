@@ -157,8 +157,8 @@ static void name_message(mv__node_event *ne)
         mv__event_describe(&ne->ev);
     }
     mv__node_name(&ne->labels, name, sizeof name);
-    snprintf(msg, sizeof msg, "[%.150s] %.*s", name,
-             (int)(sizeof msg - 160), ne->ev.message);
+    int len = snprintf(msg, sizeof msg, "[%.150s] ", name);
+    mv__strlcpy(msg + len, ne->ev.message, sizeof msg - (size_t)len);
     mv__strlcpy(ne->ev.message, msg, sizeof ne->ev.message);
 }
 
@@ -265,8 +265,8 @@ static void rule_read_error(mv_node *n, mv__node_target *t, int rc)
     if (!ne)
         return;
     snprintf(ne->ev.message, sizeof ne->ev.message,
-             "cannot read cgroup %.200s: %s; the other containers are "
-             "still watched", t->labels.id, mv_strerror(rc));
+             "cannot read its cgroup (%s); the other containers are still "
+             "watched", mv_strerror(rc));
     name_message(ne);
 }
 
