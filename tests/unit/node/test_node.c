@@ -5,6 +5,7 @@
  * the rendering; a container appearing and one vanishing (kept for the
  * grace period with target_up 0, then dropped); a container whose files
  * turn to garbage (a read-error event naming it, the others still read);
+ * one removed between the walk and its read (gone, not an error);
  * the cap on watched containers (counted, said once); bad configs.
  */
 #include <stdarg.h>
@@ -298,6 +299,56 @@ static void test_bad_files_and_cap(void **state)
     remove_tree(dir);
 }
 
+/* The resolver runs just before a container is read: removing the
+ * container there is a cgroup that vanishes between the walk and the
+ * read. It must read as gone (target_up 0), not as an error. */
+typedef struct remover {
+    char dir[64];
+    int removed;
+} remover;
+
+static int remove_d(void *ctx, mv_container_labels *l)
+{
+    remover *r = ctx;
+    char cmd[1024];
+    if (!r->removed && strcmp(l->container_id, ID_D) == 0) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s%s'", r->dir, l->id);
+        assert_int_equal(system(cmd), 0);
+        r->removed = 1;
+    }
+    return -ENOENT;                  /* names unknown: asked again */
+}
+
+static void test_removed_mid_read(void **state)
+{
+    (void)state;
+    seen s = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+    remover r = {"", 0};
+    mv_node_config c;
+    mv_node *n = NULL;
+    mv_buf b = {0};
+    mv_node_status st;
+
+    copy_tree("v2", r.dir);
+    config(&c, r.dir, &s);
+    c.resolve = remove_d;
+    c.resolve_ctx = &r;
+    assert_int_equal(mv_node_start(&c, &n), 0);
+    assert_int_equal(r.removed, 1);
+    assert_int_equal(mv_node_status_get(n, &st), 0);
+    assert_int_equal(st.containers, 6);
+    assert_int_equal(st.containers_up, 5);
+    assert_int_equal(st.read_errors_total, 0);
+    render(n, &b);
+    assert_true(metric(b.data, "memvigil_target_up",
+                       "container_id=\"" ID_D "\"") == 0.0);
+    assert_true(metric(b.data, "memvigil_cgroup_usage_bytes",
+                       "container_id=\"" ID_C "\"") == 209715200.0);
+    mv_node_stop(n);
+    mv_buf_release(&b);
+    remove_tree(r.dir);
+}
+
 static void test_v1_tree(void **state)
 {
     (void)state;
@@ -356,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_v2_limits_and_labels),
         cmocka_unit_test(test_changes_and_grace),
         cmocka_unit_test(test_bad_files_and_cap),
+        cmocka_unit_test(test_removed_mid_read),
         cmocka_unit_test(test_v1_tree),
         cmocka_unit_test(test_bad_config),
     };
