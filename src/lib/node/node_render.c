@@ -194,11 +194,19 @@ static double value(const row *r, const mv__node_target *t)
     return NAN;
 }
 
+/* "name{labels[,extra]} value\n" by appends (no format parsing: a
+ * scrape writes tens of thousands of these). */
 static int put(mv_buf *b, const char *name, const char *labels,
                const char *extra, double v)
 {
-    int rc = mv__buf_printf(b, "%s{%s%s%s} ", name, labels,
-                            extra ? "," : "", extra ? extra : "");
+    int rc = mv__buf_append(b, name, strlen(name));
+    if (!rc) rc = mv__buf_append(b, "{", 1);
+    if (!rc) rc = mv__buf_append(b, labels, strlen(labels));
+    if (!rc && extra) {
+        rc = mv__buf_append(b, ",", 1);
+        if (!rc) rc = mv__buf_append(b, extra, strlen(extra));
+    }
+    if (!rc) rc = mv__buf_append(b, "} ", 2);
     if (!rc)
         rc = mv__metric_double(b, v);
     if (!rc)
