@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "memvigil.h"
+#include "util.h"
 
 #define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
 #define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"
@@ -378,6 +379,77 @@ static void test_v1_tree(void **state)
     remove_tree(dir);
 }
 
+/* docs/metrics.md's rows: first cells in backticks of the tables whose
+ * header starts with `header`, appended to out (space-separated, with a
+ * space on each side). */
+static void doc_rows(const char *doc, const char *header, mv_buf *out)
+{
+    int in_table = 0;
+    for (const char *p = doc; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, header, strlen(header)) == 0)
+            in_table = 1;
+        else if (*p != '|')
+            in_table = 0;
+        if (!in_table || strncmp(p, "| `", 3) != 0)
+            continue;
+        size_t n = strcspn(p + 3, "`\n");
+        assert_int_equal(mv__buf_printf(out, " %.*s ", (int)n, p + 3), 0);
+    }
+}
+
+/* Every family node mode renders has a row in docs/metrics.md (the
+ * single-target tables or the "Node family" table), and every row of the
+ * node table is rendered. */
+static void test_families_documented(void **state)
+{
+    (void)state;
+    seen s = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+    char dir[64], name[160];
+    mv_node_config c;
+    mv_node *n = NULL;
+    mv_buf b = {0}, all = {0}, node_rows = {0}, doc = {0};
+    FILE *f = fopen(MV_FIXTURES "/../../docs/metrics.md", "r");
+    char chunk[4096];
+    size_t got;
+
+    assert_non_null(f);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        assert_int_equal(mv__buf_append(&doc, chunk, got), 0);
+    fclose(f);
+    doc_rows(doc.data, "| Family |", &all);
+    doc_rows(doc.data, "| Node family |", &node_rows);
+    assert_true(node_rows.len > 0);
+
+    copy_tree("v2", dir);
+    config(&c, dir, &s);
+    assert_int_equal(mv_node_start(&c, &n), 0);
+    render(n, &b);
+    int families = 0;
+    for (const char *p = b.data; (p = strstr(p, "# TYPE ")) != NULL;) {
+        p += 7;
+        snprintf(name, sizeof name, " %.*s ", (int)strcspn(p, " "), p);
+        if (!strstr(all.data ? all.data : "", name) &&
+            !strstr(node_rows.data, name))
+            fail_msg("%s is rendered in node mode but not in docs/metrics.md",
+                     name);
+        families++;
+    }
+    assert_true(families > 30);
+    for (const char *p = node_rows.data; *p;) {
+        size_t k = strcspn(p + 1, " ");
+        snprintf(name, sizeof name, "# TYPE %.*s ", (int)k, p + 1);
+        if (!strstr(b.data, name))
+            fail_msg("%s is in the node table but not rendered", name + 7);
+        p += k + 2;
+    }
+    mv_node_stop(n);
+    mv_buf_release(&b);
+    mv_buf_release(&all);
+    mv_buf_release(&node_rows);
+    mv_buf_release(&doc);
+    remove_tree(dir);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -409,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_bad_files_and_cap),
         cmocka_unit_test(test_removed_mid_read),
         cmocka_unit_test(test_v1_tree),
+        cmocka_unit_test(test_families_documented),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
