@@ -41,6 +41,7 @@ int mv__node_labels(mv_buf *b, const mv_container_labels *l)
 
 /* Where a row's value comes from. */
 typedef enum src {
+    CGROUP_INFO,     /* 1, with path and version labels */
     SAMPLE_INT,      /* int64 field of the last sample at `off` */
     SAMPLE_PSI,      /* psi total_us at `off`, as seconds */
     SAMPLE_RATIO,    /* usage_ratio */
@@ -68,6 +69,10 @@ typedef struct row {
 /* Help texts name the per-container meaning; docs/metrics.md has the
  * full one, shared with the single-target agent. */
 static const row rows[] = {
+    {"memvigil_cgroup_info", "info", NULL,
+     "The cgroup the container's figures come from (path inside the "
+     "hierarchy, as the id label; cgroup version); value 1.",
+     NULL, CGROUP_INFO, 0, 0},
     {"memvigil_cgroup_usage_bytes", "gauge", "bytes",
      "Memory charged to the container's cgroup, page cache included.",
      NULL, SAMPLE_INT, S(cg_usage_bytes), 0},
@@ -163,6 +168,8 @@ static double value(const row *r, const mv__node_target *t)
     int64_t v;
 
     switch (r->from) {
+    case CGROUP_INFO:
+        return 1;
     case SAMPLE_INT:
         memcpy(&v, (const char *)s + r->off, sizeof v);
         return v == MV_NA ? NAN : v == MV_UNLIMITED ? INFINITY : (double)v;
@@ -240,8 +247,18 @@ static int render_containers(const mv_node *n, mv_format fmt, mv_buf *b,
                                            rows[i].unit, rows[i].help);
                     opened = 1;
                 }
-                if (!rc)
+                if (!rc && rows[r].from == CGROUP_INFO) {
+                    mv_buf ex = {0};
+                    rc = mv__buf_puts(&ex, "path=\"");
+                    if (!rc) rc = mv__metric_label_value(&ex, t->labels.id);
+                    if (!rc) rc = mv__buf_printf(&ex, "\",version=\"%d\"",
+                                                 t->last.cgroup_version);
+                    if (!rc)
+                        rc = put(b, rows[r].name, labels[k], ex.data, v);
+                    mv_buf_release(&ex);
+                } else if (!rc) {
                     rc = put(b, rows[r].name, labels[k], rows[r].extra, v);
+                }
             }
         }
         i = end;
