@@ -164,8 +164,6 @@ int cli_cmd_watch(int argc, char **argv)
             return cli_usage_error("watch", "--cgroup-root cannot be "
                                    "combined with --pid, --cgroup or "
                                    "--children");
-        if ((rc = cli_agent_opts_check(&o, "watch")) != 0)
-            return rc;
         return cli_watch_node(&o, &node);
     }
     if (npids == 0 && !cgroup)

@@ -162,7 +162,8 @@ int cli_watch_node(const cli_agent_opts *opts, const cli_node_opts *no)
     if (!no->root)
         return cli_usage_error("watch", "--services, --grace and "
                                "--max-containers need --cgroup-root PATH");
-    if ((rc = refuse_single_target(&o)) != 0)
+    if ((rc = refuse_single_target(&o)) != 0 ||
+        (rc = cli_agent_opts_check(&o, "watch")) != 0)
         return rc;
     o.no_tty = 1;                /* the live view shows one target */
     o.quiet = 1;                 /* its status lines too; counts below */

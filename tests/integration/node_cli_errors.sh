@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# node_cli_errors.sh — `memvigil watch --cgroup-root` (node mode) refuses
+# bad command lines with one clear line and exit 2 (node options without
+# the root, a single-target option with it, bad values), and a root that is
+# no memory cgroup hierarchy with exit 1; on the v2 fixture tree it starts,
+# says how many containers it watches, and exits 0 at --duration.
+set -euo pipefail
+: "${MEMVIGIL:?MEMVIGIL must name the memvigil binary}"
+: "${MV_FIXTURES:?MV_FIXTURES must name tests/fixtures}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=common.bash
+. "$(dirname "$0")/common.bash"
+V2="$MV_FIXTURES/node/v2/cgroup"
+
+# expect RC PATTERN ARGS...: memvigil watch ARGS exits RC, stderr matches
+expect() {
+    local want=$1 pattern=$2 rc=0
+    shift 2
+    timeout 20 "$MEMVIGIL" watch "$@" --listen none >"$tmp/out" 2>"$tmp/err" || rc=$?
+    [ "$rc" -eq "$want" ] || fail "watch $*: exit $rc, want $want"
+    grep -q -- "$pattern" "$tmp/err" || fail "watch $*: stderr lacks '$pattern'"
+    [ "$(wc -l <"$tmp/err")" -le 2 ] || fail "watch $*: more than one error line"
+}
+
+expect 2 "need --cgroup-root PATH" --services '*.service'
+expect 2 "need --cgroup-root PATH" --grace 1m
+expect 2 "cannot be combined with --pid" --cgroup-root "$V2" --pid 1
+expect 2 "cannot be combined with --pid" --cgroup-root "$V2" --cgroup /x
+expect 2 "--limit applies to one target" --cgroup-root "$V2" --limit 1G
+expect 2 "--record applies to one target" --cgroup-root "$V2" --record "$tmp/r.jsonl"
+expect 2 "--on-alert applies to one target" --cgroup-root "$V2" --on-alert /bin/true
+expect 2 "bad --grace 'soon'" --cgroup-root "$V2" --grace soon
+expect 2 "bad --max-containers '0'" --cgroup-root "$V2" --max-containers 0
+expect 2 "bad --max-containers 'lots'" --cgroup-root "$V2" --max-containers lots
+expect 2 "empty --services" --cgroup-root "$V2" --services ''
+expect 1 "no memory cgroup hierarchy at '$tmp'" --cgroup-root "$tmp"
+expect 1 "no memory cgroup hierarchy at '/nonexistent" --cgroup-root /nonexistent/mv
+# options anywhere; a good start and a clean stop
+expect 0 "watching 6 containers (6 up)" --duration 1s --cgroup-root "$V2" --services '*.service' --interval 200ms
+[ ! -s "$tmp/out" ] || fail "events on a quiet fixture tree: $(cat "$tmp/out")"
+echo "PASS: node_cli_errors"
