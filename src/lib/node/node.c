@@ -113,6 +113,7 @@ static int find_walk_root(mv_node *n)
 static void deliver(mv_node *n, mv__node_event *evs, size_t nev)
 {
     mv_buf line = {0};
+    uint64_t lost = 0;
 
     for (size_t i = 0; i < nev; i++) {
         mv__node_event *ne = &evs[i];
@@ -125,11 +126,16 @@ static void deliver(mv_node *n, mv__node_event *evs, size_t nev)
             if (mv__event_to_json(&ne->ev, &line) == 0 &&
                 mv__buf_append(&line, "\n", 1) == 0 &&
                 mv__linefile_write(n->log, line.data, line.len) != 0)
-                n->events_dropped++;
+                lost++;
         }
         pthread_mutex_unlock(&n->sink_lock);
     }
     mv_buf_release(&line);
+    if (lost) {                  /* the count is the state's (n->lock) */
+        pthread_mutex_lock(&n->lock);
+        n->events_dropped += lost;
+        pthread_mutex_unlock(&n->lock);
+    }
 }
 
 /* ---- the thread -------------------------------------------------------- */

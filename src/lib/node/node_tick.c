@@ -518,6 +518,8 @@ void mv__node_tick_locked(mv_node *n)
 
         if (!t->up)
             continue;
+        if (!keep && t->cg.dirfd >= 0 && t->cg.keep)
+            mv__probe_cgroup_close(&t->cg);  /* reopened without knob fds */
         if (n->cfg.resolve && !t->names_resolved &&
             n->cfg.resolve(n->cfg.resolve_ctx, &t->labels) == 0)
             t->names_resolved = 1;
