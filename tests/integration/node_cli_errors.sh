@@ -3,7 +3,8 @@
 # bad command lines with one clear line and exit 2 (node options without
 # the root, a single-target option with it, bad values), and a root that is
 # no memory cgroup hierarchy with exit 1; on the v2 fixture tree it starts,
-# says how many containers it watches, and exits 0 at --duration.
+# says how many containers it watches, and exits 0 at --duration; its
+# endpoint wants the --token, and serves the status JSON.
 set -euo pipefail
 : "${MEMVIGIL:?MEMVIGIL must name the memvigil binary}"
 : "${MV_FIXTURES:?MV_FIXTURES must name tests/fixtures}"
@@ -39,4 +40,20 @@ expect 1 "no memory cgroup hierarchy at '/nonexistent" --cgroup-root /nonexisten
 # options anywhere; a good start and a clean stop
 expect 0 "watching 6 containers (6 up)" --duration 1s --cgroup-root "$V2" --services '*.service' --interval 200ms
 [ ! -s "$tmp/out" ] || fail "events on a quiet fixture tree: $(cat "$tmp/out")"
+
+# the endpoint follows the agent's rules: a token is required when set
+"$MEMVIGIL" watch --cgroup-root "$V2" --listen 127.0.0.1:0 --token s3cret \
+    --interval 200ms --duration 20s >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+url=$(endpoint_url)
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/metrics")
+[ "$code" = 401 ] || fail "/metrics without the token: HTTP $code, want 401"
+curl -sf -H 'Authorization: Bearer s3cret' "$url/metrics" >"$tmp/metrics" ||
+    fail "/metrics with the token failed"
+grep -qx 'memvigil_node_containers 4' "$tmp/metrics" || fail "want 4 containers (no --services)"
+curl -sf -H 'Authorization: Bearer s3cret' "$url/api/v1/status" >"$tmp/status.json" ||
+    fail "/api/v1/status failed"
+jq -e '.containers | length == 4' "$tmp/status.json" >/dev/null || fail "status JSON: $(cat "$tmp/status.json")"
+kill "$pid"
+wait "$pid" || fail "memvigil exited $? on SIGTERM"
 echo "PASS: node_cli_errors"
