@@ -28,6 +28,7 @@
 #define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"
 #define ID_C "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc3"
 #define ID_D "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd4"
+#define UID_1 "1a2b3c4d-0000-4000-8000-000000000001"
 #define POD_A "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" \
               "1a2b3c4d_0000_4000_8000_000000000001.slice"
 
@@ -136,8 +137,11 @@ static void test_v2_limits_and_labels(void **state)
     mv_buf b = {0};
     mv_node_status st;
 
+    char log[128];
     copy_tree("v2", dir);
     config(&c, dir, &s);
+    snprintf(log, sizeof log, "%s.events", dir);
+    c.event_log = log;
     assert_int_equal(mv_node_start(&c, &n), 0);
     render(n, &b);
     /* the pod slice's 1 GiB binds the containerd container */
@@ -183,6 +187,20 @@ static void test_v2_limits_and_labels(void **state)
                "low 0\nhigh 0\nmax 0\noom 3\noom_kill 3\n");
     assert_int_equal(mv_node_sample_now(n), 0);
     assert_int_equal(s.oom_kill_events, 1);
+    /* ... and its JSON line in the event log carries them too */
+    FILE *f = fopen(log, "r");
+    char line[4096];
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_non_null(strstr(line, "\"event\":\"oom_kill\""));
+    assert_non_null(strstr(line, "\"labels\":{\"namespace\":\"\",\"pod\":\"\","
+                                 "\"container\":\"\",\"pod_uid\":\"" UID_1 "\","
+                                 "\"container_id\":\"" ID_A "\",\"qos\":"
+                                 "\"burstable\",\"id\":\"/" POD_A));
+    assert_non_null(strstr(line, "\"message\":\"[pod " UID_1
+                                 " container aaaaaaaaaaaa] "));
+    unlink(log);
 
     assert_int_equal(mv_node_status_get(n, &st), 0);
     assert_int_equal(st.containers, 6);
