@@ -31,6 +31,7 @@ expect 2 "cannot be combined with --pid" --cgroup-root "$V2" --cgroup /x
 expect 2 "--limit applies to one target" --cgroup-root "$V2" --limit 1G
 expect 2 "--record applies to one target" --cgroup-root "$V2" --record "$tmp/r.jsonl"
 expect 2 "--on-alert applies to one target" --cgroup-root "$V2" --on-alert /bin/true
+expect 2 "--cpu-budget is not supported" --cgroup-root "$V2" --cpu-budget 0.02
 expect 2 "bad --grace 'soon'" --cgroup-root "$V2" --grace soon
 expect 2 "bad --max-containers '0'" --cgroup-root "$V2" --max-containers 0
 expect 2 "bad --max-containers 'lots'" --cgroup-root "$V2" --max-containers lots

@@ -66,6 +66,11 @@ static int refuse_single_target(const cli_agent_opts *o)
     if (bad)
         return cli_usage_error("watch", "%s applies to one target and "
                                "cannot be combined with --cgroup-root", bad);
+    /* node mode does not lengthen its interval on its own: its cost is
+     * measured (bench_node) rather than capped */
+    if (o->cpu_budget > 0)
+        return cli_usage_error("watch", "--cpu-budget is not supported with "
+                               "--cgroup-root");
     return 0;
 }
 
