@@ -52,8 +52,9 @@ trap cleanup EXIT
 
 # start_in CGROUP: a process holding ~8 MB of its own memory, in CGROUP
 start_in() {
-    sh -c 'echo $$ > "$1/cgroup.procs"; x=$(head -c 8000000 /dev/zero | tr "\0" a); sleep 300; echo "${#x}"' \
-        holder "$1" >/dev/null 2>&1 &
+    # in a subshell: not a job of this shell, so its kill is not reported
+    (sh -c 'echo $$ > "$1/cgroup.procs"; x=$(head -c 8000000 /dev/zero | tr "\0" a); sleep 300; echo "${#x}"' \
+        holder "$1" >/dev/null 2>&1 &)
 }
 
 mkdir -p "$C1" "$C2" "$C3"
