@@ -29,6 +29,7 @@ static const struct { const char *prefix, *runtime; } scope_prefixes[] = {
     {"crio-", "crio"},
     {"docker-", "docker"},
     {"containerd-", "containerd"},
+    {"libpod-", "podman"},
 };
 
 static int is_hex_id(const char *s, size_t n)

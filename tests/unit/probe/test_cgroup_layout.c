@@ -69,6 +69,8 @@ static const want cases[] = {
      "", "", ID_A, "docker", ""},
     {"/system.slice/containerd-" ID_A ".scope", NULL, MV__CGROUP_CONTAINER,
      "", "", ID_A, "containerd", ""},
+    {"/machine.slice/libpod-" ID_A ".scope", NULL, MV__CGROUP_CONTAINER,
+     "", "", ID_A, "podman", ""},
     /* not hex, too short */
     {"/system.slice/docker-xyz.scope", NULL, MV__CGROUP_OTHER,
      "", "", "", "", ""},
