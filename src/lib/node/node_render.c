@@ -17,16 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container_labels.h"
 #include "node.h"
 #include "registry.h"
 #include "util.h"
 
+/* The label names and values of container_labels.h, for a labels
+ * struct named l. */
+#define KEY(name, member) #name,
+#define VAL(name, member) l->member,
+
 int mv__node_labels(mv_buf *b, const mv_container_labels *l)
 {
-    static const char *const keys[] = {"namespace", "pod", "container",
-                                       "pod_uid", "container_id", "qos", "id"};
-    const char *vals[] = {l->namespace_name, l->pod, l->container,
-                          l->pod_uid, l->container_id, l->qos, l->id};
+    static const char *const keys[] = {MV__CONTAINER_LABELS(KEY)};
+    const char *vals[] = {MV__CONTAINER_LABELS(VAL)};
     int rc = 0;
 
     for (size_t i = 0; i < sizeof keys / sizeof *keys && !rc; i++) {
@@ -401,12 +405,10 @@ static int render_json(const mv_node *n, mv_buf *b)
     for (size_t k = 0; k < n->ntargets && !rc; k++) {
         const mv__node_target *t = n->targets[k];
         const mv_container_labels *l = &t->labels;
-        const char *keys[] = {"namespace", "pod", "container", "pod_uid",
-                              "container_id", "qos", "id"};
-        const char *vals[] = {l->namespace_name, l->pod, l->container,
-                              l->pod_uid, l->container_id, l->qos, l->id};
+        static const char *const keys[] = {MV__CONTAINER_LABELS(KEY)};
+        const char *vals[] = {MV__CONTAINER_LABELS(VAL)};
         rc = mv__buf_puts(b, k ? ",{" : "{");
-        for (size_t i = 0; i < 7 && !rc; i++) {
+        for (size_t i = 0; i < sizeof keys / sizeof *keys && !rc; i++) {
             rc = mv__buf_printf(b, "%s\"%s\":\"", i ? "," : "", keys[i]);
             if (!rc) rc = mv__metric_label_value(b, vals[i]);
             if (!rc) rc = mv__buf_puts(b, "\"");

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "container_labels.h"
 #include "events.h"
 #include "sample_json.h"
 #include "util.h"
@@ -315,10 +316,12 @@ int mv__event_to_json(const mv_event *ev, mv_buf *out)
     if (!rc && ev->container) {
         /* node mode: the container's labels, named as on its metrics */
         const mv_container_labels *l = ev->container;
-        const char *keys[] = {"namespace", "pod", "container", "pod_uid",
-                              "container_id", "qos", "id"};
-        const char *vals[] = {l->namespace_name, l->pod, l->container,
-                              l->pod_uid, l->container_id, l->qos, l->id};
+#define KEY(name, member) #name,
+#define VAL(name, member) l->member,
+        const char *keys[] = {MV__CONTAINER_LABELS(KEY)};
+        const char *vals[] = {MV__CONTAINER_LABELS(VAL)};
+#undef KEY
+#undef VAL
         rc = mv__buf_puts(out, ",\"labels\":{");
         for (size_t i = 0; i < sizeof keys / sizeof *keys && !rc; i++) {
             char v[MV_CGROUP_PATH_MAX];
