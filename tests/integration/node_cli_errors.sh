@@ -4,7 +4,8 @@
 # the root, a single-target option with it, bad values), and a root that is
 # no memory cgroup hierarchy with exit 1; on the v2 fixture tree it starts,
 # says how many containers it watches, and exits 0 at --duration; its
-# endpoint wants the --token, and serves the status JSON.
+# endpoint wants the --token, serves metrics that `promtool check metrics`
+# accepts, and the status JSON.
 set -euo pipefail
 : "${MEMVIGIL:?MEMVIGIL must name the memvigil binary}"
 : "${MV_FIXTURES:?MV_FIXTURES must name tests/fixtures}"
@@ -52,6 +53,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$url/metrics")
 curl -sf -H 'Authorization: Bearer s3cret' "$url/metrics" >"$tmp/metrics" ||
     fail "/metrics with the token failed"
 grep -qx 'memvigil_node_containers 4' "$tmp/metrics" || fail "want 4 containers (no --services)"
+if command -v promtool >/dev/null; then   # Prometheus's own linter
+    promtool check metrics <"$tmp/metrics" >"$tmp/lint" 2>&1 || fail "promtool check metrics: $(cat "$tmp/lint")"
+fi
 curl -sf -H 'Authorization: Bearer s3cret' "$url/api/v1/status" >"$tmp/status.json" ||
     fail "/api/v1/status failed"
 jq -e '.containers | length == 4' "$tmp/status.json" >/dev/null || fail "status JSON: $(cat "$tmp/status.json")"
