@@ -468,6 +468,42 @@ static void test_families_documented(void **state)
     remove_tree(dir);
 }
 
+/* Scrapes while the sampler ticks on its own (100 ms) and containers come
+ * and go: every rendering is whole (TSan runs this test for the locks). */
+static void test_render_while_ticking(void **state)
+{
+    (void)state;
+    seen s = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+    char dir[64], cmd[512];
+    mv_node_config c;
+    mv_node *n = NULL;
+    mv_node_status st;
+
+    copy_tree("v2", dir);
+    config(&c, dir, &s);
+    c.interval_ms = 100;
+    c.grace_ms = 0;
+    assert_int_equal(mv_node_start(&c, &n), 0);
+    for (int i = 0; i < 20; i++) {
+        mv_buf b = {0};
+        if (i == 5) {
+            snprintf(cmd, sizeof cmd, "rm -rf '%s/system.slice/cron.service'",
+                     dir);
+            assert_int_equal(system(cmd), 0);
+        }
+        assert_int_equal(mv_node_render(n, i % 2 ? MV_FORMAT_OPENMETRICS
+                                                 : MV_FORMAT_PROMETHEUS, &b), 0);
+        assert_non_null(strstr(b.data, "memvigil_build_info"));
+        mv_buf_release(&b);
+        assert_int_equal(mv_node_status_get(n, &st), 0);
+        usleep(30 * 1000);
+    }
+    assert_true(st.ticks >= 3);
+    assert_int_equal(st.containers, 5);
+    mv_node_stop(n);
+    remove_tree(dir);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -500,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_removed_mid_read),
         cmocka_unit_test(test_v1_tree),
         cmocka_unit_test(test_families_documented),
+        cmocka_unit_test(test_render_while_ticking),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
