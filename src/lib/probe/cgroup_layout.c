@@ -204,6 +204,15 @@ mv__cgroup_kind mv__cgroup_classify(const char *path, const char *service_glob,
         }
         return MV__CGROUP_CONTAINER;
     }
+    /* podman with the cgroupfs manager: libpod_parent/libpod-<ID> */
+    if (comp_is(&c, 1, "libpod_parent") &&
+        has_prefix(c.s[0], c.n[0], "libpod-") &&
+        is_hex_id(c.s[0] + 7, c.n[0] - 7)) {
+        memcpy(l->container_id, c.s[0] + 7, c.n[0] - 7);
+        l->container_id[c.n[0] - 7] = '\0';
+        mv__strlcpy(l->runtime, "podman", sizeof l->runtime);
+        return MV__CGROUP_CONTAINER;
+    }
     if (is_hex_id(c.s[0], c.n[0]) && c.count >= 2) {
         /* cgroupfs driver: kubepods[/<qos>]/pod<UID>/<ID> */
         int known = cgroupfs_pod(&c, l);

@@ -13,7 +13,8 @@
  *    pods directly under /kubepods/pod<UID>/<ID>;
  *  - plain docker: /docker/<ID> (cgroupfs), /system.slice/docker-<ID>.scope
  *    (systemd); containerd and CRI-O scopes outside kubepods likewise, and
- *    podman's libpod-<ID>.scope;
+ *    podman's libpod-<ID>.scope (systemd) and libpod_parent/libpod-<ID>
+ *    (cgroupfs);
  *  - systemd services: a directory named <unit>.service, watched when the
  *    unit name matches the caller's glob.
  * The same paths appear in cgroup v2 (relative to /sys/fs/cgroup) and in

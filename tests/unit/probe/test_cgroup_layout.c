@@ -71,6 +71,10 @@ static const want cases[] = {
      "", "", ID_A, "containerd", ""},
     {"/machine.slice/libpod-" ID_A ".scope", NULL, MV__CGROUP_CONTAINER,
      "", "", ID_A, "podman", ""},
+    {"/libpod_parent/libpod-" ID_A, NULL, MV__CGROUP_CONTAINER,
+     "", "", ID_A, "podman", ""},
+    {"/libpod_parent/conmon", NULL, MV__CGROUP_OTHER, "", "", "", "", ""},
+    {"/elsewhere/libpod-" ID_A, NULL, MV__CGROUP_OTHER, "", "", "", "", ""},
     /* not hex, too short */
     {"/system.slice/docker-xyz.scope", NULL, MV__CGROUP_OTHER,
      "", "", "", "", ""},
