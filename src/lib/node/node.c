@@ -9,6 +9,7 @@
  * by default, the same limits) with node mode's renderer.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -94,8 +95,13 @@ static int find_walk_root(mv_node *n)
         return 0;
     }
     v = mv__cgroup_dir_version(root);
-    if (v == 0)
-        return access(root, F_OK) == 0 || errno != ENOENT ? -ENOENT : -errno;
+    if (v == 0) {                /* not a hierarchy, or not readable */
+        int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            return errno == EACCES || errno == EPERM ? -EACCES : -ENOENT;
+        close(fd);
+        return -ENOENT;
+    }
     if (mv__strlcpy(n->walk_root, root, sizeof n->walk_root) >=
         sizeof n->walk_root)
         return -ENAMETOOLONG;
