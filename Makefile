@@ -53,7 +53,7 @@ test-asan: deps
 	    --timeout 600 -L 'unit|bad_input|fuzz'
 
 # The unit tests of modules that run threads, under ThreadSanitizer.
-TSAN_TESTS = test_monitor test_http test_events test_livepage test_record
+TSAN_TESTS = test_monitor test_http test_events test_livepage test_record test_node
 test-tsan: deps
 	@CC=clang cmake -S . -B $(TSAN_BUILD) $(SAN_CMAKE_FLAGS) -DMV_TSAN=ON >/dev/null
 	@cmake --build $(TSAN_BUILD) -j $(JOBS) $(addprefix --target ,$(TSAN_TESTS))

@@ -225,6 +225,29 @@ typedef struct mv_sample {
 /* Sets every field of *s to "unavailable" (MV_NA / NAN / empty). */
 MV_EXPORT void mv_sample_clear(mv_sample *s);
 
+/* ---- node mode: who a container is ---------------------------------- */
+
+/* The labels of one watched container cgroup in node mode (mv_node_*),
+ * carried by its metrics and events. Plain value struct; strings are
+ * NUL-terminated, "" when unknown. The IDs come from the cgroup path's
+ * layout (always known for a container); the names (namespace, pod,
+ * container) stay empty until a resolver fills them (the kubelet's pods
+ * API; mv_node_config.resolve). */
+typedef struct mv_container_labels {
+    char namespace_name[64];   /* Kubernetes namespace ("" = unknown) */
+    char pod[256];             /* pod name */
+    char container[64];        /* container name in the pod spec */
+    char pod_uid[40];          /* "0f3c...-..." with '-', as the API spells it */
+    char container_id[72];     /* the runtime's ID (64 hex digits) */
+    char qos[16];              /* "guaranteed", "burstable", "besteffort";
+                                  "" outside kubepods */
+    char runtime[16];          /* "containerd", "crio", "docker"; "" when
+                                  the layout does not say (cgroupfs driver) */
+    char unit[128];            /* a systemd service's unit name */
+    char id[MV_CGROUP_PATH_MAX]; /* the cgroup's path inside the hierarchy
+                                    (cAdvisor's `id`) */
+} mv_container_labels;
+
 /* ---- levels and events ----------------------------------------------- */
 
 typedef enum mv_level {
@@ -279,6 +302,9 @@ typedef struct mv_event {
     const mv_sample *sample;       /* the sample that raised it; may be NULL */
     const char *subject;           /* phase name / unit name; may be NULL */
     char message[320];             /* one line, human */
+    const mv_container_labels *container; /* node mode: the container the
+                                    event is about (its metrics' labels);
+                                    NULL for a single target */
 } mv_event;
 
 typedef void (*mv_event_cb)(const mv_event *ev, void *userdata);
@@ -464,6 +490,89 @@ MV_EXPORT const char *mv_format_content_type(mv_format fmt);
 /* Appends the current metrics to buf (for services with their own HTTP
  * server). Errors: -ENOMEM (buf keeps what it had). Thread-safety: any. */
 MV_EXPORT int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf);
+
+/* ---- node mode: every container cgroup of a host -------------------- */
+
+/* One object watches every container cgroup under a hierarchy root (the
+ * layouts are listed in docs/operating.md, "Node mode"): each is its own
+ * target with its own series, levels, leak detector and OOM-risk claim,
+ * all sampled by ONE thread (no thread per container). Containers that
+ * appear are picked up at the next tick; those that vanish keep their
+ * series (memvigil_target_up 0) for grace_ms, then are dropped. */
+typedef struct mv_node mv_node;
+
+/* Fills the names of a container's labels (namespace_name, pod,
+ * container) from its IDs; returns 0, or a negative errno when it cannot
+ * (the IDs are kept, and it is asked again at a later tick). Called on
+ * the sampler thread, at most once per container per tick, for
+ * containers whose names are still empty. Must not block for long: the
+ * tick waits for it. */
+typedef int (*mv_node_resolve_fn)(void *ctx, mv_container_labels *labels);
+
+/* Plain value struct. Initialise with mv_node_config_init(), then
+ * override. Strings are borrowed during mv_node_start() and copied. */
+typedef struct mv_node_config {
+    const char *cgroup_root;     /* the tree to walk: "/sys/fs/cgroup" (v2,
+                                    or v1 with its memory/ mount), the v1
+                                    memory mount itself, or a subtree of
+                                    either; default "/sys/fs/cgroup" */
+    const char *proc_root;       /* default "/proc" (meminfo, PSI) */
+    const char *service_glob;    /* also watch systemd services whose unit
+                                    name matches (fnmatch, "*.service");
+                                    NULL (the default) = containers only */
+    int64_t interval_ms;         /* default 10000; minimum 100 */
+    int64_t grace_ms;            /* a vanished container's series stay this
+                                    long (target_up 0); default 120000 */
+    int max_containers;          /* containers watched at most; more are
+                                    counted and said once; default 2000 */
+    double warning_ratio;        /* as in mv_config (0.80) */
+    double critical_ratio;       /* 0.90 */
+    double hysteresis_ratio;     /* 0.05 */
+    int64_t level_min_duration_ms; /* -1 = 2 x interval_ms */
+    mv_event_cb on_event;        /* called on the sampler thread; events
+                                    carry ev->container; may be NULL */
+    void *userdata;
+    const char *event_log;       /* JSON event lines: NULL, "-" or a path */
+    int64_t event_log_max_bytes; /* 0 = 64 MiB (see mv_config) */
+    int event_log_keep;          /* 0 = 4 */
+    const char *http_listen;     /* as mv_config.http_listen; NULL = none */
+    const char *http_token;      /* bearer token required when set */
+    mv_node_resolve_fn resolve;  /* names from IDs; NULL = IDs only */
+    void *resolve_ctx;
+} mv_node_config;
+
+MV_EXPORT void mv_node_config_init(mv_node_config *cfg);
+
+/* Walks the tree once synchronously (errors such as a missing root are
+ * returned here), then starts the sampler thread and, if configured, the
+ * HTTP endpoint. *out owns the node: free with mv_node_stop(). Errors:
+ * -EINVAL bad config, -ENOENT no memory cgroup hierarchy at cgroup_root,
+ * -EACCES, -EADDRINUSE, -ENOMEM. Thread-safety: any thread. */
+MV_EXPORT int mv_node_start(const mv_node_config *cfg, mv_node **out);
+/* Stops the thread and endpoint, frees everything. NULL is a no-op. Not
+ * from the event callback. */
+MV_EXPORT void mv_node_stop(mv_node *n);
+/* Runs one tick now (discovery, samples, detectors, events) and waits for
+ * it. Thread-safety: any thread but the callback's. */
+MV_EXPORT int mv_node_sample_now(mv_node *n);
+/* The bound HTTP port, or -ENOENT without an endpoint. */
+MV_EXPORT int mv_node_http_port(mv_node *n);
+/* Appends the metrics of every watched container (labelled) and of the
+ * node agent itself to buf. -ENOMEM (buf keeps what it had). Any thread. */
+MV_EXPORT int mv_node_render(mv_node *n, mv_format fmt, mv_buf *buf);
+
+/* Counts, copied out under the node's lock. */
+typedef struct mv_node_status {
+    int64_t containers;          /* watched now (those in grace included) */
+    int64_t containers_up;       /* of which still present */
+    int64_t ticks;               /* ticks run */
+    int64_t discovered_total;    /* containers ever picked up */
+    int64_t dropped_total;       /* dropped after their grace period */
+    int64_t capped_total;        /* left unwatched: max_containers reached */
+    int64_t read_errors_total;   /* container reads that failed */
+    double last_tick_seconds;    /* wall time of the last tick */
+} mv_node_status;
+MV_EXPORT int mv_node_status_get(mv_node *n, mv_node_status *out);
 
 #ifdef __cplusplus
 }

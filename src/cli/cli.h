@@ -222,6 +222,24 @@ void cli_agent_print_status(cli_agent *a, const mv_status *st);
 void cli_agent_flags(cli_agent *a, int *target_gone, int *pid_reused,
                      int64_t *oom_kill_events, mv_level *max_level);
 
+/* ---- watch_node.c: `watch --cgroup-root` (node mode) ---- */
+
+/* The node-mode options of watch. */
+typedef struct cli_node_opts {
+    const char *root;           /* --cgroup-root PATH */
+    const char *services;       /* --services GLOB; NULL = none */
+    int64_t grace_ms;           /* --grace; -1 = the library's default */
+    int max_containers;         /* --max-containers; 0 = the default */
+    int given;                  /* a node-only option other than the root */
+} cli_node_opts;
+
+/* Handles the node option number which (0 --cgroup-root, 1 --services,
+ * 2 --grace, 3 --max-containers) with its argument. 0 or CLI_EXIT_USAGE
+ * after printing. */
+int cli_node_opts_parse(cli_node_opts *n, int which, const char *arg);
+/* Runs node mode until --duration or a signal; the exit status. */
+int cli_watch_node(const cli_agent_opts *o, const cli_node_opts *n);
+
 /* Live view (tty.h; no-op without one): draws the final frame and gives
  * the screen back. Call before the closing messages; idempotent. Others may
  * print while the view is live: it has rows of its own. */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # fleet_dashboard.sh — deploy/grafana/memvigil-dashboard.json is a valid
 # dashboard (JSON parses; title, uid, unique panel ids, a datasource
-# variable, job/cgroup/instance variables, every panel on ${datasource});
+# variable, job/cgroup/instance and node mode's namespace/pod/container
+# variables, every per-target selector filtered by the latter, every panel
+# on ${datasource});
 # every PromQL expression of the dashboard and of the rules parses (each is
 # put into a throwaway rules file as a recording rule for `promtool check
 # rules`, since promtool 2.42 has no standalone PromQL parser); and every
@@ -46,10 +48,16 @@ jq -e '[.. | objects | select(has("gridPos")) | .id] | (length == (unique | leng
     fail "panel ids are not unique"
 jq -e '.templating.list | map(select(.type == "datasource" and .query == "prometheus" and .name == "datasource")) | length == 1' "$DASH" >/dev/null ||
     fail "no Prometheus datasource variable named datasource"
-for v in job cgroup instance; do
+for v in job cgroup instance namespace pod container; do
     jq -e --arg v "$v" '.templating.list | map(select(.name == $v and .type == "query")) | length == 1' "$DASH" >/dev/null ||
         fail "no query variable $v"
 done
+# node mode: every per-target selector also filters on the container
+# variables (whose "All" is .*, which series without the label match too)
+if jq -r '.. | objects | .expr? // empty' "$DASH" | grep 'instance=~"$instance"' |
+    grep -v 'namespace=~"$namespace",pod=~"$pod",container=~"$container"'; then
+    fail "a per-target expression does not filter on namespace/pod/container"
+fi
 bad=$(jq -r '[.. | objects | select(has("targets")) | select(.datasource.uid != "${datasource}") | .title] | join(", ")' "$DASH")
 [ -z "$bad" ] || fail "panels not on \${datasource}: $bad"
 # no hard-coded instance names: every selector on instance uses the variable

@@ -26,6 +26,7 @@
 const char cli_watch_usage[] =
     "usage: memvigil watch [options] --pid N [--pid M ...]\n"
     "       memvigil watch [options] --cgroup PATH\n"
+    "       memvigil watch [options] --cgroup-root PATH [--services GLOB]\n"
     "\n"
     "Watch running processes (several --pid are summed as one target) or a\n"
     "cgroup (a path inside the hierarchy such as /system.slice/x.service, or\n"
@@ -37,9 +38,25 @@ const char cli_watch_usage[] =
     "  --pid N               a process to watch (repeatable)\n"
     "  --children            include each process's descendants\n"
     "  --cgroup PATH         watch a cgroup instead of processes\n"
+    "\n"
+    "Node mode: --cgroup-root PATH watches every container cgroup under PATH\n"
+    "(/sys/fs/cgroup: cgroup v2, or v1 with its memory controller), each as a\n"
+    "target of its own with its own limit, levels, leak verdict and OOM risk,\n"
+    "labelled namespace, pod, container, pod_uid, container_id, qos and id\n"
+    "(kubelet systemd and cgroupfs drivers, docker, containerd, CRI-O).\n"
+    "Containers that appear are picked up within one interval.\n"
+    "\n"
+    "  --cgroup-root PATH    node mode: watch every container under PATH\n"
+    "  --services GLOB       node mode: also watch systemd services whose unit\n"
+    "                        name matches GLOB ('*.service', 'nginx*.service')\n"
+    "  --grace DURATION      node mode: keep a vanished container's series this\n"
+    "                        long, with memvigil_target_up 0 (default 2m)\n"
+    "  --max-containers N    node mode: watch at most N containers; more are\n"
+    "                        counted and said once (default 2000)\n"
     "\n";
 
-enum { OPT_PID = CLI_OPT_LAST + 1, OPT_CGROUP, OPT_CHILDREN };
+enum { OPT_PID = CLI_OPT_LAST + 1, OPT_CGROUP, OPT_CHILDREN, OPT_CGROUP_ROOT,
+       OPT_SERVICES, OPT_GRACE, OPT_MAX_CONTAINERS };
 
 /* Checks a pid before the monitor starts, so the message names it. */
 static int check_pid(int32_t pid)
@@ -79,6 +96,10 @@ int cli_cmd_watch(int argc, char **argv)
         {"pid", required_argument, NULL, OPT_PID},
         {"cgroup", required_argument, NULL, OPT_CGROUP},
         {"children", no_argument, NULL, OPT_CHILDREN},
+        {"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
+        {"services", required_argument, NULL, OPT_SERVICES},
+        {"grace", required_argument, NULL, OPT_GRACE},
+        {"max-containers", required_argument, NULL, OPT_MAX_CONTAINERS},
         CLI_AGENT_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     cli_agent_opts o;
@@ -92,6 +113,7 @@ int cli_cmd_watch(int argc, char **argv)
     sigset_t set, oldmask;
     siginfo_t info;
     int64_t deadline = 0;
+    cli_node_opts node = {NULL, NULL, -1, 0, 0};
 
     cli_agent_opts_init(&o);
     opterr = 0;
@@ -120,6 +142,14 @@ int cli_cmd_watch(int argc, char **argv)
         case OPT_CHILDREN:
             children = 1;
             break;
+        case OPT_CGROUP_ROOT:
+        case OPT_SERVICES:
+        case OPT_GRACE:
+        case OPT_MAX_CONTAINERS:
+            if ((rc = cli_node_opts_parse(&node, c - OPT_CGROUP_ROOT,
+                                          optarg)) != 0)
+                return rc;
+            break;
         default:
             rc = cli_agent_opts_parse(&o, "watch", c, optarg);
             if (rc != 1)
@@ -129,6 +159,13 @@ int cli_cmd_watch(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("watch", "unexpected argument '%s' (use --pid "
                                "N or --cgroup PATH)", argv[optind]);
+    if (node.root || node.given) {
+        if (npids > 0 || cgroup || children)
+            return cli_usage_error("watch", "--cgroup-root cannot be "
+                                   "combined with --pid, --cgroup or "
+                                   "--children");
+        return cli_watch_node(&o, &node);
+    }
     if (npids == 0 && !cgroup)
         return cli_usage_error("watch", "nothing to watch: give --pid N or "
                                "--cgroup PATH");

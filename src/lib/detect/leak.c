@@ -802,3 +802,8 @@ int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
         *out = d->res;
     return d->res.verdict != before;
 }
+
+size_t mv__leak_footprint(void)
+{
+    return sizeof(mv__leak_detector);
+}

@@ -144,6 +144,8 @@ typedef struct mv__leak_detector mv__leak_detector;
 
 mv__leak_detector *mv__leak_new(const mv__leak_cfg *cfg);
 void mv__leak_free(mv__leak_detector *d);
+/* Bytes one detector holds (node mode's memory accounting). */
+size_t mv__leak_footprint(void);
 /* Updates the limit (it may change while a process runs). */
 void mv__leak_set_limit(mv__leak_detector *d, int64_t limit_bytes);
 

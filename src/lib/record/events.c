@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "container_labels.h"
 #include "events.h"
 #include "sample_json.h"
 #include "util.h"
@@ -311,6 +312,24 @@ int mv__event_to_json(const mv_event *ev, mv_buf *out)
     if (!rc && ev->subject) {
         rc = mv__buf_puts(out, ",\"subject\":");
         if (!rc) rc = mv__buf_json_string(out, ev->subject);
+    }
+    if (!rc && ev->container) {
+        /* node mode: the container's labels, named as on its metrics */
+        const mv_container_labels *l = ev->container;
+#define KEY(name, member) #name,
+#define VAL(name, member) l->member,
+        const char *keys[] = {MV__CONTAINER_LABELS(KEY)};
+        const char *vals[] = {MV__CONTAINER_LABELS(VAL)};
+#undef KEY
+#undef VAL
+        rc = mv__buf_puts(out, ",\"labels\":{");
+        for (size_t i = 0; i < sizeof keys / sizeof *keys && !rc; i++) {
+            char v[MV_CGROUP_PATH_MAX];
+            mv__strlcpy(v, vals[i], sizeof v);
+            rc = mv__buf_printf(out, "%s\"%s\":", i ? "," : "", keys[i]);
+            if (!rc) rc = mv__buf_json_string(out, v);
+        }
+        if (!rc) rc = mv__buf_puts(out, "}");
     }
     if (!rc) rc = mv__buf_puts(out, ",\"message\":");
     if (!rc) {

@@ -40,7 +40,9 @@ void mv__event_describe_phase(mv_event *ev, int began);
  *   "cgroup_path":"/x" (when known)   <- these only when ev->sample != NULL
  *   "growth_bytes_per_second":..,"time_to_limit_seconds":..,
  *   "time_to_limit_infinite":true (only when infinite),
- *   "subject":"..." (when set),"message":"..."}
+ *   "subject":"..." (when set),
+ *   "labels":{"namespace","pod","container","pod_uid","container_id",
+ *             "qos","id"} (node mode: ev->container set),"message":"..."}
  * n/a figures are null, an unset limit "max". 0 or -ENOMEM (out unchanged). */
 
 #endif /* MV_EVENTS_H */
