@@ -82,6 +82,17 @@ typedef struct mv_heap_real {
 
 extern mv_heap_real mv__heap_real;
 
+/* The leaving arena: between begin and end, the calling thread's
+ * allocations come from a private mmap'd arena of `bytes` (mapped on the
+ * first begin, MAP_NORESERVE, kept for good; later begins reuse it and
+ * ignore `bytes`), never from the real allocator, and its frees of them are
+ * no-ops; a full arena fails the allocation. For the last snapshot of a
+ * thread that may have interrupted the real allocator (leave.c). begin
+ * returns 0 or -errno (mmap failed; then the thread is not leaving). Only
+ * the calling thread is affected; async-signal-safe (mmap, TLS). */
+int mv__heap_leave_begin(size_t bytes);
+void mv__heap_leave_end(void);
+
 /* 1 when the process's `malloc` symbol resolves to ours (the program does
  * not bring its own allocator that wins symbol lookup). Snapshot time only. */
 int mv__heap_interposed(void);
@@ -352,6 +363,16 @@ int mv__heap_snapshot_write(void);
 int mv__heap_status_write(void);
 /* Fork child: reset snapshot state (async-signal-safe operations only). */
 void mv__heap_snapshot_child(void);
+/* The last snapshot of a process about to leave without running exit
+ * handlers (_exit, _Exit, a successful exec; leave.c), written as the exit
+ * path would (sampling ever on and a sample recorded — a fork child: since
+ * the fork) from the leaving arena, so the real allocator is never entered.
+ * Skipped (returns 0) when it might deadlock or corrupt: this thread is
+ * inside the profiler (guard raised: it may hold a profiler lock), the
+ * snapshot lock stays busy for 100 ms, or this is a vfork child sharing its
+ * parent's memory (getpid() is not mv__heap.pid). 1 when written, else 0 or
+ * -errno. Any thread, including a signal handler. */
+int mv__heap_snapshot_leaving(void);
 
 /* ---- the output directory (snapdir.c) ---- */
 

@@ -11,12 +11,16 @@
  * is anything that is not a regular file (a FIFO named like a snapshot must
  * not hang the reader: cli_pprof_load stat()s it and never opens it). When
  * no pid is given, the pid whose newest snapshot is the most recent is
- * followed (a wrapper script's child, a re-exec). Snapshot time is the
+ * followed (a wrapper script's child, a re-exec) — unless prefer_pid has
+ * one: `run --heap` follows the process it started even while that
+ * process's forked children leave their last snapshots (leave.c in the
+ * library) in the same directory. Snapshot time is the
  * profile's time_nanos, else the file's mtime.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +176,8 @@ int cli_heapdir_update(cli_heapdir *h, int *added)
             if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
                 continue; /* a FIFO or device named like a snapshot */
             double mt = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+            if (h->prefer_pid && pid == h->prefer_pid)
+                mt = INFINITY; /* the preferred process wins whenever present */
             if (mt > best_mtime) {
                 best_mtime = mt;
                 best_pid = pid;

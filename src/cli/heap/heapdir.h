@@ -26,6 +26,10 @@ typedef struct cli_heapdir {
     char *dir;
     int32_t pid;             /* followed pid; 0 = pick the newest */
     int pid_fixed;           /* pid given by the caller */
+    int32_t prefer_pid;      /* when not fixed: follow this pid whenever it
+                              * has a snapshot (`run --heap`: the supervised
+                              * process, so its forked children's snapshots
+                              * do not take over its trend); 0 = none */
     uint64_t next_seq;       /* first sequence number not loaded yet */
     cli_symbolizer *sym;
     cli_heaptrend *trend;
@@ -40,7 +44,8 @@ typedef struct cli_heapdir {
     double last_period;
 } cli_heapdir;
 
-/* pid 0: follow the pid with the newest snapshot. 0 or -ENOMEM. */
+/* pid 0: follow the pid with the newest snapshot (h->prefer_pid, set after
+ * init, takes precedence when it has one). 0 or -ENOMEM. */
 int cli_heapdir_init(cli_heapdir *h, const char *dir, int32_t pid);
 void cli_heapdir_release(cli_heapdir *h);
 
