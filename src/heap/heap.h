@@ -286,9 +286,11 @@ static inline mv_heap_live *mv__heap_live_level(unsigned s, unsigned k)
  *    free, as with a hash. (It was a 1 MiB hashed table: 4x the pages to
  *    fault in as samples land, for a false-positive rate that only matters
  *    behind a summary hit.)
- *  - the summary, 2^14 buckets (16 KiB): the filter folded onto itself
- *    (bucket = filter bucket mod 2^14), counting every live sample of the
- *    filter buckets it covers. 16 KiB stays in the first-level caches and
+ *  - the summary, 2^14 buckets (16 KiB), a second counting filter on
+ *    address bits [4, 18) alone (no fold: a shift and a mask, four
+ *    instructions fewer per free than the filter's key; a block counts in
+ *    both, and free needs both non-zero, so either alone is a valid
+ *    "surely not" — bench/heap/README.md, "Overhead, third pass"). 16 KiB stays in the first-level caches and
  *    in four TLB entries; the filter does not, and on a large heap freed in
  *    no particular order (python's) a read of it is a cache and TLB miss
  *    per free whatever the mapping. free reads the summary; only on a
@@ -311,7 +313,7 @@ static inline unsigned mv__heap_filter_slot(const void *p)
 
 static inline unsigned mv__heap_summary_slot(const void *p)
 {
-    return (unsigned)(mv__heap_filter_key(p) & ((1u << MV_HEAP_SUMMARY_BITS) - 1));
+    return (unsigned)(((uintptr_t)p >> MV_HEAP_FILTER_SHIFT) & ((1u << MV_HEAP_SUMMARY_BITS) - 1));
 }
 
 /* 1 when p may be in the live table or in interpose.c's bootstrap pool
@@ -334,12 +336,10 @@ static inline unsigned mv__heap_summary_slot(const void *p)
  * them, in either order, is as safe as reading one. */
 static inline int mv__heap_maybe_sampled(const void *p)
 {
-    uintptr_t k = mv__heap_filter_key(p);
-    if (__builtin_expect(atomic_load_explicit(
-                             &mv__heap.summary[k & ((1u << MV_HEAP_SUMMARY_BITS) - 1)],
-                             memory_order_relaxed) == 0, 1))
+    if (__builtin_expect(atomic_load_explicit(&mv__heap.summary[mv__heap_summary_slot(p)],
+                                              memory_order_relaxed) == 0, 1))
         return 0;
-    return atomic_load_explicit(&mv__heap.filter[k & ((1u << MV_HEAP_FILTER_BITS) - 1)],
+    return atomic_load_explicit(&mv__heap.filter[mv__heap_filter_slot(p)],
                                 memory_order_relaxed) != 0;
 }
 

@@ -46,12 +46,14 @@
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 static void free_unresolved(void *p);
+static void *malloc_unresolved(size_t n);
 
 /* The real allocator: written once by resolve() (benign races: every
  * resolver stores the same values), read by every wrapper. `malloc` is
  * stored last with release order and doubles as the "resolved" flag
- * (acquire loads, see ready()). `free` starts as free_unresolved. */
-mv_heap_real mv__heap_real = {.free = free_unresolved};
+ * (acquire loads, see ready()). `malloc` and `free` start as resolver
+ * stubs, so their fast paths jump through the pointer with no test. */
+mv_heap_real mv__heap_real = {.malloc = malloc_unresolved, .free = free_unresolved};
 static __thread int t_resolving __attribute__((tls_model("initial-exec")));
 
 /* ---- bootstrap pool (dlsym's own allocations) ---- */
@@ -192,7 +194,7 @@ static void resolve(void)
 /* 1: use the real allocator; 0: serve from the pool (resolution running). */
 static inline int ready(void)
 {
-    if (LIKELY(__atomic_load_n(&mv__heap_real.malloc, __ATOMIC_ACQUIRE) != NULL))
+    if (LIKELY(__atomic_load_n(&mv__heap_real.malloc, __ATOMIC_ACQUIRE) != malloc_unresolved))
         return 1;
     if (t_resolving)
         return 0;
@@ -212,6 +214,27 @@ static __attribute__((noinline, cold)) void free_unresolved(void *p)
     if (!p || !ready())
         return;
     mv__heap_real.free(p);
+}
+
+/* Charges n bytes to the thread's countdown: 1 while it stays above zero
+ * (unsampled), 0 when it crossed (the caller takes its sampled path). On
+ * x86-64 the subtraction goes straight to the TLS slot and its flags are
+ * the answer: two instructions, where the compiler emits load, subtract,
+ * store and test (bench/heap/README.md, "Overhead, third pass"). */
+static inline __attribute__((always_inline)) int charge(size_t n)
+{
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+    int above;
+    uintptr_t off;
+    __asm__("movq mv__heap_countdown@gottpoff(%%rip), %1\n\t"
+            "subq %2, %%fs:(%1)"
+            : "=@ccg"(above), "=&r"(off)
+            : "r"(n)
+            : "memory");
+    return above;
+#else
+    return (mv__heap_countdown -= (int64_t)n) > 0;
+#endif
 }
 
 /* The fast path: count the bytes; sample when the countdown crosses zero.
@@ -262,14 +285,26 @@ static __attribute__((noinline)) void free_marked(void *p)
     __atomic_load_n(&mv__heap_real.free, __ATOMIC_RELAXED)(p);
 }
 
-/* Cold: the first allocation(s), which resolve the real allocator or, while
- * dlsym runs, come from the pool. */
+/* free after a summary hit: the filter decides (mv__heap_maybe_sampled's
+ * second half, out of line so that free's own path is the summary byte
+ * alone). */
+static __attribute__((noinline)) void free_summary_hit(void *p)
+{
+    if (atomic_load_explicit(&mv__heap.filter[mv__heap_filter_slot(p)], memory_order_relaxed)) {
+        free_marked(p);
+        return;
+    }
+    __atomic_load_n(&mv__heap_real.free, __ATOMIC_RELAXED)(p);
+}
+
+/* mv__heap_real.malloc before resolution, called already charged: the
+ * first allocation(s) resolve the real allocator or, while dlsym runs, come
+ * from the pool. */
 static __attribute__((noinline, cold)) void *malloc_unresolved(size_t n)
 {
     if (!ready())
         return pool_alloc(n, 16);
-    void *p = mv__heap_real.malloc(n);
-    return p ? ACCOUNT(p, n) : p;
+    return mv__heap_real.malloc(n);
 }
 
 /* The countdown crossed zero (already charged with n): a leaving thread's
@@ -278,6 +313,8 @@ static __attribute__((noinline)) void *malloc_sampled(size_t n, const void *call
 {
     if (UNLIKELY(t_leaving))
         return leave_alloc(n, 16);
+    if (UNLIKELY(!ready()))
+        return pool_alloc(n, 16); /* dlsym's own: not sampled */
     return mv__heap_on_countdown(mv__heap_real.malloc(n), n, caller);
 }
 
@@ -366,7 +403,7 @@ int mv__heap_interposed(void)
 int mv__heap_next_is_glibc(void)
 {
     Dl_info a;
-    if (!mv__heap_real.malloc || !dladdr((void *)(uintptr_t)mv__heap_real.malloc, &a) ||
+    if (!ready() || !dladdr((void *)(uintptr_t)mv__heap_real.malloc, &a) ||
         !a.dli_fname)
         return 0;
     return strstr(a.dli_fname, "/libc.so") != NULL;
@@ -374,16 +411,14 @@ int mv__heap_next_is_glibc(void)
 
 /* ---- the interposers ---- */
 
-/* Unsampled: acquire load of the real malloc, TLS subtract, branch, tail
- * jump. The countdown is charged before the allocation; a failed sampled
+/* Unsampled: TLS subtract, branch, tail jump through the real malloc
+ * (malloc_unresolved until resolution, which makes its own acquire load; a
+ * relaxed load suffices here, as only the pointer itself is used). The countdown is charged before the allocation; a failed sampled
  * allocation reaches the slow path with p = NULL, which records nothing. */
 EXPORT void *malloc(size_t n)
 {
-    void *(*real)(size_t) = __atomic_load_n(&mv__heap_real.malloc, __ATOMIC_ACQUIRE);
-    if (UNLIKELY(!real))
-        return malloc_unresolved(n);
-    if (LIKELY((mv__heap_countdown -= (int64_t)n) > 0))
-        return real(n);
+    if (LIKELY(charge(n)))
+        return __atomic_load_n(&mv__heap_real.malloc, __ATOMIC_RELAXED)(n);
     return malloc_sampled(n, __builtin_return_address(0));
 }
 
@@ -396,8 +431,9 @@ EXPORT void free(void *p)
     if (mv__heap.summary[mv__heap_summary_slot(p)])
         STAT(stat_summary);
 #endif
-    if (UNLIKELY(mv__heap_maybe_sampled(p))) {
-        free_marked(p);
+    if (UNLIKELY(atomic_load_explicit(&mv__heap.summary[mv__heap_summary_slot(p)],
+                                      memory_order_relaxed) != 0)) {
+        free_summary_hit(p);
         return;
     }
     __atomic_load_n(&mv__heap_real.free, __ATOMIC_RELAXED)(p);
@@ -411,7 +447,7 @@ EXPORT void *calloc(size_t k, size_t n)
             return NULL;
         return pool_alloc(t, 16); /* static storage: already zero */
     }
-    if (LIKELY((mv__heap_countdown -= (int64_t)(k * n)) > 0))
+    if (LIKELY(charge(k * n)))
         return mv__heap_real.calloc(k, n);
     return calloc_sampled(k, n, __builtin_return_address(0));
 }
@@ -422,7 +458,7 @@ EXPORT void *realloc(void *old, size_t n)
         return pool_alloc(n, 16); /* (only during dlsym; never reached with old) */
     if (old && UNLIKELY(mv__heap_maybe_sampled(old)))
         return realloc_marked(old, n, __builtin_return_address(0));
-    if (LIKELY((mv__heap_countdown -= (int64_t)n) > 0))
+    if (LIKELY(charge(n)))
         return mv__heap_real.realloc(old, n);
     return realloc_sampled(old, n, __builtin_return_address(0));
 }
