@@ -148,6 +148,20 @@ static int load_one(cli_heapdir *h, const char *path, double mtime)
     return rc;
 }
 
+/* 1 when the i-th of n pending snapshots (in sequence order) is read: all
+ * of them up to CLI_HEAPDIR_MAX_READ, else the first, the last and evenly
+ * spaced ones between, CLI_HEAPDIR_MAX_READ in all. */
+static int read_this(size_t i, size_t n)
+{
+    const size_t k = CLI_HEAPDIR_MAX_READ;
+    if (n <= k)
+        return 1;
+    /* pick j = round(j_index * (n - 1) / (k - 1)); i is picked when some
+     * j_index maps to it */
+    size_t j = (i * (k - 1) + (n - 1) / 2) / (n - 1); /* nearest index */
+    return (j * (n - 1) + (k - 1) / 2) / (k - 1) == i;
+}
+
 int cli_heapdir_update(cli_heapdir *h, int *added)
 {
     DIR *d;
@@ -232,6 +246,11 @@ int cli_heapdir_update(cli_heapdir *h, int *added)
         qsort(f, n, sizeof *f, cmp_found);
     for (i = 0; i < n; i++) {
         int rc;
+        if (!read_this(i, n)) {
+            h->skipped++;
+            h->next_seq = f[i].seq + 1;
+            continue;
+        }
         snprintf(path, sizeof path, "%s/%s", h->dir, f[i].name);
         rc = load_one(h, path, f[i].mtime);
         if (rc == -ENOMEM) {
