@@ -290,7 +290,11 @@ static inline mv_heap_live *mv__heap_live_level(unsigned s, unsigned k)
  *    address bits [4, 18) alone (no fold: a shift and a mask, four
  *    instructions fewer per free than the filter's key; a block counts in
  *    both, and free needs both non-zero, so either alone is a valid
- *    "surely not" — bench/heap/README.md, "Overhead, third pass"). 16 KiB stays in the first-level caches and
+ *    "surely not" — bench/heap/README.md, "Overhead, third pass"). The
+ *    price: blocks 256 KiB apart share a summary bucket, so glibc's mmap'd
+ *    blocks (page + 16) all fall on 64 buckets and their frees, once one
+ *    of them is sampled, go on to the filter — one more byte load beside a
+ *    munmap (test_filter_false_positives bounds the overall rate). 16 KiB stays in the first-level caches and
  *    in four TLB entries; the filter does not, and on a large heap freed in
  *    no particular order (python's) a read of it is a cache and TLB miss
  *    per free whatever the mapping. free reads the summary; only on a
