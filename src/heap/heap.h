@@ -82,6 +82,17 @@ typedef struct mv_heap_real {
 
 extern mv_heap_real mv__heap_real;
 
+/* The leaving arena: between begin and end, the calling thread's
+ * allocations come from a private mmap'd arena of `bytes` (mapped on the
+ * first begin, MAP_NORESERVE, kept for good; later begins reuse it and
+ * ignore `bytes`), never from the real allocator, and its frees of them are
+ * no-ops; a full arena fails the allocation. For the last snapshot of a
+ * thread that may have interrupted the real allocator (leave.c). begin
+ * returns 0 or -errno (mmap failed; then the thread is not leaving). Only
+ * the calling thread is affected; async-signal-safe (mmap, TLS). */
+int mv__heap_leave_begin(size_t bytes);
+void mv__heap_leave_end(void);
+
 /* 1 when the process's `malloc` symbol resolves to ours (the program does
  * not bring its own allocator that wins symbol lookup). Snapshot time only. */
 int mv__heap_interposed(void);
@@ -275,9 +286,15 @@ static inline mv_heap_live *mv__heap_live_level(unsigned s, unsigned k)
  *    free, as with a hash. (It was a 1 MiB hashed table: 4x the pages to
  *    fault in as samples land, for a false-positive rate that only matters
  *    behind a summary hit.)
- *  - the summary, 2^14 buckets (16 KiB): the filter folded onto itself
- *    (bucket = filter bucket mod 2^14), counting every live sample of the
- *    filter buckets it covers. 16 KiB stays in the first-level caches and
+ *  - the summary, 2^14 buckets (16 KiB), a second counting filter on
+ *    address bits [4, 18) alone (no fold: a shift and a mask, four
+ *    instructions fewer per free than the filter's key; a block counts in
+ *    both, and free needs both non-zero, so either alone is a valid
+ *    "surely not" — bench/heap/README.md, "Overhead, third pass"). The
+ *    price: blocks 256 KiB apart share a summary bucket, so glibc's mmap'd
+ *    blocks (page + 16) all fall on 64 buckets and their frees, once one
+ *    of them is sampled, go on to the filter — one more byte load beside a
+ *    munmap (test_filter_false_positives bounds the overall rate). 16 KiB stays in the first-level caches and
  *    in four TLB entries; the filter does not, and on a large heap freed in
  *    no particular order (python's) a read of it is a cache and TLB miss
  *    per free whatever the mapping. free reads the summary; only on a
@@ -300,7 +317,7 @@ static inline unsigned mv__heap_filter_slot(const void *p)
 
 static inline unsigned mv__heap_summary_slot(const void *p)
 {
-    return (unsigned)(mv__heap_filter_key(p) & ((1u << MV_HEAP_SUMMARY_BITS) - 1));
+    return (unsigned)(((uintptr_t)p >> MV_HEAP_FILTER_SHIFT) & ((1u << MV_HEAP_SUMMARY_BITS) - 1));
 }
 
 /* 1 when p may be in the live table or in interpose.c's bootstrap pool
@@ -323,12 +340,10 @@ static inline unsigned mv__heap_summary_slot(const void *p)
  * them, in either order, is as safe as reading one. */
 static inline int mv__heap_maybe_sampled(const void *p)
 {
-    uintptr_t k = mv__heap_filter_key(p);
-    if (__builtin_expect(atomic_load_explicit(
-                             &mv__heap.summary[k & ((1u << MV_HEAP_SUMMARY_BITS) - 1)],
-                             memory_order_relaxed) == 0, 1))
+    if (__builtin_expect(atomic_load_explicit(&mv__heap.summary[mv__heap_summary_slot(p)],
+                                              memory_order_relaxed) == 0, 1))
         return 0;
-    return atomic_load_explicit(&mv__heap.filter[k & ((1u << MV_HEAP_FILTER_BITS) - 1)],
+    return atomic_load_explicit(&mv__heap.filter[mv__heap_filter_slot(p)],
                                 memory_order_relaxed) != 0;
 }
 
@@ -371,6 +386,16 @@ typedef struct mv_heap_mark mv_heap_mark;
 __attribute__((visibility("default"))) int mv_heap_pprof_mark(mv_heap_mark **out);
 __attribute__((visibility("default"))) int mv_heap_pprof_take_since(const mv_heap_mark *mark,
                                                                      void **data, size_t *len);
+/* The last snapshot of a process about to leave without running exit
+ * handlers (_exit, _Exit, a successful exec; leave.c), written as the exit
+ * path would (sampling ever on and a sample recorded — a fork child: since
+ * the fork) from the leaving arena, so the real allocator is never entered.
+ * Skipped (returns 0) when it might deadlock or corrupt: this thread is
+ * inside the profiler (guard raised: it may hold a profiler lock), the
+ * snapshot lock stays busy for 100 ms, or this is a vfork child sharing its
+ * parent's memory (getpid() is not mv__heap.pid). 1 when written, else 0 or
+ * -errno. Any thread, including a signal handler. */
+int mv__heap_snapshot_leaving(void);
 
 /* ---- the output directory (snapdir.c) ---- */
 

@@ -19,6 +19,16 @@
  * symbols are being resolved the wrappers serve requests from a small static
  * pool; blocks from it are recognised by address (after a filter hit in
  * free), never freed, and realloc copies them out.
+ *
+ * A thread writing a process's last snapshot on its way out through _exit
+ * or exec (leave.c) must not enter the real allocator: it may be a signal
+ * handler that interrupted malloc, whose arena lock is not recursive. While
+ * such a thread is "leaving" (mv__heap_leave_begin), its allocations come
+ * from a private mmap'd arena that works like the bootstrap pool. The
+ * unsampled paths do not test for it: leave_begin drives the thread's
+ * countdown far below zero, so every allocation takes the sampled path,
+ * which looks first. That is why every allocating wrapper charges the
+ * countdown *before* calling the real allocator.
  */
 #include "heap.h"
 
@@ -26,6 +36,7 @@
 #include <errno.h>
 #include <link.h>
 #include <malloc.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,12 +46,14 @@
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 static void free_unresolved(void *p);
+static void *malloc_unresolved(size_t n);
 
 /* The real allocator: written once by resolve() (benign races: every
  * resolver stores the same values), read by every wrapper. `malloc` is
  * stored last with release order and doubles as the "resolved" flag
- * (acquire loads, see ready()). `free` starts as free_unresolved. */
-mv_heap_real mv__heap_real = {.free = free_unresolved};
+ * (acquire loads, see ready()). `malloc` and `free` start as resolver
+ * stubs, so their fast paths jump through the pointer with no test. */
+mv_heap_real mv__heap_real = {.malloc = malloc_unresolved, .free = free_unresolved};
 static __thread int t_resolving __attribute__((tls_model("initial-exec")));
 
 /* ---- bootstrap pool (dlsym's own allocations) ---- */
@@ -80,6 +93,75 @@ static size_t pool_size(const void *p)
     return n;
 }
 
+/* ---- the leaving arena (see the top of the file) ---- */
+
+/* Mapped on first use by a leaving thread, then kept (an exec that fails
+ * returns to a program that may still hold a block from it). Written by that
+ * thread before any block of it exists; read by in_leave, which only ever
+ * sees its own arena's blocks after the arena is published. */
+static _Atomic(unsigned char *) leave_base;
+static atomic_size_t leave_bytes, leave_used;
+static __thread int t_leaving __attribute__((tls_model("initial-exec")));
+static __thread int64_t t_leave_saved __attribute__((tls_model("initial-exec")));
+
+static inline int in_leave(const void *p)
+{
+    unsigned char *b = atomic_load_explicit(&leave_base, memory_order_relaxed);
+    return b && (uintptr_t)p - (uintptr_t)b <
+                    atomic_load_explicit(&leave_bytes, memory_order_relaxed);
+}
+
+/* Same 16-byte size header as pool_alloc; never freed. NULL when full. */
+static void *leave_alloc(size_t n, size_t align)
+{
+    unsigned char *b = atomic_load_explicit(&leave_base, memory_order_relaxed);
+    size_t cap = atomic_load_explicit(&leave_bytes, memory_order_relaxed);
+    if (align < 16)
+        align = 16;
+    if (!b || align > 4096 || n > cap)
+        return NULL;
+    for (;;) {
+        size_t used = atomic_load(&leave_used);
+        size_t start = (used + 16 + align - 1) & ~(align - 1);
+        if (start + n > cap)
+            return NULL;
+        if (atomic_compare_exchange_weak(&leave_used, &used, start + n)) {
+            memcpy(b + start - sizeof(size_t), &n, sizeof n);
+            mv__heap_filter_add(b + start, +1); /* free must look closer */
+            return b + start;
+        }
+    }
+}
+
+int mv__heap_leave_begin(size_t bytes)
+{
+    if (!atomic_load(&leave_base)) {
+        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED)
+            return -errno;
+        atomic_store(&leave_bytes, bytes);
+        atomic_store(&leave_base, (unsigned char *)m);
+    }
+    t_leaving = 1;
+    t_leave_saved = mv__heap_countdown;
+    mv__heap_countdown = INT64_MIN / 2; /* every allocation: the slow path */
+    return 0;
+}
+
+void mv__heap_leave_end(void)
+{
+    t_leaving = 0;
+    mv__heap_countdown = t_leave_saved;
+}
+
+/* A block of the pool or of the leaving arena: never freed; its size is in
+ * the header before it. */
+static inline int in_static(const void *p)
+{
+    return in_pool(p) || in_leave(p);
+}
+
 static void resolve(void)
 {
     t_resolving++;
@@ -112,7 +194,7 @@ static void resolve(void)
 /* 1: use the real allocator; 0: serve from the pool (resolution running). */
 static inline int ready(void)
 {
-    if (LIKELY(__atomic_load_n(&mv__heap_real.malloc, __ATOMIC_ACQUIRE) != NULL))
+    if (LIKELY(__atomic_load_n(&mv__heap_real.malloc, __ATOMIC_ACQUIRE) != malloc_unresolved))
         return 1;
     if (t_resolving)
         return 0;
@@ -132,6 +214,27 @@ static __attribute__((noinline, cold)) void free_unresolved(void *p)
     if (!p || !ready())
         return;
     mv__heap_real.free(p);
+}
+
+/* Charges n bytes to the thread's countdown: 1 while it stays above zero
+ * (unsampled), 0 when it crossed (the caller takes its sampled path). On
+ * x86-64 the subtraction goes straight to the TLS slot and its flags are
+ * the answer: two instructions, where the compiler emits load, subtract,
+ * store and test (bench/heap/README.md, "Overhead, third pass"). */
+static inline __attribute__((always_inline)) int charge(size_t n)
+{
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+    int above;
+    uintptr_t off;
+    __asm__("movq mv__heap_countdown@gottpoff(%%rip), %1\n\t"
+            "subq %2, %%fs:(%1)"
+            : "=@ccg"(above), "=&r"(off)
+            : "r"(n)
+            : "memory");
+    return above;
+#else
+    return (mv__heap_countdown -= (int64_t)n) > 0;
+#endif
 }
 
 /* The fast path: count the bytes; sample when the countdown crosses zero.
@@ -174,7 +277,7 @@ static void stat_print(void)
 
 static __attribute__((noinline)) void free_marked(void *p)
 {
-    if (in_pool(p))
+    if (in_static(p))
         return;
     STAT(stat_hits);
     if (mv__heap_live_remove(p, NULL, NULL))
@@ -182,14 +285,95 @@ static __attribute__((noinline)) void free_marked(void *p)
     __atomic_load_n(&mv__heap_real.free, __ATOMIC_RELAXED)(p);
 }
 
-/* Cold: the first allocation(s), which resolve the real allocator or, while
- * dlsym runs, come from the pool. */
+/* free after a summary hit: the filter decides (mv__heap_maybe_sampled's
+ * second half, out of line so that free's own path is the summary byte
+ * alone). */
+static __attribute__((noinline)) void free_summary_hit(void *p)
+{
+    if (atomic_load_explicit(&mv__heap.filter[mv__heap_filter_slot(p)], memory_order_relaxed)) {
+        free_marked(p);
+        return;
+    }
+    __atomic_load_n(&mv__heap_real.free, __ATOMIC_RELAXED)(p);
+}
+
+/* mv__heap_real.malloc before resolution, called already charged: the
+ * first allocation(s) resolve the real allocator or, while dlsym runs, come
+ * from the pool. */
 static __attribute__((noinline, cold)) void *malloc_unresolved(size_t n)
 {
     if (!ready())
         return pool_alloc(n, 16);
-    void *p = mv__heap_real.malloc(n);
-    return p ? ACCOUNT(p, n) : p;
+    return mv__heap_real.malloc(n);
+}
+
+/* The countdown crossed zero (already charged with n): a leaving thread's
+ * block from its arena, or the real allocator's block and the slow path. */
+static __attribute__((noinline)) void *malloc_sampled(size_t n, const void *caller)
+{
+    if (UNLIKELY(t_leaving))
+        return leave_alloc(n, 16);
+    if (UNLIKELY(!ready()))
+        return pool_alloc(n, 16); /* dlsym's own: not sampled */
+    return mv__heap_on_countdown(mv__heap_real.malloc(n), n, caller);
+}
+
+static __attribute__((noinline)) void *calloc_sampled(size_t k, size_t n, const void *caller)
+{
+    size_t t;
+    if (UNLIKELY(t_leaving))
+        return __builtin_mul_overflow(k, n, &t) ? NULL : leave_alloc(t, 16); /* fresh: zero */
+    void *p = mv__heap_real.calloc(k, n);
+    return mv__heap_on_countdown(p, k * n, caller);
+}
+
+/* Copies old (usable size `have`) into a fresh block of the leaving arena;
+ * old is not freed (a leaving thread never enters the real allocator). */
+static void *leave_move(void *old, size_t have, size_t n)
+{
+    void *p = leave_alloc(n, 16);
+    if (p && old)
+        memcpy(p, old, have < n ? have : n);
+    return p;
+}
+
+/* The usable size of a real block, for leave_move (0 when unknown: then
+ * nothing is copied, as a leaving snapshot never reallocs a real block). */
+static size_t real_usable(void *p)
+{
+    return p && mv__heap_real.malloc_usable_size ? mv__heap_real.malloc_usable_size(p) : 0;
+}
+
+static __attribute__((noinline)) void *realloc_sampled(void *old, size_t n, const void *caller)
+{
+    if (UNLIKELY(t_leaving))
+        return leave_move(old, real_usable(old), n);
+    return mv__heap_on_countdown(mv__heap_real.realloc(old, n), n, caller);
+}
+
+/* realloc of a block whose filter bucket is marked: a pool or arena block
+ * (copied out), or maybe a sampled one (forgotten first, re-inserted if the
+ * real realloc fails and leaves it in place). */
+static __attribute__((noinline)) void *realloc_marked(void *old, size_t n, const void *caller)
+{
+    if (in_static(old)) {
+        void *p = malloc(n);
+        if (p)
+            memcpy(p, old, pool_size(old) < n ? pool_size(old) : n);
+        return p;
+    }
+    uint64_t osz = 0;
+    uint32_t ost = 0;
+    int had = mv__heap_live_remove(old, &osz, &ost);
+    if (UNLIKELY(t_leaving))
+        return leave_move(old, real_usable(old), n);
+    void *p = mv__heap_real.realloc(old, n);
+    if (!p) {
+        if (had && n)
+            mv__heap_live_reinsert(old, osz, ost); /* the old block survives */
+        return p;
+    }
+    return account(p, n, caller);
 }
 
 /* Which `malloc` does the program call? dlsym(RTLD_DEFAULT) answers, with
@@ -219,7 +403,7 @@ int mv__heap_interposed(void)
 int mv__heap_next_is_glibc(void)
 {
     Dl_info a;
-    if (!mv__heap_real.malloc || !dladdr((void *)(uintptr_t)mv__heap_real.malloc, &a) ||
+    if (!ready() || !dladdr((void *)(uintptr_t)mv__heap_real.malloc, &a) ||
         !a.dli_fname)
         return 0;
     return strstr(a.dli_fname, "/libc.so") != NULL;
@@ -227,17 +411,15 @@ int mv__heap_next_is_glibc(void)
 
 /* ---- the interposers ---- */
 
-/* Unsampled: acquire load of the real malloc, TLS subtract, branch, tail
- * jump. The countdown is charged before the allocation; a failed sampled
+/* Unsampled: TLS subtract, branch, tail jump through the real malloc
+ * (malloc_unresolved until resolution, which makes its own acquire load; a
+ * relaxed load suffices here, as only the pointer itself is used). The countdown is charged before the allocation; a failed sampled
  * allocation reaches the slow path with p = NULL, which records nothing. */
 EXPORT void *malloc(size_t n)
 {
-    void *(*real)(size_t) = __atomic_load_n(&mv__heap_real.malloc, __ATOMIC_ACQUIRE);
-    if (UNLIKELY(!real))
-        return malloc_unresolved(n);
-    if (LIKELY((mv__heap_countdown -= (int64_t)n) > 0))
-        return real(n);
-    return mv__heap_on_countdown(real(n), n, __builtin_return_address(0));
+    if (LIKELY(charge(n)))
+        return __atomic_load_n(&mv__heap_real.malloc, __ATOMIC_RELAXED)(n);
+    return malloc_sampled(n, __builtin_return_address(0));
 }
 
 /* NULL is neither a pool block nor sampled (a bucket hit costs a fruitless
@@ -249,8 +431,9 @@ EXPORT void free(void *p)
     if (mv__heap.summary[mv__heap_summary_slot(p)])
         STAT(stat_summary);
 #endif
-    if (UNLIKELY(mv__heap_maybe_sampled(p))) {
-        free_marked(p);
+    if (UNLIKELY(atomic_load_explicit(&mv__heap.summary[mv__heap_summary_slot(p)],
+                                      memory_order_relaxed) != 0)) {
+        free_summary_hit(p);
         return;
     }
     __atomic_load_n(&mv__heap_real.free, __ATOMIC_RELAXED)(p);
@@ -264,32 +447,20 @@ EXPORT void *calloc(size_t k, size_t n)
             return NULL;
         return pool_alloc(t, 16); /* static storage: already zero */
     }
-    void *p = mv__heap_real.calloc(k, n);
-    return p ? ACCOUNT(p, k * n) : p;
+    if (LIKELY(charge(k * n)))
+        return mv__heap_real.calloc(k, n);
+    return calloc_sampled(k, n, __builtin_return_address(0));
 }
 
 EXPORT void *realloc(void *old, size_t n)
 {
     if (UNLIKELY(!ready()))
         return pool_alloc(n, 16); /* (only during dlsym; never reached with old) */
-    if (old && UNLIKELY(in_pool(old))) {
-        void *p = malloc(n);
-        if (p) {
-            size_t o = pool_size(old);
-            memcpy(p, old, o < n ? o : n);
-        }
-        return p;
-    }
-    uint64_t osz = 0;
-    uint32_t ost = 0;
-    int had = old && mv__heap_maybe_sampled(old) && mv__heap_live_remove(old, &osz, &ost);
-    void *p = mv__heap_real.realloc(old, n);
-    if (!p) {
-        if (had && n)
-            mv__heap_live_reinsert(old, osz, ost); /* the old block survives */
-        return p;
-    }
-    return ACCOUNT(p, n);
+    if (old && UNLIKELY(mv__heap_maybe_sampled(old)))
+        return realloc_marked(old, n, __builtin_return_address(0));
+    if (LIKELY(charge(n)))
+        return mv__heap_real.realloc(old, n);
+    return realloc_sampled(old, n, __builtin_return_address(0));
 }
 
 EXPORT void *reallocarray(void *old, size_t k, size_t n)
@@ -304,8 +475,8 @@ EXPORT void *reallocarray(void *old, size_t k, size_t n)
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-    if (UNLIKELY(!ready())) {
-        void *p = pool_alloc(n, align);
+    if (UNLIKELY(!ready() || t_leaving)) {
+        void *p = t_leaving ? leave_alloc(n, align) : pool_alloc(n, align);
         if (!p)
             return ENOMEM;
         *out = p;
@@ -319,8 +490,8 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-    if (UNLIKELY(!ready()))
-        return pool_alloc(n, align);
+    if (UNLIKELY(!ready() || t_leaving))
+        return t_leaving ? leave_alloc(n, align) : pool_alloc(n, align);
     void *p = mv__heap_real.aligned_alloc ? mv__heap_real.aligned_alloc(align, n)
                                           : mv__heap_real.memalign(align, n);
     return p ? ACCOUNT(p, n) : p;
@@ -328,16 +499,16 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 
 EXPORT void *memalign(size_t align, size_t n)
 {
-    if (UNLIKELY(!ready()))
-        return pool_alloc(n, align);
+    if (UNLIKELY(!ready() || t_leaving))
+        return t_leaving ? leave_alloc(n, align) : pool_alloc(n, align);
     void *p = mv__heap_real.memalign(align, n);
     return p ? ACCOUNT(p, n) : p;
 }
 
 EXPORT void *valloc(size_t n)
 {
-    if (UNLIKELY(!ready()))
-        return pool_alloc(n, 4096);
+    if (UNLIKELY(!ready() || t_leaving))
+        return t_leaving ? leave_alloc(n, 4096) : pool_alloc(n, 4096);
     void *p = mv__heap_real.valloc ? mv__heap_real.valloc(n)
                                    : mv__heap_real.memalign((size_t)sysconf(_SC_PAGESIZE), n);
     return p ? ACCOUNT(p, n) : p;
@@ -345,8 +516,8 @@ EXPORT void *valloc(size_t n)
 
 EXPORT void *pvalloc(size_t n)
 {
-    if (UNLIKELY(!ready()))
-        return pool_alloc(n, 4096);
+    if (UNLIKELY(!ready() || t_leaving))
+        return t_leaving ? leave_alloc(n, 4096) : pool_alloc(n, 4096);
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
     void *p = mv__heap_real.pvalloc ? mv__heap_real.pvalloc(n)
                                     : mv__heap_real.memalign(pg, (n + pg - 1) & ~(pg - 1));
@@ -395,7 +566,7 @@ EXPORT size_t malloc_usable_size(void *p)
 {
     if (!p)
         return 0;
-    if (in_pool(p))
+    if (in_static(p))
         return pool_size(p);
     if (!ready() || !mv__heap_real.malloc_usable_size)
         return 0;

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- signals ---- */
 
@@ -429,6 +430,51 @@ out:
     mv__heap_buf_release(&pb);
     int src = status_write_locked();
     return rc ? rc : src;
+}
+
+/* The leaving arena's size: the snapshot's scratch arrays, the encoded
+ * profile (grown by doubling, the old copies never freed), /proc/self/maps
+ * and zlib's ~300 KiB, with room to spare. The tables are bounded by
+ * MEMVIGIL_HEAP_MAX_MB, so the snapshot is too. Reserved, not committed. */
+#define LEAVE_ARENA_BYTES(max_mb) (((size_t)(max_mb) * 4 + 32) << 20)
+
+/* Takes the snapshot lock within about 100 ms (the snapshot thread may be
+ * writing a periodic snapshot), or gives up. nanosleep is
+ * async-signal-safe. 1 when taken. */
+static int snap_lock_bounded(void)
+{
+    for (int i = 0; i < 100; i++) {
+        int expect = 0;
+        if (atomic_compare_exchange_strong(&mv__heap.snap_lock, &expect, 1))
+            return 1;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return 0;
+}
+
+int mv__heap_snapshot_leaving(void)
+{
+    if (atomic_load(&mv__heap.init_state) != 2 || !mv__heap.cfg.active)
+        return 0;
+    if (mv__heap_tguard || !atomic_load(&mv__heap.ever_enabled) || !has_samples())
+        return 0;
+    if (getpid() != mv__heap.pid)
+        return 0; /* vfork: the parent's memory, the parent's state */
+    int e = errno;
+    mv__heap_guard_enter();
+    int rc = 0;
+    if (snap_lock_bounded()) {
+        if ((rc = mv__heap_leave_begin(LEAVE_ARENA_BYTES(mv__heap.cfg.max_mb))) == 0) {
+            rc = snapshot_locked();
+            mv__heap_leave_end();
+            rc = rc ? rc : 1;
+        }
+        mv__heap_unlock(&mv__heap.snap_lock);
+    }
+    mv__heap_guard_leave();
+    errno = e;
+    return rc;
 }
 
 int mv__heap_snapshot_write(void)

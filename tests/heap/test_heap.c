@@ -281,18 +281,21 @@ static void test_unbias(void **state)
 #define FBUCKETS (1u << MV_HEAP_FILTER_BITS)
 #define SBUCKETS (1u << MV_HEAP_SUMMARY_BITS)
 
-/* Neighbouring blocks get neighbouring buckets (so frees of blocks that
- * are neighbours touch the same cache lines), and distinct blocks of one
- * window never share a filter bucket. */
+/* Neighbouring blocks get neighbouring buckets, in the filter and in the
+ * summary (so frees of blocks that are neighbours touch the same cache
+ * lines), and distinct blocks of one window never share a filter bucket
+ * (nor, within 256 KiB, a summary bucket). */
 static void test_filter_locality(void **state)
 {
     (void)state;
     uintptr_t base = 0x55d3a4c00000u; /* window-aligned, like a brk heap */
     unsigned first = mv__heap_filter_slot((void *)base);
+    unsigned sfirst = mv__heap_summary_slot((void *)base);
     for (uintptr_t off = 0; off < (16u << MV_HEAP_FILTER_BITS); off += 16) {
         unsigned f = mv__heap_filter_slot((void *)(base + off));
         assert_int_equal(f, first ^ (unsigned)(off >> 4));
-        assert_int_equal(mv__heap_summary_slot((void *)(base + off)), f % SBUCKETS);
+        assert_int_equal(mv__heap_summary_slot((void *)(base + off)),
+                         (sfirst + (unsigned)(off >> 4)) % SBUCKETS);
     }
     /* within a 16-byte granule: one bucket */
     assert_int_equal(mv__heap_filter_slot((void *)(base + 0x1230)),

@@ -324,7 +324,8 @@ void cli_heap_print_trend(FILE *f, const cli_heapdir *h, const cli_site_trend *r
         int rc = mv__buf_printf(&j, "{\"dir\":");
         rc |= mv__buf_json_string(&j, h->dir);
         rc |= mv__buf_printf(&j, ",\"pid\":%" PRId32 ",\"snapshots\":%zu,"
-                             "\"total_bytes\":", h->pid, count);
+                             "\"snapshots_skipped\":%" PRId64 ",\"total_bytes\":",
+                             h->pid, count, h->skipped);
         rc |= mv__buf_json_double(&j, total);
         rc |= mv__buf_puts(&j, ",\"total_growth_bytes_per_hour\":");
         rc |= mv__buf_json_double(&j, tslope * 3600.0);
@@ -349,6 +350,9 @@ void cli_heap_print_trend(FILE *f, const cli_heapdir *h, const cli_site_trend *r
     fprintf(f, "pid %" PRId32 ": %zu snapshots, live heap %s, trend %s/h\n",
             h->pid, count, human(total, a, sizeof a),
             isfinite(tslope) ? human(tslope * 3600.0, b, sizeof b) : "n/a");
+    if (h->skipped > 0)
+        fprintf(f, "(%" PRId64 " more snapshots not read: at most %d a pass, "
+                "spread over the run)\n", h->skipped, CLI_HEAPDIR_MAX_READ);
     if (count < 3)
         fprintf(f, "(a trend needs 3 snapshots or more)\n");
     if (ngrowing) {

@@ -11,12 +11,16 @@
  * is anything that is not a regular file (a FIFO named like a snapshot must
  * not hang the reader: cli_pprof_load stat()s it and never opens it). When
  * no pid is given, the pid whose newest snapshot is the most recent is
- * followed (a wrapper script's child, a re-exec). Snapshot time is the
+ * followed (a wrapper script's child, a re-exec) — unless prefer_pid has
+ * one: `run --heap` follows the process it started even while that
+ * process's forked children leave their last snapshots (leave.c in the
+ * library) in the same directory. Snapshot time is the
  * profile's time_nanos, else the file's mtime.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +148,20 @@ static int load_one(cli_heapdir *h, const char *path, double mtime)
     return rc;
 }
 
+/* 1 when the i-th of n pending snapshots (in sequence order) is read: all
+ * of them up to CLI_HEAPDIR_MAX_READ, else the first, the last and evenly
+ * spaced ones between, CLI_HEAPDIR_MAX_READ in all. */
+static int read_this(size_t i, size_t n)
+{
+    const size_t k = CLI_HEAPDIR_MAX_READ;
+    if (n <= k)
+        return 1;
+    /* pick j = round(j_index * (n - 1) / (k - 1)); i is picked when some
+     * j_index maps to it */
+    size_t j = (i * (k - 1) + (n - 1) / 2) / (n - 1); /* nearest index */
+    return (j * (n - 1) + (k - 1) / 2) / (k - 1) == i;
+}
+
 int cli_heapdir_update(cli_heapdir *h, int *added)
 {
     DIR *d;
@@ -172,6 +190,8 @@ int cli_heapdir_update(cli_heapdir *h, int *added)
             if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
                 continue; /* a FIFO or device named like a snapshot */
             double mt = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+            if (h->prefer_pid && pid == h->prefer_pid)
+                mt = INFINITY; /* the preferred process wins whenever present */
             if (mt > best_mtime) {
                 best_mtime = mt;
                 best_pid = pid;
@@ -226,6 +246,11 @@ int cli_heapdir_update(cli_heapdir *h, int *added)
         qsort(f, n, sizeof *f, cmp_found);
     for (i = 0; i < n; i++) {
         int rc;
+        if (!read_this(i, n)) {
+            h->skipped++;
+            h->next_seq = f[i].seq + 1;
+            continue;
+        }
         snprintf(path, sizeof path, "%s/%s", h->dir, f[i].name);
         rc = load_one(h, path, f[i].mtime);
         if (rc == -ENOMEM) {

@@ -26,11 +26,16 @@ typedef struct cli_heapdir {
     char *dir;
     int32_t pid;             /* followed pid; 0 = pick the newest */
     int pid_fixed;           /* pid given by the caller */
+    int32_t prefer_pid;      /* when not fixed: follow this pid whenever it
+                              * has a snapshot (`run --heap`: the supervised
+                              * process, so its forked children's snapshots
+                              * do not take over its trend); 0 = none */
     uint64_t next_seq;       /* first sequence number not loaded yet */
     cli_symbolizer *sym;
     cli_heaptrend *trend;
     int symbolize;           /* use libdw (default 1) */
     int64_t loaded;          /* snapshots loaded */
+    int64_t skipped;         /* new snapshots left unread by the bound below */
     int64_t bad;             /* files that could not be read (skipped) */
     int bad_rc;              /* why the last of them failed (negative
                               * errno or CLI_PPROF_E*, see
@@ -40,11 +45,21 @@ typedef struct cli_heapdir {
     double last_period;
 } cli_heapdir;
 
-/* pid 0: follow the pid with the newest snapshot. 0 or -ENOMEM. */
+/* The most snapshots one cli_heapdir_update reads. More pending (a
+ * directory of a long run opened by `heap top DIR`, a switch to another
+ * pid) and it reads this many spread evenly over them by sequence, the
+ * first and the newest included: a trend needs its span and a few points
+ * along it, not every point, and each read costs a decompression and a
+ * stack build (bench/heap/README.md, "End-of-run summary"). */
+#define CLI_HEAPDIR_MAX_READ 24
+
+/* pid 0: follow the pid with the newest snapshot (h->prefer_pid, set after
+ * init, takes precedence when it has one). 0 or -ENOMEM. */
 int cli_heapdir_init(cli_heapdir *h, const char *dir, int32_t pid);
 void cli_heapdir_release(cli_heapdir *h);
 
-/* Loads new snapshots in sequence order. *added (may be NULL) gets how many.
+/* Loads new snapshots in sequence order, at most CLI_HEAPDIR_MAX_READ
+ * (the others counted in h->skipped). *added (may be NULL) gets how many.
  * 0, or -ENOENT (no such directory), -ENOTDIR. Unreadable or corrupt
  * snapshots are skipped and counted in h->bad, the last one named in
  * h->bad_file (a snapshot being renamed into place is never half-read: the

@@ -185,6 +185,7 @@ int cli_heapwatch_start(cli_heapwatch *w, pid_t child, const char *cmd)
         cli_error(cmd, "--heap: out of memory");
         return CLI_EXIT_ERROR;
     }
+    w->hd.prefer_pid = (int32_t)child; /* its children leave snapshots too */
     w->child = child;
     w->started = 1;
     w->serve = cli_heapserve_new(dir, child);

@@ -55,6 +55,7 @@ typedef struct module {
     Dwfl_Module *mod;
     Elf *elf;
     GElf_Addr bias;
+    int names_only;        /* the C runtime: symbol names, no DWARF */
     struct module *next;
 } module;
 
@@ -152,6 +153,20 @@ static int is_regular_file(const char *path)
     return 1;
 }
 
+/* 1 for the C runtime's own objects (libc.so.N, ld-linux*.so.N): their
+ * frames in a heap stack are the start code (__libc_start_call_main) or
+ * libc's callers of malloc (strdup, fopen), which a reader wants by name,
+ * never by libc's file and line. Names come from the symbol table; the
+ * DWARF is not read, and with libc's separate debug info installed that is
+ * most of what a summary costs: libdw decompresses ~10 MiB of its sections
+ * (bench/heap/README.md, "Reading a snapshot directory"). */
+static int c_runtime(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return strncmp(base, "libc.so.", 8) == 0 || strncmp(base, "ld-linux", 8) == 0;
+}
+
 static module *module_get(cli_symbolizer *s, const cli_pprof_mapping *m)
 {
     module *md;
@@ -177,6 +192,7 @@ static module *module_get(cli_symbolizer *s, const cli_pprof_mapping *m)
         return md; /* [vdso], [heap], anonymous: nothing to read */
     if (!is_regular_file(m->filename))
         return md; /* missing, unreadable, a FIFO or a device: unusable */
+    md->names_only = c_runtime(m->filename);
     md->dwfl = dwfl_begin(&offline_callbacks);
     if (!md->dwfl)
         return md;
@@ -338,13 +354,34 @@ static int64_t scope_start_line(Dwarf_Die *die)
     return 0;
 }
 
+/* name without a symbol version ("__libc_start_main@@GLIBC_2.34": the
+ * symbol table's spelling of a versioned definition), owned by s; name
+ * itself when it has none or on ENOMEM. */
+static const char *unversioned(cli_symbolizer *s, const char *name)
+{
+    const char *at = strchr(name, '@');
+    if (!at || at == name)
+        return name;
+    size_t n = (size_t)(at - name);
+    owned_name *o = malloc(sizeof *o + n + 1);
+    if (!o)
+        return name;
+    memcpy(o->name, name, n);
+    o->name[n] = 0;
+    o->next = s->names;
+    s->names = o;
+    return o->name;
+}
+
 /* Resolves module address a into e->f. */
 static void lookup(cli_symbolizer *s, module *md, Dwarf_Addr a, entry *e)
 {
     Dwarf_Addr cubias = 0;
-    Dwarf_Die *cu = dwfl_module_addrdie(md->mod, a, &cubias);
-    Dwfl_Line *line = dwfl_module_getsrc(md->mod, a);
+    Dwarf_Die *cu = md->names_only ? NULL : dwfl_module_addrdie(md->mod, a, &cubias);
+    Dwfl_Line *line = md->names_only ? NULL : dwfl_module_getsrc(md->mod, a);
     const char *file = NULL, *rawsym = dwfl_module_addrname(md->mod, a);
+    if (rawsym)
+        rawsym = unversioned(s, rawsym);
     const char *symname = rawsym ? readable(s, rawsym) : NULL;
     const char *symlink = symname != rawsym ? rawsym : NULL;
     int lineno = 0;
