@@ -35,6 +35,7 @@
 #include "http.h"
 #include "leak.h"
 #include "livepage.h"
+#include "oom_watch.h"
 #include "probe.h"
 #include "record.h"
 #include "registry.h"
@@ -57,7 +58,15 @@ typedef struct mv__stored_event {
     int has_sample;
     mv_sample sample;
     char subject[MV_MONITOR_SUBJECT];
+    int has_oom;                 /* ev.oom_kill points at oom */
+    mv_oom_kill oom;
 } mv__stored_event;
+
+/* OOM kills of the target read from the kernel log and not yet told in an
+ * event; more at once are dropped (the oldest). */
+#define MV_MONITOR_OOM_QUEUE 8
+/* Last victims kept for memvigil_oom_kill_victim_rss_bytes. */
+#define MV_MONITOR_OOM_RECENT 4
 
 struct mv_monitor {
     /* ---- configuration (immutable after start; owned copies) ---- */
@@ -125,6 +134,21 @@ struct mv_monitor {
     size_t ring_head, ring_n;    /* ring_head: next slot to write */
     mv__stored_event pending[MV_MONITOR_PENDING]; /* queued app events */
     size_t pending_n;
+
+    /* ---- OOM-kill forensics (guarded by lock, but oomw: sampler thread
+     * only) ---- */
+    mv__oom_watch *oomw;         /* the kernel log and vmstat; NULL when
+                                    cfg.kmsg_path is "" (owned) */
+    mv_oom_kill oom_queue[MV_MONITOR_OOM_QUEUE]; /* the target's kills read
+                                    from the log, not yet told (oldest first) */
+    size_t oom_queue_n;
+    int oom_queue_age[MV_MONITOR_OOM_QUEUE]; /* ticks each has waited */
+    int64_t oom_unnamed;         /* kills the cgroup counter told without a
+                                    victim (the log line came late) */
+    mv_oom_kill oom_recent[MV_MONITOR_OOM_RECENT]; /* last victims told,
+                                    oldest first */
+    size_t oom_recent_n;
+    int64_t host_oom_kills;      /* /proc/vmstat oom_kill; MV_NA */
 
     /* ---- components ---- */
     mv__registry *reg;           /* own lock; called under app_lock */

@@ -28,6 +28,9 @@ typedef struct snapshot {
     mv__stored_event events[MV_MONITOR_RING];
     mv_event evs[MV_MONITOR_RING];   /* contiguous view for the renderer */
     size_t nevents;
+    int64_t host_oom_kills;
+    mv_oom_kill victims[MV_MONITOR_OOM_RECENT];
+    size_t nvictims;
 } snapshot;
 
 int mv_monitor_status(mv_monitor *m, mv_status *out)
@@ -72,6 +75,9 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
     sn->target_alive = m->target_alive;
     sn->self = m->self;
     sn->leak = m->leak_res;
+    sn->host_oom_kills = m->host_oom_kills;
+    sn->nvictims = m->oom_recent_n;
+    memcpy(sn->victims, m->oom_recent, m->oom_recent_n * sizeof m->oom_recent[0]);
     sn->nevents = 0;
     if (fmt == MV_FORMAT_JSON) {
         size_t first = (m->ring_head + MV_MONITOR_RING - m->ring_n) %
@@ -87,6 +93,7 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
         sn->evs[i] = se->ev;
         sn->evs[i].sample = se->has_sample ? &se->sample : NULL;
         sn->evs[i].subject = se->subject[0] ? se->subject : NULL;
+        sn->evs[i].oom_kill = se->has_oom ? &se->oom : NULL;
     }
 
     mv__expose_state st;
@@ -106,6 +113,9 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
     st.nevents = sn->nevents;
     st.leak = &sn->leak;
     st.cpu_budget = m->cfg.cpu_budget;
+    st.host_oom_kills = m->oomw ? &sn->host_oom_kills : NULL;
+    st.oom_victims = sn->nvictims ? sn->victims : NULL;
+    st.n_oom_victims = sn->nvictims;
 
     /* numbers must read "0.85" whatever the host's setlocale() said: this
      * thread (the caller's or the HTTP server's) formats in the C locale
@@ -190,6 +200,7 @@ int mv__monitor_http_samples(void *ctx, int64_t since_ms, mv_buf *out)
         sn->evs[i] = sn->events[i].ev;
         sn->evs[i].sample = NULL;
         sn->evs[i].subject = sn->events[i].subject[0] ? sn->events[i].subject : NULL;
+        sn->evs[i].oom_kill = sn->events[i].has_oom ? &sn->events[i].oom : NULL;
     }
     sn->x.now_ms = mv__now_wall_ms();
     sn->x.warning_ratio = m->cfg.warning_ratio;
