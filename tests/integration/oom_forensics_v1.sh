@@ -77,6 +77,11 @@ grep -q "killed by the kernel OOM killer: pid $target (leaky) at anon-rss" "$tmp
 "$MEMVIGIL" report "$tmp/rec.jsonl" --format text >"$tmp/report.txt"
 grep -q "the kernel killed pid $target (leaky)" "$tmp/report.txt" ||
     fail "the report does not show the victim"
+grep -q "OOM killer struck 1 time; last: the kernel killed pid $target (leaky) at anon-rss" "$tmp/report.txt" ||
+    fail "the report's advice does not name the victim"
+"$MEMVIGIL" report "$tmp/rec.jsonl" --format html -o "$tmp/report.html"
+grep -q "the kernel killed pid $target (leaky)" "$tmp/report.html" ||
+    fail "the HTML report does not show the victim"
 echo "ok 1: run: $(grep 'OOM killer' "$tmp/err")"
 
 # ---- 2. watch --cgroup: a process in the cgroup, the metrics ----------------
