@@ -112,6 +112,11 @@
 /* Ticks a kill read from the log waits for the cgroup counter to rise
  * before it is told on its own. */
 #define OOM_WAIT_TICKS 2
+/* A tick remembers at most one victim for the counter's event and
+ * OOM_EVENTS_PER_TICK from the log: its victims are still held when the
+ * tick delivers its events (mv__monitor_victim). */
+_Static_assert(1 + OOM_EVENTS_PER_TICK < MV_MONITOR_OOM_RECENT,
+               "a tick's victims must fit in oom_recent");
 /* A growth event needs the limit to be reached within this. */
 #define GROWTH_HORIZON_S (24.0 * 3600.0)
 /* The budget may lengthen the interval up to this factor. */
@@ -277,7 +282,15 @@ static void stored_fix(mv__stored_event *se)
 {
     se->ev.sample = se->has_sample ? &se->sample : NULL;
     se->ev.subject = se->subject[0] ? se->subject : NULL;
-    se->ev.oom_kill = se->has_oom ? &se->oom : NULL;
+}
+
+const mv_oom_kill *mv__monitor_victim(const mv_oom_kill *ring,
+                                      uint64_t last_gen, uint64_t gen)
+{
+    if (!ring || gen == 0 || gen > last_gen ||
+        last_gen - gen >= MV_MONITOR_OOM_RECENT)
+        return NULL;
+    return &ring[(gen - 1) % MV_MONITOR_OOM_RECENT];
 }
 
 /* The last good sample, for events raised without a new one. */
@@ -339,6 +352,10 @@ static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
     for (size_t i = 0; i < n; i++) {
         mv__stored_event *se = &evs[i];
         stored_fix(se);
+        /* the sampler thread is the only writer of oom_recent, and a tick
+         * tells fewer victims than it holds: the pointer stays valid */
+        se->ev.oom_kill = mv__monitor_victim(m->oom_recent, m->oom_gen,
+                                             se->oom_gen);
         if (m->cfg.on_event) {
             int64_t c0 = mv__thread_cpu_us();
             m->cfg.on_event(&se->ev, m->cfg.userdata);
@@ -363,6 +380,7 @@ static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
             m->self.recording_lines_lost = rec_lost;
         m->ring[m->ring_head] = *se;
         stored_fix(&m->ring[m->ring_head]);
+        m->ring[m->ring_head].ev.oom_kill = NULL; /* resolved when rendered */
         m->ring_head = (m->ring_head + 1) % MV_MONITOR_RING;
         if (m->ring_n < MV_MONITOR_RING)
             m->ring_n++;
@@ -521,15 +539,13 @@ static void oom_poll_read(mv_monitor *m, oom_poll *op)
     op->host_kills = mv__oom_watch_host_kills(m->oomw);
 }
 
-/* Keeps k among the recent victims (the metric's), dropping the oldest. */
-static void remember_victim(mv_monitor *m, const mv_oom_kill *k)
+/* Keeps k among the recent victims (the metric's, the events'),
+ * overwriting the oldest; returns its generation. */
+static uint64_t remember_victim(mv_monitor *m, const mv_oom_kill *k)
 {
-    if (m->oom_recent_n == MV_MONITOR_OOM_RECENT) {
-        memmove(&m->oom_recent[0], &m->oom_recent[1],
-                (MV_MONITOR_OOM_RECENT - 1) * sizeof m->oom_recent[0]);
-        m->oom_recent_n--;
-    }
-    m->oom_recent[m->oom_recent_n++] = *k;
+    uint64_t gen = ++m->oom_gen;
+    m->oom_recent[(gen - 1) % MV_MONITOR_OOM_RECENT] = *k;
+    return gen;
 }
 
 /* Queues the polled kills that concern the target (cgroup: the path of
@@ -582,10 +598,11 @@ static void raise_oom_kill(mv_monitor *m, mv__stored_event *se,
     int64_t rise = prev != MV_NA && s && s->cg_oom_kill_events != MV_NA
                        ? s->cg_oom_kill_events - prev
                        : 0;
-    if (oom_pop(m, &se->oom)) {
-        se->has_oom = 1;
-        stored_fix(se);
-        remember_victim(m, &se->oom);
+    mv_oom_kill k;
+    if (oom_pop(m, &k)) {
+        se->oom_gen = remember_victim(m, &k);
+        se->ev.oom_kill = mv__monitor_victim(m->oom_recent, m->oom_gen,
+                                             se->oom_gen);
         rise--;
     }
     if (rise > 0)
@@ -601,19 +618,19 @@ static void rule_oom_kmsg(mv_monitor *m, const mv_sample *s, int at_exit,
                           mv__stored_event *evs, size_t *nev)
 {
     int counter = s && s->cgroup_version != 0 && s->cg_oom_kill_events != MV_NA;
-    int told = 0;
-    while (m->oom_queue_n > 0 && told < OOM_EVENTS_PER_TICK) {
+    int handled = 0;  /* told or kept: each takes a slot of oom_recent */
+    while (m->oom_queue_n > 0 && handled < OOM_EVENTS_PER_TICK) {
+        handled++;
         if (counter && m->oom_unnamed > 0) {
             mv_oom_kill k;
             (void)oom_pop(m, &k);
-            remember_victim(m, &k);
+            (void)remember_victim(m, &k);
             m->oom_unnamed--;
             continue;
         }
         if (counter && !at_exit && m->oom_queue_age[0] < OOM_WAIT_TICKS)
             break;
         raise_oom_kill(m, &evs[(*nev)++], s, MV_NA);
-        told++;
     }
     for (size_t i = 0; i < m->oom_queue_n; i++)
         m->oom_queue_age[i]++;
