@@ -324,10 +324,14 @@ typedef struct mv_config {
     int64_t limit_bytes;
 
     /* The kernel log read for OOM-kill reports (victim, its memory at the
-     * kill): NULL (the default) = "/dev/kmsg", "" = none. Read without
-     * blocking from its end; where it is not permitted (no CAP_SYSLOG,
-     * dmesg_restrict) the monitor says so once and OOM kills are counted
-     * from the cgroup's counters only. */
+     * kill), e.g. "/dev/kmsg"; NULL or "" (the default) = none: a service
+     * that embeds the library is rarely allowed to read it, and its own
+     * kill it could not report anyway (the memvigil agent reads
+     * /dev/kmsg by default). Read without blocking from its end; where it
+     * is not permitted (no CAP_SYSLOG, dmesg_restrict) the monitor says so
+     * once (MV_EVENT_PROBE_ERROR) and OOM kills are counted from the
+     * cgroup's counters only. /proc/vmstat's host count is read either
+     * way. */
     const char *kmsg_path;
 } mv_config;
 

@@ -113,7 +113,8 @@ typedef struct cli_agent_opts {
     int event_log_keep;          /* --event-log-keep; 0 = default */
     int64_t limit_bytes;   /* --limit: the target's budget; 0 = none */
     const char *kmsg;      /* --kmsg FILE|none: the kernel log read for
-                              OOM-kill reports; NULL = /dev/kmsg, "" = none */
+                              OOM-kill reports; NULL = /dev/kmsg (the
+                              agent's default, not the library's), "" = none */
 } cli_agent_opts;
 
 /* Long options of the common set, for inclusion in a getopt_long table:

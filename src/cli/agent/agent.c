@@ -305,7 +305,7 @@ void cli_agent_config(cli_agent *a, mv_config *cfg)
     cfg->warning_ratio = o->warning;
     cfg->critical_ratio = o->critical;
     cfg->limit_bytes = o->limit_bytes;
-    cfg->kmsg_path = o->kmsg;
+    cfg->kmsg_path = o->kmsg ? o->kmsg : "/dev/kmsg";  /* the agent's default */
     /* The library wants the hysteresis below the warning threshold; keep
      * its default unless a tiny --warning (tests, demos) needs less. */
     if (cfg->hysteresis_ratio >= o->warning / 2)

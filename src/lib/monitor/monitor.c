@@ -1306,8 +1306,7 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
         goto fail;
     /* the kernel log from now on (its end), before the first sample */
     m->host_oom_kills = MV_NA;
-    rc = mv__oom_watch_new(cfg->kmsg_path ? cfg->kmsg_path : "/dev/kmsg",
-                           m->s_proc_root, &m->oomw);
+    rc = mv__oom_watch_new(cfg->kmsg_path, m->s_proc_root, &m->oomw);
     if (rc)
         goto fail;
     mv_sample s;
