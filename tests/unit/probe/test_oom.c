@@ -211,6 +211,14 @@ static void test_watch_follows_file(void **state)
     assert_string_equal(k[0].oom_cgroup, "/a");
     assert_int_equal(k[0].anon_rss_bytes, KB(1024));
     assert_int_equal(k[0].file_rss_bytes, KB(8));
+    /* the kill makes the host counter be read again at once... */
+    unlink(vm);
+    append(vm, "oom_kill 4\n");
+    assert_int_equal(mv__oom_watch_host_kills(w), 4);
+    /* ...otherwise it is read every 30 s, the last figure in between */
+    unlink(vm);
+    append(vm, "oom_kill 9\n");
+    assert_int_equal(mv__oom_watch_host_kills(w), 4);
     char msg[512];
     assert_int_equal(mv__oom_watch_take_notice(w, msg, sizeof msg), 0);
 
