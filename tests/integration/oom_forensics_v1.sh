@@ -67,8 +67,9 @@ ev=$(grep '"event":"oom_kill"' "$tmp/rec.jsonl" | head -n 1)
 [ "$(jq -r .oom_kill.task_cgroup <<<"$ev")" = "/memvigil-oomf-$$" ] || fail "task_cgroup: $ev"
 anon=$(jq -r .oom_kill.anon_rss_bytes <<<"$ev")
 # at the kill the leak has filled the limit: anon-rss within 75%..100%+1MiB
-[ "$anon" -ge $((LIMIT * 3 / 4)) ] && [ "$anon" -le $((LIMIT + (1 << 20))) ] ||
+if [ "$anon" -lt $((LIMIT * 3 / 4)) ] || [ "$anon" -gt $((LIMIT + (1 << 20))) ]; then
     fail "anon-rss at the kill $anon, want about the limit $LIMIT: $ev"
+fi
 grep -q "OOM kill in cgroup .*: the kernel killed pid $target (leaky) at anon-rss" "$tmp/out" ||
     fail "the oom_kill event line does not name the victim"
 grep -q "killed by the kernel OOM killer: pid $target (leaky) at anon-rss" "$tmp/err" ||
@@ -105,8 +106,9 @@ grep -E "^memvigil_oom_kill_victim_rss_bytes\{pid=\"$victim\",comm=\"leaky\",cgr
 v=$(awk '{print $2}' "$tmp/victim")
 [ "$v" -ge $((LIMIT * 3 / 4)) ] || fail "victim anon-rss metric $v, want about $LIMIT"
 h=$(awk '$1 == "memvigil_host_oom_kills_total" {print $2}' "$tmp/metrics")
-[ -n "$h" ] && [ "$h" -gt "$host_before" ] ||
+if [ -z "$h" ] || [ "$h" -le "$host_before" ]; then
     fail "memvigil_host_oom_kills_total '$h', want more than $host_before (before the kill)"
+fi
 kill "$bg_pid"; wait "$bg_pid" 2>/dev/null || true; bg_pid=
 echo "ok 2: watch: $(cat "$tmp/victim"); host kills $host_before -> $h"
 
