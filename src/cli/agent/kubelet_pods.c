@@ -201,7 +201,8 @@ static int sort_index(cli_kubelet_index *ix)
     ix->pods = sorted;
     ix->pods_cap = ix->npods;
     free(where);
-    qsort(ix->cs, ix->ncs, sizeof *ix->cs, cmp_container);
+    if (ix->ncs > 1)
+        qsort(ix->cs, ix->ncs, sizeof *ix->cs, cmp_container);
     return 0;
 }
 

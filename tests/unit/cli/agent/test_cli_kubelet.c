@@ -124,6 +124,17 @@ static void test_index_garbage(void **state)
     assert_int_equal(cli_kubelet_index_parse(doc, len / 2, &ix, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "not JSON"));
     free(doc);
+    /* pods without any container yet (all waiting) */
+    const char *bare = "{\"items\":[{\"metadata\":{\"uid\":\"u\",\"name\":\"p\"}},"
+                       "{\"metadata\":{\"uid\":\"v\",\"name\":\"q\"}}]}";
+    assert_int_equal(cli_kubelet_index_parse(bare, strlen(bare), &ix, err, sizeof err), 0);
+    assert_int_equal(cli_kubelet_index_pods(ix), 2);
+    assert_int_equal(cli_kubelet_index_containers(ix), 0);
+    cli_kubelet_names none;
+    assert_int_equal(cli_kubelet_index_container(ix, "ab", &none), -ENOENT);
+    assert_int_equal(cli_kubelet_index_pod(ix, "v", &none), 0);
+    assert_string_equal(none.pod, "q");
+    cli_kubelet_index_free(ix);
     /* wrong types inside are skipped, not fatal */
     const char *odd = "{\"items\":[1,\"x\",{\"metadata\":5},"
                       "{\"metadata\":{\"uid\":7,\"name\":\"a\"}},"
