@@ -3,7 +3,9 @@
  * with the kmsg fixtures of several kernels (tests/fixtures/kmsg: 4.14,
  * 4.19, 5.10, 6.1, garbage), and of the kernel-log watch (oom_watch.c) on
  * files written at run time: read from the end, records appended later,
- * a torn record completed by the next write, an unreadable log, vmstat.
+ * a torn record completed by the next write, an unreadable log, vmstat,
+ * and records overwritten before they were read (EPIPE, injected through
+ * the linker's --wrap=read: a regular file never gives it).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,22 @@
 
 #define KB(x) ((int64_t)(x) * 1024)
 #define MAXK 8
+
+/* read() as the linker wraps it (tests/CMakeLists.txt): fails with EPIPE
+ * epipe_reads times, as /dev/kmsg does when the reader's next record was
+ * overwritten, then reads. */
+static int epipe_reads;
+ssize_t __real_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n)
+{
+    if (epipe_reads > 0) {
+        epipe_reads--;
+        errno = EPIPE;
+        return -1;
+    }
+    return __real_read(fd, buf, n);
+}
 
 /* Parses a fixture record by record (as oom_watch does): the kills found. */
 static size_t parse_fixture(const char *name, mv_oom_kill *k, size_t max)
@@ -221,6 +239,20 @@ static void test_watch_follows_file(void **state)
     assert_int_equal(mv__oom_watch_host_kills(w), 4);
     char msg[512];
     assert_int_equal(mv__oom_watch_take_notice(w, msg, sizeof msg), 0);
+
+    /* records overwritten before they were read (EPIPE): counted, told
+     * once, and reading goes on with what is still there */
+    append(log, "3,5,35,-;Out of memory: Killed process 8 (z) total-vm:1kB, "
+                "anon-rss:2kB, file-rss:0kB, shmem-rss:0kB\n");
+    epipe_reads = 2;
+    assert_int_equal(mv__oom_watch_poll(w, k, MAXK), 1);
+    assert_int_equal(k[0].pid, 8);
+    assert_int_equal(mv__oom_watch_take_notice(w, msg, sizeof msg), 1);
+    assert_non_null(strstr(msg, "records were overwritten before they were read"));
+    epipe_reads = 1;
+    assert_int_equal(mv__oom_watch_poll(w, k, MAXK), 0);
+    assert_int_equal(mv__oom_watch_take_notice(w, msg, sizeof msg), 0);  /* once */
+    assert_true(mv__oom_watch_kmsg_ok(w));
 
     /* more kills than the caller takes: the rest is told once */
     for (int i = 0; i < 3; i++)
