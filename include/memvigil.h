@@ -365,6 +365,15 @@ MV_EXPORT int mv_monitor_http_port(mv_monitor *m);
  * Thread-safety: any thread. */
 MV_EXPORT int mv_monitor_sample_now(mv_monitor *m);
 
+/* Hands the monitor an OOM-kill report read elsewhere, as if its own
+ * kernel log (kmsg_path) had given it: the caller has decided it is the
+ * target's. For an agent that reads the kernel log once for many monitors
+ * (one per container) and gives each its own kills. The next tick's
+ * oom_kill event names it (or it is told on its own when no counter rises;
+ * see mv_event.oom_kill). 0, or -EINVAL (NULL, pid <= 0), -ECHILD in a fork
+ * child. Thread-safety: any thread. */
+MV_EXPORT int mv_monitor_oom_kill(mv_monitor *m, const mv_oom_kill *k);
+
 /* Current state, copied out under the monitor's lock. Thread-safety: any. */
 typedef struct mv_status {
     mv_sample sample;              /* last sample */

@@ -548,6 +548,37 @@ static uint64_t remember_victim(mv_monitor *m, const mv_oom_kill *k)
     return gen;
 }
 
+/* Queues k for the next oom_kill event; the oldest goes when full.
+ * Caller holds m->lock. */
+static void oom_queue_push(mv_monitor *m, const mv_oom_kill *k)
+{
+    if (m->oom_queue_n == MV_MONITOR_OOM_QUEUE) {
+        memmove(&m->oom_queue[0], &m->oom_queue[1],
+                (MV_MONITOR_OOM_QUEUE - 1) * sizeof m->oom_queue[0]);
+        memmove(&m->oom_queue_age[0], &m->oom_queue_age[1],
+                (MV_MONITOR_OOM_QUEUE - 1) * sizeof m->oom_queue_age[0]);
+        m->oom_queue_n--;
+    }
+    m->oom_queue_age[m->oom_queue_n] = 0;
+    m->oom_queue[m->oom_queue_n++] = *k;
+}
+
+int mv_monitor_oom_kill(mv_monitor *m, const mv_oom_kill *k)
+{
+    if (!m || !k || k->pid <= 0)
+        return -EINVAL;
+    if (m->inherited)
+        return -ECHILD;
+    mv_oom_kill copy = *k;  /* terminate what the caller may not have */
+    copy.comm[sizeof copy.comm - 1] = '\0';
+    copy.task_cgroup[sizeof copy.task_cgroup - 1] = '\0';
+    copy.oom_cgroup[sizeof copy.oom_cgroup - 1] = '\0';
+    pthread_mutex_lock(&m->lock);
+    oom_queue_push(m, &copy);
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
 /* Queues the polled kills that concern the target (cgroup: the path of
  * the sample s, else of the last one); the oldest goes when full. */
 static void oom_queue_kills(mv_monitor *m, const oom_poll *op,
@@ -561,17 +592,8 @@ static void oom_queue_kills(mv_monitor *m, const oom_poll *op,
     const char *path = where && where->cgroup_version != 0 ? where->cgroup_path
                                                            : NULL;
     for (size_t i = 0; i < op->n; i++) {
-        if (!mv__oom_kill_in_target(&op->kills[i], m->pids, m->npids, path))
-            continue;
-        if (m->oom_queue_n == MV_MONITOR_OOM_QUEUE) {
-            memmove(&m->oom_queue[0], &m->oom_queue[1],
-                    (MV_MONITOR_OOM_QUEUE - 1) * sizeof m->oom_queue[0]);
-            memmove(&m->oom_queue_age[0], &m->oom_queue_age[1],
-                    (MV_MONITOR_OOM_QUEUE - 1) * sizeof m->oom_queue_age[0]);
-            m->oom_queue_n--;
-        }
-        m->oom_queue_age[m->oom_queue_n] = 0;
-        m->oom_queue[m->oom_queue_n++] = op->kills[i];
+        if (mv__oom_kill_in_target(&op->kills[i], m->pids, m->npids, path))
+            oom_queue_push(m, &op->kills[i]);
     }
 }
 

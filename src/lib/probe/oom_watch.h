@@ -9,9 +9,13 @@
  * (mv__oom_watch_take_notice) and goes on without it; callers then count
  * kills from memory.events only.
  *
- * How node mode plugs it in: one watch per agent (not per container);
- * each kill carries task_cgroup, which the caller matches against its
- * targets' cgroup paths and labels as it likes.
+ * How node mode plugs it in: one watch per agent (not per container, whose
+ * monitors get kmsg_path NULL): each kill carries task_cgroup, which the
+ * agent matches against its containers' cgroup paths
+ * (mv__oom_kill_in_target) and hands to that container's monitor with
+ * mv_monitor_oom_kill(), which names it in its oom_kill event and metric
+ * (where the container's labels are attached: mv__expose_state's
+ * oom_victim_labels).
  *
  * Ownership: mv__oom_watch_new's object is freed with mv__oom_watch_free
  * (NULL is a no-op). Thread-safety: one thread at a time per watch.

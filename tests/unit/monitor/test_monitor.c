@@ -756,6 +756,24 @@ static void test_oom_kmsg_fake_tree(void **state)
     assert_int_equal(cap_count(&cap, MV_EVENT_OOM_KILL), 2);
     assert_int_equal(cap.last_victim.pid, 777);
     assert_int_equal(cap_count(&cap, MV_EVENT_PROBE_ERROR), 0);
+
+    /* a kill handed over by the caller (node mode reads the log once for
+     * every container), told with the next counter rise */
+    mv_oom_kill given;
+    memset(&given, 0, sizeof given);
+    given.pid = 31337;
+    snprintf(given.comm, sizeof given.comm, "handed");
+    given.anon_rss_bytes = 1 << 20;
+    given.file_rss_bytes = given.shmem_rss_bytes = 0;
+    given.oom_score_adj = MV_OOM_SCORE_ADJ_NA;
+    assert_int_equal(mv_monitor_oom_kill(m, &given), 0);
+    assert_int_equal(mv_monitor_oom_kill(m, NULL), -EINVAL);
+    fake_cgroup(&fk, FAKE_LIMIT / 2, 2);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(cap_count(&cap, MV_EVENT_OOM_KILL), 3);
+    assert_int_equal(cap.last_victim.pid, 31337);
+    assert_non_null(strstr(cap.last_message[MV_EVENT_OOM_KILL],
+                           "(count 1 -> 2): the kernel killed pid 31337 (handed)"));
     mv_monitor_stop(m);
 
     /* an unreadable log: told once, sampling goes on */
