@@ -263,7 +263,9 @@ typedef enum mv_event_kind {
     MV_EVENT_STARTED = 0,     /* monitor started, first sample taken */
     MV_EVENT_LEVEL,           /* level transition (level, prev_level set) */
     MV_EVENT_GROWTH,          /* sustained growth with a finite time to limit */
-    MV_EVENT_OOM_KILL,        /* the cgroup's oom_kill count rose */
+    MV_EVENT_OOM_KILL,        /* the cgroup's oom_kill count rose, or the
+                                 kernel log reported a kill of the target
+                                 or in its cgroup (oom_kill names the victim) */
     MV_EVENT_SWAP_GROWING,    /* swap used by the target keeps rising */
     MV_EVENT_PER_UNIT_RISING, /* memory per progress unit keeps rising */
     MV_EVENT_PHASE,           /* an application phase began or ended */
@@ -290,6 +292,44 @@ typedef enum mv_event_kind {
 /* Returns the event's snake_case name, e.g. "level_changed", "oom_kill". */
 MV_EXPORT const char *mv_event_kind_name(mv_event_kind kind);
 
+/* What the kernel said about one OOM kill (its log, /dev/kmsg): the
+ * victim and its memory at the kill. Sizes are the kernel's kB figures in
+ * bytes; a figure this kernel does not print (older kernels lack UID,
+ * pgtables and oom_score_adj on the kill line) is MV_NA. */
+typedef enum mv_oom_constraint {
+    MV_OOM_CONSTRAINT_UNKNOWN = 0,
+    MV_OOM_CONSTRAINT_MEMCG,     /* a cgroup's limit (CONSTRAINT_MEMCG) */
+    MV_OOM_CONSTRAINT_NONE,      /* the whole host ran out (CONSTRAINT_NONE) */
+    MV_OOM_CONSTRAINT_CPUSET,    /* CONSTRAINT_CPUSET */
+    MV_OOM_CONSTRAINT_MEMORY_POLICY /* CONSTRAINT_MEMORY_POLICY */
+} mv_oom_constraint;
+
+/* Returns "cgroup", "global", "cpuset", "memory_policy" or "unknown". */
+MV_EXPORT const char *mv_oom_constraint_name(mv_oom_constraint c);
+
+#define MV_OOM_COMM_MAX 64
+typedef struct mv_oom_kill {
+    int64_t kernel_ts_us;        /* the kill line's kernel time stamp, us
+                                    since boot (CLOCK_MONOTONIC) */
+    int64_t seq;                 /* its kmsg sequence number */
+    int32_t pid;                 /* the victim */
+    char comm[MV_OOM_COMM_MAX];  /* its command name, as the kernel printed */
+    int64_t uid;                 /* MV_NA when not printed */
+    mv_oom_constraint constraint;
+    char task_cgroup[MV_CGROUP_PATH_MAX]; /* the victim's memory cgroup
+                                    (task_memcg); "" when not printed */
+    char oom_cgroup[MV_CGROUP_PATH_MAX];  /* the cgroup whose limit was hit
+                                    (oom_memcg); "" for a global OOM */
+    int64_t total_vm_bytes;
+    int64_t anon_rss_bytes;      /* resident anonymous memory at the kill */
+    int64_t file_rss_bytes;
+    int64_t shmem_rss_bytes;
+    int64_t pgtables_bytes;      /* MV_NA when not printed */
+    int64_t oom_score_adj;       /* -1000..1000; MV_OOM_SCORE_ADJ_NA when not
+                                    printed (-1 is a valid value) */
+} mv_oom_kill;
+#define MV_OOM_SCORE_ADJ_NA INT64_MIN
+
 /* An event, passed to the callback by const pointer. Valid only during the
  * callback; copy what you keep. */
 typedef struct mv_event {
@@ -305,6 +345,8 @@ typedef struct mv_event {
     const mv_container_labels *container; /* node mode: the container the
                                     event is about (its metrics' labels);
                                     NULL for a single target */
+    const mv_oom_kill *oom_kill;   /* MV_EVENT_OOM_KILL when the kernel log
+                                      named the victim; else NULL */
 } mv_event;
 
 typedef void (*mv_event_cb)(const mv_event *ev, void *userdata);
@@ -374,6 +416,17 @@ typedef struct mv_config {
      * sidecar that cannot see the application's cgroup, or a process with
      * no cgroup limit. */
     int64_t limit_bytes;
+
+    /* The kernel log read for OOM-kill reports (victim, its memory at the
+     * kill), e.g. "/dev/kmsg"; NULL or "" (the default) = none: a service
+     * that embeds the library is rarely allowed to read it, and its own
+     * kill it could not report anyway (the memvigil agent reads
+     * /dev/kmsg by default). Read without blocking from its end; where it
+     * is not permitted (no CAP_SYSLOG, dmesg_restrict) the monitor says so
+     * once (MV_EVENT_PROBE_ERROR) and OOM kills are counted from the
+     * cgroup's counters only. /proc/vmstat's host count is read either
+     * way. */
+    const char *kmsg_path;
 } mv_config;
 
 MV_EXPORT void mv_config_init(mv_config *cfg);
@@ -405,6 +458,15 @@ MV_EXPORT int mv_monitor_http_port(mv_monitor *m);
 /* Takes a sample now (outside the schedule) and runs the detectors.
  * Thread-safety: any thread. */
 MV_EXPORT int mv_monitor_sample_now(mv_monitor *m);
+
+/* Hands the monitor an OOM-kill report read elsewhere, as if its own
+ * kernel log (kmsg_path) had given it: the caller has decided it is the
+ * target's. For an agent that reads the kernel log once for many monitors
+ * (one per container) and gives each its own kills. The next tick's
+ * oom_kill event names it (or it is told on its own when no counter rises;
+ * see mv_event.oom_kill). 0, or -EINVAL (NULL, pid <= 0), -ECHILD in a fork
+ * child. Thread-safety: any thread. */
+MV_EXPORT int mv_monitor_oom_kill(mv_monitor *m, const mv_oom_kill *k);
 
 /* Current state, copied out under the monitor's lock. Thread-safety: any. */
 typedef struct mv_status {

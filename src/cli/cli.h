@@ -112,6 +112,9 @@ typedef struct cli_agent_opts {
     int64_t event_log_max_bytes; /* --event-log-max-size; 0 = default */
     int event_log_keep;          /* --event-log-keep; 0 = default */
     int64_t limit_bytes;   /* --limit: the target's budget; 0 = none */
+    const char *kmsg;      /* --kmsg FILE|none: the kernel log read for
+                              OOM-kill reports; NULL = /dev/kmsg (the
+                              agent's default, not the library's), "" = none */
 } cli_agent_opts;
 
 /* Long options of the common set, for inclusion in a getopt_long table:
@@ -137,11 +140,13 @@ enum {
     CLI_OPT_EVENT_LOG_MAX_SIZE,
     CLI_OPT_EVENT_LOG_KEEP,
     CLI_OPT_LIMIT,
+    CLI_OPT_KMSG,
     CLI_OPT_LAST
 };
 
 #define CLI_AGENT_LONG_OPTIONS                                      \
     {"limit", required_argument, NULL, CLI_OPT_LIMIT},             \
+    {"kmsg", required_argument, NULL, CLI_OPT_KMSG},               \
     {"interval", required_argument, NULL, CLI_OPT_INTERVAL},       \
     {"listen", required_argument, NULL, CLI_OPT_LISTEN},           \
     {"token", required_argument, NULL, CLI_OPT_TOKEN},             \
@@ -188,6 +193,8 @@ typedef struct cli_agent {
     int target_gone;            /* TARGET_EXIT or PID_REUSE seen */
     int pid_reused;             /* PID_REUSE seen */
     int64_t oom_kill_events;    /* OOM_KILL events seen */
+    int have_victim;            /* an OOM_KILL event named its victim */
+    mv_oom_kill victim;         /* the last one named (kernel log) */
     mv_level max_level;         /* highest level reached */
     mv_level level;             /* current level (from events) */
 
@@ -221,6 +228,8 @@ void cli_agent_print_status(cli_agent *a, const mv_status *st);
 /* Copies the shared flags under the lock. */
 void cli_agent_flags(cli_agent *a, int *target_gone, int *pid_reused,
                      int64_t *oom_kill_events, mv_level *max_level);
+/* The last OOM-kill victim an event named, copied to *out: 1, else 0. */
+int cli_agent_victim(cli_agent *a, mv_oom_kill *out);
 
 /* ---- watch_node.c: `watch --cgroup-root` (node mode) ---- */
 

@@ -70,6 +70,11 @@ const char cli_agent_options_help[] =
     "                        kernel's; BYTES is compared with RSS (the working set\n"
     "                        for --cgroup). \"limit_source\" in the JSON status\n"
     "                        names the one in force (\"config\" for BYTES)\n"
+    "  --kmsg FILE|none      the kernel log read for OOM-kill reports, so an\n"
+    "                        oom_kill event names the victim (pid, command,\n"
+    "                        its memory at the kill); default /dev/kmsg (needs\n"
+    "                        root or CAP_SYSLOG; without it kills are counted\n"
+    "                        from the cgroup's memory.events only); 'none' off\n"
     "  --smaps-rollup        also read smaps_rollup (PSS; costs the target's mmap\n"
     "                        lock, skipped above 64 GiB mapped)\n"
     "  --on-alert PROGRAM    run PROGRAM (no shell, no arguments) on alerting\n"
@@ -202,6 +207,12 @@ int cli_agent_opts_parse(cli_agent_opts *o, const char *cmd, int c,
             return cli_usage_error(cmd, "bad --limit '%s': expected a size "
                                    "such as 512M or 2G", arg);
         return 1;
+    case CLI_OPT_KMSG:
+        if (!arg[0])
+            return cli_usage_error(cmd, "bad --kmsg '': expected a file or "
+                                   "'none'");
+        o->kmsg = strcmp(arg, "none") == 0 ? "" : arg;
+        return 1;
     case CLI_OPT_CPU_BUDGET:
         if (cli_parse_ratio(arg, &o->cpu_budget) != 0)
             return cli_usage_error(cmd, "bad --cpu-budget '%s': expected a "
@@ -294,6 +305,7 @@ void cli_agent_config(cli_agent *a, mv_config *cfg)
     cfg->warning_ratio = o->warning;
     cfg->critical_ratio = o->critical;
     cfg->limit_bytes = o->limit_bytes;
+    cfg->kmsg_path = o->kmsg ? o->kmsg : "/dev/kmsg";  /* the agent's default */
     /* The library wants the hysteresis below the warning threshold; keep
      * its default unless a tiny --warning (tests, demos) needs less. */
     if (cfg->hysteresis_ratio >= o->warning / 2)
@@ -508,6 +520,10 @@ void cli_agent_on_event(const mv_event *ev, void *userdata)
         a->pid_reused = 1;
     if (ev->kind == MV_EVENT_OOM_KILL)
         a->oom_kill_events++;
+    if (ev->kind == MV_EVENT_OOM_KILL && ev->oom_kill) {
+        a->victim = *ev->oom_kill;
+        a->have_victim = 1;
+    }
     if (ev->kind == MV_EVENT_LEVEL || ev->kind == MV_EVENT_STARTED)
         a->level = ev->level;
     if (ev->level > a->max_level)
@@ -637,4 +653,14 @@ void cli_agent_flags(cli_agent *a, int *target_gone, int *pid_reused,
 int64_t cli_agent_poll_ms(const cli_agent *a)
 {
     return a->opts->interval_ms < 1000 ? a->opts->interval_ms : 1000;
+}
+
+int cli_agent_victim(cli_agent *a, mv_oom_kill *out)
+{
+    pthread_mutex_lock(&a->lock);
+    int have = a->have_victim;
+    if (have)
+        *out = a->victim;
+    pthread_mutex_unlock(&a->lock);
+    return have;
 }

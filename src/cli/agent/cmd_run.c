@@ -445,7 +445,25 @@ int cli_cmd_run(int argc, char **argv)
                             rss, sizeof rss);
             mv__human_bytes(track.have_last ? track.last.effective_limit_bytes
                                             : MV_NA, lim, sizeof lim);
-            if (rose)
+            mv_oom_kill v;
+            if (cli_agent_victim(&a, &v)) {
+                /* the kernel's own report: who, and its memory at the kill */
+                char anon[32], file[32], shmem[32], count[96] = "";
+                mv__human_bytes(v.anon_rss_bytes, anon, sizeof anon);
+                mv__human_bytes(v.file_rss_bytes, file, sizeof file);
+                mv__human_bytes(v.shmem_rss_bytes, shmem, sizeof shmem);
+                if (rose)
+                    snprintf(count, sizeof count, ", oom_kill %lld -> %lld",
+                             (long long)track.oom_kill_base,
+                             (long long)track.oom_kill_last);
+                fprintf(stderr, "memvigil: %s was killed by the kernel OOM "
+                        "killer: pid %d (%s) at anon-rss %s, file-rss %s, "
+                        "shmem-rss %s (%s OOM, cgroup %s%s); limit %s\n",
+                        argv[first], (int)v.pid, v.comm, anon, file, shmem,
+                        mv_oom_constraint_name(v.constraint),
+                        v.task_cgroup[0] ? v.task_cgroup : track.path, count,
+                        lim);
+            } else if (rose)
                 fprintf(stderr, "memvigil: %s was killed by the kernel OOM "
                         "killer (cgroup %s oom_kill %lld -> %lld); last: rss "
                         "%s, limit %s\n", argv[first], track.path,

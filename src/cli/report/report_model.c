@@ -765,14 +765,22 @@ void cli_report_finish(cli_report *r)
                    vd == MV_LEAK_LEAK ? "" : " The leak verdict does not "
                    "(yet) call it a leak: the growth may be warm-up or a "
                    "cache filling; keep recording to tell.");
-    if (r->oom_kills > 0)
-        add_advice(r, "The kernel OOM killer struck %lld time%s. Raise the limit "
+    if (r->oom_kills > 0) {
+        /* the last victim the kernel log named, in the event's own words
+         * (events.c: "...: the kernel killed pid N (comm) at anon-rss ...") */
+        const char *victim = NULL;
+        for (size_t k = r->nevents; k-- > 0 && !victim;)
+            if (strcmp(r->events[k].event, "oom_kill") == 0)
+                victim = strstr(r->events[k].message, "the kernel killed ");
+        add_advice(r, "The kernel OOM killer struck %lld time%s%s%s. Raise the limit "
                    "above the peak (%s private, %s RSS) or reduce concurrency so "
                    "the peak fits; if memory keeps growing, find the leak first "
                    "(raising the limit only delays the kill).",
                    (long long)r->oom_kills, r->oom_kills == 1 ? "" : "s",
+                   victim ? "; last: " : "", victim ? victim : "",
                    mv__human_bytes_d(r->private_peak, a, sizeof a),
                    mv__human_bytes_d(r->rss_peak, b, sizeof b));
+    }
     else if (r->oom_suspected)
         add_advice(r, "The process ended at its memory limit without a recorded "
                    "OOM count: check `dmesg` / the cgroup's memory.events for an "

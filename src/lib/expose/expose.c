@@ -424,6 +424,59 @@ static void render_process(emit *e, const char *proc_root)
     put_dbl(e, NULL, start);
 }
 
+/* ---- OOM kills (the kernel log's victims, the host's counter) ---- */
+
+/* The label set of one victim's figure of one type into lab (reset). */
+static int victim_labels(mv_buf *lab, const mv_oom_kill *k, const char *type,
+                         const char *extra)
+{
+    char comm[MV_OOM_COMM_MAX], cg[MV_CGROUP_PATH_MAX];
+    memcpy(comm, k->comm, sizeof comm);  /* never trust termination */
+    comm[sizeof comm - 1] = '\0';
+    memcpy(cg, k->task_cgroup, sizeof cg);
+    cg[sizeof cg - 1] = '\0';
+    lab->len = 0;
+    int rc = mv__buf_printf(lab, "pid=\"%d\",comm=\"", (int)k->pid);
+    rc = rc ? rc : mv__metric_label_value(lab, comm);
+    rc = rc ? rc : mv__buf_puts(lab, "\",cgroup=\"");
+    rc = rc ? rc : mv__metric_label_value(lab, cg);
+    rc = rc ? rc : mv__buf_printf(lab, "\",constraint=\"%s\",type=\"%s\"",
+                                  mv_oom_constraint_name(k->constraint), type);
+    if (!rc && extra && extra[0])
+        rc = mv__buf_printf(lab, ",%s", extra);
+    return rc;
+}
+
+static void render_oom(emit *e, const mv__expose_state *st)
+{
+    fam(e, "memvigil_host_oom_kills_total", "counter", NULL,
+        "Processes the kernel OOM killer killed on the host since boot "
+        "(/proc/vmstat oom_kill).");
+    if (st->host_oom_kills)
+        put_int(e, NULL, *st->host_oom_kills);
+    fam(e, "memvigil_oom_kill_victim_rss_bytes", "gauge", "bytes",
+        "Resident memory of the target's last OOM-kill victims at the kill, "
+        "from the kernel log (anon-rss, file-rss, shmem-rss).");
+    mv_buf lab = {0};
+    for (size_t i = 0; i < st->n_oom_victims && st->oom_victims && !e->rc; i++) {
+        const mv_oom_kill *k = &st->oom_victims[i];
+        const char *extra = st->oom_victim_labels ? st->oom_victim_labels[i] : NULL;
+        const struct { const char *type; int64_t v; } f[] = {
+            {"anon", k->anon_rss_bytes},
+            {"file", k->file_rss_bytes},
+            {"shmem", k->shmem_rss_bytes},
+        };
+        for (size_t j = 0; j < sizeof f / sizeof f[0] && !e->rc; j++) {
+            if (victim_labels(&lab, k, f[j].type, extra)) {
+                e->rc = -ENOMEM;
+                break;
+            }
+            put_int(e, lab.data, f[j].v);
+        }
+    }
+    mv_buf_release(&lab);
+}
+
 /* ---- the monitor's own cost and state ---- */
 
 static void render_state(emit *e, const mv__expose_state *st)
@@ -684,6 +737,7 @@ int mv__expose_render(const mv__expose_state *st, mv_format fmt, mv_buf *out)
         if (st->sample)
             render_sample(&e, st->sample);
         render_state(&e, st);
+        render_oom(&e, st);
         if (!e.rc && st->registry)
             e.rc = mv__registry_render(st->registry, fmt, out);
         if (!e.rc && st->process_metrics)

@@ -58,6 +58,16 @@ typedef struct mv__expose_state {
     /* Extensions (leak detection); zero-initialised states render as before */
     const mv__leak_result *leak;          /* NULL: leak figures left out */
     double cpu_budget;                    /* configured budget; <= 0 left out */
+    /* OOM-kill forensics (oom_watch.h); zero-initialised: left out */
+    const int64_t *host_oom_kills;        /* /proc/vmstat oom_kill; NULL or
+                                             MV_NA: left out */
+    const mv_oom_kill *oom_victims;       /* the target's last victims */
+    size_t n_oom_victims;
+    const char *const *oom_victim_labels; /* NULL, or n_oom_victims extra
+                                             label sets ('namespace="a",
+                                             pod="b"', escaped; NULL or ""
+                                             for none): how node mode
+                                             attaches a container's labels */
 } mv__expose_state;
 
 /* Appends the rendering of st to out. 0, -EINVAL (NULL args) or -ENOMEM
@@ -74,6 +84,11 @@ typedef struct mv__expose_state {
  * memvigil_oom_risk_time_to_limit_seconds (the risk's ETA; +Inf when not
  * rising, absent while unknown). memvigil_monitor_cpu_budget_ratio when
  * cpu_budget > 0.
+ *
+ * OOM kills: memvigil_host_oom_kills_total (counter) when host_oom_kills
+ * is known; memvigil_oom_kill_victim_rss_bytes{pid,comm,cgroup,constraint,
+ * type="anon|file|shmem"} (gauge) per victim in oom_victims, each with its
+ * oom_victim_labels appended.
  *
  * Text formats: families with all samples unavailable are left out
  * entirely; unset limits are +Inf; OpenMetrics ends with "# EOF".

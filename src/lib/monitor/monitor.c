@@ -41,7 +41,19 @@
  *    swap falls.
  *  - MV_EVENT_OOM_KILL: the cgroup's oom_kill count is higher than in the
  *    previous sample, or, read once when the target has gone, than in
- *    its last sample (the kill that took it).
+ *    its last sample (the kill that took it). The kernel log
+ *    (cfg.kmsg_path, oom_watch.h) is read on every tick right after the
+ *    probe; its kill reports that concern the target (the victim is a
+ *    target pid, or ran in the target's cgroup or below:
+ *    mv__oom_kill_in_target) are queued, and the next oom_kill event
+ *    names the oldest (ev.oom_kill: pid, comm, RSS at the kill). Where no
+ *    counter exists (no cgroup, v1 without oom_kill), or a report waited
+ *    OOM_WAIT_TICKS ticks with no rise to go with it, the report is its own
+ *    oom_kill event (at most OOM_EVENTS_PER_TICK per tick); one that comes
+ *    after its counter's event (the counter rises a few lines before the
+ *    kernel prints the kill) only joins the recent victims. A kernel log
+ *    that cannot be read is told once as MV_EVENT_PROBE_ERROR, and kills
+ *    are then counted from the counters alone.
  *  - -ESRCH from the probe gives MV_EVENT_TARGET_EXIT; a changed start time
  *    for the same PID gives MV_EVENT_PID_REUSE. Both keep the last good
  *    sample, clear target_alive and stop sampling (the thread stays, to
@@ -88,10 +100,23 @@
 
 #include "events.h"
 #include "monitor.h"
+#include "oom_report.h"
 #include "util.h"
 
-/* Events one tick can raise (level, growth, oom, swap, exit, budget...). */
-#define TICK_EVENTS 8
+/* Events one tick can raise (level, growth, oom, swap, exit, budget, the
+ * kernel log's kills and notice...). */
+#define TICK_EVENTS 11
+/* Kills read from the kernel log told on their own per tick at most (more
+ * wait for the next tick). */
+#define OOM_EVENTS_PER_TICK 2
+/* Ticks a kill read from the log waits for the cgroup counter to rise
+ * before it is told on its own. */
+#define OOM_WAIT_TICKS 2
+/* A tick remembers at most one victim for the counter's event and
+ * OOM_EVENTS_PER_TICK from the log: its victims are still held when the
+ * tick delivers its events (mv__monitor_victim). */
+_Static_assert(1 + OOM_EVENTS_PER_TICK < MV_MONITOR_OOM_RECENT,
+               "a tick's victims must fit in oom_recent");
 /* A growth event needs the limit to be reached within this. */
 #define GROWTH_HORIZON_S (24.0 * 3600.0)
 /* The budget may lengthen the interval up to this factor. */
@@ -262,6 +287,15 @@ static void stored_fix(mv__stored_event *se)
     se->ev.subject = se->subject[0] ? se->subject : NULL;
 }
 
+const mv_oom_kill *mv__monitor_victim(const mv_oom_kill *ring,
+                                      uint64_t last_gen, uint64_t gen)
+{
+    if (!ring || gen == 0 || gen > last_gen ||
+        last_gen - gen >= MV_MONITOR_OOM_RECENT)
+        return NULL;
+    return &ring[(gen - 1) % MV_MONITOR_OOM_RECENT];
+}
+
 /* The last good sample, for events raised without a new one. */
 static const mv_sample *last_sample(const mv_monitor *m)
 {
@@ -321,6 +355,10 @@ static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
     for (size_t i = 0; i < n; i++) {
         mv__stored_event *se = &evs[i];
         stored_fix(se);
+        /* the sampler thread is the only writer of oom_recent, and a tick
+         * tells fewer victims than it holds: the pointer stays valid */
+        se->ev.oom_kill = mv__monitor_victim(m->oom_recent, m->oom_gen,
+                                             se->oom_gen);
         if (m->cfg.on_event) {
             int64_t c0 = mv__thread_cpu_us();
             m->cfg.on_event(&se->ev, m->cfg.userdata);
@@ -345,6 +383,7 @@ static int64_t deliver(mv_monitor *m, mv__stored_event *evs, size_t n)
             m->self.recording_lines_lost = rec_lost;
         m->ring[m->ring_head] = *se;
         stored_fix(&m->ring[m->ring_head]);
+        m->ring[m->ring_head].ev.oom_kill = NULL; /* resolved when rendered */
         m->ring_head = (m->ring_head + 1) % MV_MONITOR_RING;
         if (m->ring_n < MV_MONITOR_RING)
             m->ring_n++;
@@ -477,6 +516,161 @@ static void leak_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
  * m->lock. The rules before the sample is accepted (target exit, probe
  * error, PID reuse) end the tick; the others see the new sample s. */
 
+/* ---- OOM-kill forensics: the kernel log's reports ---- */
+
+/* What one tick read from the kernel log (oom_poll_read, no lock held). */
+typedef struct oom_poll {
+    mv_oom_kill kills[MV_MONITOR_OOM_QUEUE];
+    size_t n;
+    int has_notice;
+    char notice[300];
+    int64_t host_kills;
+} oom_poll;
+
+/* Sampler thread, no lock: the log's new kill reports, a notice to give,
+ * the host's counter. */
+static void oom_poll_read(mv_monitor *m, oom_poll *op)
+{
+    op->n = 0;
+    op->has_notice = 0;
+    op->host_kills = MV_NA;
+    if (!m->oomw)
+        return;
+    op->n = mv__oom_watch_poll(m->oomw, op->kills, MV_MONITOR_OOM_QUEUE);
+    op->has_notice = mv__oom_watch_take_notice(m->oomw, op->notice,
+                                               sizeof op->notice);
+    op->host_kills = mv__oom_watch_host_kills(m->oomw);
+}
+
+/* Keeps k among the recent victims (the metric's, the events'),
+ * overwriting the oldest; returns its generation. */
+static uint64_t remember_victim(mv_monitor *m, const mv_oom_kill *k)
+{
+    uint64_t gen = ++m->oom_gen;
+    m->oom_recent[(gen - 1) % MV_MONITOR_OOM_RECENT] = *k;
+    return gen;
+}
+
+/* Queues k for the next oom_kill event; the oldest goes when full.
+ * Caller holds m->lock. */
+static void oom_queue_push(mv_monitor *m, const mv_oom_kill *k)
+{
+    if (m->oom_queue_n == MV_MONITOR_OOM_QUEUE) {
+        memmove(&m->oom_queue[0], &m->oom_queue[1],
+                (MV_MONITOR_OOM_QUEUE - 1) * sizeof m->oom_queue[0]);
+        memmove(&m->oom_queue_age[0], &m->oom_queue_age[1],
+                (MV_MONITOR_OOM_QUEUE - 1) * sizeof m->oom_queue_age[0]);
+        m->oom_queue_n--;
+    }
+    m->oom_queue_age[m->oom_queue_n] = 0;
+    m->oom_queue[m->oom_queue_n++] = *k;
+}
+
+int mv_monitor_oom_kill(mv_monitor *m, const mv_oom_kill *k)
+{
+    if (!m || !k || k->pid <= 0)
+        return -EINVAL;
+    if (m->inherited)
+        return -ECHILD;
+    mv_oom_kill copy = *k;  /* terminate what the caller may not have */
+    copy.comm[sizeof copy.comm - 1] = '\0';
+    copy.task_cgroup[sizeof copy.task_cgroup - 1] = '\0';
+    copy.oom_cgroup[sizeof copy.oom_cgroup - 1] = '\0';
+    pthread_mutex_lock(&m->lock);
+    oom_queue_push(m, &copy);
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
+/* Queues the polled kills that concern the target (cgroup: the path of
+ * the sample s, else of the last one); the oldest goes when full. */
+static void oom_queue_kills(mv_monitor *m, const oom_poll *op,
+                            const mv_sample *s)
+{
+    if (!op)
+        return;
+    if (op->host_kills != MV_NA)
+        m->host_oom_kills = op->host_kills;
+    const mv_sample *where = s ? s : last_sample(m);
+    const char *path = where && where->cgroup_version != 0 ? where->cgroup_path
+                                                           : NULL;
+    for (size_t i = 0; i < op->n; i++) {
+        if (mv__oom_kill_in_target(&op->kills[i], m->pids, m->npids, path))
+            oom_queue_push(m, &op->kills[i]);
+    }
+}
+
+/* Takes the oldest queued kill into *out; 0 when none. */
+static int oom_pop(mv_monitor *m, mv_oom_kill *out)
+{
+    if (m->oom_queue_n == 0)
+        return 0;
+    *out = m->oom_queue[0];
+    m->oom_queue_n--;
+    memmove(&m->oom_queue[0], &m->oom_queue[1],
+            m->oom_queue_n * sizeof m->oom_queue[0]);
+    memmove(&m->oom_queue_age[0], &m->oom_queue_age[1],
+            m->oom_queue_n * sizeof m->oom_queue_age[0]);
+    return 1;
+}
+
+/* Makes se an oom_kill event for sample s naming the oldest queued victim,
+ * if any; prev is the counter before (MV_NA: not from a counter). */
+static void raise_oom_kill(mv_monitor *m, mv__stored_event *se,
+                           const mv_sample *s, int64_t prev)
+{
+    make_event(m, se, MV_EVENT_OOM_KILL, s, NULL, NULL);
+    int64_t rise = prev != MV_NA && s && s->cg_oom_kill_events != MV_NA
+                       ? s->cg_oom_kill_events - prev
+                       : 0;
+    mv_oom_kill k;
+    if (oom_pop(m, &k)) {
+        se->oom_gen = remember_victim(m, &k);
+        se->ev.oom_kill = mv__monitor_victim(m->oom_recent, m->oom_gen,
+                                             se->oom_gen);
+        rise--;
+    }
+    if (rise > 0)
+        m->oom_unnamed += rise;
+    mv__event_describe_oom(&se->ev, prev);
+}
+
+/* The queued kills no counter event took: told on their own where no
+ * counter can (none known, or the target has gone: at_exit), or after
+ * OOM_WAIT_TICKS; dropped into the recent victims when a counter event
+ * already told them without a name. */
+static void rule_oom_kmsg(mv_monitor *m, const mv_sample *s, int at_exit,
+                          mv__stored_event *evs, size_t *nev)
+{
+    int counter = s && s->cgroup_version != 0 && s->cg_oom_kill_events != MV_NA;
+    int handled = 0;  /* told or kept: each takes a slot of oom_recent */
+    while (m->oom_queue_n > 0 && handled < OOM_EVENTS_PER_TICK) {
+        handled++;
+        if (counter && m->oom_unnamed > 0) {
+            mv_oom_kill k;
+            (void)oom_pop(m, &k);
+            (void)remember_victim(m, &k);
+            m->oom_unnamed--;
+            continue;
+        }
+        if (counter && !at_exit && m->oom_queue_age[0] < OOM_WAIT_TICKS)
+            break;
+        raise_oom_kill(m, &evs[(*nev)++], s, MV_NA);
+    }
+    for (size_t i = 0; i < m->oom_queue_n; i++)
+        m->oom_queue_age[i]++;
+}
+
+/* The kernel log cannot be read (or lost records): told once. */
+static void rule_oom_notice(mv_monitor *m, const oom_poll *op,
+                            mv__stored_event *evs, size_t *nev)
+{
+    if (!op || !op->has_notice)
+        return;
+    make_event(m, &evs[(*nev)++], MV_EVENT_PROBE_ERROR, last_sample(m), NULL,
+               op->notice);
+}
+
 /* The target's cgroup once the target has gone: a kill by the OOM killer
  * takes the process before the next sample, so the count that rose is
  * read here, once, from the cgroup the last sample was in (through the
@@ -496,17 +690,17 @@ static void rule_oom_kill_at_exit(mv_monitor *m, mv__stored_event *evs,
         return;
     int64_t before = m->last.cg_oom_kill_events;
     m->last.cg_oom_kill_events = now.cg_oom_kill_events;
-    mv__stored_event *se = &evs[(*nev)++];
-    make_event(m, se, MV_EVENT_OOM_KILL, &m->last, NULL, NULL);
-    mv__event_describe_oom(&se->ev, before);
+    raise_oom_kill(m, &evs[(*nev)++], &m->last, before);
 }
 
 /* The probe found no target: it exited (or never was). */
 static void rule_target_exit(mv_monitor *m, mv__stored_event *evs,
                              size_t *nev)
 {
-    if (m->target_alive)
+    if (m->target_alive) {
         rule_oom_kill_at_exit(m, evs, nev);
+        rule_oom_kmsg(m, last_sample(m), 1, evs, nev);
+    }
     m->target_alive = 0;
     make_event(m, &evs[(*nev)++], MV_EVENT_TARGET_EXIT, last_sample(m), NULL,
                NULL);
@@ -684,9 +878,7 @@ static void rule_oom_kill(mv_monitor *m, const mv_sample *prev,
         s->cg_oom_kill_events == MV_NA ||
         s->cg_oom_kill_events <= prev->cg_oom_kill_events)
         return;
-    mv__stored_event *se = &evs[(*nev)++];
-    make_event(m, se, MV_EVENT_OOM_KILL, s, NULL, NULL);
-    mv__event_describe_oom(&se->ev, prev->cg_oom_kill_events);
+    raise_oom_kill(m, &evs[(*nev)++], s, prev->cg_oom_kill_events);
 }
 
 /* Swap keeps growing (swap_rule): once, re-armed when swap falls. */
@@ -704,11 +896,13 @@ static void rule_swap(mv_monitor *m, const mv_sample *s,
  * Returns the tick's result (-ESRCH when the target is gone, including PID
  * reuse). */
 static int collect(mv_monitor *m, int rc, const mv_sample *s,
-                   int nphases, const char *phases,
+                   int nphases, const char *phases, const oom_poll *op,
                    mv__stored_event *evs, size_t *nev, tick_view *view)
 {
     *nev = 0;
     view->record = 0;
+    rule_oom_notice(m, op, evs, nev);
+    oom_queue_kills(m, op, rc == 0 ? s : NULL);
 
     if (rc == -ESRCH) {
         rule_target_exit(m, evs, nev);
@@ -734,6 +928,7 @@ static int collect(mv_monitor *m, int rc, const mv_sample *s,
         rule_oom_risk(m, s, evs, nev);
     }
     rule_oom_kill(m, had_prev ? &prev : NULL, s, evs, nev);
+    rule_oom_kmsg(m, s, 0, evs, nev);
     rule_swap(m, s, evs, nev);
 
     /* the live page's ring (only with an endpoint) */
@@ -869,6 +1064,10 @@ static int run_tick(mv_monitor *m)
     int rc = mv__probe_session_sample(m->ps, &s);
     if (rc == 0) /* a configured budget (limit_bytes) when it is tighter */
         mv__sample_apply_limit(&s, m->cfg.limit_bytes);
+    /* the kernel log right after the probe: a kill whose counter the probe
+     * saw has (almost always) been printed by now */
+    oom_poll op;
+    oom_poll_read(m, &op);
 
     pthread_mutex_lock(&m->app_lock);
     nphases = mv__registry_active_phases(m->reg, phases, sizeof phases);
@@ -877,7 +1076,7 @@ static int run_tick(mv_monitor *m)
         nphases = 0;
 
     pthread_mutex_lock(&m->lock);
-    rc = collect(m, rc, &s, nphases, phases, evs, &nev, &view);
+    rc = collect(m, rc, &s, nphases, phases, &op, evs, &nev, &view);
     pthread_mutex_unlock(&m->lock);
 
     if (view.record) {
@@ -894,7 +1093,7 @@ static int run_tick(mv_monitor *m)
             rv.lost = mv__recorder_lost(m->rec);
         }
         pthread_mutex_unlock(&m->sink_lock);
-        /* collect() raises at most 6 events: room is left for this one */
+        /* collect() raises at most 10 events: room is left for this one */
         pthread_mutex_lock(&m->lock);
         if (m->self.recording && nev < TICK_EVENTS &&
             recording_health(m, &rv, &evs[nev]))
@@ -1062,6 +1261,7 @@ static void monitor_free(mv_monitor *m, int destroy_locks)
     mv__linefile_close(m->log);
     mv__registry_free(m->reg);
     mv__probe_session_free(m->ps);
+    mv__oom_watch_free(m->oomw);
     mv__series_free(m->series);
     mv__live_free(m->live);
     mv__leak_free(m->leak);
@@ -1129,6 +1329,11 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
                                   &rc);
     if (!m->ps)
         goto fail;
+    /* the kernel log from now on (its end), before the first sample */
+    m->host_oom_kills = MV_NA;
+    rc = mv__oom_watch_new(cfg->kmsg_path, m->s_proc_root, &m->oomw);
+    if (rc)
+        goto fail;
     mv_sample s;
     rc = mv__probe_session_sample(m->ps, &s);
     if (rc)
@@ -1157,7 +1362,7 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
         mv__stored_event evs[TICK_EVENTS];
         size_t nev = 0;
         pthread_mutex_lock(&m->lock);
-        collect(m, 0, &s, 0, "", evs, &nev, &view);
+        collect(m, 0, &s, 0, "", NULL, evs, &nev, &view);
         make_event(m, &m->pending[m->pending_n++], MV_EVENT_STARTED, &s, NULL,
                    NULL);
         for (size_t i = 0; i < nev && m->pending_n < MV_MONITOR_PENDING; i++)

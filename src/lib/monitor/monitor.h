@@ -35,6 +35,7 @@
 #include "http.h"
 #include "leak.h"
 #include "livepage.h"
+#include "oom_watch.h"
 #include "probe.h"
 #include "record.h"
 #include "registry.h"
@@ -57,7 +58,19 @@ typedef struct mv__stored_event {
     int has_sample;
     mv_sample sample;
     char subject[MV_MONITOR_SUBJECT];
+    uint64_t oom_gen;            /* 0, or the victim kept in the monitor's
+                                    oom_recent under this generation
+                                    (mv__monitor_victim): events do not
+                                    carry the 1 KiB victim themselves */
 } mv__stored_event;
+
+/* OOM kills of the target read from the kernel log and not yet told in an
+ * event; more at once are dropped (the oldest). */
+#define MV_MONITOR_OOM_QUEUE 8
+/* Last victims kept for memvigil_oom_kill_victim_rss_bytes and for the
+ * events that name them. A tick tells at most 3 (monitor.c), fewer than
+ * this, so a tick's victims stay put until they are delivered. */
+#define MV_MONITOR_OOM_RECENT 4
 
 struct mv_monitor {
     /* ---- configuration (immutable after start; owned copies) ---- */
@@ -126,6 +139,22 @@ struct mv_monitor {
     mv__stored_event pending[MV_MONITOR_PENDING]; /* queued app events */
     size_t pending_n;
 
+    /* ---- OOM-kill forensics (guarded by lock, but oomw: sampler thread
+     * only) ---- */
+    mv__oom_watch *oomw;         /* the kernel log and vmstat; NULL when
+                                    cfg.kmsg_path is "" (owned) */
+    mv_oom_kill oom_queue[MV_MONITOR_OOM_QUEUE]; /* the target's kills read
+                                    from the log, not yet told (oldest first) */
+    size_t oom_queue_n;
+    int oom_queue_age[MV_MONITOR_OOM_QUEUE]; /* ticks each has waited */
+    int64_t oom_unnamed;         /* kills the cgroup counter told without a
+                                    victim (the log line came late) */
+    mv_oom_kill oom_recent[MV_MONITOR_OOM_RECENT]; /* last victims told: a
+                                    ring, generation g in slot
+                                    (g - 1) % MV_MONITOR_OOM_RECENT */
+    uint64_t oom_gen;            /* generation of the last victim; 0 none */
+    int64_t host_oom_kills;      /* /proc/vmstat oom_kill; MV_NA */
+
     /* ---- components ---- */
     mv__registry *reg;           /* own lock; called under app_lock */
     mv__recorder *rec;           /* sampler thread only, under sink_lock */
@@ -155,6 +184,11 @@ void mv__monitor_reinit_locks(mv_monitor *m);
  * event's sample is the last sample. Caller must NOT hold m->lock. */
 void mv__monitor_queue_event(mv_monitor *m, mv_event_kind kind,
                              const char *subject, const char *message);
+
+/* The victim kept under generation gen in ring (a copy of oom_recent whose
+ * last generation is last_gen), or NULL when gen is 0 or overwritten. */
+const mv_oom_kill *mv__monitor_victim(const mv_oom_kill *ring,
+                                      uint64_t last_gen, uint64_t gen);
 
 /* ---- monitor_render.c ---- */
 

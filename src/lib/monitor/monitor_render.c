@@ -28,6 +28,11 @@ typedef struct snapshot {
     mv__stored_event events[MV_MONITOR_RING];
     mv_event evs[MV_MONITOR_RING];   /* contiguous view for the renderer */
     size_t nevents;
+    int64_t host_oom_kills;
+    mv_oom_kill ring[MV_MONITOR_OOM_RECENT]; /* m->oom_recent */
+    uint64_t oom_gen;
+    mv_oom_kill victims[MV_MONITOR_OOM_RECENT]; /* oldest first */
+    size_t nvictims;
 } snapshot;
 
 int mv_monitor_status(mv_monitor *m, mv_status *out)
@@ -72,6 +77,9 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
     sn->target_alive = m->target_alive;
     sn->self = m->self;
     sn->leak = m->leak_res;
+    sn->host_oom_kills = m->host_oom_kills;
+    memcpy(sn->ring, m->oom_recent, sizeof sn->ring);
+    sn->oom_gen = m->oom_gen;
     sn->nevents = 0;
     if (fmt == MV_FORMAT_JSON) {
         size_t first = (m->ring_head + MV_MONITOR_RING - m->ring_n) %
@@ -87,7 +95,14 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
         sn->evs[i] = se->ev;
         sn->evs[i].sample = se->has_sample ? &se->sample : NULL;
         sn->evs[i].subject = se->subject[0] ? se->subject : NULL;
+        sn->evs[i].oom_kill = mv__monitor_victim(sn->ring, sn->oom_gen,
+                                                 se->oom_gen);
     }
+    sn->nvictims = 0;
+    for (uint64_t g = sn->oom_gen >= MV_MONITOR_OOM_RECENT
+                          ? sn->oom_gen - MV_MONITOR_OOM_RECENT + 1 : 1;
+         g <= sn->oom_gen; g++)
+        sn->victims[sn->nvictims++] = *mv__monitor_victim(sn->ring, sn->oom_gen, g);
 
     mv__expose_state st;
     memset(&st, 0, sizeof st);
@@ -106,6 +121,9 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
     st.nevents = sn->nevents;
     st.leak = &sn->leak;
     st.cpu_budget = m->cfg.cpu_budget;
+    st.host_oom_kills = m->oomw ? &sn->host_oom_kills : NULL;
+    st.oom_victims = sn->nvictims ? sn->victims : NULL;
+    st.n_oom_victims = sn->nvictims;
 
     /* numbers must read "0.85" whatever the host's setlocale() said: this
      * thread (the caller's or the HTTP server's) formats in the C locale
@@ -190,6 +208,7 @@ int mv__monitor_http_samples(void *ctx, int64_t since_ms, mv_buf *out)
         sn->evs[i] = sn->events[i].ev;
         sn->evs[i].sample = NULL;
         sn->evs[i].subject = sn->events[i].subject[0] ? sn->events[i].subject : NULL;
+        sn->evs[i].oom_kill = NULL;  /* the live page shows the message */
     }
     sn->x.now_ms = mv__now_wall_ms();
     sn->x.warning_ratio = m->cfg.warning_ratio;

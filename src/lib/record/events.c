@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,8 +119,55 @@ static void usage_phrase(const mv_sample *s, char *out, size_t n)
     say(out, n, "%s %s of %s limit (%.0f%%)", what, u, l, ratio * 100.0);
 }
 
+const char *mv_oom_constraint_name(mv_oom_constraint c)
+{
+    switch (c) {
+    case MV_OOM_CONSTRAINT_MEMCG: return "cgroup";
+    case MV_OOM_CONSTRAINT_NONE: return "global";
+    case MV_OOM_CONSTRAINT_CPUSET: return "cpuset";
+    case MV_OOM_CONSTRAINT_MEMORY_POLICY: return "memory_policy";
+    default: return "unknown";
+    }
+}
+
+/* "pid 123 (leaky) at anon-rss 63.8 MiB, file-rss 1.2 MiB, shmem-rss 0 B,
+ * oom_score_adj 0, cgroup limit of /x" into out. */
+static void victim_phrase(const mv_oom_kill *k, char *out, size_t n)
+{
+    char anon[32], file[32], shmem[32], adj[40] = "", why[MV_CGROUP_PATH_MAX + 32];
+    char comm[MV_OOM_COMM_MAX];
+    memcpy(comm, k->comm, sizeof comm); /* never trust termination */
+    comm[sizeof comm - 1] = '\0';
+    mv__human_bytes(k->anon_rss_bytes, anon, sizeof anon);
+    mv__human_bytes(k->file_rss_bytes, file, sizeof file);
+    mv__human_bytes(k->shmem_rss_bytes, shmem, sizeof shmem);
+    if (k->oom_score_adj != MV_OOM_SCORE_ADJ_NA)
+        snprintf(adj, sizeof adj, ", oom_score_adj %" PRId64, k->oom_score_adj);
+    if (k->constraint == MV_OOM_CONSTRAINT_MEMCG && k->oom_cgroup[0])
+        snprintf(why, sizeof why, "limit of cgroup %.*s", MV_CGROUP_PATH_MAX - 1,
+                 k->oom_cgroup);
+    else
+        snprintf(why, sizeof why, "%s OOM", mv_oom_constraint_name(k->constraint));
+    say(out, n, "the kernel killed pid %d (%s) at anon-rss %s, file-rss %s, "
+        "shmem-rss %s%s (%s)", (int)k->pid, comm, anon, file, shmem, adj, why);
+}
+
 void mv__event_describe_oom(mv_event *ev, int64_t prev_count)
 {
+    if (ev->oom_kill) {
+        const mv_sample *s = ev->sample;
+        int64_t now = s ? s->cg_oom_kill_events : MV_NA;
+        char victim[256], count[64] = "";
+        victim_phrase(ev->oom_kill, victim, sizeof victim);
+        if (prev_count != MV_NA && now != MV_NA)
+            snprintf(count, sizeof count, " (count %" PRId64 " -> %" PRId64 ")",
+                     prev_count, now);
+        const char *path = ev->oom_kill->task_cgroup[0] ? ev->oom_kill->task_cgroup
+                           : s && s->cgroup_path[0] ? s->cgroup_path : "?";
+        say(ev->message, sizeof ev->message, "OOM kill in cgroup %.*s%s: %s",
+            120, path, count, victim);
+        return;
+    }
     const mv_sample *s = ev->sample;
     char usage[160];
     usage_phrase(s, usage, sizeof usage);
@@ -331,6 +379,10 @@ int mv__event_to_json(const mv_event *ev, mv_buf *out)
         }
         if (!rc) rc = mv__buf_puts(out, "}");
     }
+    if (!rc && ev->oom_kill) {
+        rc = mv__buf_puts(out, ",\"oom_kill\":");
+        if (!rc) rc = mv__oom_kill_to_json(ev->oom_kill, out);
+    }
     if (!rc) rc = mv__buf_puts(out, ",\"message\":");
     if (!rc) {
         char msg[sizeof ev->message];
@@ -338,6 +390,59 @@ int mv__event_to_json(const mv_event *ev, mv_buf *out)
         msg[sizeof msg - 1] = '\0';
         rc = mv__buf_json_string(out, msg);
     }
+    if (!rc) rc = mv__buf_puts(out, "}");
+    if (rc) {
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
+    }
+    return rc;
+}
+
+/* Appends a JSON string of the first n bytes of s (never trusting its
+ * termination). */
+static int json_field_string(mv_buf *out, const char *key, const char *s, size_t n)
+{
+    char tmp[MV_CGROUP_PATH_MAX];
+    if (n > sizeof tmp)
+        n = sizeof tmp;
+    memcpy(tmp, s, n);
+    tmp[n - 1] = '\0';
+    int rc = mv__buf_printf(out, ",\"%s\":", key);
+    return rc ? rc : mv__buf_json_string(out, tmp);
+}
+
+int mv__oom_kill_to_json(const mv_oom_kill *k, mv_buf *out)
+{
+    if (!k || !out)
+        return -EINVAL;
+    size_t start = out->len;
+    int rc = mv__buf_printf(out, "{\"pid\":%d", (int)k->pid);
+    if (!rc) rc = json_field_string(out, "comm", k->comm, sizeof k->comm);
+    if (!rc) rc = mv__buf_puts(out, ",\"uid\":");
+    if (!rc) rc = mv__buf_json_int(out, k->uid);
+    if (!rc) rc = mv__buf_printf(out, ",\"constraint\":\"%s\"",
+                                 mv_oom_constraint_name(k->constraint));
+    if (!rc) rc = json_field_string(out, "task_cgroup", k->task_cgroup, sizeof k->task_cgroup);
+    if (!rc) rc = json_field_string(out, "oom_cgroup", k->oom_cgroup, sizeof k->oom_cgroup);
+    static const struct { const char *key; size_t off; } figs[] = {
+        { "total_vm_bytes", offsetof(mv_oom_kill, total_vm_bytes) },
+        { "anon_rss_bytes", offsetof(mv_oom_kill, anon_rss_bytes) },
+        { "file_rss_bytes", offsetof(mv_oom_kill, file_rss_bytes) },
+        { "shmem_rss_bytes", offsetof(mv_oom_kill, shmem_rss_bytes) },
+        { "pgtables_bytes", offsetof(mv_oom_kill, pgtables_bytes) },
+        { "kernel_ts_us", offsetof(mv_oom_kill, kernel_ts_us) },
+    };
+    for (size_t i = 0; !rc && i < sizeof figs / sizeof figs[0]; i++) {
+        int64_t v;
+        memcpy(&v, (const char *)k + figs[i].off, sizeof v);
+        rc = mv__buf_printf(out, ",\"%s\":", figs[i].key);
+        if (!rc) rc = mv__buf_json_int(out, v);
+    }
+    if (!rc) rc = mv__buf_puts(out, ",\"oom_score_adj\":");
+    if (!rc) rc = k->oom_score_adj == MV_OOM_SCORE_ADJ_NA
+                      ? mv__buf_puts(out, "null")
+                      : mv__buf_printf(out, "%" PRId64, k->oom_score_adj);
     if (!rc) rc = mv__buf_puts(out, "}");
     if (rc) {
         out->len = start;

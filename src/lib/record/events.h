@@ -29,6 +29,18 @@ void mv__event_describe(mv_event *ev);
  * MV_NA when unknown), and the phase message saying whether the phase
  * (ev->subject) began or ended. */
 void mv__event_describe_oom(mv_event *ev, int64_t prev_count);
+/* With ev->oom_kill set the message names the victim instead: "OOM kill in
+ * cgroup /x (count 0 -> 1): the kernel killed pid 123 (leaky) at anon-rss
+ * 63.8 MiB, file-rss 1.2 MiB, shmem-rss 0 B, oom_score_adj 0 (limit of
+ * cgroup /x)"; the count only when prev_count and the sample's are known. */
+
+/* Appends the JSON object of one kill (no newline): {"pid","comm","uid",
+ * "constraint" (mv_oom_constraint_name), "task_cgroup", "oom_cgroup",
+ * "total_vm_bytes", "anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes",
+ * "pgtables_bytes", "kernel_ts_us", "oom_score_adj"}; figures not printed
+ * by the kernel are null. mv__event_to_json writes it as "oom_kill" when
+ * ev->oom_kill is set. 0, -EINVAL or -ENOMEM (out unchanged). */
+int mv__oom_kill_to_json(const mv_oom_kill *k, mv_buf *out);
 void mv__event_describe_phase(mv_event *ev, int began);
 
 /* JSON shape of mv__event_to_json:
@@ -42,7 +54,9 @@ void mv__event_describe_phase(mv_event *ev, int began);
  *   "time_to_limit_infinite":true (only when infinite),
  *   "subject":"..." (when set),
  *   "labels":{"namespace","pod","container","pod_uid","container_id",
- *             "qos","id"} (node mode: ev->container set),"message":"..."}
+ *             "qos","id"} (node mode: ev->container set),
+ *   "oom_kill":{...} (mv__oom_kill_to_json; when ev->oom_kill is set),
+ *   "message":"..."}
  * n/a figures are null, an unset limit "max". 0 or -ENOMEM (out unchanged). */
 
 #endif /* MV_EVENTS_H */

@@ -47,6 +47,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "record.h"
 #include "sample_fields.h"
 #include "util.h"
@@ -573,6 +574,12 @@ int mv__recorder_event(mv__recorder *r, const mv_event *ev)
         memcpy(msg, ev->message, sizeof msg);
         msg[sizeof msg - 1] = '\0';
         rc = kv_str(b, "message", msg);
+    }
+    /* the victim the kernel log named: the event log's object, as is */
+    if (!rc && ev->oom_kill) {
+        rc = mv__buf_puts(b, ",\"oom_kill\":");
+        if (!rc)
+            rc = mv__oom_kill_to_json(ev->oom_kill, b);
     }
     /* The spell's own events (recording_failed / recording_resumed) take no
      * part in the spell: an event line longer than the sample lines may not

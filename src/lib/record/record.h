@@ -20,7 +20,9 @@
  *   when not growing, as the strings "+Inf" / "-Inf")
  *  {"type":"event","timestamp_ms":...,"event":"level_changed",
  *   "level":"warning","growth_bytes_per_second":...,
- *   "time_to_limit_seconds":...,"message":"..."}
+ *   "time_to_limit_seconds":...,"message":"...",
+ *   "oom_kill":{...} (oom_kill events naming their victim; the object of
+ *   mv__oom_kill_to_json, events.h)}
  * Version 1 (t_ms, rss, anon, file, shmem, swap, private, working_set,
  * cg_usage, limit, ratio, oom_kill, growth_bps, ttl_s) is still read:
  * record_read.c maps those keys.

@@ -999,6 +999,47 @@ static char *read_metrics_doc(void)
     return b.data;
 }
 
+/* OOM kills: the host counter, and per victim its RSS at the kill with
+ * escaped labels and node mode's extra labels appended. */
+static void test_oom_families(void **state)
+{
+    (void)state;
+    mv__expose_state st;
+    memset(&st, 0, sizeof st);
+    char *t = render(&st, MV_FORMAT_PROMETHEUS);
+    assert_null(strstr(t, "oom_kill"));   /* zero state: left out */
+    free(t);
+
+    int64_t host_kills = 7;
+    mv_oom_kill v[2];
+    memset(v, 0, sizeof v);
+    v[0].pid = 42;
+    snprintf(v[0].comm, sizeof v[0].comm, "we\"ird");
+    snprintf(v[0].task_cgroup, sizeof v[0].task_cgroup, "/kubepods/pod1/c1");
+    v[0].constraint = MV_OOM_CONSTRAINT_MEMCG;
+    v[0].anon_rss_bytes = 1 << 20;
+    v[0].file_rss_bytes = 4096;
+    v[0].shmem_rss_bytes = MV_NA;
+    v[1] = v[0];
+    v[1].pid = 43;
+    v[1].constraint = MV_OOM_CONSTRAINT_NONE;
+    const char *labels[2] = {"namespace=\"default\",pod=\"web-1\"", NULL};
+    st.host_oom_kills = &host_kills;
+    st.oom_victims = v;
+    st.n_oom_victims = 2;
+    st.oom_victim_labels = labels;
+    t = render(&st, MV_FORMAT_PROMETHEUS);
+    assert_non_null(strstr(t, "\nmemvigil_host_oom_kills_total 7\n"));
+    assert_non_null(strstr(t, "memvigil_oom_kill_victim_rss_bytes{pid=\"42\",comm=\"we\\\"ird\","
+                              "cgroup=\"/kubepods/pod1/c1\",constraint=\"cgroup\",type=\"anon\","
+                              "namespace=\"default\",pod=\"web-1\"} 1048576\n"));
+    assert_non_null(strstr(t, "pod=\"web-1\"} 4096\n"));
+    assert_null(strstr(t, "type=\"shmem\",namespace"));   /* MV_NA: no sample */
+    assert_non_null(strstr(t, "{pid=\"43\",comm=\"we\\\"ird\",cgroup=\"/kubepods/pod1/c1\","
+                              "constraint=\"global\",type=\"anon\"} 1048576\n"));
+    free(t);
+}
+
 /* Every family of a full rendering (sample, state, leak claims, monitor
  * stats, every registry family including progress figures and heap sites,
  * process_*) has a row in docs/metrics.md — a row of a "| Family |" table
@@ -1031,6 +1072,17 @@ static void test_families_documented(void **state)
     lr.risk.eta_s = 7200;
     st.leak = &lr;
     st.cpu_budget = 0.01;
+    /* the kernel log's victims and the host's kill counter */
+    int64_t host_kills = 3;
+    mv_oom_kill victim;
+    memset(&victim, 0, sizeof victim);
+    victim.pid = 42;
+    snprintf(victim.comm, sizeof victim.comm, "leaky");
+    victim.anon_rss_bytes = 1 << 20;
+    victim.file_rss_bytes = victim.shmem_rss_bytes = 0;
+    st.host_oom_kills = &host_kills;
+    st.oom_victims = &victim;
+    st.n_oom_victims = 1;
 
     char *t = render(&st, MV_FORMAT_PROMETHEUS);
     static char exposed[MAX_NAMES][96], documented[MAX_NAMES][96];
@@ -1135,6 +1187,7 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_leak_and_oom_risk),
         cmocka_unit_test(test_families_documented),
+        cmocka_unit_test(test_oom_families),
         cmocka_unit_test(test_negotiate),
         cmocka_unit_test(test_errors),
     };

@@ -41,6 +41,8 @@ typedef struct capture {
     char last_message[MV_EVENT_KIND_COUNT][320];
     int wrong_thread;             /* callback not on a non-main thread */
     pthread_t main_thread;
+    int oom_named;                /* OOM_KILL events with ev->oom_kill */
+    mv_oom_kill last_victim;
 } capture;
 
 static void cap_init(capture *c)
@@ -59,6 +61,10 @@ static void on_event(const mv_event *ev, void *ud)
         snprintf(c->last_subject[ev->kind], 128, "%s",
                  ev->subject ? ev->subject : "");
         snprintf(c->last_message[ev->kind], 320, "%s", ev->message);
+    }
+    if (ev->kind == MV_EVENT_OOM_KILL && ev->oom_kill) {
+        c->oom_named++;
+        c->last_victim = *ev->oom_kill;
     }
     if (ev->kind == MV_EVENT_LEVEL) {
         c->last_level = ev->level;
@@ -215,6 +221,15 @@ static void fake_config(fake *fk, mv_config *cfg, capture *cap)
     cfg->level_min_duration_ms = 0;
     cfg->on_event = on_event;
     cfg->userdata = cap;
+}
+
+/* Appends kmsg records (text) to the file at path. */
+static void kmsg_append(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
 }
 
 /* ---- tests ------------------------------------------------------------ */
@@ -661,6 +676,122 @@ static void test_levels_and_oom_fake_tree(void **state)
     /* application calls still work after the target is gone */
     assert_int_equal(mv_phase_begin(m, "shutdown"), 0);
     assert_true(wait_events(&cap, MV_EVENT_PHASE, 1, 1000));
+    mv_monitor_stop(m);
+    fake_remove(&fk);
+}
+
+/* The kernel log (a file standing for /dev/kmsg): a kill of the target
+ * read from it names the victim in the counter's oom_kill event (callback,
+ * metrics); a kill elsewhere is not the target's; a kill with no counter
+ * rise is told on its own after OOM_WAIT_TICKS; an unreadable log is told
+ * once and sampling goes on. */
+static void test_oom_kmsg_fake_tree(void **state)
+{
+    (void)state;
+    fake fk;
+    fake_make(&fk);
+    char log[300], vm[300];
+    snprintf(log, sizeof log, "%s/kmsg", fk.root);
+    snprintf(vm, sizeof vm, "%s/vmstat", fk.proc);
+    kmsg_append(log, "6,1,5,-;boot noise\n");
+    kmsg_append(vm, "pgfault 1\noom_kill 5\n");
+    capture cap;
+    cap_init(&cap);
+    mv_config c;
+    fake_config(&fk, &c, &cap);
+    c.kmsg_path = log;
+    mv_monitor *m = NULL;
+    assert_int_equal(mv_monitor_start(&c, &m), 0);
+
+    /* the target is killed: the log says who, the counter rises */
+    kmsg_append(log,
+        "6,10,100,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+        "mems_allowed=0,oom_memcg=/svc,task_memcg=/svc,task=fake,pid=4242,uid=0\n"
+        "3,11,101,-;Memory cgroup out of memory: Killed process 4242 (fake) "
+        "total-vm:100000kB, anon-rss:61440kB, file-rss:2048kB, shmem-rss:0kB, "
+        "UID:0 pgtables:200kB oom_score_adj:0\n");
+    fake_cgroup(&fk, FAKE_LIMIT / 2, 1);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(cap_count(&cap, MV_EVENT_OOM_KILL), 1);
+    assert_int_equal(cap.oom_named, 1);
+    assert_int_equal(cap.last_victim.pid, FAKE_PID);
+    assert_string_equal(cap.last_victim.comm, "fake");
+    assert_int_equal(cap.last_victim.anon_rss_bytes, 61440LL * 1024);
+    assert_non_null(strstr(cap.last_message[MV_EVENT_OOM_KILL],
+                           "(count 0 -> 1): the kernel killed pid 4242 (fake) "
+                           "at anon-rss 60 MiB"));
+    mv_buf b = {0};
+    assert_int_equal(mv_render(m, MV_FORMAT_PROMETHEUS, &b), 0);
+    assert_non_null(strstr(b.data, "\nmemvigil_host_oom_kills_total 5\n"));
+    assert_non_null(strstr(b.data, "memvigil_oom_kill_victim_rss_bytes{pid=\"4242\","
+                                   "comm=\"fake\",cgroup=\"/svc\",constraint=\"cgroup\","
+                                   "type=\"anon\"} 62914560\n"));
+    b.len = 0;
+    /* the status JSON's recent events carry the victim too */
+    assert_int_equal(mv_render(m, MV_FORMAT_JSON, &b), 0);
+    assert_non_null(strstr(b.data, "\"oom_kill\":{\"pid\":4242,\"comm\":\"fake\""));
+    mv_buf_release(&b);
+
+    /* a kill in another cgroup: not the target's */
+    kmsg_append(log,
+        "6,20,200,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+        "mems_allowed=0,oom_memcg=/other,task_memcg=/other,task=x,pid=999,uid=0\n"
+        "3,21,201,-;Memory cgroup out of memory: Killed process 999 (x) "
+        "total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB\n");
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(cap_count(&cap, MV_EVENT_OOM_KILL), 1);
+
+    /* a kill of a process in the cgroup the counter does not show (yet):
+     * told on its own once it has waited OOM_WAIT_TICKS */
+    kmsg_append(log,
+        "6,30,300,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+        "mems_allowed=0,oom_memcg=/svc,task_memcg=/svc/worker,task=w,pid=777,uid=0\n"
+        "3,31,301,-;Memory cgroup out of memory: Killed process 777 (w) "
+        "total-vm:1kB, anon-rss:4kB, file-rss:0kB, shmem-rss:0kB\n");
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(cap_count(&cap, MV_EVENT_OOM_KILL), 1);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(cap_count(&cap, MV_EVENT_OOM_KILL), 2);
+    assert_int_equal(cap.last_victim.pid, 777);
+    assert_int_equal(cap_count(&cap, MV_EVENT_PROBE_ERROR), 0);
+
+    /* a kill handed over by the caller (node mode reads the log once for
+     * every container), told with the next counter rise */
+    mv_oom_kill given;
+    memset(&given, 0, sizeof given);
+    given.pid = 31337;
+    snprintf(given.comm, sizeof given.comm, "handed");
+    given.anon_rss_bytes = 1 << 20;
+    given.file_rss_bytes = given.shmem_rss_bytes = 0;
+    given.oom_score_adj = MV_OOM_SCORE_ADJ_NA;
+    assert_int_equal(mv_monitor_oom_kill(m, &given), 0);
+    assert_int_equal(mv_monitor_oom_kill(m, NULL), -EINVAL);
+    fake_cgroup(&fk, FAKE_LIMIT / 2, 2);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(cap_count(&cap, MV_EVENT_OOM_KILL), 3);
+    assert_int_equal(cap.last_victim.pid, 31337);
+    assert_non_null(strstr(cap.last_message[MV_EVENT_OOM_KILL],
+                           "(count 1 -> 2): the kernel killed pid 31337 (handed)"));
+    mv_monitor_stop(m);
+
+    /* an unreadable log: told once, sampling goes on */
+    cap_init(&cap);
+    c.userdata = &cap;
+    char missing[320];
+    snprintf(missing, sizeof missing, "%s/no-kmsg", fk.root);
+    c.kmsg_path = missing;
+    assert_int_equal(mv_monitor_start(&c, &m), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(cap_count(&cap, MV_EVENT_PROBE_ERROR), 1);
+    assert_non_null(strstr(cap.last_message[MV_EVENT_PROBE_ERROR],
+                           "no-kmsg unreadable (No such file or directory): OOM "
+                           "kills are counted from the cgroup's memory.events only"));
+    mv_status st;
+    assert_int_equal(mv_monitor_status(m, &st), 0);
+    assert_true(st.samples_taken >= 4);
     mv_monitor_stop(m);
     fake_remove(&fk);
 }
@@ -1455,6 +1586,7 @@ int main(void)
         cmocka_unit_test(test_oom_risk_events),
         cmocka_unit_test(test_leak_event_kinds),
         cmocka_unit_test(test_levels_and_oom_fake_tree),
+        cmocka_unit_test(test_oom_kmsg_fake_tree),
         cmocka_unit_test(test_probe_error_event),
         cmocka_unit_test(test_swap_growing),
         cmocka_unit_test(test_per_unit_rising),
