@@ -100,7 +100,13 @@ void cli_heapwatch_init(cli_heapwatch *w);
 int cli_heapwatch_prepare(cli_heapwatch *w, const char *cmd);
 void cli_heapwatch_child_env(const cli_heapwatch *w);
 int cli_heapwatch_start(cli_heapwatch *w, pid_t child, const char *cmd);
-/* Signals the child for a snapshot when level turns critical, loads new
+/* `heap watch --url` (cmd_heap_watch.c): follows the snapshots of pid in
+ * dir, written by someone else (no child, no preload, no symbolization on
+ * this host: remote profiles carry their own names). Then tick and finish
+ * as for run. 0 or CLI_EXIT_ERROR after printing. */
+int cli_heapwatch_follow(cli_heapwatch *w, const char *dir, int32_t pid,
+                         const char *cmd);
+/* Signals the child (if any) for a snapshot when level turns critical, loads new
  * snapshots, announces newly growing sites, updates the metrics of m. */
 void cli_heapwatch_tick(cli_heapwatch *w, mv_monitor *m, mv_level level);
 /* Loads the final snapshot and prints the ranking (also with --quiet:

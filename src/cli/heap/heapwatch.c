@@ -190,6 +190,19 @@ int cli_heapwatch_start(cli_heapwatch *w, pid_t child, const char *cmd)
     return 0;
 }
 
+int cli_heapwatch_follow(cli_heapwatch *w, const char *dir, int32_t pid,
+                         const char *cmd)
+{
+    if (cli_heapdir_init(&w->hd, dir, pid) != 0) {
+        cli_error(cmd, "out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    w->hd.symbolize = 0; /* the profile's own names, not this host's files */
+    w->child = 0;
+    w->started = 1;
+    return 0;
+}
+
 static int reported(cli_heapwatch *w, const char *key)
 {
     size_t i;
@@ -290,7 +303,8 @@ void cli_heapwatch_tick(cli_heapwatch *w, mv_monitor *m, mv_level level)
 {
     if (!w->started)
         return;
-    if (level == MV_LEVEL_CRITICAL && w->last_level != MV_LEVEL_CRITICAL) {
+    if (w->child > 0 && level == MV_LEVEL_CRITICAL &&
+        w->last_level != MV_LEVEL_CRITICAL) {
         /* last gasp: a snapshot now, before the OOM killer may strike */
         if (kill(w->child, SIGRTMIN + 8) == 0)
             fprintf(stderr, "memvigil: level critical: asked %ld for a heap "
