@@ -199,8 +199,13 @@ int cli_heapurl_check(const uint8_t *data, size_t n, uint64_t *digest,
                       char *err, size_t errlen)
 {
     cli_pprof p;
-    int rc = cli_pprof_parse(data, n, CLI_PPROF_MAX_INFLATED_BYTES, &p);
+    int rc;
 
+    if (n == 0) { /* a valid empty message, but no answer */
+        snprintf(err, errlen, "%s", looks_like(data, n));
+        return -EBADMSG;
+    }
+    rc = cli_pprof_parse(data, n, CLI_PPROF_MAX_INFLATED_BYTES, &p);
     if (rc == -EBADMSG) {
         snprintf(err, errlen, "%s", looks_like(data, n));
         return rc;
