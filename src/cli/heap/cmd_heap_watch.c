@@ -122,31 +122,37 @@ static int make_dir(const cli_heap_watch_opts *o, char *dir, size_t n)
  * Go's profile is that of the last GC, unchanged until the next one; the
  * same data twice would be two points of one observation and make any
  * wobble look like a trend, so it is not stored); else a negative errno
- * and err says why (the last data stay). */
+ * and err says why (the last data stay), *cause which cause it is (for
+ * saying each cause once: err's text may vary, see cli_heapurl_fetch). */
 static int poll_once(const cli_heap_watch_opts *o, const char *dir,
-                     uint64_t seq, uint64_t *last_digest, char *err,
-                     size_t errlen)
+                     uint64_t seq, uint64_t *last_digest, long *cause,
+                     char *err, size_t errlen)
 {
     uint8_t *body = NULL;
     size_t n = 0;
     char why[256];
     uint64_t digest = 0;
-    int rc = cli_heapurl_fetch(&o->fetch, &body, &n, err, errlen);
+    int rc = cli_heapurl_fetch(&o->fetch, &body, &n, cause, err, errlen);
 
     if (rc)
         return rc;
     rc = cli_heapurl_check(body, n, &digest, why, sizeof why);
+    *cause = 2000 - rc; /* apart from libcurl's codes and HTTP statuses;
+                        * CLI_PPROF_E* go past 60000 */
     if (rc) {
         snprintf(err, errlen, "%s: %s", o->fetch.url, why);
     } else if (seq > 1 && digest == *last_digest) {
         rc = 1;
     } else {
-        *last_digest = digest;
         rc = cli_heapurl_store(dir, (int32_t)getpid(), seq,
                                CLI_HEAPTREND_WINDOW, body, n);
-        if (rc)
+        if (rc) {
+            *cause = 100000 - rc;
             snprintf(err, errlen, "cannot write a snapshot in %.512s: %s", dir,
                      strerror(-rc));
+        } else {
+            *last_digest = digest;
+        }
     }
     free(body);
     return rc;
@@ -161,6 +167,7 @@ int cli_heap_watch(const cli_heap_watch_opts *opts)
     int64_t interval = o.interval_ms > 0 ? o.interval_ms : DEFAULT_INTERVAL_MS;
     int64_t delay = 0, deadline = 0, now;
     uint64_t seq = 1, stored = 0, failed = 0, digest = 0;
+    long cause = 0, last_cause = -1;
     int polled;
     sigset_t set, oldmask;
     siginfo_t info;
@@ -194,8 +201,9 @@ int cli_heap_watch(const cli_heap_watch_opts *opts)
     if (o.duration_ms > 0)
         deadline = mv__now_mono_ms() + o.duration_ms;
     for (;;) {
-        polled = poll_once(&o, dir, seq, &digest, err, sizeof err);
+        polled = poll_once(&o, dir, seq, &digest, &cause, err, sizeof err);
         if (polled >= 0) {
+            last_cause = -1;
             if (last_err[0])
                 fprintf(stderr, "memvigil heap: %s answers again\n",
                         o.fetch.url);
@@ -207,9 +215,10 @@ int cli_heap_watch(const cli_heap_watch_opts *opts)
             cli_heapwatch_tick(&w, m, MV_LEVEL_OK);
         } else if (polled < 0) {
             failed++;
-            if (strcmp(err, last_err) != 0)
+            if (cause != last_cause)
                 cli_error("heap", "%s%s", err, stored
                           ? "; keeping the last data, polling on" : "; polling on");
+            last_cause = cause;
             mv__strlcpy(last_err, err, sizeof last_err);
         }
         now = mv__now_mono_ms();

@@ -58,7 +58,7 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 }
 
 int cli_heapurl_fetch(const cli_heapurl_opts *o, uint8_t **out, size_t *out_n,
-                      char *err, size_t errlen)
+                      long *cause, char *err, size_t errlen)
 {
     static int curl_ready;
     char cerr[CURL_ERROR_SIZE] = "";
@@ -111,6 +111,8 @@ int cli_heapurl_fetch(const cli_heapurl_opts *o, uint8_t **out, size_t *out_n,
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
     curl_slist_free_all(hdr);
+    if (cause)
+        *cause = cc != CURLE_OK ? (long)cc : 1000 + status;
     if (cc != CURLE_OK || status != 200) {
         if (b.too_big)
             snprintf(err, errlen, "%s: answer larger than %zu MiB", o->url,

@@ -36,9 +36,11 @@ typedef struct cli_heapurl_opts {
 /* GETs the profile. On success 0 with *body (malloc'ed, caller frees) and
  * *n. On failure a negative errno (-EIO unreachable / timeout / HTTP
  * status not 200, -EFBIG over max_body, -ENOMEM) and err holds one line
- * naming the URL and the cause; *body is NULL. */
+ * naming the URL and the cause; *body is NULL. *cause (may be NULL) gets
+ * a number that tells causes apart where err's text may vary (libcurl's
+ * messages carry timings): the CURLcode, or 1000 + the HTTP status. */
 int cli_heapurl_fetch(const cli_heapurl_opts *o, uint8_t **body, size_t *n,
-                      char *err, size_t errlen);
+                      long *cause, char *err, size_t errlen);
 
 /* Checks that body is a heap profile memvigil can follow: a pprof
  * profile (gzip'd or raw) with an inuse_space sample type. 0, or
