@@ -255,29 +255,29 @@ static const char *skip_why(int kind)
 }
 
 /* The footer naming the wrappers skipped to find the sites. */
-static void print_skipped(const cli_stacks *st)
+static void print_skipped(FILE *f, const cli_skipped *v, size_t n)
 {
     size_t i;
 
-    if (st->nskipped == 0)
+    if (n == 0)
         return;
-    printf("skipped as allocator wrappers:");
-    for (i = 0; i < st->nskipped; i++)
-        printf("%s %s (%s)", i ? "," : "", st->skipped[i].function,
-               skip_why(st->skipped[i].kind));
-    printf("%s\n", st->nskipped == CLI_STACKS_MAX_SKIPPED ? ", ..." : "");
+    fprintf(f, "skipped as allocator wrappers:");
+    for (i = 0; i < n; i++)
+        fprintf(f, "%s %s (%s)", i ? "," : "", v[i].function,
+                skip_why(v[i].kind));
+    fprintf(f, "%s\n", n == CLI_STACKS_MAX_SKIPPED ? ", ..." : "");
 }
 
-static int skipped_json(mv_buf *j, const cli_stacks *st)
+static int skipped_json(mv_buf *j, const cli_skipped *v, size_t n)
 {
     size_t i;
     int rc = mv__buf_puts(j, ",\"skipped\":[");
 
-    for (i = 0; i < st->nskipped; i++) {
+    for (i = 0; i < n; i++) {
         rc |= mv__buf_puts(j, i ? ",{\"function\":" : "{\"function\":");
-        rc |= mv__buf_json_string(j, st->skipped[i].function);
+        rc |= mv__buf_json_string(j, v[i].function);
         rc |= mv__buf_puts(j, ",\"why\":");
-        rc |= mv__buf_json_string(j, skip_why(st->skipped[i].kind));
+        rc |= mv__buf_json_string(j, skip_why(v[i].kind));
         rc |= mv__buf_puts(j, "}");
     }
     return rc | mv__buf_puts(j, "]");
@@ -360,7 +360,7 @@ static int top_file(const char *path, const heap_opts *o)
             rc |= mv__buf_puts(&j, "}");
         }
         rc |= mv__buf_puts(&j, "]");
-        rc |= skipped_json(&j, &st);
+        rc |= skipped_json(&j, st.skipped, st.nskipped);
         rc |= mv__buf_puts(&j, "}\n");
         if (rc == 0)
             fputs(j.data, stdout);
@@ -385,7 +385,7 @@ static int top_file(const char *path, const heap_opts *o)
                    st.total ? 100.0 * (double)b[i].value / (double)st.total : 0,
                    b[i].site);
         }
-        print_skipped(&st);
+        print_skipped(stdout, st.skipped, st.nskipped);
     }
     free(b);
     cli_stacks_release(&st);
@@ -452,7 +452,9 @@ void cli_heap_print_trend(FILE *f, const cli_heapdir *h, const cli_site_trend *r
                 rc |= mv__buf_puts(&j, ",");
             rc |= trend_json(&j, &r[i]);
         }
-        rc |= mv__buf_puts(&j, "]}\n");
+        rc |= mv__buf_puts(&j, "]");
+        rc |= skipped_json(&j, h->skipped, h->nskipped);
+        rc |= mv__buf_puts(&j, "}\n");
         if (rc == 0)
             fputs(j.data, f);
         mv_buf_release(&j);
@@ -487,6 +489,7 @@ void cli_heap_print_trend(FILE *f, const cli_heapdir *h, const cli_site_trend *r
                         ? human(r[i].growth_per_hour, c, sizeof c) : "n/a",
                     r[i].site);
     }
+    print_skipped(f, h->skipped, h->nskipped);
 }
 
 /* Why h's last unreadable snapshot failed; a directory is read for

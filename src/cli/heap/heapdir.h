@@ -38,6 +38,10 @@ typedef struct cli_heapdir {
     char bad_file[4096];     /* the last of them, "" = none */
     char last_file[4096];    /* newest snapshot loaded */
     double last_period;
+    cli_skipped skipped[CLI_STACKS_MAX_SKIPPED]; /* wrappers skipped in the
+                              * newest snapshot (names owned, freed by
+                              * cli_heapdir_release) */
+    size_t nskipped;
 } cli_heapdir;
 
 /* pid 0: follow the pid with the newest snapshot. 0 or -ENOMEM. */
