@@ -183,6 +183,7 @@ int cli_heap_watch(const cli_heap_watch_opts *opts)
     cli_heapwatch_init(&w);
     w.enabled = 1;
     w.json = o.json;
+    w.url = o.fetch.url;
     if (cli_heapwatch_follow(&w, dir, (int32_t)getpid(), "heap") != 0)
         return CLI_EXIT_ERROR;
     sigemptyset(&set);

@@ -88,6 +88,8 @@ typedef struct cli_heapwatch {
     const char *dir_opt;     /* --heap-dir, NULL = ./memvigil-heap-<pid> */
     int64_t interval_s;      /* --heap-interval; 0 = the library's default */
     int json, quiet;         /* output style (from the agent options) */
+    const char *url;         /* heap watch --url: the profile's source,
+                              * named in JSON events instead of a pid */
 
     char lib[4096];          /* the preload library found by prepare */
     char dir[4096];          /* absolute dir (prefix when dir_has_pid) */

@@ -230,9 +230,15 @@ static void announce(cli_heapwatch *w, const cli_site_trend *x)
 
     cli_format_time(mv__now_wall_ms(), ts, sizeof ts);
     if (w->json) {
-        rc = mv__buf_printf(&line, "{\"time\":\"%s\",\"event\":\"heap_site_growing\","
-                            "\"pid\":%" PRId32 ",\"rank\":%d,\"site\":", ts,
-                            w->hd.pid, x->rank);
+        rc = mv__buf_printf(&line, "{\"time\":\"%s\",\"event\":\"heap_site_growing\",",
+                            ts);
+        if (w->url) {
+            rc |= mv__buf_puts(&line, "\"url\":");
+            rc |= mv__buf_json_string(&line, w->url);
+        } else {
+            rc |= mv__buf_printf(&line, "\"pid\":%" PRId32, w->hd.pid);
+        }
+        rc |= mv__buf_printf(&line, ",\"rank\":%d,\"site\":", x->rank);
         rc |= mv__buf_json_string(&line, x->site);
         rc |= mv__buf_puts(&line, ",\"growth_bytes_per_hour\":");
         rc |= mv__buf_json_double(&line, x->growth_per_hour);
