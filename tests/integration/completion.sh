@@ -64,7 +64,7 @@ expect "memvigil run --int" "--interval"
 expect "memvigil help ins" "inspect"
 
 subs=$(help_subcommands heap)
-[ "$(echo $subs)" = "diff folded symbolize top" ] || die "heap subcommands in its usage: $(echo $subs)"
+[ "$(echo $subs)" = "diff folded symbolize top watch" ] || die "heap subcommands in its usage: $(echo $subs)"
 expect "memvigil heap " "$subs"
 # heap takes options before its subcommand too: the subcommand is then the
 # first operand, and an option's value is not taken for it

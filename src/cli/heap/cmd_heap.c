@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "heapdir.h"
 #include "heapexport.h"
+#include "heapurl.h"
 #include "util.h"
 
 const char cli_heap_usage[] =
@@ -32,6 +33,8 @@ const char cli_heap_usage[] =
     "       memvigil heap diff A B [--json] [-n N]\n"
     "       memvigil heap folded FILE\n"
     "       memvigil heap symbolize FILE [-o OUT]\n"
+    "       memvigil heap watch --url URL [--heap-interval DURATION]\n"
+    "                [--heap-dir DIR] [--listen ADDR] [--duration DURATION]\n"
     "\n"
     "Read heap snapshots (pprof profile.proto, gzip'd) written by\n"
     "libmemvigil_heap.so (`memvigil run --heap`) or any pprof heap profile.\n"
@@ -48,6 +51,10 @@ const char cli_heap_usage[] =
     "               written in (pprof Function records, inlined frames\n"
     "               kept), so go tool pprof, Pyroscope and Parca need\n"
     "               neither the binary nor its debug info\n"
+    "  watch        poll a pprof heap endpoint (Go's net/http/pprof\n"
+    "               /debug/pprof/heap, or any other) and rank its growing\n"
+    "               call sites as `run --heap` does: events, metrics, and\n"
+    "               the ranking when stopped (Ctrl-C, --duration)\n"
     "\n"
     "  -n N                  rows to print (default 10)\n"
     "  -o, --output FILE     symbolize: where to write the profile (gzip'd\n"
@@ -62,9 +69,29 @@ const char cli_heap_usage[] =
     "                        (POSIX extended; repeatable) to find the site,\n"
     "                        as for malloc and known wrappers (zmalloc,\n"
     "                        g_malloc, std::...): your own allocation wrappers\n"
+    "  --no-auto-skip        do not detect allocation wrappers by themselves (a\n"
+    "                        function right above malloc under 4 or more\n"
+    "                        distinct callers is skipped, and `top` says so)\n"
+    "\n"
+    "watch options:\n"
+    "  --url URL             the profile to poll (http or https), e.g.\n"
+    "                        http://127.0.0.1:6060/debug/pprof/heap\n"
+    "  --heap-interval DURATION  time between polls (default 60s); the first\n"
+    "                        ones come 1, 2, 4 ... s apart\n"
+    "  --heap-dir DIR        where the profiles are kept, as heap snapshots\n"
+    "                        (default ./memvigil-heap-PID; `heap top DIR` reads\n"
+    "                        it); the newest 120 are kept\n"
+    "  --timeout DURATION    time allowed for one fetch (default 10s)\n"
+    "  --bearer-token-file FILE  send \"Authorization: Bearer\" with the token\n"
+    "                        in FILE (its first line)\n"
+    "  --listen ADDR         serve /metrics (memvigil_heap_site_*) at\n"
+    "                        HOST:PORT or :PORT (default: no endpoint)\n"
+    "  --token TOKEN         bearer token the endpoint requires\n"
+    "  --duration DURATION   stop after DURATION (default: at SIGINT/SIGTERM)\n"
     "  -h, --help            this help\n"
     "\n"
-    "Exit status: 0 ok, 1 a file could not be read or decoded, 2 usage.\n";
+    "Exit status: 0 ok, 1 a file could not be read or decoded (watch: no\n"
+    "profile could be fetched at all), 2 usage.\n";
 
 typedef struct heap_opts {
     int n;
@@ -75,9 +102,25 @@ typedef struct heap_opts {
     const char *output;
     int nargs;
     char **args;
+    cli_heap_watch_opts watch;  /* watch's options */
 } heap_opts;
 
-enum { OPT_PID = 1000, OPT_TYPE, OPT_NOSYM, OPT_JSON, OPT_SKIP };
+enum { OPT_PID = 1000, OPT_TYPE, OPT_NOSYM, OPT_JSON, OPT_SKIP, OPT_NO_AUTO,
+       OPT_URL, OPT_HEAP_INTERVAL, OPT_HEAP_DIR, OPT_TIMEOUT, OPT_TOKEN_FILE,
+       OPT_LISTEN, OPT_TOKEN, OPT_DURATION };
+
+/* A duration option of at least min_ms into *out. 0 or the usage error. */
+static int duration_opt(const char *name, const char *arg, int64_t min_ms,
+                        int64_t *out)
+{
+    if (cli_parse_duration_ms(arg, out) != 0)
+        return cli_usage_error("heap", "bad %s '%s': expected a duration "
+                               "such as 500ms, 10s or 2m", name, arg);
+    if (*out < min_ms)
+        return cli_usage_error("heap", "%s %s is too short: the minimum is "
+                               "%" PRId64 "ms", name, arg, min_ms);
+    return 0;
+}
 
 int cli_heap_skip_option(const char *cmd, const char *option,
                          const char *regex)
@@ -99,6 +142,15 @@ static int parse(int argc, char **argv, heap_opts *o)
         {"no-symbolize", no_argument, NULL, OPT_NOSYM},
         {"skip", required_argument, NULL, OPT_SKIP},
         {"output", required_argument, NULL, 'o'},
+        {"no-auto-skip", no_argument, NULL, OPT_NO_AUTO},
+        {"url", required_argument, NULL, OPT_URL},
+        {"heap-interval", required_argument, NULL, OPT_HEAP_INTERVAL},
+        {"heap-dir", required_argument, NULL, OPT_HEAP_DIR},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"bearer-token-file", required_argument, NULL, OPT_TOKEN_FILE},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"token", required_argument, NULL, OPT_TOKEN},
+        {"duration", required_argument, NULL, OPT_DURATION},
         {NULL, 0, NULL, 0}};
     int c, rc;
 
@@ -131,6 +183,39 @@ static int parse(int argc, char **argv, heap_opts *o)
         case OPT_NOSYM: o->symbolize = 0; break;
         case OPT_SKIP:
             if ((rc = cli_heap_skip_option("heap", "--skip", optarg)) != 0)
+                return rc;
+            break;
+        case OPT_NO_AUTO: cli_heap_auto_skip_set(0); break;
+        case OPT_URL: o->watch.fetch.url = optarg; break;
+        case OPT_HEAP_INTERVAL:
+            if ((rc = duration_opt("--heap-interval", optarg, 100,
+                                   &o->watch.interval_ms)) != 0)
+                return rc;
+            break;
+        case OPT_HEAP_DIR: o->watch.dir = optarg; break;
+        case OPT_TIMEOUT:
+            if ((rc = duration_opt("--timeout", optarg, 100,
+                                   &o->watch.fetch.timeout_ms)) != 0)
+                return rc;
+            break;
+        case OPT_TOKEN_FILE: o->watch.token_file = optarg; break;
+        case OPT_LISTEN: {
+            char host[256];
+            int port;
+            if (strcmp(optarg, "none") == 0) {
+                o->watch.listen = NULL;
+                break;
+            }
+            if (mv__http_parse_listen(optarg, host, sizeof host, &port) != 0)
+                return cli_usage_error("heap", "bad --listen '%s': expected "
+                                       "HOST:PORT, :PORT or none", optarg);
+            o->watch.listen = optarg;
+            break;
+        }
+        case OPT_TOKEN: o->watch.token = optarg; break;
+        case OPT_DURATION:
+            if ((rc = duration_opt("--duration", optarg, 1,
+                                   &o->watch.duration_ms)) != 0)
                 return rc;
             break;
         case ':':
@@ -173,6 +258,41 @@ static int is_space_type(const char *type)
 }
 
 /* ---- top FILE ---- */
+
+static const char *skip_why(int kind)
+{
+    return kind == CLI_SKIP_AUTO ? "auto" : kind == CLI_SKIP_REGEX ? "--skip"
+                                                                   : "built-in";
+}
+
+/* The footer naming the wrappers skipped to find the sites. */
+static void print_skipped(FILE *f, const cli_skipped *v, size_t n)
+{
+    size_t i;
+
+    if (n == 0)
+        return;
+    fprintf(f, "skipped as allocator wrappers:");
+    for (i = 0; i < n; i++)
+        fprintf(f, "%s %s (%s)", i ? "," : "", v[i].function,
+                skip_why(v[i].kind));
+    fprintf(f, "%s\n", n == CLI_STACKS_MAX_SKIPPED ? ", ..." : "");
+}
+
+static int skipped_json(mv_buf *j, const cli_skipped *v, size_t n)
+{
+    size_t i;
+    int rc = mv__buf_puts(j, ",\"skipped\":[");
+
+    for (i = 0; i < n; i++) {
+        rc |= mv__buf_puts(j, i ? ",{\"function\":" : "{\"function\":");
+        rc |= mv__buf_json_string(j, v[i].function);
+        rc |= mv__buf_puts(j, ",\"why\":");
+        rc |= mv__buf_json_string(j, skip_why(v[i].kind));
+        rc |= mv__buf_puts(j, "}");
+    }
+    return rc | mv__buf_puts(j, "]");
+}
 
 /* Stacks aggregated per site (function, file, line). */
 typedef struct by_site {
@@ -250,7 +370,9 @@ static int top_file(const char *path, const heap_opts *o)
                                                          (double)st.total : NAN);
             rc |= mv__buf_puts(&j, "}");
         }
-        rc |= mv__buf_puts(&j, "]}\n");
+        rc |= mv__buf_puts(&j, "]");
+        rc |= skipped_json(&j, st.skipped, st.nskipped);
+        rc |= mv__buf_puts(&j, "}\n");
         if (rc == 0)
             fputs(j.data, stdout);
         mv_buf_release(&j);
@@ -274,6 +396,7 @@ static int top_file(const char *path, const heap_opts *o)
                    st.total ? 100.0 * (double)b[i].value / (double)st.total : 0,
                    b[i].site);
         }
+        print_skipped(stdout, st.skipped, st.nskipped);
     }
     free(b);
     cli_stacks_release(&st);
@@ -341,7 +464,9 @@ void cli_heap_print_trend(FILE *f, const cli_heapdir *h, const cli_site_trend *r
                 rc |= mv__buf_puts(&j, ",");
             rc |= trend_json(&j, &r[i]);
         }
-        rc |= mv__buf_puts(&j, "]}\n");
+        rc |= mv__buf_puts(&j, "]");
+        rc |= skipped_json(&j, h->skipped, h->nskipped);
+        rc |= mv__buf_puts(&j, "}\n");
         if (rc == 0)
             fputs(j.data, f);
         mv_buf_release(&j);
@@ -379,6 +504,7 @@ void cli_heap_print_trend(FILE *f, const cli_heapdir *h, const cli_site_trend *r
                         ? human(r[i].growth_per_hour, c, sizeof c) : "n/a",
                     r[i].site);
     }
+    print_skipped(f, h->skipped, h->nskipped);
 }
 
 /* Why h's last unreadable snapshot failed; a directory is read for
@@ -614,7 +740,7 @@ int cli_cmd_heap(int argc, char **argv)
     } else {
         if (o.nargs < 1)
             return cli_usage_error("heap", "missing subcommand (top, diff, "
-                                   "folded, symbolize)");
+                                   "folded, symbolize, watch)");
         sub = o.args[0];
         o.args++;
         o.nargs--;
@@ -649,5 +775,5 @@ int cli_cmd_heap(int argc, char **argv)
         return cli_heap_symbolize_cmd(o.args[0], o.output, o.symbolize);
     }
     return cli_usage_error("heap", "no such subcommand '%s' (top, diff, "
-                           "folded, symbolize)", sub);
+                           "folded, symbolize, watch)", sub);
 }

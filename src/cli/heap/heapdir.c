@@ -67,10 +67,37 @@ int cli_heapdir_init(cli_heapdir *h, const char *dir, int32_t pid)
     return 0;
 }
 
+static void skipped_clear(cli_heapdir *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->nskipped; i++)
+        free(h->skipped[i].function);
+    h->nskipped = 0;
+}
+
+/* Keeps st's list of skipped wrappers as the newest one (a name that
+ * cannot be copied is left out). */
+static void skipped_keep(cli_heapdir *h, const cli_stacks *st)
+{
+    size_t i;
+
+    skipped_clear(h);
+    for (i = 0; i < st->nskipped; i++) {
+        char *f = strdup(st->skipped[i].function);
+        if (!f)
+            continue;
+        h->skipped[h->nskipped].function = f;
+        h->skipped[h->nskipped].kind = st->skipped[i].kind;
+        h->nskipped++;
+    }
+}
+
 void cli_heapdir_release(cli_heapdir *h)
 {
     if (!h)
         return;
+    skipped_clear(h);
     free(h->dir);
     cli_symbolizer_free(h->sym);
     cli_heaptrend_free(h->trend);
@@ -140,9 +167,11 @@ static int load_one(cli_heapdir *h, const char *path, double mtime)
     if (rc == -EINVAL)
         rc = -EBADMSG; /* its time goes back: a corrupt snapshot, and
                         * -EINVAL here means "not a regular file" */
-    if (rc == 0)
+    if (rc == 0) {
         h->last_period = st.period > 0 ? (double)st.period
                                        : CLI_HEAPTREND_DEFAULT_PERIOD;
+        skipped_keep(h, &st);
+    }
     free(e);
     cli_stacks_release(&st);
     return rc;

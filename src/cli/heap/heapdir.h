@@ -43,6 +43,10 @@ typedef struct cli_heapdir {
     char bad_file[4096];     /* the last of them, "" = none */
     char last_file[4096];    /* newest snapshot loaded */
     double last_period;
+    cli_skipped skipped[CLI_STACKS_MAX_SKIPPED]; /* wrappers skipped in the
+                              * newest snapshot (names owned, freed by
+                              * cli_heapdir_release) */
+    size_t nskipped;
 } cli_heapdir;
 
 /* The most snapshots one cli_heapdir_update reads. More pending (a
@@ -99,6 +103,8 @@ typedef struct cli_heapwatch {
     const char *dir_opt;     /* --heap-dir, NULL = ./memvigil-heap-<pid> */
     int64_t interval_s;      /* --heap-interval; 0 = the library's default */
     int json, quiet;         /* output style (from the agent options) */
+    const char *url;         /* heap watch --url: the profile's source,
+                              * named in JSON events instead of a pid */
 
     char lib[4096];          /* the preload library found by prepare */
     char dir[4096];          /* absolute dir (prefix when dir_has_pid) */
@@ -117,7 +123,13 @@ void cli_heapwatch_init(cli_heapwatch *w);
 int cli_heapwatch_prepare(cli_heapwatch *w, const char *cmd);
 void cli_heapwatch_child_env(const cli_heapwatch *w);
 int cli_heapwatch_start(cli_heapwatch *w, pid_t child, const char *cmd);
-/* Signals the child for a snapshot when level turns critical, loads new
+/* `heap watch --url` (cmd_heap_watch.c): follows the snapshots of pid in
+ * dir, written by someone else (no child, no preload, no symbolization on
+ * this host: remote profiles carry their own names). Then tick and finish
+ * as for run. 0 or CLI_EXIT_ERROR after printing. */
+int cli_heapwatch_follow(cli_heapwatch *w, const char *dir, int32_t pid,
+                         const char *cmd);
+/* Signals the child (if any) for a snapshot when level turns critical, loads new
  * snapshots, announces newly growing sites, updates the metrics of m. */
 void cli_heapwatch_tick(cli_heapwatch *w, mv_monitor *m, mv_level level);
 /* Loads the final snapshot and prints the ranking (also with --quiet:

@@ -206,6 +206,19 @@ void cli_heapwatch_config(cli_heapwatch *w, mv_config *cfg)
     cfg->http_nroutes = 1;
 }
 
+int cli_heapwatch_follow(cli_heapwatch *w, const char *dir, int32_t pid,
+                         const char *cmd)
+{
+    if (cli_heapdir_init(&w->hd, dir, pid) != 0) {
+        cli_error(cmd, "out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    w->hd.symbolize = 0; /* the profile's own names, not this host's files */
+    w->child = 0;
+    w->started = 1;
+    return 0;
+}
+
 static int reported(cli_heapwatch *w, const char *key)
 {
     size_t i;
@@ -233,9 +246,15 @@ static void announce(cli_heapwatch *w, const cli_site_trend *x)
 
     cli_format_time(mv__now_wall_ms(), ts, sizeof ts);
     if (w->json) {
-        rc = mv__buf_printf(&line, "{\"time\":\"%s\",\"event\":\"heap_site_growing\","
-                            "\"pid\":%" PRId32 ",\"rank\":%d,\"site\":", ts,
-                            w->hd.pid, x->rank);
+        rc = mv__buf_printf(&line, "{\"time\":\"%s\",\"event\":\"heap_site_growing\",",
+                            ts);
+        if (w->url) {
+            rc |= mv__buf_puts(&line, "\"url\":");
+            rc |= mv__buf_json_string(&line, w->url);
+        } else {
+            rc |= mv__buf_printf(&line, "\"pid\":%" PRId32, w->hd.pid);
+        }
+        rc |= mv__buf_printf(&line, ",\"rank\":%d,\"site\":", x->rank);
         rc |= mv__buf_json_string(&line, x->site);
         rc |= mv__buf_puts(&line, ",\"growth_bytes_per_hour\":");
         rc |= mv__buf_json_double(&line, x->growth_per_hour);
@@ -306,7 +325,8 @@ void cli_heapwatch_tick(cli_heapwatch *w, mv_monitor *m, mv_level level)
 {
     if (!w->started)
         return;
-    if (level == MV_LEVEL_CRITICAL && w->last_level != MV_LEVEL_CRITICAL) {
+    if (w->child > 0 && level == MV_LEVEL_CRITICAL &&
+        w->last_level != MV_LEVEL_CRITICAL) {
         /* last gasp: a snapshot now, before the OOM killer may strike */
         if (kill(w->child, SIGRTMIN + 8) == 0)
             fprintf(stderr, "memvigil: level critical: asked %ld for a heap "

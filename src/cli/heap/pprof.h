@@ -208,9 +208,30 @@ typedef struct cli_stack {
                         * inuse_space when present, else 0 (saturating) */
 } cli_stack;
 
+/* Why a frame was skipped to find a site (cli_allocator_frame_kind). */
+enum {
+    CLI_SKIP_NONE = 0,
+    CLI_SKIP_ALLOCATOR,  /* malloc, operator new, std::, the profiler */
+    CLI_SKIP_BUILTIN,    /* a known wrapper: zmalloc, xmalloc, g_malloc... */
+    CLI_SKIP_REGEX,      /* --skip REGEX */
+    CLI_SKIP_AUTO        /* detected as a wrapper (pprof_autoskip.c) */
+};
+
+/* A wrapper frame skipped in some stack (malloc and friends are not
+ * listed: they are always skipped). */
+typedef struct cli_skipped {
+    char *function;
+    int kind;          /* CLI_SKIP_BUILTIN, _REGEX or _AUTO */
+} cli_skipped;
+
+/* Skipped wrappers listed per cli_stacks; more are not named. */
+#define CLI_STACKS_MAX_SKIPPED 16
+
 typedef struct cli_stacks {
     cli_stack *v;
     size_t n;
+    cli_skipped skipped[CLI_STACKS_MAX_SKIPPED]; /* in order of discovery */
+    size_t nskipped;
     int64_t total;     /* sum of value over all samples (saturating) */
     double time_s;     /* time_nanos in seconds (0 when unset) */
     int64_t period;    /* sampling period in bytes (0 when unset) */
@@ -238,6 +259,35 @@ void cli_stacks_release(cli_stacks *s);
  * allocation wrapper, a std:: frame, or a function cli_heap_skip_add
  * named)? */
 int cli_is_allocator_frame(const char *name);
+/* The same question with the reason: CLI_SKIP_NONE, _ALLOCATOR, _BUILTIN
+ * or _REGEX. */
+int cli_allocator_frame_kind(const char *name);
+
+/* ---- pprof_autoskip.c: wrappers found from the profile's shape ----
+ * A function right above the allocator (after the frames above are
+ * skipped) under CLI_AUTOSKIP_MIN_CALLERS or more distinct caller
+ * functions is taken for an allocation wrapper and skipped too, one level.
+ * cli_stacks_build does this for every profile unless
+ * cli_heap_auto_skip_set(0) (--no-auto-skip) was called. Process-wide
+ * switch: set it from the main thread before stacks are read.
+ * Four callers: a helper called from four unrelated functions serves the
+ * program, not one structure; a leaking function allocates for one
+ * structure from one or two places, so it stays the site. */
+#define CLI_AUTOSKIP_MIN_CALLERS 4
+void cli_heap_auto_skip_set(int on);
+int cli_heap_auto_skip_enabled(void);
+
+/* The collector: add (site, caller) for every sample whose site is right
+ * above a skipped allocator frame, then decide. Names are copied; the
+ * text kept is bounded by CLI_STACKS_MAX_BYTES (pairs past it are not
+ * counted). cli_autoskip_free(NULL) is a no-op. add/decide: 0, -EINVAL or
+ * -ENOMEM; is_wrapper(NULL, ...) is 0. One thread at a time. */
+typedef struct cli_autoskip cli_autoskip;
+cli_autoskip *cli_autoskip_new(void);
+void cli_autoskip_free(cli_autoskip *a);
+int cli_autoskip_add(cli_autoskip *a, const char *site, const char *caller);
+int cli_autoskip_decide(cli_autoskip *a);
+int cli_autoskip_is_wrapper(const cli_autoskip *a, const char *name);
 
 /* --skip REGEX: frames whose function name matches the POSIX extended
  * regular expression are skipped like allocator frames (a program's own

@@ -76,31 +76,36 @@ int cli_heap_skip_add(const char *regex, char *errbuf, size_t errlen)
 
 int cli_is_allocator_frame(const char *name)
 {
+    return cli_allocator_frame_kind(name) != CLI_SKIP_NONE;
+}
+
+int cli_allocator_frame_kind(const char *name)
+{
     size_t i;
 
     if (!name || !name[0])
-        return 0;
+        return CLI_SKIP_NONE;
     for (i = 0; allocator_names[i]; i++)
         if (strcmp(name, allocator_names[i]) == 0)
-            return 1;
+            return CLI_SKIP_ALLOCATOR;
     /* C++: "operator new(unsigned long)", mangled _Znwm, _Znam, _ZnwmSt...,
      * _ZnwmRKSt9nothrow_t; the profiler's own entry points */
     if (strncmp(name, "operator new", 12) == 0 || strncmp(name, "_Znw", 4) == 0 ||
         strncmp(name, "_Zna", 4) == 0 || strncmp(name, "mvh_", 4) == 0 ||
         strncmp(name, "mv_heap_", 8) == 0 || strncmp(name, "mv__heap", 8) == 0)
-        return 1;
+        return CLI_SKIP_ALLOCATOR;
     /* the C++ standard library (allocators, containers growing): never
      * the program's own code */
     if (strncmp(name, "std::", 5) == 0 || strncmp(name, "__gnu_cxx::", 11) == 0)
-        return 1;
+        return CLI_SKIP_ALLOCATOR;
     for (i = 0; allocator_wrapper_prefixes[i]; i++)
         if (strncmp(name, allocator_wrapper_prefixes[i],
                     strlen(allocator_wrapper_prefixes[i])) == 0)
-            return 1;
+            return CLI_SKIP_BUILTIN;
     for (int k = 0; k < nskip; k++)
         if (regexec(&skip_re[k], name, 0, NULL, 0) == 0)
-            return 1;
-    return 0;
+            return CLI_SKIP_REGEX;
+    return CLI_SKIP_NONE;
 }
 
 static const char *base_name(const char *path)
@@ -205,6 +210,7 @@ static int format_site(mv_buf *b, const cli_frame *f)
 typedef struct frames {
     rframe *v;
     size_t n, cap;
+    size_t dropped;      /* frames dropped from the leaf end */
 } frames;
 
 static const char *frame_name(const rframe *r)
@@ -212,10 +218,49 @@ static const char *frame_name(const rframe *r)
     return r->fallback[0] ? r->fallback : r->f.function;
 }
 
+/* Why frame r is dropped from the leaf end: CLI_SKIP_* (auto: a wrapper
+ * the profile's own shape revealed, see pprof_autoskip.c). */
+static int drop_kind(const rframe *r, const cli_autoskip *autos)
+{
+    int k;
+
+    if (r->profiler)
+        return CLI_SKIP_ALLOCATOR;
+    k = cli_allocator_frame_kind(frame_name(r));
+    if (k == CLI_SKIP_NONE && cli_autoskip_is_wrapper(autos, frame_name(r)))
+        k = CLI_SKIP_AUTO;
+    return k;
+}
+
+/* Notes a dropped wrapper (not malloc itself) in st's list, once. */
+static int note_skipped(cli_stacks *st, const char *name, int kind)
+{
+    size_t i;
+    char *copy;
+
+    if (!st || kind == CLI_SKIP_ALLOCATOR || kind == CLI_SKIP_NONE)
+        return 0;
+    for (i = 0; i < st->nskipped; i++)
+        if (strcmp(st->skipped[i].function, name) == 0)
+            return 0;
+    if (st->nskipped >= CLI_STACKS_MAX_SKIPPED)
+        return 0;
+    copy = strdup(name);
+    if (!copy)
+        return -ENOMEM;
+    st->skipped[st->nskipped].function = copy;
+    st->skipped[st->nskipped].kind = kind;
+    st->nskipped++;
+    return 0;
+}
+
 static int sample_frames(const cli_pprof *p, const cli_pprof_sample *s,
-                         cli_symbolize_fn sym, void *ctx, frames *fr)
+                         cli_symbolize_fn sym, void *ctx,
+                         const cli_autoskip *autos, cli_stacks *log,
+                         frames *fr)
 {
     size_t i, skip;
+    int kind;
 
     fr->n = 0;
     for (i = 0; i < s->nlocs && fr->n < MAX_STACK_FRAMES; i++) {
@@ -239,9 +284,13 @@ static int sample_frames(const cli_pprof *p, const cli_pprof_sample *s,
             fr->v[fr->n++] = tmp[j];
     }
     /* drop allocator frames at the leaf end, keeping at least one frame */
-    for (skip = 0; skip + 1 < fr->n; skip++)
-        if (!fr->v[skip].profiler && !cli_is_allocator_frame(frame_name(&fr->v[skip])))
+    for (skip = 0; skip + 1 < fr->n; skip++) {
+        if ((kind = drop_kind(&fr->v[skip], autos)) == CLI_SKIP_NONE)
             break;
+        if (note_skipped(log, frame_name(&fr->v[skip]), kind) != 0)
+            return -ENOMEM;
+    }
+    fr->dropped = skip;
     if (skip) {
         memmove(fr->v, fr->v + skip, (fr->n - skip) * sizeof *fr->v);
         fr->n -= skip;
@@ -289,12 +338,42 @@ static void stack_free(cli_stack *s)
     free(s->site);
 }
 
+/* First pass: which functions right above the allocator are wrappers
+ * (pprof_autoskip.c). *out is NULL or the decided set (caller frees). */
+static int find_wrappers(const cli_pprof *p, cli_symbolize_fn sym,
+                         void *ctx, frames *fr, cli_autoskip **out)
+{
+    cli_autoskip *a = cli_autoskip_new();
+    size_t i;
+    int rc = 0;
+
+    *out = NULL;
+    if (!a)
+        return -ENOMEM;
+    for (i = 0; i < p->nsamples && !rc; i++) {
+        if ((rc = sample_frames(p, &p->samples[i], sym, ctx, NULL, NULL, fr)) != 0)
+            break;
+        if (fr->dropped > 0 && fr->n >= 2 && fr->v[0].f.function &&
+            fr->v[1].f.function)
+            rc = cli_autoskip_add(a, fr->v[0].f.function, fr->v[1].f.function);
+    }
+    if (!rc)
+        rc = cli_autoskip_decide(a);
+    if (rc) {
+        cli_autoskip_free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
 int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
                      void *sym_ctx, cli_stacks *out)
 {
     static const char *const kinds[4] = {"alloc_objects", "alloc_space",
                                          "inuse_objects", "inuse_space"};
     cli_stacks st;
+    cli_autoskip *autos = NULL;
     frames fr = {0};
     mv_buf key = {0}, folded = {0}, site = {0};
     int kidx[4], rc = 0;
@@ -313,12 +392,15 @@ int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
         return -ENOMEM;
     st.time_s = (double)p->time_nanos / 1e9;
     st.period = p->period;
+    if (cli_heap_auto_skip_enabled() && (rc = find_wrappers(p, sym, sym_ctx, &fr,
+                                                            &autos)) != 0)
+        goto fail;
     for (i = 0; i < p->nsamples; i++) {
         const cli_pprof_sample *s = &p->samples[i];
         cli_stack *k = &st.v[st.n];
 
         st.total = cli_sat_add64(st.total, p->values[s->val0 + (size_t)vidx]);
-        if ((rc = sample_frames(p, s, sym, sym_ctx, &fr)) != 0)
+        if ((rc = sample_frames(p, s, sym, sym_ctx, autos, &st, &fr)) != 0)
             goto fail;
         used += text_bytes(&fr);
         if (used > CLI_STACKS_MAX_BYTES) {
@@ -380,6 +462,7 @@ int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
     }
     st.n = w;
     qsort(st.v, st.n, sizeof *st.v, cmp_value);
+    cli_autoskip_free(autos);
     free(fr.v);
     mv_buf_release(&key);
     mv_buf_release(&folded);
@@ -387,6 +470,7 @@ int cli_stacks_build(const cli_pprof *p, int vidx, cli_symbolize_fn sym,
     *out = st;
     return 0;
 fail:
+    cli_autoskip_free(autos);
     free(fr.v);
     mv_buf_release(&key);
     mv_buf_release(&folded);
@@ -403,6 +487,8 @@ void cli_stacks_release(cli_stacks *s)
         return;
     for (i = 0; i < s->n; i++)
         stack_free(&s->v[i]);
+    for (i = 0; i < s->nskipped; i++)
+        free(s->skipped[i].function);
     free(s->v);
     memset(s, 0, sizeof *s);
 }

@@ -231,10 +231,20 @@ static void test_symbolizer_callback(void **state)
 
     build_profile(&e);
     assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    /* only the address-only location is symbolized: once per pass (the
+     * wrapper detection's pass, then the stacks'; cli_symbolize caches
+     * by address), once without the detection */
     assert_int_equal(cli_stacks_build(&p, 3, fake_sym, &calls, &st), 0);
-    assert_int_equal(calls, 1);
+    assert_int_equal(calls, 2);
     assert_string_equal(st.v[1].site, "parse_request (req.c:88)");
     assert_string_equal(st.v[1].folded, "main;parse_request");
+    cli_stacks_release(&st);
+    calls = 0;
+    cli_heap_auto_skip_set(0);
+    assert_int_equal(cli_stacks_build(&p, 3, fake_sym, &calls, &st), 0);
+    cli_heap_auto_skip_set(1);
+    assert_int_equal(calls, 1);
+    assert_string_equal(st.v[1].site, "parse_request (req.c:88)");
     cli_stacks_release(&st);
     cli_pprof_release(&p);
 }
@@ -261,6 +271,185 @@ static void test_allocator_names(void **state)
     assert_false(cli_is_allocator_frame("stdio_flush"));
     assert_false(cli_is_allocator_frame("main"));
     assert_false(cli_is_allocator_frame(NULL));
+}
+
+
+/* ---- pprof_autoskip.c: wrappers found from the profile's shape ---- */
+
+/* Strings of the synthetic profiles below; function k is named wstrs[k]
+ * and sits alone at location k (file app.c, line 100 + k). */
+static const char *const wstrs[] = {"", "alloc_objects", "count",
+    "alloc_space", "bytes", "inuse_objects", "inuse_space", "space",
+    "malloc", "my_xalloc", "caller_a", "caller_b", "caller_c", "caller_d",
+    "caller_e", "caller_f", "leak_node", "main", "app.c", "zmalloc",
+    "load_index"};
+enum { W_MALLOC = 8, W_XALLOC, W_A, W_B, W_C, W_D, W_E, W_F, W_LEAK, W_MAIN,
+       W_FILE, W_ZMALLOC, W_LOAD, W_N };
+
+typedef struct wsample {
+    uint64_t locs[6];   /* leaf first, 0-terminated */
+    int64_t bytes;
+} wsample;
+
+static void build_shaped(enc *e, const wsample *ws, size_t n)
+{
+    e->n = 0;
+    value_type(e, 1, 1, 2);
+    value_type(e, 1, 3, 4);
+    value_type(e, 1, 5, 2);
+    value_type(e, 1, 6, 4);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < 6 && ws[i].locs[k])
+            k++;
+        sample(e, ws[i].locs, k, 1, ws[i].bytes, 1);
+    }
+    for (uint64_t f = W_MALLOC; f < W_N; f++) {
+        uint64_t fn[] = {f};
+        int64_t ln[] = {(int64_t)(100 + f)};
+        if (f == W_FILE)
+            continue;
+        location(e, f, 0x401000 + f * 16, fn, ln, 1);
+        function(e, f, f, W_FILE);
+    }
+    for (size_t i = 0; i < sizeof wstrs / sizeof wstrs[0]; i++)
+        put_bytes(e, 6, wstrs[i], strlen(wstrs[i]));
+    put_int(e, 12, 4096);
+}
+
+static const cli_stack *find_site(const cli_stacks *st, const char *fn)
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (strncmp(st->v[i].site, fn, strlen(fn)) == 0 &&
+            st->v[i].site[strlen(fn)] == ' ')
+            return &st->v[i];
+    return NULL;
+}
+
+static int skipped_kind(const cli_stacks *st, const char *fn)
+{
+    for (size_t i = 0; i < st->nskipped; i++)
+        if (strcmp(st->skipped[i].function, fn) == 0)
+            return st->skipped[i].kind;
+    return CLI_SKIP_NONE;
+}
+
+static void build_stacks(const wsample *ws, size_t n, cli_stacks *st)
+{
+    enc e;
+    cli_pprof p;
+
+    build_shaped(&e, ws, n);
+    assert_int_equal(cli_pprof_decode(e.b, e.n, &p), 0);
+    assert_int_equal(cli_stacks_build(&p, 3, NULL, NULL, st), 0);
+    cli_pprof_release(&p);
+}
+
+/* A program's own wrapper under six callers: skipped, its callers are the
+ * sites, and the leak behind it (caller_a, 90% of its bytes) ranks first;
+ * --no-auto-skip brings the wrapper back. */
+static void test_autoskip_wrapper(void **state)
+{
+    const wsample ws[] = {
+        {{W_MALLOC, W_XALLOC, W_A, W_MAIN}, 9 << 20},
+        {{W_MALLOC, W_XALLOC, W_B, W_MAIN}, 256 << 10},
+        {{W_MALLOC, W_XALLOC, W_C, W_MAIN}, 256 << 10},
+        {{W_MALLOC, W_XALLOC, W_D, W_MAIN}, 128 << 10},
+        {{W_MALLOC, W_XALLOC, W_E, W_MAIN}, 64 << 10},
+        {{W_MALLOC, W_XALLOC, W_F, W_MAIN}, 64 << 10},
+        {{W_MALLOC, W_ZMALLOC, W_LOAD, W_MAIN}, 1 << 20},
+    };
+    cli_stacks st;
+    (void)state;
+
+    build_stacks(ws, 7, &st);
+    assert_string_equal(st.v[0].site, "caller_a (app.c:110)");
+    assert_string_equal(st.v[0].folded, "main;caller_a");
+    assert_null(find_site(&st, "my_xalloc"));
+    assert_non_null(find_site(&st, "caller_f"));
+    assert_non_null(find_site(&st, "load_index"));
+    assert_int_equal(skipped_kind(&st, "my_xalloc"), CLI_SKIP_AUTO);
+    assert_int_equal(skipped_kind(&st, "zmalloc"), CLI_SKIP_BUILTIN);
+    assert_int_equal(skipped_kind(&st, "malloc"), CLI_SKIP_NONE); /* not listed */
+    cli_stacks_release(&st);
+
+    cli_heap_auto_skip_set(0);
+    build_stacks(ws, 7, &st);
+    cli_heap_auto_skip_set(1);
+    assert_string_equal(st.v[0].site, "my_xalloc (app.c:109)");
+    assert_null(find_site(&st, "caller_a"));
+    assert_int_equal(skipped_kind(&st, "my_xalloc"), CLI_SKIP_NONE);
+    cli_stacks_release(&st);
+}
+
+/* A genuine leaking function called from one or two places stays the
+ * site; so does one under three callers (below the threshold), and one
+ * under four callers that does not sit right above an allocator frame
+ * (Go's profiles start at the program's own function). */
+static void test_autoskip_keeps_sites(void **state)
+{
+    const wsample two[] = {
+        {{W_MALLOC, W_LEAK, W_A, W_MAIN}, 9 << 20},
+        {{W_MALLOC, W_LEAK, W_B, W_MAIN}, 1 << 20},
+        {{W_MALLOC, W_LOAD, W_C, W_MAIN}, 1 << 20},
+        {{W_MALLOC, W_LOAD, W_D, W_MAIN}, 1 << 20},
+        {{W_MALLOC, W_LOAD, W_E, W_MAIN}, 1 << 20},
+        {{W_XALLOC, W_A, W_MAIN}, 1 << 20},
+        {{W_XALLOC, W_B, W_MAIN}, 1 << 20},
+        {{W_XALLOC, W_C, W_MAIN}, 1 << 20},
+        {{W_XALLOC, W_D, W_MAIN}, 1 << 20},
+    };
+    const wsample four[] = {
+        {{W_MALLOC, W_LOAD, W_C, W_MAIN}, 1 << 20},
+        {{W_MALLOC, W_LOAD, W_D, W_MAIN}, 1 << 20},
+        {{W_MALLOC, W_LOAD, W_E, W_MAIN}, 1 << 20},
+        {{W_MALLOC, W_LOAD, W_F, W_MAIN}, 1 << 20},
+        {{W_MALLOC, W_LOAD, W_F, W_A}, 1 << 20}, /* same caller again */
+    };
+    const cli_stack *leak;
+    cli_stacks st;
+    (void)state;
+
+    build_stacks(two, 9, &st);
+    leak = find_site(&st, "leak_node");
+    assert_non_null(leak);
+    assert_int_equal(leak->value, 9 << 20); /* the a-path, by line */
+    assert_string_equal(st.v[0].site, "leak_node (app.c:116)");
+    assert_non_null(find_site(&st, "load_index"));
+    assert_non_null(find_site(&st, "my_xalloc"));
+    assert_null(find_site(&st, "caller_a"));
+    assert_int_equal(st.nskipped, 0);
+    cli_stacks_release(&st);
+
+    /* four distinct callers (caller_f twice): the threshold */
+    build_stacks(four, 5, &st);
+    assert_null(find_site(&st, "load_index"));
+    assert_int_equal(skipped_kind(&st, "load_index"), CLI_SKIP_AUTO);
+    cli_stacks_release(&st);
+}
+
+static void test_autoskip_collector(void **state)
+{
+    cli_autoskip *a = cli_autoskip_new();
+    (void)state;
+
+    assert_non_null(a);
+    assert_int_equal(cli_autoskip_add(a, NULL, "x"), -EINVAL);
+    for (int i = 0; i < 8; i++) {
+        char c[16];
+        snprintf(c, sizeof c, "f%d", i % 4);
+        assert_int_equal(cli_autoskip_add(a, "wrap", c), 0);
+        assert_int_equal(cli_autoskip_add(a, "main", c), 0);
+    }
+    assert_int_equal(cli_autoskip_add(a, "once", "f1"), 0);
+    assert_int_equal(cli_autoskip_decide(a), 0);
+    assert_true(cli_autoskip_is_wrapper(a, "wrap"));
+    assert_false(cli_autoskip_is_wrapper(a, "main")); /* an entry point */
+    assert_false(cli_autoskip_is_wrapper(a, "once"));
+    assert_false(cli_autoskip_is_wrapper(a, "f1"));
+    assert_false(cli_autoskip_is_wrapper(NULL, "wrap"));
+    cli_autoskip_free(a);
+    cli_autoskip_free(NULL);
 }
 
 /* Every truncation is either a valid shorter message or -EBADMSG. */
@@ -947,6 +1136,9 @@ int main(void)
         cmocka_unit_test(test_symbolize_shares_functions),
         cmocka_unit_test(test_subtract),
         cmocka_unit_test(test_text),
+        cmocka_unit_test(test_autoskip_wrapper),
+        cmocka_unit_test(test_autoskip_keeps_sites),
+        cmocka_unit_test(test_autoskip_collector),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
