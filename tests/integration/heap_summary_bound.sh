@@ -34,7 +34,7 @@ files=$(ls "$tmp/heap"/heap-*.pb.gz | wc -l)
 
 "$MEMVIGIL" heap top "$tmp/heap" --json >"$tmp/out" 2>"$tmp/err" || fail "heap top --json"
 read_n=$(jq '.snapshots' "$tmp/out")
-skipped=$(jq '.snapshots_skipped' "$tmp/out")
+skipped=$(jq '.snapshots_unread' "$tmp/out")
 [ "$read_n" -eq 24 ] || fail "read $read_n of $files snapshots, want 24"
 [ "$((read_n + skipped))" -eq "$files" ] || fail "read $read_n + skipped $skipped != $files files"
 jq -e '.growing[0].site | test("^main \\(leaky.c:[0-9]+\\)")' "$tmp/out" >/dev/null ||

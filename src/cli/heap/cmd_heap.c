@@ -447,8 +447,8 @@ void cli_heap_print_trend(FILE *f, const cli_heapdir *h, const cli_site_trend *r
         int rc = mv__buf_printf(&j, "{\"dir\":");
         rc |= mv__buf_json_string(&j, h->dir);
         rc |= mv__buf_printf(&j, ",\"pid\":%" PRId32 ",\"snapshots\":%zu,"
-                             "\"snapshots_skipped\":%" PRId64 ",\"total_bytes\":",
-                             h->pid, count, h->skipped);
+                             "\"snapshots_unread\":%" PRId64 ",\"total_bytes\":",
+                             h->pid, count, h->unread);
         rc |= mv__buf_json_double(&j, total);
         rc |= mv__buf_puts(&j, ",\"total_growth_bytes_per_hour\":");
         rc |= mv__buf_json_double(&j, tslope * 3600.0);
@@ -475,9 +475,9 @@ void cli_heap_print_trend(FILE *f, const cli_heapdir *h, const cli_site_trend *r
     fprintf(f, "pid %" PRId32 ": %zu snapshots, live heap %s, trend %s/h\n",
             h->pid, count, human(total, a, sizeof a),
             isfinite(tslope) ? human(tslope * 3600.0, b, sizeof b) : "n/a");
-    if (h->skipped > 0)
+    if (h->unread > 0)
         fprintf(f, "(%" PRId64 " more snapshots not read: at most %d a pass, "
-                "spread over the run)\n", h->skipped, CLI_HEAPDIR_MAX_READ);
+                "spread over the run)\n", h->unread, CLI_HEAPDIR_MAX_READ);
     if (count < 3)
         fprintf(f, "(a trend needs 3 snapshots or more)\n");
     if (ngrowing) {
@@ -773,6 +773,18 @@ int cli_cmd_heap(int argc, char **argv)
         if (o.nargs != 1)
             return cli_usage_error("heap", "symbolize takes one FILE");
         return cli_heap_symbolize_cmd(o.args[0], o.output, o.symbolize);
+    }
+    if (strcmp(sub, "watch") == 0) {
+        if (o.nargs != 0)
+            return cli_usage_error("heap", "watch takes no operand (--url URL)");
+        if (!o.watch.fetch.url)
+            return cli_usage_error("heap", "watch needs --url URL");
+        if (strncmp(o.watch.fetch.url, "http://", 7) != 0 &&
+            strncmp(o.watch.fetch.url, "https://", 8) != 0)
+            return cli_usage_error("heap", "bad --url '%s': expected http:// "
+                                   "or https://", o.watch.fetch.url);
+        o.watch.json = o.json;
+        return cli_heap_watch(&o.watch);
     }
     return cli_usage_error("heap", "no such subcommand '%s' (top, diff, "
                            "folded, symbolize, watch)", sub);

@@ -276,7 +276,7 @@ int cli_heapdir_update(cli_heapdir *h, int *added)
     for (i = 0; i < n; i++) {
         int rc;
         if (!read_this(i, n)) {
-            h->skipped++;
+            h->unread++;
             h->next_seq = f[i].seq + 1;
             continue;
         }

@@ -35,7 +35,7 @@ typedef struct cli_heapdir {
     cli_heaptrend *trend;
     int symbolize;           /* use libdw (default 1) */
     int64_t loaded;          /* snapshots loaded */
-    int64_t skipped;         /* new snapshots left unread by the bound below */
+    int64_t unread;          /* new snapshots left unread by the bound below */
     int64_t bad;             /* files that could not be read (skipped) */
     int bad_rc;              /* why the last of them failed (negative
                               * errno or CLI_PPROF_E*, see
@@ -63,7 +63,7 @@ int cli_heapdir_init(cli_heapdir *h, const char *dir, int32_t pid);
 void cli_heapdir_release(cli_heapdir *h);
 
 /* Loads new snapshots in sequence order, at most CLI_HEAPDIR_MAX_READ
- * (the others counted in h->skipped). *added (may be NULL) gets how many.
+ * (the others counted in h->unread). *added (may be NULL) gets how many.
  * 0, or -ENOENT (no such directory), -ENOTDIR. Unreadable or corrupt
  * snapshots are skipped and counted in h->bad, the last one named in
  * h->bad_file (a snapshot being renamed into place is never half-read: the
