@@ -102,6 +102,7 @@
 #include "monitor.h"
 #include "oom_report.h"
 #include "util.h"
+#include "util_guest.h"
 
 /* Events one tick can raise (level, growth, oom, swap, exit, budget, the
  * kernel log's kills and notice...). */
@@ -1112,54 +1113,6 @@ static int run_tick(mv_monitor *m)
     return rc;
 }
 
-/* ---- guest manners: signals and locale -------------------------------- */
-
-/* Blocks, in the calling thread, every signal that is not a synchronous
- * fault; *old gets the previous mask. Threads created meanwhile (sampler,
- * HTTP server) inherit the mask, so the host's process-directed signals
- * (SIGINT, SIGTERM, SIGCHLD, timers) are never run on our threads, and a
- * write() to a closed event-log pipe returns EPIPE instead of raising a
- * SIGPIPE that would kill the host. */
-static void block_signals(sigset_t *old)
-{
-    sigset_t set;
-    sigfillset(&set);
-    sigdelset(&set, SIGSEGV);
-    sigdelset(&set, SIGBUS);
-    sigdelset(&set, SIGFPE);
-    sigdelset(&set, SIGILL);
-    sigdelset(&set, SIGTRAP);
-    sigdelset(&set, SIGSYS);
-    sigdelset(&set, SIGABRT);
-    pthread_sigmask(SIG_BLOCK, &set, old);
-}
-
-static void restore_signals(const sigset_t *old)
-{
-    pthread_sigmask(SIG_SETMASK, old, NULL);
-}
-
-/* The host may have called setlocale(): with a ',' decimal separator
- * (de_DE...) printf("%g") would write "0,85" into JSON, metrics and the
- * recording. Every thread that formats numbers switches its own locale to
- * "C" with uselocale() (per thread; the host's global locale is untouched).
- * glibc returns a static object for "C", so this costs nothing. Returns the
- * C locale to pass to c_locale_leave, or 0 when newlocale failed. */
-static locale_t c_locale_enter(locale_t *prev)
-{
-    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    *prev = c ? uselocale(c) : (locale_t)0;
-    return c;
-}
-
-static void c_locale_leave(locale_t c, locale_t prev)
-{
-    if (!c)
-        return;
-    uselocale(prev);
-    freelocale(c);
-}
-
 /* ---- the sampler thread ---------------------------------------------- */
 
 static void abs_deadline(int64_t due_ms, struct timespec *ts)
@@ -1173,7 +1126,7 @@ static void *sampler_main(void *arg)
     mv_monitor *m = arg;
     mv__stored_event batch[MV_MONITOR_PENDING];
     locale_t prev_loc;
-    locale_t cloc = c_locale_enter(&prev_loc);
+    locale_t cloc = mv__guest_c_locale_enter(&prev_loc);
 
     pthread_mutex_lock(&m->lock);
     int64_t next_due = mv__now_mono_ms() + m->interval_ms;
@@ -1228,7 +1181,7 @@ static void *sampler_main(void *arg)
     m->pending_n = 0;
     pthread_mutex_unlock(&m->lock);
     deliver(m, batch, n);
-    c_locale_leave(cloc, prev_loc);
+    mv__guest_c_locale_leave(cloc, prev_loc);
     return NULL;
 }
 
@@ -1371,13 +1324,13 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     }
 
     if (m->cfg.http_listen) {
-        block_signals(&oldmask); /* MHD's thread inherits the mask */
+        mv__guest_block_signals(&oldmask); /* MHD's thread inherits the mask */
         /* the library's /debug/pprof/heap first: a route of the
          * application's at the same path replaces it */
         size_t nextra = 2 + (cfg->http_routes ? cfg->http_nroutes : 0);
         mv_http_route *extra = calloc(nextra, sizeof *extra);
         if (!extra) {
-            restore_signals(&oldmask);
+            mv__guest_restore_signals(&oldmask);
             rc = -ENOMEM;
             goto fail;
         }
@@ -1394,7 +1347,7 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
         rc = mv__http_start_routes(m->cfg.http_listen, m->cfg.http_token,
                                    &routes, m, &m->http);
         free(extra);
-        restore_signals(&oldmask);
+        mv__guest_restore_signals(&oldmask);
         if (rc)
             goto fail;
     }
@@ -1427,9 +1380,9 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     }
 
     mv__monitor_live_add(m);
-    block_signals(&oldmask);
+    mv__guest_block_signals(&oldmask);
     rc = pthread_create(&m->thread, NULL, sampler_main, m);
-    restore_signals(&oldmask);
+    mv__guest_restore_signals(&oldmask);
     if (rc) {
         mv__monitor_live_remove(m);
         rc = -rc;
@@ -1452,9 +1405,9 @@ int mv_monitor_start(const mv_config *cfg, mv_monitor **out)
     /* the recording header, first sample and first events are formatted on
      * the caller's thread: C locale there too (see c_locale_enter) */
     locale_t prev_loc;
-    locale_t cloc = c_locale_enter(&prev_loc);
+    locale_t cloc = mv__guest_c_locale_enter(&prev_loc);
     int rc = start_impl(cfg, out);
-    c_locale_leave(cloc, prev_loc);
+    mv__guest_c_locale_leave(cloc, prev_loc);
     return rc;
 }
 
@@ -1493,10 +1446,10 @@ void mv_monitor_stop(mv_monitor *m)
          * at shutdown, the last operations) still reaches the recording;
          * the thread is gone, so this thread is the only writer */
         locale_t prev_loc;
-        locale_t cloc = c_locale_enter(&prev_loc);
+        locale_t cloc = mv__guest_c_locale_enter(&prev_loc);
         (void)mv__record_app_changes(m->rec, m->reg, mv__now_wall_ms(),
                                      MV__RECORD_APP_MAX_LINES);
-        c_locale_leave(cloc, prev_loc);
+        mv__guest_c_locale_leave(cloc, prev_loc);
     }
     monitor_free(m, 1);
 }

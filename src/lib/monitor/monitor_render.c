@@ -16,6 +16,7 @@
 
 #include "monitor.h"
 #include "util.h"
+#include "util_guest.h"
 
 typedef struct snapshot {
     mv_sample sample;
@@ -128,16 +129,13 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
     /* numbers must read "0.85" whatever the host's setlocale() said: this
      * thread (the caller's or the HTTP server's) formats in the C locale
      * for the duration of the call (glibc: a static object, no cost) */
-    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    locale_t prev_loc = cloc ? uselocale(cloc) : (locale_t)0;
+    locale_t prev_loc;
+    locale_t cloc = mv__guest_c_locale_enter(&prev_loc);
     size_t old_len = buf->len;
     pthread_mutex_lock(&m->app_lock);
     int rc = mv__expose_render(&st, fmt, buf);
     pthread_mutex_unlock(&m->app_lock);
-    if (cloc) {
-        uselocale(prev_loc);
-        freelocale(cloc);
-    }
+    mv__guest_c_locale_leave(cloc, prev_loc);
     if (rc && buf->len > old_len) {
         /* on error buf keeps what it had */
         buf->len = old_len;
@@ -228,13 +226,10 @@ int mv__monitor_http_samples(void *ctx, int64_t since_ms, mv_buf *out)
     sn->x.nevents = sn->nevents;
 
     /* numbers in the C locale whatever the host set (see mv_render) */
-    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    locale_t prev_loc = cloc ? uselocale(cloc) : (locale_t)0;
+    locale_t prev_loc;
+    locale_t cloc = mv__guest_c_locale_enter(&prev_loc);
     rc = mv__live_render_json(sn->pts, sn->n, since_ms, sn->cap, &sn->x, out);
-    if (cloc) {
-        uselocale(prev_loc);
-        freelocale(cloc);
-    }
+    mv__guest_c_locale_leave(cloc, prev_loc);
     free(sn);
     return rc;
 }

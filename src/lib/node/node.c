@@ -20,6 +20,7 @@
 #include "events.h"
 #include "node.h"
 #include "util.h"
+#include "util_guest.h"
 
 #define MAX_INTERVAL_MS (365LL * 24 * 3600 * 1000)
 
@@ -199,8 +200,8 @@ static void deadline_in(int64_t ms, struct timespec *ts)
 static void *sampler_main(void *arg)
 {
     mv_node *n = arg;
-    locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    locale_t prev = cloc ? uselocale(cloc) : (locale_t)0;
+    locale_t prev;
+    locale_t cloc = mv__guest_c_locale_enter(&prev);
 
     pthread_mutex_lock(&n->lock);
     int64_t next_due = mv__now_mono_ms() + n->cfg.interval_ms;
@@ -223,26 +224,11 @@ static void *sampler_main(void *arg)
         pthread_cond_timedwait(&n->wake, &n->lock, &ts);
     }
     pthread_mutex_unlock(&n->lock);
-    if (cloc) {
-        uselocale(prev);
-        freelocale(cloc);
-    }
+    mv__guest_c_locale_leave(cloc, prev);
     return NULL;
 }
 
 /* ---- start / stop ------------------------------------------------------ */
-
-static void block_signals(sigset_t *old)
-{
-    sigset_t set;
-    sigfillset(&set);
-    sigdelset(&set, SIGSEGV);
-    sigdelset(&set, SIGBUS);
-    sigdelset(&set, SIGFPE);
-    sigdelset(&set, SIGILL);
-    sigdelset(&set, SIGABRT);
-    pthread_sigmask(SIG_BLOCK, &set, old);
-}
 
 static void node_free(mv_node *n)
 {
@@ -319,10 +305,10 @@ static int open_sinks(mv_node *n)
             return rc;
     }
     if (n->cfg.http_listen) {
-        block_signals(&old);     /* MHD's threads inherit the mask */
+        mv__guest_block_signals(&old);     /* MHD's threads inherit the mask */
         rc = mv__http_start(n->cfg.http_listen, n->cfg.http_token,
                             mv__node_render, n, &n->http);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        mv__guest_restore_signals(&old);
     }
     return rc;
 }
@@ -364,9 +350,9 @@ int mv_node_start(const mv_node_config *cfg, mv_node **out)
     }
     deliver(n, n->evs, nev);
 
-    block_signals(&old);
+    mv__guest_block_signals(&old);
     rc = pthread_create(&n->thread, NULL, sampler_main, n);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    mv__guest_restore_signals(&old);
     if (rc != 0) {
         mv__http_stop(n->http);
         node_free(n);
