@@ -8,6 +8,7 @@
  * tests can run it without the preload).
  */
 #include "heap.h"
+#include "pb_varint.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -44,21 +45,13 @@ static void buf_put(mv_heap_buf *b, const void *d, size_t n)
 
 static void put_varint(mv_heap_buf *b, uint64_t v)
 {
-    uint8_t t[10];
-    size_t n = 0;
-    do {
-        t[n] = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            t[n] |= 0x80;
-        n++;
-    } while (v);
-    buf_put(b, t, n);
+    uint8_t t[MV_PB_VARINT_MAX];
+    buf_put(b, t, mv__pb_varint(t, v));
 }
 
 static void put_tag(mv_heap_buf *b, unsigned field, unsigned wire)
 {
-    put_varint(b, ((uint64_t)field << 3) | wire);
+    put_varint(b, mv__pb_key(field, wire));
 }
 
 static void put_uint(mv_heap_buf *b, unsigned field, uint64_t v)

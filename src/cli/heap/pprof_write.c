@@ -26,6 +26,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "pb_varint.h"
 #include "pprof.h"
 #include "util.h"
 
@@ -44,22 +45,13 @@ static void put(pw *w, const void *d, size_t n)
 
 static void put_varint(pw *w, uint64_t v)
 {
-    uint8_t t[10];
-    size_t n = 0;
-
-    do {
-        t[n] = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            t[n] |= 0x80;
-        n++;
-    } while (v);
-    put(w, t, n);
+    uint8_t t[MV_PB_VARINT_MAX];
+    put(w, t, mv__pb_varint(t, v));
 }
 
 static void put_key(pw *w, unsigned field, unsigned wt)
 {
-    put_varint(w, ((uint64_t)field << 3) | wt);
+    put_varint(w, mv__pb_key(field, wt));
 }
 
 /* A varint field; 0 is proto3's default and is left out. */
