@@ -90,6 +90,13 @@ typedef struct mv_http_request mv_http_request;
 MV_EXPORT const char *mv_http_request_arg(const mv_http_request *req,
                                           const char *name);
 
+/* The query parameter name as a whole number of at most max (digits only,
+ * as Go's pprof handlers take seconds=N and debug=N) into *out: 0 (absent
+ * or "" reads 0), -EINVAL (not digits) or -ERANGE (above max); *out is 0
+ * on error. Thread-safety: the handler's thread. */
+MV_EXPORT int mv_http_request_count(const mv_http_request *req,
+                                    const char *name, long max, long *out);
+
 /* The request's body (POST to a route with max_body_bytes > 0; "" and
  * *len 0 otherwise), valid during the handler. len may be NULL.
  * Thread-safety: the handler's thread. */

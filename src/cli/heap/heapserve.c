@@ -180,27 +180,6 @@ static int say(mv_http_reply *reply, int status, const char *text)
     return mv_buf_append(&reply->body, text, strlen(text));
 }
 
-/* A non-negative integer parameter: absent or "" = 0. 0 or -EINVAL. */
-static int arg_count(const mv_http_request *req, const char *name,
-                     long max, long *out)
-{
-    const char *v = mv_http_request_arg(req, name);
-    long n = 0;
-
-    *out = 0;
-    if (!v || !*v)
-        return 0;
-    for (const char *p = v; *p; p++) {
-        if (*p < '0' || *p > '9' || n > max)
-            return -EINVAL;
-        n = n * 10 + (*p - '0');
-    }
-    if (n > max)
-        return -EINVAL;
-    *out = n;
-    return 0;
-}
-
 /* Loads path into p, saying why in reply on failure. 0, 1 (answered),
  * or -errno. */
 static int load(const char *path, cli_pprof *p, mv_http_reply *reply)
@@ -270,7 +249,7 @@ static int handle(void *ctx, const mv_http_request *req, mv_http_reply *reply)
     long secs, debug;
     int rc;
 
-    if (arg_count(req, "seconds", LONG_MAX / 10, &secs) != 0)
+    if (mv_http_request_count(req, "seconds", LONG_MAX / 10, &secs) != 0)
         return say(reply, 400, "bad request: seconds must be a whole number "
                    "of seconds\n");
     if (secs > MV_PPROF_MAX_SECONDS) {
@@ -280,7 +259,7 @@ static int handle(void *ctx, const mv_http_request *req, mv_http_reply *reply)
                  MV_PPROF_MAX_SECONDS);
         return say(reply, 400, msg);
     }
-    if (arg_count(req, "debug", 1000, &debug) != 0)
+    if (mv_http_request_count(req, "debug", 1000, &debug) != 0)
         return say(reply, 400, "bad request: debug must be a number\n");
     if (secs > 0 && debug > 0)
         return say(reply, 400, "bad request: seconds and debug params are "

@@ -351,6 +351,28 @@ const char *mv_http_request_arg(const mv_http_request *req, const char *name)
     return NULL;
 }
 
+int mv_http_request_count(const mv_http_request *req, const char *name,
+                          long max, long *out)
+{
+    const char *v = mv_http_request_arg(req, name);
+    long n = 0;
+
+    if (!out || max < 0)
+        return -EINVAL;
+    *out = 0;
+    if (!v || !*v)
+        return 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -EINVAL;
+        if (n > (max - (*p - '0')) / 10)
+            return -ERANGE;
+        n = n * 10 + (*p - '0');
+    }
+    *out = n;
+    return 0;
+}
+
 const char *mv_http_request_body(const mv_http_request *req, size_t *len)
 {
     if (!req) {

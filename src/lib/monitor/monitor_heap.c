@@ -29,6 +29,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,24 +56,6 @@ static int watches_self(const mv_monitor *m)
     return !m->cfg.cgroup && m->npids == 1 && m->pids[0] == (int32_t)getpid();
 }
 
-/* A non-negative integer parameter: absent or "" = 0. 0 or -EINVAL. */
-static int arg_count(const mv_http_request *req, const char *name, long *out)
-{
-    const char *v = mv_http_request_arg(req, name);
-    long n = 0;
-
-    *out = 0;
-    if (!v || !*v)
-        return 0;
-    for (const char *p = v; *p; p++) {
-        if (*p < '0' || *p > '9' || n > 100000000)
-            return -EINVAL;
-        n = n * 10 + (*p - '0');
-    }
-    *out = n;
-    return 0;
-}
-
 int mv__monitor_heap_pprof(void *ctx, const mv_http_request *req,
                            mv_http_reply *reply)
 {
@@ -94,9 +77,9 @@ int mv__monitor_heap_pprof(void *ctx, const mv_http_request *req,
                    "not found: no heap profiler is active in this process "
                    "(start it with LD_PRELOAD=libmemvigil_heap.so "
                    "MEMVIGIL_HEAP=1, or use `memvigil run --heap`)\n");
-    rc = arg_count(req, "seconds", &secs);
+    rc = mv_http_request_count(req, "seconds", LONG_MAX / 10, &secs);
     if (rc == 0)
-        rc = arg_count(req, "debug", &debug);
+        rc = mv_http_request_count(req, "debug", 1000, &debug);
     if (rc)
         return say(reply, 400, "bad request: seconds and debug must be whole "
                    "numbers\n");
