@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "memvigil.h"
+#include "frag.h"
 #include "leak.h"
 #include "registry.h"
 
@@ -40,6 +41,9 @@ typedef struct mv__self_stats {
     int recording;                        /* 1: a recording is written */
     uint64_t recording_lines_lost;        /* its lines that could not be
                                              written (a full disk), so far */
+    uint64_t trims;                       /* allocator trims (mv_trim and
+                                             the periodic trim) */
+    uint64_t trim_released_bytes;         /* resident memory they returned */
 } mv__self_stats;
 
 typedef struct mv__expose_state {
@@ -58,6 +62,7 @@ typedef struct mv__expose_state {
     /* Extensions (leak detection); zero-initialised states render as before */
     const mv__leak_result *leak;          /* NULL: leak figures left out */
     double cpu_budget;                    /* configured budget; <= 0 left out */
+    const mv__frag_result *frag;          /* allocator diagnosis; NULL: left out */
 } mv__expose_state;
 
 /* Appends the rendering of st to out. 0, -EINVAL (NULL args) or -ENOMEM
