@@ -322,6 +322,10 @@ typedef struct mv_config {
      * otherwise at least 1000; only for a monitor of its own process, else
      * -EINVAL. */
     int64_t trim_interval_ms;
+    /* The span the allocator diagnosis (fragmentation / retention) must
+     * hold over before it is said; 0 (the default) = 10 minutes; at least
+     * 1000. */
+    int64_t alloc_window_ms;
 } mv_config;
 
 MV_EXPORT void mv_config_init(mv_config *cfg);

@@ -184,6 +184,8 @@ int cli_heapwatch_start(cli_heapwatch *w, pid_t child, const char *cmd)
         cli_error(cmd, "--heap: out of memory");
         return CLI_EXIT_ERROR;
     }
+    (void)fmt_path(w->status_path, sizeof w->status_path, "%s/status-%ld.json",
+                   dir, (long)child);
     w->child = child;
     w->started = 1;
     fprintf(stderr, "memvigil %s: heap snapshots in %s\n", cmd, dir);

@@ -158,7 +158,7 @@ char *mv__frag_advice(mv__frag_verdict v, int alloc_kind, int64_t arenas,
     if (v == MV_FRAG_RETENTION)
         snprintf(out, n,
                  "give the freed peak back: call malloc_trim(0) (or "
-                 "mv_trim(), or monitor.trim_interval_ms for a periodic trim "
+                 "mv_trim(), or mv_config.trim_interval_ms for a periodic trim "
                  "outside phases) after the peak: RSS falls by about the "
                  "allocator's free bytes; MALLOC_ARENA_MAX=2 fewer "
                  "arenas%s keep less; or run with jemalloc "
@@ -242,9 +242,9 @@ static void aggregate(const mv__frag_detector *d, int64_t now, agg *a)
 /* The window is long and dense enough to speak of a steady state. */
 static int enough_data(const mv__frag_detector *d, const agg *a, int64_t now)
 {
-    /* the oldest bucket may start up to one width after window start */
-    return a->n >= d->cfg.min_samples &&
-           now - a->t_first >= d->cfg.window_ms - d->width_ms;
+    /* unbroken allocator data since at least one window ago */
+    return a->n >= d->cfg.min_samples && d->first_ms >= 0 &&
+           now - d->first_ms >= d->cfg.window_ms;
 }
 
 /* Resident private memory exceeds the heap in use, all window long. */

@@ -158,7 +158,8 @@ static int config_check(const mv_config *c)
         return -EINVAL;
     if (c->limit_bytes < 0)
         return -EINVAL;
-    if (c->alloc_stats_file && !c->alloc_stats_file[0])
+    if ((c->alloc_stats_file && !c->alloc_stats_file[0]) ||
+        (c->alloc_window_ms != 0 && c->alloc_window_ms < 1000))
         return -EINVAL;
     /* a periodic trim only of the process the monitor runs in */
     if (c->trim_interval_ms != 0 &&
@@ -1146,8 +1147,13 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     if (cfg->http_listen)
         m->live = mv__live_new(MV_LIVE_POINTS);
     /* the allocator diagnosis, where allocator figures can exist */
-    if (mv__monitor_alloc_self(m) || m->cfg.alloc_stats_file)
-        m->frag = mv__frag_new(NULL);
+    if (mv__monitor_alloc_self(m) || m->cfg.alloc_stats_file) {
+        mv__frag_cfg fc;
+        mv__frag_cfg_init(&fc);
+        if (cfg->alloc_window_ms > 0)
+            fc.window_ms = cfg->alloc_window_ms;
+        m->frag = mv__frag_new(&fc);
+    }
     if (!m->series || !m->reg || !m->leak || (cfg->http_listen && !m->live) ||
         ((mv__monitor_alloc_self(m) || m->cfg.alloc_stats_file) && !m->frag)) {
         rc = -ENOMEM;

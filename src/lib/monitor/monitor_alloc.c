@@ -63,11 +63,12 @@ void mv__monitor_rule_frag(mv_monitor *m, const mv_sample *s,
     if (!mv__frag_tick(m->frag, s->monotonic_ms, s, &m->frag_res))
         return;
     if (m->frag_res.verdict != MV_FRAG_NONE) {
-        snprintf(msg, sizeof msg, "%.200s; try %s",
-                 m->frag_res.evidence,
-                 m->frag_res.alloc_kind == 2
-                     ? "MALLOC_CONF=background_thread:true"
-                     : "MALLOC_ARENA_MAX=2 and malloc_trim(0), or jemalloc");
+        int n = snprintf(msg, sizeof msg, "%s; try %s", m->frag_res.evidence,
+                         m->frag_res.alloc_kind == MV_ALLOC_JEMALLOC
+                             ? "MALLOC_CONF=background_thread:true"
+                             : "MALLOC_ARENA_MAX=2 and malloc_trim(0), or jemalloc");
+        if (n < 0 || (size_t)n >= sizeof msg) /* the evidence whole, first */
+            mv__strlcpy(msg, m->frag_res.evidence, sizeof msg);
         mv__monitor_event(m, &evs[(*nev)++], MV_EVENT_FRAGMENTATION, s, msg);
     } else if (was != MV_FRAG_NONE) {
         snprintf(msg, sizeof msg, "%s cleared: %.250s",
