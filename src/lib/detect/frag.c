@@ -6,7 +6,7 @@
  * memory.
  *
  * Defaults, and why:
- *  - window 10 min, 6 samples: long enough that a burst being freed (a
+ *  - window 10 min, 3 readings: long enough that a burst being freed (a
  *    request spike, a GC-like batch) is not called a steady state; short
  *    next to the leak verdict's hours, because the claim is about the
  *    present (memory held now), not a trend.
@@ -67,7 +67,7 @@ const char *mv__frag_verdict_name(mv__frag_verdict v)
 void mv__frag_cfg_init(mv__frag_cfg *cfg)
 {
     cfg->window_ms = 10 * 60 * 1000;
-    cfg->min_samples = 6;
+    cfg->min_samples = 3;
     cfg->min_excess_bytes = 64ll << 20;
     cfg->min_excess_ratio = 0.30;
     cfg->flat_ratio = 0.10;
@@ -314,17 +314,10 @@ int mv__frag_tick(mv__frag_detector *d, int64_t t_ms, const mv_sample *s,
 
     if (s->alloc_kind == MV_ALLOC_NONE || s->alloc_in_use_bytes == MV_NA ||
         s->private_bytes == MV_NA || s->private_bytes <= 0) {
-        /* the claim needs allocator figures for all of the window */
-        d->count = 0;
-        d->first_ms = -1;
-        if (d->in_use && mv__series_count(d->in_use) > 0) {
-            /* the history must be unbroken */
-            mv__series_free(d->in_use);
-            d->in_use = mv__series_new_default();
-        }
-        result_reset(&d->res);
+        /* no reading this time (readings are spaced by their cost): the
+         * claim is judged on the readings there are */
         *out = d->res;
-        return was != MV_FRAG_NONE;
+        return 0;
     }
     int64_t excess = s->private_bytes - s->alloc_in_use_bytes;
     double ratio = (double)excess / (double)s->private_bytes;

@@ -16,8 +16,9 @@
  *
  * Every figure of the evidence is true of the whole window: the smallest
  * excess, the in-use range, the allocator's free bytes and arena count of
- * the newest sample. Samples without allocator figures (alloc_kind 0)
- * reset the window: the claim needs allocator data for all of it.
+ * the newest sample. Samples without allocator figures (alloc_kind 0) are
+ * skipped: the monitor spaces its readings by their cost, so the claim is
+ * judged on the readings of the window (at least min_samples of them).
  * The same calls serve the monitor (live) and `analyze` (a recording).
  *
  * Thread-safety: a detector has one owner; no global state.
@@ -42,7 +43,7 @@ const char *mv__frag_verdict_name(mv__frag_verdict v);
 
 typedef struct mv__frag_cfg {
     int64_t window_ms;          /* the claim holds over this span: 10 min */
-    size_t min_samples;         /* ... and at least this many samples: 6 */
+    size_t min_samples;         /* ... and at least this many readings: 3 */
     int64_t min_excess_bytes;   /* private - in use, at least: 64 MiB */
     double min_excess_ratio;    /* ... and this share of private: 0.30 */
     double flat_ratio;          /* in-use range / its peak, at most: 0.10 */

@@ -31,6 +31,7 @@
 
 #include "memvigil.h"
 #include "detect.h"
+#include "allocstats.h"
 #include "expose.h"
 #include "frag.h"
 #include "http.h"
@@ -112,6 +113,12 @@ struct mv_monitor {
     mv__frag_result frag_res;    /* its current result */
     int64_t last_trim_ms;        /* periodic trim: when it last ran (0 never;
                                     sampler thread only) */
+    /* own-allocator readings, spaced by their cost (monitor_alloc.c;
+     * sampler thread only) */
+    mv__alloc_stats alloc_last;  /* the last reading (its arena count is
+                                    reused until the next count) */
+    int64_t alloc_next_us;       /* monotonic time of the next reading */
+    int64_t alloc_arenas_next_us;/* ... and of the next arena count */
     int oom_risk_active;         /* leak_res.risk.active as last told by an
                                     oom_risk / oom_risk_cleared event */
     int growth_armed;            /* 1: a growth event may be raised */

@@ -7,9 +7,10 @@
  *
  * DESIGN
  * mallinfo2()/malloc_info() take every arena lock and walk free lists, so
- * they run on the sampler thread only, once per tick (the interval bounds
- * the rate; bench/bench_allocstats.c gives the cost per call at 1, 8 and
- * 64 arenas) and never in a signal handler. The periodic trim runs before
+ * they run on the sampler thread only, never in a signal handler, and at
+ * most once per tick, spaced so that they stay within the monitor's CPU
+ * budget (a fragmented heap makes them slow: bench/bench_allocstats.c,
+ * bench/README.md); samples in between have no allocator figures. The periodic trim runs before
  * the tick's probe, so the tick's sample shows its effect, and only while
  * no application phase is active: a phase is the application saying "now
  * I allocate", the worst moment to give pages back.
@@ -18,6 +19,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "allocstats.h"
@@ -27,10 +29,49 @@
 
 /* A status file is a few hundred bytes; anything larger is not one. */
 #define ALLOC_FILE_MAX 65536
+/* Own-allocator readings are spaced so that they stay within the
+ * monitor's CPU budget (mv_config.cpu_budget, 1 %): a reading that took C
+ * of CPU is followed by the next after C / budget (90 us: every tick; 90 ms,
+ * 64 fragmented arenas: every 9 s), at most ALLOC_MAX_GAP_US apart, since
+ * they hold arena locks the host's threads may wait on. The cost is thread
+ * CPU time, so a loaded machine does not stretch it. The arena count
+ * (malloc_info, as costly again) changes rarely: once a minute at most. */
+#define ALLOC_MAX_GAP_US 60000000LL
+#define ALLOC_ARENAS_PERIOD_US 60000000LL
 
 int mv__monitor_alloc_self(const mv_monitor *m)
 {
     return !m->cfg.cgroup && m->npids == 1 && m->pids[0] == (int32_t)getpid();
+}
+
+static int64_t clock_us(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* This process's allocator, read when the CPU budget allows; st stays
+ * unavailable in between (the diagnosis skips such samples: a sample
+ * never repeats an old reading as if it were new). */
+static void read_self_spaced(mv_monitor *m, mv__alloc_stats *st)
+{
+    int64_t t0 = clock_us(CLOCK_MONOTONIC);
+    if (t0 < m->alloc_next_us)
+        return;
+    int count_arenas = t0 >= m->alloc_arenas_next_us;
+    int64_t c0 = clock_us(CLOCK_THREAD_CPUTIME_ID);
+    if (mv__alloc_stats_read2(st, count_arenas) != 0)
+        return;
+    double cost = (double)(clock_us(CLOCK_THREAD_CPUTIME_ID) - c0);
+    if (count_arenas)
+        m->alloc_arenas_next_us = t0 + ALLOC_ARENAS_PERIOD_US;
+    else
+        st->arenas = m->alloc_last.arenas;
+    m->alloc_last = *st;
+    double gap = cost / (m->cfg.cpu_budget > 0 ? m->cfg.cpu_budget : 0.01);
+    m->alloc_next_us = t0 + (gap < (double)ALLOC_MAX_GAP_US ? (int64_t)gap
+                                                            : ALLOC_MAX_GAP_US);
 }
 
 void mv__monitor_alloc_fill(mv_monitor *m, mv_sample *s)
@@ -40,7 +81,7 @@ void mv__monitor_alloc_fill(mv_monitor *m, mv_sample *s)
 
     mv__alloc_stats_clear(&st);
     if (mv__monitor_alloc_self(m)) {
-        (void)mv__alloc_stats_read(&st);
+        read_self_spaced(m, &st);
     } else if (m->cfg.alloc_stats_file) {
         /* absent (not written yet), torn or foreign: figures stay n/a */
         if (mv__read_file(m->cfg.alloc_stats_file, &buf, ALLOC_FILE_MAX) > 0)

@@ -10,9 +10,12 @@
  *
  * Cost: mallinfo2() takes every arena's lock in turn and walks its free
  * lists (fast bins and bins), malloc_info() (the arena count) the same
- * again; bench/bench_allocstats.c measures both at 1, 8 and 64 arenas.
- * They must never be called from a signal handler (locks) and only at a
- * bounded rate: the monitor reads them once per tick.
+ * again, so the cost grows with the number of free chunks: microseconds
+ * for a compact heap, ~90 ms for 64 fragmented arenas
+ * (bench/bench_allocstats.c, figures in bench/README.md), an arena lock
+ * held meanwhile. They must never be called from a signal handler (locks)
+ * and only at a bounded rate: the monitor spaces its readings by 1000x
+ * their cost (monitor_alloc.c).
  *
  * allocstats_read.c holds the reader and the formatter and depends on libc
  * only, so the preload compiles it into itself; allocstats_parse.c (jansson)
@@ -69,6 +72,9 @@ void mv__alloc_stats_clear(mv__alloc_stats *st);
  * or -ENOTSUP when neither is available (st cleared). Sampler threads
  * only: see the cost above. */
 int mv__alloc_stats_read(mv__alloc_stats *st);
+/* The same; with count_arenas 0 glibc's malloc_info walk (half the cost)
+ * is skipped and st->arenas is MV_NA. */
+int mv__alloc_stats_read2(mv__alloc_stats *st, int count_arenas);
 
 /* Formats st as a JSON object {"kind":"glibc","in_use_bytes":...} (null
  * for unavailable figures) into out. Returns the length, or -EOVERFLOW

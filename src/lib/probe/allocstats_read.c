@@ -160,7 +160,7 @@ static int64_t sz(size_t v)
     return v > (size_t)INT64_MAX ? MV_NA : (int64_t)v;
 }
 
-static int read_glibc(mv__alloc_stats *st)
+static int read_glibc(mv__alloc_stats *st, int count_arenas)
 {
     struct mallinfo2 mi = mallinfo2();
     st->kind = MV_ALLOC_GLIBC;
@@ -168,11 +168,16 @@ static int read_glibc(mv__alloc_stats *st)
     st->free_bytes = sz(mi.fordblks);
     st->mapped_bytes = sz(mi.arena + mi.hblkhd);
     st->releasable_bytes = sz(mi.keepcost);
-    st->arenas = glibc_arenas();
+    st->arenas = count_arenas ? glibc_arenas() : MV_NA;
     return 0;
 }
 
 int mv__alloc_stats_read(mv__alloc_stats *st)
+{
+    return mv__alloc_stats_read2(st, 1);
+}
+
+int mv__alloc_stats_read2(mv__alloc_stats *st, int count_arenas)
 {
     mv__alloc_stats_clear(st);
     mallctl_fn ctl = find_mallctl();
@@ -182,7 +187,7 @@ int mv__alloc_stats_read(mv__alloc_stats *st)
             mv__alloc_stats_clear(st);
         return rc;
     }
-    return read_glibc(st);
+    return read_glibc(st, count_arenas);
 }
 
 int mv__alloc_trim(void)

@@ -1,8 +1,8 @@
 /* test_frag.c — the allocator diagnosis (frag.h) on sample sequences whose
  * answer is known: a flat live heap under much larger private memory is
  * fragmentation, a freed peak kept is retention, a live heap that grows
- * with private memory (a leak) or a small excess is neither, and a gap in
- * the allocator figures restarts the window. */
+ * with private memory (a leak) or a small excess is neither, samples
+ * without figures are skipped and sparse readings claim nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,17 +107,23 @@ static void small_excess_or_gap_is_nothing(void **state)
     /* 40 MiB over the heap: below the 64 MiB floor */
     mv__frag_result r = feed(d, &t, 80, sample(140 * MiB, 100 * MiB, 38 * MiB, 1));
     assert_int_equal(r.verdict, MV_FRAG_NONE);
-    /* a true claim, then one sample without figures: the window restarts */
+    /* a true claim; samples without figures (no reading) change nothing */
     r = feed(d, &t, 80, sample(400 * MiB, 100 * MiB, 290 * MiB, 1));
     assert_int_equal(r.verdict, MV_FRAG_FRAGMENTATION);
     mv_sample none;
     mv_sample_clear(&none);
     none.private_bytes = 400 * MiB;
-    assert_int_equal(mv__frag_tick(d, t, &none, &r), 1);
-    assert_int_equal(r.verdict, MV_FRAG_NONE);
-    t += STEP_MS;
-    r = feed(d, &t, 5, sample(400 * MiB, 100 * MiB, 290 * MiB, 1));
-    assert_int_equal(r.verdict, MV_FRAG_NONE);
+    assert_int_equal(mv__frag_tick(d, t, &none, &r), 0);
+    assert_int_equal(r.verdict, MV_FRAG_FRAGMENTATION);
+    /* readings too sparse for the window (one per 20 min): no claim */
+    mv__frag_detector *sparse = mv__frag_new(NULL);
+    int64_t ts = 0;
+    for (int i = 0; i < 6; i++, ts += 20 * 60 * 1000) {
+        mv_sample s = sample(400 * MiB, 100 * MiB, 290 * MiB, 1);
+        mv__frag_tick(sparse, ts, &s, &r);
+        assert_int_equal(r.verdict, MV_FRAG_NONE);
+    }
+    mv__frag_free(sparse);
     mv__frag_free(d);
     mv__frag_free(NULL);
 }
