@@ -38,6 +38,9 @@ jq -e -s '[.[] | select(.type == "event" and .event == "fragmentation")] | lengt
 jq -e '.allocator_diagnosis == "fragmentation" and .leak_is_allocator == false and
        (.allocator_advice | test("MALLOC_ARENA_MAX=2") and test("malloc_trim\\(0\\)") and
         test("background_thread"))' "$tmp/out" >/dev/null || fail "analyze: no fragmentation"
+"$MEMVIGIL" report --format text "$tmp/frag.jsonl" >"$tmp/out" 2>"$tmp/err" || fail "report exited $?"
+grep -q "Not a leak, the allocator's memory: fragmentation: .*MALLOC_ARENA_MAX=2" "$tmp/out" ||
+    fail "the report's advice does not say fragmentation"
 rss_default=$(kb rss_anon_kb "$tmp/frag.out")
 inuse=$(kb alloc_in_use_kb "$tmp/frag.out")
 [ "$rss_default" -gt $((inuse * 4)) ] || fail "no fragmentation to speak of: rss $rss_default KiB, in use $inuse KiB"
@@ -57,6 +60,9 @@ released=$(jq -s '[.[] | select(.type == "event" and .event == "trim") | .messag
 echo "resident anonymous: default $rss_default KiB, MALLOC_ARENA_MAX=1 + malloc_trim $rss_trim KiB; trims reported $released MiB"
 [ "$rss_trim" -lt $((rss_default / 3)) ] || fail "the trim did not shrink it: $rss_trim KiB vs $rss_default KiB"
 awk -v r="$released" 'BEGIN { exit !(r >= 100) }' || fail "trim events report $released MiB"
+"$MEMVIGIL" report --format text "$tmp/trim.jsonl" >"$tmp/out" 2>"$tmp/err" || fail "report exited $?"
+grep -Eq "[0-9]+ allocator trims? returned [0-9.]+ MiB to the kernel" "$tmp/out" ||
+    fail "the report does not say what the trims returned"
 
 # ---- jemalloc through mallctl ----
 je=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n 1 || true)
