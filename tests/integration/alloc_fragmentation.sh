@@ -78,7 +78,7 @@ fi
 # ---- a real leak under the preload stays a leak ----
 [ -x "$MV_BUILD/examples/leaky" ] || skip "examples/leaky not built (other parts passed)"
 "$MEMVIGIL" run --heap --heap-dir "$tmp/heap" --heap-interval 1s --interval 500ms --listen none \
-    --quiet --record "$tmp/leak.jsonl" -- "$MV_BUILD/examples/leaky" >"$tmp/out" 2>"$tmp/err" ||
+    --quiet --record "$tmp/leak.jsonl" -- "$MV_BUILD/examples/leaky" --seconds 15 --leak-rate 4000000 >"$tmp/out" 2>"$tmp/err" ||
     fail "run --heap leaky exited $?"
 jq -e -s '[.[] | select(.type == "sample" and .alloc_kind == 1)] as $s | ($s | length) > 5 and
           ($s[-1].alloc_in_use_bytes - $s[0].alloc_in_use_bytes) > 0.5 * ($s[-1].private_bytes - $s[0].private_bytes)' \
