@@ -9,8 +9,9 @@
  * resident memory stays high.
  *
  * usage: frag_prog before|after SECONDS RECORD [TRIM_INTERVAL_MS]
- *   before  the monitor starts before the peak (it sees the freed peak:
- *           retention); after: once the peak is freed (fragmentation)
+ *   before  the monitor starts before the peak, which is held for 1 s (it
+ *           sees the freed peak: retention); after: once the peak is
+ *           freed (fragmentation)
  *   TRIM_INTERVAL_MS  the opt-in periodic trim (0 = off)
  * Prints "rss_anon_kb N" (at the end) on stdout.
  */
@@ -26,7 +27,7 @@
 #define THREADS 8
 #define BLOCKS 4096
 
-static pthread_barrier_t freed;
+static pthread_barrier_t allocated, freed;
 static volatile int stop;
 
 static void *worker(void *arg)
@@ -41,6 +42,8 @@ static void *worker(void *arg)
         if (b[i])
             memset(b[i], 7, sz);
     }
+    pthread_barrier_wait(&allocated); /* the peak, held while main sleeps */
+    pthread_barrier_wait(&allocated);
     for (int i = 0; i < BLOCKS; i++)
         if (i % 16 != 0) {
             free(b[i]);
@@ -96,9 +99,14 @@ int main(int argc, char **argv)
     mv_monitor *m = before ? start(argv[3], trim_ms) : NULL;
     pthread_t th[THREADS];
 
+    pthread_barrier_init(&allocated, NULL, THREADS + 1);
     pthread_barrier_init(&freed, NULL, THREADS + 1);
     for (long i = 0; i < THREADS; i++)
         pthread_create(&th[i], NULL, worker, (void *)i);
+    pthread_barrier_wait(&allocated);
+    if (before) /* the monitor sees the peak for a second */
+        sleep(1);
+    pthread_barrier_wait(&allocated);
     pthread_barrier_wait(&freed);
     if (!before)
         m = start(argv[3], trim_ms);

@@ -119,6 +119,7 @@ struct mv_monitor {
                                     reused until the next count) */
     int64_t alloc_next_us;       /* monotonic time of the next reading */
     int64_t alloc_arenas_next_us;/* ... and of the next arena count */
+    int64_t alloc_file_mtime_ns; /* alloc_stats_file's last reading */
     int oom_risk_active;         /* leak_res.risk.active as last told by an
                                     oom_risk / oom_risk_cleared event */
     int growth_armed;            /* 1: a growth event may be raised */

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,20 +75,35 @@ static void read_self_spaced(mv_monitor *m, mv__alloc_stats *st)
                                                             : ALLOC_MAX_GAP_US);
 }
 
+/* The alloc_stats_file, when it was rewritten since its last reading (the
+ * preload rewrites it at snapshot rate): a repeated reading is not a new
+ * one. Absent, torn or foreign: st stays unavailable. */
+static void read_file_fresh(mv_monitor *m, mv__alloc_stats *st)
+{
+    struct stat sb;
+    mv_buf buf = {0};
+
+    if (stat(m->cfg.alloc_stats_file, &sb) != 0)
+        return;
+    int64_t mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+                       sb.st_mtim.tv_nsec;
+    if (mtime_ns == m->alloc_file_mtime_ns)
+        return;
+    if (mv__read_file(m->cfg.alloc_stats_file, &buf, ALLOC_FILE_MAX) > 0 &&
+        mv__alloc_stats_parse(buf.data, buf.len, st) == 0)
+        m->alloc_file_mtime_ns = mtime_ns;
+    mv_buf_release(&buf);
+}
+
 void mv__monitor_alloc_fill(mv_monitor *m, mv_sample *s)
 {
     mv__alloc_stats st;
-    mv_buf buf = {0};
 
     mv__alloc_stats_clear(&st);
-    if (mv__monitor_alloc_self(m)) {
+    if (mv__monitor_alloc_self(m))
         read_self_spaced(m, &st);
-    } else if (m->cfg.alloc_stats_file) {
-        /* absent (not written yet), torn or foreign: figures stay n/a */
-        if (mv__read_file(m->cfg.alloc_stats_file, &buf, ALLOC_FILE_MAX) > 0)
-            (void)mv__alloc_stats_parse(buf.data, buf.len, &st);
-        mv_buf_release(&buf);
-    }
+    else if (m->cfg.alloc_stats_file)
+        read_file_fresh(m, &st);
     mv__alloc_stats_to_sample(&st, s);
 }
 
