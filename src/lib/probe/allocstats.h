@@ -69,7 +69,8 @@ void mv__alloc_stats_clear(mv__alloc_stats *st);
 
 /* Reads this process's allocator: jemalloc when a "mallctl" symbol is
  * visible (the program links or preloads jemalloc), else glibc. Returns 0,
- * or -ENOTSUP when neither is available (st cleared). Sampler threads
+ * or -ENOTSUP when neither is available, or glibc's malloc has served
+ * nothing (another allocator is in charge) (st cleared). Sampler threads
  * only: see the cost above. */
 int mv__alloc_stats_read(mv__alloc_stats *st);
 /* The same; with count_arenas 0 glibc's malloc_info walk (half the cost)

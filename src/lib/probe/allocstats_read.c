@@ -4,6 +4,9 @@
  * as JSON with no allocation of its own. Depends on libc only: the heap
  * preload compiles this file into itself (src/heap/CMakeLists.txt).
  *
+ * A glibc whose arenas are empty (no arena, no mmap'd chunk) is not the
+ * allocator in use: -ENOTSUP rather than figures that say "nothing in use".
+ *
  * jemalloc is chosen when the process can see a "mallctl" symbol: jemalloc
  * then replaces malloc (linked, or LD_PRELOADed as Debian's
  * libjemalloc.so.2), and glibc's mallinfo2 would describe an arena nobody
@@ -163,6 +166,11 @@ static int64_t sz(size_t v)
 static int read_glibc(mv__alloc_stats *st, int count_arenas)
 {
     struct mallinfo2 mi = mallinfo2();
+    /* glibc's malloc has served nothing: another allocator without
+     * mallctl (a sanitizer's, tcmalloc, mimalloc) is in charge, and
+     * figures of an idle arena would read as "nothing in use" */
+    if (mi.arena == 0 && mi.hblkhd == 0)
+        return -ENOTSUP;
     st->kind = MV_ALLOC_GLIBC;
     st->in_use_bytes = sz(mi.uordblks + mi.hblkhd);
     st->free_bytes = sz(mi.fordblks);

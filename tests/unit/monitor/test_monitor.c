@@ -456,9 +456,16 @@ static void test_allocator_on_self(void **state)
     assert_int_equal(mv_monitor_start(&c, &m), 0);
     mv_status st;
     assert_int_equal(mv_monitor_status(m, &st), 0);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* the sanitizer's malloc is not glibc's: no figures rather than zeros */
+    int have_glibc = 0;
+    assert_int_equal(st.sample.alloc_kind, 0);
+#else
+    int have_glibc = 1;
     assert_int_equal(st.sample.alloc_kind, 1); /* glibc: the first reading */
     assert_true(st.sample.alloc_in_use_bytes > 0);
     assert_true(st.sample.alloc_arenas >= 1);
+#endif
 
     int64_t released = -1;
     assert_int_equal(mv_trim(m, &released), 0);
@@ -467,7 +474,8 @@ static void test_allocator_on_self(void **state)
 
     mv_buf b = {0};
     assert_int_equal(mv_render(m, MV_FORMAT_PROMETHEUS, &b), 0);
-    assert_non_null(strstr(b.data, "memvigil_alloc_in_use_bytes{allocator=\"glibc\"} "));
+    if (have_glibc)
+        assert_non_null(strstr(b.data, "memvigil_alloc_in_use_bytes{allocator=\"glibc\"} "));
     assert_non_null(strstr(b.data, "memvigil_alloc_trims_total 1\n"));
     assert_non_null(strstr(b.data, "memvigil_alloc_diagnosis{diagnosis=\"none\"} 1\n"));
     mv_buf_release(&b);
