@@ -14,7 +14,7 @@ B="$BUILD/bench"
 OUT="$B/results.txt"
 quick=${MV_BENCH_QUICK:-0}
 
-for b in bench_tick bench_cpu_share bench_render bench_rss bench_http_server bench_http_rate; do
+for b in bench_tick bench_cpu_share bench_render bench_rss bench_allocstats bench_trim bench_http_server bench_http_rate; do
   [ -x "$B/$b" ] || { echo "run-all: $B/$b not built (run: cmake --build $BUILD)" >&2; exit 1; }
 done
 : > "$OUT"
@@ -40,6 +40,8 @@ run tick      "$B/bench_tick" --iterations "$tick_iters" --spaced "$tick_spaced"
 run cpu_share "$B/bench_cpu_share" --seconds "$cpu_secs" --interval-ms 100 "${cpu_extra[@]}"
 run render    "$B/bench_render" --series 10000 --iterations "$render_iters"
 run rss       "$B/bench_rss" --runs "$rss_runs" --seconds 3
+run allocstats "$B/bench_allocstats" --iterations 200
+run trim      "$B/bench_trim" --runs 3
 
 # ---- HTTP: a server with ~200 app series, wrk at max rate, fixed 1000/s ----
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -227,6 +227,22 @@ typedef struct mv_sample {
     mv_limit_source limit_source;
     double usage_ratio;          /* working set (or RSS without a limited
                                     cgroup) / effective limit; NAN if n/a */
+
+    /* ---- allocator (only where memvigil runs inside the process: the
+     * embedded library watching its own process, or the heap preload's
+     * status file under `run --heap`; else alloc_kind 0 and MV_NA) ---- */
+    int alloc_kind;              /* 0 none, 1 glibc (mallinfo2), 2 jemalloc
+                                    (mallctl stats) */
+    int64_t alloc_in_use_bytes;  /* heap held by the program (glibc
+                                    uordblks + hblkhd; jemalloc allocated) */
+    int64_t alloc_free_bytes;    /* held by the allocator but free inside it
+                                    (glibc fordblks; jemalloc resident -
+                                    allocated) */
+    int64_t alloc_mapped_bytes;  /* obtained from the kernel (glibc arena +
+                                    hblkhd; jemalloc mapped) */
+    int64_t alloc_releasable_bytes; /* returnable at once (glibc keepcost;
+                                    jemalloc resident - active) */
+    int64_t alloc_arenas;        /* allocator arenas */
 } mv_sample;
 
 /* Sets every field of *s to "unavailable" (MV_NA / NAN / empty). */
@@ -293,6 +309,16 @@ typedef enum mv_event_kind {
                                   message says how many were lost */
     MV_EVENT_OOM_RISK_CLEARED,/* the OOM-risk claim no longer holds (the
                                  growth rate dropped) */
+    /* Allocator diagnosis (docs/leak-detection.md "Fragmentation"): only
+     * where allocator statistics exist (mv_sample.alloc_kind != 0). */
+    MV_EVENT_FRAGMENTATION,   /* private memory exceeds the heap in use and
+                                 the live heap is flat: fragmentation, or
+                                 retention of a freed peak; the message
+                                 names which, the evidence and the advice */
+    MV_EVENT_FRAGMENTATION_CLEARED, /* that claim no longer holds */
+    MV_EVENT_TRIM,            /* a trim (mv_trim, or the periodic trim of
+                                 mv_config.trim_interval_ms) returned
+                                 memory; the message says how much */
     MV_EVENT_KIND_COUNT
 } mv_event_kind;
 
@@ -434,6 +460,25 @@ typedef struct mv_config {
      * cgroup's counters only. /proc/vmstat's host count is read either
      * way. */
     const char *kmsg_path;
+    /* Allocator statistics of a process memvigil does not run in: the path
+     * of a JSON file with an "alloc" object (the heap preload's
+     * status-PID.json), read on every tick; NULL (the default) = none. A
+     * monitor of its own process (pid 0 or getpid()) reads its allocator
+     * directly instead (glibc mallinfo2 or jemalloc mallctl, on the sampler
+     * thread; cost in bench/README.md). */
+    const char *alloc_stats_file;
+    /* Opt-in periodic trim of this process's allocator (malloc_trim(0) /
+     * jemalloc purge, see mv_trim) every trim_interval_ms, on the sampler
+     * thread and only while no application phase is active; each trim that
+     * frees memory raises MV_EVENT_TRIM and adds to
+     * memvigil_alloc_trim_released_bytes_total. 0 (the default) = never;
+     * otherwise at least 1000; only for a monitor of its own process, else
+     * -EINVAL. */
+    int64_t trim_interval_ms;
+    /* The span the allocator diagnosis (fragmentation / retention) must
+     * hold over before it is said; 0 (the default) = 10 minutes; at least
+     * 1000. */
+    int64_t alloc_window_ms;
 } mv_config;
 
 MV_EXPORT void mv_config_init(mv_config *cfg);
@@ -544,6 +589,19 @@ MV_EXPORT int mv_progress_add(mv_monitor *m, const char *unit, int64_t n);
  * Thread-safety: any thread. */
 MV_EXPORT int mv_phase_begin(mv_monitor *m, const char *name);
 MV_EXPORT int mv_phase_end(mv_monitor *m, const char *name);
+
+/* Returns the memory the allocator holds free to the kernel now: glibc
+ * malloc_trim(0), or jemalloc's purge of every arena when the process runs
+ * jemalloc. *released_bytes (may be NULL) gets how much the process's
+ * resident anonymous memory fell (RssAnon before - after, /proc/self/status;
+ * 0 when it did not fall). Takes the allocator's arena locks and walks its
+ * heaps: returning 245 MiB from 8 fragmented arenas took 1.8 s
+ * (bench/bench_trim.c), so call it outside latency-critical paths (after a
+ * peak, at an idle point). Errors: -ENOTSUP (no known allocator), -EIO (/proc unreadable).
+ * m may be NULL; with a monitor of this process the trim is counted in its
+ * metrics (memvigil_alloc_trims_total, ..._released_bytes_total) and raises
+ * MV_EVENT_TRIM. Thread-safety: any thread; not from a signal handler. */
+MV_EXPORT int mv_trim(mv_monitor *m, int64_t *released_bytes);
 
 /* ---- exposition ------------------------------------------------------ */
 

@@ -33,6 +33,8 @@
  */
 #include "heap.h"
 
+#include "allocstats.h"
+
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -242,13 +244,19 @@ static int status_write_locked(void)
     mv__heap_counters_get(&c);
     int explained = heap_explained();
     int glibc = explained && mv__heap_next_is_glibc();
-    char json[1024], path[640], tmp[660];
+    char json[1400], path[640], tmp[660], alloc[320];
+    /* the host allocator's figures, for the agent (mallinfo2 walks the
+     * arenas under their locks: this thread, at snapshot rate only) */
+    mv__alloc_stats ast;
+    (void)mv__alloc_stats_read(&ast);
+    if (ast.kind == MV_ALLOC_NONE || mv__alloc_stats_format(&ast, alloc, sizeof alloc) < 0)
+        snprintf(alloc, sizeof alloc, "null");
     int n = snprintf(json, sizeof json,
                      "{\"pid\":%ld,\"enabled\":%s,\"sample_bytes\":%llu,\"samples\":%llu,"
                      "\"dropped_stacks\":%llu,\"dropped_live\":%llu,\"glibc_malloc\":%s,"
                      "\"interposed\":%s,\"snapshots\":%llu,\"last\":\"%s\","
                      "\"live_samples\":%llu,\"stacks\":%llu,\"allocated_bytes\":%llu,"
-                     "\"interval_s\":%llu,\"keep\":%llu}\n",
+                     "\"interval_s\":%llu,\"keep\":%llu,\"alloc\":%s}\n",
                      (long)mv__heap.pid, atomic_load(&mv__heap.enabled) ? "true" : "false",
                      (unsigned long long)mv__heap.cfg.sample_bytes, (unsigned long long)c.samples,
                      (unsigned long long)c.dropped_stacks, (unsigned long long)c.dropped_live,
@@ -257,7 +265,7 @@ static int status_write_locked(void)
                      (unsigned long long)c.live, (unsigned long long)c.stacks,
                      (unsigned long long)c.allocated_bytes,
                      (unsigned long long)mv__heap.cfg.interval_s,
-                     (unsigned long long)mv__heap.cfg.keep);
+                     (unsigned long long)mv__heap.cfg.keep, alloc);
     if (n < 0 || (size_t)n >= sizeof json)
         return -EOVERFLOW;
     int rc = mv__heap_mkdir_p(mv__heap.cfg.dir);

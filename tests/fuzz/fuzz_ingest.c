@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           err, sizeof err) == 0) {
         for (size_t i = 0; i < set.n; i++) {
             cli_replay_result r;
-            cli_replay(&set.s[i], MV_NA, &r);
+            cli_replay(&set.s[i], MV_NA, 0, &r);
         }
     }
     cli_series_set_release(&set);

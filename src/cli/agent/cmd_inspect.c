@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocstats.h"
 #include "cli.h"
+#include "frag.h"
 #include "probe.h"
 #include "sample_json.h"
 #include "util.h"
@@ -35,7 +37,7 @@
 #define RSS_NOTABLE (64LL << 20) /* below this, shares are not findings */
 
 const char cli_inspect_usage[] =
-    "usage: memvigil inspect [--json] PID\n"
+    "usage: memvigil inspect [--json] [--alloc-stats FILE] PID\n"
     "\n"
     "One-shot diagnosis of a process's memory: RSS split (anonymous, file,\n"
     "shared, swap), top mappings, threads, cgroup usage and limit with OOM\n"
@@ -45,6 +47,10 @@ const char cli_inspect_usage[] =
     "errors.\n"
     "\n"
     "  --json                one JSON object (figures, errors, findings)\n"
+    "  --alloc-stats FILE    the process's allocator figures (in use, free,\n"
+    "                        arenas) from the heap preload's status file,\n"
+    "                        DIR/status-PID.json of `run --heap` or\n"
+    "                        MEMVIGIL_HEAP=1: tells fragmentation from a leak\n"
     "  -h, --help            this help\n";
 
 typedef struct report {
@@ -52,6 +58,8 @@ typedef struct report {
     char comm[64];
     mv_sample s;
     int err_process, err_cgroup, err_system, err_maps, err_oom;
+    const char *alloc_file;      /* --alloc-stats, or NULL */
+    int err_alloc;               /* reading or parsing it */
     mv__mapping maps[TOP_MAPPINGS];
     size_t nmaps;
     int oom_score, oom_adj;
@@ -113,6 +121,55 @@ static void gather(report *r)
     if (r->err_maps != 0)
         r->nmaps = 0;
     r->err_oom = mv__probe_oom_score(&o, r->pid, &r->oom_score, &r->oom_adj);
+    if (r->alloc_file) {
+        mv_buf b = {0};
+        mv__alloc_stats st;
+        ssize_t n = mv__read_file(r->alloc_file, &b, 65536);
+        r->err_alloc = n < 0 ? (int)n
+                       : mv__alloc_stats_parse(b.data ? b.data : "", b.len, &st);
+        if (r->err_alloc == 0)
+            mv__alloc_stats_to_sample(&st, &r->s);
+        mv_buf_release(&b);
+    }
+}
+
+/* Why --alloc-stats gave nothing, in words. */
+static const char *alloc_errtext(int err)
+{
+    if (err == -EINVAL)
+        return "malformed: not a heap preload status file";
+    if (err == -ENOENT)
+        return "no allocator figures (no such file, or a preload that does "
+               "not write them)";
+    return mv_strerror(err);
+}
+
+/* The allocator holds much more than the program uses: the thresholds of
+ * the live diagnosis (frag.h), on one reading. */
+static void find_allocator(report *r)
+{
+    const mv_sample *s = &r->s;
+    mv__frag_cfg fc;
+    char a[32], b[32], c[32], d[32];
+
+    mv__frag_cfg_init(&fc);
+    if (s->alloc_kind == MV_ALLOC_NONE || s->private_bytes == MV_NA ||
+        s->alloc_in_use_bytes == MV_NA || s->private_bytes <= 0)
+        return;
+    int64_t excess = s->private_bytes - s->alloc_in_use_bytes;
+    if (excess < fc.min_excess_bytes ||
+        (double)excess < fc.min_excess_ratio * (double)s->private_bytes)
+        return;
+    add_finding(r, "private memory (%s) exceeds the %s heap in use (%s) by "
+                "%s, the allocator holding %s free: fragmentation or a "
+                "retained peak, not a leak; %s",
+                hb(s->private_bytes, a), mv__alloc_kind_name(s->alloc_kind),
+                hb(s->alloc_in_use_bytes, b), hb(excess, c),
+                hb(s->alloc_free_bytes, d),
+                s->alloc_kind == MV_ALLOC_JEMALLOC
+                    ? "try MALLOC_CONF=background_thread:true"
+                    : "try MALLOC_ARENA_MAX=2, malloc_trim(0) or jemalloc "
+                      "(docs/leak-detection.md)");
 }
 
 /* ---- findings ----------------------------------------------------------- */
@@ -214,6 +271,7 @@ static void find(report *r)
     if (!isnan(s->cg_psi_some.avg10) && s->cg_psi_some.avg10 >= PSI_SOME_HIGH)
         add_finding(r, "memory pressure in the cgroup: some avg10 %.0f%%",
                     s->cg_psi_some.avg10);
+    find_allocator(r);
     if (r->nfind == 0)
         add_finding(r, "nothing unusual in one look; a leak shows only over "
                     "time: `memvigil watch --pid %d` measures the trend",
@@ -370,6 +428,23 @@ static void print_text(const report *r)
         printf(", usage ratio %.2f", s->usage_ratio);
     putchar('\n');
 
+    if (r->alloc_file) {
+        printf("\nAllocator\n");
+        if (r->err_alloc != 0) {
+            printf("  unavailable: %s (%s)\n", alloc_errtext(r->err_alloc),
+                   r->alloc_file);
+        } else {
+            printf("  %-14s %s, %s arena%s\n", "allocator",
+                   mv__alloc_kind_name(s->alloc_kind),
+                   s->alloc_arenas == MV_NA ? "?"
+                       : (snprintf(b, sizeof b, "%lld", (long long)s->alloc_arenas), b),
+                   s->alloc_arenas == 1 ? "" : "s");
+            printf("  %-14s %s\n", "in use", hb(s->alloc_in_use_bytes, a));
+            printf("  %-14s %s\n", "free inside", hb(s->alloc_free_bytes, a));
+            printf("  %-14s %s\n", "mapped", hb(s->alloc_mapped_bytes, a));
+        }
+    }
+
     printf("\nFindings\n");
     for (i = 0; i < r->nfind; i++)
         printf("  - %s\n", r->findings[i]);
@@ -406,6 +481,11 @@ static int render_json(const report *r, mv_buf *b)
     rc = rc ? rc : json_error(b, "oom", r->err_oom, &first);
     rc = rc ? rc : json_error(b, "cgroup", r->err_cgroup, &first);
     rc = rc ? rc : json_error(b, "system", r->err_system, &first);
+    if (!rc && r->err_alloc != 0) {
+        rc = mv__buf_printf(b, "%s\"allocator\":", first ? "" : ",");
+        first = 0;
+        rc = rc ? rc : mv__buf_json_string(b, alloc_errtext(r->err_alloc));
+    }
     rc = rc ? rc : mv__buf_puts(b, "}");
     if (r->err_maps == 0) {
         /* a mapping's figures under the names of the sample's own */
@@ -447,9 +527,11 @@ int cli_cmd_inspect(int argc, char **argv)
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
         {"json", no_argument, NULL, 'j'},
+        {"alloc-stats", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0}};
     report *r;
     int c, json = 0, rc;
+    const char *alloc_file = NULL;
     int32_t pid;
 
     opterr = 0;
@@ -461,6 +543,9 @@ int cli_cmd_inspect(int argc, char **argv)
             return CLI_EXIT_OK;
         case 'j':
             json = 1;
+            break;
+        case 'a':
+            alloc_file = optarg;
             break;
         case ':':
         default:
@@ -482,6 +567,7 @@ int cli_cmd_inspect(int argc, char **argv)
         return CLI_EXIT_ERROR;
     }
     r->pid = pid;
+    r->alloc_file = alloc_file;
     gather(r);
     if (r->err_process == -ESRCH || r->err_process == -ENOENT) {
         cli_error("inspect", "no such process %d", (int)pid);

@@ -340,6 +340,9 @@ int cli_cmd_run(int argc, char **argv)
     cfg.include_descendants = 1;
     cfg.record_command = cmdline;
     cli_heapwatch_config(&hw, &cfg); /* /debug/pprof/heap with --heap */
+    /* the preload's status file carries the child's allocator figures */
+    if (hw.started && hw.status_path[0])
+        cfg.alloc_stats_file = hw.status_path;
     rc = cli_agent_start(&a, &cfg, &m);
     if (rc != 0) {
         report_start_error(rc, &o);

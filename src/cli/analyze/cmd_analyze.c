@@ -45,7 +45,12 @@ const char cli_analyze_usage[] =
     "first have raised the leak alarm. Apart from the verdict (the cause),\n"
     "the OOM-risk claim (the urgency: at the current rate the limit is\n"
     "reached within 6 h, whatever the cause) is printed as it stood at the\n"
-    "end, with when it was first raised. FILE is a memvigil recording (JSON\n"
+    "end, with when it was first raised. A recording with allocator figures\n"
+    "(alloc_*: embedded library, run --heap) also gets the allocator\n"
+    "diagnosis: fragmentation or retention when private memory exceeds a flat\n"
+    "live heap, with its advice; a leak verdict whose rise the live heap took\n"
+    "no part in is then the allocator's (exit status 0, not 3).\n"
+    "FILE is a memvigil recording (JSON\n"
     "lines), a CSV of 'seconds,bytes' (header optional, timestamps absolute or\n"
     "relative, extra columns ignored) or a Prometheus query_range JSON\n"
     "response; the format is detected from the content. '-' reads stdin.\n"
@@ -61,6 +66,8 @@ const char cli_analyze_usage[] =
     "  --range DURATION      how far back to fetch (default 7d)\n"
     "  --step DURATION       resolution of the fetch (default 60s)\n"
     "  --timeout DURATION    give up on the server after this (default 30s)\n"
+    "  --alloc-window DURATION  span the allocator diagnosis must hold over\n"
+    "                        (default 10min, at least 1s)\n"
     "  -h, --help            this help\n"
     "\n"
     "Exit status: 0 no series leaks (no_leak, suspect, insufficient_data),\n"
@@ -69,7 +76,7 @@ const char cli_analyze_usage[] =
 
 enum {
     OPT_JSON = 1000, OPT_LIMIT, OPT_SIGNAL, OPT_PROM, OPT_QUERY, OPT_RANGE,
-    OPT_STEP, OPT_TIMEOUT
+    OPT_STEP, OPT_TIMEOUT, OPT_ALLOC_WINDOW
 };
 
 static const struct option long_options[] = {
@@ -81,6 +88,7 @@ static const struct option long_options[] = {
     {"range", required_argument, NULL, OPT_RANGE},
     {"step", required_argument, NULL, OPT_STEP},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"alloc-window", required_argument, NULL, OPT_ALLOC_WINDOW},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}
 };
@@ -91,6 +99,7 @@ typedef struct opts {
     const char *signal;
     const char *prom_url, *query;
     int64_t range_ms, step_ms, timeout_ms;
+    int64_t alloc_window_ms;  /* 0 = the diagnosis's default */
     const char *range_arg, *step_arg;   /* as given, for messages */
 } opts;
 
@@ -132,6 +141,25 @@ static const char *series_title(const cli_series *s, char *out, size_t n)
     return out;
 }
 
+/* The allocator diagnosis (recordings with alloc_* figures only): the
+ * cause when the live heap was flat (docs/leak-detection.md). */
+static void print_alloc(const cli_replay_result *rr)
+{
+    const mv__frag_result *f = &rr->frag;
+
+    if (!rr->alloc_seen)
+        return;
+    printf("  allocator    %s%s\n", mv__frag_verdict_name(f->verdict),
+           f->verdict == MV_FRAG_NONE && rr->frag_ever != MV_FRAG_NONE
+               ? " at the end (it was raised, then cleared)" : "");
+    if (rr->leak_is_allocator)
+        printf("  cause        the allocator, not a leak: the heap in use was "
+               "flat while private memory rose\n");
+    printf("  alloc evidence %s\n", f->evidence);
+    if (f->advice[0])
+        printf("  advice       %s\n", f->advice);
+}
+
 /* The urgency claim, apart from the verdict: "OOM RISK" while it holds at
  * the end of the replay; when it was first raised either way. */
 static void print_risk(const cli_replay_result *rr)
@@ -170,6 +198,7 @@ static void print_text(const cli_series *s, const cli_replay_result *rr)
            hdur(rr->span_s, a, sizeof a));
     if (r->verdict == MV_LEAK_INSUFFICIENT_DATA) {
         printf("  evidence     %s\n", r->evidence);
+        print_alloc(rr);
         print_risk(rr);
         return;
     }
@@ -197,6 +226,7 @@ static void print_text(const cli_series *s, const cli_replay_result *rr)
                hdur(rr->detected_at_s, a, sizeof a),
                r->verdict == MV_LEAK_LEAK ? "" : " (the alarm cleared later)");
     printf("  evidence     %s\n", r->evidence);
+    print_alloc(rr);
     print_risk(rr);
 }
 
@@ -274,6 +304,23 @@ static int print_json(const cli_series *s, const cli_replay_result *rr)
     mv__buf_json_double(&b, r->risk.growth_bytes_per_h);
     mv__buf_puts(&b, ",\"oom_risk_evidence\":");
     mv__buf_json_string(&b, r->risk.evidence);
+    /* the allocator diagnosis: null where the input has no figures */
+    mv__buf_puts(&b, ",\"allocator_diagnosis\":");
+    if (rr->alloc_seen)
+        mv__buf_json_string(&b, mv__frag_verdict_name(rr->frag.verdict));
+    else
+        mv__buf_puts(&b, "null");
+    mv__buf_printf(&b, ",\"leak_is_allocator\":%s,\"allocator_evidence\":",
+                   rr->leak_is_allocator ? "true" : "false");
+    if (rr->alloc_seen)
+        mv__buf_json_string(&b, rr->frag.evidence);
+    else
+        mv__buf_puts(&b, "null");
+    mv__buf_puts(&b, ",\"allocator_advice\":");
+    if (rr->alloc_seen && rr->frag.advice[0])
+        mv__buf_json_string(&b, rr->frag.advice);
+    else
+        mv__buf_puts(&b, "null");
     mv__buf_puts(&b, ",\"note\":");
     if (s->note[0])
         mv__buf_json_string(&b, s->note);
@@ -361,6 +408,12 @@ static int parse_opts(int argc, char **argv, opts *o)
                 o->timeout_ms <= 0)
                 return cli_usage_error(CMD, "bad --timeout '%s'", optarg);
             break;
+        case OPT_ALLOC_WINDOW:
+            if (cli_parse_duration_ms(optarg, &o->alloc_window_ms) != 0 ||
+                o->alloc_window_ms < 1000)
+                return cli_usage_error(CMD, "bad --alloc-window '%s' (a "
+                                       "duration of at least 1s)", optarg);
+            break;
         case ':':
         default:
             return cli_option_error(CMD, c, argv);
@@ -424,12 +477,13 @@ int cli_cmd_analyze(int argc, char **argv)
     for (i = 0; i < set.n; i++) {
         cli_replay_result rr;
 
-        if (cli_replay(&set.s[i], o.limit, &rr) != 0) {
+        if (cli_replay(&set.s[i], o.limit, o.alloc_window_ms, &rr) != 0) {
             cli_error(CMD, "%s: out of memory", set.s[i].source);
             failed = 1;
             continue;
         }
-        if (rr.r.verdict == MV_LEAK_LEAK)
+        /* a rise the live heap took no part in is not a leak */
+        if (rr.r.verdict == MV_LEAK_LEAK && !rr.leak_is_allocator)
             leaks++;
         if (o.json) {
             if (print_json(&set.s[i], &rr) != 0)

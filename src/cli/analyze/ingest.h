@@ -51,6 +51,14 @@ typedef struct cli_label {
 } cli_label;
 
 /* One series to judge. Arrays hold n points, time strictly increasing. */
+/* Recordings: the allocator figures of one point (alloc_* sample fields;
+ * kind 0 when the sample had none), for the allocator diagnosis. */
+typedef struct cli_alloc_point {
+    int kind;                  /* MV_ALLOC_* (allocstats.h) */
+    int64_t private_bytes;     /* the sample's private memory (MV_NA) */
+    int64_t in_use_bytes, free_bytes, arenas; /* MV_NA when unknown */
+} cli_alloc_point;
+
 typedef struct cli_series {
     char *source;          /* file name or Prometheus URL (owned) */
     cli_format format;
@@ -63,6 +71,8 @@ typedef struct cli_series {
                               (MV_NA unknown); NULL for other formats */
     unsigned char *phase;  /* recordings: 1 while an application phase was
                               active (from phase events); NULL otherwise */
+    cli_alloc_point *alloc;/* recordings: allocator figures per point;
+                              NULL otherwise */
     size_t n, cap;
     int64_t limit_bytes;   /* limit known from the input (recording header
                               or last sample); MV_NA when unknown */

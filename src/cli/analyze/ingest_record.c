@@ -151,6 +151,10 @@ static int visit(const mv__record_line *r, void *ctx)
     }
     c->s->limit[c->s->n - 1] = limit > 0 ? limit : MV_NA;
     c->s->phase[c->s->n - 1] = c->nphases > 0;
+    c->s->alloc[c->s->n - 1] = (cli_alloc_point){
+        r->sample.alloc_kind, r->sample.private_bytes,
+        r->sample.alloc_in_use_bytes, r->sample.alloc_free_bytes,
+        r->sample.alloc_arenas};
     c->prev_t = r->t_ms;
     c->prev_line = line;
     return 0;

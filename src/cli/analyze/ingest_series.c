@@ -50,6 +50,10 @@ int cli_series_push(cli_series *s, int64_t t_ms, double v)
             if (!p)
                 return -ENOMEM;
             s->phase = p;
+            cli_alloc_point *ap = realloc(s->alloc, cap * sizeof *ap);
+            if (!ap)
+                return -ENOMEM;
+            s->alloc = ap;
         }
         s->cap = cap;
     }
@@ -59,6 +63,8 @@ int cli_series_push(cli_series *s, int64_t t_ms, double v)
         s->limit[s->n] = MV_NA;
     if (s->phase)
         s->phase[s->n] = 0;
+    if (s->alloc)
+        s->alloc[s->n] = (cli_alloc_point){0, MV_NA, MV_NA, MV_NA, MV_NA};
     s->n++;
     return 0;
 }
@@ -109,6 +115,7 @@ static void series_release(cli_series *s)
     free(s->v);
     free(s->limit);
     free(s->phase);
+    free(s->alloc);
     memset(s, 0, sizeof *s);
 }
 

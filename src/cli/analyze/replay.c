@@ -57,8 +57,46 @@ static void insufficient(const cli_series *s, cli_replay_result *out)
     mv__strlcpy(r->risk.evidence, r->evidence, sizeof r->risk.evidence);
 }
 
+/* The allocator diagnosis over the recording's alloc_* figures, with the
+ * same calls as the monitor's (monitor_alloc.c). */
+static int replay_frag(const cli_series *s, int64_t window_ms,
+                       cli_replay_result *out)
+{
+    mv__frag_detector *d;
+    mv__frag_cfg fc;
+    mv_sample smp;
+
+    if (!s->alloc || s->n == 0)
+        return 0;
+    mv__frag_cfg_init(&fc);
+    if (window_ms > 0)
+        fc.window_ms = window_ms;
+    d = mv__frag_new(&fc);
+    if (!d)
+        return -ENOMEM;
+    mv_sample_clear(&smp);
+    for (size_t i = 0; i < s->n; i++) {
+        const cli_alloc_point *a = &s->alloc[i];
+        smp.alloc_kind = a->kind;
+        smp.private_bytes = a->private_bytes;
+        smp.alloc_in_use_bytes = a->in_use_bytes;
+        smp.alloc_free_bytes = a->free_bytes;
+        smp.alloc_arenas = a->arenas;
+        if (a->kind != 0)
+            out->alloc_seen = 1;
+        mv__frag_tick(d, s->t_ms[i], &smp, &out->frag);
+        if (out->frag.verdict != MV_FRAG_NONE && out->frag_ever == MV_FRAG_NONE)
+            out->frag_ever = out->frag.verdict;
+    }
+    out->leak_is_allocator =
+        out->r.verdict >= MV_LEAK_SUSPECT &&
+        mv__frag_explains_rise(d, s->t_ms[s->n - 1], out->r.window_s);
+    mv__frag_free(d);
+    return 0;
+}
+
 int cli_replay(const cli_series *s, int64_t limit_bytes,
-               cli_replay_result *out)
+               int64_t alloc_window_ms, cli_replay_result *out)
 {
     mv__leak_detector *d;
     mv__series *ser;
@@ -80,7 +118,7 @@ int cli_replay(const cli_series *s, int64_t limit_bytes,
     out->limit_bytes = cur_limit;
     if (s->n < 2) {
         insufficient(s, out);
-        return 0;
+        return replay_frag(s, alloc_window_ms, out);
     }
 
     mv__leak_cfg_init(&cfg);
@@ -118,5 +156,5 @@ int cli_replay(const cli_series *s, int64_t limit_bytes,
     out->limit_bytes = cur_limit;
     mv__leak_free(d);
     mv__series_free(ser);
-    return 0;
+    return replay_frag(s, alloc_window_ms, out);
 }

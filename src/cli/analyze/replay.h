@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "frag.h"
 #include "ingest.h"
 #include "leak.h"
 
@@ -30,6 +31,15 @@ typedef struct cli_replay_result {
     double oom_risk_at_eta_s;       /* the ETA it told then; NAN never */
     char oom_risk_at_evidence[256]; /* its evidence then; "" never */
     int64_t limit_bytes;   /* limit in force at the end; MV_NA unknown */
+    /* The allocator diagnosis (frag.h), replayed beside the verdict from
+     * a recording's alloc_* fields: */
+    int alloc_seen;        /* 1 when some point had allocator figures */
+    mv__frag_result frag;  /* its result after the last point */
+    mv__frag_verdict frag_ever; /* the first diagnosis raised, kept when it
+                              cleared later (MV_FRAG_NONE never) */
+    int leak_is_allocator; /* 1: the verdict's rise (suspect/leak) was not
+                              in the live heap (mv__frag_explains_rise):
+                              the cause is the allocator, not a leak */
     size_t points;         /* points replayed */
     double span_s;         /* last point - first point */
 } cli_replay_result;
@@ -37,8 +47,10 @@ typedef struct cli_replay_result {
 /* Replays s. limit_bytes > 0 overrides any limit the input carries (the
  * --limit option); MV_NA uses the input's (per point for recordings).
  * A series with fewer than two points gives insufficient_data with the
- * series' note as evidence. 0 or -ENOMEM. */
+ * series' note as evidence. alloc_window_ms > 0 sets the allocator
+ * diagnosis's window (mv_config.alloc_window_ms); 0 = its default.
+ * 0 or -ENOMEM. */
 int cli_replay(const cli_series *s, int64_t limit_bytes,
-               cli_replay_result *out);
+               int64_t alloc_window_ms, cli_replay_result *out);
 
 #endif /* MV_CLI_REPLAY_H */

@@ -109,6 +109,8 @@ typedef struct cli_heapwatch {
     char lib[4096];          /* the preload library found by prepare */
     char dir[4096];          /* absolute dir (prefix when dir_has_pid) */
     int dir_has_pid;
+    char status_path[4160];  /* the child's status-PID.json (its allocator
+                                figures: mv_config.alloc_stats_file) */
     int started;
     pid_t child;
     mv_level last_level;

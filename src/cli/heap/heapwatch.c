@@ -186,6 +186,8 @@ int cli_heapwatch_start(cli_heapwatch *w, pid_t child, const char *cmd)
         return CLI_EXIT_ERROR;
     }
     w->hd.prefer_pid = (int32_t)child; /* its children leave snapshots too */
+    (void)fmt_path(w->status_path, sizeof w->status_path, "%s/status-%ld.json",
+                   dir, (long)child);
     w->child = child;
     w->started = 1;
     w->serve = cli_heapserve_new(dir, child);

@@ -99,7 +99,7 @@ static int replay_verdict(const cli_report_raw *raw, void *ctx,
     if (s.n < 2)
         snprintf(s.note, sizeof s.note, "fewer than two samples of private memory");
     cli_replay_result res;
-    rc = cli_replay(&s, MV_NA, &res);
+    rc = cli_replay(&s, MV_NA, 0, &res);
     if (rc == 0) {
         *out = res.r;
         /* the replay's own record of the first OOM-risk activation (the

@@ -747,6 +747,55 @@ static void add_missing(cli_report *r, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The allocator's part of the advice, from the recording's own events
+ * (the live diagnosis, frag.h): the last fragmentation claim still in
+ * force, and what trims returned. */
+static void advise_allocator(cli_report *r)
+{
+    const cli_report_event *claim = NULL;
+    double released = 0;
+    size_t ntrims = 0;
+    char a[40];
+
+    for (size_t i = 0; i < r->nevents; i++) {
+        const cli_report_event *e = &r->events[i];
+        if (strcmp(e->event, "fragmentation") == 0)
+            claim = e;
+        else if (strcmp(e->event, "fragmentation_cleared") == 0)
+            claim = NULL;
+        else if (strcmp(e->event, "trim") == 0) {
+            /* "...: malloc_trim returned 214 MiB to the kernel ..." */
+            const char *p = strstr(e->message, "returned ");
+            int64_t b;
+            char num[48];
+            if (p && sscanf(p + 9, "%47s", num) == 1) {
+                const char *unit = p + 9 + strlen(num) + 1;
+                char sz[64];
+                snprintf(sz, sizeof sz, "%s%.3s", num, unit);
+                if (mv__parse_size(sz, &b) == 0)
+                    released += (double)b;
+            }
+            ntrims++;
+        }
+    }
+    if (claim) {
+        char what[240];
+        mv__strlcpy(what, claim->message, sizeof what);
+        char *cut = strstr(what, "; try ");  /* the event's short advice */
+        if (cut)
+            *cut = '\0';
+        add_advice(r, "Not a leak, the allocator's memory: %s. Set "
+                   "MALLOC_ARENA_MAX=2, call malloc_trim(0) (mv_trim(), the "
+                   "periodic trim) after peaks, or use jemalloc "
+                   "(background_thread:true).", what);
+    }
+    if (ntrims > 0)
+        add_advice(r, "%zu allocator trim%s returned %s to the kernel during "
+                   "the recording (resident memory before minus after).",
+                   ntrims, ntrims == 1 ? "" : "s",
+                   mv__human_bytes_d(released, a, sizeof a));
+}
+
 void cli_report_finish(cli_report *r)
 {
     char a[40], b[40];
@@ -785,6 +834,7 @@ void cli_report_finish(cli_report *r)
         add_advice(r, "The process ended at its memory limit without a recorded "
                    "OOM count: check `dmesg` / the cgroup's memory.events for an "
                    "OOM kill, then raise the limit or reduce concurrency.");
+    advise_allocator(r);
     if (vd == MV_LEAK_LEAK || vd == MV_LEAK_SUSPECT) {
         if (r->heap.nsites > 0)
             add_advice(r, "Look at %s first: it grows %s/h and explains %.0f%% of "

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "allocstats.h"
 #include "expose.h"
 #include "registry.h"
 #include "sample_json.h"
@@ -314,6 +315,64 @@ static void render_sample(emit *e, const mv_sample *s)
         "Working set (or resident memory without a cgroup limit) divided by "
         "the effective limit, 0..1.");
     put_dbl(e, NULL, s->usage_ratio);
+}
+
+/* ---- the allocator (in-process figures; allocstats.h, frag.h) ---- */
+
+static void render_alloc(emit *e, const mv_sample *s)
+{
+    char lab[48];
+
+    if (!s || s->alloc_kind == MV_ALLOC_NONE)
+        return;
+    snprintf(lab, sizeof lab, "allocator=\"%s\"",
+             mv__alloc_kind_name(s->alloc_kind));
+    fam(e, "memvigil_alloc_in_use_bytes", "gauge", "bytes",
+        "Heap held by the program, from its allocator (glibc mallinfo2 "
+        "uordblks + hblkhd, jemalloc stats.allocated): the live heap.");
+    put_int(e, lab, s->alloc_in_use_bytes);
+    fam(e, "memvigil_alloc_free_bytes", "gauge", "bytes",
+        "Memory the allocator holds but has free inside it (glibc fordblks, "
+        "jemalloc resident - allocated): fragmentation and retained peaks.");
+    put_int(e, lab, s->alloc_free_bytes);
+    fam(e, "memvigil_alloc_mapped_bytes", "gauge", "bytes",
+        "Memory the allocator obtained from the kernel (glibc arena + "
+        "hblkhd, jemalloc stats.mapped).");
+    put_int(e, lab, s->alloc_mapped_bytes);
+    fam(e, "memvigil_alloc_releasable_bytes", "gauge", "bytes",
+        "Allocator memory that could go back to the kernel at once (glibc "
+        "keepcost, jemalloc resident - active).");
+    put_int(e, lab, s->alloc_releasable_bytes);
+    fam(e, "memvigil_alloc_arenas", "gauge", NULL,
+        "Allocator arenas (glibc heaps of malloc_info, jemalloc "
+        "arenas.narenas).");
+    put_int(e, lab, s->alloc_arenas);
+}
+
+static void render_frag(emit *e, const mv__expose_state *st)
+{
+    static const mv__frag_verdict vs[] = {MV_FRAG_FRAGMENTATION,
+                                          MV_FRAG_RETENTION, MV_FRAG_NONE};
+    if (!st->frag)
+        return;
+    fam(e, "memvigil_alloc_diagnosis", "gauge", NULL,
+        "Allocator diagnosis: 1 for the current one (fragmentation: private "
+        "memory exceeds a flat live heap; retention: a freed peak kept; "
+        "none), 0 for the others. A rise it explains is not called a leak.");
+    for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
+        char lab[48];
+        snprintf(lab, sizeof lab, "diagnosis=\"%s\"",
+                 mv__frag_verdict_name(vs[i]));
+        put_int(e, lab, st->frag->verdict == vs[i]);
+    }
+    if (!st->self)
+        return;
+    fam(e, "memvigil_alloc_trims_total", "counter", NULL,
+        "Allocator trims (mv_trim and the periodic trim).");
+    put_int(e, NULL, (int64_t)st->self->trims);
+    fam(e, "memvigil_alloc_trim_released_bytes_total", "counter", "bytes",
+        "Resident anonymous memory the trims returned to the kernel.");
+    put_int(e, NULL, (int64_t)st->self->trim_released_bytes);
 }
 
 /* ---- process_* of this process (client_golang semantics) ---- */
@@ -709,6 +768,24 @@ static int render_json(const mv__expose_state *st, mv_buf *b)
         if (!rc) rc = mv__buf_json_string(b, rk->evidence);
         if (!rc) rc = mv__buf_puts(b, "}");
     }
+    if (!rc && st->frag) {
+        const mv__frag_result *fr = st->frag;
+        rc = mv__buf_printf(b, ",\"allocator\":{\"diagnosis\":\"%s\"",
+                            mv__frag_verdict_name(fr->verdict));
+        if (!rc) rc = json_key_int(b, "excess_bytes", fr->excess_bytes);
+        if (!rc) rc = json_key_int(b, "free_bytes", fr->free_bytes);
+        if (!rc) rc = json_key_int(b, "arenas", fr->arenas);
+        if (!rc) rc = json_key_dbl(b, "window_seconds", fr->window_s);
+        if (!rc) rc = mv__buf_puts(b, ",\"evidence\":");
+        if (!rc) rc = mv__buf_json_string(b, fr->evidence);
+        if (!rc) rc = mv__buf_puts(b, ",\"advice\":");
+        if (!rc) rc = mv__buf_json_string(b, fr->advice);
+        if (!rc && st->self)
+            rc = mv__buf_printf(b, ",\"trims\":%llu,\"trim_released_bytes\":%llu",
+                                (unsigned long long)st->self->trims,
+                                (unsigned long long)st->self->trim_released_bytes);
+        if (!rc) rc = mv__buf_puts(b, "}");
+    }
     if (!rc) rc = mv__buf_puts(b, ",\"events\":[");
     for (size_t i = 0; !rc && st->events && i < st->nevents; i++) {
         if (i)
@@ -738,6 +815,8 @@ int mv__expose_render(const mv__expose_state *st, mv_format fmt, mv_buf *out)
             render_sample(&e, st->sample);
         render_state(&e, st);
         render_oom(&e, st);
+        render_alloc(&e, st->sample);
+        render_frag(&e, st);
         if (!e.rc && st->registry)
             e.rc = mv__registry_render(st->registry, fmt, out);
         if (!e.rc && st->process_metrics)

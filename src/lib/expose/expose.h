@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "memvigil.h"
+#include "frag.h"
 #include "leak.h"
 #include "registry.h"
 
@@ -40,6 +41,9 @@ typedef struct mv__self_stats {
     int recording;                        /* 1: a recording is written */
     uint64_t recording_lines_lost;        /* its lines that could not be
                                              written (a full disk), so far */
+    uint64_t trims;                       /* allocator trims (mv_trim and
+                                             the periodic trim) */
+    uint64_t trim_released_bytes;         /* resident memory they returned */
 } mv__self_stats;
 
 typedef struct mv__expose_state {
@@ -68,6 +72,7 @@ typedef struct mv__expose_state {
                                              pod="b"', escaped; NULL or ""
                                              for none): how node mode
                                              attaches a container's labels */
+    const mv__frag_result *frag;          /* allocator diagnosis; NULL: left out */
 } mv__expose_state;
 
 /* Appends the rendering of st to out. 0, -EINVAL (NULL args) or -ENOMEM

@@ -105,8 +105,8 @@
 #include "util_guest.h"
 
 /* Events one tick can raise (level, growth, oom, swap, exit, budget, the
- * kernel log's kills and notice...). */
-#define TICK_EVENTS 11
+ * kernel log's kills and notice, the allocator diagnosis...). */
+#define TICK_EVENTS 12
 /* Kills read from the kernel log told on their own per tick at most (more
  * wait for the next tick). */
 #define OOM_EVENTS_PER_TICK 2
@@ -184,6 +184,16 @@ static int config_check(const mv_config *c)
         return -EINVAL;
     if (c->limit_bytes < 0)
         return -EINVAL;
+    if ((c->alloc_stats_file && !c->alloc_stats_file[0]) ||
+        (c->alloc_window_ms != 0 && c->alloc_window_ms < 1000))
+        return -EINVAL;
+    /* a periodic trim only of the process the monitor runs in */
+    if (c->trim_interval_ms != 0 &&
+        (c->trim_interval_ms < 1000 || c->cgroup || c->npids > 1 ||
+         (c->npids == 1 && c->pids && c->pids[0] != 0 &&
+          c->pids[0] != (int32_t)getpid()) ||
+         (c->npids == 0 && c->pid != 0 && c->pid != (int32_t)getpid())))
+        return -EINVAL;
     if (c->npids > 0) {
         if (!c->pids)
             return -EINVAL;
@@ -236,8 +246,10 @@ static int config_copy(mv_monitor *m, const mv_config *c)
         dup_opt(c->record_path, &m->s_record_path) ||
         dup_opt(c->record_command, &m->s_record_command) ||
         dup_opt(c->http_listen, &m->s_http_listen) ||
-        dup_opt(c->http_token, &m->s_http_token))
+        dup_opt(c->http_token, &m->s_http_token) ||
+        dup_opt(c->alloc_stats_file, &m->s_alloc_stats_file))
         return -ENOMEM;
+    m->cfg.alloc_stats_file = m->s_alloc_stats_file;
     m->cfg.proc_root = m->s_proc_root;
     m->cfg.cgroup_root = m->s_cgroup_root;
     m->cfg.cgroup = m->s_cgroup;
@@ -495,6 +507,12 @@ int mv__monitor_oom_risk_event(int *was_active, const mv__oom_risk *r,
 
 /* A leak event carrying the verdict's figures and evidence. Caller holds
  * m->lock. */
+void mv__monitor_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
+                       const mv_sample *s, const char *message)
+{
+    make_event(m, se, kind, s, NULL, message);
+}
+
 static void leak_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
                        const mv_sample *s)
 {
@@ -852,6 +870,11 @@ static void rule_leak_verdict(mv_monitor *m, const mv_sample *s, int nphases,
                        &m->leak_res))
         return;
     mv_event_kind kind = mv__monitor_leak_event_kind(was, m->leak_res.verdict);
+    /* a rise the live heap did not take part in is the allocator's: the
+     * fragmentation rule speaks for it, not a leak event */
+    if ((kind == MV_EVENT_LEAK || kind == MV_EVENT_LEAK_SUSPECTED) &&
+        mv__monitor_leak_is_allocator(m, s->monotonic_ms))
+        return;
     if (kind != MV_EVENT_KIND_COUNT)
         leak_event(m, &evs[(*nev)++], kind, s);
 }
@@ -928,6 +951,7 @@ static int collect(mv_monitor *m, int rc, const mv_sample *s,
         rule_leak_verdict(m, s, nphases, evs, nev);
         rule_oom_risk(m, s, evs, nev);
     }
+    mv__monitor_rule_frag(m, s, evs, nev);
     rule_oom_kill(m, had_prev ? &prev : NULL, s, evs, nev);
     rule_oom_kmsg(m, s, 0, evs, nev);
     rule_swap(m, s, evs, nev);
@@ -1062,19 +1086,24 @@ static int run_tick(mv_monitor *m)
     char phases[MV_MONITOR_SUBJECT] = "";
     int nphases = 0;
 
-    int rc = mv__probe_session_sample(m->ps, &s);
-    if (rc == 0) /* a configured budget (limit_bytes) when it is tighter */
-        mv__sample_apply_limit(&s, m->cfg.limit_bytes);
-    /* the kernel log right after the probe: a kill whose counter the probe
-     * saw has (almost always) been printed by now */
-    oom_poll op;
-    oom_poll_read(m, &op);
-
     pthread_mutex_lock(&m->app_lock);
     nphases = mv__registry_active_phases(m->reg, phases, sizeof phases);
     pthread_mutex_unlock(&m->app_lock);
     if (nphases < 0)
         nphases = 0;
+
+    /* before the probe, so this tick's sample shows what it returned */
+    int trimmed = mv__monitor_periodic_trim(m, nphases, mono_us() / 1000,
+                                            &evs[TICK_EVENTS]);
+    int rc = mv__probe_session_sample(m->ps, &s);
+    if (rc == 0) { /* a configured budget (limit_bytes) when it is tighter */
+        mv__sample_apply_limit(&s, m->cfg.limit_bytes);
+        mv__monitor_alloc_fill(m, &s);
+    }
+    /* the kernel log right after the probe: a kill whose counter the probe
+     * saw has (almost always) been printed by now */
+    oom_poll op;
+    oom_poll_read(m, &op);
 
     pthread_mutex_lock(&m->lock);
     rc = collect(m, rc, &s, nphases, phases, &op, evs, &nev, &view);
@@ -1101,6 +1130,8 @@ static int run_tick(mv_monitor *m)
             nev++;
         pthread_mutex_unlock(&m->lock);
     }
+    if (trimmed && nev < TICK_EVENTS)
+        evs[nev++] = evs[TICK_EVENTS];
     int64_t cb_cpu = deliver(m, evs, nev);
 
     int64_t t1 = mono_us();
@@ -1218,6 +1249,8 @@ static void monitor_free(mv_monitor *m, int destroy_locks)
     mv__series_free(m->series);
     mv__live_free(m->live);
     mv__leak_free(m->leak);
+    mv__frag_free(m->frag);
+    free(m->s_alloc_stats_file);
     if (destroy_locks) {
         pthread_mutex_destroy(&m->app_lock);
         pthread_mutex_destroy(&m->lock);
@@ -1269,7 +1302,16 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     /* recent compact samples for the live page, only when it is served */
     if (cfg->http_listen)
         m->live = mv__live_new(MV_LIVE_POINTS);
-    if (!m->series || !m->reg || !m->leak || (cfg->http_listen && !m->live)) {
+    /* the allocator diagnosis, where allocator figures can exist */
+    if (mv__monitor_alloc_self(m) || m->cfg.alloc_stats_file) {
+        mv__frag_cfg fc;
+        mv__frag_cfg_init(&fc);
+        if (cfg->alloc_window_ms > 0)
+            fc.window_ms = cfg->alloc_window_ms;
+        m->frag = mv__frag_new(&fc);
+    }
+    if (!m->series || !m->reg || !m->leak || (cfg->http_listen && !m->live) ||
+        ((mv__monitor_alloc_self(m) || m->cfg.alloc_stats_file) && !m->frag)) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -1292,6 +1334,7 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     if (rc)
         goto fail;
     mv__sample_apply_limit(&s, m->cfg.limit_bytes);
+    mv__monitor_alloc_fill(m, &s);
 
     mv__level_init(&m->lstate);
     m->growth.valid = 0;

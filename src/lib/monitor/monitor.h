@@ -31,7 +31,9 @@
 
 #include "memvigil.h"
 #include "detect.h"
+#include "allocstats.h"
 #include "expose.h"
+#include "frag.h"
 #include "http.h"
 #include "leak.h"
 #include "livepage.h"
@@ -76,7 +78,7 @@ struct mv_monitor {
     /* ---- configuration (immutable after start; owned copies) ---- */
     mv_config cfg;               /* string fields point at the copies below */
     char *s_proc_root, *s_cgroup_root, *s_cgroup, *s_event_log, *s_record_path,
-        *s_record_command, *s_http_listen, *s_http_token;
+        *s_record_command, *s_http_listen, *s_http_token, *s_alloc_stats_file;
     int32_t *pids;               /* owned; npids entries (pid 0 resolved) */
     size_t npids;
     mv__probe_opts popts;
@@ -119,6 +121,18 @@ struct mv_monitor {
 
     mv__leak_detector *leak;     /* leak detector over series (owned) */
     mv__leak_result leak_res;    /* its current result */
+    mv__frag_detector *frag;     /* allocator diagnosis (owned); NULL when
+                                    no allocator figures can exist */
+    mv__frag_result frag_res;    /* its current result */
+    int64_t last_trim_ms;        /* periodic trim: when it last ran (0 never;
+                                    sampler thread only) */
+    /* own-allocator readings, spaced by their cost (monitor_alloc.c;
+     * sampler thread only) */
+    mv__alloc_stats alloc_last;  /* the last reading (its arena count is
+                                    reused until the next count) */
+    int64_t alloc_next_us;       /* monotonic time of the next reading */
+    int64_t alloc_arenas_next_us;/* ... and of the next arena count */
+    int64_t alloc_file_mtime_ns; /* alloc_stats_file's last reading */
     int oom_risk_active;         /* leak_res.risk.active as last told by an
                                     oom_risk / oom_risk_cleared event */
     int growth_armed;            /* 1: a growth event may be raised */
@@ -189,6 +203,32 @@ void mv__monitor_queue_event(mv_monitor *m, mv_event_kind kind,
  * last generation is last_gen), or NULL when gen is 0 or overwritten. */
 const mv_oom_kill *mv__monitor_victim(const mv_oom_kill *ring,
                                       uint64_t last_gen, uint64_t gen);
+/* Fills *se as an event of kind with the sample s (may be NULL) and
+ * message (NULL: described from the kind). Caller holds m->lock. */
+void mv__monitor_event(mv_monitor *m, mv__stored_event *se, mv_event_kind kind,
+                       const mv_sample *s, const char *message);
+
+/* ---- monitor_alloc.c ---- */
+
+/* 1 when the monitor watches its own process (its allocator is readable). */
+int mv__monitor_alloc_self(const mv_monitor *m);
+/* Fills s's alloc_* fields: this process's allocator, or the
+ * cfg.alloc_stats_file; left n/a otherwise. Sampler thread (or start). */
+void mv__monitor_alloc_fill(mv_monitor *m, mv_sample *s);
+/* The allocator diagnosis's tick: MV_EVENT_FRAGMENTATION when a verdict
+ * begins, MV_EVENT_FRAGMENTATION_CLEARED when it ends (at most one event
+ * appended). Caller holds m->lock. */
+void mv__monitor_rule_frag(mv_monitor *m, const mv_sample *s,
+                           mv__stored_event *evs, size_t *nev);
+/* 1 when the leak verdict's rise is the allocator's (the heap in use was
+ * flat over the verdict's window): its leak events are not raised. Caller
+ * holds m->lock. */
+int mv__monitor_leak_is_allocator(const mv_monitor *m, int64_t now_ms);
+/* The opt-in periodic trim (cfg.trim_interval_ms), outside phases; returns
+ * 1 when it freed memory (then *se is its MV_EVENT_TRIM). Sampler thread;
+ * caller must NOT hold m->lock. */
+int mv__monitor_periodic_trim(mv_monitor *m, int nphases, int64_t now_ms,
+                              mv__stored_event *se);
 
 /* ---- monitor_render.c ---- */
 

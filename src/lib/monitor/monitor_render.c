@@ -26,6 +26,8 @@ typedef struct snapshot {
     int target_alive;
     mv__self_stats self;
     mv__leak_result leak;
+    mv__frag_result frag;
+    int have_frag;
     mv__stored_event events[MV_MONITOR_RING];
     mv_event evs[MV_MONITOR_RING];   /* contiguous view for the renderer */
     size_t nevents;
@@ -81,6 +83,8 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
     sn->host_oom_kills = m->host_oom_kills;
     memcpy(sn->ring, m->oom_recent, sizeof sn->ring);
     sn->oom_gen = m->oom_gen;
+    sn->frag = m->frag_res;
+    sn->have_frag = m->frag != NULL;
     sn->nevents = 0;
     if (fmt == MV_FORMAT_JSON) {
         size_t first = (m->ring_head + MV_MONITOR_RING - m->ring_n) %
@@ -121,6 +125,7 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
     st.events = sn->nevents ? sn->evs : NULL;
     st.nevents = sn->nevents;
     st.leak = &sn->leak;
+    st.frag = sn->have_frag ? &sn->frag : NULL;
     st.cpu_budget = m->cfg.cpu_budget;
     st.host_oom_kills = m->oomw ? &sn->host_oom_kills : NULL;
     st.oom_victims = sn->nvictims ? sn->victims : NULL;

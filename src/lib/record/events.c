@@ -52,6 +52,9 @@ static const char *const kind_names[MV_EVENT_KIND_COUNT] = {
     [MV_EVENT_RECORDING_FAILED] = "recording_failed",
     [MV_EVENT_RECORDING_RESUMED] = "recording_resumed",
     [MV_EVENT_OOM_RISK_CLEARED] = "oom_risk_cleared",
+    [MV_EVENT_FRAGMENTATION] = "fragmentation",
+    [MV_EVENT_FRAGMENTATION_CLEARED] = "fragmentation_cleared",
+    [MV_EVENT_TRIM] = "trim",
 };
 
 const char *mv_event_kind_name(mv_event_kind kind)
@@ -309,6 +312,17 @@ void mv__event_describe(mv_event *ev)
     case MV_EVENT_OOM_RISK_CLEARED:
         say(m, n, "out-of-memory risk cleared: private memory no longer "
                   "grows toward the limit");
+        break;
+    /* The monitor passes the verdict, evidence and advice as message. */
+    case MV_EVENT_FRAGMENTATION:
+        say(m, n, "allocator fragmentation: private memory exceeds the heap "
+                  "in use");
+        break;
+    case MV_EVENT_FRAGMENTATION_CLEARED:
+        say(m, n, "allocator fragmentation cleared");
+        break;
+    case MV_EVENT_TRIM:
+        say(m, n, "allocator trimmed");
         break;
     /* The monitor passes the file, the error and the count as message. */
     case MV_EVENT_RECORDING_FAILED:

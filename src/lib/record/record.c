@@ -509,7 +509,8 @@ int mv__recorder_open(const char *path, const mv__record_header *h,
 /* One sample field of sample_fields.h by its type: I64 / I32 / INT as
  * integers (MV_NA: null), LIM as I64 but MV_UNLIMITED as "max", DBL as
  * put_double; by its place: REC fields are written, ALL ones are not part
- * of the recording. The key is the mv_sample member's name. */
+ * of the recording, ALC ones are written when the sample has allocator
+ * figures (alloc_kind != 0). The key is the mv_sample member's name. */
 #define KV_I64(b, k, v) kv_int(b, k, v)
 #define KV_I32(b, k, v) kv_int(b, k, (int64_t)(v))
 #define KV_INT(b, k, v) kv_int(b, k, (int64_t)(v))
@@ -517,6 +518,7 @@ int mv__recorder_open(const char *path, const mv__record_header *h,
 #define KV_LIM(b, k, v) ((v) == MV_UNLIMITED ? kv_str(b, k, "max") : kv_int(b, k, v))
 #define KV_REC(type, b, k, v) KV_##type(b, k, v)
 #define KV_ALL(type, b, k, v) 0
+#define KV_ALC(type, b, k, v) (s->alloc_kind != 0 ? KV_##type(b, k, v) : 0)
 
 int mv__recorder_sample(mv__recorder *r, const mv_sample *s, mv_level level,
                         double growth_bytes_per_s, double time_to_limit_s)

@@ -11,7 +11,9 @@
  *           MV_UNLIMITED = "max"), I32 (int32_t), INT (int),
  *           DBL (double, NAN = null)
  *   where   REC: also in the recording's sample line; ALL: status JSON
- *           and the fuller outputs only
+ *           and the fuller outputs only; ALC: as REC, but only in samples
+ *           that have allocator figures (alloc_kind != 0), so recordings
+ *           of other processes carry no column of nulls
  *   help    one line for docs and --help
  * The PSI pairs, the cgroup path and limit_source are not scalars and are
  * written by hand where they appear.
@@ -63,6 +65,13 @@
     X(working_set_bytes, I64, REC, "cgroup usage less inactive page cache")   \
     X(private_bytes, I64, REC, "anonymous + swap (process, else cgroup)")     \
     X(effective_limit_bytes, LIM, REC, "tightest of cgroup max, high, MemTotal") \
-    X(usage_ratio, DBL, REC, "working set (or RSS) / effective limit")
+    X(usage_ratio, DBL, REC, "working set (or RSS) / effective limit")      \
+    /* allocator statistics (in-process only; allocstats.h) */               \
+    X(alloc_kind, INT, ALC, "allocator: 0 none, 1 glibc, 2 jemalloc")         \
+    X(alloc_in_use_bytes, I64, ALC, "heap held by the program (allocator in use)") \
+    X(alloc_free_bytes, I64, ALC, "held by the allocator but free inside it")  \
+    X(alloc_mapped_bytes, I64, ALL, "allocator memory obtained from the kernel") \
+    X(alloc_releasable_bytes, I64, ALL, "allocator memory returnable at once") \
+    X(alloc_arenas, I64, ALC, "allocator arenas")
 
 #endif

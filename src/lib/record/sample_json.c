@@ -68,6 +68,7 @@ static int put_DBL(mv_buf *b, double v) { return mv__json_double(b, v); }
 /* where column: is the field in the short (REC) set */
 #define SJ_IN_REC_REC 1
 #define SJ_IN_REC_ALL 0
+#define SJ_IN_REC_ALC (s->alloc_kind != 0)
 
 int mv__sample_json_fields(mv_buf *out, const mv_sample *s, unsigned flags)
 {

@@ -1083,6 +1083,17 @@ static void test_families_documented(void **state)
     st.host_oom_kills = &host_kills;
     st.oom_victims = &victim;
     st.n_oom_victims = 1;
+    /* allocator figures and the allocator diagnosis */
+    s.alloc_kind = 1;
+    s.alloc_in_use_bytes = 100 << 20;
+    s.alloc_free_bytes = 300 << 20;
+    s.alloc_mapped_bytes = 420 << 20;
+    s.alloc_releasable_bytes = 1 << 20;
+    s.alloc_arenas = 8;
+    mv__frag_result fr;
+    memset(&fr, 0, sizeof fr);
+    fr.verdict = MV_FRAG_FRAGMENTATION;
+    st.frag = &fr;
 
     char *t = render(&st, MV_FORMAT_PROMETHEUS);
     static char exposed[MAX_NAMES][96], documented[MAX_NAMES][96];

@@ -309,6 +309,12 @@ static void test_invalid_configs(void **state)
     BAD(c.record_keep = 1001);
     BAD(c.event_log_max_bytes = 100);
     BAD(c.event_log_keep = 5000);
+    BAD(c.alloc_stats_file = "");
+    BAD(c.alloc_window_ms = 999);
+    BAD(c.trim_interval_ms = 999);                    /* below 1 s */
+    BAD(c.trim_interval_ms = -1);
+    BAD((c.trim_interval_ms = 1000, c.pid = (int32_t)getppid())); /* not us */
+    BAD((c.trim_interval_ms = 1000, c.cgroup = "/"));
 #undef BAD
     /* critical == 1.0 is allowed */
     mv_config_init(&c);
@@ -447,6 +453,81 @@ static int count_prefixed(const char *text, const char *prefix)
 /* The public mv_heap_sites_set through a real monitor's rendering: the site
  * is the only label (no rank), a new set replaces the old one, more than 10
  * are capped, a NULL site is -EINVAL and changes nothing. */
+/* A monitor of its own process reads its allocator: the sample's alloc_*
+ * fields, the memvigil_alloc_* families, the status JSON's allocator
+ * object; mv_trim() is counted and raises a trim event, and a bad
+ * alloc_stats_file (not a status file) only leaves the figures out. */
+static void test_allocator_on_self(void **state)
+{
+    (void)state;
+    capture cap;
+    cap_init(&cap);
+    mv_config c;
+    mv_config_init(&c);
+    c.interval_ms = 100;
+    c.on_event = on_event;
+    c.userdata = &cap;
+    mv_monitor *m = NULL;
+    assert_int_equal(mv_monitor_start(&c, &m), 0);
+    mv_status st;
+    assert_int_equal(mv_monitor_status(m, &st), 0);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* the sanitizer's malloc is not glibc's: no figures rather than zeros */
+    int have_glibc = 0;
+    assert_int_equal(st.sample.alloc_kind, 0);
+#else
+    int have_glibc = 1;
+    assert_int_equal(st.sample.alloc_kind, 1); /* glibc: the first reading */
+    assert_true(st.sample.alloc_in_use_bytes > 0);
+    assert_true(st.sample.alloc_arenas >= 1);
+#endif
+
+    int64_t released = -1;
+    assert_int_equal(mv_trim(m, &released), 0);
+    assert_true(released >= 0);
+    assert_true(wait_events(&cap, MV_EVENT_TRIM, 1, 2000));
+
+    mv_buf b = {0};
+    assert_int_equal(mv_render(m, MV_FORMAT_PROMETHEUS, &b), 0);
+    if (have_glibc)
+        assert_non_null(strstr(b.data, "memvigil_alloc_in_use_bytes{allocator=\"glibc\"} "));
+    assert_non_null(strstr(b.data, "memvigil_alloc_trims_total 1\n"));
+    assert_non_null(strstr(b.data, "memvigil_alloc_diagnosis{diagnosis=\"none\"} 1\n"));
+    mv_buf_release(&b);
+    assert_int_equal(mv_render(m, MV_FORMAT_JSON, &b), 0);
+    assert_non_null(strstr(b.data, "\"allocator\":{\"diagnosis\":\"none\""));
+    assert_non_null(strstr(b.data, "\"trims\":1,"));
+    mv_buf_release(&b);
+    mv_monitor_stop(m);
+    pthread_mutex_destroy(&cap.mu);
+
+    /* another process with a garbage status file: no figures, no crash */
+    char path[] = "/tmp/mv_test_alloc_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char torn[] = "{\"alloc\":{\"kind\":\"glibc\",\"in_use_bytes\":-1";
+    assert_int_equal(write(fd, torn, sizeof torn - 1), (ssize_t)(sizeof torn - 1));
+    close(fd);
+    pid_t child = fork();
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    mv_config_init(&c);
+    c.interval_ms = 100;
+    c.pid = child;
+    c.alloc_stats_file = path;
+    assert_int_equal(mv_monitor_start(&c, &m), 0);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(mv_monitor_status(m, &st), 0);
+    assert_int_equal(st.sample.alloc_kind, 0);
+    assert_int_equal(st.sample.alloc_in_use_bytes, MV_NA);
+    mv_monitor_stop(m);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    unlink(path);
+}
+
 static void test_heap_sites_public(void **state)
 {
     (void)state;
@@ -1602,6 +1683,7 @@ int main(void)
         cmocka_unit_test(test_stalled_event_log),
         cmocka_unit_test(test_recording_disk_full),
         cmocka_unit_test(test_heap_sites_public),
+        cmocka_unit_test(test_allocator_on_self),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

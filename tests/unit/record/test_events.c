@@ -76,7 +76,8 @@ static void test_names(void **state)
                                 "target_exit", "pid_reuse", "probe_error",
                                 "leak_suspected", "leak", "leak_cleared", "oom_risk",
                                 "recording_failed", "recording_resumed",
-                                "oom_risk_cleared"};
+                                "oom_risk_cleared", "fragmentation",
+                                "fragmentation_cleared", "trim"};
     assert_int_equal(sizeof exp / sizeof exp[0], MV_EVENT_KIND_COUNT);
     for (int k = 0; k < MV_EVENT_KIND_COUNT; k++)
         assert_string_equal(mv_event_kind_name((mv_event_kind)k), exp[k]);

@@ -65,6 +65,7 @@ static void want_json(const mv_sample *s, int rec_only, char *out, size_t n)
     int first = 1;
 #define W_REC 1
 #define W_ALL 0
+#define W_ALC (s->alloc_kind != 0)
 #define FMT_I64(m) "%lld", (long long)s->m
 #define FMT_LIM(m) "%lld", (long long)s->m
 #define FMT_I32(m) "%d", (int)s->m

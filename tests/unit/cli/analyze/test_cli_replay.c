@@ -76,7 +76,7 @@ static void test_leak(void **state)
     cli_replay_result rr;
 
     (void)state;
-    assert_int_equal(cli_replay(s, 1LL << 30, &rr), 0);
+    assert_int_equal(cli_replay(s, 1LL << 30, 0, &rr), 0);
     assert_int_equal(rr.r.verdict, MV_LEAK_LEAK);
     assert_int_equal(rr.points, 720);
     assert_true(fabs(rr.span_s - 719 * 60.0) < 1e-9);
@@ -101,7 +101,7 @@ static void test_flat(void **state)
     cli_replay_result rr;
 
     (void)state;
-    assert_int_equal(cli_replay(s, 1LL << 30, &rr), 0);
+    assert_int_equal(cli_replay(s, 1LL << 30, 0, &rr), 0);
     assert_int_equal(rr.r.verdict, MV_LEAK_NO_LEAK);
     assert_true(isnan(rr.detected_at_s));
     assert_int_equal(rr.detected_at_ms, MV_NA);
@@ -115,7 +115,7 @@ static void test_little_data(void **state)
 
     (void)state;
     strcpy(s->note, "only one data point");
-    assert_int_equal(cli_replay(s, MV_NA, &rr), 0);
+    assert_int_equal(cli_replay(s, MV_NA, 0, &rr), 0);
     assert_int_equal(rr.r.verdict, MV_LEAK_INSUFFICIENT_DATA);
     assert_string_equal(rr.r.evidence, "only one data point");
     assert_true(isnan(rr.r.growth_bytes_per_h));
@@ -126,7 +126,7 @@ static void test_little_data(void **state)
 
     /* 10 minutes: too short for any window */
     s = make(CLI_FMT_CSV, 11, 60000, 300 * MIB, 400 * MIB, 0);
-    assert_int_equal(cli_replay(s, MV_NA, &rr), 0);
+    assert_int_equal(cli_replay(s, MV_NA, 0, &rr), 0);
     assert_int_equal(rr.r.verdict, MV_LEAK_INSUFFICIENT_DATA);
     drop(s);
 }
@@ -141,7 +141,7 @@ static void test_oom_risk_apart_from_verdict(void **state)
     size_t i;
 
     (void)state;
-    assert_int_equal(cli_replay(s, 1LL << 30, &rr), 0);
+    assert_int_equal(cli_replay(s, 1LL << 30, 0, &rr), 0);
     assert_true(rr.r.verdict != MV_LEAK_LEAK);
     assert_true(isnan(rr.detected_at_s));
     assert_int_equal(rr.r.risk.active, 1);
@@ -166,7 +166,7 @@ static void test_oom_risk_apart_from_verdict(void **state)
     s = make(CLI_FMT_CSV, 301, 10000, 300 * MIB, 1200 * MIB, 0);
     for (i = 121; i < s->n; i++)
         s->v[i] = s->v[120] + (double)(i % 3) * 0.1 * MIB;
-    assert_int_equal(cli_replay(s, 1LL << 30, &rr), 0);
+    assert_int_equal(cli_replay(s, 1LL << 30, 0, &rr), 0);
     assert_true(rr.r.verdict != MV_LEAK_LEAK);
     assert_int_equal(rr.r.risk.active, 0);
     assert_false(isnan(rr.oom_risk_at_s));
@@ -175,7 +175,7 @@ static void test_oom_risk_apart_from_verdict(void **state)
 
     /* flat: never raised */
     s = make(CLI_FMT_CSV, 121, 10000, 300 * MIB, 0, 0);
-    assert_int_equal(cli_replay(s, 1LL << 30, &rr), 0);
+    assert_int_equal(cli_replay(s, 1LL << 30, 0, &rr), 0);
     assert_int_equal(rr.r.risk.active, 0);
     assert_true(isnan(rr.oom_risk_at_s));
     assert_int_equal(rr.oom_risk_at_ms, MV_NA);
@@ -184,7 +184,7 @@ static void test_oom_risk_apart_from_verdict(void **state)
 
     /* no limit known: no time to the limit, no risk */
     s = make(CLI_FMT_CSV, 121, 10000, 300 * MIB, 1200 * MIB, 0);
-    assert_int_equal(cli_replay(s, MV_NA, &rr), 0);
+    assert_int_equal(cli_replay(s, MV_NA, 0, &rr), 0);
     assert_int_equal(rr.r.risk.active, 0);
     assert_true(isnan(rr.oom_risk_at_s));
     drop(s);
@@ -192,7 +192,7 @@ static void test_oom_risk_apart_from_verdict(void **state)
     /* one point: insufficient data, no risk, its reason as evidence */
     s = make(CLI_FMT_CSV, 1, 60000, 300 * MIB, 0, 0);
     strcpy(s->note, "only one data point");
-    assert_int_equal(cli_replay(s, 1LL << 30, &rr), 0);
+    assert_int_equal(cli_replay(s, 1LL << 30, 0, &rr), 0);
     assert_int_equal(rr.r.risk.active, 0);
     assert_true(isnan(rr.r.risk.eta_s));
     assert_int_equal(rr.r.risk.first_ms, -1);
@@ -210,9 +210,9 @@ static void test_limits(void **state)
     (void)state;
     for (i = 0; i < s->n; i++)
         s->limit[i] = i < 60 ? (1LL << 30) : (2LL << 30);
-    assert_int_equal(cli_replay(s, MV_NA, &rr), 0);
+    assert_int_equal(cli_replay(s, MV_NA, 0, &rr), 0);
     assert_int_equal(rr.limit_bytes, 2LL << 30);
-    assert_int_equal(cli_replay(s, 512LL << 20, &rr), 0);
+    assert_int_equal(cli_replay(s, 512LL << 20, 0, &rr), 0);
     assert_int_equal(rr.limit_bytes, 512LL << 20);
     drop(s);
 }
