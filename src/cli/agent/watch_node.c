@@ -97,6 +97,8 @@ static void node_config(const cli_agent_opts *o, const cli_node_opts *no,
     cfg->event_log = o->event_log;
     cfg->event_log_max_bytes = o->event_log_max_bytes;
     cfg->event_log_keep = o->event_log_keep;
+    /* one kernel-log watch for the node; kills go to their containers */
+    cfg->kmsg_path = o->kmsg ? o->kmsg : "/dev/kmsg";
     cfg->on_event = cli_agent_on_event;
     cfg->userdata = a;
 }

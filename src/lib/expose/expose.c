@@ -426,9 +426,8 @@ static void render_process(emit *e, const char *proc_root)
 
 /* ---- OOM kills (the kernel log's victims, the host's counter) ---- */
 
-/* The label set of one victim's figure of one type into lab (reset). */
-static int victim_labels(mv_buf *lab, const mv_oom_kill *k, const char *type,
-                         const char *extra)
+int mv__expose_oom_victim_labels(mv_buf *lab, const mv_oom_kill *k,
+                                 const char *type, const char *extra)
 {
     char comm[MV_OOM_COMM_MAX], cg[MV_CGROUP_PATH_MAX];
     memcpy(comm, k->comm, sizeof comm);  /* never trust termination */
@@ -449,14 +448,10 @@ static int victim_labels(mv_buf *lab, const mv_oom_kill *k, const char *type,
 
 static void render_oom(emit *e, const mv__expose_state *st)
 {
-    fam(e, "memvigil_host_oom_kills_total", "counter", NULL,
-        "Processes the kernel OOM killer killed on the host since boot "
-        "(/proc/vmstat oom_kill).");
+    fam(e, MV__HOST_OOM_KILLS_NAME, "counter", NULL, MV__HOST_OOM_KILLS_HELP);
     if (st->host_oom_kills)
         put_int(e, NULL, *st->host_oom_kills);
-    fam(e, "memvigil_oom_kill_victim_rss_bytes", "gauge", "bytes",
-        "Resident memory of the target's last OOM-kill victims at the kill, "
-        "from the kernel log (anon-rss, file-rss, shmem-rss).");
+    fam(e, MV__OOM_VICTIM_NAME, "gauge", "bytes", MV__OOM_VICTIM_HELP);
     mv_buf lab = {0};
     for (size_t i = 0; i < st->n_oom_victims && st->oom_victims && !e->rc; i++) {
         const mv_oom_kill *k = &st->oom_victims[i];
@@ -467,7 +462,7 @@ static void render_oom(emit *e, const mv__expose_state *st)
             {"shmem", k->shmem_rss_bytes},
         };
         for (size_t j = 0; j < sizeof f / sizeof f[0] && !e->rc; j++) {
-            if (victim_labels(&lab, k, f[j].type, extra)) {
+            if (mv__expose_oom_victim_labels(&lab, k, f[j].type, extra)) {
                 e->rc = -ENOMEM;
                 break;
             }
