@@ -126,6 +126,7 @@ int cli_cmd_watch(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
+            /* as `memvigil help watch` prints it (main.c) */
             fputs(cli_watch_usage, stdout);
             fputs(cli_kubelet_options_help, stdout);
             fputs("\n", stdout);
