@@ -446,12 +446,21 @@ int mv__expose_oom_victim_labels(mv_buf *lab, const mv_oom_kill *k,
     return rc;
 }
 
+const char mv__host_oom_kills_name[] = "memvigil_host_oom_kills_total";
+const char mv__host_oom_kills_help[] =
+    "Processes the kernel OOM killer killed on the host since boot "
+    "(/proc/vmstat oom_kill).";
+const char mv__oom_victim_name[] = "memvigil_oom_kill_victim_rss_bytes";
+const char mv__oom_victim_help[] =
+    "Resident memory of the target's last OOM-kill victims at the kill, "
+    "from the kernel log (anon-rss, file-rss, shmem-rss).";
+
 static void render_oom(emit *e, const mv__expose_state *st)
 {
-    fam(e, MV__HOST_OOM_KILLS_NAME, "counter", NULL, MV__HOST_OOM_KILLS_HELP);
+    fam(e, mv__host_oom_kills_name, "counter", NULL, mv__host_oom_kills_help);
     if (st->host_oom_kills)
         put_int(e, NULL, *st->host_oom_kills);
-    fam(e, MV__OOM_VICTIM_NAME, "gauge", "bytes", MV__OOM_VICTIM_HELP);
+    fam(e, mv__oom_victim_name, "gauge", "bytes", mv__oom_victim_help);
     mv_buf lab = {0};
     for (size_t i = 0; i < st->n_oom_victims && st->oom_victims && !e->rc; i++) {
         const mv_oom_kill *k = &st->oom_victims[i];

@@ -126,15 +126,10 @@ typedef struct mv__expose_state {
  * unknown and when infinite (JSON has no infinity); time_to_limit_infinite
  * tells them apart. Unset limits (cg_max_bytes, cg_high_bytes,
  * effective_limit_bytes) are the string "max", as cgroup v2 spells it. */
-/* The OOM-kill families, shared with node mode (node_render.c). */
-#define MV__HOST_OOM_KILLS_NAME "memvigil_host_oom_kills_total"
-#define MV__HOST_OOM_KILLS_HELP                                              \
-    "Processes the kernel OOM killer killed on the host since boot "         \
-    "(/proc/vmstat oom_kill)."
-#define MV__OOM_VICTIM_NAME "memvigil_oom_kill_victim_rss_bytes"
-#define MV__OOM_VICTIM_HELP                                                  \
-    "Resident memory of the target's last OOM-kill victims at the kill, "    \
-    "from the kernel log (anon-rss, file-rss, shmem-rss)."
+/* The OOM-kill families' names and help, shared with node mode
+ * (node_render.c); defined in expose.c. */
+extern const char mv__host_oom_kills_name[], mv__host_oom_kills_help[];
+extern const char mv__oom_victim_name[], mv__oom_victim_help[];
 /* The labels of victim k's figure of one type ("anon", "file", "shmem")
  * into lab (reset first): pid, comm, cgroup, constraint, type, then
  * extra (without braces) when not NULL or "". 0 or -ENOMEM. Pure. */

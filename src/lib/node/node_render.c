@@ -279,10 +279,10 @@ static int render_oom(const mv_node *n, mv_format fmt, mv_buf *b,
     int rc = 0, opened = 0;
 
     if (n->oomw && n->host_oom_kills != MV_NA) {
-        rc = mv__metric_family(b, fmt, MV__HOST_OOM_KILLS_NAME, "counter",
-                               NULL, MV__HOST_OOM_KILLS_HELP);
+        rc = mv__metric_family(b, fmt, mv__host_oom_kills_name, "counter",
+                               NULL, mv__host_oom_kills_help);
         if (!rc)
-            rc = mv__metric_sample_double(b, MV__HOST_OOM_KILLS_NAME, NULL,
+            rc = mv__metric_sample_double(b, mv__host_oom_kills_name, NULL,
                                           (double)n->host_oom_kills);
     }
     for (size_t k = 0; k < n->ntargets && !rc; k++) {
@@ -290,8 +290,8 @@ static int render_oom(const mv_node *n, mv_format fmt, mv_buf *b,
         if (!v)
             continue;
         if (!opened) {
-            rc = mv__metric_family(b, fmt, MV__OOM_VICTIM_NAME, "gauge",
-                                   "bytes", MV__OOM_VICTIM_HELP);
+            rc = mv__metric_family(b, fmt, mv__oom_victim_name, "gauge",
+                                   "bytes", mv__oom_victim_help);
             opened = 1;
         }
         const struct { const char *type; int64_t v; } f[] = {
@@ -304,7 +304,7 @@ static int render_oom(const mv_node *n, mv_format fmt, mv_buf *b,
                 continue;
             rc = mv__expose_oom_victim_labels(&lab, v, f[j].type, labels[k]);
             if (!rc)   /* the victim's labels, then the container's */
-                rc = mv__metric_sample_double(b, MV__OOM_VICTIM_NAME,
+                rc = mv__metric_sample_double(b, mv__oom_victim_name,
                                               lab.data, (double)f[j].v);
         }
     }
