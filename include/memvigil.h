@@ -666,6 +666,14 @@ typedef struct mv_node_config {
     const char *http_token;      /* bearer token required when set */
     mv_node_resolve_fn resolve;  /* names from IDs; NULL = IDs only */
     void *resolve_ctx;
+    const char *kmsg_path;       /* the kernel log read for OOM-kill reports
+                                    ("/dev/kmsg"), ONE watch for the node:
+                                    each kill is matched to its container
+                                    by the victim's cgroup, and its oom_kill
+                                    event and victim metric carry the
+                                    container's labels; NULL or "" (the
+                                    default) = none (counters only). Not
+                                    permitted: told once, counters only. */
 } mv_node_config;
 
 MV_EXPORT void mv_node_config_init(mv_node_config *cfg);

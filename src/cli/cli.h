@@ -234,12 +234,14 @@ int cli_agent_victim(cli_agent *a, mv_oom_kill *out);
 /* ---- watch_node.c: `watch --cgroup-root` (node mode) ---- */
 
 /* The node-mode options of watch. */
+struct cli_kubelet_opts;        /* kubelet.h */
 typedef struct cli_node_opts {
     const char *root;           /* --cgroup-root PATH */
     const char *services;       /* --services GLOB; NULL = none */
     int64_t grace_ms;           /* --grace; -1 = the library's default */
     int max_containers;         /* --max-containers; 0 = the default */
     int given;                  /* a node-only option other than the root */
+    const struct cli_kubelet_opts *kubelet; /* --kubelet...; borrowed */
 } cli_node_opts;
 
 /* Handles the node option number which (0 --cgroup-root, 1 --services,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kubelet.h"
 
 typedef struct cli_command {
     const char *name;
@@ -20,23 +21,24 @@ typedef struct cli_command {
     const char *help;         /* one line for the command list */
     const char *usage;        /* full usage text */
     int agent_options;        /* append the common run/watch options */
+    const char *extra;        /* more options of its own, before those; NULL */
 } cli_command;
 
 static const cli_command commands[] = {
     {"run", cli_cmd_run, "start a program and watch its memory until it exits",
-     cli_run_usage, 1},
+     cli_run_usage, 1, NULL},
     {"watch", cli_cmd_watch, "watch running processes or a cgroup",
-     cli_watch_usage, 1},
+     cli_watch_usage, 1, cli_kubelet_options_help},
     {"inspect", cli_cmd_inspect, "one-shot diagnosis of a process's memory",
-     cli_inspect_usage, 0},
+     cli_inspect_usage, 0, NULL},
     {"heap", cli_cmd_heap, "read heap snapshots: growing call sites, top, diff, folded",
-     cli_heap_usage, 0},
+     cli_heap_usage, 0, NULL},
     {"analyze", cli_cmd_analyze, "judge recorded or exported series for leaks",
-     cli_analyze_usage, 0},
+     cli_analyze_usage, 0, NULL},
     {"report", cli_cmd_report, "render a recording as an HTML, Markdown, text or JSON report",
-     cli_report_usage, 0},
+     cli_report_usage, 0, NULL},
     {"estimate", cli_cmd_estimate, "capacity planning from memory per unit of work",
-     cli_estimate_usage, 0},
+     cli_estimate_usage, 0, NULL},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -81,6 +83,10 @@ static void print_help(FILE *f)
 static int print_command_help(const cli_command *c)
 {
     fputs(c->usage, stdout);
+    if (c->extra) {
+        fputs(c->extra, stdout);
+        fputs("\n", stdout);
+    }
     if (c->agent_options)
         fputs(cli_agent_options_help, stdout);
     return CLI_EXIT_OK;

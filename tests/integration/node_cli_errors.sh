@@ -37,6 +37,10 @@ expect 2 "bad --grace 'soon'" --cgroup-root "$V2" --grace soon
 expect 2 "bad --max-containers '0'" --cgroup-root "$V2" --max-containers 0
 expect 2 "bad --max-containers 'lots'" --cgroup-root "$V2" --max-containers lots
 expect 2 "empty --services" --cgroup-root "$V2" --services ''
+expect 2 "need --cgroup-root PATH" --kubelet http://127.0.0.1:10255
+expect 2 "bad --kubelet 'ftp://x'" --cgroup-root "$V2" --kubelet ftp://x
+expect 2 "need --kubelet URL" --cgroup-root "$V2" --kubelet-insecure-tls
+expect 2 "would send the token in clear" --cgroup-root "$V2" --kubelet http://127.0.0.1:10255 --kubelet-token-file /dev/null
 expect 1 "no memory cgroup hierarchy at '$tmp'" --cgroup-root "$tmp"
 expect 1 "no memory cgroup hierarchy at '/nonexistent" --cgroup-root /nonexistent/mv
 # options anywhere; a good start and a clean stop

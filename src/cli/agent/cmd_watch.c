@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "kubelet.h"
 #include "util.h"
 
 #define MAX_PIDS 256
@@ -100,6 +101,7 @@ int cli_cmd_watch(int argc, char **argv)
         {"services", required_argument, NULL, OPT_SERVICES},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"max-containers", required_argument, NULL, OPT_MAX_CONTAINERS},
+        CLI_KUBELET_LONG_OPTIONS,
         CLI_AGENT_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     cli_agent_opts o;
@@ -113,15 +115,21 @@ int cli_cmd_watch(int argc, char **argv)
     sigset_t set, oldmask;
     siginfo_t info;
     int64_t deadline = 0;
-    cli_node_opts node = {NULL, NULL, -1, 0, 0};
+    cli_node_opts node = {NULL, NULL, -1, 0, 0, NULL};
+    cli_kubelet_opts kubelet;
 
     cli_agent_opts_init(&o);
+    cli_kubelet_opts_init(&kubelet);
+    node.kubelet = &kubelet;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
+            /* as `memvigil help watch` prints it (main.c) */
             fputs(cli_watch_usage, stdout);
+            fputs(cli_kubelet_options_help, stdout);
+            fputs("\n", stdout);
             fputs(cli_agent_options_help, stdout);
             return CLI_EXIT_OK;
         case '?':
@@ -149,6 +157,15 @@ int cli_cmd_watch(int argc, char **argv)
             if ((rc = cli_node_opts_parse(&node, c - OPT_CGROUP_ROOT,
                                           optarg)) != 0)
                 return rc;
+            break;
+        case CLI_OPT_KUBELET:
+        case CLI_OPT_KUBELET_TOKEN_FILE:
+        case CLI_OPT_KUBELET_CA_FILE:
+        case CLI_OPT_KUBELET_INSECURE_TLS:
+            rc = cli_kubelet_opts_parse(&kubelet, "watch", c, optarg);
+            if (rc != 1)
+                return rc;
+            node.given = 1;
             break;
         default:
             rc = cli_agent_opts_parse(&o, "watch", c, optarg);

@@ -3,7 +3,9 @@
  * per node watches every container cgroup under PATH through the public
  * node API (mv_node_*), prints each container's events (their messages
  * name the container), serves the labelled metrics, and says when the
- * number of watched containers changes.
+ * number of watched containers changes. With --kubelet URL the
+ * containers are named from the kubelet's pods API (node_kubelet.h): the
+ * main loop below fetches, the sampler only looks in the cached index.
  *
  * Why an option of watch and not a command of its own: it watches cgroups
  * as `watch --cgroup` does, with the same endpoint, event and threshold
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "node_kubelet.h"
 #include "util.h"
 
 int cli_node_opts_parse(cli_node_opts *n, int which, const char *arg)
@@ -94,6 +97,8 @@ static void node_config(const cli_agent_opts *o, const cli_node_opts *no,
     cfg->event_log = o->event_log;
     cfg->event_log_max_bytes = o->event_log_max_bytes;
     cfg->event_log_keep = o->event_log_keep;
+    /* one kernel-log watch for the node; kills go to their containers */
+    cfg->kmsg_path = o->kmsg ? o->kmsg : "/dev/kmsg";
     cfg->on_event = cli_agent_on_event;
     cfg->userdata = a;
 }
@@ -159,16 +164,21 @@ int cli_watch_node(const cli_agent_opts *opts, const cli_node_opts *no)
     cli_agent a;
     mv_node_config cfg;
     mv_node *n = NULL;
+    cli_kubelet *kc = NULL;
+    cli_node_kubelet *nk = NULL;
     sigset_t set, oldmask;
     siginfo_t info;
     int64_t deadline = 0, last_total = -1, last_up = -1;
     int rc;
 
     if (!no->root)
-        return cli_usage_error("watch", "--services, --grace and "
-                               "--max-containers need --cgroup-root PATH");
+        return cli_usage_error("watch", "--services, --grace, "
+                               "--max-containers and --kubelet need "
+                               "--cgroup-root PATH");
     if ((rc = refuse_single_target(&o)) != 0 ||
-        (rc = cli_agent_opts_check(&o, "watch")) != 0)
+        (rc = cli_agent_opts_check(&o, "watch")) != 0 ||
+        (no->kubelet &&
+         (rc = cli_kubelet_opts_check(no->kubelet, "watch")) != 0))
         return rc;
     o.no_tty = 1;                /* the live view shows one target */
     o.quiet = 1;                 /* its status lines too; counts below */
@@ -182,7 +192,25 @@ int cli_watch_node(const cli_agent_opts *opts, const cli_node_opts *no)
 
     cli_agent_init(&a, &o, "watch");
     node_config(&o, no, &a, &cfg);
+    if (no->kubelet && no->kubelet->url) {
+        if (!(kc = cli_kubelet_new(no->kubelet)) ||
+            !(nk = cli_node_kubelet_new(kc))) {
+            cli_error("watch", "cannot set up the kubelet client: %s",
+                      mv_strerror(-ENOMEM));
+            cli_kubelet_free(kc);
+            cli_agent_release(&a);
+            sigprocmask(SIG_SETMASK, &oldmask, NULL);
+            return CLI_EXIT_ERROR;
+        }
+        /* the first fetch before the first tick, so that the first
+         * samples already carry names when the kubelet answers */
+        cli_node_kubelet_refresh(nk, mv__now_mono_ms());
+        cfg.resolve = cli_node_kubelet_resolve;
+        cfg.resolve_ctx = nk;
+    }
     if (start(&o, no, &cfg, &n) != 0) {
+        cli_node_kubelet_free(nk);
+        cli_kubelet_free(kc);
         cli_agent_release(&a);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
         return CLI_EXIT_ERROR;
@@ -193,6 +221,8 @@ int cli_watch_node(const cli_agent_opts *opts, const cli_node_opts *no)
         int64_t wait_ms = cli_agent_poll_ms(&a), now = mv__now_mono_ms();
         if (!opts->quiet)
             say_count(n, &last_total, &last_up);
+        if (nk)  /* may block up to the kubelet timeout (5 s) */
+            cli_node_kubelet_refresh(nk, now);
         if (deadline && deadline - now < wait_ms)
             wait_ms = deadline - now;
         int sig = cli_wait_signal(&set, wait_ms, &info);
@@ -205,6 +235,8 @@ int cli_watch_node(const cli_agent_opts *opts, const cli_node_opts *no)
             break;
     }
     mv_node_stop(n);
+    cli_node_kubelet_free(nk);   /* after the sampler stopped */
+    cli_kubelet_free(kc);
     cli_agent_release(&a);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
     return CLI_EXIT_OK;

@@ -485,9 +485,8 @@ static void render_process(emit *e, const char *proc_root)
 
 /* ---- OOM kills (the kernel log's victims, the host's counter) ---- */
 
-/* The label set of one victim's figure of one type into lab (reset). */
-static int victim_labels(mv_buf *lab, const mv_oom_kill *k, const char *type,
-                         const char *extra)
+int mv__expose_oom_victim_labels(mv_buf *lab, const mv_oom_kill *k,
+                                 const char *type, const char *extra)
 {
     char comm[MV_OOM_COMM_MAX], cg[MV_CGROUP_PATH_MAX];
     memcpy(comm, k->comm, sizeof comm);  /* never trust termination */
@@ -506,16 +505,21 @@ static int victim_labels(mv_buf *lab, const mv_oom_kill *k, const char *type,
     return rc;
 }
 
+const char mv__host_oom_kills_name[] = "memvigil_host_oom_kills_total";
+const char mv__host_oom_kills_help[] =
+    "Processes the kernel OOM killer killed on the host since boot "
+    "(/proc/vmstat oom_kill).";
+const char mv__oom_victim_name[] = "memvigil_oom_kill_victim_rss_bytes";
+const char mv__oom_victim_help[] =
+    "Resident memory of the target's last OOM-kill victims at the kill, "
+    "from the kernel log (anon-rss, file-rss, shmem-rss).";
+
 static void render_oom(emit *e, const mv__expose_state *st)
 {
-    fam(e, "memvigil_host_oom_kills_total", "counter", NULL,
-        "Processes the kernel OOM killer killed on the host since boot "
-        "(/proc/vmstat oom_kill).");
+    fam(e, mv__host_oom_kills_name, "counter", NULL, mv__host_oom_kills_help);
     if (st->host_oom_kills)
         put_int(e, NULL, *st->host_oom_kills);
-    fam(e, "memvigil_oom_kill_victim_rss_bytes", "gauge", "bytes",
-        "Resident memory of the target's last OOM-kill victims at the kill, "
-        "from the kernel log (anon-rss, file-rss, shmem-rss).");
+    fam(e, mv__oom_victim_name, "gauge", "bytes", mv__oom_victim_help);
     mv_buf lab = {0};
     for (size_t i = 0; i < st->n_oom_victims && st->oom_victims && !e->rc; i++) {
         const mv_oom_kill *k = &st->oom_victims[i];
@@ -526,7 +530,7 @@ static void render_oom(emit *e, const mv__expose_state *st)
             {"shmem", k->shmem_rss_bytes},
         };
         for (size_t j = 0; j < sizeof f / sizeof f[0] && !e->rc; j++) {
-            if (victim_labels(&lab, k, f[j].type, extra)) {
+            if (mv__expose_oom_victim_labels(&lab, k, f[j].type, extra)) {
                 e->rc = -ENOMEM;
                 break;
             }

@@ -131,6 +131,16 @@ typedef struct mv__expose_state {
  * unknown and when infinite (JSON has no infinity); time_to_limit_infinite
  * tells them apart. Unset limits (cg_max_bytes, cg_high_bytes,
  * effective_limit_bytes) are the string "max", as cgroup v2 spells it. */
+/* The OOM-kill families' names and help, shared with node mode
+ * (node_render.c); defined in expose.c. */
+extern const char mv__host_oom_kills_name[], mv__host_oom_kills_help[];
+extern const char mv__oom_victim_name[], mv__oom_victim_help[];
+/* The labels of victim k's figure of one type ("anon", "file", "shmem")
+ * into lab (reset first): pid, comm, cgroup, constraint, type, then
+ * extra (without braces) when not NULL or "". 0 or -ENOMEM. Pure. */
+int mv__expose_oom_victim_labels(mv_buf *lab, const mv_oom_kill *k,
+                                 const char *type, const char *extra);
+
 int mv__expose_render(const mv__expose_state *st, mv_format fmt, mv_buf *out);
 
 /* Picks the format for an HTTP Accept header value (NULL -> Prometheus):

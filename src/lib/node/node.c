@@ -243,6 +243,9 @@ static void node_free(mv_node *n)
     free(n->s_event_log);
     free(n->s_listen);
     free(n->s_token);
+    free(n->s_kmsg);
+    mv__oom_watch_free(n->oomw);
+    free(n->oom_buf);
     pthread_mutex_destroy(&n->lock);
     pthread_mutex_destroy(&n->sink_lock);
     pthread_cond_destroy(&n->wake);
@@ -258,7 +261,8 @@ static int copy_config(mv_node *n, const mv_node_config *c)
         dup_opt(c->service_glob, &n->s_glob) ||
         dup_opt(c->event_log, &n->s_event_log) ||
         dup_opt(c->http_listen, &n->s_listen) ||
-        dup_opt(c->http_token, &n->s_token))
+        dup_opt(c->http_token, &n->s_token) ||
+        dup_opt(c->kmsg_path, &n->s_kmsg))
         return -ENOMEM;
     n->cfg.cgroup_root = n->s_cgroup_root;
     n->cfg.proc_root = n->s_proc_root;
@@ -266,6 +270,7 @@ static int copy_config(mv_node *n, const mv_node_config *c)
     n->cfg.event_log = n->s_event_log;
     n->cfg.http_listen = n->s_listen;
     n->cfg.http_token = n->s_token;
+    n->cfg.kmsg_path = n->s_kmsg;
     n->lcfg.warning_ratio = c->warning_ratio;
     n->lcfg.critical_ratio = c->critical_ratio;
     n->lcfg.hysteresis_ratio = c->hysteresis_ratio;
@@ -331,6 +336,17 @@ int mv_node_start(const mv_node_config *cfg, mv_node **out)
         (rc = find_walk_root(n)) != 0) {
         node_free(n);
         return rc;
+    }
+    n->host_oom_kills = MV_NA;
+    if (n->cfg.kmsg_path && n->cfg.kmsg_path[0]) {
+        rc = (n->oom_buf = calloc(MV_NODE_OOM_POLL, sizeof *n->oom_buf))
+                 ? mv__oom_watch_new(n->cfg.kmsg_path, n->cfg.proc_root,
+                                     &n->oomw)
+                 : -ENOMEM;
+        if (rc != 0) {
+            node_free(n);
+            return rc;
+        }
     }
     mv__probe_opts_init(&n->popts);
     n->popts.proc_root = n->cfg.proc_root;

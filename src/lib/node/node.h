@@ -29,6 +29,7 @@
 #include "expose.h"
 #include "http.h"
 #include "leak.h"
+#include "oom_watch.h"
 #include "probe.h"
 #include "record.h"
 #include "series.h"
@@ -57,6 +58,13 @@ typedef struct mv__node_target {
     int oom_risk_active;
     int error_armed;             /* 1: the next read error raises an event */
     int64_t read_errors;
+    mv_oom_kill *victim;         /* its last OOM-kill victim from the kernel
+                                    log (owned; NULL before any): the
+                                    memvigil_oom_kill_victim_rss_bytes */
+    int64_t oom_told;            /* kills told from the kernel log that its
+                                    oom_kill counter has not shown yet */
+    int64_t oom_unnamed;         /* counter rises told without a victim
+                                    whose log line has not come yet */
 } mv__node_target;
 
 /* An event plus the storage its pointers point to. */
@@ -65,6 +73,8 @@ typedef struct mv__node_event {
     mv_sample sample;
     int has_sample;
     mv_container_labels labels;
+    mv_oom_kill kill;            /* MV_EVENT_OOM_KILL named from the log */
+    int has_kill;
 } mv__node_event;
 
 struct mv_node {
@@ -105,9 +115,20 @@ struct mv_node {
     size_t nev, cap_evs;
     uint64_t events_dropped;
 
+    /* the kernel log: one watch for the node (sampler thread only) */
+    char *s_kmsg;
+    mv__oom_watch *oomw;         /* NULL without kmsg_path */
+    mv_oom_kill *oom_buf;        /* MV_NODE_OOM_POLL kills of one poll */
+    int64_t host_oom_kills;      /* /proc/vmstat oom_kill; MV_NA unknown
+                                    (guarded by lock) */
+
     mv__linefile *log;           /* under sink_lock; NULL for none */
     mv__http *http;
 };
+
+/* Kills taken from the kernel log per tick at most (the rest wait for
+ * the next tick). */
+#define MV_NODE_OOM_POLL 16
 
 /* ---- node_tick.c ---- */
 

@@ -270,6 +270,48 @@ static int render_containers(const mv_node *n, mv_format fmt, mv_buf *b,
     return rc;
 }
 
+/* Each container's last OOM-kill victim (kernel log), with the victim's
+ * labels then the container's; the host's kill count once. */
+static int render_oom(const mv_node *n, mv_format fmt, mv_buf *b,
+                      char **labels)
+{
+    mv_buf lab = {0};
+    int rc = 0, opened = 0;
+
+    if (n->oomw && n->host_oom_kills != MV_NA) {
+        rc = mv__metric_family(b, fmt, mv__host_oom_kills_name, "counter",
+                               NULL, mv__host_oom_kills_help);
+        if (!rc)
+            rc = mv__metric_sample_double(b, mv__host_oom_kills_name, NULL,
+                                          (double)n->host_oom_kills);
+    }
+    for (size_t k = 0; k < n->ntargets && !rc; k++) {
+        const mv_oom_kill *v = n->targets[k]->victim;
+        if (!v)
+            continue;
+        if (!opened) {
+            rc = mv__metric_family(b, fmt, mv__oom_victim_name, "gauge",
+                                   "bytes", mv__oom_victim_help);
+            opened = 1;
+        }
+        const struct { const char *type; int64_t v; } f[] = {
+            {"anon", v->anon_rss_bytes},
+            {"file", v->file_rss_bytes},
+            {"shmem", v->shmem_rss_bytes},
+        };
+        for (size_t j = 0; j < sizeof f / sizeof *f && !rc; j++) {
+            if (f[j].v == MV_NA)
+                continue;
+            rc = mv__expose_oom_victim_labels(&lab, v, f[j].type, labels[k]);
+            if (!rc)   /* the victim's labels, then the container's */
+                rc = mv__metric_sample_double(b, mv__oom_victim_name,
+                                              lab.data, (double)f[j].v);
+        }
+    }
+    mv_buf_release(&lab);
+    return rc;
+}
+
 static int fam_int(mv_buf *b, mv_format fmt, const char *name,
                    const char *type, const char *unit, const char *help,
                    double v)
@@ -472,6 +514,8 @@ int mv__node_render(void *ctx, mv_format fmt, mv_buf *out)
         mv_buf_release(&lb);
         if (!rc)
             rc = render_containers(n, fmt, out, labels);
+        if (!rc)
+            rc = render_oom(n, fmt, out, labels);
         if (!rc)
             rc = render_node(n, fmt, out);
         for (size_t k = 0; labels && k < n->ntargets; k++)

@@ -26,6 +26,7 @@
 #include "events.h"
 #include "monitor.h"
 #include "node.h"
+#include "oom_report.h"
 #include "util.h"
 
 /* The per-container series: 360 raw points (1 h at 10 s: the span
@@ -48,6 +49,7 @@ void mv__node_target_free(mv__node_target *t)
     mv__probe_cgroup_close(&t->cg);
     mv__series_free(t->series);
     mv__leak_free(t->leak);
+    free(t->victim);
     free(t);
 }
 
@@ -125,6 +127,7 @@ static mv__node_event *event_add(mv_node *n, const mv__node_target *t,
 void mv__node_event_fix(mv__node_event *ne)
 {
     ne->ev.sample = ne->has_sample ? &ne->sample : NULL;
+    ne->ev.oom_kill = ne->has_kill ? &ne->kill : NULL;
     ne->ev.container = ne->labels.id[0] ? &ne->labels : NULL;
 }
 
@@ -243,12 +246,108 @@ static void rule_oom_kill(mv_node *n, mv__node_target *t,
         s->cg_oom_kill_events == MV_NA ||
         s->cg_oom_kill_events <= prev->cg_oom_kill_events)
         return;
+    int64_t rise = s->cg_oom_kill_events - prev->cg_oom_kill_events;
+    if (t->oom_told >= rise) {   /* told already, naming the victim */
+        t->oom_told -= rise;
+        return;
+    }
+    t->oom_unnamed += rise - t->oom_told;
+    t->oom_told = 0;
     mv__node_event *ne = event_add(n, t, MV_EVENT_OOM_KILL, s);
     if (!ne)
         return;
     mv__node_event_fix(ne);
     mv__event_describe_oom(&ne->ev, prev->cg_oom_kill_events);
     name_message(ne);
+}
+
+/* ---- OOM kills from the kernel log (one watch for the node) ----------- */
+
+/* 1 when the kernel's cgroup path kpath is the container's id or below
+ * it, id being the path inside the walked tree: the kernel prints paths
+ * from the hierarchy's root, and where the walked tree sits in it is not
+ * known from inside a container (a hostPath mount, a cgroup namespace, a
+ * subtree given as --cgroup-root), so id may follow any prefix of whole
+ * components. IDs are 12-64 hex digits or unit names: unambiguous. */
+static int kill_in_container(const mv_oom_kill *k, const char *id)
+{
+    size_t idlen = strlen(id);
+    const char *kp = k->task_cgroup;
+
+    if (idlen < 2 || id[0] != '/')
+        return 0;                /* the root: never every kill */
+    if (mv__oom_kill_in_target(k, NULL, 0, id))
+        return 1;
+    for (const char *p = strstr(kp, id); p; p = strstr(p + 1, id))
+        if (p[idlen] == '\0' || p[idlen] == '/')
+            return 1;
+    return 0;
+}
+
+/* The container kill k happened in (its victim's cgroup at or below the
+ * container's), or NULL: a kill outside every container (the host's count
+ * has it). */
+static mv__node_target *kill_owner(mv_node *n, const mv_oom_kill *k)
+{
+    mv__node_target *best = NULL;
+    for (size_t i = 0; i < n->ntargets; i++) {
+        mv__node_target *t = n->targets[i];
+        if (kill_in_container(k, t->labels.id) &&
+            (!best || strlen(t->labels.id) > strlen(best->labels.id)))
+            best = t;    /* the deepest: a service above a container */
+    }
+    return best;
+}
+
+/* Hands kill k to its container: its last victim (the metric) and, unless
+ * its counter already told this kill without a name, an oom_kill event
+ * naming the victim (the counter's coming rise is then not told again). */
+static void give_kill(mv_node *n, mv__node_target *t, const mv_oom_kill *k)
+{
+    if (!t->victim && !(t->victim = malloc(sizeof *t->victim)))
+        return;
+    *t->victim = *k;
+    t->victim->comm[sizeof t->victim->comm - 1] = '\0';
+    t->victim->task_cgroup[sizeof t->victim->task_cgroup - 1] = '\0';
+    t->victim->oom_cgroup[sizeof t->victim->oom_cgroup - 1] = '\0';
+    if (t->oom_unnamed > 0) {
+        t->oom_unnamed--;
+        return;
+    }
+    t->oom_told++;
+    mv__node_event *ne = event_add(n, t, MV_EVENT_OOM_KILL,
+                                   t->have_last ? &t->last : NULL);
+    if (!ne)
+        return;
+    ne->kill = *t->victim;
+    ne->has_kill = 1;
+    mv__node_event_fix(ne);
+    mv__event_describe_oom(&ne->ev, MV_NA);
+    name_message(ne);
+}
+
+/* Reads the kills the kernel log reported since the last tick, and the
+ * host's count. Without blocking. */
+static void rule_oom_log(mv_node *n)
+{
+    char notice[256];
+
+    if (!n->oomw)
+        return;
+    size_t nk = mv__oom_watch_poll(n->oomw, n->oom_buf, MV_NODE_OOM_POLL);
+    for (size_t i = 0; i < nk; i++) {
+        mv__node_target *t = kill_owner(n, &n->oom_buf[i]);
+        if (t)
+            give_kill(n, t, &n->oom_buf[i]);
+    }
+    if (mv__oom_watch_take_notice(n->oomw, notice, sizeof notice)) {
+        mv__node_event *ne = event_add(n, NULL, MV_EVENT_PROBE_ERROR, NULL);
+        if (ne)
+            snprintf(ne->ev.message, sizeof ne->ev.message, "%s; OOM kills "
+                     "are counted per container from memory.events only",
+                     notice);
+    }
+    n->host_oom_kills = mv__oom_watch_host_kills(n->oomw);
 }
 
 /* A container that could not be read (not because it vanished): one
@@ -510,6 +609,9 @@ void mv__node_tick_locked(mv_node *n)
     merge_fresh(n, &f);
     free(f.fresh);
     cap_rule(n, f.capped);
+    /* before the containers are read: a kill the log tells now has its
+     * counter rise read below, and is told once (give_kill) */
+    rule_oom_log(n);
 
     int keep = keep_descriptors(n);
     for (size_t i = 0; i < n->ntargets; i++) {
