@@ -61,6 +61,7 @@ const char cli_analyze_usage[] =
     "  --range DURATION      how far back to fetch (default 7d)\n"
     "  --step DURATION       resolution of the fetch (default 60s)\n"
     "  --timeout DURATION    give up on the server after this (default 30s)\n"
+    CLI_LEAK_MIN_RISE_HELP
     "  -h, --help            this help\n"
     "\n"
     "Exit status: 0 no series leaks (no_leak, suspect, insufficient_data),\n"
@@ -69,7 +70,7 @@ const char cli_analyze_usage[] =
 
 enum {
     OPT_JSON = 1000, OPT_LIMIT, OPT_SIGNAL, OPT_PROM, OPT_QUERY, OPT_RANGE,
-    OPT_STEP, OPT_TIMEOUT
+    OPT_STEP, OPT_TIMEOUT, OPT_LEAK_MIN_RISE
 };
 
 static const struct option long_options[] = {
@@ -81,6 +82,7 @@ static const struct option long_options[] = {
     {"range", required_argument, NULL, OPT_RANGE},
     {"step", required_argument, NULL, OPT_STEP},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"leak-min-rise", required_argument, NULL, OPT_LEAK_MIN_RISE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}
 };
@@ -92,6 +94,7 @@ typedef struct opts {
     const char *prom_url, *query;
     int64_t range_ms, step_ms, timeout_ms;
     const char *range_arg, *step_arg;   /* as given, for messages */
+    int64_t leak_min_rise_ms;           /* 0 = the detector's default */
 } opts;
 
 static const char *hbytes(double v, char *out, size_t n)
@@ -339,6 +342,10 @@ static int parse_opts(int argc, char **argv, opts *o)
         case OPT_PROM:
             o->prom_url = optarg;
             break;
+        case OPT_LEAK_MIN_RISE:
+            if (cli_parse_leak_min_rise(CMD, optarg, &o->leak_min_rise_ms))
+                return CLI_EXIT_USAGE;
+            break;
         case OPT_QUERY:
             o->query = optarg;
             break;
@@ -424,7 +431,7 @@ int cli_cmd_analyze(int argc, char **argv)
     for (i = 0; i < set.n; i++) {
         cli_replay_result rr;
 
-        if (cli_replay(&set.s[i], o.limit, &rr) != 0) {
+        if (cli_replay_patience(&set.s[i], o.limit, o.leak_min_rise_ms, &rr) != 0) {
             cli_error(CMD, "%s: out of memory", set.s[i].source);
             failed = 1;
             continue;

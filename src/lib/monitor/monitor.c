@@ -183,6 +183,8 @@ static int config_check(const mv_config *c)
         return -EINVAL;
     if (c->limit_bytes < 0)
         return -EINVAL;
+    if (c->leak_min_rise_ms < 0)
+        return -EINVAL;
     if (c->npids > 0) {
         if (!c->pids)
             return -EINVAL;
@@ -1311,6 +1313,8 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     {
         mv__leak_cfg lc;
         mv__leak_cfg_init(&lc);
+        if (cfg->leak_min_rise_ms > 0)
+            lc.min_rise_ms = cfg->leak_min_rise_ms;
         m->leak = mv__leak_new(&lc);
     }
     /* recent compact samples for the live page, only when it is served */
