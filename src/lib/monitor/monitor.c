@@ -67,7 +67,8 @@
  *    MV_EVENT_LEAK_SUSPECTED (-> suspect), MV_EVENT_LEAK (-> leak) and
  *    MV_EVENT_LEAK_CLEARED (suspect/leak -> no_leak), with the detector's
  *    evidence sentence as message. The verdict says WHY (cause) and needs
- *    hours of growth (leak.c: 3 h of rise in a process 2 h old).
+ *    hours of growth (the leak patience, cfg.leak_min_rise_ms: 19 h of rise
+ *    by default, in a process 2 h old).
  *  - OOM risk, the urgency claim (DESIGN.md "Two claims"), is apart from
  *    the verdict and not gated by it: the detector's result carries
  *    risk.active ("at the current rate the effective limit is reached

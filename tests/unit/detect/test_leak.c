@@ -323,7 +323,7 @@ static void test_late_and_stairs(void **state)
 {
     (void)state;
     run_out o;
-    /* flat for 10 h, then 100 MiB/h: a leak after 3 h of rise */
+    /* flat for 10 h, then 100 MiB/h: a leak after 3 h of rise (SHAPE_PATIENCE_MS) */
     shape l = {.kind = LATE, .base = 500 * MIB, .rate = 100 * MIB / H, .b = 10 * H};
     run(&l, 16, LIMIT, -1, -1, &o);
     assert_true(o.first_leak_h > 13.0 && o.first_leak_h < 13.6);
