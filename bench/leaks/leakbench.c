@@ -72,6 +72,7 @@
 
 #include "gen.h"
 #include "leak.h"
+#include "leak_window.h" /* MV_LEAK_MIN_RISE_MS */
 #include "series.h"
 
 #define NRULE 4
@@ -881,7 +882,15 @@ static void run_fixtures(const char *dir, int verbose)
         if (replay_mv(&fx[i], &o.mv) == 0) {
             replay_rules(&fx[i], o.rule_s);
             mvrun *m = &o.mv;
-            int good = fx[i].leak ? (m->leak_s >= 0 || m->risk_s >= 0)
+            /* a leak recording shorter than the leak patience cannot
+             * show `leak` by design: `suspect` at its end is the claim the
+             * detector can make then (and right) */
+            double patience_s = (min_rise_ms > 0 ? min_rise_ms
+                                                 : MV_LEAK_MIN_RISE_MS) / 1000.0;
+            int young_suspect = fx[i].dur_s < patience_s &&
+                                m->fin.verdict == MV_LEAK_SUSPECT;
+            int good = fx[i].leak ? (m->leak_s >= 0 || m->risk_s >= 0 ||
+                                     young_suspect)
                                   : (m->leak_s < 0 && !m->end_leak &&
                                      !m->end_risk);
             right += good;
@@ -905,8 +914,9 @@ static void run_fixtures(const char *dir, int verbose)
         trace_release(&fx[i]);
     }
     tbl_print(&t);
-    printf("\n%d/%d fixtures judged right (leak: leak or oom_risk raised; "
-           "ok: never leak, neither active at the end)\n", right, nf);
+    printf("\n%d/%d fixtures judged right (leak: leak or oom_risk raised, "
+           "or, recorded for less than the leak patience, suspect at the "
+           "end; ok: never leak, neither active at the end)\n", right, nf);
 }
 
 /* ---- timing ---- */
