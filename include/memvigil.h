@@ -479,6 +479,15 @@ typedef struct mv_config {
      * hold over before it is said; 0 (the default) = 10 minutes; at least
      * 1000. */
     int64_t alloc_window_ms;
+
+    /* Leak patience: how long memory must have been rising before the
+     * leak detector says `leak` (a ticket-level claim about cause), in ms;
+     * 0 (the default) = the detector's default (docs/leak-detection.md),
+     * < 0 is -EINVAL. A cache filling for longer than this looks like a
+     * leak until it caps; urgent growth is the oom_risk claim's from
+     * minutes on, whatever this is. Shorten it for a service whose caches
+     * are known to be bounded sooner. */
+    int64_t leak_min_rise_ms;
 } mv_config;
 
 MV_EXPORT void mv_config_init(mv_config *cfg);

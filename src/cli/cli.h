@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "leak_window.h" /* MV_LEAK_MIN_RISE_H, for --help */
 #include "memvigil.h"
 
 /* Exit statuses. */
@@ -115,6 +116,7 @@ typedef struct cli_agent_opts {
     const char *kmsg;      /* --kmsg FILE|none: the kernel log read for
                               OOM-kill reports; NULL = /dev/kmsg (the
                               agent's default, not the library's), "" = none */
+    int64_t leak_min_rise_ms; /* --leak-min-rise; 0 = the detector's default */
 } cli_agent_opts;
 
 /* Long options of the common set, for inclusion in a getopt_long table:
@@ -141,6 +143,7 @@ enum {
     CLI_OPT_EVENT_LOG_KEEP,
     CLI_OPT_LIMIT,
     CLI_OPT_KMSG,
+    CLI_OPT_LEAK_MIN_RISE,
     CLI_OPT_LAST
 };
 
@@ -165,7 +168,22 @@ enum {
     {"record-keep", required_argument, NULL, CLI_OPT_RECORD_KEEP},         \
     {"event-log-max-size", required_argument, NULL,                 \
      CLI_OPT_EVENT_LOG_MAX_SIZE},                                   \
-    {"event-log-keep", required_argument, NULL, CLI_OPT_EVENT_LOG_KEEP}
+    {"event-log-keep", required_argument, NULL, CLI_OPT_EVENT_LOG_KEEP}, \
+    {"leak-min-rise", required_argument, NULL, CLI_OPT_LEAK_MIN_RISE}
+
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
+/* The help lines of --leak-min-rise (run, watch and analyze share them,
+ * so the wording lives once; the default itself is the detector's). */
+#define CLI_LEAK_MIN_RISE_HELP                                              \
+    "  --leak-min-rise DURATION  leak patience: memory must have been\n"     \
+    "                        rising this long before the verdict is 'leak'\n" \
+    "                        (30m, 6h; default " CLI_STR(MV_LEAK_MIN_RISE_H) \
+    "h); a cache filling for\n"                                             \
+    "                        longer looks like a leak until it caps; urgent\n" \
+    "                        growth is oom_risk's, from minutes on\n"
+/* parse --leak-min-rise: 1 ms .. 30 days. Returns 0 or CLI_EXIT_USAGE. */
+int cli_parse_leak_min_rise(const char *cmd, const char *arg, int64_t *out_ms);
 
 /* Default endpoint, as a Prometheus exporter would have. */
 #define CLI_DEFAULT_LISTEN "127.0.0.1:9464"

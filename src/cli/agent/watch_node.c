@@ -74,6 +74,11 @@ static int refuse_single_target(const cli_agent_opts *o)
     if (o->cpu_budget > 0)
         return cli_usage_error("watch", "--cpu-budget is not supported with "
                                "--cgroup-root");
+    /* the node's detectors keep the default patience (mv_node_config has
+     * no such field yet) */
+    if (o->leak_min_rise_ms > 0)
+        return cli_usage_error("watch", "--leak-min-rise is not supported "
+                               "with --cgroup-root");
     return 0;
 }
 

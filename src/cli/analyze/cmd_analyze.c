@@ -68,6 +68,7 @@ const char cli_analyze_usage[] =
     "  --timeout DURATION    give up on the server after this (default 30s)\n"
     "  --alloc-window DURATION  span the allocator diagnosis must hold over\n"
     "                        (default 10min, at least 1s)\n"
+    CLI_LEAK_MIN_RISE_HELP
     "  -h, --help            this help\n"
     "\n"
     "Exit status: 0 no series leaks (no_leak, suspect, insufficient_data),\n"
@@ -76,7 +77,7 @@ const char cli_analyze_usage[] =
 
 enum {
     OPT_JSON = 1000, OPT_LIMIT, OPT_SIGNAL, OPT_PROM, OPT_QUERY, OPT_RANGE,
-    OPT_STEP, OPT_TIMEOUT, OPT_ALLOC_WINDOW
+    OPT_STEP, OPT_TIMEOUT, OPT_ALLOC_WINDOW, OPT_LEAK_MIN_RISE
 };
 
 static const struct option long_options[] = {
@@ -89,6 +90,7 @@ static const struct option long_options[] = {
     {"step", required_argument, NULL, OPT_STEP},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"alloc-window", required_argument, NULL, OPT_ALLOC_WINDOW},
+    {"leak-min-rise", required_argument, NULL, OPT_LEAK_MIN_RISE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}
 };
@@ -101,6 +103,7 @@ typedef struct opts {
     int64_t range_ms, step_ms, timeout_ms;
     int64_t alloc_window_ms;  /* 0 = the diagnosis's default */
     const char *range_arg, *step_arg;   /* as given, for messages */
+    int64_t leak_min_rise_ms;           /* 0 = the detector's default */
 } opts;
 
 static const char *hbytes(double v, char *out, size_t n)
@@ -386,6 +389,10 @@ static int parse_opts(int argc, char **argv, opts *o)
         case OPT_PROM:
             o->prom_url = optarg;
             break;
+        case OPT_LEAK_MIN_RISE:
+            if (cli_parse_leak_min_rise(CMD, optarg, &o->leak_min_rise_ms))
+                return CLI_EXIT_USAGE;
+            break;
         case OPT_QUERY:
             o->query = optarg;
             break;
@@ -477,7 +484,8 @@ int cli_cmd_analyze(int argc, char **argv)
     for (i = 0; i < set.n; i++) {
         cli_replay_result rr;
 
-        if (cli_replay(&set.s[i], o.limit, o.alloc_window_ms, &rr) != 0) {
+        if (cli_replay_with(&set.s[i], o.limit, o.alloc_window_ms,
+                            o.leak_min_rise_ms, &rr) != 0) {
             cli_error(CMD, "%s: out of memory", set.s[i].source);
             failed = 1;
             continue;

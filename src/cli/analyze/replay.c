@@ -98,6 +98,13 @@ static int replay_frag(const cli_series *s, int64_t window_ms,
 int cli_replay(const cli_series *s, int64_t limit_bytes,
                int64_t alloc_window_ms, cli_replay_result *out)
 {
+    return cli_replay_with(s, limit_bytes, alloc_window_ms, 0, out);
+}
+
+int cli_replay_with(const cli_series *s, int64_t limit_bytes,
+                    int64_t alloc_window_ms, int64_t min_rise_ms,
+                    cli_replay_result *out)
+{
     mv__leak_detector *d;
     mv__series *ser;
     mv__leak_cfg cfg;
@@ -124,6 +131,8 @@ int cli_replay(const cli_series *s, int64_t limit_bytes,
     mv__leak_cfg_init(&cfg);
     cfg.limit_bytes = cur_limit;
     cfg.signal_name = signal_words(s);
+    if (min_rise_ms > 0)
+        cfg.min_rise_ms = min_rise_ms;
     d = mv__leak_new(&cfg);
     ser = mv__series_new_default();
     if (!d || !ser) {

@@ -52,5 +52,10 @@ typedef struct cli_replay_result {
  * 0 or -ENOMEM. */
 int cli_replay(const cli_series *s, int64_t limit_bytes,
                int64_t alloc_window_ms, cli_replay_result *out);
+/* The same with the detector's leak patience set too (--leak-min-rise,
+ * ms; <= 0 = the detector's default). */
+int cli_replay_with(const cli_series *s, int64_t limit_bytes,
+                    int64_t alloc_window_ms, int64_t min_rise_ms,
+                    cli_replay_result *out);
 
 #endif /* MV_CLI_REPLAY_H */

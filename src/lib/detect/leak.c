@@ -173,6 +173,7 @@ void mv__leak_cfg_init(mv__leak_cfg *cfg)
     /* oom_risk while the limit is less than 6 h away at the current rate */
     cfg->oom_risk_horizon_s = 6.0 * 3600.0;
     cfg->signal_name = NULL;
+    cfg->min_rise_ms = MV_LEAK_MIN_RISE_MS;
 }
 
 /* The insufficient-data result over window_s seconds of data: no verdict,
@@ -244,6 +245,8 @@ mv__leak_detector *mv__leak_new(const mv__leak_cfg *cfg)
     d->cfg.signal_name = NULL; /* borrowed; the copy is d->signal */
     if (!(d->cfg.oom_risk_horizon_s > 0))
         d->cfg.oom_risk_horizon_s = 6.0 * 3600.0;
+    if (d->cfg.min_rise_ms <= 0)
+        d->cfg.min_rise_ms = MV_LEAK_MIN_RISE_MS;
     d->phase_end_ms = -1;
     d->risk = (mv__leak_risk_state)MV_LEAK_RISK_STATE_INIT;
     for (size_t i = 0; i < NWIN; i++)
@@ -770,6 +773,7 @@ int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
     c.limit = d->cfg.limit_bytes;
     c.floor_per_s = d->cfg.min_growth_bytes_per_h / 3600.0;
     c.horizon_s = d->cfg.oom_risk_horizon_s;
+    c.min_rise_ms = d->cfg.min_rise_ms;
     {
         mv__bucket last[16];
         size_t k = mv__series_raw(s, last, 16);

@@ -54,6 +54,10 @@ typedef struct mv__leak_cfg {
      * sentence ("private memory", "heap", "rss"); borrowed, copied by
      * mv__leak_new. NULL = "private memory". */
     const char *signal_name;
+    /* Leak patience: a rise must be this old before `leak` (ms; <= 0 =
+     * the default, MV_LEAK_MIN_RISE_MS in leak_window.h). Shorter calls a
+     * steady leak sooner and a cache filling for longer a leak. */
+    int64_t min_rise_ms;
 } mv__leak_cfg;
 
 /* Why the verdict is what it is (the evidence sentence says it in words). */

@@ -36,7 +36,8 @@
  * Three or more such steps are a leak when the limit is within
  * ETA_MAX_S at their pace; two, only within STAIR_TWO_ETA_S (two one-off
  * shifts can happen, two large ones that close rarely); and, as for the
- * windows, only once the staircase spans MV_LEAK_MIN_RISE_MS in a process
+ * windows, only once the staircase spans the leak patience (c->min_rise_ms)
+ * in a process
  * MV_LEAK_MIN_AGE_MS old. */
 #define STAIR_SPAN (24 * HOUR_MS)
 #define STAIR_MIN_HEAD 0.02
@@ -197,7 +198,7 @@ void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev)
     ev->eta = ev->eta_lo = ev->eta_hi = head / rate;
     ev->reason = MV_LEAK_R_TREND;
     if (ev->eta <= (k >= 3 ? ETA_MAX_S : STAIR_TWO_ETA_S) &&
-        ev->span_s * 1000.0 >= (double)MV_LEAK_MIN_RISE_MS &&
+        ev->span_s * 1000.0 >= (double)c->min_rise_ms &&
         c->now_ms - c->first_ms >= MV_LEAK_MIN_AGE_MS)
         ev->level = 2;
     else

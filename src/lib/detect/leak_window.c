@@ -316,7 +316,7 @@ static int slower_than_context(const mv__leak_ctx *c, int64_t W,
 /* The rise the window is part of: where it left its lowest level (the
  * last bucket of the floor over the last HISTORY_WIDTHS widths, or all the
  * data, within RISE_BASE_SHARE of the rise above the minimum). It must
- * have lasted MV_LEAK_MIN_RISE_MS (a cache filling at a steady pace or a
+ * have lasted the leak patience, c->min_rise_ms (a cache filling at a steady pace or a
  * batch ramp cannot be told from a leak before it stops; an urgent rise is
  * the oom_risk claim's business meanwhile), and, cut in thirds, must not
  * grow
@@ -344,7 +344,7 @@ static rise_verdict judge_rise(const mv__leak_ctx *c, int64_t W,
         if (bk[i].min <= lo + RISE_BASE_SHARE * (top - lo))
             j = i;
     int64_t rise_from = bk[j].t_start_ms;
-    if (c->now_ms - rise_from < MV_LEAK_MIN_RISE_MS)
+    if (c->now_ms - rise_from < c->min_rise_ms)
         return RISE_YOUNG;
     n = mv__leak_envelope(c, rise_from, c->now_ms - rise_from, bk, NULL);
     if (n < 12)

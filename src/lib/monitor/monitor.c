@@ -67,7 +67,8 @@
  *    MV_EVENT_LEAK_SUSPECTED (-> suspect), MV_EVENT_LEAK (-> leak) and
  *    MV_EVENT_LEAK_CLEARED (suspect/leak -> no_leak), with the detector's
  *    evidence sentence as message. The verdict says WHY (cause) and needs
- *    hours of growth (leak.c: 3 h of rise in a process 2 h old).
+ *    hours of growth (the leak patience, cfg.leak_min_rise_ms: 19 h of rise
+ *    by default, in a process 2 h old).
  *  - OOM risk, the urgency claim (DESIGN.md "Two claims"), is apart from
  *    the verdict and not gated by it: the detector's result carries
  *    risk.active ("at the current rate the effective limit is reached
@@ -193,6 +194,8 @@ static int config_check(const mv_config *c)
          (c->npids == 1 && c->pids && c->pids[0] != 0 &&
           c->pids[0] != (int32_t)getpid()) ||
          (c->npids == 0 && c->pid != 0 && c->pid != (int32_t)getpid())))
+        return -EINVAL;
+    if (c->leak_min_rise_ms < 0)
         return -EINVAL;
     if (c->npids > 0) {
         if (!c->pids)
@@ -1297,6 +1300,8 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     {
         mv__leak_cfg lc;
         mv__leak_cfg_init(&lc);
+        if (cfg->leak_min_rise_ms > 0)
+            lc.min_rise_ms = cfg->leak_min_rise_ms;
         m->leak = mv__leak_new(&lc);
     }
     /* recent compact samples for the live page, only when it is served */

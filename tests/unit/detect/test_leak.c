@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "leak.h"
+#include "leak_window.h" /* MV_LEAK_MIN_RISE_MS: the default patience */
 #include "series.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -95,14 +96,18 @@ typedef struct run_out {
 } run_out;
 
 /* Replays hours of shape s against limit, one sample every step_s;
- * phase active in [p0, p1) h. */
-static void run_step(const shape *s, double hours, int64_t limit, double p0,
-                     double p1, double step_s, run_out *o)
+ * phase active in [p0, p1) h; leak patience min_rise_ms (0 = the
+ * detector's default). */
+static void run_cfg(const shape *s, double hours, int64_t limit, double p0,
+                    double p1, double step_s, int64_t min_rise_ms,
+                    run_out *o)
 {
     mv__series *ser = mv__series_new_default();
     mv__leak_cfg cfg;
     mv__leak_cfg_init(&cfg);
     cfg.limit_bytes = limit;
+    if (min_rise_ms > 0)
+        cfg.min_rise_ms = min_rise_ms;
     mv__leak_detector *d = mv__leak_new(&cfg);
     assert_non_null(ser);
     assert_non_null(d);
@@ -135,6 +140,19 @@ static void run_step(const shape *s, double hours, int64_t limit, double p0,
     }
     mv__leak_free(d);
     mv__series_free(ser);
+}
+
+/* The shape tests below judge the windows' named tests, not the default
+ * patience, at a 3 h leak patience (their traces stay hours long, and a
+ * linear fill shorter than 3 h must still be told from a leak by its
+ * shape); the default's own behaviour is test_patience_setting's and
+ * test_default_patience_trade's. */
+#define SHAPE_PATIENCE_MS (3 * 3600 * 1000LL)
+
+static void run_step(const shape *s, double hours, int64_t limit, double p0,
+                     double p1, double step_s, run_out *o)
+{
+    run_cfg(s, hours, limit, p0, p1, step_s, SHAPE_PATIENCE_MS, o);
 }
 
 /* Every 10 s, like the monitor's default interval. */
@@ -171,6 +189,7 @@ static void test_names_and_bad_args(void **state)
     assert_int_equal(c.eval_period_ms, 60000);
     assert_true(c.min_growth_bytes_per_h > 0);
     assert_true(c.oom_risk_horizon_s > 0);
+    assert_int_equal(c.min_rise_ms, MV_LEAK_MIN_RISE_MS);
     /* an empty series: insufficient data, no crash */
     mv__series *s = mv__series_new_default();
     mv__leak_detector *d = mv__leak_new(NULL);
@@ -304,7 +323,7 @@ static void test_late_and_stairs(void **state)
 {
     (void)state;
     run_out o;
-    /* flat for 10 h, then 100 MiB/h: a leak after 3 h of rise */
+    /* flat for 10 h, then 100 MiB/h: a leak after 3 h of rise (SHAPE_PATIENCE_MS) */
     shape l = {.kind = LATE, .base = 500 * MIB, .rate = 100 * MIB / H, .b = 10 * H};
     run(&l, 16, LIMIT, -1, -1, &o);
     assert_true(o.first_leak_h > 13.0 && o.first_leak_h < 13.6);
@@ -580,6 +599,7 @@ static mv__leak_detector *detector_for(int64_t limit)
     mv__leak_cfg cfg;
     mv__leak_cfg_init(&cfg);
     cfg.limit_bytes = limit;
+    cfg.min_rise_ms = SHAPE_PATIENCE_MS;
     mv__leak_detector *d = mv__leak_new(&cfg);
     assert_non_null(d);
     return d;
@@ -618,6 +638,53 @@ static void test_set_limit_applies_at_once(void **state)
 /* After a plateau clears the verdict, a drop far below it (a restart)
  * lifts the plateau: a new rise is judged, and the sentence no longer
  * says the series "stays at its peak". */
+/* Leak patience (mv__leak_cfg.min_rise_ms): a rise must be that old
+ * before `leak`. A shorter setting calls a steady leak sooner; the default
+ * waits for it, and outwaits a cache filling linearly for 10 h to its cap,
+ * which a 3 h patience calls a leak. */
+static void test_patience_setting(void **state)
+{
+    (void)state;
+    const double def_h = (double)MV_LEAK_MIN_RISE_MS / 3600000.0;
+    run_out fast, dflt;
+    /* 300 MiB -> 2 GiB at 40 MiB/h: ~44 h to the limit */
+    shape s = {.kind = LINEAR, .base = 300 * MIB, .rate = 40 * MIB / H};
+    run_cfg(&s, def_h + 4, LIMIT, -1, -1, 10, (int64_t)(2 * H * 1000), &fast);
+    run_cfg(&s, def_h + 4, LIMIT, -1, -1, 10, 0, &dflt);
+    assert_true(fast.first_leak_h >= 2.0 && fast.first_leak_h < 7.0);
+    print_message("patience 2 h: leak at %.2f h; default %.0f h: at %.2f h\n",
+                  fast.first_leak_h, def_h, dflt.first_leak_h);
+    assert_true(dflt.first_leak_h >= def_h && dflt.first_leak_h < def_h + 3);
+    assert_true(fast.first_leak_h < dflt.first_leak_h);
+    assert_int_equal(dflt.last.verdict, MV_LEAK_LEAK);
+
+    /* +600 MiB at 60 MiB/h from the start: capped at 10 h */
+    shape c = {.kind = CAP_LINEAR, .base = 400 * MIB, .rate = 60 * MIB / H,
+               .a = 600 * MIB};
+    run_cfg(&c, 20, LIMIT, -1, -1, 10, 0, &dflt);
+    assert_true(dflt.first_leak_h < 0);
+    assert_int_equal(dflt.last.verdict, MV_LEAK_NO_LEAK);
+    run_cfg(&c, 20, LIMIT, -1, -1, 10, (int64_t)(3 * H * 1000), &fast);
+    assert_true(fast.first_leak_h >= 3.0 && fast.first_leak_h < 10.0);
+}
+
+/* The trade the default makes: a leak that reaches its limit before its
+ * rise is as old as the patience never gets `leak` (the ticket), but gets
+ * oom_risk (the page) hours before the limit. */
+static void test_default_patience_trade(void **state)
+{
+    (void)state;
+    const double def_h = (double)MV_LEAK_MIN_RISE_MS / 3600000.0;
+    const double t_h = 0.8 * def_h; /* 600 MiB -> 2 GiB in t_h */
+    shape s = {.kind = LINEAR, .base = 600 * MIB,
+               .rate = (2 * GIB - 600 * MIB) / (t_h * H)};
+    run_out o;
+    run_cfg(&s, t_h - 0.1, LIMIT, -1, -1, 10, 0, &o);
+    assert_true(o.first_leak_h < 0);
+    assert_true(o.first_risk_h > 0 && t_h - o.first_risk_h > 5.0);
+    assert_true(o.last.risk.active);
+}
+
 static void test_plateau_lifted_by_drop(void **state)
 {
     (void)state;
@@ -670,6 +737,8 @@ int main(void)
         cmocka_unit_test(test_poisson_steps_leak),
         cmocka_unit_test(test_set_limit_applies_at_once),
         cmocka_unit_test(test_plateau_lifted_by_drop),
+        cmocka_unit_test(test_patience_setting),
+        cmocka_unit_test(test_default_patience_trade),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

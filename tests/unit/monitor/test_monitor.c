@@ -304,6 +304,7 @@ static void test_invalid_configs(void **state)
     BAD((c.npids = 2, c.pids = NULL));
     BAD(c.cgroup = "");
     BAD(c.limit_bytes = -1);
+    BAD(c.leak_min_rise_ms = -1);
     BAD(c.record_max_bytes = 1023);        /* below the 1 KiB minimum */
     BAD(c.record_keep = -1);
     BAD(c.record_keep = 1001);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leak_window.h" /* MV_LEAK_MIN_RISE_MS */
 #include "replay.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -76,8 +77,11 @@ static void test_leak(void **state)
     cli_replay_result rr;
 
     (void)state;
-    assert_int_equal(cli_replay(s, 1LL << 30, 0, &rr), 0);
+    /* --leak-min-rise 3h: the rise is old enough within the 12 h */
+    assert_int_equal(cli_replay_with(s, 1LL << 30, 0, 3 * 3600 * 1000LL, &rr),
+                     0);
     assert_int_equal(rr.r.verdict, MV_LEAK_LEAK);
+    assert_true(rr.detected_at_s >= 3 * 3600.0);
     assert_int_equal(rr.points, 720);
     assert_true(fabs(rr.span_s - 719 * 60.0) < 1e-9);
     assert_int_equal(rr.limit_bytes, 1LL << 30);
@@ -91,6 +95,30 @@ static void test_leak(void **state)
     assert_int_equal(rr.detected_at_ms,
                      1700000000000LL + (int64_t)(rr.detected_at_s * 1000));
     assert_true(strlen(rr.r.evidence) > 10);
+    drop(s);
+}
+
+/* The default patience (MV_LEAK_MIN_RISE_MS): no `leak` before the rise
+ * is that old, so on the same 12 h trace `leak` comes later than with 3 h,
+ * if at all. */
+static void test_default_patience(void **state)
+{
+    cli_series *s = make(CLI_FMT_CSV, 720, 60000, 300 * MIB, 40 * MIB,
+                         30 * MIB);
+    cli_replay_result rr, fast;
+
+    (void)state;
+    assert_int_equal(cli_replay(s, 1LL << 30, 0, &rr), 0);
+    assert_int_equal(cli_replay_with(s, 1LL << 30, 0, 3 * 3600 * 1000LL,
+                                         &fast), 0);
+    assert_false(isnan(fast.detected_at_s));
+    if (isnan(rr.detected_at_s)) {
+        assert_true(rr.r.verdict != MV_LEAK_LEAK);
+        assert_true(rr.span_s < MV_LEAK_MIN_RISE_MS / 1000.0 + 3600);
+    } else {
+        assert_true(rr.detected_at_s >= MV_LEAK_MIN_RISE_MS / 1000.0);
+        assert_true(rr.detected_at_s > fast.detected_at_s);
+    }
     drop(s);
 }
 
@@ -221,6 +249,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leak),
+        cmocka_unit_test(test_default_patience),
         cmocka_unit_test(test_flat),
         cmocka_unit_test(test_little_data),
         cmocka_unit_test(test_oom_risk_apart_from_verdict),
