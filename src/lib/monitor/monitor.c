@@ -225,16 +225,6 @@ static int config_check(const mv_config *c)
     return 0;
 }
 
-/* Duplicates s (NULL stays NULL); 0 or -ENOMEM. */
-static int dup_opt(const char *s, char **out)
-{
-    *out = NULL;
-    if (!s)
-        return 0;
-    *out = strdup(s);
-    return *out ? 0 : -ENOMEM;
-}
-
 static int config_copy(mv_monitor *m, const mv_config *c)
 {
     m->cfg = *c;
@@ -242,15 +232,15 @@ static int config_copy(mv_monitor *m, const mv_config *c)
         m->cfg.proc_root = "/proc";
     if (!c->cgroup_root)
         m->cfg.cgroup_root = "/sys/fs/cgroup";
-    if (dup_opt(m->cfg.proc_root, &m->s_proc_root) ||
-        dup_opt(m->cfg.cgroup_root, &m->s_cgroup_root) ||
-        dup_opt(c->cgroup, &m->s_cgroup) ||
-        dup_opt(c->event_log, &m->s_event_log) ||
-        dup_opt(c->record_path, &m->s_record_path) ||
-        dup_opt(c->record_command, &m->s_record_command) ||
-        dup_opt(c->http_listen, &m->s_http_listen) ||
-        dup_opt(c->http_token, &m->s_http_token) ||
-        dup_opt(c->alloc_stats_file, &m->s_alloc_stats_file))
+    if (mv__strdup_opt(m->cfg.proc_root, &m->s_proc_root) ||
+        mv__strdup_opt(m->cfg.cgroup_root, &m->s_cgroup_root) ||
+        mv__strdup_opt(c->cgroup, &m->s_cgroup) ||
+        mv__strdup_opt(c->event_log, &m->s_event_log) ||
+        mv__strdup_opt(c->record_path, &m->s_record_path) ||
+        mv__strdup_opt(c->record_command, &m->s_record_command) ||
+        mv__strdup_opt(c->http_listen, &m->s_http_listen) ||
+        mv__strdup_opt(c->http_token, &m->s_http_token) ||
+        mv__strdup_opt(c->alloc_stats_file, &m->s_alloc_stats_file))
         return -ENOMEM;
     m->cfg.alloc_stats_file = m->s_alloc_stats_file;
     m->cfg.proc_root = m->s_proc_root;

@@ -71,15 +71,6 @@ static int config_check(const mv_node_config *c)
     return 0;
 }
 
-static int dup_opt(const char *s, char **out)
-{
-    *out = NULL;
-    if (!s)
-        return 0;
-    *out = strdup(s);
-    return *out ? 0 : -ENOMEM;
-}
-
 /* The directory to walk and its version: the root itself (v2, or a v1
  * memory mount or subtree), else its memory/ (v1 beside other
  * controllers, the hybrid layout included). */
@@ -256,13 +247,13 @@ static void node_free(mv_node *n)
 static int copy_config(mv_node *n, const mv_node_config *c)
 {
     n->cfg = *c;
-    if (dup_opt(c->cgroup_root, &n->s_cgroup_root) ||
-        dup_opt(c->proc_root, &n->s_proc_root) ||
-        dup_opt(c->service_glob, &n->s_glob) ||
-        dup_opt(c->event_log, &n->s_event_log) ||
-        dup_opt(c->http_listen, &n->s_listen) ||
-        dup_opt(c->http_token, &n->s_token) ||
-        dup_opt(c->kmsg_path, &n->s_kmsg))
+    if (mv__strdup_opt(c->cgroup_root, &n->s_cgroup_root) ||
+        mv__strdup_opt(c->proc_root, &n->s_proc_root) ||
+        mv__strdup_opt(c->service_glob, &n->s_glob) ||
+        mv__strdup_opt(c->event_log, &n->s_event_log) ||
+        mv__strdup_opt(c->http_listen, &n->s_listen) ||
+        mv__strdup_opt(c->http_token, &n->s_token) ||
+        mv__strdup_opt(c->kmsg_path, &n->s_kmsg))
         return -ENOMEM;
     n->cfg.cgroup_root = n->s_cgroup_root;
     n->cfg.proc_root = n->s_proc_root;

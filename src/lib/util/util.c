@@ -442,3 +442,12 @@ size_t mv__strlcpy(char *dst, const char *src, size_t n)
     }
     return len;
 }
+
+int mv__strdup_opt(const char *s, char **out)
+{
+    *out = NULL;
+    if (!s)
+        return 0;
+    *out = strdup(s);
+    return *out ? 0 : -ENOMEM;
+}

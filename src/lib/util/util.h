@@ -92,6 +92,9 @@ MV_INTERNAL int mv__parse_size(const char *s, int64_t *out);
 
 /* Copies src into dst of size n, always NUL-terminating; returns strlen(src). */
 MV_INTERNAL size_t mv__strlcpy(char *dst, const char *src, size_t n);
+/* *out = a malloc'd copy of s, or NULL when s is NULL (an unset option of
+ * a config being copied). 0, or -ENOMEM (*out NULL). */
+MV_INTERNAL int mv__strdup_opt(const char *s, char **out);
 
 /* Parses "host:port", ":port" (127.0.0.1), "[::1]:port" into host and
  * port. 0 or -EINVAL. Reentrant. (util_listen.c) */
