@@ -24,7 +24,7 @@ command -v cc >/dev/null || skip "no C compiler"
 : >"$tmp/out"; : >"$tmp/err"
 cc -O1 -I "$MV_SOURCE/include" -o "$tmp/frag_prog" \
    "$MV_SOURCE/tests/integration/frag_prog.c" "$MV_BUILD/libmemvigil.a" \
-   $(pkg-config --libs libmicrohttpd jansson) -lpthread -lm || fail "cannot build frag_prog.c"
+   $(static_lib_deps) || fail "cannot build frag_prog.c"
 
 kb() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 

@@ -25,3 +25,13 @@ endpoint_url() {
     [ -n "$url" ] || fail "no metrics URL on stderr"
     echo "${url%/metrics}"
 }
+
+# static_lib_deps: what a program linked with the build's libmemvigil.a
+# needs beside it: the packages its memvigil.pc names in Requires.private
+# (their shared libraries) and its Libs.private. One place, so a dependency
+# the library gains is added to memvigil.pc, not to every test.
+static_lib_deps() {
+    local pc="$MV_BUILD/memvigil.pc"
+    echo "$(pkg-config --libs $(PKG_CONFIG_PATH="$MV_BUILD" pkg-config --print-requires-private memvigil)) \
+$(sed -n 's/^Libs.private: *//p' "$pc")"
+}

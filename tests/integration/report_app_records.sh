@@ -12,6 +12,8 @@
 #    "load" operation at ~4 MiB per call and the "cache" gauge's last value.
 set -euo pipefail
 : "${MEMVIGIL:?}" "${MV_BUILD:?}" "${MV_SOURCE:?}"
+# shellcheck source=common.bash
+. "$(dirname "$0")/common.bash"  # static_lib_deps (its fail is replaced below)
 skip() { echo "SKIP: $*"; exit 0; }
 command -v jq >/dev/null || skip "jq not installed"
 [ -x "$MV_BUILD/examples/embed" ] || skip "examples/embed not built"
@@ -52,7 +54,7 @@ command -v cc >/dev/null || skip "no C compiler (embed part passed)"
 [ -e "$MV_BUILD/libmemvigil.a" ] || skip "libmemvigil.a not built (embed part passed)"
 cc -O1 -I "$MV_SOURCE/include" -o "$tmp/app_records" \
    "$MV_SOURCE/tests/integration/app_records.c" "$MV_BUILD/libmemvigil.a" \
-   $(pkg-config --libs libmicrohttpd) -lpthread -lm || fail "cannot build app_records.c"
+   $(static_lib_deps) || fail "cannot build app_records.c"
 "$tmp/app_records" "$tmp/app.jsonl" || fail "app_records exited $?"
 "$MEMVIGIL" estimate --json "$tmp/app.jsonl" >"$tmp/est.json" || fail "estimate exited $?"
 jq -e '.unit == "rows" and .model == "fitted" and .points >= 5 and
