@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "sanitizer.h"
+
 #include "memvigil.h"
 #include "probe.h"
 #include "monitor.h"
@@ -472,7 +474,7 @@ static void test_allocator_on_self(void **state)
     assert_int_equal(mv_monitor_start(&c, &m), 0);
     mv_status st;
     assert_int_equal(mv_monitor_status(m, &st), 0);
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(MV_UNDER_ASAN) || defined(MV_UNDER_TSAN)
     /* the sanitizer's malloc is not glibc's: no figures rather than zeros */
     int have_glibc = 0;
     assert_int_equal(st.sample.alloc_kind, 0);
@@ -1290,13 +1292,7 @@ static void test_progress(void **state)
  * supported"), and starting a monitor in the child is what
  * test_fork_safety checks; `make test` runs it in the plain and ASan
  * builds instead. */
-#if defined(__SANITIZE_THREAD__)
-#define MV_UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MV_UNDER_TSAN 1
-#endif
-#endif
+/* (MV_UNDER_TSAN: sanitizer.h) */
 
 static void test_fork_safety(void **state)
 {

@@ -15,7 +15,9 @@
 
 #include "allocstats.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#include "sanitizer.h"
+
+#if defined(MV_UNDER_ASAN) || defined(MV_UNDER_TSAN)
 #define UNDER_SANITIZER 1 /* its malloc is not glibc's: mallinfo2 sees none */
 #else
 #define UNDER_SANITIZER 0
