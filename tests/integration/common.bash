@@ -35,3 +35,20 @@ static_lib_deps() {
     echo "$(pkg-config --libs $(PKG_CONFIG_PATH="$MV_BUILD" pkg-config --print-requires-private memvigil)) \
 $(sed -n 's/^Libs.private: *//p' "$pc")"
 }
+
+# cgroup_tree_remove DIR: a test-made cgroup tree gone — every process in it
+# killed, then the directories removed deepest first (a cgroup empties a
+# moment after its last process dies, so this retries for up to 5 s).
+# Silent; safe on a DIR that does not exist. For cleanup traps.
+cgroup_tree_remove() {
+    local dir=$1 f p
+    [ -d "$dir" ] || return 0
+    find "$dir" -name cgroup.procs | while read -r f; do
+        while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$f"
+    done
+    for _ in $(seq 50); do
+        find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+        [ -d "$dir" ] || break
+        sleep 0.1
+    done
+}

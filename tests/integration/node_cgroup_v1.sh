@@ -33,17 +33,7 @@ tmp=$(mktemp -d)
 mv_pid=
 cleanup() {
     if [ -n "$mv_pid" ]; then kill "$mv_pid" 2>/dev/null || true; wait "$mv_pid" 2>/dev/null || true; fi
-    # kill every process in the test's cgroups, then remove them deepest first
-    if [ -d "$T" ]; then
-        find "$T" -name cgroup.procs | while read -r f; do
-            while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$f"
-        done
-        for _ in $(seq 50); do
-            find "$T" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-            [ -d "$T" ] || break
-            sleep 0.1
-        done
-    fi
+    cgroup_tree_remove "$T"
     rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -42,16 +42,7 @@ cleanup() {
     for p in "$mv_pid" "$srv_pid"; do
         if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
     done
-    if [ -d "$T" ]; then
-        find "$T" -name cgroup.procs | while read -r f; do
-            while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$f"
-        done
-        for _ in $(seq 50); do
-            find "$T" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-            [ -d "$T" ] || break
-            sleep 0.1
-        done
-    fi
+    cgroup_tree_remove "$T"
     rm -rf "$tmp"
 }
 trap cleanup EXIT
