@@ -300,7 +300,8 @@ typedef enum mv_event_kind {
     MV_EVENT_LEAK,            /* the leak detector's verdict became "leak" */
     MV_EVENT_LEAK_CLEARED,    /* a suspect/leak verdict went back to no_leak */
     MV_EVENT_OOM_RISK,        /* at the current growth rate the effective limit
-                                 is reached within the risk horizon (6 h),
+                                 is reached within the risk horizon
+                                 (oom_risk_horizon_ms, default 12 h),
                                  whatever the cause (ETA in time_to_limit_s);
                                  independent of the leak verdict */
     MV_EVENT_RECORDING_FAILED, /* recording lines began to be lost (a full
@@ -488,6 +489,12 @@ typedef struct mv_config {
      * minutes on, whatever this is. Shorten it for a service whose caches
      * are known to be bounded sooner. */
     int64_t leak_min_rise_ms;
+    /* The OOM-risk claim's horizon: memvigil_oom_risk holds while, at the
+     * current growth rate, the effective limit is less than this away, in
+     * ms; 0 (the default) = the detector's default (12 h,
+     * docs/leak-detection.md), < 0 is -EINVAL. It is about urgency, not
+     * cause: longer warns sooner of more growth that later levels off. */
+    int64_t oom_risk_horizon_ms;
 } mv_config;
 
 MV_EXPORT void mv_config_init(mv_config *cfg);

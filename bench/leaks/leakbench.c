@@ -41,7 +41,7 @@
  * Usage: leakbench [--config tune|report] [--seed N]... [--seeds LIST]
  *                  [--per-kind N] [--fixtures DIR] [--markdown] [--timing]
  *                  [--verbose] [--tsv FILE] [--dump KIND IDX]
- *                  [--leak-min-rise HOURS]
+ *                  [--leak-min-rise HOURS] [--oom-risk-horizon HOURS]
  *   --config    generator configuration (default tune)
  *   --seed N    a seed (repeatable); --seeds 1,2,3 or 1-5 a list; default:
  *               the configuration's five seeds (tune 1..5, report 101..105)
@@ -57,6 +57,8 @@
  *   --dump KIND IDX  print a generated trace (first seed) as CSV
  *   --leak-min-rise HOURS  the detector's leak patience for this run (to
  *               search a default without rebuilding; default: the code's)
+ *   --oom-risk-horizon HOURS  the oom_risk claim's horizon for this run (the
+ *               same; default: the code's)
  *
  * Besides the pooled tables, false leaks per 100 process-days are printed
  * per seed and family (the target holds on every seed AND every family).
@@ -261,8 +263,9 @@ typedef struct outcome {
                                      (K0: the usual threshold) */
 } outcome;
 
-/* --leak-min-rise in ms; 0 = the detector's default. */
+/* --leak-min-rise in ms, --oom-risk-horizon in s; 0 = the detector's default. */
 static int64_t min_rise_ms;
+static double risk_horizon_s;
 
 static int replay_mv(const trace *tr, mvrun *m)
 {
@@ -274,6 +277,8 @@ static int replay_mv(const trace *tr, mvrun *m)
     cfg.limit_bytes = tr->limit;
     if (min_rise_ms > 0)
         cfg.min_rise_ms = min_rise_ms;
+    if (risk_horizon_s > 0)
+        cfg.oom_risk_horizon_s = risk_horizon_s;
     mv__leak_detector *det = mv__leak_new(&cfg);
     if (!s || !det) {
         mv__series_free(s);
@@ -979,7 +984,8 @@ static void usage(void)
             "[--seeds LIST] [--per-kind N]\n"
             "                 [--fixtures DIR] [--markdown] [--timing] "
             "[--verbose] [--tsv FILE]\n"
-            "                 [--dump KIND IDX] [--leak-min-rise HOURS]\n");
+            "                 [--dump KIND IDX] [--leak-min-rise HOURS] "
+            "[--oom-risk-horizon HOURS]\n");
 }
 
 int main(int argc, char **argv)
@@ -1020,6 +1026,14 @@ int main(int argc, char **argv)
                 return 2;
             }
             min_rise_ms = (int64_t)(h * 3600.0 * 1000.0 + 0.5);
+        } else if (!strcmp(argv[i], "--oom-risk-horizon") && i + 1 < argc) {
+            double h = strtod(argv[++i], NULL);
+            if (!(h > 0 && h < 1000)) {
+                fprintf(stderr, "leakbench: bad --oom-risk-horizon %s (hours)\n",
+                        argv[i]);
+                return 2;
+            }
+            risk_horizon_s = h * 3600.0;
         } else if (!strcmp(argv[i], "--dump") && i + 2 < argc) {
             dump_kind = atoi(argv[++i]);
             dump_idx = atoi(argv[++i]);

@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "leak_window.h" /* MV_LEAK_MIN_RISE_H, for --help */
+#include "leak_window.h" /* MV_LEAK_MIN_RISE_H, MV_LEAK_RISK_HORIZON_H, for --help */
 #include "memvigil.h"
 
 /* Exit statuses. */
@@ -117,6 +117,7 @@ typedef struct cli_agent_opts {
                               OOM-kill reports; NULL = /dev/kmsg (the
                               agent's default, not the library's), "" = none */
     int64_t leak_min_rise_ms; /* --leak-min-rise; 0 = the detector's default */
+    int64_t oom_risk_horizon_ms; /* --oom-risk-horizon; 0 = the detector's */
 } cli_agent_opts;
 
 /* Long options of the common set, for inclusion in a getopt_long table:
@@ -144,6 +145,7 @@ enum {
     CLI_OPT_LIMIT,
     CLI_OPT_KMSG,
     CLI_OPT_LEAK_MIN_RISE,
+    CLI_OPT_OOM_RISK_HORIZON,
     CLI_OPT_LAST
 };
 
@@ -169,7 +171,8 @@ enum {
     {"event-log-max-size", required_argument, NULL,                 \
      CLI_OPT_EVENT_LOG_MAX_SIZE},                                   \
     {"event-log-keep", required_argument, NULL, CLI_OPT_EVENT_LOG_KEEP}, \
-    {"leak-min-rise", required_argument, NULL, CLI_OPT_LEAK_MIN_RISE}
+    {"leak-min-rise", required_argument, NULL, CLI_OPT_LEAK_MIN_RISE}, \
+    {"oom-risk-horizon", required_argument, NULL, CLI_OPT_OOM_RISK_HORIZON}
 
 #define CLI_STR_(x) #x
 #define CLI_STR(x) CLI_STR_(x)
@@ -182,8 +185,18 @@ enum {
     "h); a cache filling for\n"                                             \
     "                        longer looks like a leak until it caps; urgent\n" \
     "                        growth is oom_risk's, from minutes on\n"
+/* The help lines of --oom-risk-horizon (run, watch and analyze). */
+#define CLI_OOM_RISK_HORIZON_HELP                                           \
+    "  --oom-risk-horizon DURATION  the OOM-risk claim holds while, at the\n" \
+    "                        current rate, the limit is less than this away\n" \
+    "                        (6h, 1d; default " CLI_STR(MV_LEAK_RISK_HORIZON_H) \
+    "h); it is about urgency,\n"                                            \
+    "                        whatever the cause\n"
 /* parse --leak-min-rise: 1 ms .. 30 days. Returns 0 or CLI_EXIT_USAGE. */
 int cli_parse_leak_min_rise(const char *cmd, const char *arg, int64_t *out_ms);
+/* parse --oom-risk-horizon: 1 min .. 30 days. Returns 0 or CLI_EXIT_USAGE. */
+int cli_parse_oom_risk_horizon(const char *cmd, const char *arg,
+                               int64_t *out_ms);
 
 /* Default endpoint, as a Prometheus exporter would have. */
 #define CLI_DEFAULT_LISTEN "127.0.0.1:9464"

@@ -102,6 +102,20 @@ int cli_parse_duration_ms(const char *s, int64_t *out_ms)
     return 0;
 }
 
+int cli_parse_oom_risk_horizon(const char *cmd, const char *arg,
+                               int64_t *out_ms)
+{
+    int64_t ms;
+
+    if (cli_parse_duration_ms(arg, &ms) != 0 || ms < 60000 ||
+        ms > 30 * 86400000LL)
+        return cli_usage_error(cmd, "bad --oom-risk-horizon '%s': expected a "
+                               "duration from 1min to 30d such as 6h or 1d",
+                               arg);
+    *out_ms = ms;
+    return 0;
+}
+
 int cli_parse_leak_min_rise(const char *cmd, const char *arg, int64_t *out_ms)
 {
     int64_t ms;

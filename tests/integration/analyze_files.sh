@@ -138,6 +138,17 @@ expect 0 fast.csv --limit 1G
 grep -q '^  oom risk     OOM RISK: out of memory in about ' "$tmp/out" || { cat "$tmp/out" >&2; fail "text OOM RISK"; }
 grep -q '^  risk raised  .* after the first point' "$tmp/out" || fail "text risk raised"
 grep -q '^  detected at  never' "$tmp/out" || fail "text: a leak alarm after 20 minutes"
+# the horizon is a setting: with 10 GiB the limit is ~8 h away at this
+# rate, within the default 12 h horizon and beyond a 6 h one
+expect 0 fast.csv --json --limit 10G
+jq -e '.oom_risk_active == true and .oom_risk_time_to_limit_seconds > 6*3600 and
+       .oom_risk_time_to_limit_seconds < 10*3600' "$tmp/out" >/dev/null \
+    || { cat "$tmp/out" >&2; fail "fast growth, 10 GiB: want oom_risk within the 12 h horizon"; }
+expect 0 fast.csv --json --limit 10G --oom-risk-horizon 6h
+jq -e '.oom_risk_active == false and .oom_risk_at_s == null and
+       (.oom_risk_evidence | test("beyond the 6 h horizon"))' "$tmp/out" >/dev/null \
+    || { cat "$tmp/out" >&2; fail "fast growth, 10 GiB, --oom-risk-horizon 6h: want no oom_risk"; }
+expect 2 fast.csv --oom-risk-horizon 10s
 # no limit: no time to the limit, no risk
 expect 0 fast.csv --json
 jq -e '.oom_risk_active == false and .oom_risk_at_s == null' "$tmp/out" >/dev/null \

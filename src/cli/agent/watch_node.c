@@ -74,10 +74,13 @@ static int refuse_single_target(const cli_agent_opts *o)
     if (o->cpu_budget > 0)
         return cli_usage_error("watch", "--cpu-budget is not supported with "
                                "--cgroup-root");
-    /* the node's detectors keep the default patience (mv_node_config has
-     * no such field yet) */
+    /* the node's detectors keep the default patience and horizon
+     * (mv_node_config has no such fields yet) */
     if (o->leak_min_rise_ms > 0)
         return cli_usage_error("watch", "--leak-min-rise is not supported "
+                               "with --cgroup-root");
+    if (o->oom_risk_horizon_ms > 0)
+        return cli_usage_error("watch", "--oom-risk-horizon is not supported "
                                "with --cgroup-root");
     return 0;
 }

@@ -44,7 +44,7 @@ const char cli_analyze_usage[] =
     "the limit, one sentence of evidence and when the live detector would\n"
     "first have raised the leak alarm. Apart from the verdict (the cause),\n"
     "the OOM-risk claim (the urgency: at the current rate the limit is\n"
-    "reached within 6 h, whatever the cause) is printed as it stood at the\n"
+    "reached within 12 h, whatever the cause) is printed as it stood at the\n"
     "end, with when it was first raised. A recording with allocator figures\n"
     "(alloc_*: embedded library, run --heap) also gets the allocator\n"
     "diagnosis: fragmentation or retention when private memory exceeds a flat\n"
@@ -69,6 +69,7 @@ const char cli_analyze_usage[] =
     "  --alloc-window DURATION  span the allocator diagnosis must hold over\n"
     "                        (default 10min, at least 1s)\n"
     CLI_LEAK_MIN_RISE_HELP
+    CLI_OOM_RISK_HORIZON_HELP
     "  -h, --help            this help\n"
     "\n"
     "Exit status: 0 no series leaks (no_leak, suspect, insufficient_data),\n"
@@ -77,7 +78,8 @@ const char cli_analyze_usage[] =
 
 enum {
     OPT_JSON = 1000, OPT_LIMIT, OPT_SIGNAL, OPT_PROM, OPT_QUERY, OPT_RANGE,
-    OPT_STEP, OPT_TIMEOUT, OPT_ALLOC_WINDOW, OPT_LEAK_MIN_RISE
+    OPT_STEP, OPT_TIMEOUT, OPT_ALLOC_WINDOW, OPT_LEAK_MIN_RISE,
+    OPT_OOM_RISK_HORIZON
 };
 
 static const struct option long_options[] = {
@@ -91,6 +93,7 @@ static const struct option long_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"alloc-window", required_argument, NULL, OPT_ALLOC_WINDOW},
     {"leak-min-rise", required_argument, NULL, OPT_LEAK_MIN_RISE},
+    {"oom-risk-horizon", required_argument, NULL, OPT_OOM_RISK_HORIZON},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}
 };
@@ -101,9 +104,9 @@ typedef struct opts {
     const char *signal;
     const char *prom_url, *query;
     int64_t range_ms, step_ms, timeout_ms;
-    int64_t alloc_window_ms;  /* 0 = the diagnosis's default */
+    cli_replay_settings det;  /* --alloc-window, --leak-min-rise,
+                                 --oom-risk-horizon; 0 = the defaults */
     const char *range_arg, *step_arg;   /* as given, for messages */
-    int64_t leak_min_rise_ms;           /* 0 = the detector's default */
 } opts;
 
 static const char *hbytes(double v, char *out, size_t n)
@@ -390,7 +393,12 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->prom_url = optarg;
             break;
         case OPT_LEAK_MIN_RISE:
-            if (cli_parse_leak_min_rise(CMD, optarg, &o->leak_min_rise_ms))
+            if (cli_parse_leak_min_rise(CMD, optarg, &o->det.min_rise_ms))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_OOM_RISK_HORIZON:
+            if (cli_parse_oom_risk_horizon(CMD, optarg,
+                                           &o->det.risk_horizon_ms))
                 return CLI_EXIT_USAGE;
             break;
         case OPT_QUERY:
@@ -416,8 +424,8 @@ static int parse_opts(int argc, char **argv, opts *o)
                 return cli_usage_error(CMD, "bad --timeout '%s'", optarg);
             break;
         case OPT_ALLOC_WINDOW:
-            if (cli_parse_duration_ms(optarg, &o->alloc_window_ms) != 0 ||
-                o->alloc_window_ms < 1000)
+            if (cli_parse_duration_ms(optarg, &o->det.alloc_window_ms) != 0 ||
+                o->det.alloc_window_ms < 1000)
                 return cli_usage_error(CMD, "bad --alloc-window '%s' (a "
                                        "duration of at least 1s)", optarg);
             break;
@@ -484,8 +492,7 @@ int cli_cmd_analyze(int argc, char **argv)
     for (i = 0; i < set.n; i++) {
         cli_replay_result rr;
 
-        if (cli_replay_with(&set.s[i], o.limit, o.alloc_window_ms,
-                            o.leak_min_rise_ms, &rr) != 0) {
+        if (cli_replay_with(&set.s[i], o.limit, &o.det, &rr) != 0) {
             cli_error(CMD, "%s: out of memory", set.s[i].source);
             failed = 1;
             continue;

@@ -98,13 +98,17 @@ static int replay_frag(const cli_series *s, int64_t window_ms,
 int cli_replay(const cli_series *s, int64_t limit_bytes,
                int64_t alloc_window_ms, cli_replay_result *out)
 {
-    return cli_replay_with(s, limit_bytes, alloc_window_ms, 0, out);
+    cli_replay_settings set = {alloc_window_ms, 0, 0};
+    return cli_replay_with(s, limit_bytes, &set, out);
 }
 
 int cli_replay_with(const cli_series *s, int64_t limit_bytes,
-                    int64_t alloc_window_ms, int64_t min_rise_ms,
-                    cli_replay_result *out)
+                    const cli_replay_settings *set, cli_replay_result *out)
 {
+    static const cli_replay_settings defaults = {0, 0, 0};
+    if (!set)
+        set = &defaults;
+    int64_t alloc_window_ms = set->alloc_window_ms;
     mv__leak_detector *d;
     mv__series *ser;
     mv__leak_cfg cfg;
@@ -131,8 +135,10 @@ int cli_replay_with(const cli_series *s, int64_t limit_bytes,
     mv__leak_cfg_init(&cfg);
     cfg.limit_bytes = cur_limit;
     cfg.signal_name = signal_words(s);
-    if (min_rise_ms > 0)
-        cfg.min_rise_ms = min_rise_ms;
+    if (set->min_rise_ms > 0)
+        cfg.min_rise_ms = set->min_rise_ms;
+    if (set->risk_horizon_ms > 0)
+        cfg.oom_risk_horizon_s = (double)set->risk_horizon_ms / 1000.0;
     d = mv__leak_new(&cfg);
     ser = mv__series_new_default();
     if (!d || !ser) {

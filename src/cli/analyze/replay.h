@@ -52,10 +52,16 @@ typedef struct cli_replay_result {
  * 0 or -ENOMEM. */
 int cli_replay(const cli_series *s, int64_t limit_bytes,
                int64_t alloc_window_ms, cli_replay_result *out);
-/* The same with the detector's leak patience set too (--leak-min-rise,
- * ms; <= 0 = the detector's default). */
+/* The settings of analyze's detector a run may change, in ms; 0 (or
+ * less) = the default of each. */
+typedef struct cli_replay_settings {
+    int64_t alloc_window_ms; /* --alloc-window: the allocator diagnosis's */
+    int64_t min_rise_ms;     /* --leak-min-rise: the leak patience */
+    int64_t risk_horizon_ms; /* --oom-risk-horizon: the OOM-risk claim's */
+} cli_replay_settings;
+
+/* The same with the settings of *set (NULL = all defaults). */
 int cli_replay_with(const cli_series *s, int64_t limit_bytes,
-                    int64_t alloc_window_ms, int64_t min_rise_ms,
-                    cli_replay_result *out);
+                    const cli_replay_settings *set, cli_replay_result *out);
 
 #endif /* MV_CLI_REPLAY_H */

@@ -42,7 +42,7 @@ const char cli_report_usage[] =
     "\n"
     "Renders a recording (memvigil run|watch --record) as a report people can\n"
     "read: the leak verdict with growth, confidence and time to limit, the\n"
-    "OOM-risk claim (the limit reached within 6 h at the current rate), OOM\n"
+    "OOM-risk claim (the limit reached within 12 h at the current rate), OOM\n"
     "kills, a timeline (RSS split, swap, working set, limit and thresholds,\n"
     "events, phases, the fitted trend), application gauges, memory per\n"
     "operation and per unit of progress, growing heap call sites with a flame\n"

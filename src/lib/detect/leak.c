@@ -170,8 +170,9 @@ void mv__leak_cfg_init(mv__leak_cfg *cfg)
     cfg->min_growth_bytes_per_h = 256.0 * 1024.0;
     /* once a minute of series time: leaks that matter take hours */
     cfg->eval_period_ms = 60000;
-    /* oom_risk while the limit is less than 6 h away at the current rate */
-    cfg->oom_risk_horizon_s = 6.0 * 3600.0;
+    /* oom_risk while the limit is less than the horizon away at the
+     * current rate */
+    cfg->oom_risk_horizon_s = MV_LEAK_RISK_HORIZON_S;
     cfg->signal_name = NULL;
     cfg->min_rise_ms = MV_LEAK_MIN_RISE_MS;
 }
@@ -244,7 +245,7 @@ mv__leak_detector *mv__leak_new(const mv__leak_cfg *cfg)
                 sizeof d->signal);
     d->cfg.signal_name = NULL; /* borrowed; the copy is d->signal */
     if (!(d->cfg.oom_risk_horizon_s > 0))
-        d->cfg.oom_risk_horizon_s = 6.0 * 3600.0;
+        d->cfg.oom_risk_horizon_s = MV_LEAK_RISK_HORIZON_S;
     if (d->cfg.min_rise_ms <= 0)
         d->cfg.min_rise_ms = MV_LEAK_MIN_RISE_MS;
     d->phase_end_ms = -1;
@@ -796,11 +797,13 @@ int mv__leak_tick(mv__leak_detector *d, const mv__series *s, int64_t now_ms,
      * RISK_IDLE_EVALS-th */
     const mv__oom_risk *rk = &d->res.risk;
     int idle = !rk->active && d->risk.streak == 0 &&
-               !(rk->eta_s < RISK_IDLE_HORIZONS * d->cfg.oom_risk_horizon_s);
+               !(rk->eta_s < RISK_IDLE_HORIZONS * d->cfg.oom_risk_horizon_s) &&
+               !(d->stair.stair_pace_steps && now_ms < d->stair.stair_until_ms);
     if (!idle || ++d->risk_skipped >= RISK_IDLE_EVALS) {
         d->risk_skipped = 0;
         mv__leak_eval_risk(&c, d->signal, d->cfg.oom_risk_horizon_s,
-                           &d->win[HOUR_WINDOW].past, &d->risk, &d->res.risk);
+                           &d->win[HOUR_WINDOW].past, &d->stair, &d->risk,
+                           &d->res.risk);
     }
     if (out)
         *out = d->res;

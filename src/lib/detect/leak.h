@@ -49,7 +49,8 @@ typedef struct mv__leak_cfg {
     double min_growth_bytes_per_h; /* absolute floor: growth below is trivial */
     int64_t eval_period_ms;     /* recompute at most this often (series time) */
     double oom_risk_horizon_s;  /* oom_risk while the ETA at the current
-                                   rate is below this (default 6 h) */
+                                   rate is below this (<= 0 = the default,
+                                   MV_LEAK_RISK_HORIZON_S in leak_window.h) */
     /* Extension (leak engineer): what the series is, for the evidence
      * sentence ("private memory", "heap", "rss"); borrowed, copied by
      * mv__leak_new. NULL = "private memory". */

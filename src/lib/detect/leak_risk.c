@@ -18,6 +18,16 @@
  * limit within RISK_CLEAR_FACTOR x the horizon, or the rise is seen
  * levelling off below the limit: a cache that caps, a warm-up that levels
  * off, a sawtooth that drops.
+ *
+ * A staircase (leak_stairs.c: three or more steps up, none down, still
+ * going) is a climb the floor's rate cannot see between its steps: there
+ * the rate is zero and the floor flat. So the claim also holds while a
+ * staircase's pace (mean step over mean interval) reaches the limit
+ * within the horizon, and clears once the staircase is overdue (no step
+ * for its wait) or its pace no longer reaches the limit within
+ * RISK_CLEAR_FACTOR x the horizon. A staircase makes new highs by
+ * construction, and its steps do not decelerate, so the tests against the
+ * past and the levelling off do not apply to it.
  */
 #include "leak_risk.h"
 
@@ -177,8 +187,39 @@ static void risk_evidence(const char *sig, const mv__leak_ctx *c,
                  lim, eta, hz);
 }
 
+/* The time to the limit at the pace of a staircase going on (s), NAN when
+ * there is none or it grows slower than the trivial floor. */
+static double stair_eta(const mv__leak_ctx *c,
+                        const mv__leak_window_eval *stairs, double head)
+{
+    if (!stairs || stairs->stair_pace_steps < 3 ||
+        c->now_ms >= stairs->stair_until_ms ||
+        !(stairs->stair_pace > 0) || stairs->stair_pace < c->floor_per_s ||
+        !(head >= 0))
+        return NAN;
+    return head / stairs->stair_pace;
+}
+
+/* The sentence while the claim stands on a staircase's pace (r's figures
+ * already the pace's). */
+static void stair_evidence(const char *sig, const mv__leak_ctx *c,
+                           const mv__leak_window_eval *stairs, mv__oom_risk *r)
+{
+    char step[32], every[32], lim[32], eta[32];
+    mv__human_bytes_d(stairs->stair_pace * stairs->stair_period_s, step,
+                      sizeof step);
+    mv__human_duration(stairs->stair_period_s, every, sizeof every);
+    mv__human_bytes(c->limit, lim, sizeof lim);
+    mv__human_eta(r->eta_s, eta, sizeof eta);
+    snprintf(r->evidence, sizeof r->evidence,
+             "%s climbs in steps (%d up, none down, %s about every %s); at "
+             "this pace the %s limit is reached in %s", sig,
+             stairs->stair_pace_steps, step, every, lim, eta);
+}
+
 void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
                         double horizon_s, const mv__leak_history *past,
+                        const mv__leak_window_eval *stairs,
                         mv__leak_risk_state *st, mv__oom_risk *r)
 {
     mv__growth g;
@@ -223,10 +264,24 @@ void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
     if (near && (r->active || (!below_past && enough)))
         level_off = levels_off_at(c, head, r->active ? DECAY_RATIO_CLEAR
                                                      : DECAY_RATIO_RAISE);
+    int by_rate = near && !below_past && enough && isnan(level_off);
+    double s_eta = known ? stair_eta(c, stairs, head) : NAN;
+    /* the staircase carries the claim when the rate does not */
+    int by_stairs = 0;
+    if (!(r->active ? known && rising && isnan(level_off) &&
+                          r->eta_s < RISK_CLEAR_FACTOR * horizon_s
+                    : by_rate) &&
+        s_eta < (r->active ? RISK_CLEAR_FACTOR * horizon_s : horizon_s)) {
+        by_stairs = 1;
+        r->eta_s = s_eta;
+        r->growth_bytes_per_h = stairs->stair_pace * 3600.0;
+        r->window_s = (double)(c->now_ms - c->data_start_ms) / 1000.0;
+    }
 
     if (r->active) {
-        int keep = known && rising && isnan(level_off) &&
-                   r->eta_s < RISK_CLEAR_FACTOR * horizon_s;
+        int keep = by_stairs ||
+                   (known && rising && isnan(level_off) &&
+                    r->eta_s < RISK_CLEAR_FACTOR * horizon_s);
         if (!keep) {
             r->active = 0;
             r->since_ms = -1;
@@ -234,7 +289,7 @@ void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
         }
         st->streak = 0;
     } else {
-        int at_risk = near && !below_past && enough && isnan(level_off);
+        int at_risk = by_rate || by_stairs;
         if (at_risk && st->streak == 0)
             st->streak_since_ms = c->now_ms;
         st->streak = at_risk ? st->streak + 1 : 0;
@@ -249,6 +304,9 @@ void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
                 r->first_ms = c->now_ms;
         }
     }
-    risk_evidence(signal, c, &g, climb, below_past, enough, level_off,
-                  horizon_s, r);
+    if (by_stairs)
+        stair_evidence(signal, c, stairs, r);
+    else
+        risk_evidence(signal, c, &g, climb, below_past, enough, level_off,
+                      horizon_s, r);
 }

@@ -25,9 +25,13 @@ void mv__leak_risk_reset(mv__oom_risk *r);
 
 /* Updates *r at c->now_ms. past is the history of the detector's 1 h
  * window (the floor's highs before the last hour at 2.5 min resolution);
- * signal names the series in the evidence sentence. */
+ * stairs is the staircase test's latest result (its stair_pace_* fields:
+ * a staircase's pace is a rate the floor's regression cannot see between
+ * steps), NULL for none; signal names the series in the evidence
+ * sentence. */
 void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
                         double horizon_s, const mv__leak_history *past,
+                        const mv__leak_window_eval *stairs,
                         mv__leak_risk_state *st, mv__oom_risk *r);
 
 #endif /* MV_LEAK_RISK_H */

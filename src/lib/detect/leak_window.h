@@ -67,6 +67,15 @@ typedef struct mv__leak_window_eval {
     double past_s;       /* span of that history, s */
     int stairs;          /* staircase vote: number of steps (0 = a window) */
     double stair_step, stair_period_s;
+    /* The staircase test sets these whether or not it votes (the leak
+     * patience may not be met yet): a staircase is going on, of
+     * stair_pace_steps >= 3 steps at stair_pace bytes/s, until
+     * stair_until_ms (its last step plus the wait after which it is
+     * overdue). 0 / 0 / 0 when there is none. The oom_risk claim reads
+     * them (leak_risk.c): between steps the floor's rate is zero. */
+    int stair_pace_steps;
+    double stair_pace;
+    int64_t stair_until_ms;
     /* A window that cannot be even a suspect (Kendall's S too small) is
      * fitted without Sen's bounds and with z at its uncorrected upper bound
      * (which is below the suspect z, as the corrected z is): exact == 0.
@@ -90,7 +99,8 @@ void mv__leak_eval_window(const mv__leak_ctx *c, int64_t W,
                           mv__leak_history *h, mv__leak_window_eval *ev);
 
 /* The staircase test (equal steps at a steady pace): a leak vote or
- * nothing (ev->valid 0). */
+ * nothing (ev->valid 0); and, vote or not, the pace of a staircase going
+ * on (ev->stair_pace_*, for the oom_risk claim). */
 void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev);
 
 /* Sen's bounds and the corrected z of a window fitted without them. */
@@ -110,6 +120,16 @@ void mv__leak_exact_fit(mv__leak_window_eval *ev);
  * "Leak patience"). */
 #define MV_LEAK_MIN_RISE_H 19
 #define MV_LEAK_MIN_RISE_MS (MV_LEAK_MIN_RISE_H * MV_LEAK_HOUR_MS)
+/* The oom_risk claim's horizon, the default (its one home; per detector
+ * mv__leak_cfg.oom_risk_horizon_s, per run mv_config.oom_risk_horizon_ms
+ * and --oom-risk-horizon): the claim holds while the limit is less than
+ * this away at the current rate. 12 h: a leak that fills its limit within
+ * 12 h gets the claim within 2 h of visible growth (119 of 127 on `tune`
+ * seeds 1-3, against 85 with 6 h; bench/leaks/README.md, "Risk
+ * horizon"). The alert rules page only under 6 h (MemvigilOOMRisk) and
+ * warn before (MemvigilOOMRiskAhead). */
+#define MV_LEAK_RISK_HORIZON_H 12
+#define MV_LEAK_RISK_HORIZON_S (MV_LEAK_RISK_HORIZON_H * 3600.0)
 /* Data this old at least before any leak vote: growth in a process's first
  * hour is warm-up until shown otherwise, so it must go on past it. */
 #define MV_LEAK_MIN_AGE_MS (120 * MV_LEAK_MIN_MS)

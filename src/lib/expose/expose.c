@@ -602,7 +602,7 @@ static void render_state(emit *e, const mv__expose_state *st)
         fam(e, "memvigil_oom_risk", "gauge", NULL,
             "1 while the out-of-memory risk claim holds: at the current "
             "growth rate of private memory the effective limit is reached "
-            "within the risk horizon (6 h), whatever the cause; 0 otherwise. "
+            "within the risk horizon (12 h by default), whatever the cause; 0 otherwise. "
             "Independent of memvigil_leak_verdict.");
         put_int(e, NULL, lr->risk.active ? 1 : 0);
         fam(e, "memvigil_oom_risk_time_to_limit_seconds", "gauge", "seconds",

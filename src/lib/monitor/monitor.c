@@ -72,7 +72,7 @@
  *  - OOM risk, the urgency claim (DESIGN.md "Two claims"), is apart from
  *    the verdict and not gated by it: the detector's result carries
  *    risk.active ("at the current rate the effective limit is reached
- *    within oom_risk_horizon_s, 6 h"), raised early whatever the cause and
+ *    within cfg.oom_risk_horizon_ms, 12 h by default"), raised early whatever the cause and
  *    cleared as soon as the rate drops. The monitor follows it on every
  *    tick: risk.active 0 -> 1 raises MV_EVENT_OOM_RISK ("out of memory in
  *    about <eta>: <risk evidence>"), 1 -> 0 raises
@@ -195,7 +195,7 @@ static int config_check(const mv_config *c)
           c->pids[0] != (int32_t)getpid()) ||
          (c->npids == 0 && c->pid != 0 && c->pid != (int32_t)getpid())))
         return -EINVAL;
-    if (c->leak_min_rise_ms < 0)
+    if (c->leak_min_rise_ms < 0 || c->oom_risk_horizon_ms < 0)
         return -EINVAL;
     if (c->npids > 0) {
         if (!c->pids)
@@ -1292,6 +1292,8 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
         mv__leak_cfg_init(&lc);
         if (cfg->leak_min_rise_ms > 0)
             lc.min_rise_ms = cfg->leak_min_rise_ms;
+        if (cfg->oom_risk_horizon_ms > 0)
+            lc.oom_risk_horizon_s = (double)cfg->oom_risk_horizon_ms / 1000.0;
         m->leak = mv__leak_new(&lc);
     }
     /* recent compact samples for the live page, only when it is served */

@@ -143,7 +143,7 @@ static const row rows[] = {
      "growth rate; +Inf when not growing.", NULL, TIME_TO_LIMIT, 0, 0},
     {"memvigil_oom_risk", "gauge", NULL,
      "1 while the container's out-of-memory risk claim holds (limit within "
-     "6 h at the current rate), else 0.", NULL, OOM_RISK, 0, 0},
+     "12 h at the current rate), else 0.", NULL, OOM_RISK, 0, 0},
     {"memvigil_oom_risk_time_to_limit_seconds", "gauge", "seconds",
      "Time to the container's limit behind the OOM-risk claim.",
      NULL, OOM_RISK_TTL, 0, 0},

@@ -61,7 +61,8 @@ static double value(const shape *s, double t, uint64_t *st)
     case BURSTS: v += fmod(t, s->b) < s->c ? s->a : 0; break;
     case DAILY: v += s->rate * t + s->a * sin(2 * M_PI * t / 86400.0 + s->c); break;
     case LATE: v += t > s->b ? s->rate * (t - s->b) : 0; break;
-    case STAIRS: v += s->a * floor(t / s->b); break;
+    /* steps of a every b s (until c s, when c > 0) */
+    case STAIRS: v += s->a * floor((s->c > 0 ? fmin(t, s->c) : t) / s->b); break;
     /* flat for c h, then a sawtooth of amplitude a and period b s */
     case LATE_SAW: v += t > s->c * H ? s->a * fmod(t / s->b, 1.0) : 0; break;
     /* rate until the cap a is reached */
@@ -95,6 +96,9 @@ typedef struct run_out {
     int held_seen;
 } run_out;
 
+/* The oom_risk horizon of the replays below (s; 0 = the default). */
+static double risk_horizon_s;
+
 /* Replays hours of shape s against limit, one sample every step_s;
  * phase active in [p0, p1) h; leak patience min_rise_ms (0 = the
  * detector's default). */
@@ -108,6 +112,8 @@ static void run_cfg(const shape *s, double hours, int64_t limit, double p0,
     cfg.limit_bytes = limit;
     if (min_rise_ms > 0)
         cfg.min_rise_ms = min_rise_ms;
+    if (risk_horizon_s > 0)
+        cfg.oom_risk_horizon_s = risk_horizon_s;
     mv__leak_detector *d = mv__leak_new(&cfg);
     assert_non_null(ser);
     assert_non_null(d);
@@ -221,16 +227,26 @@ static void test_steady_leak(void **state)
     /* 600 MiB -> 2 GiB in ~10 h from the process's start: a rise must
      * last 3 h before it is called a leak (a cache filling at a steady pace
      * looks the same until it caps), so "leak" comes within 3.6 h; oom_risk
-     * once the limit is within its 6 h horizon (~4 h in) */
+     * at once: the limit is within the default 12 h horizon from the
+     * start (after 5 min of data, and two evaluations) */
     shape s = {.kind = LINEAR, .base = 600 * MIB, .rate = 140 * MIB / H};
     run_out o;
     run(&s, 6, LIMIT, -1, -1, &o);
     assert_int_equal(o.last.verdict, MV_LEAK_LEAK);
     assert_true(o.first_leak_h >= 3.0 && o.first_leak_h <= 3.6);
-    assert_true(o.first_risk_h > 3.5 && o.first_risk_h < 4.5);
+    assert_true(o.first_risk_h > 0 && o.first_risk_h * H <= 600);
     assert_int_equal(o.risk_spells, 1);
     assert_true(o.last.risk.active);
     assert_true(o.last.risk.eta_s > 3.3 * H && o.last.risk.eta_s < 5.3 * H);
+    /* the horizon is a setting: at 6 h the claim waits until the limit is
+     * that near (~4 h in) */
+    risk_horizon_s = 6 * H;
+    run(&s, 6, LIMIT, -1, -1, &o);
+    risk_horizon_s = 0;
+    assert_true(o.first_risk_h > 3.5 && o.first_risk_h < 4.5);
+    assert_int_equal(o.risk_spells, 1);
+    assert_int_equal(o.last.verdict, MV_LEAK_LEAK);
+    run(&s, 6, LIMIT, -1, -1, &o);
     assert_non_null(strstr(o.last.risk.evidence, "limit is reached in"));
     assert_true(o.last.confidence > 0.95);
     assert_true(o.last.growth_bytes_per_h > 120 * MIB &&
@@ -466,7 +482,7 @@ static void test_risk_fast_leak(void **state)
     run_step(&s, 8.0 / 60, (int64_t)(64 * GIB), -1, -1, 1, &o);
     assert_true(o.first_risk_h < 0);
     assert_false(o.last.risk.active);
-    assert_non_null(strstr(o.last.risk.evidence, "beyond the 6 h horizon"));
+    assert_non_null(strstr(o.last.risk.evidence, "beyond the 12 h horizon"));
     /* no limit known: no risk, and the sentence says why */
     run_step(&s, 8.0 / 60, MV_NA, -1, -1, 1, &o);
     assert_true(o.first_risk_h < 0);
@@ -581,6 +597,39 @@ static void test_slow_warmup_and_batches_never(void **state)
 
 /* Issue 11 (e): 20 steps of 3% of the headroom at Poisson-like times
  * (mean gap 40 min) are a leak, flagged before the limit is half used. */
+/* A staircase is flat between its steps, so the floor's rate is zero
+ * there: the oom_risk claim stands on the staircase's pace instead, and
+ * clears once the steps stop (overdue: 1.5 x the interval). */
+static void test_risk_staircase(void **state)
+{
+    (void)state;
+    /* +300 MiB every 2 h from 600 MiB, 2 GiB limit, steps until 8.5 h:
+     * at the third step (6 h, 1500 MiB) the pace, 150 MiB/h, reaches the
+     * limit in ~3.7 h, within the horizon; between steps the hour's rate
+     * is zero. The default leak patience (19 h) keeps `leak` away. */
+    shape s = {.kind = STAIRS, .base = 600 * MIB, .a = 300 * MIB, .b = 2 * H,
+               .c = 8.5 * H};
+    run_out o;
+    run_cfg(&s, 7.5, LIMIT, -1, -1, 10, 0, &o);
+    assert_true(o.first_risk_h >= 6.0 && o.first_risk_h < 6.5);
+    assert_true(o.last.risk.active); /* 1.5 h after the step: still on */
+    assert_true(o.first_leak_h < 0);
+    assert_non_null(strstr(o.last.risk.evidence, "climbs in steps"));
+    assert_true(o.last.risk.growth_bytes_per_h > 0.9 * 150 * MIB &&
+                o.last.risk.growth_bytes_per_h < 1.1 * 150 * MIB);
+    /* ~548 MiB left at 150 MiB/h */
+    assert_true(o.last.risk.eta_s > 3.0 * H && o.last.risk.eta_s < 4.0 * H);
+    /* the steps stop after 8 h: cleared 3 h later, not raised again */
+    run_cfg(&s, 14, LIMIT, -1, -1, 10, 0, &o);
+    assert_int_equal(o.risk_spells, 1);
+    assert_false(o.last.risk.active);
+    assert_true(o.risk_off_h >= 11.0 && o.risk_off_h < 11.6);
+    /* the same steps with 12 GiB of headroom: the limit is days away at
+     * this pace, no risk */
+    run_cfg(&s, 8, (int64_t)(14 * GIB), -1, -1, 10, 0, &o);
+    assert_true(o.first_risk_h < 0);
+}
+
 static void test_poisson_steps_leak(void **state)
 {
     (void)state;
@@ -726,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_step_and_bursts_never),
         cmocka_unit_test(test_daily),
         cmocka_unit_test(test_late_and_stairs),
+        cmocka_unit_test(test_risk_staircase),
         cmocka_unit_test(test_history_short),
         cmocka_unit_test(test_phase_holds),
         cmocka_unit_test(test_unknown_limit),

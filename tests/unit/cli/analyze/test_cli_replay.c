@@ -59,6 +59,9 @@ static cli_series *make(cli_format f, size_t n, int64_t step_ms,
     return s;
 }
 
+/* a 3 h leak patience, every other setting the default */
+static const cli_replay_settings PATIENCE_3H = {0, 3 * 3600 * 1000LL, 0};
+
 static void drop(cli_series *s)
 {
     free(s->source);
@@ -78,7 +81,7 @@ static void test_leak(void **state)
 
     (void)state;
     /* --leak-min-rise 3h: the rise is old enough within the 12 h */
-    assert_int_equal(cli_replay_with(s, 1LL << 30, 0, 3 * 3600 * 1000LL, &rr),
+    assert_int_equal(cli_replay_with(s, 1LL << 30, &PATIENCE_3H, &rr),
                      0);
     assert_int_equal(rr.r.verdict, MV_LEAK_LEAK);
     assert_true(rr.detected_at_s >= 3 * 3600.0);
@@ -109,8 +112,8 @@ static void test_default_patience(void **state)
 
     (void)state;
     assert_int_equal(cli_replay(s, 1LL << 30, 0, &rr), 0);
-    assert_int_equal(cli_replay_with(s, 1LL << 30, 0, 3 * 3600 * 1000LL,
-                                         &fast), 0);
+    assert_int_equal(cli_replay_with(s, 1LL << 30, &PATIENCE_3H, &fast),
+                     0);
     assert_false(isnan(fast.detected_at_s));
     if (isnan(rr.detected_at_s)) {
         assert_true(rr.r.verdict != MV_LEAK_LEAK);
