@@ -19,8 +19,8 @@
  * levelling off below the limit: a cache that caps, a warm-up that levels
  * off, a sawtooth that drops.
  *
- * A staircase (leak_stairs.c: three or more steps up, none down, still
- * going) is a climb the floor's rate cannot see between its steps: there
+ * A staircase (leak_stairs.c: two or more steps up at a regular pace, or
+ * four at any, none down, still going) is a climb the floor's rate cannot see between its steps: there
  * the rate is zero and the floor flat. So the claim also holds while a
  * staircase's pace (mean step over mean interval) reaches the limit
  * within the horizon, and clears once the staircase is overdue (no step
@@ -192,7 +192,7 @@ static void risk_evidence(const char *sig, const mv__leak_ctx *c,
 static double stair_eta(const mv__leak_ctx *c,
                         const mv__leak_window_eval *stairs, double head)
 {
-    if (!stairs || stairs->stair_pace_steps < 3 ||
+    if (!stairs || !stairs->stair_pace_steps ||
         c->now_ms >= stairs->stair_until_ms ||
         !(stairs->stair_pace > 0) || stairs->stair_pace < c->floor_per_s ||
         !(head >= 0))

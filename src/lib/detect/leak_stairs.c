@@ -185,11 +185,9 @@ void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev)
     if (now_s - at[k - 1] > overdue * period)
         return; /* the staircase stopped */
     double rate = step / period;
-    if (k >= 3) {
-        ev->stair_pace_steps = (int)k;
-        ev->stair_pace = rate;
-        ev->stair_until_ms = (int64_t)((at[k - 1] + overdue * period) * 1000.0);
-    }
+    ev->stair_pace_steps = (int)k; /* for the oom_risk claim, vote or not */
+    ev->stair_pace = rate;
+    ev->stair_until_ms = (int64_t)((at[k - 1] + overdue * period) * 1000.0);
     ev->valid = 1;
     ev->exact = 1;
     ev->stairs = (int)k;

@@ -604,14 +604,15 @@ static void test_risk_staircase(void **state)
 {
     (void)state;
     /* +300 MiB every 2 h from 600 MiB, 2 GiB limit, steps until 8.5 h:
-     * at the third step (6 h, 1500 MiB) the pace, 150 MiB/h, reaches the
-     * limit in ~3.7 h, within the horizon; between steps the hour's rate
-     * is zero. The default leak patience (19 h) keeps `leak` away. */
+     * at the second step (4 h, 1200 MiB; the data start to the first step
+     * is the first interval) the pace, 150 MiB/h, reaches the limit in
+     * ~5.7 h, within the horizon; between steps the hour's rate is zero.
+     * The default leak patience (19 h) keeps `leak` away. */
     shape s = {.kind = STAIRS, .base = 600 * MIB, .a = 300 * MIB, .b = 2 * H,
                .c = 8.5 * H};
     run_out o;
     run_cfg(&s, 7.5, LIMIT, -1, -1, 10, 0, &o);
-    assert_true(o.first_risk_h >= 6.0 && o.first_risk_h < 6.5);
+    assert_true(o.first_risk_h >= 4.0 && o.first_risk_h < 4.5);
     assert_true(o.last.risk.active); /* 1.5 h after the step: still on */
     assert_true(o.first_leak_h < 0);
     assert_non_null(strstr(o.last.risk.evidence, "climbs in steps"));
