@@ -46,6 +46,8 @@ typedef struct mv_heap_config {
     int active;              /* 0: loaded but inert (setuid, or invalid env) */
     int enabled_at_start;    /* MEMVIGIL_HEAP=1 */
     int signals;             /* install SIGRTMIN+8/+9 handlers (default 1) */
+    int unwind_check;        /* MEMVIGIL_HEAP_UNWIND_CHECK=1: every sample also
+                              * walked by _Unwind_Backtrace, differences counted */
     uint64_t sample_bytes;   /* MEMVIGIL_HEAP_SAMPLE, mean interval, >= 1 */
     uint64_t interval_s;     /* MEMVIGIL_HEAP_INTERVAL, 0 = request/exit only */
     uint64_t keep;           /* MEMVIGIL_HEAP_KEEP, >= 1: snapshots per directory */
@@ -246,6 +248,8 @@ typedef struct mv_heap_state {
 
     atomic_ullong samples, samples_since_fork, dropped_stacks, dropped_live;
     atomic_ullong allocated_bytes;
+    atomic_ullong unwind_fallbacks;  /* samples walked by _Unwind_Backtrace (stackwalk.h gave up) */
+    atomic_ullong unwind_mismatches; /* check mode: walks that differed from libgcc's */
 
     /* snapshots (snapshot.c) */
     atomic_int snap_lock;      /* rank 0; not taken at fork (child resets) */

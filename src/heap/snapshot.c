@@ -256,7 +256,8 @@ static int status_write_locked(void)
                      "\"dropped_stacks\":%llu,\"dropped_live\":%llu,\"glibc_malloc\":%s,"
                      "\"interposed\":%s,\"snapshots\":%llu,\"last\":\"%s\","
                      "\"live_samples\":%llu,\"stacks\":%llu,\"allocated_bytes\":%llu,"
-                     "\"interval_s\":%llu,\"keep\":%llu,\"alloc\":%s}\n",
+                     "\"interval_s\":%llu,\"keep\":%llu,\"unwind_fallbacks\":%llu,"
+                     "\"unwind_mismatches\":%llu,\"alloc\":%s}\n",
                      (long)mv__heap.pid, atomic_load(&mv__heap.enabled) ? "true" : "false",
                      (unsigned long long)mv__heap.cfg.sample_bytes, (unsigned long long)c.samples,
                      (unsigned long long)c.dropped_stacks, (unsigned long long)c.dropped_live,
@@ -265,7 +266,9 @@ static int status_write_locked(void)
                      (unsigned long long)c.live, (unsigned long long)c.stacks,
                      (unsigned long long)c.allocated_bytes,
                      (unsigned long long)mv__heap.cfg.interval_s,
-                     (unsigned long long)mv__heap.cfg.keep, alloc);
+                     (unsigned long long)mv__heap.cfg.keep,
+                     (unsigned long long)atomic_load(&mv__heap.unwind_fallbacks),
+                     (unsigned long long)atomic_load(&mv__heap.unwind_mismatches), alloc);
     if (n < 0 || (size_t)n >= sizeof json)
         return -EOVERFLOW;
     int rc = mv__heap_mkdir_p(mv__heap.cfg.dir);

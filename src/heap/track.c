@@ -43,6 +43,7 @@
  * order without deadlock; the child resets them.
  */
 #include "heap.h"
+#include "stackwalk.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -555,14 +556,37 @@ static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
     return w->depth < MV_HEAP_MAX_DEPTH ? _URC_NO_REASON : _URC_END_OF_STACK;
 }
 
+/* MEMVIGIL_HEAP_UNWIND_CHECK=1: walks the same stack again with libgcc and
+ * counts a difference (tests/heap/heap_preload.sh runs real programs so).
+ * Called from record(), whose frames are ours, so both walks skip the same
+ * leading frames and see the same caller frames. */
+static __attribute__((noinline)) void check_walk(const stack_walk *ours)
+{
+    stack_walk g;
+    g.depth = 0;
+    g.in_self = 1;
+    _Unwind_Backtrace(walk_frame, &g);
+    if (g.depth != ours->depth || memcmp(g.f, ours->f, g.depth * sizeof g.f[0]) != 0)
+        atomic_fetch_add_explicit(&mv__heap.unwind_mismatches, 1, memory_order_relaxed);
+}
+
 /* Inlined into mv__heap_on_countdown: one frame fewer for every unwind to
  * step through (~1.3k instructions a sample; bench/heap/README.md). */
 static inline __attribute__((always_inline)) void record(void *p, size_t n)
 {
     stack_walk w;
-    w.depth = 0;
-    w.in_self = 1;
-    _Unwind_Backtrace(walk_frame, &w);
+    int got = mv__heap_unwind(w.f, MV_HEAP_MAX_DEPTH, mv__heap.self_lo, mv__heap.self_hi);
+    if (__builtin_expect(got >= 0, 1)) {
+        w.depth = (uint32_t)got;
+        if (__builtin_expect(mv__heap.cfg.unwind_check, 0))
+            check_walk(&w);
+    } else {
+        /* CFI beyond the cached rules (stackwalk.h): libgcc's full walk */
+        atomic_fetch_add_explicit(&mv__heap.unwind_fallbacks, 1, memory_order_relaxed);
+        w.depth = 0;
+        w.in_self = 1;
+        _Unwind_Backtrace(walk_frame, &w);
+    }
     const uintptr_t *f = w.f;
     uint32_t depth = w.depth;
 
