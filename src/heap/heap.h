@@ -4,8 +4,13 @@
  *   interpose.c  the malloc family: resolve the real allocator, static pool
  *                for dlsym's own allocations, the unsampled fast path.
  *   track.c      sampling slow path: per-thread countdown, PRNG, unwinding
- *                (libgcc's _Unwind_Backtrace: no per-thread state),
- *                stack table, live table, free filter, fork handling.
+ *                (stackwalk.c, else libgcc's _Unwind_Backtrace: no
+ *                per-thread state), stack table, live table, free filter,
+ *                fork handling.
+ *   stackwalk.c  x86-64 stack walker: per-return-address unwind rules in a
+ *                lock-free cache (stackwalk.h); gives up to libgcc's walk
+ *                on anything its rule cannot express.
+ *   cfi.c        .eh_frame CIE/FDE reader behind it (pure).
  *   snapshot.c   snapshot thread, signals, the snapshot and status files.
  *   snapdir.c    the output directory: mkdir, sequence numbers, atomic
  *                writes, pruning to MEMVIGIL_HEAP_KEEP.

@@ -31,6 +31,7 @@
  * countdown *before* calling the real allocator.
  */
 #include "heap.h"
+#include "stackwalk.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -595,6 +596,11 @@ EXPORT int dlclose(void *handle)
         errno = e;
     }
     int rc = real(handle);
+    /* Code may now be unmapped and its addresses reused by another object:
+     * forget every cached unwind rule (a stack walking through the closed
+     * object would be the program's own use after unload). */
+    if (rc == 0)
+        mv__heap_unwind_cache_clear();
     if (u) {
         int e = errno;
         mv__heap_guard_enter();

@@ -14,17 +14,21 @@
  * On a miss, libgcc_s's _Unwind_Find_FDE finds the FDE (the same lookup
  * _Unwind_Backtrace makes: registered frames, then glibc's lock-free
  * _dl_find_object and the object's .eh_frame_hdr table) and cfi.c runs its
- * instructions up to the address. A rule too large to pack is used but not
- * cached.
+ * instructions up to the address. A rule too large to pack, or for code
+ * outside every loaded object (a JIT's), is used but not cached; dlclose
+ * empties the cache (interpose.c), since an unloaded object's addresses
+ * may be reused.
  *
  * Safety: at most max + 32 steps; each CFA must lie above the previous
  * stack pointer (and within 1 GiB of it), so a walk only moves up the
  * stack; a zero return address or an outermost frame (return address
  * undefined: _start, clone3) ends it. Anything the rule cannot express
- * gives up (-1) before a single unverified read.
+ * gives up (-1). The loads are those libgcc's walk makes from the same
+ * CFI: the return address slot and the saved RBP of each frame.
  */
 #include "stackwalk.h"
 
+#include <dlfcn.h>
 #include <stdatomic.h>
 
 #if defined(__x86_64__)
@@ -124,8 +128,13 @@ static int rule_for(uintptr_t ra, mv_heap_unwind_rule *r)
     const void *fde = _Unwind_Find_FDE((void *)(ra - 1), &bases);
     if (!fde || mv__heap_cfi_rule(fde, (uintptr_t)bases.func, ra - 1, r) != 0)
         return -1;
+    /* Cached only for code of a loaded object: code a JIT registered
+     * (__register_frame) may be freed and its addresses reused unseen,
+     * while an object's unloading passes through dlclose, which clears the
+     * cache (interpose.c). */
+    struct dl_find_object obj;
     uint64_t e = pack(ra, r);
-    if (e)
+    if (e && _dl_find_object((void *)(ra - 1), &obj) == 0)
         atomic_store_explicit(&rule_cache[cache_slot(ra)], e, memory_order_relaxed);
     return 0;
 }

@@ -64,10 +64,11 @@ int mv__heap_cfi_rule(const uint8_t *fde, uintptr_t func, uintptr_t target,
  * frames itself). */
 int mv__heap_unwind(uintptr_t *out, int max, uintptr_t skip_lo, uintptr_t skip_hi);
 
-/* The rule cache, exposed for tests. lookup: 1 and *out filled when ra's
- * rule is cached. clear: empties it (not concurrently with walks whose
- * results matter: entries are only ever verified, so a walk racing a clear
- * merely misses). Any thread. */
+/* The rule cache. lookup (for tests): 1 and *out filled when ra's rule is
+ * cached. clear: empties it; called after every successful dlclose, as an
+ * unloaded object's addresses may be reused (a walk racing a clear merely
+ * misses or re-adds entries of objects still loaded). Any thread;
+ * lock-free. */
 int mv__heap_unwind_cache_lookup(uintptr_t ra, mv_heap_unwind_rule *out);
 void mv__heap_unwind_cache_clear(void);
 

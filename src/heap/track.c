@@ -10,8 +10,10 @@
  * heap.h, the formula's one home). The fast path (in
  * interpose.c) is one thread-local subtraction and a branch.
  *
- * A sample unwinds the stack with libgcc's unwinder (_Unwind_Backtrace;
- * frames inside this library are skipped), interns it in a bounded stack
+ * A sample walks the stack (frames inside this library skipped) with the
+ * profiler's own walker (stackwalk.c: per-return-address unwind rules in a
+ * lock-free cache, ~60 instructions a frame once warm), or, when that gives
+ * up or off x86-64, with libgcc's _Unwind_Backtrace; interns it in a bounded stack
  * table (open addressing over an append-only frame pool, one spinlock:
  * sampled events are rare, ~2 per MiB allocated) and records the block in a live table sharded 64 ways by
  * address, each shard with its own spinlock, so 64+ threads freeing at once
@@ -21,7 +23,8 @@
  * Every table lives in one mmap sized from MEMVIGIL_HEAP_MAX_MB; when a table
  * is full the sample is dropped and counted, never grown.
  *
- * Why libgcc's unwinder and not libunwind's unw_backtrace: unw_backtrace
+ * Why not libunwind's unw_backtrace (and libgcc's unwinder behind our own
+ * walker rather than alone): unw_backtrace
  * keeps a per-thread trace cache, a 256 KiB mmap filled on the thread's
  * first call (64 page faults) and unmapped at thread exit, so every thread
  * that took one sample cost 256 KiB of RSS and ~1 ms (1000 threads: +212
@@ -30,7 +33,9 @@
  * (two rt_sigprocmask syscalls a frame, ~60 us a stack on the benchmark VM).
  * libgcc's walk keeps no per-thread state and makes no syscall: with glibc
  * >= 2.35 it finds each frame's FDE through _dl_find_object, lock-free, and
- * interprets its CFI on the stack, ~0.3 us a frame. It takes one lock,
+ * interprets its CFI on the stack, ~0.3 us a frame (~1.3-1.9k instructions,
+ * most of a sample's cost: hence stackwalk.c, which reads each address's
+ * CFI once and looks the FDE up through the same _Unwind_Find_FDE). It takes one lock,
  * libgcc's object_mutex, only when a program registered frames itself
  * (__register_frame: JITs), and libgcc may call malloc while holding it; a
  * sample taken there would unwind into that lock again, so an allocation
