@@ -132,10 +132,14 @@ static int rule_for(uintptr_t ra, mv_heap_unwind_rule *r)
      * (__register_frame) may be freed and its addresses reused unseen,
      * while an object's unloading passes through dlclose, which clears the
      * cache (interpose.c). */
-    struct dl_find_object obj;
     uint64_t e = pack(ra, r);
+#ifdef DLFO_EH_SEGMENT_TYPE /* glibc >= 2.35; older: nothing is cached */
+    struct dl_find_object obj;
     if (e && _dl_find_object((void *)(ra - 1), &obj) == 0)
         atomic_store_explicit(&rule_cache[cache_slot(ra)], e, memory_order_relaxed);
+#else
+    (void)e;
+#endif
     return 0;
 }
 
