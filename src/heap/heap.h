@@ -374,6 +374,10 @@ void mv__heap_thread_ensure(void);
 int mv__heap_snapshot_write(void);
 /* Rewrites the status file only. */
 int mv__heap_status_write(void);
+/* Takes mv__heap.snap_lock within about `limit_ms` milliseconds (the snapshot
+ * thread may be writing a snapshot), or gives up. Async-signal-safe
+ * (nanosleep). 1 when taken. */
+int mv__heap_snap_lock_bounded(int limit_ms);
 /* Fork child: reset snapshot state (async-signal-safe operations only). */
 void mv__heap_snapshot_child(void);
 /* ---- the profile in memory (snapshot.c) ----

@@ -449,12 +449,9 @@ out:
  * MEMVIGIL_HEAP_MAX_MB, so the snapshot is too. Reserved, not committed. */
 #define LEAVE_ARENA_BYTES(max_mb) (((size_t)(max_mb) * 4 + 32) << 20)
 
-/* Takes the snapshot lock within about 100 ms (the snapshot thread may be
- * writing a periodic snapshot), or gives up. nanosleep is
- * async-signal-safe. 1 when taken. */
-static int snap_lock_bounded(void)
+int mv__heap_snap_lock_bounded(int limit_ms)
 {
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < limit_ms; i++) {
         int expect = 0;
         if (atomic_compare_exchange_strong(&mv__heap.snap_lock, &expect, 1))
             return 1;
@@ -475,7 +472,7 @@ int mv__heap_snapshot_leaving(void)
     int e = errno;
     mv__heap_guard_enter();
     int rc = 0;
-    if (snap_lock_bounded()) {
+    if (mv__heap_snap_lock_bounded(100)) {
         if ((rc = mv__heap_leave_begin(LEAVE_ARENA_BYTES(mv__heap.cfg.max_mb))) == 0) {
             rc = snapshot_locked();
             mv__heap_leave_end();

@@ -45,7 +45,8 @@
  * Locks, in rank order: stack_lock (1), shard locks 0..63 (2). The snapshot
  * lock (0) is taken before them. No code calls into libc or the unwinder while
  * holding a rank 1/2 lock, so a fork prepare handler can take them all in
- * order without deadlock; the child resets them.
+ * order without deadlock (the snapshot lock within a bound: fork_prepare);
+ * the child resets them.
  */
 #include "heap.h"
 #include "stackwalk.h"
@@ -243,8 +244,20 @@ static void find_text_ranges(void)
 
 /* ---- fork ---- */
 
+/* Whether fork_prepare took the snapshot lock (the forking thread only). */
+static int fork_took_snap_lock;
+
+/* The snapshot lock first (rank 0), within a bound: a snapshot reads
+ * /proc/self/maps and build ids inside dl_iterate_phdr, which holds
+ * glibc's dl_load_write_lock — a lock fork does not reset in the child. A
+ * fork in the middle of it left the child's own snapshot (at its exit)
+ * waiting on that lock for good (heap_preload.sh step 6 once timed out so:
+ * the fast-start snapshots of issue 14 part 5 land while the test forks).
+ * Waiting for the snapshot to end keeps the lock free at the fork; a
+ * snapshot running past 1 s is not waited for (as before). */
 static void fork_prepare(void)
 {
+    fork_took_snap_lock = mv__heap_snap_lock_bounded(1000);
     mv__heap_lock(&mv__heap.stack_lock);
     for (int i = 0; i < MV_HEAP_SHARDS; i++)
         mv__heap_lock(&mv__heap.shards[i].lock);
@@ -255,6 +268,8 @@ static void fork_parent(void)
     for (int i = MV_HEAP_SHARDS - 1; i >= 0; i--)
         mv__heap_unlock(&mv__heap.shards[i].lock);
     mv__heap_unlock(&mv__heap.stack_lock);
+    if (fork_took_snap_lock)
+        mv__heap_unlock(&mv__heap.snap_lock);
 }
 
 /* The child has one thread (this one); every lock is either held by it
