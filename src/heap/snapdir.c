@@ -133,22 +133,20 @@ int mv__heap_write_atomic(const char *path, const char *tmp, const void *data, s
         free(zbuf);
         return fd;
     }
-    {
-        const char *c = data;
-        while (n) {
-            ssize_t w = write(fd, c, n);
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                rc = -errno;
-                break;
-            }
-            c += w;
-            n -= (size_t)w;
-        }
-        if (close(fd) != 0 && !rc)
+    const char *c = data;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
             rc = -errno;
+            break;
+        }
+        c += w;
+        n -= (size_t)w;
     }
+    if (close(fd) != 0 && !rc)
+        rc = -errno;
     free(zbuf);
     if (!rc && rename(tmp, path) != 0)
         rc = -errno;
