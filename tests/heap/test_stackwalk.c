@@ -3,8 +3,9 @@
  * frame pointers and at -O0 (stackwalk_work.c), recursion, inlined calls,
  * variable-length arrays, a frame larger than a page, a shared library
  * reached through the PLT (stackwalk_lib.c), libc's qsort calling back, a
- * second thread (its stack ends in clone3), and a signal handler (a signal
- * frame: the walker must give up). Each probe walks the same stack both
+ * second thread (its stack ends in clone3), a signal handler (a signal
+ * frame) and a function without unwind information (the walker must give
+ * up on both). Each probe walks the same stack both
  * ways and the frames must be the same; then the rule cache: every frame's
  * rule is cached after a walk, a second walk is equal, a tag mismatch is a
  * miss. x86-64 only: elsewhere the walker always gives up (checked). */
@@ -218,6 +219,33 @@ static void test_signal_frame_gives_up(void **state)
     assert_int_equal(sig_result, -1);
 }
 
+/* A function without unwind information (hand-written, no .cfi
+ * directives, so no FDE): a walk through it gives up rather than guess,
+ * and the caller would use libgcc. */
+int sw_nocfi_call(int (*fn)(void));
+__asm__(".text\n"
+        ".globl sw_nocfi_call\n"
+        ".type sw_nocfi_call, @function\n"
+        "sw_nocfi_call:\n"
+        "  push %rbx\n"         /* realigns the stack for the call */
+        "  call *%rdi\n"
+        "  pop %rbx\n"
+        "  ret\n"
+        ".size sw_nocfi_call, .-sw_nocfi_call\n");
+
+static void test_no_fde_gives_up(void **state)
+{
+    (void)state;
+#if !defined(__x86_64__)
+    skip();
+#else
+    tally_reset();
+    sw_nocfi_call(probe);
+    assert_int_equal(tally.stacks, 1);
+    assert_int_equal(tally.gave_up, 1);
+#endif
+}
+
 /* ---- the rule cache ---- */
 
 static uintptr_t cache_frames[DEPTH];
@@ -349,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_same_frames_mixed),
         cmocka_unit_test(test_same_frames_thread),
         cmocka_unit_test(test_signal_frame_gives_up),
+        cmocka_unit_test(test_no_fde_gives_up),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_skip),
     };
