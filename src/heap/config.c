@@ -55,6 +55,8 @@ int mv__heap_config_parse(mv_heap_config *cfg, mv_heap_getenv_fn g, int secure,
     const char *sig = g("MEMVIGIL_HEAP_SIGNALS");
     if (sig && strcmp(sig, "0") == 0)
         cfg->signals = 0;
+    const char *check = g("MEMVIGIL_HEAP_UNWIND_CHECK");
+    cfg->unwind_check = check && strcmp(check, "1") == 0;
     cfg->sample_bytes = env_u64(g, "MEMVIGIL_HEAP_SAMPLE", 524288, 1, 1ull << 40);
     cfg->interval_s = env_u64(g, "MEMVIGIL_HEAP_INTERVAL", 60, 0, 86400ull * 365);
     cfg->keep = env_u64(g, "MEMVIGIL_HEAP_KEEP", 100, 1, 1000000);

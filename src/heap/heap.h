@@ -4,8 +4,13 @@
  *   interpose.c  the malloc family: resolve the real allocator, static pool
  *                for dlsym's own allocations, the unsampled fast path.
  *   track.c      sampling slow path: per-thread countdown, PRNG, unwinding
- *                (libgcc's _Unwind_Backtrace: no per-thread state),
- *                stack table, live table, free filter, fork handling.
+ *                (stackwalk.c, else libgcc's _Unwind_Backtrace: no
+ *                per-thread state), stack table, live table, free filter,
+ *                fork handling.
+ *   stackwalk.c  x86-64 stack walker: per-return-address unwind rules in a
+ *                lock-free cache (stackwalk.h); gives up to libgcc's walk
+ *                on anything its rule cannot express.
+ *   cfi.c        .eh_frame CIE/FDE reader behind it (pure).
  *   snapshot.c   snapshot thread, signals, the snapshot and status files.
  *   snapdir.c    the output directory: mkdir, sequence numbers, atomic
  *                writes, pruning to MEMVIGIL_HEAP_KEEP.
@@ -46,6 +51,8 @@ typedef struct mv_heap_config {
     int active;              /* 0: loaded but inert (setuid, or invalid env) */
     int enabled_at_start;    /* MEMVIGIL_HEAP=1 */
     int signals;             /* install SIGRTMIN+8/+9 handlers (default 1) */
+    int unwind_check;        /* MEMVIGIL_HEAP_UNWIND_CHECK=1: every sample also
+                              * walked by _Unwind_Backtrace, differences counted */
     uint64_t sample_bytes;   /* MEMVIGIL_HEAP_SAMPLE, mean interval, >= 1 */
     uint64_t interval_s;     /* MEMVIGIL_HEAP_INTERVAL, 0 = request/exit only */
     uint64_t keep;           /* MEMVIGIL_HEAP_KEEP, >= 1: snapshots per directory */
@@ -246,6 +253,8 @@ typedef struct mv_heap_state {
 
     atomic_ullong samples, samples_since_fork, dropped_stacks, dropped_live;
     atomic_ullong allocated_bytes;
+    atomic_ullong unwind_fallbacks;  /* samples walked by _Unwind_Backtrace (stackwalk.h gave up) */
+    atomic_ullong unwind_mismatches; /* check mode: walks that differed from libgcc's */
 
     /* snapshots (snapshot.c) */
     atomic_int snap_lock;      /* rank 0; not taken at fork (child resets) */
@@ -365,6 +374,10 @@ void mv__heap_thread_ensure(void);
 int mv__heap_snapshot_write(void);
 /* Rewrites the status file only. */
 int mv__heap_status_write(void);
+/* Takes mv__heap.snap_lock within about `limit_ms` milliseconds (the snapshot
+ * thread may be writing a snapshot), or gives up. Async-signal-safe
+ * (nanosleep). 1 when taken. */
+int mv__heap_snap_lock_bounded(int limit_ms);
 /* Fork child: reset snapshot state (async-signal-safe operations only). */
 void mv__heap_snapshot_child(void);
 /* ---- the profile in memory (snapshot.c) ----

@@ -31,6 +31,7 @@
  * countdown *before* calling the real allocator.
  */
 #include "heap.h"
+#include "stackwalk.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -382,7 +383,7 @@ static __attribute__((noinline)) void *realloc_marked(void *old, size_t n, const
  * returns. dladdr1 skips undefined symbols, so a real definition in the
  * executable (its own allocator) is told apart from such a stub by the name
  * and address dladdr reports. */
-int mv__heap_interposed(void)
+static int interposed_now(void)
 {
     Dl_info a, self;
     const ElfW(Sym) *sym = NULL;
@@ -400,13 +401,56 @@ int mv__heap_interposed(void)
     return 1;
 }
 
+/* Both answers are fixed once the real allocator is resolved (a later
+ * dlopen adds definitions behind the ones symbol lookup already finds), so
+ * each is worked out once (dlsym and dladdr: ~90k instructions, once per
+ * status file before) and kept: 0 unknown, 1 no, 2 yes. Racing first calls
+ * store the same answer. */
+static atomic_int interposed_known, next_glibc_known;
+
+int mv__heap_interposed(void)
+{
+    int k = atomic_load_explicit(&interposed_known, memory_order_relaxed);
+    if (!k && ready()) {
+        k = interposed_now() ? 2 : 1;
+        atomic_store_explicit(&interposed_known, k, memory_order_relaxed);
+    }
+    return k ? k == 2 : interposed_now();
+}
+
+/* dl_iterate_phdr callback: the name of the object whose loaded segments
+ * hold *(uintptr_t *)arg, stored back through arg (dladdr would also
+ * search the object's symbol table: ~100k instructions for libc). */
+static int object_of_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+    (void)sz;
+    const void **io = arg;
+    uintptr_t a = (uintptr_t)io[0];
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && a - lo < ph->p_memsz) {
+            io[1] = info->dlpi_name;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int mv__heap_next_is_glibc(void)
 {
-    Dl_info a;
-    if (!ready() || !dladdr((void *)(uintptr_t)mv__heap_real.malloc, &a) ||
-        !a.dli_fname)
+    int k = atomic_load_explicit(&next_glibc_known, memory_order_relaxed);
+    if (k)
+        return k == 2;
+    const void *io[2] = {NULL, NULL};
+    if (!ready())
         return 0;
-    return strstr(a.dli_fname, "/libc.so") != NULL;
+    io[0] = (const void *)(uintptr_t)mv__heap_real.malloc;
+    if (!dl_iterate_phdr(object_of_cb, io) || !io[1])
+        return 0;
+    k = strstr(io[1], "/libc.so") != NULL ? 2 : 1;
+    atomic_store_explicit(&next_glibc_known, k, memory_order_relaxed);
+    return k == 2;
 }
 
 /* ---- the interposers ---- */
@@ -552,6 +596,11 @@ EXPORT int dlclose(void *handle)
         errno = e;
     }
     int rc = real(handle);
+    /* Code may now be unmapped and its addresses reused by another object:
+     * forget every cached unwind rule (a stack walking through the closed
+     * object would be the program's own use after unload). */
+    if (rc == 0)
+        mv__heap_unwind_cache_clear();
     if (u) {
         int e = errno;
         mv__heap_guard_enter();

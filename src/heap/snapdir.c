@@ -72,39 +72,82 @@ static int create_fresh(const char *tmp)
     return fd < 0 ? -errno : fd;
 }
 
+/* Profiles up to this size are stored in the gzip member, not compressed:
+ * deflate costs ~200k instructions whatever the input's size (Debian's
+ * zlib 1.2.13, level 1-6, any strategy; stored: ~13k), about what the
+ * whole sampling of a short run costs (bench/heap/README.md, "Overhead,
+ * fourth pass"), to save ~1 KiB a file. */
+#define GZIP_STORE_MAX 4096
+
+/* data[0..n) as a gzip member in a malloc'd *out of *outn bytes. zlib's
+ * window and hash table are sized to the input (2^9..2^15 bytes, memLevel
+ * 1..8 alongside; a window no smaller than the input loses no match): a
+ * snapshot is often a few KiB, and the default 32 KiB window and 64 KiB
+ * hash are set up and cleared for every file. 0 or -ENOMEM / -EIO. */
+static int gzip_buf(const void *data, size_t n, unsigned char **out, size_t *outn)
+{
+    int wbits = 9;
+    while (wbits < 15 && ((size_t)1 << wbits) < n)
+        wbits++;
+    int mem_level = wbits - 7 < 1 ? 1 : wbits - 7;
+    int level = n <= GZIP_STORE_MAX ? 0 : 6;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, level, Z_DEFLATED, wbits + 16, mem_level, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -ENOMEM;
+    uLong cap = deflateBound(&z, (uLong)n);
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        deflateEnd(&z);
+        return -ENOMEM;
+    }
+    z.next_in = (Bytef *)(uintptr_t)data;
+    z.avail_in = (uInt)n;
+    z.next_out = buf;
+    z.avail_out = (uInt)cap;
+    int zr = deflate(&z, Z_FINISH);
+    deflateEnd(&z);
+    if (zr != Z_STREAM_END) {
+        free(buf);
+        return -EIO;
+    }
+    *out = buf;
+    *outn = cap - z.avail_out;
+    return 0;
+}
+
 int mv__heap_write_atomic(const char *path, const char *tmp, const void *data, size_t n, int gz)
 {
+    unsigned char *zbuf = NULL;
+    if (gz) {
+        if (n > UINT32_MAX / 2)
+            return -EFBIG;
+        int zrc = gzip_buf(data, n, &zbuf, &n);
+        if (zrc)
+            return zrc;
+        data = zbuf;
+    }
     int rc = 0;
     int fd = create_fresh(tmp);
-    if (fd < 0)
+    if (fd < 0) {
+        free(zbuf);
         return fd;
-    if (gz) {
-        gzFile f = gzdopen(fd, "wb6");   /* owns fd from here */
-        if (!f) {
-            close(fd);
-            unlink(tmp);
-            return -ENOMEM;
-        }
-        if (n && gzwrite(f, data, (unsigned)n) != (int)n)
-            rc = -EIO;
-        if (gzclose(f) != Z_OK && !rc)
-            rc = -EIO;
-    } else {
-        const char *c = data;
-        while (n) {
-            ssize_t w = write(fd, c, n);
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                rc = -errno;
-                break;
-            }
-            c += w;
-            n -= (size_t)w;
-        }
-        if (close(fd) != 0 && !rc)
-            rc = -errno;
     }
+    const char *c = data;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -errno;
+            break;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    if (close(fd) != 0 && !rc)
+        rc = -errno;
+    free(zbuf);
     if (!rc && rename(tmp, path) != 0)
         rc = -errno;
     if (rc)

@@ -256,7 +256,8 @@ static int status_write_locked(void)
                      "\"dropped_stacks\":%llu,\"dropped_live\":%llu,\"glibc_malloc\":%s,"
                      "\"interposed\":%s,\"snapshots\":%llu,\"last\":\"%s\","
                      "\"live_samples\":%llu,\"stacks\":%llu,\"allocated_bytes\":%llu,"
-                     "\"interval_s\":%llu,\"keep\":%llu,\"alloc\":%s}\n",
+                     "\"interval_s\":%llu,\"keep\":%llu,\"unwind_fallbacks\":%llu,"
+                     "\"unwind_mismatches\":%llu,\"alloc\":%s}\n",
                      (long)mv__heap.pid, atomic_load(&mv__heap.enabled) ? "true" : "false",
                      (unsigned long long)mv__heap.cfg.sample_bytes, (unsigned long long)c.samples,
                      (unsigned long long)c.dropped_stacks, (unsigned long long)c.dropped_live,
@@ -265,7 +266,9 @@ static int status_write_locked(void)
                      (unsigned long long)c.live, (unsigned long long)c.stacks,
                      (unsigned long long)c.allocated_bytes,
                      (unsigned long long)mv__heap.cfg.interval_s,
-                     (unsigned long long)mv__heap.cfg.keep, alloc);
+                     (unsigned long long)mv__heap.cfg.keep,
+                     (unsigned long long)atomic_load(&mv__heap.unwind_fallbacks),
+                     (unsigned long long)atomic_load(&mv__heap.unwind_mismatches), alloc);
     if (n < 0 || (size_t)n >= sizeof json)
         return -EOVERFLOW;
     int rc = mv__heap_mkdir_p(mv__heap.cfg.dir);
@@ -446,12 +449,9 @@ out:
  * MEMVIGIL_HEAP_MAX_MB, so the snapshot is too. Reserved, not committed. */
 #define LEAVE_ARENA_BYTES(max_mb) (((size_t)(max_mb) * 4 + 32) << 20)
 
-/* Takes the snapshot lock within about 100 ms (the snapshot thread may be
- * writing a periodic snapshot), or gives up. nanosleep is
- * async-signal-safe. 1 when taken. */
-static int snap_lock_bounded(void)
+int mv__heap_snap_lock_bounded(int limit_ms)
 {
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < limit_ms; i++) {
         int expect = 0;
         if (atomic_compare_exchange_strong(&mv__heap.snap_lock, &expect, 1))
             return 1;
@@ -472,7 +472,7 @@ int mv__heap_snapshot_leaving(void)
     int e = errno;
     mv__heap_guard_enter();
     int rc = 0;
-    if (snap_lock_bounded()) {
+    if (mv__heap_snap_lock_bounded(100)) {
         if ((rc = mv__heap_leave_begin(LEAVE_ARENA_BYTES(mv__heap.cfg.max_mb))) == 0) {
             rc = snapshot_locked();
             mv__heap_leave_end();

@@ -10,8 +10,10 @@
  * heap.h, the formula's one home). The fast path (in
  * interpose.c) is one thread-local subtraction and a branch.
  *
- * A sample unwinds the stack with libgcc's unwinder (_Unwind_Backtrace;
- * frames inside this library are skipped), interns it in a bounded stack
+ * A sample walks the stack (frames inside this library skipped) with the
+ * profiler's own walker (stackwalk.c: per-return-address unwind rules in a
+ * lock-free cache, ~60 instructions a frame once warm), or, when that gives
+ * up or off x86-64, with libgcc's _Unwind_Backtrace; interns it in a bounded stack
  * table (open addressing over an append-only frame pool, one spinlock:
  * sampled events are rare, ~2 per MiB allocated) and records the block in a live table sharded 64 ways by
  * address, each shard with its own spinlock, so 64+ threads freeing at once
@@ -21,7 +23,8 @@
  * Every table lives in one mmap sized from MEMVIGIL_HEAP_MAX_MB; when a table
  * is full the sample is dropped and counted, never grown.
  *
- * Why libgcc's unwinder and not libunwind's unw_backtrace: unw_backtrace
+ * Why not libunwind's unw_backtrace (and libgcc's unwinder behind our own
+ * walker rather than alone): unw_backtrace
  * keeps a per-thread trace cache, a 256 KiB mmap filled on the thread's
  * first call (64 page faults) and unmapped at thread exit, so every thread
  * that took one sample cost 256 KiB of RSS and ~1 ms (1000 threads: +212
@@ -30,7 +33,9 @@
  * (two rt_sigprocmask syscalls a frame, ~60 us a stack on the benchmark VM).
  * libgcc's walk keeps no per-thread state and makes no syscall: with glibc
  * >= 2.35 it finds each frame's FDE through _dl_find_object, lock-free, and
- * interprets its CFI on the stack, ~0.3 us a frame. It takes one lock,
+ * interprets its CFI on the stack, ~0.3 us a frame (~1.3-1.9k instructions,
+ * most of a sample's cost: hence stackwalk.c, which reads each address's
+ * CFI once and looks the FDE up through the same _Unwind_Find_FDE). It takes one lock,
  * libgcc's object_mutex, only when a program registered frames itself
  * (__register_frame: JITs), and libgcc may call malloc while holding it; a
  * sample taken there would unwind into that lock again, so an allocation
@@ -40,9 +45,11 @@
  * Locks, in rank order: stack_lock (1), shard locks 0..63 (2). The snapshot
  * lock (0) is taken before them. No code calls into libc or the unwinder while
  * holding a rank 1/2 lock, so a fork prepare handler can take them all in
- * order without deadlock; the child resets them.
+ * order without deadlock (the snapshot lock within a bound: fork_prepare);
+ * the child resets them.
  */
 #include "heap.h"
+#include "stackwalk.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -237,8 +244,20 @@ static void find_text_ranges(void)
 
 /* ---- fork ---- */
 
+/* Whether fork_prepare took the snapshot lock (the forking thread only). */
+static int fork_took_snap_lock;
+
+/* The snapshot lock first (rank 0), within a bound: a snapshot reads
+ * /proc/self/maps and build ids inside dl_iterate_phdr, which holds
+ * glibc's dl_load_write_lock — a lock fork does not reset in the child. A
+ * fork in the middle of it left the child's own snapshot (at its exit)
+ * waiting on that lock for good (heap_preload.sh step 6 once timed out so:
+ * the fast-start snapshots of issue 14 part 5 land while the test forks).
+ * Waiting for the snapshot to end keeps the lock free at the fork; a
+ * snapshot running past 1 s is not waited for (as before). */
 static void fork_prepare(void)
 {
+    fork_took_snap_lock = mv__heap_snap_lock_bounded(1000);
     mv__heap_lock(&mv__heap.stack_lock);
     for (int i = 0; i < MV_HEAP_SHARDS; i++)
         mv__heap_lock(&mv__heap.shards[i].lock);
@@ -249,6 +268,8 @@ static void fork_parent(void)
     for (int i = MV_HEAP_SHARDS - 1; i >= 0; i--)
         mv__heap_unlock(&mv__heap.shards[i].lock);
     mv__heap_unlock(&mv__heap.stack_lock);
+    if (fork_took_snap_lock)
+        mv__heap_unlock(&mv__heap.snap_lock);
 }
 
 /* The child has one thread (this one); every lock is either held by it
@@ -555,14 +576,37 @@ static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
     return w->depth < MV_HEAP_MAX_DEPTH ? _URC_NO_REASON : _URC_END_OF_STACK;
 }
 
+/* MEMVIGIL_HEAP_UNWIND_CHECK=1: walks the same stack again with libgcc and
+ * counts a difference (tests/heap/heap_preload.sh runs real programs so).
+ * Called from record(), whose frames are ours, so both walks skip the same
+ * leading frames and see the same caller frames. */
+static __attribute__((noinline)) void check_walk(const stack_walk *ours)
+{
+    stack_walk g;
+    g.depth = 0;
+    g.in_self = 1;
+    _Unwind_Backtrace(walk_frame, &g);
+    if (g.depth != ours->depth || memcmp(g.f, ours->f, g.depth * sizeof g.f[0]) != 0)
+        atomic_fetch_add_explicit(&mv__heap.unwind_mismatches, 1, memory_order_relaxed);
+}
+
 /* Inlined into mv__heap_on_countdown: one frame fewer for every unwind to
  * step through (~1.3k instructions a sample; bench/heap/README.md). */
 static inline __attribute__((always_inline)) void record(void *p, size_t n)
 {
     stack_walk w;
-    w.depth = 0;
-    w.in_self = 1;
-    _Unwind_Backtrace(walk_frame, &w);
+    int got = mv__heap_unwind(w.f, MV_HEAP_MAX_DEPTH, mv__heap.self_lo, mv__heap.self_hi);
+    if (__builtin_expect(got >= 0, 1)) {
+        w.depth = (uint32_t)got;
+        if (__builtin_expect(mv__heap.cfg.unwind_check, 0))
+            check_walk(&w);
+    } else {
+        /* CFI beyond the cached rules (stackwalk.h): libgcc's full walk */
+        atomic_fetch_add_explicit(&mv__heap.unwind_fallbacks, 1, memory_order_relaxed);
+        w.depth = 0;
+        w.in_self = 1;
+        _Unwind_Backtrace(walk_frame, &w);
+    }
     const uintptr_t *f = w.f;
     uint32_t depth = w.depth;
 

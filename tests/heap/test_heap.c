@@ -50,13 +50,14 @@ static void test_config_values(void **state)
     static const char *const env[] = {
         "MEMVIGIL_HEAP", "1", "MEMVIGIL_HEAP_SAMPLE", "1024", "MEMVIGIL_HEAP_INTERVAL", "0",
         "MEMVIGIL_HEAP_KEEP", "3", "MEMVIGIL_HEAP_MAX_MB", "2", "MEMVIGIL_HEAP_DIR", "/var/x",
-        "MEMVIGIL_HEAP_SIGNALS", "0", NULL};
+        "MEMVIGIL_HEAP_SIGNALS", "0", "MEMVIGIL_HEAP_UNWIND_CHECK", "1", NULL};
     fake_env = env;
     mv_heap_config c;
     mv__heap_config_parse(&c, fake_getenv, 0, 1);
     assert_int_equal(c.active, 1);
     assert_int_equal(c.enabled_at_start, 1);
     assert_int_equal(c.signals, 0);
+    assert_int_equal(c.unwind_check, 1);
     assert_int_equal(c.sample_bytes, 1024);
     assert_int_equal(c.interval_s, 0);
     assert_int_equal(c.keep, 3);
@@ -70,12 +71,13 @@ static void test_config_bad_values_keep_defaults(void **state)
     static const char *const env[] = {
         "MEMVIGIL_HEAP", "yes", "MEMVIGIL_HEAP_SAMPLE", "12k", "MEMVIGIL_HEAP_INTERVAL", "-5",
         "MEMVIGIL_HEAP_KEEP", "0", "MEMVIGIL_HEAP_MAX_MB", "99999", "MEMVIGIL_HEAP_DIR", "",
-        "MEMVIGIL_HEAP_SIGNALS", "no", NULL};
+        "MEMVIGIL_HEAP_SIGNALS", "no", "MEMVIGIL_HEAP_UNWIND_CHECK", "yes", NULL};
     fake_env = env;
     mv_heap_config c;
     mv__heap_config_parse(&c, fake_getenv, 0, 7);
     assert_int_equal(c.enabled_at_start, 0); /* only "1" enables */
     assert_int_equal(c.signals, 1);
+    assert_int_equal(c.unwind_check, 0); /* only "1" */
     assert_int_equal(c.sample_bytes, 524288);
     assert_int_equal(c.interval_s, 60);
     assert_int_equal(c.keep, 100);
