@@ -117,6 +117,7 @@ typedef struct cli_agent_opts {
                               OOM-kill reports; NULL = /dev/kmsg (the
                               agent's default, not the library's), "" = none */
     int64_t leak_min_rise_ms; /* --leak-min-rise; 0 = the detector's default */
+    int64_t alloc_window_ms;  /* --alloc-window; 0 = the diagnosis's default */
 } cli_agent_opts;
 
 /* Long options of the common set, for inclusion in a getopt_long table:
@@ -144,6 +145,7 @@ enum {
     CLI_OPT_LIMIT,
     CLI_OPT_KMSG,
     CLI_OPT_LEAK_MIN_RISE,
+    CLI_OPT_ALLOC_WINDOW,
     CLI_OPT_LAST
 };
 
@@ -169,7 +171,8 @@ enum {
     {"event-log-max-size", required_argument, NULL,                 \
      CLI_OPT_EVENT_LOG_MAX_SIZE},                                   \
     {"event-log-keep", required_argument, NULL, CLI_OPT_EVENT_LOG_KEEP}, \
-    {"leak-min-rise", required_argument, NULL, CLI_OPT_LEAK_MIN_RISE}
+    {"leak-min-rise", required_argument, NULL, CLI_OPT_LEAK_MIN_RISE}, \
+    {"alloc-window", required_argument, NULL, CLI_OPT_ALLOC_WINDOW}
 
 #define CLI_STR_(x) #x
 #define CLI_STR(x) CLI_STR_(x)
@@ -184,6 +187,17 @@ enum {
     "                        growth is oom_risk's, from minutes on\n"
 /* parse --leak-min-rise: 1 ms .. 30 days. Returns 0 or CLI_EXIT_USAGE. */
 int cli_parse_leak_min_rise(const char *cmd, const char *arg, int64_t *out_ms);
+
+/* The help lines of --alloc-window (run, watch and analyze share them). */
+#define CLI_ALLOC_WINDOW_HELP                                               \
+    "  --alloc-window DURATION  how long the allocator diagnosis\n"          \
+    "                        (fragmentation, retention) must hold before it\n" \
+    "                        is said (default 10min, at least 1s); needs\n"  \
+    "                        allocator figures (run --heap, or a recording\n" \
+    "                        that has them)\n"
+/* parse --alloc-window: at least 1 s (the diagnosis's floor, frag.c), at
+ * most 30 days. Returns 0 or CLI_EXIT_USAGE. */
+int cli_parse_alloc_window(const char *cmd, const char *arg, int64_t *out_ms);
 
 /* Default endpoint, as a Prometheus exporter would have. */
 #define CLI_DEFAULT_LISTEN "127.0.0.1:9464"

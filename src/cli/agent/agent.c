@@ -76,6 +76,7 @@ const char cli_agent_options_help[] =
     "                        root or CAP_SYSLOG; without it kills are counted\n"
     "                        from the cgroup's memory.events only); 'none' off\n"
     CLI_LEAK_MIN_RISE_HELP
+    CLI_ALLOC_WINDOW_HELP
     "  --smaps-rollup        also read smaps_rollup (PSS; costs the target's mmap\n"
     "                        lock, skipped above 64 GiB mapped)\n"
     "  --on-alert PROGRAM    run PROGRAM (no shell, no arguments) on alerting\n"
@@ -218,6 +219,10 @@ int cli_agent_opts_parse(cli_agent_opts *o, const char *cmd, int c,
         if (cli_parse_leak_min_rise(cmd, arg, &o->leak_min_rise_ms) != 0)
             return CLI_EXIT_USAGE;
         return 1;
+    case CLI_OPT_ALLOC_WINDOW:
+        if (cli_parse_alloc_window(cmd, arg, &o->alloc_window_ms) != 0)
+            return CLI_EXIT_USAGE;
+        return 1;
     case CLI_OPT_CPU_BUDGET:
         if (cli_parse_ratio(arg, &o->cpu_budget) != 0)
             return cli_usage_error(cmd, "bad --cpu-budget '%s': expected a "
@@ -311,6 +316,7 @@ void cli_agent_config(cli_agent *a, mv_config *cfg)
     cfg->critical_ratio = o->critical;
     cfg->limit_bytes = o->limit_bytes;
     cfg->leak_min_rise_ms = o->leak_min_rise_ms;
+    cfg->alloc_window_ms = o->alloc_window_ms;
     cfg->kmsg_path = o->kmsg ? o->kmsg : "/dev/kmsg";  /* the agent's default */
     /* The library wants the hysteresis below the warning threshold; keep
      * its default unless a tiny --warning (tests, demos) needs less. */

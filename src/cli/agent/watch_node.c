@@ -79,6 +79,10 @@ static int refuse_single_target(const cli_agent_opts *o)
     if (o->leak_min_rise_ms > 0)
         return cli_usage_error("watch", "--leak-min-rise is not supported "
                                "with --cgroup-root");
+    /* containers watched from outside have no allocator figures */
+    if (o->alloc_window_ms > 0)
+        return cli_usage_error("watch", "--alloc-window is not supported "
+                               "with --cgroup-root");
     return 0;
 }
 
