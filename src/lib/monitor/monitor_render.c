@@ -72,6 +72,7 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
 
     pthread_mutex_lock(&m->lock);
     sn->sample = m->last;
+    mv__monitor_alloc_shown(m, &sn->sample);
     sn->have_sample = m->have_last;
     sn->level = m->lstate.level;
     sn->growth_bps = m->growth.valid ? m->growth.bytes_per_s : NAN;
