@@ -229,6 +229,9 @@ typedef struct cli_agent {
     mv_oom_kill victim;         /* the last one named (kernel log) */
     mv_level max_level;         /* highest level reached */
     mv_level level;             /* current level (from events) */
+    const char *alloc_diag;     /* allocator diagnosis in force (from the
+                                   fragmentation events): "fragmentation",
+                                   "retention"; NULL none */
 
     struct cli_tty *tty;        /* live terminal view (tty.h); NULL when
                                    lines are plain. Owned; own lock. */

@@ -538,6 +538,11 @@ void cli_agent_on_event(const mv_event *ev, void *userdata)
     }
     if (ev->kind == MV_EVENT_LEVEL || ev->kind == MV_EVENT_STARTED)
         a->level = ev->level;
+    if (ev->kind == MV_EVENT_FRAGMENTATION) /* the message names which */
+        a->alloc_diag = strncmp(ev->message, "retention", 9) == 0
+                            ? "retention" : "fragmentation";
+    if (ev->kind == MV_EVENT_FRAGMENTATION_CLEARED)
+        a->alloc_diag = NULL;
     if (ev->level > a->max_level)
         a->max_level = ev->level;
     pthread_mutex_unlock(&a->lock);
@@ -565,6 +570,26 @@ void cli_agent_on_event(const mv_event *ev, void *userdata)
 }
 
 /* ---- status lines ----------------------------------------------------- */
+
+/* The allocator's part of a text status line, where there are allocator
+ * figures (run --heap): " heap in use X free inside Y" and the diagnosis
+ * in force, " (fragmentation)". */
+static int status_alloc_text(cli_agent *a, const mv_sample *s, mv_buf *line)
+{
+    char in_use[32], free_b[32];
+    const char *diag;
+
+    pthread_mutex_lock(&a->lock);
+    diag = a->alloc_diag;
+    pthread_mutex_unlock(&a->lock);
+    if (s->alloc_kind == 0)
+        return 0;
+    mv__human_bytes(s->alloc_in_use_bytes, in_use, sizeof in_use);
+    mv__human_bytes(s->alloc_free_bytes, free_b, sizeof free_b);
+    return mv__buf_printf(line, " heap in use %s free inside %s%s%s%s",
+                          in_use, free_b, diag ? " (" : "", diag ? diag : "",
+                          diag ? ")" : "");
+}
 
 void cli_agent_print_status(cli_agent *a, const mv_status *st)
 {
@@ -609,7 +634,11 @@ void cli_agent_print_status(cli_agent *a, const mv_status *st)
         else if (rc == 0)
             rc = mv__buf_printf(&line, "%.2f", s->usage_ratio);
         if (rc == 0)
-            rc = mv__buf_printf(&line, " growth %s eta %s\n", gr, eta);
+            rc = mv__buf_printf(&line, " growth %s eta %s", gr, eta);
+        if (rc == 0)
+            rc = status_alloc_text(a, s, &line);
+        if (rc == 0)
+            rc = mv__buf_puts(&line, "\n");
     }
     if (rc == 0) {
         fputs(line.data, stdout);

@@ -218,10 +218,11 @@ int mv__monitor_alloc_self(const mv_monitor *m);
 /* Fills s's alloc_* fields: this process's allocator, or the
  * cfg.alloc_stats_file; left n/a otherwise. Sampler thread (or start). */
 void mv__monitor_alloc_fill(mv_monitor *m, mv_sample *s);
-/* The exposition's view of s: when s has no allocator reading (readings
- * are spaced by their cost or by the preload's status file), the last one
- * there was, so that the memvigil_alloc_* gauges do not come and go
- * between readings. Caller holds m->lock. */
+/* The current-state view of s (exposition, mv_monitor_status): when s has
+ * no allocator reading (readings are spaced by their cost or by the
+ * preload's status file), the last one there was, so that the
+ * memvigil_alloc_* gauges and the status do not come and go between
+ * readings. Caller holds m->lock. */
 void mv__monitor_alloc_shown(const mv_monitor *m, mv_sample *s);
 /* The allocator diagnosis's tick: MV_EVENT_FRAGMENTATION when a verdict
  * begins, MV_EVENT_FRAGMENTATION_CLEARED when it ends (at most one event

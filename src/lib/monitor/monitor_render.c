@@ -46,6 +46,7 @@ int mv_monitor_status(mv_monitor *m, mv_status *out)
         return -ECHILD;
     pthread_mutex_lock(&m->lock);
     out->sample = m->last;
+    mv__monitor_alloc_shown(m, &out->sample);
     out->level = m->lstate.level;
     out->growth_bytes_per_s = m->growth.valid ? m->growth.bytes_per_s : NAN;
     out->growth_window_s = m->growth.valid ? m->growth.window_s : NAN;
