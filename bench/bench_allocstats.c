@@ -11,7 +11,10 @@
  * Each arena count runs in its own child (arenas are never destroyed):
  * mallopt(M_ARENA_MAX, N), N threads alive at once (glibc gives each new
  * thread a new arena until the limit), then the main thread times
- * --iterations calls of each (median and p90, wall).
+ * --iterations calls of each (median and p90, wall). A last case puts 64
+ * threads' blocks into one arena (MALLOC_ARENA_MAX=1, the advice for
+ * fragmentation): mallinfo2 locks one arena at a time, so the longest any
+ * allocating thread can wait on it is one arena's walk — this case's.
  * usage: bench_allocstats [--iterations N]   (default 200)
  */
 #include <malloc.h>
@@ -43,7 +46,7 @@ static void *arena_user(void *arg)
     return NULL;
 }
 
-static void measure(int arenas, int iters)
+static void measure(int arenas, int threads, int iters)
 {
     pthread_t th[64];
     double *t_mi = malloc((size_t)iters * sizeof *t_mi);
@@ -53,18 +56,20 @@ static void measure(int arenas, int iters)
     if (!t_mi || !t_full)
         exit(1);
     mallopt(M_ARENA_MAX, arenas);
-    pthread_barrier_init(&ready, NULL, (unsigned)arenas + 1);
-    pthread_barrier_init(&done, NULL, (unsigned)arenas + 1);
-    for (long i = 0; i < arenas; i++)
+    pthread_barrier_init(&ready, NULL, (unsigned)threads + 1);
+    pthread_barrier_init(&done, NULL, (unsigned)threads + 1);
+    for (long i = 0; i < threads; i++)
         pthread_create(&th[i], NULL, arena_user, (void *)i);
     pthread_barrier_wait(&ready);
 
     mv__alloc_stats st;
     mv__alloc_stats_read(&st);
-    printf("# M_ARENA_MAX=%d, %s: %lld arenas, %lld KiB free in them\n",
-           arenas, fragmented ? "fragmented" : "compact", (long long)st.arenas,
-           (long long)st.free_bytes / 1024);
-    const char *kind = fragmented ? "fragmented" : "compact";
+    printf("# M_ARENA_MAX=%d, %d threads, %s: %lld arenas, %lld KiB free in "
+           "them\n", arenas, threads, fragmented ? "fragmented" : "compact",
+           (long long)st.arenas, (long long)st.free_bytes / 1024);
+    char kind[48];
+    snprintf(kind, sizeof kind, "%s%s", fragmented ? "fragmented" : "compact",
+             threads > arenas ? "_64_threads" : "");
     for (int i = 0; i < iters; i++) {
         int64_t t0 = bench_ns(CLOCK_MONOTONIC);
         struct mallinfo2 mi = mallinfo2();
@@ -84,14 +89,15 @@ static void measure(int arenas, int iters)
     snprintf(name, sizeof name, "alloc_stats_read_%d_arenas_%s_p90_us", arenas, kind);
     bench_result(name, bench_quantile(t_full, (size_t)iters, 0.9));
     pthread_barrier_wait(&done);
-    for (int i = 0; i < arenas; i++)
+    for (int i = 0; i < threads; i++)
         pthread_join(th[i], NULL);
 }
 
 int main(int argc, char **argv)
 {
     int iters = 200;
-    static const int arenas[] = {1, 8, 64};
+    /* {arenas, threads} */
+    static const int cases[][2] = {{1, 1}, {8, 8}, {64, 64}, {1, 64}};
 
     if (argc == 3 && strcmp(argv[1], "--iterations") == 0)
         iters = atoi(argv[2]);
@@ -99,11 +105,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_allocstats [--iterations N]\n");
         return 2;
     }
-    for (size_t k = 0; k < 2 * sizeof arenas / sizeof arenas[0]; k++) {
+    for (size_t k = 0; k < 2 * sizeof cases / sizeof cases[0]; k++) {
         fragmented = (int)(k % 2);
         pid_t p = fork();
         if (p == 0) {
-            measure(arenas[k / 2], iters);
+            measure(cases[k / 2][0], cases[k / 2][1], iters);
             _exit(0);
         }
         int status;

@@ -538,7 +538,10 @@ MV_EXPORT int mv_monitor_oom_kill(mv_monitor *m, const mv_oom_kill *k);
 
 /* Current state, copied out under the monitor's lock. Thread-safety: any. */
 typedef struct mv_status {
-    mv_sample sample;              /* last sample */
+    mv_sample sample;              /* last sample; its alloc_* fields are the
+                                      last allocator reading (readings are
+                                      spaced by their cost, so a sample may
+                                      have none of its own) */
     mv_level level;
     double growth_bytes_per_s;     /* NAN until enough samples */
     double growth_window_s;        /* span of data behind the slope; NAN if n/a */

@@ -25,6 +25,7 @@ PACKAGES=(
   dpkg-dev debhelper fakeroot lintian  # deb_package.sh: build and check the Debian packages
   podman runc mmdebstrap             # container_image.sh: builds and runs the image, no Docker engine
   redis-server                       # heap_redis_site.sh: a real program allocating through its own wrapper
+  libjemalloc2                       # alloc_*.sh: allocator figures read through mallctl (LD_PRELOAD)
 )
 
 # `--bench`: the packages used only by the heap-profiler benchmark

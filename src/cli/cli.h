@@ -118,6 +118,7 @@ typedef struct cli_agent_opts {
                               agent's default, not the library's), "" = none */
     int64_t leak_min_rise_ms; /* --leak-min-rise; 0 = the detector's default */
     int64_t oom_risk_horizon_ms; /* --oom-risk-horizon; 0 = the detector's */
+    int64_t alloc_window_ms;  /* --alloc-window; 0 = the diagnosis's default */
 } cli_agent_opts;
 
 /* Long options of the common set, for inclusion in a getopt_long table:
@@ -146,6 +147,7 @@ enum {
     CLI_OPT_KMSG,
     CLI_OPT_LEAK_MIN_RISE,
     CLI_OPT_OOM_RISK_HORIZON,
+    CLI_OPT_ALLOC_WINDOW,
     CLI_OPT_LAST
 };
 
@@ -172,7 +174,8 @@ enum {
      CLI_OPT_EVENT_LOG_MAX_SIZE},                                   \
     {"event-log-keep", required_argument, NULL, CLI_OPT_EVENT_LOG_KEEP}, \
     {"leak-min-rise", required_argument, NULL, CLI_OPT_LEAK_MIN_RISE}, \
-    {"oom-risk-horizon", required_argument, NULL, CLI_OPT_OOM_RISK_HORIZON}
+    {"oom-risk-horizon", required_argument, NULL, CLI_OPT_OOM_RISK_HORIZON}, \
+    {"alloc-window", required_argument, NULL, CLI_OPT_ALLOC_WINDOW}
 
 #define CLI_STR_(x) #x
 #define CLI_STR(x) CLI_STR_(x)
@@ -197,6 +200,17 @@ int cli_parse_leak_min_rise(const char *cmd, const char *arg, int64_t *out_ms);
 /* parse --oom-risk-horizon: 1 min .. 30 days. Returns 0 or CLI_EXIT_USAGE. */
 int cli_parse_oom_risk_horizon(const char *cmd, const char *arg,
                                int64_t *out_ms);
+
+/* The help lines of --alloc-window (run, watch and analyze share them). */
+#define CLI_ALLOC_WINDOW_HELP                                               \
+    "  --alloc-window DURATION  how long the allocator diagnosis\n"          \
+    "                        (fragmentation, retention) must hold before it\n" \
+    "                        is said (default 10min, at least 1s); needs\n"  \
+    "                        allocator figures (run --heap, or a recording\n" \
+    "                        that has them)\n"
+/* parse --alloc-window: at least 1 s (the diagnosis's floor, frag.c), at
+ * most 30 days. Returns 0 or CLI_EXIT_USAGE. */
+int cli_parse_alloc_window(const char *cmd, const char *arg, int64_t *out_ms);
 
 /* Default endpoint, as a Prometheus exporter would have. */
 #define CLI_DEFAULT_LISTEN "127.0.0.1:9464"
@@ -228,6 +242,9 @@ typedef struct cli_agent {
     mv_oom_kill victim;         /* the last one named (kernel log) */
     mv_level max_level;         /* highest level reached */
     mv_level level;             /* current level (from events) */
+    const char *alloc_diag;     /* allocator diagnosis in force (from the
+                                   fragmentation events): "fragmentation",
+                                   "retention"; NULL none */
 
     struct cli_tty *tty;        /* live terminal view (tty.h); NULL when
                                    lines are plain. Owned; own lock. */

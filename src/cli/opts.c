@@ -129,6 +129,19 @@ int cli_parse_leak_min_rise(const char *cmd, const char *arg, int64_t *out_ms)
     return 0;
 }
 
+int cli_parse_alloc_window(const char *cmd, const char *arg, int64_t *out_ms)
+{
+    int64_t ms;
+
+    if (cli_parse_duration_ms(arg, &ms) != 0 || ms < 1000 ||
+        ms > 30 * 86400000LL)
+        return cli_usage_error(cmd, "bad --alloc-window '%s': expected a "
+                               "duration from 1s to 30d such as 3s or 10min",
+                               arg);
+    *out_ms = ms;
+    return 0;
+}
+
 int cli_parse_ratio(const char *s, double *out)
 {
     char *end;

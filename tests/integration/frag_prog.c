@@ -12,8 +12,10 @@
  *   before  the monitor starts before the peak, which is held for 1 s (it
  *           sees the freed peak: retention); after: once the peak is
  *           freed (fragmentation)
+ *   RECORD  the embedded monitor's recording; "-": no embedded monitor
+ *           (the program is watched from outside: `run --heap`)
  *   TRIM_INTERVAL_MS  the opt-in periodic trim (0 = off)
- * Prints "rss_anon_kb N" (at the end) on stdout.
+ * Prints "rss_anon_kb N" (at the end) on stdout, with a monitor.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -73,6 +75,8 @@ static mv_monitor *start(const char *record, long trim_ms)
 {
     mv_config c;
     mv_monitor *m = NULL;
+    if (strcmp(record, "-") == 0)
+        return NULL;
     mv_config_init(&c);
     c.interval_ms = 200;
     c.record_path = record;
@@ -111,13 +115,15 @@ int main(int argc, char **argv)
     if (!before)
         m = start(argv[3], trim_ms);
     sleep((unsigned)secs);
-    mv_status st;
-    mv_monitor_status(m, &st);
-    printf("rss_anon_kb %lld\n", (long long)(st.sample.rss_anon_bytes / 1024));
-    printf("alloc_in_use_kb %lld\n", (long long)(st.sample.alloc_in_use_bytes / 1024));
-    printf("alloc_arenas %lld\n", (long long)st.sample.alloc_arenas);
-    fflush(stdout);
-    mv_monitor_stop(m);
+    if (m) {
+        mv_status st;
+        mv_monitor_status(m, &st);
+        printf("rss_anon_kb %lld\n", (long long)(st.sample.rss_anon_bytes / 1024));
+        printf("alloc_in_use_kb %lld\n", (long long)(st.sample.alloc_in_use_bytes / 1024));
+        printf("alloc_arenas %lld\n", (long long)st.sample.alloc_arenas);
+        fflush(stdout);
+        mv_monitor_stop(m);
+    }
     stop = 1;
     for (int i = 0; i < THREADS; i++)
         pthread_join(th[i], NULL);

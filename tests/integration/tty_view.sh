@@ -6,7 +6,9 @@
 # follows a resize (SIGWINCH), and gives the screen back at the end — also
 # when memvigil is stopped by SIGINT. NO_COLOR drops every colour code, a
 # non-UTF-8 locale gets the ASCII sparkline; --no-tty, TERM=dumb and a pipe
-# get plain lines without a single escape sequence.
+# get plain lines without a single escape sequence. Under `run --heap` a
+# fragmenting program gets the allocator's line (diagnosis, live heap, free
+# inside, advice) in the view and in the plain status lines.
 set -euo pipefail
 : "${MEMVIGIL:?MEMVIGIL must name the memvigil binary}"
 : "${MV_BUILD:?MV_BUILD must name the build directory}"
@@ -19,6 +21,8 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+# shellcheck source=common.bash
+. "$(dirname "$0")/common.bash"   # static_lib_deps; fail is this file's own
 fail() {
     echo "FAIL: $*" >&2
     for f in "$tmp"/*.out; do
@@ -180,5 +184,33 @@ i = d.rfind(b"\x1b[r")
 rest = d[i:]
 assert b"\x1b7" not in rest, rest
 PY
+
+# ---- 5. the allocator's line: a fragmenting program under run --heap ----
+if [ -n "${MV_SOURCE:-}" ] && command -v cc >/dev/null &&
+   [ -e "$MV_BUILD/libmemvigil.a" ] && [ -e "$MV_BUILD/libmemvigil_heap.so" ]; then
+    cc -O1 -I "$MV_SOURCE/include" -o "$tmp/frag_prog" \
+       "$MV_SOURCE/tests/integration/frag_prog.c" "$MV_BUILD/libmemvigil.a" \
+       $(static_lib_deps) || fail "cannot build frag_prog.c"
+    # frag_prog '-': no embedded monitor, the agent reads the preload's figures
+    heap() { # DIR
+        echo "$MEMVIGIL" run --heap --heap-dir "$1" --heap-interval 1s \
+            --interval 200ms --alloc-window 3s --listen none
+    }
+    env TERM=xterm NO_COLOR=1 LANG=C.UTF-8 python3 "$tmp/ptyrun.py" "$tmp/alloc.out" \
+        30 200 -- $(heap "$tmp/heap1") -- "$tmp/frag_prog" after 7 - &
+    view=$!
+    # plain status lines come every 10 s on a terminal
+    env TERM=xterm LANG=C.UTF-8 python3 "$tmp/ptyrun.py" "$tmp/allocplain.out" \
+        30 200 -- $(heap "$tmp/heap2") --no-tty -- "$tmp/frag_prog" after 12 - ||
+        fail "run --heap --no-tty of frag_prog failed"
+    wait "$view" || fail "run --heap of frag_prog under a pty failed"
+    # fragmentation, or retention when a status file caught the short peak
+    grep -Eq 'allocator (FRAGMENTATION|RETENTION) glibc heap in use [0-9.]+ [KMG]?i?B, [0-9.]+ [KMG]?i?B free inside \([0-9]+ arenas\); try MALLOC_ARENA_MAX=2' \
+        "$tmp/alloc.out" || fail "no allocator line with the diagnosis in the view"
+    grep -Eq 'status .* heap in use [0-9.]+ [KMG]?i?B free inside [0-9.]+ [KMG]?i?B \((fragmentation|retention)\)' \
+        "$tmp/allocplain.out" || fail "no allocator figures and diagnosis in the status line"
+else
+    echo "note: frag_prog cannot be built here, allocator line part skipped"
+fi
 
 echo "PASS: tty_view ($frames frames)"

@@ -77,6 +77,7 @@ const char cli_agent_options_help[] =
     "                        from the cgroup's memory.events only); 'none' off\n"
     CLI_LEAK_MIN_RISE_HELP
     CLI_OOM_RISK_HORIZON_HELP
+    CLI_ALLOC_WINDOW_HELP
     "  --smaps-rollup        also read smaps_rollup (PSS; costs the target's mmap\n"
     "                        lock, skipped above 64 GiB mapped)\n"
     "  --on-alert PROGRAM    run PROGRAM (no shell, no arguments) on alerting\n"
@@ -223,6 +224,10 @@ int cli_agent_opts_parse(cli_agent_opts *o, const char *cmd, int c,
         if (cli_parse_oom_risk_horizon(cmd, arg, &o->oom_risk_horizon_ms) != 0)
             return CLI_EXIT_USAGE;
         return 1;
+    case CLI_OPT_ALLOC_WINDOW:
+        if (cli_parse_alloc_window(cmd, arg, &o->alloc_window_ms) != 0)
+            return CLI_EXIT_USAGE;
+        return 1;
     case CLI_OPT_CPU_BUDGET:
         if (cli_parse_ratio(arg, &o->cpu_budget) != 0)
             return cli_usage_error(cmd, "bad --cpu-budget '%s': expected a "
@@ -317,6 +322,7 @@ void cli_agent_config(cli_agent *a, mv_config *cfg)
     cfg->limit_bytes = o->limit_bytes;
     cfg->leak_min_rise_ms = o->leak_min_rise_ms;
     cfg->oom_risk_horizon_ms = o->oom_risk_horizon_ms;
+    cfg->alloc_window_ms = o->alloc_window_ms;
     cfg->kmsg_path = o->kmsg ? o->kmsg : "/dev/kmsg";  /* the agent's default */
     /* The library wants the hysteresis below the warning threshold; keep
      * its default unless a tiny --warning (tests, demos) needs less. */
@@ -538,6 +544,11 @@ void cli_agent_on_event(const mv_event *ev, void *userdata)
     }
     if (ev->kind == MV_EVENT_LEVEL || ev->kind == MV_EVENT_STARTED)
         a->level = ev->level;
+    if (ev->kind == MV_EVENT_FRAGMENTATION) /* the message names which */
+        a->alloc_diag = strncmp(ev->message, "retention", 9) == 0
+                            ? "retention" : "fragmentation";
+    if (ev->kind == MV_EVENT_FRAGMENTATION_CLEARED)
+        a->alloc_diag = NULL;
     if (ev->level > a->max_level)
         a->max_level = ev->level;
     pthread_mutex_unlock(&a->lock);
@@ -565,6 +576,26 @@ void cli_agent_on_event(const mv_event *ev, void *userdata)
 }
 
 /* ---- status lines ----------------------------------------------------- */
+
+/* The allocator's part of a text status line, where there are allocator
+ * figures (run --heap): " heap in use X free inside Y" and the diagnosis
+ * in force, " (fragmentation)". */
+static int status_alloc_text(cli_agent *a, const mv_sample *s, mv_buf *line)
+{
+    char in_use[32], free_b[32];
+    const char *diag;
+
+    pthread_mutex_lock(&a->lock);
+    diag = a->alloc_diag;
+    pthread_mutex_unlock(&a->lock);
+    if (s->alloc_kind == 0)
+        return 0;
+    mv__human_bytes(s->alloc_in_use_bytes, in_use, sizeof in_use);
+    mv__human_bytes(s->alloc_free_bytes, free_b, sizeof free_b);
+    return mv__buf_printf(line, " heap in use %s free inside %s%s%s%s",
+                          in_use, free_b, diag ? " (" : "", diag ? diag : "",
+                          diag ? ")" : "");
+}
 
 void cli_agent_print_status(cli_agent *a, const mv_status *st)
 {
@@ -609,7 +640,11 @@ void cli_agent_print_status(cli_agent *a, const mv_status *st)
         else if (rc == 0)
             rc = mv__buf_printf(&line, "%.2f", s->usage_ratio);
         if (rc == 0)
-            rc = mv__buf_printf(&line, " growth %s eta %s\n", gr, eta);
+            rc = mv__buf_printf(&line, " growth %s eta %s", gr, eta);
+        if (rc == 0)
+            rc = status_alloc_text(a, s, &line);
+        if (rc == 0)
+            rc = mv__buf_puts(&line, "\n");
     }
     if (rc == 0) {
         fputs(line.data, stdout);

@@ -1,8 +1,9 @@
 /*
  * tty.h — the live terminal view of `run` and `watch`: a compact block of
  * lines (figures, level, growth, time to limit, leak verdict, a sparkline of
- * private memory, the last events) redrawn in place, with event lines printed
- * above it.
+ * private memory, the allocator's figures and diagnosis where there are
+ * some, the last events) redrawn in place, with event lines printed above
+ * it.
  *
  * Two halves:
  *  - tty_render.c: the pure renderer. tty_state in, text out; no I/O, no
@@ -50,6 +51,15 @@ typedef enum tty_oom_risk {
     TTY_OOM_RISK_CLEARED      /* oom_risk_cleared */
 } tty_oom_risk;
 
+/* The allocator diagnosis as the view knows it (from the monitor's
+ * fragmentation events; only where allocator figures exist: run --heap). */
+typedef enum tty_alloc_diag {
+    TTY_ALLOC_NONE = 0,         /* no fragmentation event yet */
+    TTY_ALLOC_FRAGMENTATION,    /* fragmentation */
+    TTY_ALLOC_RETENTION,        /* fragmentation event naming retention */
+    TTY_ALLOC_CLEARED           /* fragmentation_cleared */
+} tty_alloc_diag;
+
 typedef struct tty_event_line {
     int64_t timestamp_ms;       /* wall clock, ms since the epoch */
     mv_level level;
@@ -77,6 +87,13 @@ typedef struct tty_state {
                                    when none or cleared */
     char oom_risk_text[TTY_EVENT_TEXT]; /* its message; "" when none */
 
+    /* The allocator's line, shown when status.sample has allocator figures
+     * (alloc_kind != 0) or a diagnosis was told: figures from the status,
+     * the diagnosis and its advice from the events. */
+    tty_alloc_diag alloc_diag;
+    char alloc_advice[TTY_EVENT_TEXT]; /* "try ..." of the last fragmentation
+                                          event; "" when none */
+
     tty_event_line events[TTY_EVENTS]; /* last events, oldest first */
     size_t events_n;
     int finished;               /* the final frame (title says "ended") */
@@ -86,7 +103,8 @@ typedef struct tty_state {
  * negative values are ignored. */
 void tty_state_push_sample(tty_state *s, double private_bytes);
 /* Records an event: the event list, the verdict for leak events, the
- * OOM-risk claim for oom_risk / oom_risk_cleared. */
+ * OOM-risk claim for oom_risk / oom_risk_cleared, the allocator diagnosis
+ * for fragmentation / fragmentation_cleared. */
 void tty_state_push_event(tty_state *s, const mv_event *ev);
 
 /* Renders the view into out (appended): lines ending in '\n', each at most
@@ -123,8 +141,9 @@ int tty_env_capable(const char *term);
 /* ---- the view on a terminal (tty.c) ---- */
 
 /* Rows of the view: title, 3 memory lines, growth, leak verdict, OOM risk,
- * sparkline, and TTY_EVENTS event lines. The view keeps this height (blank
- * rows pad it). */
+ * (the allocator's line,) sparkline, and TTY_EVENTS event lines — one
+ * fewer event line when the allocator's line is shown. The view keeps this height (blank rows pad
+ * it). */
 #define TTY_VIEW_ROWS (8 + TTY_EVENTS)
 
 typedef struct cli_tty {

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "tty.h"
+#include "allocstats.h"
 #include "probe.h"
 #include "util.h"
 
@@ -67,6 +68,20 @@ void tty_state_push_event(tty_state *s, const mv_event *ev)
                                                              : ev->time_to_limit_s;
         mv__strlcpy(s->verdict_text, ev->message, sizeof s->verdict_text);
         break;
+    case MV_EVENT_FRAGMENTATION:
+    case MV_EVENT_FRAGMENTATION_CLEARED: {
+        /* "retention: ...; try ADVICE" / "fragmentation: ..." (monitor_alloc.c) */
+        const char *try = strstr(ev->message, "; try ");
+        s->alloc_diag = ev->kind == MV_EVENT_FRAGMENTATION_CLEARED
+                            ? TTY_ALLOC_CLEARED
+                        : strncmp(ev->message, "retention", 9) == 0
+                            ? TTY_ALLOC_RETENTION
+                            : TTY_ALLOC_FRAGMENTATION;
+        mv__strlcpy(s->alloc_advice,
+                    try && ev->kind == MV_EVENT_FRAGMENTATION ? try + 2 : "",
+                    sizeof s->alloc_advice);
+        break;
+    }
     case MV_EVENT_OOM_RISK:
     case MV_EVENT_OOM_RISK_CLEARED:
         s->oom_risk = ev->kind == MV_EVENT_OOM_RISK ? TTY_OOM_RISK_ACTIVE
@@ -491,6 +506,57 @@ static void trend_lines(line *l, const tty_state *s)
     end_line(l);
 }
 
+/* The allocator's line is shown: figures, or a diagnosis told. */
+static int has_alloc_line(const tty_state *s)
+{
+    return s->have_status && (s->status.sample.alloc_kind != 0 ||
+                              s->alloc_diag != TTY_ALLOC_NONE);
+}
+
+/* "allocator FRAGMENTATION glibc heap in use 19 MiB, 256 MiB free inside
+ * (10 arenas); try ...": the diagnosis (cause: not a leak), the live heap
+ * and what the allocator holds free, the advice while the claim holds. */
+static void alloc_line(line *l, const tty_state *s)
+{
+    const mv_sample *x = &s->status.sample;
+    char a[32], b[32];
+
+    text(l, "allocator ");
+    switch (s->alloc_diag) {
+    case TTY_ALLOC_FRAGMENTATION:
+        sgr(l, SGR_YELLOW);
+        text(l, "FRAGMENTATION");
+        break;
+    case TTY_ALLOC_RETENTION:
+        sgr(l, SGR_YELLOW);
+        text(l, "RETENTION");
+        break;
+    case TTY_ALLOC_CLEARED:
+        sgr(l, SGR_GREEN);
+        text(l, "cleared");
+        break;
+    default:
+        text(l, "no fragmentation");
+        break;
+    }
+    sgr_end(l);
+    if (x->alloc_kind != 0) {
+        textf(l, " %s heap in use %s, %s free inside",
+              mv__alloc_kind_name(x->alloc_kind),
+              mv__human_bytes(x->alloc_in_use_bytes, a, sizeof a),
+              mv__human_bytes(x->alloc_free_bytes, b, sizeof b));
+        if (x->alloc_arenas != MV_NA)
+            textf(l, " (%lld arena%s)", (long long)x->alloc_arenas,
+                  x->alloc_arenas == 1 ? "" : "s");
+    }
+    if ((s->alloc_diag == TTY_ALLOC_FRAGMENTATION ||
+         s->alloc_diag == TTY_ALLOC_RETENTION) && s->alloc_advice[0]) {
+        text(l, "; ");
+        text(l, s->alloc_advice);
+    }
+    end_line(l);
+}
+
 static int spark_line(line *l, const tty_state *s, int utf8)
 {
     char lo[32], hi[32], suffix[96];
@@ -542,9 +608,10 @@ static int spark_line(line *l, const tty_state *s, int utf8)
 
 static void event_lines(line *l, const tty_state *s)
 {
-    size_t i;
+    /* the allocator's line takes one event line's row */
+    size_t i = has_alloc_line(s) && s->events_n == TTY_EVENTS ? 1 : 0;
 
-    for (i = 0; i < s->events_n; i++) {
+    for (; i < s->events_n; i++) {
         const tty_event_line *e = &s->events[i];
         time_t t = (time_t)(e->timestamp_ms / 1000);
         struct tm tm;
@@ -580,6 +647,8 @@ int tty_render(const tty_state *s, int width, int utf8, int colour,
     if (s->have_status) {
         memory_lines(&l, s);
         trend_lines(&l, s);
+        if (has_alloc_line(s))
+            alloc_line(&l, s);
         if ((rc = spark_line(&l, s, utf8)) != 0)
             return rc;
     }

@@ -82,6 +82,10 @@ static int refuse_single_target(const cli_agent_opts *o)
     if (o->oom_risk_horizon_ms > 0)
         return cli_usage_error("watch", "--oom-risk-horizon is not supported "
                                "with --cgroup-root");
+    /* containers watched from outside have no allocator figures */
+    if (o->alloc_window_ms > 0)
+        return cli_usage_error("watch", "--alloc-window is not supported "
+                               "with --cgroup-root");
     return 0;
 }
 

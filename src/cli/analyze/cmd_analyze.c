@@ -66,8 +66,7 @@ const char cli_analyze_usage[] =
     "  --range DURATION      how far back to fetch (default 7d)\n"
     "  --step DURATION       resolution of the fetch (default 60s)\n"
     "  --timeout DURATION    give up on the server after this (default 30s)\n"
-    "  --alloc-window DURATION  span the allocator diagnosis must hold over\n"
-    "                        (default 10min, at least 1s)\n"
+    CLI_ALLOC_WINDOW_HELP
     CLI_LEAK_MIN_RISE_HELP
     CLI_OOM_RISK_HORIZON_HELP
     "  -h, --help            this help\n"
@@ -424,10 +423,8 @@ static int parse_opts(int argc, char **argv, opts *o)
                 return cli_usage_error(CMD, "bad --timeout '%s'", optarg);
             break;
         case OPT_ALLOC_WINDOW:
-            if (cli_parse_duration_ms(optarg, &o->det.alloc_window_ms) != 0 ||
-                o->det.alloc_window_ms < 1000)
-                return cli_usage_error(CMD, "bad --alloc-window '%s' (a "
-                                       "duration of at least 1s)", optarg);
+            if (cli_parse_alloc_window(CMD, optarg, &o->det.alloc_window_ms) != 0)
+                return CLI_EXIT_USAGE;
             break;
         case ':':
         default:

@@ -133,6 +133,9 @@ struct mv_monitor {
     int64_t alloc_next_us;       /* monotonic time of the next reading */
     int64_t alloc_arenas_next_us;/* ... and of the next arena count */
     int64_t alloc_file_mtime_ns; /* alloc_stats_file's last reading */
+    mv__alloc_stats alloc_shown; /* the last reading of either source, for
+                                    the exposition's gauges (samples carry
+                                    only fresh readings); guarded by lock */
     int oom_risk_active;         /* leak_res.risk.active as last told by an
                                     oom_risk / oom_risk_cleared event */
     int growth_armed;            /* 1: a growth event may be raised */
@@ -215,6 +218,12 @@ int mv__monitor_alloc_self(const mv_monitor *m);
 /* Fills s's alloc_* fields: this process's allocator, or the
  * cfg.alloc_stats_file; left n/a otherwise. Sampler thread (or start). */
 void mv__monitor_alloc_fill(mv_monitor *m, mv_sample *s);
+/* The current-state view of s (exposition, mv_monitor_status): when s has
+ * no allocator reading (readings are spaced by their cost or by the
+ * preload's status file), the last one there was, so that the
+ * memvigil_alloc_* gauges and the status do not come and go between
+ * readings. Caller holds m->lock. */
+void mv__monitor_alloc_shown(const mv_monitor *m, mv_sample *s);
 /* The allocator diagnosis's tick: MV_EVENT_FRAGMENTATION when a verdict
  * begins, MV_EVENT_FRAGMENTATION_CLEARED when it ends (at most one event
  * appended). Caller holds m->lock. */

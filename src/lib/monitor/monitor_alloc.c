@@ -105,6 +105,17 @@ void mv__monitor_alloc_fill(mv_monitor *m, mv_sample *s)
     else if (m->cfg.alloc_stats_file)
         read_file_fresh(m, &st);
     mv__alloc_stats_to_sample(&st, s);
+    if (st.kind != MV_ALLOC_NONE) {
+        pthread_mutex_lock(&m->lock);
+        m->alloc_shown = st;
+        pthread_mutex_unlock(&m->lock);
+    }
+}
+
+void mv__monitor_alloc_shown(const mv_monitor *m, mv_sample *s)
+{
+    if (s->alloc_kind == MV_ALLOC_NONE && m->alloc_shown.kind != MV_ALLOC_NONE)
+        mv__alloc_stats_to_sample(&m->alloc_shown, s);
 }
 
 /* ---- the diagnosis ---- */

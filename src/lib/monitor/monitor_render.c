@@ -46,6 +46,7 @@ int mv_monitor_status(mv_monitor *m, mv_status *out)
         return -ECHILD;
     pthread_mutex_lock(&m->lock);
     out->sample = m->last;
+    mv__monitor_alloc_shown(m, &out->sample);
     out->level = m->lstate.level;
     out->growth_bytes_per_s = m->growth.valid ? m->growth.bytes_per_s : NAN;
     out->growth_window_s = m->growth.valid ? m->growth.window_s : NAN;
@@ -72,6 +73,7 @@ int mv_render(mv_monitor *m, mv_format fmt, mv_buf *buf)
 
     pthread_mutex_lock(&m->lock);
     sn->sample = m->last;
+    mv__monitor_alloc_shown(m, &sn->sample);
     sn->have_sample = m->have_last;
     sn->level = m->lstate.level;
     sn->growth_bps = m->growth.valid ? m->growth.bytes_per_s : NAN;

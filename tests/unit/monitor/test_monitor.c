@@ -531,6 +531,57 @@ static void test_allocator_on_self(void **state)
     unlink(path);
 }
 
+/* The preload's status file of another process: the sample after a
+ * rewrite carries the reading; the next one (file unchanged) has none of
+ * its own — a recorded sample never repeats a reading — but the current
+ * state (mv_monitor_status, the memvigil_alloc_* gauges) keeps showing the
+ * last reading, so a scrape or a status line between readings does not
+ * lose them. */
+static void test_allocator_gauges_between_readings(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/mv_test_alloc_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char status[] =
+        "{\"pid\":1,\"alloc\":{\"kind\":\"glibc\",\"in_use_bytes\":123456789,"
+        "\"free_bytes\":1000,\"mapped_bytes\":123457789,"
+        "\"releasable_bytes\":10,\"arenas\":3}}";
+    assert_int_equal(write(fd, status, sizeof status - 1),
+                     (ssize_t)(sizeof status - 1));
+    close(fd);
+    pid_t child = fork();
+    if (child == 0) {
+        alarm(60); /* gone even if an assertion below leaves it behind */
+        pause();
+        _exit(0);
+    }
+    mv_config c;
+    mv_config_init(&c);
+    c.interval_ms = 60000;
+    c.pid = child;
+    c.alloc_stats_file = path;
+    mv_monitor *m = NULL;
+    assert_int_equal(mv_monitor_start(&c, &m), 0);
+    mv_status st;
+    assert_int_equal(mv_monitor_status(m, &st), 0);
+    assert_int_equal(st.sample.alloc_kind, 1);
+    assert_int_equal(st.sample.alloc_in_use_bytes, 123456789);
+    assert_int_equal(mv_monitor_sample_now(m), 0);
+    assert_int_equal(mv_monitor_status(m, &st), 0);
+    assert_int_equal(st.sample.alloc_kind, 1); /* the last reading */
+    assert_int_equal(st.sample.alloc_arenas, 3);
+    mv_buf b = {0};
+    assert_int_equal(mv_render(m, MV_FORMAT_PROMETHEUS, &b), 0);
+    assert_non_null(strstr(b.data, "memvigil_alloc_in_use_bytes{allocator=\"glibc\"} 123456789\n"));
+    assert_non_null(strstr(b.data, "memvigil_alloc_arenas{allocator=\"glibc\"} 3\n"));
+    mv_buf_release(&b);
+    mv_monitor_stop(m);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    unlink(path);
+}
+
 static void test_heap_sites_public(void **state)
 {
     (void)state;
@@ -1681,6 +1732,7 @@ int main(void)
         cmocka_unit_test(test_recording_disk_full),
         cmocka_unit_test(test_heap_sites_public),
         cmocka_unit_test(test_allocator_on_self),
+        cmocka_unit_test(test_allocator_gauges_between_readings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,9 @@
  * test_cli_tty.c — the live terminal view's renderer (src/cli/agent/tty_render.c):
  * known states in, exact text out: figures, sparkline levels, truncation to
  * the width (display columns, escapes excluded), colour codes present or
- * absent, ETA and growth wording, the leak verdict from events, the event
- * list, and the environment decisions (UTF-8 locale, NO_COLOR, TERM).
+ * absent, ETA and growth wording, the leak verdict from events, the
+ * allocator's line (figures, the fragmentation diagnosis from events), the
+ * event list, and the environment decisions (UTF-8 locale, NO_COLOR, TERM).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -373,6 +374,96 @@ static void test_verdict_and_events(void **state)
     mv_buf_release(&b);
 }
 
+/* Where allocator figures exist (run --heap) the view has the allocator's
+ * line under the OOM-risk line: the diagnosis from the fragmentation
+ * events (FRAGMENTATION / RETENTION with the event's advice, cleared),
+ * the live heap and the free bytes inside the allocator from the status;
+ * it takes the oldest event line's row, so the view keeps its height. */
+static void test_allocator_line(void **state)
+{
+    tty_state s;
+    mv_sample *x = &s.status.sample;
+    mv_event ev;
+    mv_buf b = {0};
+    char l[512];
+    int i;
+
+    (void)state;
+    fill_state(&s);
+    tty_state_push_sample(&s, 5 * MiB);
+    x->alloc_kind = 1;
+    x->alloc_in_use_bytes = 19 * MiB;
+    x->alloc_free_bytes = 256 * MiB;
+    x->alloc_arenas = 10;
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 9);
+    assert_string_equal(nth_line(b.data, 7, l, sizeof l),
+                        "allocator no fragmentation glibc heap in use "
+                        "19 MiB, 256 MiB free inside (10 arenas)");
+    assert_string_equal(nth_line(b.data, 8, l, sizeof l),
+                        "private ▁ 5.0 MiB..5.0 MiB");
+
+    ev = make_event(MV_EVENT_FRAGMENTATION, MV_LEVEL_OK, 1764088803000,
+                    "fragmentation: for 600 s private memory exceeded the "
+                    "glibc heap in use by at least 237 MiB; try "
+                    "MALLOC_ARENA_MAX=2 and malloc_trim(0), or jemalloc");
+    tty_state_push_event(&s, &ev);
+    mv__buf_reset(&b);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 10);
+    assert_string_equal(nth_line(b.data, 7, l, sizeof l),
+                        "allocator FRAGMENTATION glibc heap in use 19 MiB, "
+                        "256 MiB free inside (10 arenas); try "
+                        "MALLOC_ARENA_MAX=2 and malloc_trim(0), or jemalloc");
+    /* the leak line is left alone: the cause is the allocator's */
+    assert_string_equal(nth_line(b.data, 5, l, sizeof l), "leak none reported");
+    /* colour: the diagnosis word in yellow, closed on the line */
+    mv__buf_reset(&b);
+    assert_true(tty_render(&s, 200, 1, 1, &b) > 0);
+    assert_non_null(strstr(b.data, "allocator \x1b[33mFRAGMENTATION\x1b[0m glibc"));
+
+    ev = make_event(MV_EVENT_FRAGMENTATION, MV_LEVEL_OK, 1764088804000,
+                    "retention: for 600 s ...; try MALLOC_ARENA_MAX=2 and "
+                    "malloc_trim(0), or jemalloc");
+    tty_state_push_event(&s, &ev);
+    x->alloc_kind = 2;
+    x->alloc_arenas = 1;
+    mv__buf_reset(&b);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 11);
+    assert_string_equal(nth_line(b.data, 7, l, sizeof l),
+                        "allocator RETENTION jemalloc heap in use 19 MiB, "
+                        "256 MiB free inside (1 arena); try "
+                        "MALLOC_ARENA_MAX=2 and malloc_trim(0), or jemalloc");
+
+    ev = make_event(MV_EVENT_FRAGMENTATION_CLEARED, MV_LEVEL_OK,
+                    1764088805000, "retention cleared: ...");
+    tty_state_push_event(&s, &ev);
+    mv__buf_reset(&b);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 12);
+    assert_string_equal(nth_line(b.data, 7, l, sizeof l),
+                        "allocator cleared jemalloc heap in use 19 MiB, "
+                        "256 MiB free inside (1 arena)");
+
+    /* a full event list: the view keeps TTY_VIEW_ROWS rows, the newest
+     * events shown */
+    for (i = 0; i < TTY_EVENTS; i++) {
+        ev = make_event(MV_EVENT_PHASE, MV_LEVEL_OK, 1764088810000 + i * 1000,
+                        "phase");
+        tty_state_push_event(&s, &ev);
+    }
+    mv__buf_reset(&b);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), TTY_VIEW_ROWS);
+    assert_string_equal(nth_line(b.data, TTY_VIEW_ROWS - 1, l, sizeof l),
+                        "  16:40:13 ok       phase");
+    assert_string_equal(nth_line(b.data, 9, l, sizeof l),
+                        "  16:40:11 ok       phase");
+
+    /* no figures and no diagnosis told: no allocator line */
+    fill_state(&s);
+    mv__buf_reset(&b);
+    assert_int_equal(tty_render(&s, 200, 1, 0, &b), 8);
+    assert_null(strstr(b.data, "allocator"));
+    mv_buf_release(&b);
+}
+
 static void test_spark_history_cap(void **state)
 {
     tty_state s;
@@ -428,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_colour_codes),
         cmocka_unit_test(test_eta_and_growth_text),
         cmocka_unit_test(test_verdict_and_events),
+        cmocka_unit_test(test_allocator_line),
         cmocka_unit_test(test_spark_history_cap),
         cmocka_unit_test(test_display_cols),
         cmocka_unit_test(test_environment),
