@@ -104,19 +104,16 @@ jq -e -s '[.[] | select(.type == "sample" and .alloc_kind == 1 and .rss_bytes !=
 # ---- replayed, time-scaled to 30 h ----
 # scale IN OUT: every timestamp_ms (and the header's interval_ms) stretched
 # from start_ms so that the last sample is SPAN_MS after it; prints the
-# factor. A sample of the exiting target (a zombie: no Vm*/Rss* lines, so
-# rss_bytes is null and private_bytes falls back to its cgroup's anon) is
-# left out: when the race gives one it is the last line, and the cgroup's
-# figure beside the preload's last reading is not this process's memory
-# (a probe matter, not the allocator diagnosis's).
+# factor. (The exiting target, a zombie for a moment, is not sampled: the
+# probe reads it as gone, so no last sample falls back to the cgroup's
+# anon memory beside the preload's last reading.)
 scale() {
     local s0 k
     s0=$(jq -n 'first(inputs | select(.type == "header") | .start_ms)' "$1") &&
     k=$(jq -n --argjson s0 "$s0" --argjson span "$SPAN_MS" '
-           $span / ([inputs | select(.type == "sample" and .rss_bytes != null) | .timestamp_ms] | max - $s0)' "$1") ||
+           $span / ([inputs | select(.type == "sample") | .timestamp_ms] | max - $s0)' "$1") ||
         fail "cannot read $1"
     jq -c --argjson k "$k" --argjson s0 "$s0" '
-        select(.type != "sample" or .rss_bytes != null) |
         if .type == "header" then .interval_ms = (.interval_ms * $k | round)
         elif .timestamp_ms != null then .timestamp_ms = ($s0 + (.timestamp_ms - $s0) * $k | round)
         else . end' "$1" >"$2" || fail "cannot scale $1"

@@ -15,7 +15,8 @@
  *  - The primary's /proc/PID descriptors pin the process they were opened
  *    on: after it exits the kernel answers ESRCH (or 0 bytes), never the
  *    text of a new process that got the same pid. The session then answers
- *    -ESRCH for good. The start time read at creation is compared as well.
+ *    -ESRCH for good; so it does once the primary is a zombie (it had
+ *    VmRSS and has no Vm lines any more: exited, not yet reaped). The start time read at creation is compared as well.
  *  - /proc/PID/stat gives the primary's start time, which cannot change
  *    for a pinned process (compared at _new and at each recheck), and
  *    counters that are sample fields (probe_parse.c's list of stat
@@ -54,6 +55,7 @@ struct mv__probe_session {
     mv__proc_handle proc;      /* primary's status, stat, smaps_rollup */
     int64_t start_time;        /* primary's, at _new; MV_NA when unknown */
     int dead;                  /* primary gone: -ESRCH from now on */
+    int had_vm;                /* the primary's status had VmRSS once */
 
     int cgfile;                /* slot: /proc/PID/cgroup */
     int cg_resolved;           /* cg_version/cg_path hold a parsed value */
@@ -312,6 +314,19 @@ int mv__probe_session_sample(mv__probe_session *ps, mv_sample *s)
             s->start_time_ticks = ps->start_time;
         if (rc == 0 && ps->start_time == MV_NA)
             ps->start_time = s->start_time_ticks;  /* stat was unreadable */
+        /* A process that had memory and now has no Vm lines has exited and
+         * waits to be reaped (a zombie): gone, not a sample whose private
+         * memory would fall back to its whole cgroup's (a kernel thread
+         * never had Vm lines and stays a target). */
+        if (rc == 0 && s->rss_bytes != MV_NA)
+            ps->had_vm = 1;
+        else if (rc == 0 && ps->had_vm) {
+            int64_t wall = s->timestamp_ms, mono = s->monotonic_ms;
+            mv_sample_clear(s);
+            s->timestamp_ms = wall;
+            s->monotonic_ms = mono;
+            rc = -ESRCH;
+        }
         if (rc == -ESRCH) {
             ps->dead = 1;
             close_but_cgroup(ps);

@@ -1565,6 +1565,29 @@ static void test_session_child_exit(void **state)
     assert_int_equal(mv__probe_target(&o, &pid, 1, 0, NULL, &s), -ESRCH);
     mv__probe_session_free(ps);
 
+    /* exited but not yet reaped (a zombie: its memory is gone, /proc still
+     * answers without any Vm line): exited too, not a sample whose private
+     * memory falls back to the whole cgroup's */
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        for (;;)
+            pause();
+    }
+    pid = (int32_t)child;
+    ps = mv__probe_session_new(&o, &pid, 1, 0, NULL, &err);
+    assert_non_null(ps);
+    assert_int_equal(mv__probe_session_sample(ps, &s), 0);
+    assert_true(s.rss_bytes > 0);
+    assert_int_equal(kill(child, SIGKILL), 0);
+    siginfo_t si;
+    assert_int_equal(waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT), 0);
+    assert_int_equal(mv__probe_session_sample(ps, &s), -ESRCH);
+    assert_int_equal(s.private_bytes, MV_NA);
+    assert_int_equal(mv__probe_session_sample(ps, &s), -ESRCH);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    mv__probe_session_free(ps);
+
     /* tree mode: the same */
     child = fork();
     assert_true(child >= 0);
