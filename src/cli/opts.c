@@ -102,44 +102,40 @@ int cli_parse_duration_ms(const char *s, int64_t *out_ms)
     return 0;
 }
 
-int cli_parse_oom_risk_horizon(const char *cmd, const char *arg,
-                               int64_t *out_ms)
+/* One detector setting given as a duration: --NAME ARG, from min_ms (said
+ * as lo) to 30 days, e.g. ex. Returns 0 or CLI_EXIT_USAGE. */
+static int parse_setting_duration(const char *cmd, const char *name,
+                                  const char *arg, int64_t min_ms,
+                                  const char *lo, const char *ex,
+                                  int64_t *out_ms)
 {
     int64_t ms;
 
-    if (cli_parse_duration_ms(arg, &ms) != 0 || ms < 60000 ||
+    if (cli_parse_duration_ms(arg, &ms) != 0 || ms < min_ms ||
         ms > 30 * 86400000LL)
-        return cli_usage_error(cmd, "bad --oom-risk-horizon '%s': expected a "
-                               "duration from 1min to 30d such as 6h or 1d",
-                               arg);
+        return cli_usage_error(cmd, "bad --%s '%s': expected a duration "
+                               "from %s to 30d such as %s", name, arg, lo, ex);
     *out_ms = ms;
     return 0;
+}
+
+int cli_parse_oom_risk_horizon(const char *cmd, const char *arg,
+                               int64_t *out_ms)
+{
+    return parse_setting_duration(cmd, "oom-risk-horizon", arg, 60000, "1min",
+                                  "6h or 1d", out_ms);
 }
 
 int cli_parse_leak_min_rise(const char *cmd, const char *arg, int64_t *out_ms)
 {
-    int64_t ms;
-
-    if (cli_parse_duration_ms(arg, &ms) != 0 || ms < 1 ||
-        ms > 30 * 86400000LL)
-        return cli_usage_error(cmd, "bad --leak-min-rise '%s': expected a "
-                               "duration from 1ms to 30d such as 30m or 6h",
-                               arg);
-    *out_ms = ms;
-    return 0;
+    return parse_setting_duration(cmd, "leak-min-rise", arg, 1, "1ms",
+                                  "30m or 6h", out_ms);
 }
 
 int cli_parse_alloc_window(const char *cmd, const char *arg, int64_t *out_ms)
 {
-    int64_t ms;
-
-    if (cli_parse_duration_ms(arg, &ms) != 0 || ms < 1000 ||
-        ms > 30 * 86400000LL)
-        return cli_usage_error(cmd, "bad --alloc-window '%s': expected a "
-                               "duration from 1s to 30d such as 3s or 10min",
-                               arg);
-    *out_ms = ms;
-    return 0;
+    return parse_setting_duration(cmd, "alloc-window", arg, 1000, "1s",
+                                  "3s or 10min", out_ms);
 }
 
 int cli_parse_ratio(const char *s, double *out)

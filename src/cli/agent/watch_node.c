@@ -75,17 +75,20 @@ static int refuse_single_target(const cli_agent_opts *o)
         return cli_usage_error("watch", "--cpu-budget is not supported with "
                                "--cgroup-root");
     /* the node's detectors keep the default patience and horizon
-     * (mv_node_config has no such fields yet) */
-    if (o->leak_min_rise_ms > 0)
-        return cli_usage_error("watch", "--leak-min-rise is not supported "
-                               "with --cgroup-root");
-    if (o->oom_risk_horizon_ms > 0)
-        return cli_usage_error("watch", "--oom-risk-horizon is not supported "
-                               "with --cgroup-root");
-    /* containers watched from outside have no allocator figures */
-    if (o->alloc_window_ms > 0)
-        return cli_usage_error("watch", "--alloc-window is not supported "
-                               "with --cgroup-root");
+     * (mv_node_config has no such fields yet), and containers watched
+     * from outside have no allocator figures */
+    const struct {
+        int64_t ms;
+        const char *name;
+    } settings[] = {
+        {o->leak_min_rise_ms, "--leak-min-rise"},
+        {o->oom_risk_horizon_ms, "--oom-risk-horizon"},
+        {o->alloc_window_ms, "--alloc-window"},
+    };
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        if (settings[i].ms > 0)
+            return cli_usage_error("watch", "%s is not supported with "
+                                   "--cgroup-root", settings[i].name);
     return 0;
 }
 
