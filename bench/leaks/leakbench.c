@@ -977,6 +977,16 @@ static int parse_seeds(const char *s, uint64_t *out, int max, int n)
     return n;
 }
 
+/* OPT's argument in hours, (0, 1000); says so on stderr and fails else. */
+static int parse_hours(const char *opt, const char *arg, double *out)
+{
+    *out = strtod(arg, NULL);
+    if (*out > 0 && *out < 1000)
+        return 0;
+    fprintf(stderr, "leakbench: bad %s %s (hours)\n", opt, arg);
+    return 1;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -1019,21 +1029,17 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--tsv") && i + 1 < argc) {
             tsv_path = argv[++i];
         } else if (!strcmp(argv[i], "--leak-min-rise") && i + 1 < argc) {
-            double h = strtod(argv[++i], NULL);
-            if (!(h > 0 && h < 1000)) {
-                fprintf(stderr, "leakbench: bad --leak-min-rise %s (hours)\n",
-                        argv[i]);
+            double h;
+            if (parse_hours(argv[i], argv[i + 1], &h))
                 return 2;
-            }
             min_rise_ms = (int64_t)(h * 3600.0 * 1000.0 + 0.5);
+            i++;
         } else if (!strcmp(argv[i], "--oom-risk-horizon") && i + 1 < argc) {
-            double h = strtod(argv[++i], NULL);
-            if (!(h > 0 && h < 1000)) {
-                fprintf(stderr, "leakbench: bad --oom-risk-horizon %s (hours)\n",
-                        argv[i]);
+            double h;
+            if (parse_hours(argv[i], argv[i + 1], &h))
                 return 2;
-            }
             risk_horizon_s = h * 3600.0;
+            i++;
         } else if (!strcmp(argv[i], "--dump") && i + 2 < argc) {
             dump_kind = atoi(argv[++i]);
             dump_idx = atoi(argv[++i]);

@@ -1535,6 +1535,18 @@ static void test_session_self(void **state)
 }
 
 /* A child that exits: -ESRCH, and it stays so (the pid is not followed). */
+/* A child that waits for its signal; the caller kills and reaps it. */
+static pid_t spawn_pauser(void)
+{
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        for (;;)
+            pause();
+    }
+    return child;
+}
+
 static void test_session_child_exit(void **state)
 {
     (void)state;
@@ -1543,12 +1555,7 @@ static void test_session_child_exit(void **state)
     mv_sample s;
     int err;
 
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        for (;;)
-            pause();
-    }
+    pid_t child = spawn_pauser();
     int32_t pid = (int32_t)child;
     mv__probe_session *ps = mv__probe_session_new(&o, &pid, 1, 0, NULL, &err);
     assert_non_null(ps);
@@ -1568,12 +1575,7 @@ static void test_session_child_exit(void **state)
     /* exited but not yet reaped (a zombie: its memory is gone, /proc still
      * answers without any Vm line): exited too, not a sample whose private
      * memory falls back to the whole cgroup's */
-    child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        for (;;)
-            pause();
-    }
+    child = spawn_pauser();
     pid = (int32_t)child;
     ps = mv__probe_session_new(&o, &pid, 1, 0, NULL, &err);
     assert_non_null(ps);
@@ -1589,12 +1591,7 @@ static void test_session_child_exit(void **state)
     mv__probe_session_free(ps);
 
     /* tree mode: the same */
-    child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        for (;;)
-            pause();
-    }
+    child = spawn_pauser();
     pid = (int32_t)child;
     ps = mv__probe_session_new(&o, &pid, 1, 1, NULL, &err);
     assert_non_null(ps);
