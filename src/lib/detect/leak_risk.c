@@ -20,7 +20,7 @@
  * off, a sawtooth that drops.
  *
  * A staircase (leak_stairs.c: two or more steps up at a regular pace, or
- * four at any, none down, still going) is a climb the floor's rate cannot see between its steps: there
+ * three at any, none down, still going) is a climb the floor's rate cannot see between its steps: there
  * the rate is zero and the floor flat. So the claim also holds while a
  * staircase's pace (mean step over mean interval) reaches the limit
  * within the horizon, and clears once the staircase is overdue (no step

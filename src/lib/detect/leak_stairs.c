@@ -54,6 +54,10 @@
 #define STAIR_IRREG_MIN 4
 #define STAIR_IRREG_SIZE_RATIO 4.0
 #define STAIR_IRREG_OVERDUE 2.5
+/* The oom_risk claim (urgency, allowed to come early) may stand on
+ * irregular steps from this many: on `tune` it changed only step_poisson
+ * traces (bench/leaks/README.md, "Risk horizon"). */
+#define STAIR_IRREG_RISK_MIN 3
 
 static int cmp_dbl(const void *a, const void *b)
 {
@@ -172,14 +176,16 @@ void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev)
             return;
     /* a regular staircase first; failing that, an irregular one */
     double period, step, ssum, overdue = 1.5;
+    int irregular = 0;
     if (!(smax <= STAIR_SIZE_RATIO * smin &&
           stair_pace(c, size, at, k, 1, &period, &step, &ssum))) {
         k = stair_merge(bk, dv, n, thr, size, at);
-        if (k < STAIR_IRREG_MIN ||
+        if (k < STAIR_IRREG_RISK_MIN ||
             !stair_sizes_within(size, k, STAIR_IRREG_SIZE_RATIO) ||
             !stair_pace(c, size, at, k, 0, &period, &step, &ssum))
             return;
         overdue = STAIR_IRREG_OVERDUE;
+        irregular = 1;
     }
     double now_s = (double)c->now_ms / 1000.0;
     if (now_s - at[k - 1] > overdue * period)
@@ -188,6 +194,8 @@ void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev)
     ev->stair_pace_steps = (int)k; /* for the oom_risk claim, vote or not */
     ev->stair_pace = rate;
     ev->stair_until_ms = (int64_t)((at[k - 1] + overdue * period) * 1000.0);
+    if (irregular && k < STAIR_IRREG_MIN)
+        return; /* enough for urgency, not for a leak vote */
     ev->valid = 1;
     ev->exact = 1;
     ev->stairs = (int)k;
