@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "kubelet.h"
+#include "http_body.h"
 #include "util.h"
 
 /* Full refresh: pods come and go within minutes; a missed lookup (a new
@@ -165,22 +166,6 @@ void cli_kubelet_free(cli_kubelet *k)
 
 /* ---- one fetch ---- */
 
-typedef struct body {
-    mv_buf buf;
-    int too_big;
-} body;
-
-static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
-{
-    body *b = ud;
-    size_t n = size * nmemb;
-    if (b->buf.len + n > CLI_KUBELET_MAX_BODY) {
-        b->too_big = 1;
-        return 0;
-    }
-    return mv__buf_append(&b->buf, p, n) == 0 ? n : 0;
-}
-
 /* The token file's content without surrounding whitespace, into *hdr as an
  * Authorization header. 0, or -1 with why. */
 static int bearer_header(const char *path, mv_buf *hdr, char *why, size_t n)
@@ -219,7 +204,7 @@ static int fetch(cli_kubelet *k, cli_kubelet_index **out, char *why, size_t n,
                  int *cause)
 {
     char cerr[CURL_ERROR_SIZE] = "";
-    body b = {{0}, 0};
+    cli_http_body b = CLI_HTTP_BODY_INIT(CLI_KUBELET_MAX_BODY);
     mv_buf auth = {0};
     struct curl_slist *hdrs = NULL;
     long status = 0;
@@ -241,7 +226,7 @@ static int fetch(cli_kubelet *k, cli_kubelet_index **out, char *why, size_t n,
         hdrs = curl_slist_append(hdrs, auth.data);
     curl_easy_setopt(c, CURLOPT_URL, k->pods_url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cli_http_body_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

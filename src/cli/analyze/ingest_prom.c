@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "ingest.h"
+#include "http_body.h"
 #include "util.h"
 
 #define CLI_PROM_MAX_BODY ((size_t)512 << 20)
@@ -286,32 +287,13 @@ char *cli_prom_request_url(const cli_prom_query *q)
     return url;
 }
 
-typedef struct body {
-    mv_buf buf;
-    int too_big;
-} body;
-
-static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
-{
-    body *b = ud;
-    size_t n = size * nmemb;
-
-    if (b->buf.len + n > CLI_PROM_MAX_BODY) {
-        b->too_big = 1;
-        return 0;
-    }
-    if (mv__buf_append(&b->buf, p, n) != 0)
-        return 0;
-    return n;
-}
-
 int cli_ingest_fetch(const cli_prom_query *q, const cli_ingest_opts *o,
                      cli_series_set *out, mv_buf *warn, char *err,
                      size_t errlen)
 {
     char cerr[CURL_ERROR_SIZE] = "";
     int64_t timeout = q->timeout_ms > 0 ? q->timeout_ms : DEFAULT_TIMEOUT_MS;
-    body b = {{0}, 0};
+    cli_http_body b = CLI_HTTP_BODY_INIT(CLI_PROM_MAX_BODY);
     long status = 0;
     char *url;
     CURL *c;
@@ -331,7 +313,7 @@ int cli_ingest_fetch(const cli_prom_query *q, const cli_ingest_opts *o,
         return -ENOMEM;
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cli_http_body_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

@@ -20,42 +20,12 @@
 #include <unistd.h>
 
 #include "heapurl.h"
+#include "http_body.h"
 #include "pprof.h"
 #include "util.h"
 
 /* Connecting should take far less than the whole fetch. */
 #define MAX_CONNECT_TIMEOUT_MS 5000
-
-typedef struct body {
-    uint8_t *data;
-    size_t n, cap, max;
-    int too_big;
-} body;
-
-static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
-{
-    body *b = ud;
-    size_t n = size * nmemb;
-
-    if (n > b->max - b->n) {
-        b->too_big = 1;
-        return 0;
-    }
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        uint8_t *d;
-        while (cap < b->n + n)
-            cap *= 2;
-        d = realloc(b->data, cap);
-        if (!d)
-            return 0;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->n, p, n);
-    b->n += n;
-    return n;
-}
 
 int cli_heapurl_fetch(const cli_heapurl_opts *o, uint8_t **out, size_t *out_n,
                       long *cause, char *err, size_t errlen)
@@ -64,7 +34,8 @@ int cli_heapurl_fetch(const cli_heapurl_opts *o, uint8_t **out, size_t *out_n,
     char cerr[CURL_ERROR_SIZE] = "";
     int64_t timeout = o->timeout_ms > 0 ? o->timeout_ms
                                         : CLI_HEAPURL_DEFAULT_TIMEOUT_MS;
-    body b = {NULL, 0, 0, o->max_body ? o->max_body : CLI_HEAPURL_MAX_BODY, 0};
+    cli_http_body b = CLI_HTTP_BODY_INIT(o->max_body ? o->max_body
+                                                    : CLI_HEAPURL_MAX_BODY);
     struct curl_slist *hdr = NULL;
     long status = 0;
     CURL *c;
@@ -95,7 +66,7 @@ int cli_heapurl_fetch(const cli_heapurl_opts *o, uint8_t **out, size_t *out_n,
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
     }
     curl_easy_setopt(c, CURLOPT_URL, o->url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cli_http_body_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -129,11 +100,11 @@ int cli_heapurl_fetch(const cli_heapurl_opts *o, uint8_t **out, size_t *out_n,
                          ? " (a token is needed: --bearer-token-file)"
                      : status == 404 ? " (no pprof heap endpoint at this path?)"
                                      : "");
-        free(b.data);
+        mv_buf_release(&b.buf);
         return b.too_big ? -EFBIG : -EIO;
     }
-    *out = b.data;
-    *out_n = b.n;
+    *out = (uint8_t *)b.buf.data;
+    *out_n = b.buf.len;
     return 0;
 }
 
