@@ -124,7 +124,7 @@ void mv__leak_exact_fit(mv__leak_window_eval *ev);
  * mv__leak_cfg.oom_risk_horizon_s, per run mv_config.oom_risk_horizon_ms
  * and --oom-risk-horizon): the claim holds while the limit is less than
  * this away at the current rate. 12 h: a leak that fills its limit within
- * 12 h gets the claim within 2 h of visible growth (122 of 127 on `tune`
+ * 12 h gets the claim within 2 h of visible growth (123 of 127 on `tune`
  * seeds 1-3, against 85 with 6 h; bench/leaks/README.md, "Risk
  * horizon"). The alert rules page only under 6 h (MemvigilOOMRisk) and
  * warn before (MemvigilOOMRiskAhead). */
