@@ -20,8 +20,8 @@
  * off, a sawtooth that drops.
  *
  * A staircase (leak_stairs.c: two or more steps up at a regular pace, or
- * three at any, none down, still going) is a climb the floor's rate cannot see between its steps: there
- * the rate is zero and the floor flat. So the claim also holds while a
+ * three at any, none down, still going) is a climb the floor's rate cannot
+ * see between its steps: there the rate is zero and the floor flat. So the claim also holds while a
  * staircase's pace (mean step over mean interval) reaches the limit
  * within the horizon, and clears once the staircase is overdue (no step
  * for its wait) or its pace no longer reaches the limit within
@@ -264,13 +264,14 @@ void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
     if (near && (r->active || (!below_past && enough)))
         level_off = levels_off_at(c, head, r->active ? DECAY_RATIO_CLEAR
                                                      : DECAY_RATIO_RAISE);
-    int by_rate = near && !below_past && enough && isnan(level_off);
+    /* the rate raises the claim, or keeps it raised */
+    int by_rate = r->active ? known && rising && isnan(level_off) &&
+                                  r->eta_s < RISK_CLEAR_FACTOR * horizon_s
+                            : near && !below_past && enough && isnan(level_off);
     double s_eta = known ? stair_eta(c, stairs, head) : NAN;
     /* the staircase carries the claim when the rate does not */
     int by_stairs = 0;
-    if (!(r->active ? known && rising && isnan(level_off) &&
-                          r->eta_s < RISK_CLEAR_FACTOR * horizon_s
-                    : by_rate) &&
+    if (!by_rate &&
         s_eta < (r->active ? RISK_CLEAR_FACTOR * horizon_s : horizon_s)) {
         by_stairs = 1;
         r->eta_s = s_eta;
@@ -279,10 +280,7 @@ void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
     }
 
     if (r->active) {
-        int keep = by_stairs ||
-                   (known && rising && isnan(level_off) &&
-                    r->eta_s < RISK_CLEAR_FACTOR * horizon_s);
-        if (!keep) {
+        if (!by_rate && !by_stairs) {
             r->active = 0;
             r->since_ms = -1;
             st->cleared_ms = c->now_ms;
