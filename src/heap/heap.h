@@ -233,6 +233,11 @@ typedef struct mv_heap_state {
     atomic_int ever_enabled;
     pid_t pid;                 /* current pid (updated in a fork child) */
     int is_fork_child;
+    /* Fork child whose fork did not wait out a snapshot in progress
+     * (fork_prepare's bound ran out): another thread of the parent may
+     * have been inside dl_iterate_phdr, whose lock fork does not reset, so
+     * this process never calls it for a snapshot (no build ids). */
+    int loader_lock_suspect;
     uintptr_t self_lo, self_hi;/* our own text, skipped in stacks */
     uintptr_t unwinder_lo, unwinder_hi; /* _Unwind_Backtrace's object's text */
 

@@ -181,7 +181,9 @@ int mv__heap_read_maps(mv_heap_pmap **out, size_t *nout)
     text[len] = 0;
 
     segs sg = {0};
-    dl_iterate_phdr(segs_cb, &sg);
+    /* not in a fork child that may hold the loader's lock (heap.h) */
+    if (!mv__heap.loader_lock_suspect)
+        dl_iterate_phdr(segs_cb, &sg);
 
     size_t n = 0, mcap = 16, nx = 0, xcap = 0;
     int x_oom = 0; /* x misses one: then no unloaded segment is added */

@@ -254,7 +254,9 @@ static int fork_took_snap_lock;
  * waiting on that lock for good (heap_preload.sh step 6 once timed out so:
  * the fast-start snapshots of issue 14 part 5 land while the test forks).
  * Waiting for the snapshot to end keeps the lock free at the fork; a
- * snapshot running past 1 s is not waited for (as before). */
+ * snapshot running past 1 s (a loaded machine) is not waited for, and the
+ * child then never calls dl_iterate_phdr for its snapshots
+ * (loader_lock_suspect: they go without build ids). */
 static void fork_prepare(void)
 {
     fork_took_snap_lock = mv__heap_snap_lock_bounded(1000);
@@ -282,6 +284,7 @@ static void fork_child(void)
     atomic_store(&mv__heap.stack_lock, 0);
     mv__heap.pid = getpid();
     mv__heap.is_fork_child = 1;
+    mv__heap.loader_lock_suspect = !fork_took_snap_lock;
     atomic_store(&mv__heap.samples_since_fork, 0);
     mv__heap_snapshot_child();
 }
