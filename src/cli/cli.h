@@ -88,6 +88,10 @@ int cli_process_gone(int32_t pid);
 /* Waits up to timeout_ms for one of the (blocked) signals in set. Returns
  * the signal number (info filled) or 0 on timeout. */
 int cli_wait_signal(const sigset_t *set, int64_t timeout_ms, siginfo_t *info);
+/* Blocks SIGINT, SIGTERM, SIGHUP and, when want_child, SIGCHLD and SIGWINCH
+ * (the live view redraws on it) on the calling thread, into *set; the mask
+ * before goes to *oldmask. Call before any thread starts (see opts.c). */
+void cli_block_signals(sigset_t *set, sigset_t *oldmask, int want_child);
 
 /* ---- agent.c: what run and watch share ---- */
 

@@ -1,7 +1,8 @@
 /*
  * opts.c — small helpers shared by the subcommands: one-line error
  * messages, parsers for durations, ratios and PIDs, RFC 3339 time stamps,
- * and waiting for a blocked signal with a timeout.
+ * blocking the signals the main loops wait for, and waiting for one with a
+ * timeout.
  *
  * Design: the CLI blocks the signals it cares about (SIGINT, SIGTERM,
  * SIGHUP, SIGCHLD) on the main thread before any library thread starts, so
@@ -224,4 +225,17 @@ int cli_wait_signal(const sigset_t *set, int64_t timeout_ms, siginfo_t *info)
             continue;
         return 0; /* EAGAIN: timeout */
     }
+}
+
+void cli_block_signals(sigset_t *set, sigset_t *oldmask, int want_child)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    if (want_child) {
+        sigaddset(set, SIGCHLD);
+        sigaddset(set, SIGWINCH);
+    }
+    sigprocmask(SIG_BLOCK, set, oldmask);
 }

@@ -304,13 +304,7 @@ int cli_cmd_run(int argc, char **argv)
     }
 
     /* Take our signals synchronously; every thread inherits this mask. */
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGWINCH); /* wakes the loop: the live view redraws */
-    sigprocmask(SIG_BLOCK, &set, &oldmask);
+    cli_block_signals(&set, &oldmask, 1); /* SIGWINCH: the view redraws */
 
     fflush(stdout);
     fflush(stderr);

@@ -195,13 +195,7 @@ int cli_cmd_watch(int argc, char **argv)
         if ((rc = check_pid(pids[i])) != 0)
             return rc;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGWINCH); /* wakes the loop: the live view redraws */
-    sigprocmask(SIG_BLOCK, &set, &oldmask);
+    cli_block_signals(&set, &oldmask, 1); /* SIGWINCH: the view redraws */
 
     signal(SIGPIPE, SIG_IGN); /* write errors are reported at exit */
     cli_agent_init(&a, &o, "watch");

@@ -198,11 +198,7 @@ int cli_watch_node(const cli_agent_opts *opts, const cli_node_opts *no)
     o.no_tty = 1;                /* the live view shows one target */
     o.quiet = 1;                 /* its status lines too; counts below */
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, &oldmask);
+    cli_block_signals(&set, &oldmask, 0);
     signal(SIGPIPE, SIG_IGN);
 
     cli_agent_init(&a, &o, "watch");

@@ -186,11 +186,7 @@ int cli_heap_watch(const cli_heap_watch_opts *opts)
     w.url = o.fetch.url;
     if (cli_heapwatch_follow(&w, dir, (int32_t)getpid(), "heap") != 0)
         return CLI_EXIT_ERROR;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, &oldmask);
+    cli_block_signals(&set, &oldmask, 0);
     signal(SIGPIPE, SIG_IGN);
     if (o.listen && start_endpoint(&o, &m) != 0) {
         cli_heapwatch_release(&w);
