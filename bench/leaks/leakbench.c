@@ -791,7 +791,7 @@ static void tsv_line(FILE *f, const char *config, uint64_t seed,
             o->mv.leak_after_plateau, o->mv.active_after_plateau);
     for (int d = 0; d < NRULE; d++)
         fprintf(f, "\t%.0f", o->rule_s[d][K0]);
-    fputc('\n', f);
+    fprintf(f, "\t%.0f\n", tr->visible_s);
 }
 
 /* ---- fixtures ---- */
@@ -1081,7 +1081,7 @@ int main(int argc, char **argv)
         fprintf(tsv, "config\tseed\tname\tkind\tleak\tlimit\tinterval_s"
                      "\tonset_s\tto_limit_s\tplateau_s\tdur_s\tleak_s\trisk_s"
                      "\teither_s\trisk_spells\tleak_after_plateau"
-                     "\tactive_after_plateau\ta\tb\tc\td\n");
+                     "\tactive_after_plateau\ta\tb\tc\td\tvisible_s\n");
     }
     static mvstat fam[K_COUNT], all;
     static famfa sfa[64][K_COUNT];
@@ -1135,10 +1135,14 @@ int main(int argc, char **argv)
                 if (verbose && (wrong || urgent_miss ||
                                 o.mv.leak_after_plateau ||
                                 o.mv.active_after_plateau))
-                    printf("  seed %llu %-20s limit=%6.2f GiB T=%6.1f h "
+                    printf("  %-8s seed %llu %-20s limit=%6.2f GiB T=%6.1f h "
                            "onset=%5.1f h plateau=%6.1f h dur=%5.1f h "
                            "dt=%.0fs leak=%7.2f h risk=%7.2f h final=%s: "
                            "%.160s\n",
+                           urgent_miss ? "late"
+                           : wrong ? (tr.leak ? "missed" : "false")
+                           : o.mv.leak_after_plateau ? "leak-pl"
+                                                     : "active-pl",
                            (unsigned long long)seed, tr.name,
                            tr.limit / 1073741824.0,
                            tr.eta_from_onset_s / 3600, tr.onset_s / 3600,
