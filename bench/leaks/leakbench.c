@@ -154,7 +154,7 @@ static double pct(dvec *d, double p)
 
 /* ---- tables: aligned text or markdown ---- */
 
-#define TCOLS 16
+#define TCOLS 17
 #define TROWS 96
 #define TCELL 48
 typedef struct tbl {
@@ -249,6 +249,9 @@ typedef struct mvrun {
     double either_s;    /* first leak or oom_risk at/after onset; -1 none */
     int risk_spells;    /* oom_risk activations */
     int risk_false;     /* ... on a non-leak or before the onset */
+    int page_false;     /* pages of the shipped MemvigilOOMRisk rule (oom_risk
+                           with the limit < PAGE_ETA_S away, held PAGE_FOR_S)
+                           on a non-leak or before the onset */
     int leak_after_plateau;   /* became leak at/after the first plateau */
     int active_after_plateau; /* leak or risk active 15 min after a plateau */
     int end_leak, end_risk;   /* state at the last point */
@@ -262,6 +265,11 @@ typedef struct outcome {
     double rule_s[NRULE][NSWEEP]; /* first alarm per rule and threshold
                                      (K0: the usual threshold) */
 } outcome;
+
+/* The page rule of deploy/prometheus/memvigil-rules.yml, MemvigilOOMRisk:
+ * memvigil_oom_risk == 1 and time to limit < 6 h, for 5 minutes. */
+#define PAGE_ETA_S (6 * HOUR)
+#define PAGE_FOR_S 300.0
 
 /* --leak-min-rise in ms, --oom-risk-horizon in s; 0 = the detector's default. */
 static int64_t min_rise_ms;
@@ -288,7 +296,8 @@ static int replay_mv(const trace *tr, mvrun *m)
     const int64_t t0_ms = 1000000;
     mv__leak_result r;
     memset(&r, 0, sizeof r);
-    int prev_leak = 0, prev_risk = 0, pi = 0;
+    int prev_leak = 0, prev_risk = 0, pi = 0, paging = 0;
+    double page_cond_since = -1;
     double c0 = now_s();
     for (size_t i = 0; i < tr->n; i++) {
         double t = tr->t[i];
@@ -308,6 +317,20 @@ static int replay_mv(const trace *tr, mvrun *m)
                 m->risk_false++;
             if (m->risk_s < 0)
                 m->risk_s = t;
+        }
+        /* the page rule: pending while the condition holds, firing after
+         * PAGE_FOR_S of it; one page per firing */
+        if (rk && r.risk.eta_s < PAGE_ETA_S) {
+            if (page_cond_since < 0)
+                page_cond_since = t;
+            if (!paging && t - page_cond_since >= PAGE_FOR_S) {
+                paging = 1;
+                if (!tr->leak || t < tr->onset_s)
+                    m->page_false++;
+            }
+        } else {
+            page_cond_since = -1;
+            paging = 0;
         }
         if ((lk || rk) && m->either_s < 0 && (!tr->leak || t >= tr->onset_s))
             m->either_s = t;
@@ -494,6 +517,7 @@ typedef struct mvstat {
     tally leak;            /* the leak claim */
     int leak_alarms, risk_alarms;
     int risk_false;        /* false oom_risk activations */
+    int page_false;        /* false pages of the shipped rule */
     dvec share_either;     /* headroom at the first leak-or-risk (leaks) */
     int urgent, urgent_either_ok;
     int nplat, plat_leak, plat_active;
@@ -507,6 +531,7 @@ static void mv_add(mvstat *s, const trace *tr, const mvrun *m)
     s->leak_alarms += m->leak_s >= 0;
     s->risk_alarms += m->risk_s >= 0;
     s->risk_false += m->risk_false;
+    s->page_false += m->page_false;
     if (tr->leak && m->either_s >= 0 && tr->eta_from_onset_s > 0)
         dv_push(&s->share_either,
                 (m->either_s - tr->onset_s) / tr->eta_from_onset_s);
@@ -530,6 +555,7 @@ static void mv_merge(mvstat *d, const mvstat *s)
     d->leak_alarms += s->leak_alarms;
     d->risk_alarms += s->risk_alarms;
     d->risk_false += s->risk_false;
+    d->page_false += s->page_false;
     dv_append(&d->share_either, &s->share_either);
     d->urgent += s->urgent;
     d->urgent_either_ok += s->urgent_either_ok;
@@ -550,11 +576,11 @@ static tbl sum_t;
 
 static void summary_header(void)
 {
-    sum_t.ncol = 16;
+    sum_t.ncol = 17;
     sum_t.nrow = 0;
     tbl_row(&sum_t, "config", "seed", "traces", "proc-days", "precision",
             "recall", "F1", "false leaks /100pd", "false oom_risk /100pd",
-            "median delay", "p90 delay", "headroom leak",
+            "false pages /100pd", "median delay", "p90 delay", "headroom leak",
             "headroom leak or risk", "<=12h in 2h", "leak after plateau",
             "active 15m after plateau");
 }
@@ -568,13 +594,14 @@ static void summary_row(const char *config, const char *seed, mvstat *s)
             S(6, "%.3f", f1),
             S(7, "%.2f", per100(s->leak.nfa, s->leak.fa_days)),
             S(8, "%.2f", per100(s->risk_false, s->leak.fa_days)),
-            fmt_h(9, pct(&s->leak.delay, 0.5)),
-            fmt_h(10, pct(&s->leak.delay, 0.9)),
-            fmt_pct(11, pct(&s->leak.share, 0.5)),
-            fmt_pct(12, pct(&s->share_either, 0.5)),
-            S(13, "%d/%d", s->urgent_either_ok, s->urgent),
-            S(14, "%d/%d", s->plat_leak, s->nplat),
-            S(15, "%d/%d", s->plat_active, s->nplat));
+            S(9, "%.2f", per100(s->page_false, s->leak.fa_days)),
+            fmt_h(10, pct(&s->leak.delay, 0.5)),
+            fmt_h(11, pct(&s->leak.delay, 0.9)),
+            fmt_pct(12, pct(&s->leak.share, 0.5)),
+            fmt_pct(13, pct(&s->share_either, 0.5)),
+            S(14, "%d/%d", s->urgent_either_ok, s->urgent),
+            S(15, "%d/%d", s->plat_leak, s->nplat),
+            S(16, "%d/%d", s->plat_active, s->nplat));
 }
 
 /* A rule at one threshold: counts, and its delays paired with memvigil's
@@ -630,10 +657,13 @@ static void print_detectors(mvstat *all, tally rt[NRULE])
     tbl_print(&t);
     printf("\nmemvigil leak or oom_risk: median headroom used at the first "
            "alarm %.1f%%; <=12h leaks flagged within 2h of visible growth "
-           "%d/%d; false oom_risk activations %.2f /100 proc-days (%d)\n",
+           "%d/%d; false oom_risk activations %.2f /100 proc-days (%d); "
+           "false pages of the shipped rule (under 6 h, for 5 min) %.2f /100 "
+           "proc-days (%d)\n",
            100.0 * pct(&all->share_either, 0.5), all->urgent_either_ok,
            all->urgent, per100(all->risk_false, all->leak.fa_days),
-           all->risk_false);
+           all->risk_false, per100(all->page_false, all->leak.fa_days),
+           all->page_false);
 }
 
 static void print_paired(sweepst w[NRULE][NSWEEP])
@@ -693,9 +723,9 @@ static void print_equal_fa(sweepst w[NRULE][NSWEEP], double fa_days,
 
 static void print_families(mvstat fam[K_COUNT])
 {
-    tbl t = {.ncol = 13};
+    tbl t = {.ncol = 14};
     tbl_row(&t, "family", "label", "traces", "leak alarms", "oom_risk alarms",
-            "false leaks", "false oom_risk", "median delay",
+            "false leaks", "false oom_risk", "false pages", "median delay",
             "headroom leak", "headroom leak or risk", "<=12h in 2h",
             "leak after plateau", "active 15m after plateau");
     for (int k = 0; k < K_COUNT; k++) {
@@ -707,13 +737,13 @@ static void print_families(mvstat fam[K_COUNT])
         tbl_row(&t, kind_name((trace_kind)k), lk ? "leak" : "ok",
                 S(2, "%d", s->ntr), S(3, "%d", s->leak_alarms),
                 S(4, "%d", s->risk_alarms), S(5, "%d", s->leak.nfa),
-                S(6, "%d", s->risk_false),
-                lk ? fmt_h(7, pct(&s->leak.delay, 0.5)) : "-",
-                lk ? fmt_pct(8, pct(&s->leak.share, 0.5)) : "-",
-                lk ? fmt_pct(9, pct(&s->share_either, 0.5)) : "-",
-                s->urgent ? S(10, "%d/%d", s->urgent_either_ok, s->urgent) : "-",
-                pl ? S(11, "%d/%d", s->plat_leak, s->nplat) : "-",
-                pl ? S(12, "%d/%d", s->plat_active, s->nplat) : "-");
+                S(6, "%d", s->risk_false), S(7, "%d", s->page_false),
+                lk ? fmt_h(8, pct(&s->leak.delay, 0.5)) : "-",
+                lk ? fmt_pct(9, pct(&s->leak.share, 0.5)) : "-",
+                lk ? fmt_pct(10, pct(&s->share_either, 0.5)) : "-",
+                s->urgent ? S(11, "%d/%d", s->urgent_either_ok, s->urgent) : "-",
+                pl ? S(12, "%d/%d", s->plat_leak, s->nplat) : "-",
+                pl ? S(13, "%d/%d", s->plat_active, s->nplat) : "-");
     }
     tbl_print(&t);
 }
@@ -791,7 +821,7 @@ static void tsv_line(FILE *f, const char *config, uint64_t seed,
             o->mv.leak_after_plateau, o->mv.active_after_plateau);
     for (int d = 0; d < NRULE; d++)
         fprintf(f, "\t%.0f", o->rule_s[d][K0]);
-    fprintf(f, "\t%.0f\n", tr->visible_s);
+    fprintf(f, "\t%.0f\t%d\n", tr->visible_s, o->mv.page_false);
 }
 
 /* ---- fixtures ---- */
@@ -1081,7 +1111,7 @@ int main(int argc, char **argv)
         fprintf(tsv, "config\tseed\tname\tkind\tleak\tlimit\tinterval_s"
                      "\tonset_s\tto_limit_s\tplateau_s\tdur_s\tleak_s\trisk_s"
                      "\teither_s\trisk_spells\tleak_after_plateau"
-                     "\tactive_after_plateau\ta\tb\tc\td\tvisible_s\n");
+                     "\tactive_after_plateau\ta\tb\tc\td\tvisible_s\tpages_false\n");
     }
     static mvstat fam[K_COUNT], all;
     static famfa sfa[64][K_COUNT];
