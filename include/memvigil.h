@@ -693,6 +693,14 @@ typedef struct mv_node_config {
                                     container's labels; NULL or "" (the
                                     default) = none (counters only). Not
                                     permitted: told once, counters only. */
+    /* Leak patience of every container's detector, in ms, as
+     * mv_config.leak_min_rise_ms: 0 (the default) = the detector's default
+     * (docs/leak-detection.md), < 0 is -EINVAL. */
+    int64_t leak_min_rise_ms;
+    /* The OOM-risk claim's horizon of every container, in ms, as
+     * mv_config.oom_risk_horizon_ms: 0 (the default) = the detector's
+     * default (12 h), < 0 is -EINVAL. */
+    int64_t oom_risk_horizon_ms;
 } mv_node_config;
 
 MV_EXPORT void mv_node_config_init(mv_node_config *cfg);

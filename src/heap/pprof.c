@@ -25,7 +25,9 @@ void mv__heap_buf_release(mv_heap_buf *b)
 
 static void buf_put(mv_heap_buf *b, const void *d, size_t n)
 {
-    if (b->oom)
+    /* nothing to add: d may be NULL then (an empty sub-buffer), which
+     * memcpy may not be given even for 0 bytes */
+    if (b->oom || n == 0)
         return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;

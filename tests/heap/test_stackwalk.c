@@ -274,7 +274,12 @@ static __attribute__((noinline)) void walk_passes(sw_probe_fn fn, int passes,
                                                   uintptr_t (*out)[DEPTH], int *ns,
                                                   void (*before)(int pass))
 {
-    for (int i = 0; i < passes; i++) {
+    /* A trip count the compiler cannot see keeps the loop (and its one
+     * call site) whole: clang -O2 otherwise propagates passes (always 3)
+     * into this function and unrolls the loop into three call sites, each
+     * pass's frame in walk_passes then its own return address. */
+    volatile int npasses = passes;
+    for (int i = 0; i < npasses; i++) {
         before(i);
         sw_via_lib_o2(6, fn);
         memcpy(out[i], cache_frames, sizeof out[i]);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # node_cli_errors.sh — `memvigil watch --cgroup-root` (node mode) refuses
 # bad command lines with one clear line and exit 2 (node options without
-# the root, a single-target option with it, bad values), and a root that is
-# no memory cgroup hierarchy with exit 1; on the v2 fixture tree it starts,
+# the root, a single-target option with it, bad values: --leak-min-rise and
+# --oom-risk-horizon with watch's own words), and a root that is no memory
+# cgroup hierarchy with exit 1; it takes the two leak settings; on the v2
+# fixture tree it starts,
 # says how many containers it watches, and exits 0 at --duration; its
 # endpoint wants the --token, serves metrics that `promtool check metrics`
 # accepts, and the status JSON.
@@ -33,6 +35,20 @@ expect 2 "--limit applies to one target" --cgroup-root "$V2" --limit 1G
 expect 2 "--record applies to one target" --cgroup-root "$V2" --record "$tmp/r.jsonl"
 expect 2 "--on-alert applies to one target" --cgroup-root "$V2" --on-alert /bin/true
 expect 2 "--cpu-budget is not supported" --cgroup-root "$V2" --cpu-budget 0.02
+expect 2 "--alloc-window is not supported" --cgroup-root "$V2" --alloc-window 3s
+# the leak settings are watch's: the same parser, the same words, exit 2
+# bad_setting OPTION VALUE: a usage error in node mode, worded as watch's
+bad_setting() {
+    expect 2 "bad $1 '$2': expected a duration from" --cgroup-root "$V2" "$1" "$2"
+    cp "$tmp/err" "$tmp/err.node"
+    expect 2 "bad $1 '$2'" --pid $$ "$1" "$2"
+    cmp -s "$tmp/err" "$tmp/err.node" ||
+        fail "$1 $2: node mode says '$(cat "$tmp/err.node")', watch says '$(cat "$tmp/err")'"
+}
+bad_setting --oom-risk-horizon 10s
+bad_setting --leak-min-rise 0
+bad_setting --oom-risk-horizon 31d
+bad_setting --leak-min-rise soon
 expect 2 "bad --grace 'soon'" --cgroup-root "$V2" --grace soon
 expect 2 "bad --max-containers '0'" --cgroup-root "$V2" --max-containers 0
 expect 2 "bad --max-containers 'lots'" --cgroup-root "$V2" --max-containers lots
@@ -46,6 +62,11 @@ expect 1 "no memory cgroup hierarchy at '/nonexistent" --cgroup-root /nonexisten
 # options anywhere; a good start and a clean stop
 expect 0 "watching 6 containers (6 up)" --duration 1s --cgroup-root "$V2" --services '*.service' --interval 200ms
 [ ! -s "$tmp/out" ] || fail "events on a quiet fixture tree: $(cat "$tmp/out")"
+# the leak patience and OOM-risk horizon are taken (unit_node shows they
+# reach every container's detector)
+expect 0 "watching 4 containers (4 up)" --cgroup-root "$V2" --leak-min-rise 3h \
+    --oom-risk-horizon 6h --duration 1s --interval 200ms
+[ ! -s "$tmp/out" ] || fail "events with the leak settings: $(cat "$tmp/out")"
 
 # the endpoint follows the agent's rules: a token is required when set
 "$MEMVIGIL" watch --cgroup-root "$V2" --listen 127.0.0.1:0 --token s3cret \

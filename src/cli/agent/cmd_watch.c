@@ -46,6 +46,7 @@ const char cli_watch_usage[] =
     "labelled namespace, pod, container, pod_uid, container_id, qos and id\n"
     "(kubelet systemd and cgroupfs drivers, docker, containerd, CRI-O).\n"
     "Containers that appear are picked up within one interval.\n"
+    "--leak-min-rise and --oom-risk-horizon apply to every container.\n"
     "\n"
     "  --cgroup-root PATH    node mode: watch every container under PATH\n"
     "  --services GLOB       node mode: also watch systemd services whose unit\n"

@@ -8,8 +8,9 @@
  * main loop below fetches, the sampler only looks in the cached index.
  *
  * Why an option of watch and not a command of its own: it watches cgroups
- * as `watch --cgroup` does, with the same endpoint, event and threshold
- * options; only what is watched differs. Options that name one target
+ * as `watch --cgroup` does, with the same endpoint, event, threshold and
+ * leak-detector (--leak-min-rise, --oom-risk-horizon) options; only what
+ * is watched differs. Options that name one target
  * (--pid, --cgroup, --limit, --record, --smaps-rollup, --on-alert) are
  * refused with it rather than silently ignored.
  */
@@ -74,15 +75,13 @@ static int refuse_single_target(const cli_agent_opts *o)
     if (o->cpu_budget > 0)
         return cli_usage_error("watch", "--cpu-budget is not supported with "
                                "--cgroup-root");
-    /* the node's detectors keep the default patience and horizon
-     * (mv_node_config has no such fields yet), and containers watched
-     * from outside have no allocator figures */
+    /* containers watched from outside have no allocator figures
+     * (--leak-min-rise and --oom-risk-horizon apply to every container's
+     * detector: node_config) */
     const struct {
         int64_t ms;
         const char *name;
     } settings[] = {
-        {o->leak_min_rise_ms, "--leak-min-rise"},
-        {o->oom_risk_horizon_ms, "--oom-risk-horizon"},
         {o->alloc_window_ms, "--alloc-window"},
     };
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
@@ -112,6 +111,9 @@ static void node_config(const cli_agent_opts *o, const cli_node_opts *no,
     cfg->event_log = o->event_log;
     cfg->event_log_max_bytes = o->event_log_max_bytes;
     cfg->event_log_keep = o->event_log_keep;
+    /* every container's leak detector: 0 = its defaults */
+    cfg->leak_min_rise_ms = o->leak_min_rise_ms;
+    cfg->oom_risk_horizon_ms = o->oom_risk_horizon_ms;
     /* one kernel-log watch for the node; kills go to their containers */
     cfg->kmsg_path = o->kmsg ? o->kmsg : "/dev/kmsg";
     cfg->on_event = cli_agent_on_event;

@@ -45,6 +45,9 @@ void mv_node_config_init(mv_node_config *cfg)
     cfg->critical_ratio = 0.90;
     cfg->hysteresis_ratio = 0.05;
     cfg->level_min_duration_ms = -1;
+    /* the leak detector's own defaults (patience 19 h, horizon 12 h) */
+    cfg->leak_min_rise_ms = 0;
+    cfg->oom_risk_horizon_ms = 0;
 }
 
 static int config_check(const mv_node_config *c)
@@ -67,6 +70,8 @@ static int config_check(const mv_node_config *c)
     if ((c->event_log_max_bytes != 0 &&
          c->event_log_max_bytes < MV_RECORD_MIN_MAX_BYTES) ||
         c->event_log_keep < 0 || c->event_log_keep > MV_RECORD_MAX_KEEP)
+        return -EINVAL;
+    if (c->leak_min_rise_ms < 0 || c->oom_risk_horizon_ms < 0)
         return -EINVAL;
     return 0;
 }

@@ -59,12 +59,26 @@ size_t mv__node_target_footprint(const mv__node_target *t)
            (t->leak ? mv__leak_footprint() : 0);
 }
 
-static mv__node_target *target_new(const char *rel,
+/* A container's leak detector: the detector's defaults but for the two
+ * settings the node was given (0 = keep the default), as the monitor
+ * does for its target. */
+static mv__leak_detector *leak_new(const mv_node_config *cfg)
+{
+    mv__leak_cfg lc;
+
+    mv__leak_cfg_init(&lc);
+    if (cfg->leak_min_rise_ms > 0)
+        lc.min_rise_ms = cfg->leak_min_rise_ms;
+    if (cfg->oom_risk_horizon_ms > 0)
+        lc.oom_risk_horizon_s = (double)cfg->oom_risk_horizon_ms / 1000.0;
+    return mv__leak_new(&lc);
+}
+
+static mv__node_target *target_new(const mv_node *n, const char *rel,
                                    const mv_container_labels *ids,
                                    mv__cgroup_kind kind)
 {
     mv__node_target *t = calloc(1, sizeof *t);
-    mv__leak_cfg lc;
 
     if (!t)
         return NULL;
@@ -74,8 +88,7 @@ static mv__node_target *target_new(const char *rel,
     t->kind = kind;
     t->up = 1;
     t->series = mv__node_series_new();
-    mv__leak_cfg_init(&lc);
-    t->leak = mv__leak_new(&lc);
+    t->leak = leak_new(&n->cfg);
     if (!t->series || !t->leak) {
         mv__node_target_free(t);
         return NULL;
@@ -491,7 +504,7 @@ static int on_found(void *ctx, const char *rel, mv__cgroup_kind kind,
         f->fresh = p;
         f->cap = cap;
     }
-    t = target_new(rel, ids, kind);
+    t = target_new(n, rel, ids, kind);
     if (!t)
         return 0;
     t->seen_gen = n->gen;

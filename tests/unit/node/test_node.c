@@ -6,7 +6,9 @@
  * grace period with target_up 0, then dropped); a container whose files
  * turn to garbage (a read-error event naming it, the others still read);
  * one removed between the walk and its read (gone, not an error);
- * the cap on watched containers (counted, said once); bad configs.
+ * the cap on watched containers (counted, said once); bad configs; the
+ * leak patience and OOM-risk horizon given to the node reaching every
+ * container's detector.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,9 @@
 #include <unistd.h>
 
 #include "memvigil.h"
+#include "leak.h"
+#include "node.h"
+#include "series.h"
 #include "util.h"
 
 #define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
@@ -504,6 +509,82 @@ static void test_render_while_ticking(void **state)
     remove_tree(dir);
 }
 
+/* Replays `hours` of a steady rise (from base_mib at rate_mib_h MiB/h,
+ * one point every 10 s, +-1 MiB of jitter) against limit_mib through the
+ * leak detector node mode made for the container at index i of a node
+ * started with c; returns the last result. The series starts after the
+ * container's own first sample (the detector's clock only goes forward). */
+static mv__leak_result replay(const mv_node_config *c, size_t i,
+                              double base_mib, double rate_mib_h,
+                              double limit_mib, double hours)
+{
+    const double mib = 1024.0 * 1024.0;
+    mv_node *n = NULL;
+    mv__leak_result r;
+    mv__series *ser = mv__series_new_default();
+
+    assert_non_null(ser);
+    assert_int_equal(mv_node_start(c, &n), 0);
+    pthread_mutex_lock(&n->lock);
+    assert_true(i < n->ntargets);
+    mv__node_target *t = n->targets[i];
+    assert_non_null(t->leak);
+    mv__leak_set_limit(t->leak, (int64_t)(limit_mib * mib));
+    int64_t t0 = t->last.monotonic_ms + 60000;
+    for (int k = 0; k <= (int)(hours * 360); k++) {
+        int64_t ms = t0 + (int64_t)k * 10000;
+        double v = (base_mib + rate_mib_h * k / 360.0 + (k % 2 ? 1 : -1)) * mib;
+        assert_int_equal(mv__series_push(ser, ms, v), 0);
+        mv__leak_tick(t->leak, ser, ms, 0, &r);
+    }
+    pthread_mutex_unlock(&n->lock);
+    mv_node_stop(n);
+    mv__series_free(ser);
+    return r;
+}
+
+/* mv_node_config.oom_risk_horizon_ms and leak_min_rise_ms reach every
+ * container's detector: a climb whose limit is ~7 h away is an OOM risk
+ * with the default 12 h horizon and none with 6 h (same ETA either way);
+ * 6 h of steady rise is a leak with a 2 h patience, not with the
+ * default 19 h. */
+static void test_leak_settings(void **state)
+{
+    (void)state;
+    seen s = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+    char dir[64];
+    mv_node_config dflt, set;
+    mv__leak_result r;
+
+    copy_tree("v2", dir);
+    config(&dflt, dir, &s);
+    assert_int_equal(dflt.leak_min_rise_ms, 0);
+    assert_int_equal(dflt.oom_risk_horizon_ms, 0);
+    set = dflt;
+    set.oom_risk_horizon_ms = 6 * 3600 * 1000LL;
+    set.leak_min_rise_ms = 2 * 3600 * 1000LL;
+
+    /* 1 GiB + 128 MiB/h for 1 h against 2 GiB: 896 MiB left, ~7 h */
+    r = replay(&dflt, 0, 1024, 128, 2048, 1.0);
+    assert_int_equal(r.risk.active, 1);
+    assert_true(r.risk.eta_s > 6 * 3600.0 && r.risk.eta_s < 8 * 3600.0);
+    r = replay(&set, 0, 1024, 128, 2048, 1.0);
+    assert_int_equal(r.risk.active, 0);
+    assert_true(r.risk.eta_s > 6 * 3600.0 && r.risk.eta_s < 8 * 3600.0);
+    /* the last container too, not only the first */
+    r = replay(&set, 5, 1024, 128, 2048, 1.0);
+    assert_int_equal(r.risk.active, 0);
+
+    /* 512 MiB + 64 MiB/h for 6 h against 2 GiB (~18 h left at the end) */
+    r = replay(&set, 1, 512, 64, 2048, 6.0);
+    assert_int_equal(r.verdict, MV_LEAK_LEAK);
+    assert_int_equal(r.risk.active, 0);
+    r = replay(&dflt, 1, 512, 64, 2048, 6.0);
+    assert_true(r.verdict != MV_LEAK_LEAK);
+    assert_int_equal(r.first_leak_ms, -1);
+    remove_tree(dir);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -523,6 +604,12 @@ static void test_bad_config(void **state)
     mv_node_config_init(&c);
     c.service_glob = "";
     assert_int_equal(mv_node_start(&c, &n), -EINVAL);
+    mv_node_config_init(&c);
+    c.leak_min_rise_ms = -1;
+    assert_int_equal(mv_node_start(&c, &n), -EINVAL);
+    mv_node_config_init(&c);
+    c.oom_risk_horizon_ms = -1;
+    assert_int_equal(mv_node_start(&c, &n), -EINVAL);
     assert_int_equal(mv_node_start(NULL, &n), -EINVAL);
     mv_node_stop(NULL);
 }
@@ -537,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_v1_tree),
         cmocka_unit_test(test_families_documented),
         cmocka_unit_test(test_render_while_ticking),
+        cmocka_unit_test(test_leak_settings),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
