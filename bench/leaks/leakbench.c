@@ -271,9 +271,8 @@ typedef struct outcome {
 #define PAGE_ETA_S (6 * HOUR)
 #define PAGE_FOR_S 300.0
 
-/* --leak-min-rise in ms, --oom-risk-horizon in s; 0 = the detector's default. */
-static int64_t min_rise_ms;
-static double risk_horizon_s;
+/* --leak-min-rise and --oom-risk-horizon in ms; 0 = the detector's default. */
+static int64_t min_rise_ms, risk_horizon_ms;
 
 static int replay_mv(const trace *tr, mvrun *m)
 {
@@ -283,10 +282,7 @@ static int replay_mv(const trace *tr, mvrun *m)
     mv__leak_cfg cfg;
     mv__leak_cfg_init(&cfg);
     cfg.limit_bytes = tr->limit;
-    if (min_rise_ms > 0)
-        cfg.min_rise_ms = min_rise_ms;
-    if (risk_horizon_s > 0)
-        cfg.oom_risk_horizon_s = risk_horizon_s;
+    mv__leak_cfg_settings(&cfg, min_rise_ms, risk_horizon_ms);
     mv__leak_detector *det = mv__leak_new(&cfg);
     if (!s || !det) {
         mv__series_free(s);
@@ -1068,7 +1064,7 @@ int main(int argc, char **argv)
             double h;
             if (parse_hours(argv[i], argv[i + 1], &h))
                 return 2;
-            risk_horizon_s = h * 3600.0;
+            risk_horizon_ms = (int64_t)(h * 3600.0 * 1000.0 + 0.5);
             i++;
         } else if (!strcmp(argv[i], "--dump") && i + 2 < argc) {
             dump_kind = atoi(argv[++i]);

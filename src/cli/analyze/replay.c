@@ -135,10 +135,7 @@ int cli_replay_with(const cli_series *s, int64_t limit_bytes,
     mv__leak_cfg_init(&cfg);
     cfg.limit_bytes = cur_limit;
     cfg.signal_name = signal_words(s);
-    if (set->min_rise_ms > 0)
-        cfg.min_rise_ms = set->min_rise_ms;
-    if (set->risk_horizon_ms > 0)
-        cfg.oom_risk_horizon_s = (double)set->risk_horizon_ms / 1000.0;
+    mv__leak_cfg_settings(&cfg, set->min_rise_ms, set->risk_horizon_ms);
     d = mv__leak_new(&cfg);
     ser = mv__series_new_default();
     if (!d || !ser) {

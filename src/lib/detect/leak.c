@@ -177,6 +177,15 @@ void mv__leak_cfg_init(mv__leak_cfg *cfg)
     cfg->min_rise_ms = MV_LEAK_MIN_RISE_MS;
 }
 
+void mv__leak_cfg_settings(mv__leak_cfg *cfg, int64_t min_rise_ms,
+                           int64_t oom_risk_horizon_ms)
+{
+    if (min_rise_ms > 0)
+        cfg->min_rise_ms = min_rise_ms;
+    if (oom_risk_horizon_ms > 0)
+        cfg->oom_risk_horizon_s = (double)oom_risk_horizon_ms / 1000.0;
+}
+
 /* The insufficient-data result over window_s seconds of data: no verdict,
  * no reason, growth and ETA unknown, confidence 0. Its one home: the reset
  * (no data at all) and insufficient() (data, but no window to judge yet). */

@@ -94,6 +94,12 @@ static inline const char *mv__leak_reason_name(mv__leak_reason r)
 /* Defaults documented in leak.c. */
 void mv__leak_cfg_init(mv__leak_cfg *cfg);
 
+/* The two settings users give (mv_config, mv_node_config, analyze's
+ * options): the leak patience and the oom_risk horizon, in ms; 0 or less
+ * keeps the default. The one place they are mapped onto a detector. */
+void mv__leak_cfg_settings(mv__leak_cfg *cfg, int64_t min_rise_ms,
+                           int64_t oom_risk_horizon_ms);
+
 /* The urgency claim, apart from the leak verdict (which is about cause):
  * at the CURRENT growth rate of the floor (mv__growth_now: the last hour,
  * or the last 10 minutes once growth has visibly slowed), the effective

@@ -1290,10 +1290,8 @@ static int start_impl(const mv_config *cfg, mv_monitor **out)
     {
         mv__leak_cfg lc;
         mv__leak_cfg_init(&lc);
-        if (cfg->leak_min_rise_ms > 0)
-            lc.min_rise_ms = cfg->leak_min_rise_ms;
-        if (cfg->oom_risk_horizon_ms > 0)
-            lc.oom_risk_horizon_s = (double)cfg->oom_risk_horizon_ms / 1000.0;
+        mv__leak_cfg_settings(&lc, cfg->leak_min_rise_ms,
+                              cfg->oom_risk_horizon_ms);
         m->leak = mv__leak_new(&lc);
     }
     /* recent compact samples for the live page, only when it is served */

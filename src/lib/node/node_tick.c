@@ -60,17 +60,14 @@ size_t mv__node_target_footprint(const mv__node_target *t)
 }
 
 /* A container's leak detector: the detector's defaults but for the two
- * settings the node was given (0 = keep the default), as the monitor
- * does for its target. */
+ * settings the node was given (0 = keep the default). */
 static mv__leak_detector *leak_new(const mv_node_config *cfg)
 {
     mv__leak_cfg lc;
 
     mv__leak_cfg_init(&lc);
-    if (cfg->leak_min_rise_ms > 0)
-        lc.min_rise_ms = cfg->leak_min_rise_ms;
-    if (cfg->oom_risk_horizon_ms > 0)
-        lc.oom_risk_horizon_s = (double)cfg->oom_risk_horizon_ms / 1000.0;
+    mv__leak_cfg_settings(&lc, cfg->leak_min_rise_ms,
+                          cfg->oom_risk_horizon_ms);
     return mv__leak_new(&lc);
 }
 
