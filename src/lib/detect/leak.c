@@ -327,15 +327,28 @@ static void evidence(const mv__leak_detector *d, const mv__leak_window_eval *ev,
                 return;
             len += more;
         }
+        int more;
         if (mv__leak_limit_known(lim))
-            snprintf(out + len, n - (size_t)len,
-                     "; at this rate the %s limit is reached in %s",
-                     mv__human_bytes(lim, b2, sizeof b2),
-                     mv__human_eta(ev->eta, t2, sizeof t2));
+            more = snprintf(out + len, n - (size_t)len,
+                            "; at this rate the %s limit is reached in %s",
+                            mv__human_bytes(lim, b2, sizeof b2),
+                            mv__human_eta(ev->eta, t2, sizeof t2));
         else
+            more = snprintf(out + len, n - (size_t)len,
+                            "; no limit known, at this rate it doubles in %s",
+                            mv__human_eta(ev->eta, t2, sizeof t2));
+        if (more < 0 || (size_t)(len + more) >= n)
+            return;
+        len += more;
+        /* a suspect waiting out the leak patience says so: a cache
+         * filling at a steady pace looks the same until it caps */
+        if (v == MV_LEAK_SUSPECT && isfinite(ev->rise_age_s))
             snprintf(out + len, n - (size_t)len,
-                     "; no limit known, at this rate it doubles in %s",
-                     mv__human_eta(ev->eta, t2, sizeof t2));
+                     "; a leak verdict needs %s of rise, and it left its "
+                     "lowest level %s ago",
+                     mv__human_duration((double)d->cfg.min_rise_ms / 1000.0,
+                                        b1, sizeof b1),
+                     mv__human_duration(ev->rise_age_s, t2, sizeof t2));
         break;
     }
     case MV_LEAK_R_TRIVIAL:
@@ -552,6 +565,7 @@ static void plateau_verdict(mv__leak_detector *d, int64_t now_ms)
     mv__leak_result *r = &d->res;
     mv__leak_window_eval ev;
     memset(&ev, 0, sizeof ev);
+    ev.rise_age_s = NAN;
     ev.reason = MV_LEAK_R_PLATEAU;
     ev.span_s = (double)(now_ms - d->highs.hi_ms) / 1000.0;
     d->leak_streak = 0;

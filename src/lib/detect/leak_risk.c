@@ -13,9 +13,9 @@
  *     is no risk), and the rise is not levelling off below the limit (a
  *     warm-up's tail, see levels_off_at), with RISK_MIN_DATA_MS of
  *     data behind the rate (less when the limit is nearer than the climb
- *     has been watched) and no more than RISK_MAX_PROJECTION x that data
- *     to the limit (a young process), on RISK_PERSIST evaluations in a
- *     row.
+ *     has been watched) and no more than RISK_MAX_PROJECTION x the time
+ *     the data covers to the limit (young data), on RISK_PERSIST
+ *     evaluations in a row.
  * It clears at the first evaluation where the rate no longer reaches the
  * limit within RISK_CLEAR_FACTOR x the horizon, or the rise is seen
  * levelling off below the limit: a cache that caps, a warm-up that levels
@@ -45,13 +45,15 @@
  * watched: waiting out RISK_MIN_DATA_MS would tell it after the OOM kill.
  * It still needs RISK_URGENT_MIN_DATA_MS of data and every other test. */
 #define RISK_URGENT_MIN_DATA_MS MV_LEAK_MIN_MS
-/* ...and the time to the limit at most this many times the data behind
- * the rate: in a process's first 90 minutes (with the 12 h horizon) a rise
- * is told only once it has been watched for an eighth of the time it
- * would take to fill the limit. A warm-up or the first climb of a GC
- * sawtooth 5 minutes after start would otherwise be projected 144 x as
- * far as it was watched; a leak that fills the limit in 6 h is told
- * after 45 minutes. bench/leaks/README.md, "Young processes". */
+/* ...and the time to the limit at most this many times the time the data
+ * covers (now - data_start_ms): in the first 90 minutes of data (with the
+ * 12 h horizon) a rise is told only once it has been watched for an
+ * eighth of the time it would take to fill the limit. A warm-up or the
+ * first climb of a GC sawtooth 5 minutes after start would otherwise be
+ * projected 144 x as far as it was watched; a leak that fills the limit
+ * in 6 h is told after 45 minutes. The staircase's pace (by_stairs) is
+ * not held back: two or more steps are the evidence a rate of minutes is
+ * not. bench/leaks/README.md, "Young processes". */
 #define RISK_MAX_PROJECTION 8.0
 #define RISK_PERSIST 2
 #define RISK_CLEAR_FACTOR 1.25
@@ -271,7 +273,7 @@ void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
                  (near && watched_ms >= RISK_URGENT_MIN_DATA_MS &&
                   r->eta_s * 1000.0 < (double)watched_ms);
     /* and a young process's rate is not projected further than
-     * RISK_MAX_PROJECTION x the data behind it */
+     * RISK_MAX_PROJECTION x the time its data covers */
     if (enough && !(r->eta_s * 1000.0 <=
                     RISK_MAX_PROJECTION * (double)watched_ms))
         enough = 0;

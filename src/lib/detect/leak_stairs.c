@@ -134,6 +134,7 @@ void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev)
 {
     memset(ev, 0, sizeof *ev);
     ev->dod = NAN;
+    ev->rise_age_s = NAN;
     int64_t span = c->now_ms - c->data_start_ms;
     if (span > STAIR_SPAN)
         span = STAIR_SPAN;

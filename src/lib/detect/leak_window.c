@@ -344,8 +344,14 @@ static rise_verdict judge_rise(const mv__leak_ctx *c, int64_t W,
         if (bk[i].min <= lo + RISE_BASE_SHARE * (top - lo))
             j = i;
     int64_t rise_from = bk[j].t_start_ms;
-    if (c->now_ms - rise_from < c->min_rise_ms)
+    if (c->now_ms - rise_from < c->min_rise_ms) {
+        /* the age is said only when the look-back reached the data's
+         * start: a look-back of HISTORY_WIDTHS x W may begin inside an
+         * older rise */
+        if (span == c->now_ms - c->data_start_ms)
+            ev->rise_age_s = (double)(c->now_ms - rise_from) / 1000.0;
         return RISE_YOUNG;
+    }
     n = mv__leak_envelope(c, rise_from, c->now_ms - rise_from, bk, NULL);
     if (n < 12)
         return RISE_OK;
@@ -498,6 +504,7 @@ void mv__leak_eval_window(const mv__leak_ctx *c, int64_t W,
     memset(ev, 0, sizeof *ev);
     ev->dod = NAN;
     ev->above_past = NAN;
+    ev->rise_age_s = NAN;
     ev->reason = MV_LEAK_R_NONE;
     int64_t avail = c->now_ms - c->data_start_ms;
     if ((double)avail < WIN_COVER * (double)W)

@@ -65,6 +65,12 @@ typedef struct mv__leak_window_eval {
     double above_past;   /* floor now minus the highest floor before the
                             window at its resolution (NAN: no history) */
     double past_s;       /* span of that history, s */
+    double rise_age_s;   /* how long ago the rise the window is part of
+                            left its lowest level, when it was judged
+                            younger than the leak patience and the look-
+                            back reached the data's start (NAN otherwise,
+                            the age unknown): the evidence
+                            of a suspect says what it waits for */
     int stairs;          /* staircase vote: number of steps (0 = a window) */
     double stair_step, stair_period_s;
     /* The staircase test sets these whether or not it votes (the leak

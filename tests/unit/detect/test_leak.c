@@ -380,6 +380,10 @@ static void test_history_short(void **state)
     assert_true(o.first_risk_h >= 0.5 && o.first_risk_h <= 0.7);
     assert_true(o.first_leak_h < 0);
     assert_int_equal(o.last.verdict, MV_LEAK_SUSPECT);
+    /* the suspect says what it waits for: the leak patience */
+    assert_non_null(strstr(o.last.evidence, "a leak verdict needs 3 h of "
+                                            "rise, and it left its lowest "
+                                            "level 1 h"));
     assert_true(o.last.risk.active);
     /* a leak that starts after 6 flat hours, ~10 h from the limit: the
      * leak once the rise has lasted 3 h */
