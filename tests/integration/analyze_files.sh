@@ -120,13 +120,17 @@ grep -q '^  oom risk     ' "$tmp/out" || fail "text oom risk line"
 # ---- two claims apart: 20 minutes of fast growth under a 1 GiB limit ----
 # the OOM-risk claim (urgency) is raised within minutes, whatever the cause;
 # the verdict (cause) needs an hour or more, so it is not leak (exit 0)
-python3 - "$tmp/fast.csv" <<'EOF'
+# fast_growth FILE MINUTES: 300 MiB + 1.2 GiB/h, a point every 10 s
+fast_growth() {
+    python3 - "$1" "$2" <<'EOF'
 import sys
 with open(sys.argv[1], "w") as f:
     f.write("seconds,bytes\n")
-    for i in range(121):   # 20 min at 10 s: 300 MiB + 1.2 GiB/h
+    for i in range(int(sys.argv[2]) * 6 + 1):
         f.write(f"{i * 10},{300 * 2**20 + i * 10 * 1200 * 2**20 // 3600 + (i % 3) * 4096}\n")
 EOF
+}
+fast_growth "$tmp/fast.csv" 20
 expect 0 fast.csv --json --limit 1G
 jq -e '.verdict != "leak" and .detected_at_s == null and
        .oom_risk_active == true and .oom_risk_at_s > 0 and .oom_risk_at_s <= .span_s and
@@ -148,13 +152,7 @@ jq -e '.oom_risk_active == false and .oom_risk_at_s == null and
 # 75 minutes of the same growth do: ~7 h to the limit, within the default
 # 12 h horizon, raised once 8 x the data reaches it (~55 min), and beyond
 # a 6 h horizon (the horizon is a setting)
-python3 - "$tmp/long.csv" <<'EOF'
-import sys
-with open(sys.argv[1], "w") as f:
-    f.write("seconds,bytes\n")
-    for i in range(451):   # 75 min at 10 s: 300 MiB + 1.2 GiB/h
-        f.write(f"{i * 10},{300 * 2**20 + i * 10 * 1200 * 2**20 // 3600 + (i % 3) * 4096}\n")
-EOF
+fast_growth "$tmp/long.csv" 75
 expect 0 long.csv --json --limit 10G
 jq -e '.oom_risk_active == true and .oom_risk_time_to_limit_seconds > 6*3600 and
        .oom_risk_time_to_limit_seconds < 8*3600 and

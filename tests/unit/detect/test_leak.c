@@ -385,6 +385,22 @@ static void test_history_short(void **state)
                                             "rise, and it left its lowest "
                                             "level 1 h"));
     assert_true(o.last.risk.active);
+    /* with the default 19 h patience, a rise from the start 19.5-21 h old:
+     * a short window looks back only 24 widths, into the middle of the
+     * rise, and must not give that as the rise's age; a window that sees
+     * the data's start gives the age from where the floor left its
+     * lowest tenth (at least 85% of the rise's), below the patience */
+    shape old = {.kind = LINEAR, .base = 600 * MIB, .rate = 40 * MIB / H};
+    for (double h = 19.5; h <= 21.0; h += 0.5) {
+        run_cfg(&old, h, LIMIT, -1, -1, 10, 0, &o);
+        const char *age = strstr(o.last.evidence, "left its lowest level ");
+        int hh = -1, mm = 0;
+        if (!age)
+            continue;
+        assert_int_equal(sscanf(age, "left its lowest level %d h %d min",
+                                &hh, &mm), 2);
+        assert_true(hh + mm / 60.0 >= 0.85 * h && hh + mm / 60.0 < 19.0);
+    }
     /* a leak that starts after 6 flat hours, ~10 h from the limit: the
      * leak once the rise has lasted 3 h */
     shape late = {.kind = LATE, .base = 600 * MIB, .rate = 145 * MIB / H,
