@@ -99,6 +99,10 @@ extern mv_heap_real mv__heap_real;
  * the calling thread is affected; async-signal-safe (mmap, TLS). */
 int mv__heap_leave_begin(size_t bytes);
 void mv__heap_leave_end(void);
+/* 1 between begin and end on the calling thread: it may have interrupted
+ * the real allocator (a signal handler's _exit), so nothing may take the
+ * allocator's locks (mallinfo2, mallctl). Async-signal-safe (TLS). */
+int mv__heap_leaving(void);
 
 /* 1 when the process's `malloc` symbol resolves to ours (the program does
  * not bring its own allocator that wins symbol lookup). Snapshot time only. */

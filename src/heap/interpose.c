@@ -150,6 +150,11 @@ int mv__heap_leave_begin(size_t bytes)
     return 0;
 }
 
+int mv__heap_leaving(void)
+{
+    return t_leaving;
+}
+
 void mv__heap_leave_end(void)
 {
     t_leaving = 0;

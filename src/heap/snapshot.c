@@ -246,9 +246,15 @@ static int status_write_locked(void)
     int glibc = explained && mv__heap_next_is_glibc();
     char json[1400], path[640], tmp[660], alloc[320];
     /* the host allocator's figures, for the agent (mallinfo2 walks the
-     * arenas under their locks: this thread, at snapshot rate only) */
+     * arenas under their locks: this thread, at snapshot rate only; never
+     * in a leaving snapshot, whose thread may hold an arena lock already:
+     * a SIGALRM handler's _exit that interrupted free() waited on it for
+     * good, heap_children.sh) */
     mv__alloc_stats ast;
-    (void)mv__alloc_stats_read(&ast);
+    if (mv__heap_leaving())
+        mv__alloc_stats_clear(&ast);
+    else
+        (void)mv__alloc_stats_read(&ast);
     if (ast.kind == MV_ALLOC_NONE || mv__alloc_stats_format(&ast, alloc, sizeof alloc) < 0)
         snprintf(alloc, sizeof alloc, "null");
     int n = snprintf(json, sizeof json,

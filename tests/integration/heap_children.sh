@@ -19,9 +19,9 @@ set -euo pipefail
 [ -e "$MV_BUILD/libmemvigil_heap.so" ] || { echo "SKIP: no preload library in this build"; exit 0; }
 prog="$MV_BUILD/tests/heap/heap_leave"
 [ -x "$prog" ] || { echo "FAIL: $prog not built" >&2; exit 1; }
-tmp=/tmp/hkdbg; rm -rf $tmp; mkdir $tmp
+tmp=$(mktemp -d)
 run_pid=
-#trap '[ -n "$run_pid" ] && kill "$run_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$run_pid" ] && kill "$run_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 # shellcheck source=common.bash
 . "$(dirname "$0")/common.bash"
 
