@@ -1004,11 +1004,14 @@ static int parse_seeds(const char *s, uint64_t *out, int max, int n)
 }
 
 /* OPT's argument in hours, (0, 1000); says so on stderr and fails else. */
-static int parse_hours(const char *opt, const char *arg, double *out)
+/* A setting given in hours (0 < h < 1000), into *ms. */
+static int parse_hours_ms(const char *opt, const char *arg, int64_t *ms)
 {
-    *out = strtod(arg, NULL);
-    if (*out > 0 && *out < 1000)
+    double h = strtod(arg, NULL);
+    if (h > 0 && h < 1000) {
+        *ms = (int64_t)(h * 3600.0 * 1000.0 + 0.5);
         return 0;
+    }
     fprintf(stderr, "leakbench: bad %s %s (hours)\n", opt, arg);
     return 1;
 }
@@ -1055,16 +1058,12 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--tsv") && i + 1 < argc) {
             tsv_path = argv[++i];
         } else if (!strcmp(argv[i], "--leak-min-rise") && i + 1 < argc) {
-            double h;
-            if (parse_hours(argv[i], argv[i + 1], &h))
+            if (parse_hours_ms(argv[i], argv[i + 1], &min_rise_ms))
                 return 2;
-            min_rise_ms = (int64_t)(h * 3600.0 * 1000.0 + 0.5);
             i++;
         } else if (!strcmp(argv[i], "--oom-risk-horizon") && i + 1 < argc) {
-            double h;
-            if (parse_hours(argv[i], argv[i + 1], &h))
+            if (parse_hours_ms(argv[i], argv[i + 1], &risk_horizon_ms))
                 return 2;
-            risk_horizon_ms = (int64_t)(h * 3600.0 * 1000.0 + 0.5);
             i++;
         } else if (!strcmp(argv[i], "--dump") && i + 2 < argc) {
             dump_kind = atoi(argv[++i]);
