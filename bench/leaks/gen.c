@@ -518,6 +518,9 @@ int gen_trace(gen_config c, uint64_t seed, size_t idx, trace_kind k,
         out->visible_s = k == K_STEP_LEAK      ? p.period
                          : k == K_STEP_POISSON ? p.st_t[0]
                                                : p.onset;
+        out->flag_by_s = k == K_STEP_LEAK      ? 2 * p.period
+                         : k == K_STEP_POISSON ? p.st_t[1]
+                                               : out->visible_s;
     }
     bursts b;
     memset(&b, 0, sizeof b);

@@ -66,6 +66,10 @@ typedef struct trace {
     double onset_s;         /* leak start (s from the first point); 0 = at once */
     double visible_s;       /* leaks: first time the floor has risen (onset,
                                or the first step of a staircase) */
+    double flag_by_s;       /* leaks: when the "<= 12 h within 2 h" clock
+                               starts: visible_s, but a staircase's second
+                               step (issue 11, answer 2: a first step
+                               looks like a level shift) */
     double eta_from_onset_s;/* true time from onset to the limit (leaks) */
     double plateau_s;       /* warm-up / cache / bursts: first time the
                                plateau or cap is reached (warm-up: 3 tau,

@@ -16,7 +16,8 @@
  * only when the windows half and twice as wide agree (a leak keeps its
  * slope across scales; a random walk's straight run does not) and after it
  * has held for 1/HOLD_SHARE of the window (at most an hour; WANDER_HOLD x
- * longer when the series is known to wander); the strongest window wins
+ * longer when the series is known to wander) with the floor still rising
+ * meanwhile (HOLD_RISE_SHARE of the slope); the strongest window wins
  * (leak > suspect > none, then the highest z). A staircase vote
  * (leak_stairs.c) stands beside the windows. The verdict says leak after
  * LEAK_PERSIST leak evaluations in a row and clears after CLEAR_EVALS
@@ -92,6 +93,11 @@ static const int64_t WINDOWS[] = {
  * most an hour), WANDER_HOLD x longer when the series wanders. */
 #define HOLD_SHARE 8
 #define WANDER_HOLD 4
+/* ... and the floor must have kept rising while it held: by
+ * HOLD_RISE_SHARE of what the window's slope adds over the hold. A random
+ * walk's excursion votes at its top and turns there; a leak goes on.
+ * bench/leaks/README.md, "Kept rising through the hold". */
+#define HOLD_RISE_SHARE 0.25
 /* Consecutive leak evaluations before the verdict says leak. */
 #define LEAK_PERSIST 2
 /* Evaluations with nothing suspicious before a raised verdict clears. */
@@ -117,6 +123,7 @@ static const int64_t WINDOWS[] = {
 typedef struct win_state {
     int evaluated;
     int64_t leak_since_ms;   /* first evaluation of the current leak run */
+    double since_floor;      /* the window's floor then */
     int64_t last_eval_ms;
     int64_t last_start_ms;   /* data start it was evaluated with */
     mv__leak_history past;   /* highs before the window (its resolution) */
@@ -723,15 +730,22 @@ static void judge_windows(mv__leak_detector *d, const mv__leak_ctx *c,
             continue;
         mv__leak_eval_window(c, WINDOWS[i], &w->past, &w->ev);
         if (w->ev.level == 2) {
-            if (w->leak_since_ms < 0)
+            double floor_now = w->ev.y[w->ev.n - 1];
+            if (w->leak_since_ms < 0) {
                 w->leak_since_ms = c->now_ms;
+                w->since_floor = floor_now;
+            }
+            int64_t held = c->now_ms - w->leak_since_ms;
             int64_t hold = WINDOWS[i] / HOLD_SHARE;
             if (hold > HOUR_MS)
                 hold = HOUR_MS;
             if (w->ev.wander)
                 hold *= WANDER_HOLD;
-            if (c->now_ms - w->leak_since_ms < hold)
-                w->ev.level = 1; /* not held long enough yet: suspect */
+            /* not held long enough yet, or no longer rising: suspect */
+            if (held < hold ||
+                !(floor_now - w->since_floor >=
+                  HOLD_RISE_SHARE * w->ev.b * (double)held / 1000.0))
+                w->ev.level = 1;
         } else {
             w->leak_since_ms = -1;
         }

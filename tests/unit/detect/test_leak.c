@@ -3,7 +3,8 @@
  * per kind the detector must tell apart: steady, rising-floor sawtooth,
  * staircase, late-starting and daily-cycle leaks must be flagged (and in
  * time); flat noise, GC sawtooth, warm-up, a cache filling to a cap, batch
- * bursts, a one-off level shift and a daily cycle must never be. Plus
+ * bursts, a one-off level shift, a daily cycle and a long climb that
+ * turns at its top must never be. Plus
  * phases, an unknown limit, insufficient data and bad arguments.
  *
  * Each trace is sampled every 10 s and replayed as the monitor does: push
@@ -34,7 +35,7 @@ typedef struct shape {
 } shape;
 
 enum { FLAT, LINEAR, SAW, WARMUP, CACHE, STEP, BURSTS, DAILY, LATE, STAIRS,
-       LATE_SAW, CAP_LINEAR, RAMP, POISSON };
+       LATE_SAW, CAP_LINEAR, RAMP, POISSON, EXCURSION };
 
 /* Poisson-like step times (hours; exponential gaps, mean 40 min). */
 static const double POISSON_AT_H[20] = {
@@ -78,6 +79,13 @@ static double value(const shape *s, double t, uint64_t *st)
         for (int i = 0; i < 20; i++)
             if (t >= POISSON_AT_H[i] * H)
                 v += s->rate;
+        break;
+    /* flat for c h, rise at rate for b h, then back down at a x rate */
+    case EXCURSION:
+        if (t > s->c * H)
+            v += s->rate * fmin(t - s->c * H, s->b * H);
+        if (t > (s->c + s->b) * H)
+            v -= s->a * s->rate * (t - (s->c + s->b) * H);
         break;
     default: break;
     }
@@ -786,6 +794,24 @@ static void test_default_patience_trade(void **state)
     assert_true(o.last.risk.active);
 }
 
+/* A long climb that turns at its top (a random walk's excursion): the
+ * leak vote a window casts near the top must see the floor go on rising
+ * while it holds. 19.5 h at 80 MiB/h after 30 flat hours, then a slow
+ * decline: never leak (without the rule: leak 2.5 h into the decline);
+ * the same climb lasting 21 h: leak while it still climbs. */
+static void test_turning_climb_never(void **state)
+{
+    (void)state;
+    shape turn = {EXCURSION, 0.6 * GIB, 80 * MIB / H, 0.3, 19.5, 30};
+    run_out o;
+    run_cfg(&turn, 30 + 19.5 + 12, LIMIT, -1, -1, 30, 0, &o);
+    assert_true(o.first_leak_h < 0);
+    shape longer = turn;
+    longer.b = 21;
+    run_cfg(&longer, 30 + 21 + 12, LIMIT, -1, -1, 30, 0, &o);
+    assert_true(o.first_leak_h >= 49.5 && o.first_leak_h <= 51.0);
+}
+
 static void test_plateau_lifted_by_drop(void **state)
 {
     (void)state;
@@ -840,6 +866,7 @@ int main(void)
         cmocka_unit_test(test_poisson_steps_leak),
         cmocka_unit_test(test_set_limit_applies_at_once),
         cmocka_unit_test(test_plateau_lifted_by_drop),
+        cmocka_unit_test(test_turning_climb_never),
         cmocka_unit_test(test_patience_setting),
         cmocka_unit_test(test_default_patience_trade),
     };
