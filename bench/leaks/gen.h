@@ -65,7 +65,8 @@ typedef struct trace {
     int64_t limit;          /* effective limit, bytes */
     double onset_s;         /* leak start (s from the first point); 0 = at once */
     double visible_s;       /* leaks: first time the floor has risen (onset,
-                               or the first step of a staircase) */
+                               or the first step of a staircase; the
+                               scorer's clock uses flag_by_s) */
     double flag_by_s;       /* leaks: when the "<= 12 h within 2 h" clock
                                starts: visible_s, but a staircase's second
                                step (issue 11, answer 2: a first step

@@ -845,7 +845,8 @@ static void tsv_line(FILE *f, const char *config, uint64_t seed,
             o->mv.leak_after_plateau, o->mv.active_after_plateau);
     for (int d = 0; d < NRULE; d++)
         fprintf(f, "\t%.0f", o->rule_s[d][K0]);
-    fprintf(f, "\t%.0f\t%d\n", tr->visible_s, o->mv.page_false);
+    fprintf(f, "\t%.0f\t%d\t%.0f\n", tr->visible_s, o->mv.page_false,
+            tr->flag_by_s);
 }
 
 /* ---- fixtures ---- */
@@ -1097,12 +1098,20 @@ int main(int argc, char **argv)
         } else if ((!strcmp(argv[i], "--dump") ||
                     !strcmp(argv[i], "--trace")) && i + 2 < argc) {
             trace_changes = !strcmp(argv[i], "--trace");
-            const char *kn = argv[++i];
-            dump_kind = atoi(kn);
-            for (int k = 0; k < K_COUNT; k++)
-                if (!strcmp(kn, kind_name((trace_kind)k)))
-                    dump_kind = k;
-            dump_idx = atoi(argv[++i]);
+            const char *kn = argv[++i], *ix = argv[++i];
+            char *end;
+            long k = strtol(kn, &end, 10);
+            dump_kind = *kn && !*end && k >= 0 && k < K_COUNT ? (int)k : -1;
+            for (int f = 0; f < K_COUNT; f++)
+                if (!strcmp(kn, kind_name((trace_kind)f)))
+                    dump_kind = f;
+            k = strtol(ix, &end, 10);
+            dump_idx = *ix && !*end && k >= 0 ? (int)k : -1;
+            if (dump_kind < 0 || dump_idx < 0) {
+                fprintf(stderr, "leakbench: %s: no family '%s' or bad "
+                        "index '%s'\n", argv[i - 2], kn, ix);
+                return 2;
+            }
         } else {
             usage();
             return 2;
@@ -1115,14 +1124,22 @@ int main(int argc, char **argv)
 
     if (dump_kind >= 0) {
         trace tr;
-        if (dump_kind >= K_COUNT ||
-            gen_trace(cfg, seeds[0], (size_t)dump_kind * 100000 + (size_t)dump_idx,
+        int cnt = kind_count(cfg, (trace_kind)dump_kind, per_kind);
+        if (dump_idx >= cnt) {
+            fprintf(stderr, "leakbench: %s has traces 0-%d in config %s at "
+                    "--per-kind %d (index %d is not scored)\n",
+                    kind_name((trace_kind)dump_kind), cnt - 1, cname,
+                    per_kind, dump_idx);
+            return 2;
+        }
+        if (gen_trace(cfg, seeds[0],
+                      (size_t)dump_kind * 100000 + (size_t)dump_idx,
                       (trace_kind)dump_kind, &tr))
             return 1;
         printf("# %s config=%s seed=%llu limit=%lld onset=%.0f visible=%.0f "
-               "eta=%.0f plateau=%.0f interval=%.1f\n",
+               "flag_by=%.0f eta=%.0f plateau=%.0f interval=%.1f\n",
                tr.name, cname, (unsigned long long)seeds[0],
-               (long long)tr.limit, tr.onset_s, tr.visible_s,
+               (long long)tr.limit, tr.onset_s, tr.visible_s, tr.flag_by_s,
                tr.eta_from_onset_s, tr.plateau_s, tr.interval_s);
         if (trace_changes) {
             mvrun m;
@@ -1146,7 +1163,7 @@ int main(int argc, char **argv)
         fprintf(tsv, "config\tseed\tname\tkind\tleak\tlimit\tinterval_s"
                      "\tonset_s\tto_limit_s\tplateau_s\tdur_s\tleak_s\trisk_s"
                      "\teither_s\trisk_spells\tleak_after_plateau"
-                     "\tactive_after_plateau\ta\tb\tc\td\tvisible_s\tpages_false\n");
+                     "\tactive_after_plateau\ta\tb\tc\td\tvisible_s\tpages_false\tflag_by_s\n");
     }
     static mvstat fam[K_COUNT], all;
     static famfa sfa[64][K_COUNT];

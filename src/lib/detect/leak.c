@@ -730,10 +730,10 @@ static void judge_windows(mv__leak_detector *d, const mv__leak_ctx *c,
             continue;
         mv__leak_eval_window(c, WINDOWS[i], &w->past, &w->ev);
         if (w->ev.level == 2) {
-            double floor_now = w->ev.y[w->ev.n - 1];
+            double newest_floor = w->ev.y[w->ev.n - 1];
             if (w->leak_since_ms < 0) {
                 w->leak_since_ms = c->now_ms;
-                w->since_floor = floor_now;
+                w->since_floor = newest_floor;
             }
             int64_t held = c->now_ms - w->leak_since_ms;
             int64_t hold = WINDOWS[i] / HOLD_SHARE;
@@ -743,7 +743,7 @@ static void judge_windows(mv__leak_detector *d, const mv__leak_ctx *c,
                 hold *= WANDER_HOLD;
             /* not held long enough yet, or no longer rising: suspect */
             if (held < hold ||
-                !(floor_now - w->since_floor >=
+                !(newest_floor - w->since_floor >=
                   HOLD_RISE_SHARE * w->ev.b * (double)held / 1000.0))
                 w->ev.level = 1;
         } else {
