@@ -571,8 +571,7 @@ static void plateau_verdict(mv__leak_detector *d, int64_t now_ms)
 {
     mv__leak_result *r = &d->res;
     mv__leak_window_eval ev;
-    memset(&ev, 0, sizeof ev);
-    ev.rise_age_s = NAN;
+    mv__leak_eval_reset(&ev);
     ev.reason = MV_LEAK_R_PLATEAU;
     ev.span_s = (double)(now_ms - d->highs.hi_ms) / 1000.0;
     d->leak_streak = 0;

@@ -132,9 +132,7 @@ static int stair_sizes_within(const double *size, size_t k, double ratio)
 
 void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev)
 {
-    memset(ev, 0, sizeof *ev);
-    ev->dod = NAN;
-    ev->rise_age_s = NAN;
+    mv__leak_eval_reset(ev);
     int64_t span = c->now_ms - c->data_start_ms;
     if (span > STAIR_SPAN)
         span = STAIR_SPAN;

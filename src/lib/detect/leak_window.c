@@ -498,14 +498,19 @@ static int lasted_long_enough(const mv__leak_ctx *c, int64_t W)
 
 /* ---- the window ---------------------------------------------------------- */
 
-void mv__leak_eval_window(const mv__leak_ctx *c, int64_t W,
-                          mv__leak_history *h, mv__leak_window_eval *ev)
+void mv__leak_eval_reset(mv__leak_window_eval *ev)
 {
     memset(ev, 0, sizeof *ev);
     ev->dod = NAN;
     ev->above_past = NAN;
     ev->rise_age_s = NAN;
     ev->reason = MV_LEAK_R_NONE;
+}
+
+void mv__leak_eval_window(const mv__leak_ctx *c, int64_t W,
+                          mv__leak_history *h, mv__leak_window_eval *ev)
+{
+    mv__leak_eval_reset(ev);
     int64_t avail = c->now_ms - c->data_start_ms;
     if ((double)avail < WIN_COVER * (double)W)
         return;

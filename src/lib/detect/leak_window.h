@@ -99,6 +99,10 @@ typedef struct mv__leak_window_eval {
 size_t mv__leak_envelope(const mv__leak_ctx *c, int64_t from, int64_t width,
                          mv__bucket *bk, int64_t *bucket_ms);
 
+/* An empty judgement: zeros, the figures that may be unknown (dod,
+ * above_past, rise_age_s) NAN, reason MV_LEAK_R_NONE. */
+void mv__leak_eval_reset(mv__leak_window_eval *ev);
+
 /* Judges the newest W of c->s into *ev, folding the buckets that left the
  * window since the last call into *h. */
 void mv__leak_eval_window(const mv__leak_ctx *c, int64_t W,
