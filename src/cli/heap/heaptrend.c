@@ -13,9 +13,11 @@
  *        wobble;
  *     2. above sampling noise: an estimate of B live bytes sampled with
  *        period T has a standard deviation of about sqrt(B * T) (the Poisson
- *        count of samples, each weighted ~T). The growth over the window
- *        must exceed CLI_HEAPTREND_NOISE_K times that (B at least T, so a
- *        site of one or two samples never counts);
+ *        count of samples, each weighted ~T). The growth over the window is
+ *        a difference of two estimates, first B1 and last B2, with sd
+ *        sqrt((B1 + B2) * T); it must exceed CLI_HEAPTREND_NOISE_K times
+ *        that (each B at least T, so a site of one or two samples never
+ *        counts);
  *     3. still growing: with 6 or more snapshots the slope of the newer half
  *        alone is positive, so a cache that filled early and stopped is not
  *        reported for the rest of the window.
@@ -297,6 +299,18 @@ double cli_heaptrend_total_slope(const cli_heaptrend *t)
     return r;
 }
 
+/* Standard deviation of the growth of a site whose estimate went from
+ * first to last bytes, sampled with period T: the growth is a difference
+ * of two estimates, each with sd ~sqrt(max(B, T) * T) (a churning site
+ * re-samples its live set, so the two are nearly independent). */
+static double growth_noise(double first, double last, double period)
+{
+    double a = first > period ? first : period;
+    double b = last > period ? last : period;
+
+    return sqrt((a + b) * period);
+}
+
 static int cmp_trend(const void *a, const void *b)
 {
     const cli_site_trend *x = a, *y = b;
@@ -362,8 +376,7 @@ int cli_heaptrend_rank(cli_heaptrend *t, cli_site_trend **out, size_t *nout)
         x->tau = sl.tau;
         x->growth_per_hour = x->slope * 3600.0;
         x->growth = x->slope * span;
-        x->noise = sqrt((x->bytes > last->period ? x->bytes : last->period) *
-                        last->period);
+        x->noise = growth_noise(x->first_bytes, x->bytes, last->period);
         x->share = NAN;
         if (isfinite(total_slope) && total_slope > 0 && isfinite(x->slope)) {
             double sh = x->slope / total_slope;
