@@ -94,6 +94,8 @@
 #define HOUR 3600.0
 #define DAY 86400.0
 
+double gen_interval_s = 0;
+
 static const char *NAMES[K_COUNT] = {
     "steady_leak", "slow_leak", "late_leak", "step_leak", "step_poisson",
     "saw_rising", "small_fast_leak", "daily_leak", "flat", "saw_flat",
@@ -552,6 +554,8 @@ int gen_trace(gen_config c, uint64_t seed, size_t idx, trace_kind k,
         interval = rng_range(&r, 1.0, 2.0);
         dur = fmin(dur, g->fast_max_s);
     }
+    if (gen_interval_s > 0) /* after the same draws: the same parameters */
+        interval = gen_interval_s;
     out->interval_s = interval;
     int ngaps = rng_unif(&r) < g->gap_p
                     ? 1 + (int)(rng_next(&r) % (unsigned)g->gaps_max)

@@ -93,6 +93,15 @@ double rng_range(rng *r, double a, double b);
 double rng_logrange(rng *r, double a, double b);
 double rng_norm(rng *r);
 
+/* When > 0, every generated trace is sampled every gen_interval_s seconds
+ * (the jitter still applies; no 1-2 s traces) instead of its drawn
+ * interval. Each trace keeps its drawn parameters (limit, rates, onset,
+ * cap, sawtooth period, ...); what is drawn per sample (noise, spikes, a
+ * random walk's steps, a jittered sawtooth's cycles) differs. A probe of
+ * how the detector holds at one sampling rate (leakbench --interval).
+ * Default 0. */
+extern double gen_interval_s;
+
 /* Generates trace number idx of kind k from (config, seed) (independent
  * streams per (config, seed, idx)). 0 or -ENOMEM. */
 int gen_trace(gen_config c, uint64_t seed, size_t idx, trace_kind k,

@@ -64,6 +64,10 @@
  *               search a default without rebuilding; default: the code's)
  *   --oom-risk-horizon HOURS  the oom_risk claim's horizon for this run (the
  *               same; default: the code's)
+ *   --interval SECONDS  sample every generated trace at this interval
+ *               (jittered as usual) instead of its drawn one: the same
+ *               parameters, to see how the detector holds at one rate
+ *               (per-sample draws differ: noise, a random walk's path)
  *
  * Besides the pooled tables, false leaks per 100 process-days are printed
  * per seed and family (the target holds on every seed AND every family).
@@ -1054,7 +1058,7 @@ static void usage(void)
             "[--verbose] [--tsv FILE]\n"
             "                 [--dump KIND IDX] [--trace KIND IDX]\n"
             "                 [--leak-min-rise HOURS] "
-            "[--oom-risk-horizon HOURS]\n");
+            "[--oom-risk-horizon HOURS] [--interval SECONDS]\n");
 }
 
 int main(int argc, char **argv)
@@ -1094,6 +1098,16 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--oom-risk-horizon") && i + 1 < argc) {
             if (parse_hours_ms(argv[i], argv[i + 1], &risk_horizon_ms))
                 return 2;
+            i++;
+        } else if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
+            char *end;
+            double v = strtod(argv[i + 1], &end);
+            if (end == argv[i + 1] || *end || !(v >= 1 && v <= 3600)) {
+                fprintf(stderr, "leakbench: --interval wants seconds, 1 to "
+                                "3600, not '%s'\n", argv[i + 1]);
+                return 2;
+            }
+            gen_interval_s = v;
             i++;
         } else if ((!strcmp(argv[i], "--dump") ||
                     !strcmp(argv[i], "--trace")) && i + 2 < argc) {

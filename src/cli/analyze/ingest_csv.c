@@ -16,7 +16,14 @@
  * origin), fractions allowed. A first timestamp >= 1e11 cannot be seconds
  * (that is the year 5138) and is taken for epoch milliseconds, a common
  * export mistake, rather than producing a 1000x too slow time axis.
+ * Timestamps may also be ISO 8601 date-times, as spreadsheets and most
+ * monitoring exports write them: 2026-01-31T12:00:00Z, with a space for
+ * the T, fractions of seconds, an offset (+01:00, +0100) or none (UTC).
+ * One file uses one kind: numbers and dates do not mix.
  * --signal picks a value column by header name; the default is column 2.
+ * Values are bytes, unless the column's name ends in a unit (rss_kb,
+ * "RSS (MiB)", mem_mb): kb/kib, mb/mib, gb/gib scale by powers of 1024
+ * (the kB of /proc and ps is KiB).
  * The last line without a newline that does not parse is a torn write and
  * is skipped with a warning, as in recordings.
  */
@@ -84,6 +91,135 @@ static int parse_num(const field *f, double *out)
     return 0;
 }
 
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Reads exactly n digits at *p. 0 or -EINVAL. */
+static int digits(const char **p, const char *end, int n, int *out)
+{
+    int v = 0;
+
+    if (end - *p < n)
+        return -EINVAL;
+    for (int i = 0; i < n; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9')
+            return -EINVAL;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+/* Parses a whole field as an ISO 8601 date-time, YYYY-MM-DD[T ]HH:MM[:SS
+ * [.fff]][Z|+HH[:MM]|-HH[:MM]] (no offset: UTC), into Unix seconds. 0 or
+ * -EINVAL. */
+static int parse_iso(const field *f, double *out)
+{
+    const char *p = f->p, *end = f->p + f->n;
+    int y, mo, d, h, mi, sec = 0, oh = 0, om = 0, sign = 0;
+    double frac = 0;
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+                                  30, 31};
+
+    if (digits(&p, end, 4, &y) || p >= end || *p++ != '-' ||
+        digits(&p, end, 2, &mo) || p >= end || *p++ != '-' ||
+        digits(&p, end, 2, &d) || p >= end || (*p != 'T' && *p != 't' &&
+                                               *p != ' '))
+        return -EINVAL;
+    p++;
+    if (digits(&p, end, 2, &h) || p >= end || *p++ != ':' ||
+        digits(&p, end, 2, &mi))
+        return -EINVAL;
+    if (p < end && *p == ':') {
+        p++;
+        if (digits(&p, end, 2, &sec))
+            return -EINVAL;
+        if (p < end && (*p == '.' || *p == ',')) {
+            double scale = 0.1;
+            p++;
+            if (p >= end || *p < '0' || *p > '9')
+                return -EINVAL;
+            while (p < end && *p >= '0' && *p <= '9') {
+                frac += (*p++ - '0') * scale;
+                scale /= 10;
+            }
+        }
+    }
+    if (p < end && (*p == 'Z' || *p == 'z')) {
+        p++;
+    } else if (p < end && (*p == '+' || *p == '-')) {
+        sign = *p++ == '-' ? -1 : 1;
+        if (digits(&p, end, 2, &oh))
+            return -EINVAL;
+        if (p < end && *p == ':')
+            p++;
+        if (p < end && digits(&p, end, 2, &om))
+            return -EINVAL;
+    }
+    if (p != end || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) ||
+        h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59)
+        return -EINVAL;
+    *out = (double)days_from_civil(y, mo, d) * 86400.0 + h * 3600.0 +
+           mi * 60.0 + sec + frac - sign * (oh * 3600.0 + om * 60.0);
+    return 0;
+}
+
+/* The bytes one unit of a column is worth, from the last word of its
+ * header name (rss_kb, "RSS (MiB)", mem_mb, memory_bytes); 1 when it
+ * names no unit. */
+static double unit_of(const field *f)
+{
+    static const struct { const char *word; double bytes; } units[] = {
+        {"kb", 1024.0}, {"kib", 1024.0}, {"kbytes", 1024.0},
+        {"mb", 1048576.0}, {"mib", 1048576.0}, {"mbytes", 1048576.0},
+        {"gb", 1073741824.0}, {"gib", 1073741824.0}, {"gbytes", 1073741824.0},
+    };
+    size_t e = f->n, b;
+
+    while (e > 0 && !((f->p[e - 1] >= 'a' && f->p[e - 1] <= 'z') ||
+                      (f->p[e - 1] >= 'A' && f->p[e - 1] <= 'Z') ||
+                      (f->p[e - 1] >= '0' && f->p[e - 1] <= '9')))
+        e--;
+    b = e;
+    while (b > 0 && ((f->p[b - 1] >= 'a' && f->p[b - 1] <= 'z') ||
+                     (f->p[b - 1] >= 'A' && f->p[b - 1] <= 'Z')))
+        b--;
+    if (b == 0 || e - b > 6) /* the whole name is one word: not a unit */
+        return 1.0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strlen(units[i].word) == e - b &&
+            strncasecmp(f->p + b, units[i].word, e - b) == 0)
+            return units[i].bytes;
+    return 1.0;
+}
+
+/* A timestamp field: a number (*iso 0) or an ISO 8601 date-time (*iso 1,
+ * Unix seconds). 0 or -EINVAL. */
+static int parse_time(const field *f, double *out, int *iso)
+{
+    if (parse_num(f, out) == 0) {
+        *iso = 0;
+        return 0;
+    }
+    if (parse_iso(f, out) == 0) {
+        *iso = 1;
+        return 0;
+    }
+    return -EINVAL;
+}
+
 static void show(const field *f, char *out, size_t n)
 {
     size_t k = f->n < n - 1 ? f->n : n - 1;
@@ -114,8 +250,8 @@ int cli_ingest_csv(const char *name, const char *data, size_t len,
 {
     const char *p = data, *end = data + len;
     size_t keep = out->n, lineno = 0, col = 1, prev_line = 0, nf;
-    int seen_first = 0, in_ms = 0, has_header = 0;
-    double scale = 1000.0;
+    int seen_first = 0, in_ms = 0, has_header = 0, iso = 0, first_iso = -1;
+    double scale = 1000.0, unit = 1.0;
     int64_t prev_t = 0;
     field f[MAX_FIELDS];
     char a[48], b[48];
@@ -155,7 +291,7 @@ int cli_ingest_csv(const char *name, const char *data, size_t len,
         nf = split(p, n, f, MAX_FIELDS);
         if (!seen_first) {
             seen_first = 1;
-            if (parse_num(&f[0], &t) != 0) {
+            if (parse_time(&f[0], &t, &iso) != 0) {
                 /* A header: names only, one of which may be the signal. */
                 size_t i;
 
@@ -188,6 +324,7 @@ int cli_ingest_csv(const char *name, const char *data, size_t len,
                     col = i;
                 }
                 show(&f[col], s->signal, sizeof s->signal);
+                unit = unit_of(&f[col]);
                 p = eol + has_nl;
                 continue;
             }
@@ -202,7 +339,8 @@ int cli_ingest_csv(const char *name, const char *data, size_t len,
             why = col == 1 ? "expected 'seconds,bytes' (at least two "
                              "comma-separated fields)"
                            : "missing the signal's column";
-        else if (parse_num(&f[0], &t) != 0)
+        else if (parse_time(&f[0], &t, &iso) != 0 ||
+                 (first_iso >= 0 && iso != first_iso))
             why = "bad timestamp";
         else if (parse_num(&f[col], &v) != 0)
             why = "bad value";
@@ -218,7 +356,12 @@ int cli_ingest_csv(const char *name, const char *data, size_t len,
             else if (strcmp(why, "bad timestamp") == 0) {
                 show(&f[0], a, sizeof a);
                 snprintf(err, errlen, "%s: line %zu: bad timestamp '%s' "
-                         "(expected seconds)", name, lineno, a);
+                         "(expected %s)", name, lineno, a,
+                         first_iso == 1 ? "an ISO 8601 date-time, as on the "
+                                          "lines before"
+                         : first_iso == 0 ? "seconds, as on the lines before"
+                                          : "seconds or an ISO 8601 "
+                                            "date-time");
             } else {
                 show(&f[col], a, sizeof a);
                 snprintf(err, errlen, "%s: line %zu: bad value '%s' (expected "
@@ -242,7 +385,10 @@ int cli_ingest_csv(const char *name, const char *data, size_t len,
                      "cannot be negative)", name, lineno, a);
             goto fail;
         }
-        if (s->n == 0 && fabs(t) >= MS_THRESHOLD) {
+        v *= unit;
+        if (first_iso < 0)
+            first_iso = iso;
+        if (s->n == 0 && !iso && fabs(t) >= MS_THRESHOLD) {
             in_ms = 1;
             scale = 1.0;
         }

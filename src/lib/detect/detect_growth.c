@@ -23,6 +23,10 @@
 
 /* mv__growth_now: the long and the recent window. */
 #define GROWTH_NOW_MS (3600LL * 1000)
+/* ...or this many sampling intervals when longer: 12 buckets of two
+ * samples each. At 5-minute sampling an hour holds 5 whole buckets of two
+ * samples, under GROWTH_MIN_BUCKETS: there would never be a rate. */
+#define GROWTH_NOW_MIN_SAMPLES 24
 #define GROWTH_RECENT_MS (600LL * 1000)
 #define GROWTH_RECENT_SAMPLES 16
 /* Upper bound on buckets per estimate; see the file comment. */
@@ -109,6 +113,18 @@ int mv__growth_estimate(const mv__series *s, int64_t now_ms, int64_t window_ms,
     return 0;
 }
 
+int64_t mv__growth_now_window_ms(const mv__series *s, int64_t now_ms)
+{
+    int64_t window = GROWTH_NOW_MS;
+    /* twice: a longer window may reach back into a coarser tier */
+    for (int i = 0; i < 2 && s != NULL; i++) {
+        int64_t res = mv__series_resolution_ms(s, now_ms - window);
+        if (res > 0 && GROWTH_NOW_MIN_SAMPLES * res > window)
+            window = GROWTH_NOW_MIN_SAMPLES * res;
+    }
+    return window;
+}
+
 int mv__growth_now(const mv__series *s, int64_t now_ms, int64_t since_ms,
                    mv__growth *out)
 {
@@ -117,7 +133,7 @@ int mv__growth_now(const mv__series *s, int64_t now_ms, int64_t since_ms,
     growth_clear(out);
     if (s == NULL)
         return -EINVAL;
-    int64_t window = GROWTH_NOW_MS;
+    int64_t window = mv__growth_now_window_ms(s, now_ms);
     if (since_ms >= 0 && since_ms < now_ms && now_ms - since_ms < window)
         window = now_ms - since_ms;
     if (since_ms >= now_ms)

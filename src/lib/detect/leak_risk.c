@@ -64,7 +64,9 @@
 #define RISK_REARM_AFTER_MS (60 * MV_LEAK_MIN_MS)
 #define RISK_REARM_MS (10 * MV_LEAK_MIN_MS)
 /* Climbing now: the floor gained CLIMB_SHARE of the rate's growth over the
- * last CLIMB_LOOKBACK_MS (or two buckets, if longer). */
+ * last CLIMB_LOOKBACK_MS (or one bucket of the floor now, if longer: 10
+ * min at 5-minute sampling; two buckets, 20 min, held a plateau's claim
+ * 20-25 min there). */
 #define CLIMB_LOOKBACK_MS (10 * MV_LEAK_MIN_MS)
 #define CLIMB_SHARE 0.5
 /* A rise decelerating this much levels off (one ratio to raise, a lower
@@ -86,7 +88,7 @@ void mv__leak_risk_reset(mv__oom_risk *r)
 }
 
 /* A decelerating rise (a warm-up's tail): the newer half of the last
- * hour (or of the data, when younger) grows at under decay_ratio x the
+ * hour (mv__growth_now's window; or of the data, when younger) grows at under decay_ratio x the
  * older half's rate (DECAY_RATIO_*). Read as an exponential approach, it levels off after
  * rising about r_new x tau more, tau = (half span) / ln(r_old / r_new).
  * Returns that added rise when it stays below the headroom (no risk:
@@ -95,8 +97,9 @@ static double levels_off_at(const mv__leak_ctx *c, double head,
                             double decay_ratio)
 {
     int64_t span = c->now_ms - c->data_start_ms;
-    if (span > MV_LEAK_HOUR_MS)
-        span = MV_LEAK_HOUR_MS;
+    int64_t window = mv__growth_now_window_ms(c->s, c->now_ms);
+    if (span > window)
+        span = window;
     int64_t half = span / 2;
     mv__growth older, newer;
     if (mv__growth_estimate(c->s, c->now_ms - half, half, 0, &older) != 0 ||
@@ -111,20 +114,28 @@ static double levels_off_at(const mv__leak_ctx *c, double head,
     return more < DECAY_HEAD_SHARE * head ? more : NAN;
 }
 
-/* Still climbing now: the floor over the newest bucket (2.5 min, or two
- * samples' worth) is above the floor of the same bucket CLIMB_LOOKBACK_MS
- * earlier by CLIMB_SHARE of what the rate would add in between. A
- * plateau, a warm-up that has levelled off or a burst that holds is not
- * climbing, however the last hour's regression still reads. */
-static int climbing(const mv__leak_ctx *c, double rate)
+/* The width of "the floor now": a bucket of the hour window (2.5 min), or
+ * two samples when sampling is coarser. */
+static int64_t floor_now_width_ms(const mv__leak_ctx *c)
 {
     int64_t width = MV_LEAK_HOUR_MS / MV_LEAK_WIN_BUCKETS;
     int64_t res = mv__series_resolution_ms(c->s, c->now_ms - width);
-    if (width < 2 * res)
-        width = 2 * res;
+    return width < 2 * res ? 2 * res : width;
+}
+
+/* Still climbing now: the floor over the newest bucket (floor_now_width_ms)
+ * is above the floor of the same bucket CLIMB_LOOKBACK_MS earlier (one
+ * bucket earlier when that is longer) by CLIMB_SHARE of what the rate
+ * would add in between. A plateau, a warm-up that has levelled off or a
+ * burst that holds is not climbing, however the last hour's regression
+ * still reads. */
+
+static int climbing(const mv__leak_ctx *c, double rate)
+{
+    int64_t width = floor_now_width_ms(c);
     int64_t back = CLIMB_LOOKBACK_MS;
-    if (back < 2 * width)
-        back = 2 * width;
+    if (back < width)
+        back = width;
     if (c->now_ms - back - width < c->data_start_ms)
         return 1; /* too young to tell: the regression decides */
     mv__bucket now_b, then_b;
@@ -259,7 +270,7 @@ void mv__leak_eval_risk(const mv__leak_ctx *c, const char *signal,
         /* the floor now at the hour window's resolution */
         double floor_now = NAN;
         mv__bucket b;
-        int64_t width = MV_LEAK_HOUR_MS / MV_LEAK_WIN_BUCKETS;
+        int64_t width = floor_now_width_ms(c);
         if (mv__series_window(c->s, c->now_ms - width, c->now_ms, width + 1,
                               &b, 1) == 1)
             floor_now = b.min;

@@ -624,6 +624,43 @@ static void test_growth_now_follows_plateau(void **state)
     mv__series_free(s);
 }
 
+/* Sampled every 5 minutes (a metrics export, a slow agent), an hour holds
+ * too few buckets of two samples for a rate: the window stretches to 24
+ * sampling intervals, so the rate is there and right. At 10 s it stays
+ * an hour. */
+static void test_growth_now_coarse_sampling(void **state)
+{
+    (void)state;
+    mv__series *s = mv__series_new_default();
+    assert_non_null(s);
+    uint64_t rs = 5;
+    int64_t t0 = 1700000000000LL;
+    double t = 0;
+    int checked = 0;
+    while (t < 10 * 3600.0) {
+        t += 300.0 * (1.0 + 0.25 * noise(&rs)); /* 225-375 s apart */
+        double v = 1000 * MIB + 0.1 * MIB * t + 4 * MIB * noise(&rs);
+        int64_t now = t0 + (int64_t)(t * 1000.0);
+        assert_int_equal(mv__series_push(s, now, v), 0);
+        if (t < 3 * 3600.0)
+            continue;
+        mv__growth g;
+        assert_int_equal(mv__growth_now(s, now, t0, &g), 0);
+        assert_int_equal(g.valid, 1);
+        assert_true(fabs(g.bytes_per_s - 0.1 * MIB) < 0.1 * 0.1 * MIB);
+        assert_true(g.window_s > 1.5 * 3600);
+        assert_true(mv__growth_now_window_ms(s, now) >= 24 * 225 * 1000LL);
+        checked++;
+    }
+    assert_true(checked > 70);
+    mv__series_free(s);
+    s = mv__series_new_default();
+    for (int i = 0; i <= 720; i++)
+        assert_int_equal(mv__series_push(s, t0 + i * 10000LL, 100 * MIB), 0);
+    assert_true(mv__growth_now_window_ms(s, t0 + 7200 * 1000LL) == 3600 * 1000LL);
+    mv__series_free(s);
+}
+
 static void test_time_to_limit(void **state)
 {
     (void)state;
@@ -660,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_growth_not_enough),
         cmocka_unit_test(test_growth_tiny_buckets_capped),
         cmocka_unit_test(test_growth_now_follows_plateau),
+        cmocka_unit_test(test_growth_now_coarse_sampling),
         cmocka_unit_test(test_time_to_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -549,6 +549,31 @@ static void test_risk_fast_leak(void **state)
     assert_non_null(strstr(o.last.risk.evidence, "no limit known"));
 }
 
+/* A leak sampled every 5-6 minutes (a metrics export fed to analyze) gets
+ * oom_risk as one sampled every 10 s does: from 600 MiB at 120 MiB/h
+ * into 2 GiB (full in ~12 h), told within 2 h; and a flat series sampled
+ * as coarsely gets none. Before the growth window stretched with the
+ * sampling interval, an hour held under 6 buckets of two samples from
+ * about 300 s on: there was never a rate. */
+static void test_risk_coarse_sampling(void **state)
+{
+    (void)state;
+    shape s = {.kind = LINEAR, .base = 600 * MIB, .rate = 120 * MIB / H};
+    run_out o;
+    const double steps[] = {300, 360};
+    for (int i = 0; i < 2; i++) {
+        run_step(&s, 6, LIMIT, -1, -1, steps[i], &o);
+        assert_true(o.first_risk_h > 0 && o.first_risk_h <= 2.0);
+        assert_true(o.last.risk.active);
+        assert_true(o.last.risk.growth_bytes_per_h > 0.9 * 120 * MIB &&
+                    o.last.risk.growth_bytes_per_h < 1.1 * 120 * MIB);
+        shape flat = {.kind = FLAT, .base = 600 * MIB};
+        run_step(&flat, 24, LIMIT, -1, -1, steps[i], &o);
+        assert_true(o.first_risk_h < 0);
+        assert_int_equal(o.last.verdict, MV_LEAK_NO_LEAK);
+    }
+}
+
 static void test_risk_warmup_clears(void **state)
 {
     (void)state;
@@ -862,6 +887,7 @@ int main(void)
         cmocka_unit_test(test_unknown_limit),
         cmocka_unit_test(test_risk_young_process),
         cmocka_unit_test(test_risk_fast_leak),
+        cmocka_unit_test(test_risk_coarse_sampling),
         cmocka_unit_test(test_risk_warmup_clears),
         cmocka_unit_test(test_late_sawtooth_never),
         cmocka_unit_test(test_capped_cache_clears),

@@ -137,6 +137,47 @@ static void test_csv_forms(void **state)
                "the columns");
     done(g);
 
+    /* ISO 8601 times (Z, offsets, a space, fractions, none = UTC) and a
+     * unit in the value column's name */
+    g = parse("iso.csv", "time,rss_kb\n"
+              "2026-01-31T12:00:00Z,100\n"
+              "2026-01-31 13:00:00.5+01:00,200\n"
+              "2026-01-31T12:01:00-0030,300\n"
+              "2026-02-01T00:00,400\n", NULL);
+    assert_int_equal(g->rc, 0);
+    assert_string_equal(g->set.s[0].signal, "rss_kb");
+    assert_int_equal(g->set.s[0].n, 4);
+    assert_int_equal(g->set.s[0].t_ms[0], 1769860800000LL);
+    assert_int_equal(g->set.s[0].t_ms[1], 1769860800500LL);
+    assert_int_equal(g->set.s[0].t_ms[2], 1769862660000LL);
+    assert_int_equal(g->set.s[0].t_ms[3], 1769904000000LL);
+    assert_true(g->set.s[0].v[0] == 100 * 1024.0);
+    done(g);
+    /* headerless ISO; units by name, or none */
+    g = parse("i.csv", "2024-02-29T23:59:59Z,7\n2024-03-01T00:00:00Z,8\n",
+              NULL);
+    assert_int_equal(g->rc, 0);
+    assert_int_equal(g->set.s[0].n, 2);
+    assert_int_equal(g->set.s[0].t_ms[1] - g->set.s[0].t_ms[0], 1000);
+    assert_true(g->set.s[0].v[1] == 8.0);
+    done(g);
+    g = parse("u.csv", "t,RSS (MiB),heap_GiB,memory_bytes,mb\n0,1,2,3,4\n",
+              "heap_GiB");
+    assert_true(g->set.s[0].v[0] == 2 * 1073741824.0);
+    done(g);
+    g = parse("u.csv", "t,RSS (MiB),heap_GiB,memory_bytes,mb\n0,1,2,3,4\n",
+              NULL);
+    assert_true(g->set.s[0].v[0] == 1048576.0);
+    done(g);
+    g = parse("u.csv", "t,RSS (MiB),heap_GiB,memory_bytes,mb\n0,1,2,3,4\n",
+              "memory_bytes");
+    assert_true(g->set.s[0].v[0] == 3.0);
+    done(g);
+    g = parse("u.csv", "t,RSS (MiB),heap_GiB,memory_bytes,mb\n0,1,2,3,4\n",
+              "mb"); /* a one-word name is a name, not a unit */
+    assert_true(g->set.s[0].v[0] == 4.0);
+    done(g);
+
     /* comments, blank lines */
     g = load("csv_relative.csv", NULL);
     assert_int_equal(g->rc, 0);
@@ -183,7 +224,7 @@ static void test_csv_errors(void **state)
         {"negative.csv", "negative.csv: line 2: negative value -5 (memory "
                          "cannot be negative)"},
         {"garbage.csv", "garbage.csv: line 3: bad timestamp 'hello world' "
-                        "(expected seconds)"},
+                        "(expected seconds, as on the lines before)"},
         {"unknown.txt", "unknown.txt: unknown format: expected a memvigil "
                         "recording (JSON lines), CSV 'seconds,bytes' or a "
                         "Prometheus query_range JSON response"},
@@ -203,6 +244,21 @@ static void test_csv_errors(void **state)
     g = parse("x.csv", "0,1\n1\n", NULL);
     assert_err(g, -EINVAL, "x.csv: line 2: expected 'seconds,bytes' (at "
                "least two comma-separated fields)");
+    done(g);
+    g = parse("x.csv", "2026-01-31T12:00:00Z,1\n60,2\n", NULL);
+    assert_err(g, -EINVAL, "x.csv: line 2: bad timestamp '60' (expected an "
+               "ISO 8601 date-time, as on the lines before)");
+    done(g);
+    g = parse("x.csv", "0,1\n2026-01-31T12:00:00Z,2\n", NULL);
+    assert_err(g, -EINVAL, "x.csv: line 2: bad timestamp '2026-01-31T12:00:00Z' "
+               "(expected seconds, as on the lines before)");
+    done(g);
+    g = parse("x.csv", "t,b\n2026-02-30T12:00:00Z,1\n", NULL);
+    assert_err(g, -EINVAL, "x.csv: line 2: bad timestamp '2026-02-30T12:00:00Z' "
+               "(expected seconds or an ISO 8601 date-time)");
+    done(g);
+    g = parse("x.csv", "t,b\n2026-01-31T12:00:00Zjunk,1\n", NULL);
+    assert_int_equal(g->rc, -EINVAL);
     done(g);
     g = parse("x.csv", "0,1\n1,12kB\n2,3\n", NULL);
     assert_err(g, -EINVAL, "x.csv: line 2: bad value '12kB' (expected bytes "
