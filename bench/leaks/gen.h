@@ -96,7 +96,8 @@ double rng_norm(rng *r);
 /* When > 0, every generated trace is sampled every gen_interval_s seconds
  * (the jitter still applies; no 1-2 s traces) instead of its drawn
  * interval. Each trace keeps its drawn parameters (limit, rates, onset,
- * cap, sawtooth period, ...); what is drawn per sample (noise, spikes, a
+ * cap, sawtooth period, ...) and length (one that drew 1-2 s sampling
+ * still lasts at most a day); what is drawn per sample (noise, spikes, a
  * random walk's steps, a jittered sawtooth's cycles) differs. A probe of
  * how the detector holds at one sampling rate (leakbench --interval).
  * Default 0. */

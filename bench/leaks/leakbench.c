@@ -44,6 +44,7 @@
  *                  [--per-kind N] [--fixtures DIR] [--markdown] [--timing]
  *                  [--verbose] [--tsv FILE] [--dump KIND IDX]
  *                  [--leak-min-rise HOURS] [--oom-risk-horizon HOURS]
+ *                  [--interval SECONDS]
  *   --config    generator configuration (default tune)
  *   --seed N    a seed (repeatable); --seeds 1,2,3 or 1-5 a list; default:
  *               the configuration's five seeds (tune 1..5, report 101..105)

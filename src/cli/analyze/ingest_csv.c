@@ -22,8 +22,8 @@
  * One file uses one kind: numbers and dates do not mix.
  * --signal picks a value column by header name; the default is column 2.
  * Values are bytes, unless the column's name ends in a unit (rss_kb,
- * "RSS (MiB)", mem_mb): kb/kib, mb/mib, gb/gib scale by powers of 1024
- * (the kB of /proc and ps is KiB).
+ * "RSS (MiB)", mem_mb, or just KiB): kb/kib, mb/mib, gb/gib scale by
+ * powers of 1024 (the kB of /proc and ps is KiB), and a warning says so.
  * The last line without a newline that does not parse is a torn write and
  * is skipped with a warning, as in recordings.
  */
@@ -145,7 +145,7 @@ static int parse_iso(const field *f, double *out)
         p++;
         if (digits(&p, end, 2, &sec))
             return -EINVAL;
-        if (p < end && (*p == '.' || *p == ',')) {
+        if (p < end && *p == '.') {
             double scale = 0.1;
             p++;
             if (p >= end || *p < '0' || *p > '9')
@@ -162,8 +162,8 @@ static int parse_iso(const field *f, double *out)
         sign = *p++ == '-' ? -1 : 1;
         if (digits(&p, end, 2, &oh))
             return -EINVAL;
-        if (p < end && *p == ':')
-            p++;
+        if (p < end && *p == ':' && ++p >= end) /* "+01:" */
+            return -EINVAL;
         if (p < end && digits(&p, end, 2, &om))
             return -EINVAL;
     }
@@ -177,9 +177,10 @@ static int parse_iso(const field *f, double *out)
 }
 
 /* The bytes one unit of a column is worth, from the last word of its
- * header name (rss_kb, "RSS (MiB)", mem_mb, memory_bytes); 1 when it
- * names no unit. */
-static double unit_of(const field *f)
+ * header name (rss_kb, "RSS (MiB)", mem_mb, memory_bytes, or a name that
+ * is only a unit: KiB); 1 when it names no unit. *unit_name: the unit as
+ * written, for the note saying so. */
+static double unit_of(const field *f, char *unit_name, size_t unit_len)
 {
     static const struct { const char *word; double bytes; } units[] = {
         {"kb", 1024.0}, {"kib", 1024.0}, {"kbytes", 1024.0},
@@ -196,12 +197,14 @@ static double unit_of(const field *f)
     while (b > 0 && ((f->p[b - 1] >= 'a' && f->p[b - 1] <= 'z') ||
                      (f->p[b - 1] >= 'A' && f->p[b - 1] <= 'Z')))
         b--;
-    if (b == 0 || e - b > 6) /* the whole name is one word: not a unit */
+    if (e - b > 6)
         return 1.0;
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strlen(units[i].word) == e - b &&
-            strncasecmp(f->p + b, units[i].word, e - b) == 0)
+            strncasecmp(f->p + b, units[i].word, e - b) == 0) {
+            snprintf(unit_name, unit_len, "%.*s", (int)(e - b), f->p + b);
             return units[i].bytes;
+        }
     return 1.0;
 }
 
@@ -324,7 +327,10 @@ int cli_ingest_csv(const char *name, const char *data, size_t len,
                     col = i;
                 }
                 show(&f[col], s->signal, sizeof s->signal);
-                unit = unit_of(&f[col]);
+                unit = unit_of(&f[col], b, sizeof b);
+                if (unit != 1.0 && warn)
+                    mv__buf_printf(warn, "%s: column '%s' read in %s (x %.0f "
+                                   "bytes)\n", name, s->signal, b, unit);
                 p = eol + has_nl;
                 continue;
             }
@@ -374,6 +380,7 @@ int cli_ingest_csv(const char *name, const char *data, size_t len,
                      lineno, isnan(t) ? "NaN" : "infinite");
             goto fail;
         }
+        v *= unit; /* before the checks: 1e300 GiB is infinite */
         if (isnan(v) || isinf(v)) {
             snprintf(err, errlen, "%s: line %zu: value is %s", name, lineno,
                      isnan(v) ? "NaN" : "infinite");
@@ -385,7 +392,6 @@ int cli_ingest_csv(const char *name, const char *data, size_t len,
                      "cannot be negative)", name, lineno, a);
             goto fail;
         }
-        v *= unit;
         if (first_iso < 0)
             first_iso = iso;
         if (s->n == 0 && !iso && fabs(t) >= MS_THRESHOLD) {

@@ -13,11 +13,11 @@
  *        wobble;
  *     2. above sampling noise: an estimate of B live bytes sampled with
  *        period T has a standard deviation of about sqrt(B * T) (the Poisson
- *        count of samples, each weighted ~T). The growth over the window is
- *        a difference of two estimates, first B1 and last B2, with sd
- *        sqrt((B1 + B2) * T); it must exceed CLI_HEAPTREND_NOISE_K times
- *        that (each B at least T, so a site of one or two samples never
- *        counts);
+ *        count of samples, each weighted ~T). The growth over the window
+ *        must exceed CLI_HEAPTREND_NOISE_K times that (B at least T, so a
+ *        site of one or two samples never counts), up to twice that with
+ *        fewer than CLI_HEAPTREND_FEW_POINTS snapshots, where the growth
+ *        of a churning site is noisier than one estimate (growth_noise);
  *     3. still growing: with 6 or more snapshots the slope of the newer half
  *        alone is positive, so a cache that filled early and stopped is not
  *        reported for the rest of the window.
@@ -299,16 +299,32 @@ double cli_heaptrend_total_slope(const cli_heaptrend *t)
     return r;
 }
 
-/* Standard deviation of the growth of a site whose estimate went from
- * first to last bytes, sampled with period T: the growth is a difference
- * of two estimates, each with sd ~sqrt(max(B, T) * T) (a churning site
- * re-samples its live set, so the two are nearly independent). */
-static double growth_noise(double first, double last, double period)
+/* The noise the growth of a site of `bytes` live bytes over n snapshots
+ * must clear, sampled with period T: one estimate's sd, sqrt(max(B, T) *
+ * T), times sqrt(CLI_HEAPTREND_FEW_POINTS / n) clamped to 1..2.
+ *  - A churning site re-samples much of its live set between snapshots:
+ *    its estimates are noise around a level, correlated from one snapshot
+ *    to the next, and the growth (Theil-Sen slope x span) of a few of them
+ *    is noisier than one estimate. Simulated (heap_sites.c's pool: 63%
+ *    replaced between snapshots), its sd is 1.47 x one estimate's over 5
+ *    snapshots, 1.37 over 10, 1.04 over 20, 0.78 over 40, 0.65 over 60:
+ *    about sqrt(20 / n) from 16 on. The bar of one estimate alone let the
+ *    pool through 2 times in 6400 checks at 5-19 snapshots
+ *    (unit_cli_heaptrend test_churn_never_growing).
+ *  - The factor keeps the bar above ~4 sd of that growth up to 40
+ *    snapshots, and is 1 from there on, where the bar is what it was: a
+ *    site that holds its objects shares its samples between snapshots and
+ *    its growth is far less noisy, so a bar that shrank with n would buy
+ *    little, and one that stayed high (sqrt(2) x, the difference of two
+ *    independent estimates, was tried) left a leak of 40 MiB/h on a 1 GiB
+ *    base unreported within the 120-snapshot window. */
+static double growth_noise(double bytes, size_t n, double period)
 {
-    double a = first > period ? first : period;
-    double b = last > period ? last : period;
+    double b = bytes > period ? bytes : period;
+    double k = n > 0 ? sqrt(CLI_HEAPTREND_FEW_POINTS / (double)n) : 2.0;
 
-    return sqrt((a + b) * period);
+    k = k < 1.0 ? 1.0 : (k > 2.0 ? 2.0 : k);
+    return sqrt(b * period) * k;
 }
 
 static int cmp_trend(const void *a, const void *b)
@@ -376,7 +392,7 @@ int cli_heaptrend_rank(cli_heaptrend *t, cli_site_trend **out, size_t *nout)
         x->tau = sl.tau;
         x->growth_per_hour = x->slope * 3600.0;
         x->growth = x->slope * span;
-        x->noise = growth_noise(x->first_bytes, x->bytes, last->period);
+        x->noise = growth_noise(x->bytes, t->n, last->period);
         x->share = NAN;
         if (isfinite(total_slope) && total_slope > 0 && isfinite(x->slope)) {
             double sh = x->slope / total_slope;

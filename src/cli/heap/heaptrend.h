@@ -21,10 +21,13 @@
 /* Snapshots kept in the window (older ones are forgotten). With the
  * library's default 60 s interval that is two hours. */
 #define CLI_HEAPTREND_WINDOW 120
-/* Growth must exceed this many standard deviations of its sampling noise:
- * the first and the last estimate of the window each have sd
- * sqrt(bytes * period), their difference sqrt((first + last) * period). */
+/* Growth must exceed this many standard deviations of the sampling noise
+ * of the site's latest estimate (sd = sqrt(bytes * period)) ... */
 #define CLI_HEAPTREND_NOISE_K 3.0
+/* ... times sqrt(CLI_HEAPTREND_FEW_POINTS / snapshots), 1 to 2: over few
+ * snapshots a churning site's growth is noisier than one estimate
+ * (heaptrend.c, growth_noise). */
+#define CLI_HEAPTREND_FEW_POINTS 40.0
 /* Snapshots needed before a site may be called growing: with 5 points a
  * steadily rising series already has a significant Kendall trend, and the
  * startup transients of the first seconds are behind. */
@@ -49,8 +52,8 @@ typedef struct cli_site_trend {
     double tau;            /* Kendall's tau */
     double growth_per_hour;/* slope * 3600 */
     double growth;         /* slope * window span, bytes */
-    double noise;          /* sd of growth: sqrt((max(first_bytes, period)
-                            * + max(bytes, period)) * period) */
+    double noise;          /* sqrt(max(bytes, period) * period), times
+                            * sqrt(CLI_HEAPTREND_FEW_POINTS / n) in 1..2 */
     double share;          /* slope / the total heap's slope, 0..1; NAN when
                             * the total is not growing */
     int growing;           /* significant, above noise, still growing */

@@ -102,7 +102,8 @@ void mv__leak_cfg_settings(mv__leak_cfg *cfg, int64_t min_rise_ms,
 
 /* The urgency claim, apart from the leak verdict (which is about cause):
  * at the CURRENT growth rate of the floor (mv__growth_now: the last hour,
- * or the last 10 minutes once growth has visibly slowed), the effective
+ * or the last 10 minutes once growth has visibly slowed; longer at coarse
+ * sampling), the effective
  * limit is reached within cfg.oom_risk_horizon_s, and the floor is higher
  * than it has been before (a GC sawtooth climbing back to its usual peak
  * is not a risk). It may be raised early, whatever the cause of the growth

@@ -559,7 +559,8 @@ static void render_state(emit *e, const mv__expose_state *st)
     fam(e, "memvigil_growth_bytes_per_second", "gauge", NULL,
         "Current robust growth rate of private memory (Theil-Sen slope of "
         "the lower envelope over the last hour, or the last 10 minutes once "
-        "growth has visibly dropped); absent until enough samples.");
+        "growth has visibly dropped; 24 and 16 samples when sampling is "
+        "coarser); absent until enough samples.");
     put_dbl(e, NULL, st->growth_bytes_per_s);
     fam(e, "memvigil_growth_window_seconds", "gauge", "seconds",
         "Time span of the samples behind the growth rate.");

@@ -20,7 +20,8 @@
  *  - Levels: usage_ratio of each sample; level_min_duration_ms < 0 (the
  *    mv_config_init default, -1) means 2 x interval_ms; 0 means at once.
  *  - Growth: mv__growth_now() over private memory since the first sample:
- *    the newest hour (everything held when the monitor has run for less
+ *    the newest hour, or 24 samples at coarse sampling (mv__growth_now_window_ms;
+ *    everything held when the monitor has run for less
  *    than an hour, so a young monitor gives a slope as soon as the
  *    detector has its minimum number of buckets), or the last 10 minutes
  *    once growth has visibly dropped, so a plateau shows within minutes.

@@ -659,6 +659,16 @@ static void test_capped_cache_clears(void **state)
     assert_true(o.risk_off_h > 23.0 / 60 && o.risk_off_h <= 38.0 / 60);
     assert_true(o.first_leak_h < 0);
     assert_true(o.last.verdict != MV_LEAK_LEAK);
+    /* sampled every 5 minutes: +900 MiB at 300 MiB/h from 600 MiB in 2 GiB
+     * (caps at 3 h, the limit ~4.8 h away while it climbs): oom_risk,
+     * cleared within 15 min of the cap (3 samples; the climbing test
+     * looks back one 10-min bucket there, not two) */
+    shape coarse = {.kind = CAP_LINEAR, .base = 600 * MIB, .rate = 300 * MIB / H,
+                    .a = 900 * MIB};
+    run_step(&coarse, 6, LIMIT, -1, -1, 300, &o);
+    assert_true(o.first_risk_h > 0 && o.first_risk_h < 2.5);
+    assert_true(o.risk_off_h > 3.0 && o.risk_off_h <= 3.25);
+    assert_false(o.last.risk.active);
 }
 
 /* Issue 11 (c, d): a warm-up with a 60 min time constant, and batch jobs

@@ -173,9 +173,19 @@ static void test_csv_forms(void **state)
               "memory_bytes");
     assert_true(g->set.s[0].v[0] == 3.0);
     done(g);
-    g = parse("u.csv", "t,RSS (MiB),heap_GiB,memory_bytes,mb\n0,1,2,3,4\n",
-              "mb"); /* a one-word name is a name, not a unit */
-    assert_true(g->set.s[0].v[0] == 4.0);
+    g = parse("u.csv", "t,RSS (MiB),heap_GiB,memory_bytes,KiB\n0,1,2,3,4\n",
+              "KiB"); /* a name that is only a unit */
+    assert_true(g->set.s[0].v[0] == 4 * 1024.0);
+    assert_non_null(strstr(g->warn.data,
+                           "u.csv: column 'KiB' read in KiB (x 1024 bytes)"));
+    done(g);
+    g = parse("u.csv", "t,rssKB,mb2\n0,1,2\n", NULL); /* not units */
+    assert_true(g->set.s[0].v[0] == 1.0);
+    assert_int_equal(g->warn.len, 0);
+    done(g);
+    /* a value made infinite by its unit is refused like "inf" */
+    g = parse("x.csv", "t,rss_gb\n0,1\n60,1e300\n", NULL);
+    assert_err(g, -EINVAL, "x.csv: line 3: value is infinite");
     done(g);
 
     /* comments, blank lines */
@@ -258,6 +268,9 @@ static void test_csv_errors(void **state)
                "(expected seconds or an ISO 8601 date-time)");
     done(g);
     g = parse("x.csv", "t,b\n2026-01-31T12:00:00Zjunk,1\n", NULL);
+    assert_int_equal(g->rc, -EINVAL);
+    done(g);
+    g = parse("x.csv", "t,b\n2026-01-31T12:00:00+01:,1\n", NULL);
     assert_int_equal(g->rc, -EINVAL);
     done(g);
     g = parse("x.csv", "0,1\n1,12kB\n2,3\n", NULL);
