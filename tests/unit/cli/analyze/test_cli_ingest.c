@@ -248,35 +248,38 @@ static void test_csv_errors(void **state)
         assert_err(g, -EINVAL, cases[i].msg);
         done(g);
     }
-    g = parse("x.csv", "0,1\n1,inf\n", NULL);
-    assert_err(g, -EINVAL, "x.csv: line 2: value is infinite");
-    done(g);
-    g = parse("x.csv", "0,1\n1\n", NULL);
-    assert_err(g, -EINVAL, "x.csv: line 2: expected 'seconds,bytes' (at "
-               "least two comma-separated fields)");
-    done(g);
-    g = parse("x.csv", "2026-01-31T12:00:00Z,1\n60,2\n", NULL);
-    assert_err(g, -EINVAL, "x.csv: line 2: bad timestamp '60' (expected an "
-               "ISO 8601 date-time, as on the lines before)");
-    done(g);
-    g = parse("x.csv", "0,1\n2026-01-31T12:00:00Z,2\n", NULL);
-    assert_err(g, -EINVAL, "x.csv: line 2: bad timestamp '2026-01-31T12:00:00Z' "
-               "(expected seconds, as on the lines before)");
-    done(g);
-    g = parse("x.csv", "t,b\n2026-02-30T12:00:00Z,1\n", NULL);
-    assert_err(g, -EINVAL, "x.csv: line 2: bad timestamp '2026-02-30T12:00:00Z' "
-               "(expected seconds or an ISO 8601 date-time)");
-    done(g);
-    g = parse("x.csv", "t,b\n2026-01-31T12:00:00Zjunk,1\n", NULL);
-    assert_int_equal(g->rc, -EINVAL);
-    done(g);
-    g = parse("x.csv", "t,b\n2026-01-31T12:00:00+01:,1\n", NULL);
-    assert_int_equal(g->rc, -EINVAL);
-    done(g);
-    g = parse("x.csv", "0,1\n1,12kB\n2,3\n", NULL);
-    assert_err(g, -EINVAL, "x.csv: line 2: bad value '12kB' (expected bytes "
-               "as a number)");
-    done(g);
+    {
+        /* inline inputs, named x.csv */
+        static const struct { const char *text, *msg; } inl[] = {
+            {"0,1\n1,inf\n", "line 2: value is infinite"},
+            {"0,1\n1\n", "line 2: expected 'seconds,bytes' (at least two "
+                         "comma-separated fields)"},
+            {"2026-01-31T12:00:00Z,1\n60,2\n", "line 2: bad timestamp '60' "
+             "(expected an ISO 8601 date-time, as on the lines before)"},
+            {"0,1\n2026-01-31T12:00:00Z,2\n", "line 2: bad timestamp "
+             "'2026-01-31T12:00:00Z' (expected seconds, as on the lines "
+             "before)"},
+            {"t,b\n2026-02-30T12:00:00Z,1\n", "line 2: bad timestamp "
+             "'2026-02-30T12:00:00Z' (expected seconds or an ISO 8601 "
+             "date-time)"},
+            {"t,b\n2026-01-31T12:00:00Zjunk,1\n", "line 2: bad timestamp "
+             "'2026-01-31T12:00:00Zjunk' (expected seconds or an ISO 8601 "
+             "date-time)"},
+            {"t,b\n2026-01-31T12:00:00+01:,1\n", "line 2: bad timestamp "
+             "'2026-01-31T12:00:00+01:' (expected seconds or an ISO 8601 "
+             "date-time)"},
+            {"0,1\n1,12kB\n2,3\n", "line 2: bad value '12kB' (expected "
+             "bytes as a number)"},
+        };
+        char want[256];
+
+        for (i = 0; i < sizeof inl / sizeof inl[0]; i++) {
+            snprintf(want, sizeof want, "x.csv: %s", inl[i].msg);
+            g = parse("x.csv", inl[i].text, NULL);
+            assert_err(g, -EINVAL, want);
+            done(g);
+        }
+    }
     {
         static const char bin[] = "0,1\n\x01\x02,\x00zz\n";
         got *b = calloc(1, sizeof *b);
