@@ -109,13 +109,13 @@ double mv__select_kth(double *a, size_t n, size_t k);
 
 /* The long window of mv__growth_now ending at now_ms: an hour
  * (GROWTH_NOW_MS), or 24 sampling intervals of s when that is longer (a
- * series sampled every 5 minutes or slower). Pure. */
+ * series sampled every 150 s or slower). Pure. */
 int64_t mv__growth_now_window_ms(const mv__series *s, int64_t now_ms);
 
 /* The CURRENT growth rate of s's floor — the one figure the live status,
  * the events and the oom_risk claim all quote. It is mv__growth_estimate
  * over the last hour (mv__growth_now_window_ms: longer for a series
- * sampled every 5 minutes or slower), or since since_ms when that is later
+ * sampled every 150 s or slower), or since since_ms when that is later
  * (the start of the data; -1 = no bound), unless growth has visibly
  * dropped: when the hour's slope is positive and the estimate over the
  * recent GROWTH_RECENT_MS (10 min, or 16 sampling intervals if longer) is

@@ -89,7 +89,8 @@ void mv__leak_risk_reset(mv__oom_risk *r)
 }
 
 /* A decelerating rise (a warm-up's tail): the newer half of the last
- * hour (mv__growth_now's window; or of the data, when younger) grows at under decay_ratio x the
+ * hour (mv__growth_now's window; or of the data, when younger) grows at
+ * under decay_ratio x the
  * older half's rate (DECAY_RATIO_*). Read as an exponential approach, it levels off after
  * rising about r_new x tau more, tau = (half span) / ln(r_old / r_new).
  * Returns that added rise when it stays below the headroom (no risk:
@@ -115,25 +116,18 @@ static double levels_off_at(const mv__leak_ctx *c, double head,
     return more < DECAY_HEAD_SHARE * head ? more : NAN;
 }
 
-/* The width of "the floor now": a bucket of the hour window (2.5 min), or
- * two samples when sampling is coarser. */
-static int64_t floor_now_width_ms(const mv__leak_ctx *c)
+/* Still climbing now: the floor over the newest bucket (2.5 min, or two
+ * samples' worth) is above the floor of the same bucket CLIMB_LOOKBACK_MS
+ * earlier (one bucket earlier when that is longer) by CLIMB_SHARE of what
+ * the rate would add in between. A plateau, a warm-up that has levelled
+ * off or a burst that holds is not climbing, however the last hour's
+ * regression still reads. */
+static int climbing(const mv__leak_ctx *c, double rate)
 {
     int64_t width = MV_LEAK_HOUR_MS / MV_LEAK_WIN_BUCKETS;
     int64_t res = mv__series_resolution_ms(c->s, c->now_ms - width);
-    return width < 2 * res ? 2 * res : width;
-}
-
-/* Still climbing now: the floor over the newest bucket (floor_now_width_ms)
- * is above the floor of the same bucket CLIMB_LOOKBACK_MS earlier (one
- * bucket earlier when that is longer) by CLIMB_SHARE of what the rate
- * would add in between. A plateau, a warm-up that has levelled off or a
- * burst that holds is not climbing, however the last hour's regression
- * still reads. */
-
-static int climbing(const mv__leak_ctx *c, double rate)
-{
-    int64_t width = floor_now_width_ms(c);
+    if (width < 2 * res)
+        width = 2 * res;
     int64_t back = CLIMB_LOOKBACK_MS;
     if (back < width)
         back = width;
