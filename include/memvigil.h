@@ -486,8 +486,10 @@ typedef struct mv_config {
      * 0 (the default) = the detector's default (docs/leak-detection.md),
      * < 0 is -EINVAL. A cache filling for longer than this looks like a
      * leak until it caps; urgent growth is the oom_risk claim's from
-     * minutes on, whatever this is. Shorten it for a service whose caches
-     * are known to be bounded sooner. */
+     * minutes on, whatever this is. A rise that has used 90% of the room
+     * between its lowest level and the limit is judged without waiting.
+     * Shorten it for a service whose caches are known to be bounded
+     * sooner. */
     int64_t leak_min_rise_ms;
     /* The OOM-risk claim's horizon: memvigil_oom_risk holds while, at the
      * current growth rate, the effective limit is less than this away, in

@@ -191,7 +191,9 @@ enum {
     "                        (30m, 6h; default " CLI_STR(MV_LEAK_MIN_RISE_H) \
     "h); a cache filling for\n"                                             \
     "                        longer looks like a leak until it caps; urgent\n" \
-    "                        growth is oom_risk's, from minutes on\n"
+    "                        growth is oom_risk's, from minutes on (a rise\n" \
+    "                        that has used 90% of the room to the limit is\n" \
+    "                        judged without waiting)\n"
 /* The help lines of --oom-risk-horizon (run, watch and analyze). */
 #define CLI_OOM_RISK_HORIZON_HELP                                           \
     "  --oom-risk-horizon DURATION  the OOM-risk claim holds while, at the\n" \

@@ -100,6 +100,15 @@ int mv__leak_limit_known(int64_t l)
     return l != MV_NA && l != MV_UNLIMITED && l > 0;
 }
 
+double mv__leak_room_used(const mv__leak_ctx *c, double lo, double now)
+{
+    double room = (double)c->limit - lo;
+    if (!mv__leak_limit_known(c->limit) || !isfinite(lo) || !isfinite(now) ||
+        !(room > 0))
+        return NAN;
+    return (now - lo) / room;
+}
+
 /* ---- reading the series ---------------------------------------------- */
 
 /* Floor (minimum) of the signal over [from, to]; NAN when no data. */
@@ -316,10 +325,12 @@ static int slower_than_context(const mv__leak_ctx *c, int64_t W,
 /* The rise the window is part of: where it left its lowest level (the
  * last bucket of the floor over the last HISTORY_WIDTHS widths, or all the
  * data, within RISE_BASE_SHARE of the rise above the minimum). It must
- * have lasted the leak patience, c->min_rise_ms (a cache filling at a steady pace or a
- * batch ramp cannot be told from a leak before it stops; an urgent rise is
- * the oom_risk claim's business meanwhile), and, cut in thirds, must not
- * grow
+ * have lasted the leak patience, c->min_rise_ms (a cache filling at a
+ * steady pace or a batch ramp cannot be told from a leak before it stops;
+ * an urgent rise is the oom_risk claim's business meanwhile), or have used
+ * MV_LEAK_ROOM_USED_LEAK of the room between that lowest level and the
+ * limit (ev->room_used says so),
+ * and, cut in thirds, must not grow
  * in its last third at under HISTORY_DECEL_RATIO x its first third's rate:
  * a cache filling as t^p (p <= 0.7), from the process's start or later, or
  * a warm-up is concave over its whole rise even where each window looks
@@ -350,7 +361,13 @@ static rise_verdict judge_rise(const mv__leak_ctx *c, int64_t W,
          * older rise */
         if (span == c->now_ms - c->data_start_ms)
             ev->rise_age_s = (double)(c->now_ms - rise_from) / 1000.0;
-        return RISE_YOUNG;
+        /* the floor now at the window's resolution: the look-back's
+         * newest bucket is up to HISTORY_WIDTHS times wider and its
+         * minimum lags a rise by as much */
+        double used = mv__leak_room_used(c, lo, ev->y[ev->n - 1]);
+        if (!(used >= MV_LEAK_ROOM_USED_LEAK))
+            return RISE_YOUNG;
+        ev->room_used = used; /* near the limit: judged as if old enough */
     }
     n = mv__leak_envelope(c, rise_from, c->now_ms - rise_from, bk, NULL);
     if (n < 12)
@@ -504,6 +521,7 @@ void mv__leak_eval_reset(mv__leak_window_eval *ev)
     ev->dod = NAN;
     ev->above_past = NAN;
     ev->rise_age_s = NAN;
+    ev->room_used = NAN;
     ev->reason = MV_LEAK_R_NONE;
 }
 

@@ -71,6 +71,10 @@ typedef struct mv__leak_window_eval {
                             back reached the data's start (NAN otherwise,
                             the age unknown): the evidence
                             of a suspect says what it waits for */
+    double room_used;    /* share of the room between the rise's lowest
+                            level and the limit the floor has used, when
+                            that let a rise younger than the leak patience
+                            vote (NAN otherwise) */
     int stairs;          /* staircase vote: number of steps (0 = a window) */
     double stair_step, stair_period_s;
     /* The staircase test sets these whether or not it votes (the leak
@@ -130,6 +134,18 @@ void mv__leak_exact_fit(mv__leak_window_eval *ev);
  * "Leak patience"). */
 #define MV_LEAK_MIN_RISE_H 19
 #define MV_LEAK_MIN_RISE_MS (MV_LEAK_MIN_RISE_H * MV_LEAK_HOUR_MS)
+/* ... unless the rise has used this share of the room between its lowest
+ * level and the limit without levelling off: a cache or a batch ramp that
+ * stops short of the limit has levelled off before it (the issue's caches
+ * cap at up to 80% of the room, `report`'s at 85%), a leak gets there on
+ * its way to the limit. bench/leaks/README.md, "Near the limit". */
+#define MV_LEAK_ROOM_USED_LEAK 0.9
+/* The share of the room to the limit a rise of the floor from lo to now
+ * has used, (now - lo) / (limit - lo); NAN when the limit is unknown or
+ * not above lo. The floor's, not the peaks': a GC sawtooth or a page
+ * cache pressed against a cgroup's limit (reclaim) puts the peaks at the
+ * limit with room to spare below. */
+double mv__leak_room_used(const mv__leak_ctx *c, double lo, double now);
 /* The oom_risk claim's horizon, the default (its one home; per detector
  * mv__leak_cfg.oom_risk_horizon_s, per run mv_config.oom_risk_horizon_ms
  * and --oom-risk-horizon): the claim holds while the limit is less than

@@ -35,7 +35,7 @@ typedef struct shape {
 } shape;
 
 enum { FLAT, LINEAR, SAW, WARMUP, CACHE, STEP, BURSTS, DAILY, LATE, STAIRS,
-       LATE_SAW, CAP_LINEAR, RAMP, POISSON, EXCURSION };
+       LATE_SAW, CAP_LINEAR, RAMP, POISSON, EXCURSION, CAP_SAW };
 
 /* Poisson-like step times (hours; exponential gaps, mean 40 min). */
 static const double POISSON_AT_H[20] = {
@@ -68,6 +68,8 @@ static double value(const shape *s, double t, uint64_t *st)
     case LATE_SAW: v += t > s->c * H ? s->a * fmod(t / s->b, 1.0) : 0; break;
     /* rate until the cap a is reached */
     case CAP_LINEAR: v += fmin(s->a, s->rate * t); break;
+    /* the same under a sawtooth of amplitude c and period b s */
+    case CAP_SAW: v += fmin(s->a, s->rate * t) + s->c * fmod(t / s->b, 1.0); break;
     /* batch: every c s ramp over b s to +a, hold b s, drop at once */
     case RAMP: {
         double ph = fmod(t, s->c);
@@ -812,21 +814,44 @@ static void test_patience_setting(void **state)
     assert_true(fast.first_leak_h >= 3.0 && fast.first_leak_h < 10.0);
 }
 
-/* The trade the default makes: a leak that reaches its limit before its
- * rise is as old as the patience never gets `leak` (the ticket), but gets
- * oom_risk (the page) hours before the limit. */
-static void test_default_patience_trade(void **state)
+/* Near the limit the patience gives way: a leak that reaches its limit
+ * before its rise is as old as the patience gets oom_risk (the page) hours
+ * before the limit, and `leak` (the ticket) once its floor has used
+ * MV_LEAK_ROOM_USED_LEAK of the room between its lowest level and the
+ * limit, with the evidence saying so; a fill that caps at 85% of the room
+ * is never a leak, nor one capping at 75% under a sawtooth whose peaks
+ * reach 99% of the room (the floor's room counts, not the peaks'). */
+static void test_near_limit_leak(void **state)
 {
     (void)state;
     const double def_h = (double)MV_LEAK_MIN_RISE_MS / 3600000.0;
     const double t_h = 0.8 * def_h; /* 600 MiB -> 2 GiB in t_h */
-    shape s = {.kind = LINEAR, .base = 600 * MIB,
-               .rate = (2 * GIB - 600 * MIB) / (t_h * H)};
+    const double room = 2 * GIB - 600 * MIB;
+    shape s = {.kind = LINEAR, .base = 600 * MIB, .rate = room / (t_h * H)};
     run_out o;
     run_cfg(&s, t_h - 0.1, LIMIT, -1, -1, 10, 0, &o);
-    assert_true(o.first_leak_h < 0);
+    print_message("linear to the limit in %.1f h: oom_risk at %.2f h, leak at "
+                  "%.2f h\n", t_h, o.first_risk_h, o.first_leak_h);
     assert_true(o.first_risk_h > 0 && t_h - o.first_risk_h > 5.0);
+    assert_true(o.first_leak_h >= 0.88 * t_h && o.first_leak_h < t_h - 0.1);
     assert_true(o.last.risk.active);
+    assert_int_equal(o.last.verdict, MV_LEAK_LEAK);
+    assert_non_null(strstr(o.last.evidence, "of the room between its lowest "
+                                            "level and the limit"));
+
+    /* the same pace, capped at 85% of the room: a cache, never a leak */
+    shape c = {.kind = CAP_LINEAR, .base = 600 * MIB, .rate = s.rate,
+               .a = 0.85 * room};
+    run_cfg(&c, t_h + 4, LIMIT, -1, -1, 10, 0, &o);
+    assert_true(o.first_leak_h < 0);
+    assert_int_equal(o.last.verdict, MV_LEAK_NO_LEAK);
+
+    /* capped at 75% of the room under a 20-minute sawtooth of 24% of it */
+    shape w = {.kind = CAP_SAW, .base = 600 * MIB, .rate = s.rate,
+               .a = 0.75 * room, .b = 20 * 60, .c = 0.24 * room};
+    run_cfg(&w, t_h + 4, LIMIT, -1, -1, 10, 0, &o);
+    assert_true(o.first_leak_h < 0);
+    assert_int_equal(o.last.verdict, MV_LEAK_NO_LEAK);
 }
 
 /* A long climb that turns at its top (a random walk's excursion): the
@@ -907,7 +932,7 @@ int main(void)
         cmocka_unit_test(test_plateau_lifted_by_drop),
         cmocka_unit_test(test_turning_climb_never),
         cmocka_unit_test(test_patience_setting),
-        cmocka_unit_test(test_default_patience_trade),
+        cmocka_unit_test(test_near_limit_leak),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
