@@ -18,7 +18,7 @@
  * has held for 1/HOLD_SHARE of the window (at most an hour; WANDER_HOLD x
  * longer when the series is known to wander) with the floor still rising
  * meanwhile (HOLD_RISE_SHARE of the slope; a vote near the limit holds
- * NEAR_LIMIT_HOLD_MS, rising or not); the strongest window wins
+ * NEAR_LIMIT_HOLD_MS); the strongest window wins
  * (leak > suspect > none, then the highest z). A staircase vote
  * (leak_stairs.c) stands beside the windows. The verdict says leak after
  * LEAK_PERSIST leak evaluations in a row and clears after CLEAR_EVALS
@@ -99,7 +99,7 @@ static const int64_t WINDOWS[] = {
  * walk's excursion votes at its top and turns there; a leak goes on.
  * bench/leaks/README.md, "Kept rising through the hold". */
 #define HOLD_RISE_SHARE 0.25
-/* A vote near the limit holds at most this long, rising or not. */
+/* A vote near the limit holds at most this long. */
 #define NEAR_LIMIT_HOLD_MS (15 * MIN_MS)
 /* Consecutive leak evaluations before the verdict says leak. */
 #define LEAK_PERSIST 2
@@ -302,16 +302,13 @@ static void room_used_clause(const mv__leak_window_eval *ev, char *out,
 {
     if (!isfinite(ev->room_used) || n == 0)
         return;
-    char t[32];
-    if (isfinite(ev->rise_age_s))
-        snprintf(out, n, "; it has used %.0f%% of the room between its "
-                 "lowest level and the limit in %s without levelling off",
-                 100.0 * ev->room_used,
-                 mv__human_duration(ev->rise_age_s, t, sizeof t));
+    if (ev->room_used >= 1.0) /* the limit was lowered below the floor */
+        snprintf(out, n, "; it has risen past the limit from its lowest "
+                 "level and its floor is still climbing");
     else
         snprintf(out, n, "; it has used %.0f%% of the room between its "
-                 "lowest level and the limit without levelling off",
-                 100.0 * ev->room_used);
+                 "lowest level and the limit and its floor is still "
+                 "climbing", floor(100.0 * ev->room_used));
 }
 
 static void evidence(const mv__leak_detector *d, const mv__leak_window_eval *ev,
@@ -329,15 +326,11 @@ static void evidence(const mv__leak_detector *d, const mv__leak_window_eval *ev,
                            ev->stairs,
                            mv__human_bytes_d(ev->stair_step, b3, sizeof b3),
                            mv__human_duration(ev->stair_period_s, t1, sizeof t1));
-        if (len >= 0 && (size_t)len < n) {
-            int more = snprintf(out + len, n - (size_t)len,
-                                "; at this pace the %s limit is reached in %s",
-                                mv__human_bytes(lim, b2, sizeof b2),
-                                mv__human_eta(ev->eta, t2, sizeof t2));
-            if (more >= 0 && (size_t)(len + more) < n)
-                room_used_clause(ev, out + len + more,
-                                 n - (size_t)(len + more));
-        }
+        if (len >= 0 && (size_t)len < n)
+            snprintf(out + len, n - (size_t)len,
+                     "; at this pace the %s limit is reached in %s",
+                     mv__human_bytes(lim, b2, sizeof b2),
+                     mv__human_eta(ev->eta, t2, sizeof t2));
         return;
     }
     switch (ev->reason) {
@@ -772,16 +765,13 @@ static void judge_windows(mv__leak_detector *d, const mv__leak_ctx *c,
                 hold *= WANDER_HOLD;
             /* not held long enough yet, or no longer rising: suspect */
             /* near the limit (leak_window.h, MV_LEAK_ROOM_USED_LEAK) time
-             * is short and a staircase may pause between steps: a shorter
-             * hold, the floor not required to rise through it (the
-             * plateau rule still says when it has levelled off) */
-            int near_limit = isfinite(w->ev.room_used);
-            if (near_limit && hold > NEAR_LIMIT_HOLD_MS)
+             * is short: a shorter hold (the window itself wants the floor
+             * climbing over the last 15 minutes) */
+            if (isfinite(w->ev.room_used) && hold > NEAR_LIMIT_HOLD_MS)
                 hold = NEAR_LIMIT_HOLD_MS;
             if (held < hold ||
-                (!near_limit &&
-                 !(newest_floor - w->since_floor >=
-                   HOLD_RISE_SHARE * w->ev.b * (double)held / 1000.0)))
+                !(newest_floor - w->since_floor >=
+                  HOLD_RISE_SHARE * w->ev.b * (double)held / 1000.0))
                 w->ev.level = 1;
         } else {
             w->leak_since_ms = -1;

@@ -37,8 +37,10 @@
  * ETA_MAX_S at their pace; two, only within STAIR_TWO_ETA_S (two one-off
  * shifts can happen, two large ones that close rarely); and, as for the
  * windows, only once the staircase spans the leak patience (c->min_rise_ms)
- * or its floor has used MV_LEAK_ROOM_USED_LEAK of the room to the limit,
- * in a process MV_LEAK_MIN_AGE_MS old. */
+ * in a process MV_LEAK_MIN_AGE_MS old. Unlike the windows, a staircase
+ * does not take the near-limit exit (MV_LEAK_ROOM_USED_LEAK): it has no
+ * test against the past, and a batch ramp read at hour-wide buckets is a
+ * regular staircase. */
 #define STAIR_SPAN (24 * HOUR_MS)
 #define STAIR_MIN_HEAD 0.02
 #define STAIR_SIZE_RATIO 2.5
@@ -207,15 +209,8 @@ void mv__leak_eval_stairs(const mv__leak_ctx *c, mv__leak_window_eval *ev)
     ev->rise = ssum;
     ev->eta = ev->eta_lo = ev->eta_hi = head / rate;
     ev->reason = MV_LEAK_R_TREND;
-    int patient = ev->span_s * 1000.0 >= (double)c->min_rise_ms;
-    if (!patient) {
-        double used = mv__leak_room_used(c, bk[0].min, bk[n - 1].min);
-        if (used >= MV_LEAK_ROOM_USED_LEAK) {
-            patient = 1;
-            ev->room_used = used;
-        }
-    }
-    if (ev->eta <= (k >= 3 ? ETA_MAX_S : STAIR_TWO_ETA_S) && patient &&
+    if (ev->eta <= (k >= 3 ? ETA_MAX_S : STAIR_TWO_ETA_S) &&
+        ev->span_s * 1000.0 >= (double)c->min_rise_ms &&
         c->now_ms - c->first_ms >= MV_LEAK_MIN_AGE_MS)
         ev->level = 2;
     else

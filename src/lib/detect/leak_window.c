@@ -88,6 +88,11 @@
  * slope's growth. */
 #define CLIMB_BUCKETS 4
 #define CLIMB_SHARE 0.5
+/* ... and a vote near the limit, over at least the last 15 minutes, by
+ * 3/4 of the slope's growth: as long as its hold in leak.c, so a fill that
+ * stops within the hold does not pass it. */
+#define NEAR_LIMIT_CLIMB_S (15.0 * 60.0)
+#define NEAR_LIMIT_CLIMB_SHARE 0.75
 /* Daily check: day-over-day rise >= this share of the window's rise. */
 #define DAILY_SHARE 0.5
 /* Above the past: the floor now must clear the highest floor before the
@@ -398,6 +403,24 @@ static int still_climbing(int64_t W, const mv__leak_window_eval *ev)
     return ev->y[b] - ev->y[a] >= CLIMB_SHARE * ev->b * (ev->x[b] - ev->x[a]);
 }
 
+/* A vote near the limit (ev->room_used, judge_rise) stands only while the
+ * floor climbs now: the newest bucket's minimum is above the newest one
+ * at least NEAR_LIMIT_CLIMB_S older by NEAR_LIMIT_CLIMB_SHARE of what the
+ * slope adds in between, whatever the window's width. A fill that capped
+ * short of the limit has stopped; a leak has not. */
+static int near_limit_climbing(const mv__leak_window_eval *ev)
+{
+    if (!isfinite(ev->room_used))
+        return 1;
+    size_t b = ev->n - 1, a = b;
+    while (a > 0 && ev->x[b] - ev->x[a] < NEAR_LIMIT_CLIMB_S)
+        a--;
+    if (a == b || ev->x[b] - ev->x[a] < NEAR_LIMIT_CLIMB_S)
+        return 0;
+    return ev->y[b] - ev->y[a] >=
+           NEAR_LIMIT_CLIMB_SHARE * ev->b * (ev->x[b] - ev->x[a]);
+}
+
 /* A short window's rise has lasted all of it: its first and last quarters
  * both grow at LASTED_QUARTER_RATIO x its slope or more (a batch ramp of
  * 45 min inside an hour window does not). Windows over LASTED_MAX_W hold
@@ -601,7 +624,8 @@ void mv__leak_eval_window(const mv__leak_ctx *c, int64_t W,
     if (ev->z >= MV_LEAK_Z_LEAK && ev->tau >= tau_leak &&
         ev->eta <= eta_leak && has_context_or_straight(c, W, ev) &&
         lasted_long_enough(c, W) && rise == RISE_OK &&
-        rose_throughout(W, ev) && still_climbing(W, ev))
+        rose_throughout(W, ev) && still_climbing(W, ev) &&
+        near_limit_climbing(ev))
         ev->level = 2;
     else if (near)
         ev->level = 1;

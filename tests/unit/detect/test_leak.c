@@ -35,7 +35,7 @@ typedef struct shape {
 } shape;
 
 enum { FLAT, LINEAR, SAW, WARMUP, CACHE, STEP, BURSTS, DAILY, LATE, STAIRS,
-       LATE_SAW, CAP_LINEAR, RAMP, POISSON, EXCURSION, CAP_SAW };
+       LATE_SAW, CAP_LINEAR, RAMP, POISSON, EXCURSION, CAP_SAW, RAMP_HOLD };
 
 /* Poisson-like step times (hours; exponential gaps, mean 40 min). */
 static const double POISSON_AT_H[20] = {
@@ -68,6 +68,12 @@ static double value(const shape *s, double t, uint64_t *st)
     case LATE_SAW: v += t > s->c * H ? s->a * fmod(t / s->b, 1.0) : 0; break;
     /* rate until the cap a is reached */
     case CAP_LINEAR: v += fmin(s->a, s->rate * t); break;
+    /* daily: a linear ramp over b s to +a, held c s, then back at once */
+    case RAMP_HOLD: {
+        double ph = fmod(t, 86400.0);
+        v += ph < s->b ? s->a * ph / s->b : (ph < s->b + s->c ? s->a : 0);
+        break;
+    }
     /* the same under a sawtooth of amplitude c and period b s */
     case CAP_SAW: v += fmin(s->a, s->rate * t) + s->c * fmod(t / s->b, 1.0); break;
     /* batch: every c s ramp over b s to +a, hold b s, drop at once */
@@ -102,6 +108,8 @@ typedef struct run_out {
     double first_risk_h;      /* oom_risk first raised (-1 never) */
     double risk_off_h;        /* last time oom_risk cleared (-1 never) */
     int risk_spells;          /* times oom_risk was raised */
+    int leak_spells;          /* times the verdict became leak */
+    double last_leak_on_h;    /* when it last became leak (-1 never) */
     int changes;
     int held_seen;
 } run_out;
@@ -130,7 +138,7 @@ static void run_cfg(const shape *s, double hours, int64_t limit, double p0,
     uint64_t st = 42;
     memset(o, 0, sizeof *o);
     o->first_leak_h = o->first_suspect_h = o->leak_off_h = -1;
-    o->first_risk_h = o->risk_off_h = -1;
+    o->first_risk_h = o->risk_off_h = o->last_leak_on_h = -1;
     for (double t = 0; t <= hours * H; t += step_s) {
         int64_t ms = 1000000 + (int64_t)(t * 1000);
         assert_int_equal(mv__series_push(ser, ms, value(s, t, &st)), 0);
@@ -140,6 +148,10 @@ static void run_cfg(const shape *s, double hours, int64_t limit, double p0,
         o->changes += mv__leak_tick(d, ser, ms, phase, &o->last);
         if (was_leak && o->last.verdict != MV_LEAK_LEAK)
             o->leak_off_h = t / H;
+        if (!was_leak && o->last.verdict == MV_LEAK_LEAK) {
+            o->leak_spells++;
+            o->last_leak_on_h = t / H;
+        }
         if (!was_risk && o->last.risk.active) {
             o->risk_spells++;
             if (o->first_risk_h < 0)
@@ -845,6 +857,33 @@ static void test_near_limit_leak(void **state)
     run_cfg(&c, t_h + 4, LIMIT, -1, -1, 10, 0, &o);
     assert_true(o.first_leak_h < 0);
     assert_int_equal(o.last.verdict, MV_LEAK_NO_LEAK);
+
+    /* capped at 93% of the room after a 10 h fill, past the threshold:
+     * `leak` while it fills, cleared by the plateau rule within 20
+     * minutes of the cap (no new high for 10 min or twice the recent
+     * waits between highs), never raised again (without the near-limit
+     * climb test a 4 h window voted again an hour after the cap) */
+    shape c93 = {.kind = CAP_LINEAR, .base = 600 * MIB,
+                 .rate = 0.93 * room / (10 * H), .a = 0.93 * room};
+    run_cfg(&c93, 30, LIMIT, -1, -1, 30, 0, &o);
+    print_message("capped at 93%% at 10 h: leak %d time(s), the last at "
+                  "%.2f h, cleared at %.2f h\n", o.leak_spells,
+                  o.last_leak_on_h, o.leak_off_h);
+    assert_int_equal(o.leak_spells, 1);
+    assert_true(o.last_leak_on_h < 10.0);
+    assert_true(o.leak_off_h > 10.0 && o.leak_off_h < 10.0 + 1.0 / 3);
+    assert_int_equal(o.last.verdict, MV_LEAK_NO_LEAK);
+
+    /* a daily batch job: an 8 h ramp to 92% of the room, an hour's hold,
+     * then back; five days. The first day has no history to tell it from a
+     * leak; every later day is no higher than the first */
+    shape b = {.kind = RAMP_HOLD, .base = 600 * MIB, .a = 0.92 * room,
+               .b = 8 * H, .c = 1 * H};
+    run_cfg(&b, 5 * 24, LIMIT, -1, -1, 30, 0, &o);
+    print_message("daily ramp to 92%%: leak %d time(s), the last at %.2f h\n",
+                  o.leak_spells, o.last_leak_on_h);
+    assert_true(o.leak_spells <= 1);
+    assert_true(o.last_leak_on_h < 9.0);
 
     /* capped at 75% of the room under a 20-minute sawtooth of 24% of it */
     shape w = {.kind = CAP_SAW, .base = 600 * MIB, .rate = s.rate,
