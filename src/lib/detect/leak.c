@@ -763,12 +763,12 @@ static void judge_windows(mv__leak_detector *d, const mv__leak_ctx *c,
                 hold = HOUR_MS;
             if (w->ev.wander)
                 hold *= WANDER_HOLD;
-            /* not held long enough yet, or no longer rising: suspect */
             /* near the limit (leak_window.h, MV_LEAK_ROOM_USED_LEAK) time
              * is short: a shorter hold (the window itself wants the floor
              * climbing over the last 15 minutes) */
             if (isfinite(w->ev.room_used) && hold > NEAR_LIMIT_HOLD_MS)
                 hold = NEAR_LIMIT_HOLD_MS;
+            /* not held long enough yet, or no longer rising: suspect */
             if (held < hold ||
                 !(newest_floor - w->since_floor >=
                   HOLD_RISE_SHARE * w->ev.b * (double)held / 1000.0))

@@ -334,9 +334,8 @@ static int slower_than_context(const mv__leak_ctx *c, int64_t W,
  * steady pace or a batch ramp cannot be told from a leak before it stops;
  * an urgent rise is the oom_risk claim's business meanwhile), or have used
  * MV_LEAK_ROOM_USED_LEAK of the room between that lowest level and the
- * limit (ev->room_used says so),
- * and, cut in thirds, must not grow
- * in its last third at under HISTORY_DECEL_RATIO x its first third's rate:
+ * limit (ev->room_used says so), and, cut in thirds, must not grow in its
+ * last third at under HISTORY_DECEL_RATIO x its first third's rate:
  * a cache filling as t^p (p <= 0.7), from the process's start or later, or
  * a warm-up is concave over its whole rise even where each window looks
  * straight against the one before it; a leak keeps its pace. */
@@ -390,6 +389,15 @@ static rise_verdict judge_rise(const mv__leak_ctx *c, int64_t W,
     return RISE_DECELERATING;
 }
 
+/* The newest bucket's minimum is above bucket a's by share of what the
+ * window's slope adds in between. */
+static int climbed_since(const mv__leak_window_eval *ev, size_t a,
+                         double share)
+{
+    size_t b = ev->n - 1;
+    return ev->y[b] - ev->y[a] >= share * ev->b * (ev->x[b] - ev->x[a]);
+}
+
 /* Still climbing at the end of a window up to LASTED_MAX_W: the newest
  * bucket's minimum is above
  * the one CLIMB_BUCKETS before it by CLIMB_SHARE of what the slope adds in
@@ -399,8 +407,7 @@ static int still_climbing(int64_t W, const mv__leak_window_eval *ev)
 {
     if (W > LASTED_MAX_W || ev->n <= CLIMB_BUCKETS)
         return 1;
-    size_t a = ev->n - 1 - CLIMB_BUCKETS, b = ev->n - 1;
-    return ev->y[b] - ev->y[a] >= CLIMB_SHARE * ev->b * (ev->x[b] - ev->x[a]);
+    return climbed_since(ev, ev->n - 1 - CLIMB_BUCKETS, CLIMB_SHARE);
 }
 
 /* A vote near the limit (ev->room_used, judge_rise) stands only while the
@@ -417,8 +424,7 @@ static int near_limit_climbing(const mv__leak_window_eval *ev)
         a--;
     if (a == b || ev->x[b] - ev->x[a] < NEAR_LIMIT_CLIMB_S)
         return 0;
-    return ev->y[b] - ev->y[a] >=
-           NEAR_LIMIT_CLIMB_SHARE * ev->b * (ev->x[b] - ev->x[a]);
+    return climbed_since(ev, a, NEAR_LIMIT_CLIMB_SHARE);
 }
 
 /* A short window's rise has lasted all of it: its first and last quarters
